@@ -1,0 +1,297 @@
+import type { BatchStats, CostModel, RequestSpec, TimeMode } from '../model/types.ts';
+import { DONE, LiveRequest, RUNNING, WAITING } from './live.ts';
+import type { Policy, RoundContext } from './policy.ts';
+import { RequestTable, RoundTable } from './results.ts';
+
+/** Electrical power drawn while rounds run and while the engine idles. */
+export interface PowerSpec {
+  /** Watts drawn by the whole instance while a round runs. */
+  readonly activeWatts: number;
+  /** Watts drawn by the whole instance while idle (seconds mode gaps). */
+  readonly idleWatts: number;
+}
+
+export interface SimulateOptions {
+  /** KV capacity M (tokens). */
+  memory: number;
+  mode: TimeMode;
+  /** Round durations in seconds mode (required there); in rounds mode used only for energy. */
+  costModel?: CostModel;
+  /** Power model for energy; none → energy 0. */
+  power?: PowerSpec;
+  /** Keep the per-round trace (default true). Off for very long runs. */
+  keepRounds?: boolean;
+  /** Called every `progressEvery` rounds (default 4096) and at the end. */
+  onProgress?: (p: Progress) => void;
+  progressEvery?: number;
+  /** Checked with the progress callback: aborts the run with an AbortError. */
+  signal?: { readonly aborted: boolean };
+}
+
+export interface Progress {
+  round: number;
+  now: number;
+  completed: number;
+  waiting: number;
+  running: number;
+}
+
+export interface SimulationResult {
+  policy: string;
+  memory: number;
+  mode: TimeMode;
+  costModel: string | null;
+  requests: RequestTable;
+  rounds: RoundTable | null;
+  totals: RunTotals;
+}
+
+export interface RunTotals {
+  /** Executed rounds. */
+  rounds: number;
+  /** Time the last round ended (run's unit). */
+  end: number;
+  /** Σ of executed round durations (run's unit). */
+  busy: number;
+  /** Σ over executed rounds of batch size = tokens generated, including lost progress. */
+  tokensGenerated: number;
+  evictions: number;
+  peakKv: number;
+  /** Σ kv · duration over executed rounds (for the time-averaged KV use). */
+  kvTime: number;
+  activeJoules: number;
+  idleJoules: number;
+  /** Requests simulated. */
+  requests: number;
+}
+
+/** Raised when requests wait forever: the policy can never start the head of its queue. */
+export class StuckError extends Error {
+  override name = 'StuckError';
+}
+
+/**
+ * Raised when a policy evicts and restarts requests in a cycle that never completes
+ * one (possible for α-clearing: clearing to (1−β)·M can evict a request that needs more
+ * than that, every time it comes back). Detected as: no completion during 4·M + 64
+ * executed rounds with evictions among them. Without evictions a running request of
+ * the paper's policies completes within o ≤ M − s rounds, so this never fires on a run
+ * that is merely slow.
+ */
+export class LivelockError extends Error {
+  override name = 'LivelockError';
+}
+
+/**
+ * The CPU reference engine: simulates one instance under one policy and returns every
+ * request's schedule and the per-round batch trace.
+ *
+ * Requests stream in arrival order (ties by id) and become eligible at the first round
+ * whose start time is ≥ their arrival. A round runs the batch the policy returns: each
+ * member produces one token; prefill members process prompt (+ kept tokens) first.
+ * Rounds mode: a round lasts 1. Seconds mode: it lasts `costModel.roundMicros(batch)` µs.
+ * With nothing to run, the engine jumps to the next arrival (an idle gap).
+ */
+export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: SimulateOptions): SimulationResult {
+  const { memory, mode } = opts;
+  if (!Number.isSafeInteger(memory) || memory < 2) throw new RangeError(`memory M must be an integer ≥ 2, got ${memory}`);
+  const cost = opts.costModel;
+  if (mode === 'seconds' && cost === undefined) throw new Error('seconds mode needs a cost model');
+  const power = opts.power;
+  const keepRounds = opts.keepRounds ?? true;
+  const progressEvery = opts.progressEvery ?? 4096;
+
+  const table = new RequestTable();
+  const rounds = keepRounds ? new RoundTable() : null;
+  const totals: RunTotals = {
+    rounds: 0, end: 0, busy: 0, tokensGenerated: 0, evictions: 0, peakKv: 0, kvTime: 0,
+    activeJoules: 0, idleJoules: 0, requests: 0,
+  };
+
+  const it = requests[Symbol.iterator]();
+  let pending: RequestSpec | undefined;
+  let lastArrival = -Infinity;
+  let lastId = -1;
+  const pull = (): void => {
+    const n = it.next();
+    pending = n.done ? undefined : n.value;
+    if (pending === undefined) return;
+    const p = pending;
+    if (p.arrival < lastArrival || (p.arrival === lastArrival && p.id < lastId)) {
+      throw new Error(`requests must come in arrival order (ties by id): request ${p.id} (arrival ${p.arrival}) after request ${lastId} (arrival ${lastArrival})`);
+    }
+    if (!(p.prompt >= 1 && p.output >= 1 && p.predicted >= 1) || !Number.isInteger(p.arrival) || p.arrival < 0) {
+      throw new Error(`request ${p.id}: prompt, output and predicted must be ≥ 1 and arrival a non-negative integer`);
+    }
+    if (p.prompt + p.output > memory) {
+      throw new RangeError(`request ${p.id}: peak KV s + o = ${p.prompt + p.output} exceeds M = ${memory}`);
+    }
+    lastArrival = p.arrival;
+    lastId = p.id;
+    totals.requests++;
+  };
+  pull();
+
+  let round = 0;
+  let now = 0;
+  let seq = 0;
+  let admitted = 0;
+  let evicted = 0;
+  let retried = false;
+  // Livelock watchdog: rounds since the last completion, evictions since then.
+  let roundsSinceCompletion = 0;
+  let evictionsSinceCompletion = 0;
+  const watchdog = 4 * memory + 64;
+  const ctx: RoundContext = {
+    get round() { return round; },
+    get now() { return now; },
+    memory,
+    admit(r) {
+      if (r.phase !== WAITING) throw new Error(`policy ${policy.spec} admitted request ${r.id} that is not waiting`);
+      r.phase = RUNNING;
+      r.start = now;
+      r.startRound = round;
+      r.seq = seq++;
+      admitted++;
+    },
+    evict(r, keepGenerated) {
+      if (r.phase !== RUNNING) throw new Error(`policy ${policy.spec} evicted request ${r.id} that is not running`);
+      r.phase = WAITING;
+      r.restarts++;
+      if (!keepGenerated) r.generated = 0;
+      r.prefillPending = true;
+      r.view = r.planned;
+      evicted++;
+      totals.evictions++;
+    },
+  };
+
+  const jumpTo = (t: number): void => {
+    if (mode === 'seconds' && power) totals.idleJoules += (power.idleWatts * (t - now)) / 1e6;
+    now = t;
+    if (mode === 'rounds') round = t;
+  };
+
+  const report = (): void => {
+    opts.onProgress?.({ round, now, completed: table.count, waiting: policy.waitingCount, running: policy.runningCount });
+    if (opts.signal?.aborted) {
+      const e = new Error('simulation cancelled');
+      e.name = 'AbortError';
+      throw e;
+    }
+  };
+
+  for (;;) {
+    while (pending !== undefined && pending.arrival <= now) {
+      policy.enqueue(new LiveRequest(pending, memory));
+      pull();
+    }
+    if (policy.waitingCount === 0 && policy.runningCount === 0) {
+      if (pending === undefined) break;
+      jumpTo(pending.arrival);
+      continue;
+    }
+    admitted = 0;
+    evicted = 0;
+    const batch = policy.schedule(ctx);
+    if (batch.length === 0) {
+      // A policy may return an empty batch after preempting everything (vLLM): the
+      // state changed, so ask once more at the same time before waiting for arrivals.
+      if (evicted > 0 && !retried) {
+        retried = true;
+        continue;
+      }
+      retried = false;
+      if (pending !== undefined) {
+        jumpTo(pending.arrival);
+        continue;
+      }
+      const why = policy.blockedReason?.() ?? 'the policy admits nothing into an empty system';
+      throw new StuckError(`policy ${policy.spec} is stuck at time ${now} with ${policy.waitingCount} waiting requests and no arrivals left: ${why}`);
+    }
+    retried = false;
+
+    // Batch statistics for the cost model.
+    let prefillRequests = 0;
+    let prefillTokens = 0;
+    let prefillSquares = 0;
+    let decodeContext = 0;
+    for (const r of batch) {
+      if (r.prefillPending) {
+        const p = r.prompt + r.generated;
+        prefillRequests++;
+        prefillTokens += p;
+        prefillSquares += p * p;
+      } else {
+        decodeContext += r.kvInRound;
+      }
+    }
+    const stats: BatchStats = {
+      requests: batch.length,
+      prefillRequests,
+      prefillTokens,
+      prefillSquares,
+      decodeRequests: batch.length - prefillRequests,
+      decodeContext,
+    };
+    const costMicros = cost ? cost.roundMicros(stats) : 0;
+    const duration = mode === 'rounds' ? 1 : costMicros;
+    if (!(Number.isSafeInteger(duration) && duration >= 1)) {
+      throw new Error(`cost model ${cost?.name} returned ${duration} µs for a round; whole microseconds ≥ 1 are required`);
+    }
+    const kv = policy.kvHeld(batch);
+    const end = now + duration;
+    const roundJoules = power && cost ? (power.activeWatts * costMicros) / 1e6 : 0;
+    const batchTokens = prefillTokens + stats.decodeRequests;
+
+    const completedBefore = table.count;
+    for (const r of batch) {
+      const tokens = r.prefillPending ? r.prompt + r.generated : 1;
+      if (roundJoules > 0) r.joules += (roundJoules * tokens) / batchTokens;
+      r.prefillPending = false;
+      r.generated++;
+      if (r.firstToken < 0) r.firstToken = end;
+      if (r.generated === r.output) {
+        r.phase = DONE;
+        r.completion = end;
+        policy.onComplete(r);
+        table.add({
+          id: r.id, arrival: r.arrival, prompt: r.prompt, output: r.output, predicted: r.predicted,
+          start: r.start, firstToken: r.firstToken, completion: end, restarts: r.restarts, joules: r.joules,
+        });
+      }
+    }
+
+    if (table.count === completedBefore) {
+      roundsSinceCompletion++;
+      evictionsSinceCompletion += evicted;
+      if (roundsSinceCompletion > watchdog && evictionsSinceCompletion > 0) {
+        throw new LivelockError(
+          `policy ${policy.spec} livelocked at time ${now}: no request completed in ${roundsSinceCompletion} rounds while ${evictionsSinceCompletion} evictions restarted requests (${policy.runningCount} running, ${policy.waitingCount} waiting)`,
+        );
+      }
+    } else {
+      roundsSinceCompletion = 0;
+      evictionsSinceCompletion = 0;
+    }
+
+    rounds?.add({
+      round, start: now, duration, batch: batch.length, prefillTokens, decodeRequests: stats.decodeRequests,
+      kv, admitted, evicted, waiting: policy.waitingCount,
+    });
+    totals.rounds++;
+    totals.busy += duration;
+    totals.tokensGenerated += batch.length;
+    totals.kvTime += kv * duration;
+    totals.activeJoules += roundJoules;
+    if (kv > totals.peakKv) totals.peakKv = kv;
+    now = end;
+    round++;
+    if (totals.rounds % progressEvery === 0) report();
+  }
+  totals.end = now;
+  report();
+  return {
+    policy: policy.spec, memory, mode, costModel: cost?.name ?? null, requests: table, rounds, totals,
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * Columnar, growable result tables. A million requests or rounds cost a few typed
+ * arrays, not a million objects, so memory stays bounded by the live requests plus
+ * the output itself.
+ */
+class Column<A extends Float64Array | Int32Array> {
+  data: A;
+  constructor(private readonly make: (n: number) => A) {
+    this.data = make(1024);
+  }
+  set(i: number, v: number): void {
+    if (i >= this.data.length) {
+      let n = this.data.length * 2;
+      while (n <= i) n *= 2;
+      const next = this.make(n);
+      next.set(this.data);
+      this.data = next;
+    }
+    this.data[i] = v;
+  }
+  view(n: number): A {
+    return this.data.subarray(0, n) as A;
+  }
+}
+const f64 = (n: number) => new Float64Array(n);
+const i32 = (n: number) => new Int32Array(n);
+
+/** One finished request (times in the run's unit: rounds, or µs in seconds mode). */
+export interface RequestResult {
+  id: number;
+  arrival: number;
+  prompt: number;
+  output: number;
+  predicted: number;
+  /** Start of the final (re)start. completion − start = output for the paper's policies. */
+  start: number;
+  /** End of the round that produced the request's first token (first attempt). */
+  firstToken: number;
+  completion: number;
+  restarts: number;
+  /** Energy attributed to the request (J), 0 without a power model. */
+  joules: number;
+}
+
+const REQUEST_FIELDS = ['arrival', 'prompt', 'output', 'predicted', 'start', 'firstToken', 'completion', 'restarts', 'joules'] as const;
+
+/** Requests by id (ids are dense 0..n−1: trace row or generation order). */
+export class RequestTable {
+  private readonly cols = {
+    arrival: new Column(f64),
+    prompt: new Column(i32),
+    output: new Column(i32),
+    predicted: new Column(i32),
+    start: new Column(f64),
+    firstToken: new Column(f64),
+    completion: new Column(f64),
+    restarts: new Column(i32),
+    joules: new Column(f64),
+  };
+  private present = new Column(i32);
+  /** One more than the largest id recorded. */
+  length = 0;
+  /** Number of requests recorded. */
+  count = 0;
+
+  add(r: RequestResult): void {
+    const i = r.id;
+    if (i < this.length && this.present.data[i] === 1) throw new Error(`request ${i} completed twice`);
+    for (const f of REQUEST_FIELDS) this.cols[f].set(i, r[f]);
+    this.present.set(i, 1);
+    if (i + 1 > this.length) this.length = i + 1;
+    this.count++;
+  }
+
+  has(id: number): boolean {
+    return id < this.length && this.present.data[id] === 1;
+  }
+
+  get(id: number): RequestResult {
+    if (!this.has(id)) throw new Error(`no result for request ${id}`);
+    const c = this.cols;
+    return {
+      id,
+      arrival: c.arrival.data[id] as number,
+      prompt: c.prompt.data[id] as number,
+      output: c.output.data[id] as number,
+      predicted: c.predicted.data[id] as number,
+      start: c.start.data[id] as number,
+      firstToken: c.firstToken.data[id] as number,
+      completion: c.completion.data[id] as number,
+      restarts: c.restarts.data[id] as number,
+      joules: c.joules.data[id] as number,
+    };
+  }
+
+  /** Column views by id (valid until the next add). */
+  column(f: (typeof REQUEST_FIELDS)[number]): Float64Array | Int32Array {
+    return this.cols[f].view(this.length);
+  }
+
+  *[Symbol.iterator](): IterableIterator<RequestResult> {
+    for (let i = 0; i < this.length; i++) if (this.present.data[i] === 1) yield this.get(i);
+  }
+}
+
+/** One executed round. */
+export interface RoundRecord {
+  round: number;
+  start: number;
+  duration: number;
+  batch: number;
+  prefillTokens: number;
+  decodeRequests: number;
+  kv: number;
+  admitted: number;
+  evicted: number;
+  waiting: number;
+}
+
+const ROUND_FIELDS = ['round', 'start', 'duration', 'batch', 'prefillTokens', 'decodeRequests', 'kv', 'admitted', 'evicted', 'waiting'] as const;
+
+export class RoundTable {
+  private readonly cols = {
+    round: new Column(f64),
+    start: new Column(f64),
+    duration: new Column(f64),
+    batch: new Column(i32),
+    prefillTokens: new Column(i32),
+    decodeRequests: new Column(i32),
+    kv: new Column(f64),
+    admitted: new Column(i32),
+    evicted: new Column(i32),
+    waiting: new Column(i32),
+  };
+  length = 0;
+
+  add(r: RoundRecord): void {
+    const i = this.length++;
+    for (const f of ROUND_FIELDS) this.cols[f].set(i, r[f]);
+  }
+
+  column(f: (typeof ROUND_FIELDS)[number]): Float64Array | Int32Array {
+    return this.cols[f].view(this.length);
+  }
+
+  get(i: number): RoundRecord {
+    const out = {} as Record<(typeof ROUND_FIELDS)[number], number>;
+    for (const f of ROUND_FIELDS) out[f] = this.cols[f].data[i] as number;
+    return out;
+  }
+
+  *[Symbol.iterator](): IterableIterator<RoundRecord> {
+    for (let i = 0; i < this.length; i++) yield this.get(i);
+  }
+}
