@@ -1,15 +1,8 @@
 import type { BatchStats, CostModel, RequestSpec, TimeMode } from '../model/types.ts';
 import { DONE, LiveRequest, RUNNING, WAITING } from './live.ts';
 import type { Policy, RoundContext } from './policy.ts';
+import { idleJoules, requestEnergyShare, roundJoules as joulesOfRound, type PowerModel } from '../cost/energy.ts';
 import { RequestTable, RoundTable } from './results.ts';
-
-/** Electrical power drawn while rounds run and while the engine idles. */
-export interface PowerSpec {
-  /** Watts drawn by the whole instance while a round runs. */
-  readonly activeWatts: number;
-  /** Watts drawn by the whole instance while idle (seconds mode gaps). */
-  readonly idleWatts: number;
-}
 
 export interface SimulateOptions {
   /** KV capacity M (tokens). */
@@ -17,8 +10,9 @@ export interface SimulateOptions {
   mode: TimeMode;
   /** Round durations in seconds mode (required there); in rounds mode used only for energy. */
   costModel?: CostModel;
-  /** Power model for energy; none → energy 0. */
-  power?: PowerSpec;
+  /** Power model for energy (src/cost/energy.ts); none → energy 0. Rounds mode has no
+   *  idle time; its round energy uses the cost model's duration of each batch. */
+  power?: PowerModel;
   /** Keep the per-round trace (default true). Off for very long runs. */
   keepRounds?: boolean;
   /** Called every `progressEvery` rounds (default 4096) and at the end. */
@@ -167,7 +161,7 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
   };
 
   const jumpTo = (t: number): void => {
-    if (mode === 'seconds' && power) totals.idleJoules += (power.idleWatts * (t - now)) / 1e6;
+    if (mode === 'seconds' && power) totals.idleJoules += idleJoules(power, t - now);
     now = t;
     if (mode === 'rounds') round = t;
   };
@@ -241,13 +235,13 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
     }
     const kv = policy.kvHeld(batch);
     const end = now + duration;
-    const roundJoules = power && cost ? (power.activeWatts * costMicros) / 1e6 : 0;
+    const roundJoules = power && cost ? joulesOfRound(power, costMicros) : 0;
     const batchTokens = prefillTokens + stats.decodeRequests;
 
     const completedBefore = table.count;
     for (const r of batch) {
       const tokens = r.prefillPending ? r.prompt + r.generated : 1;
-      if (roundJoules > 0) r.joules += (roundJoules * tokens) / batchTokens;
+      if (roundJoules > 0) r.joules += requestEnergyShare(roundJoules, tokens, batchTokens);
       r.prefillPending = false;
       r.generated++;
       if (r.firstToken < 0) r.firstToken = end;
