@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { getCostModel, DEFAULT_COST_MODEL, listCostModels } from '../cost/registry.ts';
-import { a100x2Power } from '../cost/energy.ts';
-import { LivelockError, simulate, StuckError, type SimulationResult } from '../engine/engine.ts';
-import { buildInstance, type Instance, type WorkloadSpec } from '../experiment/instance.ts';
+import type { SimulationResult } from '../engine/engine.ts';
+import { runPolicy } from '../experiment/run.ts';
+import { buildInstance, type WorkloadSpec } from '../experiment/instance.ts';
 import { kvTimeline, summarize, type RunSummary } from '../metrics/summary.ts';
 import { microsToSeconds, type TimeMode } from '../model/types.ts';
-import { createPolicy, PAPER_POLICIES, parsePolicyList, POLICIES } from '../policies/registry.ts';
+import { PAPER_POLICIES, parsePolicyList, POLICIES } from '../policies/registry.ts';
 import { InputError, parsePredictionSpec, type PaperArrivals } from '../workload/index.ts';
 import { choiceArg, intArg, numArg, parseCli } from './args.ts';
 import { num, table } from './format.ts';
@@ -125,7 +125,7 @@ export const simulateCommand: Command = {
     }
     const instance = buildInstance({ workload, mode, seed, predict, ...(memory !== undefined ? { memory } : {}) });
     const unit = mode === 'seconds' ? 's' : 'rounds';
-    if (!a.quiet) io.err(`kvsched: ${instance.description}, M = ${instance.memory}, ${mode} mode, cost model ${costModel.name}\n`);
+    if (!a.quiet) io.err(`kvsched: ${instance.description}, ${mode} mode, cost model ${costModel.name}\n`);
 
     const writer = a.out !== undefined ? new JsonFileWriter(a.out) : undefined;
     writer?.write(`{"workload":${JSON.stringify(instance.description)},"seed":${seed},"predict":${JSON.stringify(a.predict ?? 'exact')},"runs":[`);
@@ -133,44 +133,33 @@ export const simulateCommand: Command = {
     let failed = 0;
     let first = true;
     for (const spec of policies) {
-      const started = performance.now();
       let lastDraw = 0;
-      let result: SimulationResult;
-      try {
-        result = simulate(instance.requests(), createPolicy(spec), {
-          memory: instance.memory,
-          mode,
-          costModel,
-          power: a100x2Power,
-          keepRounds: writer !== undefined && !a['no-rounds'],
-          progressEvery: 2048,
-          onProgress: (p) => {
-            if (a.quiet || !io.interactive) return;
-            const t = performance.now();
-            if (t - lastDraw < 200) return;
-            lastDraw = t;
-            const clock = mode === 'seconds' ? `${microsToSeconds(p.now).toFixed(1)} s` : `round ${p.round}`;
-            io.err(`\r  ${spec}: ${p.completed}/${instance.size} done, ${p.running} running, ${p.waiting} waiting, ${clock}   `);
-          },
-        });
-      } catch (e) {
-        if (e instanceof LivelockError || e instanceof StuckError) {
-          if (!a.quiet && io.interactive) io.err('\r\x1b[K');
-          io.err(`kvsched: ${spec}: ${e.message}\n`);
-          rows.push([spec, `${e.name}: see stderr`]);
-          failed++;
-          continue;
-        }
-        throw e;
-      }
+      const outcome = runPolicy(instance, spec, {
+        costModel,
+        keepRounds: writer !== undefined && !a['no-rounds'],
+        onProgress: (p) => {
+          if (a.quiet || !io.interactive) return;
+          const t = performance.now();
+          if (t - lastDraw < 200) return;
+          lastDraw = t;
+          const clock = mode === 'seconds' ? `${microsToSeconds(p.now).toFixed(1)} s` : `round ${p.round}`;
+          io.err(`\r  ${spec}: ${p.completed}/${instance.size} done, ${p.running} running, ${p.waiting} waiting, ${clock}   `);
+        },
+      });
       if (!a.quiet && io.interactive) io.err('\r\x1b[K');
-      const s = summarize(result);
-      if (!a.quiet) io.err(`  ${spec}: ${s.requests} requests in ${((performance.now() - started) / 1000).toFixed(2)} s wall\n`);
+      if (!outcome.ok) {
+        io.err(`kvsched: ${spec}: ${outcome.error}\n`);
+        rows.push([spec, `${outcome.kind}: see stderr`]);
+        failed++;
+        continue;
+      }
+      const s = outcome.summary;
+      if (!a.quiet) io.err(`  ${spec}: ${s.requests} requests in ${outcome.wallSeconds.toFixed(2)} s wall\n`);
       rows.push(summaryRow(spec, s));
       if (writer) {
         if (!first) writer.write(',');
         first = false;
-        writeRun(writer, result, s, !a['no-rounds']);
+        writeRun(writer, outcome.result, s, !a['no-rounds']);
       }
     }
     writer?.write(']}\n');
@@ -214,6 +203,3 @@ function writeRun(w: JsonFileWriter, r: SimulationResult, s: RunSummary, withRou
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
-
-/** Exposed for tests: run the same pipeline without the CLI. */
-export type { Instance };

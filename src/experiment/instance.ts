@@ -49,7 +49,7 @@ export function buildInstance(o: InstanceOptions): Instance {
   if (w.kind === 'lmsys') {
     const memory = o.memory ?? LMSYS_MEMORY;
     const opts = { seed: o.seed, requests: w.requests, rate: w.rate, mode: o.mode, memory };
-    const description = `lmsys stand-in, ${w.requests} requests, λ = ${w.rate}/${o.mode === 'rounds' ? 'round' : 's'}, seed ${o.seed}`;
+    const description = `lmsys stand-in, ${w.requests} requests, λ = ${w.rate}/${o.mode === 'rounds' ? 'round' : 's'}, M = ${memory}, seed ${o.seed}`;
     if (w.requests > STREAM_ABOVE) {
       // lmsys sizes satisfy s + o ≤ 4096; M below that is checked per request by the engine.
       lmsysStream(opts).next(); // validates the options eagerly

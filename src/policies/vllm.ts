@@ -83,6 +83,7 @@ export class VllmPolicy implements Policy {
   private allocated = 0;
   private numBlocks = -1;
   private watermark = 0;
+  private memory = 0;
 
   constructor(
     readonly spec: string,
@@ -121,6 +122,7 @@ export class VllmPolicy implements Policy {
   schedule(ctx: RoundContext): readonly LiveRequest[] {
     const cfg = this.config;
     if (this.numBlocks < 0) {
+      this.memory = ctx.memory;
       this.numBlocks = Math.floor(ctx.memory / cfg.blockSize);
       this.watermark = Math.floor(cfg.watermarkFraction * this.numBlocks);
     }
@@ -197,6 +199,6 @@ export class VllmPolicy implements Policy {
     if (size > this.config.maxTokens) {
       return `request ${r.id} must prefill ${size} tokens, more than vllm's ${this.config.maxTokens} tokens per batch (raise it: vllm:<maxTokens>)`;
     }
-    return `request ${r.id} needs ${this.blocksFor(size)} blocks of ${this.config.blockSize} tokens with a ${this.watermark}-block watermark, but M gives ${this.numBlocks} blocks`;
+    return `request ${r.id} must prefill ${size} tokens (${this.blocksFor(size)} blocks of ${this.config.blockSize}) and keep a ${this.watermark}-block watermark free, but M = ${this.memory} tokens gives only ${this.numBlocks} blocks: vLLM's block granularity needs a larger M`;
   }
 }
