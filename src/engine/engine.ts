@@ -20,6 +20,29 @@ export interface SimulateOptions {
   progressEvery?: number;
   /** Checked with the progress callback: aborts the run with an AbortError. */
   signal?: { readonly aborted: boolean };
+  /** An adaptive source of arrivals (rounds mode only), e.g. the lower-bound adversary. */
+  adaptive?: AdaptiveArrivals;
+}
+
+/** What an adaptive arrival source sees at the start of a round. */
+export interface Observation {
+  readonly round: number;
+  readonly now: number;
+  /** Latest start round of every request started so far (by id). */
+  readonly starts: ReadonlyMap<number, number>;
+  /** Requests completed so far. */
+  readonly completed: number;
+}
+
+/**
+ * Releases requests in reaction to the policy's decisions: asked at the start of every
+ * round (before admissions) for the requests arriving in that round. The engine never
+ * skips a round while the source is active, so it observes every round.
+ */
+export interface AdaptiveArrivals {
+  /** Requests arriving now (arrival must equal `obs.now`; ids unique across the run),
+   *  or null once the source will release nothing more. */
+  poll(obs: Observation): readonly RequestSpec[] | null;
 }
 
 export interface Progress {
@@ -147,6 +170,7 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
       r.startRound = round;
       r.seq = seq++;
       admitted++;
+      if (adaptive) starts.set(r.id, round);
     },
     evict(r, keepGenerated) {
       if (r.phase !== RUNNING) throw new Error(`policy ${policy.spec} evicted request ${r.id} that is not running`);
@@ -175,12 +199,37 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
     }
   };
 
+  let adaptive = opts.adaptive;
+  if (adaptive && mode !== 'rounds') throw new Error('adaptive arrivals need rounds mode');
+  const starts = new Map<number, number>();
+  const seen = new Set<number>();
+  let lastPolled = -1;
+
   for (;;) {
     while (pending !== undefined && pending.arrival <= now) {
       policy.enqueue(new LiveRequest(pending, memory));
       pull();
     }
+    if (adaptive && lastPolled !== round) {
+      lastPolled = round;
+      const released = adaptive.poll({ round, now, starts, completed: table.count });
+      if (released === null) adaptive = undefined;
+      else {
+        for (const q of released) {
+          if (q.arrival !== now) throw new Error(`adaptive request ${q.id} must arrive now (${now}), not at ${q.arrival}`);
+          if (seen.has(q.id)) throw new Error(`adaptive request id ${q.id} used twice`);
+          if (q.prompt + q.output > memory) throw new RangeError(`request ${q.id}: peak KV s + o = ${q.prompt + q.output} exceeds M = ${memory}`);
+          seen.add(q.id);
+          totals.requests++;
+          policy.enqueue(new LiveRequest(q, memory));
+        }
+      }
+    }
     if (policy.waitingCount === 0 && policy.runningCount === 0) {
+      if (adaptive) {
+        jumpTo(now + 1); // an active adversary observes every round, even idle ones
+        continue;
+      }
       if (pending === undefined) break;
       jumpTo(pending.arrival);
       continue;
@@ -196,6 +245,10 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
         continue;
       }
       retried = false;
+      if (adaptive) {
+        jumpTo(now + 1);
+        continue;
+      }
       if (pending !== undefined) {
         jumpTo(pending.arrival);
         continue;
