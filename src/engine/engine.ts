@@ -90,10 +90,12 @@ export class StuckError extends Error {
 /**
  * Raised when a policy evicts and restarts requests in a cycle that never completes
  * one (possible for α-clearing: clearing to (1−β)·M can evict a request that needs more
- * than that, every time it comes back). Detected as: no completion during 4·M + 64
- * executed rounds with evictions among them. Without evictions a running request of
- * the paper's policies completes within o ≤ M − s rounds, so this never fires on a run
- * that is merely slow.
+ * than that, every time it comes back). Detected with proof: once no request has
+ * completed for 4·M + 64 rounds with evictions among them and no arrival is left, the
+ * engine records the policy's state (`Policy.stateKey`, relative to the current round)
+ * each round; the run is deterministic from there, so a repeated state is a cycle that
+ * never completes anything. A run that is merely slow, or that a later arrival would
+ * unblock, is never stopped.
  */
 export class LivelockError extends Error {
   override name = 'LivelockError';
@@ -159,6 +161,7 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
   let roundsSinceCompletion = 0;
   let evictionsSinceCompletion = 0;
   const watchdog = 4 * memory + 64;
+  const statesSeen = new Map<string, number>();
   const ctx: RoundContext = {
     get round() { return round; },
     get now() { return now; },
@@ -234,8 +237,8 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
       jumpTo(pending.arrival);
       continue;
     }
-    admitted = 0;
-    evicted = 0;
+    // `admitted` and `evicted` accumulate until a round executes: evictions made by a
+    // schedule() call that ran nothing (then retried) belong to the next executed round.
     const batch = policy.schedule(ctx);
     if (batch.length === 0) {
       // A policy may return an empty batch after preempting everything (vLLM): the
@@ -312,20 +315,30 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
     if (table.count === completedBefore) {
       roundsSinceCompletion++;
       evictionsSinceCompletion += evicted;
-      if (roundsSinceCompletion > watchdog && evictionsSinceCompletion > 0) {
-        throw new LivelockError(
-          `policy ${policy.spec} livelocked at time ${now}: no request completed in ${roundsSinceCompletion} rounds while ${evictionsSinceCompletion} evictions restarted requests (${policy.runningCount} running, ${policy.waitingCount} waiting)`,
-        );
+      // Past the watchdog, with no arrival left to change the course, look for a
+      // repeated state: the system is then deterministic and finite, so a repeat is a
+      // proof of a cycle that never completes anything.
+      if (roundsSinceCompletion > watchdog && evictionsSinceCompletion > 0 && pending === undefined && !adaptive && policy.stateKey) {
+        const key = policy.stateKey();
+        if (statesSeen.has(key)) {
+          throw new LivelockError(
+            `policy ${policy.spec} livelocked at time ${now}: the same state repeats (cycle of ${roundsSinceCompletion - (statesSeen.get(key) as number)} rounds) and no request completed in ${roundsSinceCompletion} rounds, while ${evictionsSinceCompletion} evictions restarted requests (${policy.runningCount} running, ${policy.waitingCount} waiting)`,
+          );
+        }
+        statesSeen.set(key, roundsSinceCompletion);
       }
     } else {
       roundsSinceCompletion = 0;
       evictionsSinceCompletion = 0;
+      if (statesSeen.size > 0) statesSeen.clear();
     }
 
     rounds?.add({
       round, start: now, duration, batch: batch.length, prefillTokens, decodeRequests: stats.decodeRequests,
       kv, admitted, evicted, waiting: policy.waitingCount,
     });
+    admitted = 0;
+    evicted = 0;
     totals.rounds++;
     totals.busy += duration;
     totals.tokensGenerated += batch.length;

@@ -51,6 +51,12 @@ export interface Policy {
   readonly lookAhead: boolean;
   /** Describe why the head of the queue cannot start in an empty system (for errors). */
   blockedReason?(): string | undefined;
+  /**
+   * The policy's whole state relative to the current round (queues, running requests
+   * with their progress), as a string: equal keys mean the future is identical when no
+   * arrivals are left. Used by the engine's livelock detection.
+   */
+  stateKey?(): string;
 }
 
 /** Σ (s + k) over a batch: the model's KV accounting (model.md §1). */

@@ -91,6 +91,22 @@ export abstract class ContinuousPolicy implements Policy {
     return held;
   }
 
+  stateKey(): string {
+    // The heap's pop order depends only on its keys, so the set of waiting ids suffices;
+    // a running request's start offset is its `generated` count.
+    const run = this.running
+      .filter((r) => r.phase === RUNNING)
+      .map((r) => `${r.id}:${r.generated}:${r.view}`)
+      .sort()
+      .join(',');
+    const wait = this.queue
+      .toArray()
+      .map((r) => r.id)
+      .sort((a, b) => a - b)
+      .join(',');
+    return `${run}|${wait}`;
+  }
+
   /** Called by subclasses to start a request popped from the queue. */
   protected start(ctx: RoundContext, r: LiveRequest): void {
     ctx.admit(r);

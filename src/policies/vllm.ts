@@ -185,6 +185,21 @@ export class VllmPolicy implements Policy {
     return batch;
   }
 
+  stateKey(): string {
+    const wait: number[] = [];
+    for (let i = 0, n = this.queue.size; i < n; i++) {
+      const r = this.queue.popFront() as LiveRequest;
+      wait.push(r.id, r.generated);
+      this.queue.pushBack(r);
+    }
+    const run = this.running
+      .filter((r) => r.phase === RUNNING)
+      .map((r) => `${r.id}:${r.generated}:${r.blocks}:${r.prefillPending ? 1 : 0}`)
+      .sort()
+      .join(',');
+    return `${run}|${wait.join(',')}|${this.allocated}`;
+  }
+
   private preempt(ctx: RoundContext, r: LiveRequest): void {
     this.allocated -= r.blocks;
     r.blocks = 0;
