@@ -66,7 +66,16 @@ export class RequestTable {
   add(r: RequestResult): void {
     const i = r.id;
     if (i < this.length && this.present.data[i] === 1) throw new Error(`request ${i} completed twice`);
-    for (const f of REQUEST_FIELDS) this.cols[f].set(i, r[f]);
+    const c = this.cols;
+    c.arrival.set(i, r.arrival);
+    c.prompt.set(i, r.prompt);
+    c.output.set(i, r.output);
+    c.predicted.set(i, r.predicted);
+    c.start.set(i, r.start);
+    c.firstToken.set(i, r.firstToken);
+    c.completion.set(i, r.completion);
+    c.restarts.set(i, r.restarts);
+    c.joules.set(i, r.joules);
     this.present.set(i, 1);
     if (i + 1 > this.length) this.length = i + 1;
     this.count++;
@@ -136,7 +145,17 @@ export class RoundTable {
 
   add(r: RoundRecord): void {
     const i = this.length++;
-    for (const f of ROUND_FIELDS) this.cols[f].set(i, r[f]);
+    const c = this.cols;
+    c.round.set(i, r.round);
+    c.start.set(i, r.start);
+    c.duration.set(i, r.duration);
+    c.batch.set(i, r.batch);
+    c.prefillTokens.set(i, r.prefillTokens);
+    c.decodeRequests.set(i, r.decodeRequests);
+    c.kv.set(i, r.kv);
+    c.admitted.set(i, r.admitted);
+    c.evicted.set(i, r.evicted);
+    c.waiting.set(i, r.waiting);
   }
 
   column(f: (typeof ROUND_FIELDS)[number]): Float64Array | Int32Array {

@@ -56,7 +56,10 @@ export abstract class ContinuousPolicy implements Policy {
 
   schedule(ctx: RoundContext): readonly LiveRequest[] {
     if (this.completedSinceCompact > 0) {
-      this.running = this.running.filter((r) => r.phase === RUNNING);
+      const run = this.running;
+      let w = 0;
+      for (const r of run) if (r.phase === RUNNING) run[w++] = r;
+      run.length = w;
       this.completedSinceCompact = 0;
     }
     let held = 0;

@@ -31,33 +31,42 @@ export abstract class LookAheadPolicy extends ContinuousPolicy {
   private cEnd: number[] = [];
   private cB: number[] = [];
   private order: number[] = [];
+  /** Effective end max(p + õ − 1, t) and b = s − p + 1 of each running request, in
+   *  `byEnd` order, filled once per round so the repeated feasibility sweeps of the
+   *  galloping search read flat arrays. */
+  private runE = new Float64Array(64);
+  private runB = new Float64Array(64);
 
   protected admit(ctx: RoundContext, _held: number): void {
     if (this.queue.size === 0) return;
     const t = ctx.round;
-    // Drop completed and evicted requests from the end-sorted list.
-    if (this.byEnd.length !== this.runningCount) this.byEnd = this.byEnd.filter((r) => r.phase === RUNNING);
+    // Drop completed and evicted requests from the end-sorted list (in place).
+    const run = this.byEnd;
+    if (run.length !== this.runningCount) {
+      let w = 0;
+      for (const r of run) if (r.phase === RUNNING) run[w++] = r;
+      run.length = w;
+    }
+    if (this.runE.length < run.length) {
+      this.runE = new Float64Array(run.length * 2);
+      this.runB = new Float64Array(run.length * 2);
+    }
+    for (let i = 0; i < run.length; i++) {
+      const r = run[i] as LiveRequest;
+      this.runE[i] = Math.max(r.startRound + r.planned - 1, t);
+      this.runB[i] = r.prompt - r.startRound + 1;
+    }
 
     const cands = this.candidates;
     cands.length = 0;
     this.cEnd.length = 0;
     this.cB.length = 0;
-    const take = (k: number): boolean => {
-      while (cands.length < k) {
-        const r = this.queue.pop();
-        if (r === undefined) return false;
-        cands.push(r);
-        this.cEnd.push(t + r.view - 1);
-        this.cB.push(r.prompt - t + 1);
-      }
-      return true;
-    };
 
     let good = 0; // largest prefix known feasible
     let bad = -1; // smallest prefix known infeasible (−1: none yet)
     let k = 1;
     while (bad < 0) {
-      if (!take(k)) {
+      if (!this.take(k, t)) {
         k = cands.length;
         if (k === good) break;
       }
@@ -91,6 +100,19 @@ export abstract class LookAheadPolicy extends ContinuousPolicy {
     cands.length = 0;
   }
 
+  /** Pop candidates from the queue until there are k (false: the queue ran out). */
+  private take(k: number, t: number): boolean {
+    const cands = this.candidates;
+    while (cands.length < k) {
+      const r = this.queue.pop();
+      if (r === undefined) return false;
+      cands.push(r);
+      this.cEnd.push(t + r.view - 1);
+      this.cB.push(r.prompt - t + 1);
+    }
+    return true;
+  }
+
   private insertByEnd(r: LiveRequest): void {
     // Descending by predicted end; among equal ends the position does not matter.
     const e = r.startRound + r.planned - 1;
@@ -121,24 +143,20 @@ export abstract class LookAheadPolicy extends ContinuousPolicy {
     }
     if (!ascending) ord.sort((x, y) => (cEnd[y] as number) - (cEnd[x] as number));
 
-    const run = this.byEnd;
-    const nr = run.length;
+    const runE = this.runE;
+    const runB = this.runB;
+    const nr = this.byEnd.length;
     let i = 0;
     let j = 0;
     let n = 0;
     let b = 0;
     while (i < nr || j < k) {
       let e = -Infinity;
-      if (i < nr) {
-        const r = run[i] as LiveRequest;
-        e = Math.max(r.startRound + r.planned - 1, t);
-      }
+      if (i < nr) e = runE[i] as number;
       if (j < k) e = Math.max(e, cEnd[ord[j] as number] as number);
-      while (i < nr) {
-        const r = run[i] as LiveRequest;
-        if (Math.max(r.startRound + r.planned - 1, t) !== e) break;
+      while (i < nr && runE[i] === e) {
         n++;
-        b += r.prompt - r.startRound + 1;
+        b += runB[i] as number;
         i++;
       }
       while (j < k) {
