@@ -2,9 +2,10 @@ import { InputError } from '../workload/errors.ts';
 import { processIo, UsageError, type CliIo, type Command } from './io.ts';
 import { paperCommand } from './paper.ts';
 import { simulateCommand } from './simulate.ts';
+import { sweepCommand } from './sweep.ts';
 
 /** Every subcommand; a new one is a module exporting a Command, listed here. */
-export const COMMANDS: Command[] = [simulateCommand, paperCommand];
+export const COMMANDS: Command[] = [simulateCommand, sweepCommand, paperCommand];
 
 function mainHelp(): string {
   return `kvsched — LLM inference scheduling under KV-cache constraints (arXiv 2502.07115)

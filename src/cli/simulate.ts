@@ -11,6 +11,7 @@ import { choiceArg, intArg, numArg, parseCli } from './args.ts';
 import { num, table } from './format.ts';
 import { UsageError, type CliIo, type Command } from './io.ts';
 import { JsonFileWriter } from './json-out.ts';
+import { runPoliciesOnGpu } from '../gpu-engine/run.ts';
 
 const HELP = `kvsched simulate — run scheduling policies on one instance and compare them
 
@@ -39,6 +40,9 @@ Options:
   --cost-model NAME       round cost model (default ${DEFAULT_COST_MODEL}); known: ${listCostModels().join(', ')}
   --out FILE.json         write every run: per-request schedule, summary, per-round KV timeline
   --no-rounds             leave the per-round timeline out of --out (smaller files)
+  --engine cpu|gpu        cpu: the reference engine (default); gpu: the WebGPU engine (src/gpu-engine),
+                          every policy a replica of one GPU job — same schedules, no per-round timeline,
+                          per-request energy 0; refuses (never falls back) what it cannot run
   --quiet                 no progress on stderr
   -h, --help              this help
 
@@ -71,6 +75,7 @@ export const simulateCommand: Command = {
       out: { type: 'string' },
       'no-rounds': { type: 'boolean' },
       quiet: { type: 'boolean' },
+      engine: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     });
     if (a.help) {
@@ -132,9 +137,12 @@ export const simulateCommand: Command = {
     const rows: string[][] = [];
     let failed = 0;
     let first = true;
-    for (const spec of policies) {
+    // --engine gpu: every policy as a replica of one GPU job (src/gpu-engine/run.ts).
+    const engine = choiceArg(a.engine, 'engine', ['cpu', 'gpu'] as const) ?? 'cpu';
+    const gpuOutcomes = engine === 'gpu' ? await runPoliciesOnGpu(instance, policies, { costModel }) : undefined;
+    for (const [policyIndex, spec] of policies.entries()) {
       let lastDraw = 0;
-      const outcome = runPolicy(instance, spec, {
+      const outcome = gpuOutcomes?.[policyIndex] ?? runPolicy(instance, spec, {
         costModel,
         keepRounds: writer !== undefined && !a['no-rounds'],
         onProgress: (p) => {

@@ -1,0 +1,99 @@
+/**
+ * GPU engine benchmark: `npm run bench:gpu-engine [-- --budget=SECONDS] [--policy=P] [--out=FILE]`.
+ *
+ * Replica-rounds per second for R ∈ {1, 64, 1024} replicas of a 2,000-request lmsys
+ * instance (λ = 50 /s, M = 16492, seconds mode, a100 cost model; seed = replica index + 1),
+ * GPU engine and CPU engine measured in the same run on the same machine. Each
+ * measurement runs until done or until the time budget (default 15 s) is spent, then
+ * counts executed rounds (the GPU's per-replica round counters are read back after
+ * every submit), so large R needs no full run. The CPU engine is single-threaded: its
+ * replicas run one after another. Writes bench/results/gpu-engine.json with the adapter.
+ * On a CPU adapter (SwiftShader) the GPU numbers are the CPU's: just reported.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { a100Llama2_70bTp2 } from '../src/cost/a100.ts';
+import { simulate } from '../src/engine/engine.ts';
+import { acquireNodeDevice } from '../src/gpu-engine/device-node.ts';
+import { GpuEngine } from '../src/gpu-engine/engine.ts';
+import { loadEngineShader } from '../src/gpu-engine/shaders-node.ts';
+import { createPolicy } from '../src/policies/registry.ts';
+import { LMSYS_MEMORY, lmsys } from '../src/workload/generators.ts';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
+const budget = Number(args.budget ?? 15);
+const policy = args.policy ?? 'mcsf';
+const out = path.resolve(args.out ?? path.join(here, 'results', 'gpu-engine.json'));
+const REQUESTS = 2000;
+const SIZES = [1, 64, 1024];
+
+const instances = new Map<number, ReturnType<typeof lmsys>['requests']>();
+const inst = (seed: number) => {
+  let r = instances.get(seed);
+  if (!r) {
+    r = lmsys({ seed, requests: REQUESTS, rate: 50, mode: 'seconds' }).requests;
+    instances.set(seed, r);
+  }
+  return r;
+};
+
+const d = await acquireNodeDevice();
+const threads = GpuEngine.defaultThreads(d.isFallbackAdapter);
+const engine = await GpuEngine.create(d.device, await loadEngineShader(), threads);
+console.log(`adapter: ${d.adapter} (fallback: ${d.isFallbackAdapter}), ${threads} threads per replica; policy ${policy}; budget ${budget} s per measurement`);
+
+interface Row { replicas: number; engine: 'gpu' | 'cpu'; replicaRounds: number; seconds: number; replicaRoundsPerSecond: number; finishedReplicas: number }
+const rows: Row[] = [];
+for (const R of SIZES) {
+  const seeds = Array.from({ length: R }, (_, i) => i + 1);
+  for (const s of seeds) inst(s);
+  // GPU
+  const signal = { aborted: false };
+  let rounds = 0;
+  let finished = 0;
+  const t0 = performance.now();
+  try {
+    await engine.run(seeds.map((s) => ({ requests: inst(s), memory: LMSYS_MEMORY, policy })), {
+      mode: 'seconds', costModel: a100Llama2_70bTp2, signal, stepsPerDispatch: 8, dispatchesPerSubmit: 1,
+      onProgress: (p) => {
+        rounds = p.replicaRounds;
+        finished = p.finished;
+        if ((performance.now() - t0) / 1000 > budget) signal.aborted = true;
+      },
+    });
+  } catch (e) {
+    if ((e as Error).name !== 'AbortError') throw e;
+  }
+  const gs = (performance.now() - t0) / 1000;
+  rows.push({ replicas: R, engine: 'gpu', replicaRounds: rounds, seconds: gs, replicaRoundsPerSecond: rounds / gs, finishedReplicas: finished });
+  // CPU: replicas one after another until done or out of budget.
+  let cr = 0;
+  let cf = 0;
+  const t1 = performance.now();
+  for (const s of seeds) {
+    const res = simulate(inst(s), createPolicy(policy), { memory: LMSYS_MEMORY, mode: 'seconds', costModel: a100Llama2_70bTp2, keepRounds: false });
+    cr += res.totals.rounds;
+    cf++;
+    if ((performance.now() - t1) / 1000 > budget) break;
+  }
+  const cs = (performance.now() - t1) / 1000;
+  rows.push({ replicas: R, engine: 'cpu', replicaRounds: cr, seconds: cs, replicaRoundsPerSecond: cr / cs, finishedReplicas: cf });
+  for (const r of rows.slice(-2)) {
+    console.log(`R=${String(r.replicas).padStart(4)} ${r.engine}: ${r.replicaRounds} replica-rounds in ${r.seconds.toFixed(2)} s = ${r.replicaRoundsPerSecond.toFixed(0)} /s (${r.finishedReplicas}/${R} replicas finished)`);
+  }
+}
+fs.mkdirSync(path.dirname(out), { recursive: true });
+fs.writeFileSync(out, JSON.stringify({
+  date: new Date().toISOString(),
+  adapter: d.adapter, isFallbackAdapter: d.isFallbackAdapter, threadsPerReplica: threads,
+  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, loadavg: os.loadavg() },
+  workload: { kind: 'lmsys', requests: REQUESTS, rate: 50, memory: LMSYS_MEMORY, mode: 'seconds', costModel: a100Llama2_70bTp2.name, policy, seeds: 'replica index + 1' },
+  budgetSeconds: budget,
+  note: d.isFallbackAdapter ? 'CPU adapter (SwiftShader): GPU-engine numbers are CPU numbers, reported only' : 'hardware adapter',
+  rows,
+}, null, 1) + '\n');
+console.log(`wrote ${out}`);
+process.exit(0);
