@@ -11,8 +11,21 @@ set -euo pipefail
 CHROMIUM="${CHROMIUM_PATH:-/usr/bin/chromium}"
 APT_PACKAGES=(chromium libvulkan1)
 
+# Node's WebGPU (npm `webgpu`, Dawn) loads the Vulkan loader to reach Chromium's
+# SwiftShader ICD: libvulkan.so.1 must exist too (Debian's chromium does not depend on it).
+have_vulkan() { ldconfig -p 2>/dev/null | grep -q 'libvulkan\.so\.1'; }
+
 if [[ -x "$CHROMIUM" ]]; then
   echo "setup-browser: using Chromium at $CHROMIUM ($("$CHROMIUM" --version 2>/dev/null || echo 'version unknown'))"
+  if ! have_vulkan; then
+    if [[ "$(id -u)" -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
+      echo "setup-browser: libvulkan1 is missing (needed by the Dawn tests); installing it"
+      DEBIAN_FRONTEND=noninteractive apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y libvulkan1
+    else
+      echo "setup-browser: libvulkan.so.1 is missing: the Node WebGPU (Dawn) tests need it. As root: apt-get install -y libvulkan1" >&2
+      exit 1
+    fi
+  fi
   exit 0
 fi
 
