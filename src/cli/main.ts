@@ -3,9 +3,10 @@ import { processIo, UsageError, type CliIo, type Command } from './io.ts';
 import { paperCommand } from './paper.ts';
 import { simulateCommand } from './simulate.ts';
 import { sweepCommand } from './sweep.ts';
+import { optimumCommand } from './optimum.ts';
 
 /** Every subcommand; a new one is a module exporting a Command, listed here. */
-export const COMMANDS: Command[] = [simulateCommand, sweepCommand, paperCommand];
+export const COMMANDS: Command[] = [simulateCommand, sweepCommand, paperCommand, optimumCommand];
 
 function mainHelp(): string {
   return `kvsched — LLM inference scheduling under KV-cache constraints (arXiv 2502.07115)

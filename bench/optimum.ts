@@ -1,0 +1,142 @@
+/**
+ * Benchmark of the exact hindsight optimum (src/theory/optimum.ts) on the paper's
+ * synthetic instances (model.md §5): seeds 1..K for each arrival model, rounds mode,
+ * a time limit per instance. Writes bench/results/optimum.json.
+ *
+ *   npx tsx bench/optimum.ts [--k 20] [--time-limit 60] [--arrivals zero,poisson]
+ *                            [--requests N] [--ablation] [--out FILE]
+ *
+ * --requests N replaces the drawn n (smaller instances); --ablation instead runs the
+ * solver with its prunings added one at a time on a fixed set of small instances
+ * (n = 10, seeds 1..K, both arrival models) and reports the median time of each step
+ * (--from S skips the steps before S).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import { solveOptimum, type OptimumOptions } from '../src/theory/optimum.ts';
+import { paperSynthetic, type PaperArrivals } from '../src/workload/index.ts';
+
+const { values: a } = parseArgs({
+  options: {
+    k: { type: 'string' },
+    'time-limit': { type: 'string' },
+    arrivals: { type: 'string' },
+    requests: { type: 'string' },
+    ablation: { type: 'boolean' },
+    from: { type: 'string' },
+    out: { type: 'string' },
+  },
+  strict: true,
+});
+
+const K = Number(a.k ?? (a.ablation ? 10 : 20));
+const limit = Number(a['time-limit'] ?? (a.ablation ? 20 : 60));
+const arrivalsList = (a.arrivals ?? 'zero,poisson').split(',') as PaperArrivals[];
+const requests = a.requests === undefined ? (a.ablation ? 10 : undefined) : Number(a.requests);
+const out = a.out ?? path.join('bench', 'results', a.ablation ? 'optimum-ablation.json' : 'optimum.json');
+
+const machine = {
+  cpu: os.cpus()[0]?.model ?? 'unknown',
+  cores: os.cpus().length,
+  memoryGiB: Math.round(os.totalmem() / 2 ** 30),
+  node: process.version,
+  platform: `${os.platform()} ${os.arch()}`,
+  date: new Date().toISOString(),
+};
+
+interface Row {
+  arrivals: PaperArrivals;
+  seed: number;
+  n: number;
+  memory: number;
+  status: string;
+  objective: number;
+  lowerBound: number;
+  rootBound: number;
+  incumbent: number;
+  incumbentPolicy: string;
+  mcsf: number | null;
+  gap: number;
+  seconds: number;
+  nodes: number;
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((x, y) => x - y);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+
+async function runSet(opts: OptimumOptions, label: string): Promise<Row[]> {
+  const rows: Row[] = [];
+  for (const arrivals of arrivalsList) {
+    for (let seed = 1; seed <= K; seed++) {
+      const wl = paperSynthetic({ seed, arrivals, mode: 'rounds', ...(requests !== undefined ? { requests } : {}) });
+      const r = await solveOptimum(wl, { timeLimitSec: limit, ...opts });
+      const lb = Math.ceil(r.lowerBound - 1e-9);
+      const row: Row = {
+        arrivals, seed, n: wl.requests.length, memory: wl.memory, status: r.status, objective: r.objective, lowerBound: lb,
+        rootBound: Math.ceil(r.stats.rootBound - 1e-9), incumbent: r.stats.incumbent, incumbentPolicy: r.stats.incumbentPolicy,
+        mcsf: r.stats.policies.find((q) => q.policy === 'mcsf')?.total ?? null,
+        gap: (r.objective - lb) / r.objective, seconds: Math.round(r.seconds * 1000) / 1000, nodes: r.stats.nodes,
+      };
+      rows.push(row);
+      process.stderr.write(
+        `${label}${arrivals} seed ${seed}: n ${row.n} M ${row.memory} ${row.status} ${row.objective} (bound ${lb}, gap ${(100 * row.gap).toFixed(2)} %, mcsf ${row.mcsf}) ${row.seconds.toFixed(2)} s, ${row.nodes} nodes\n`,
+      );
+    }
+  }
+  return rows;
+}
+
+function summarise(rows: Row[]): Record<string, unknown> {
+  const by = (xs: Row[]) => ({
+    instances: xs.length,
+    medianSeconds: median(xs.map((r) => r.seconds)),
+    optimalShare: xs.filter((r) => r.status === 'optimal').length / Math.max(1, xs.length),
+    medianGap: median(xs.map((r) => r.gap)),
+    meanGap: xs.reduce((z, r) => z + r.gap, 0) / Math.max(1, xs.length),
+    improvedOverIncumbent: xs.filter((r) => r.objective < r.incumbent).length,
+  });
+  const res: Record<string, unknown> = { all: by(rows) };
+  for (const arr of arrivalsList) res[arr] = by(rows.filter((r) => r.arrivals === arr));
+  return res;
+}
+
+if (a.ablation) {
+  const steps: { name: string; opts: OptimumOptions }[] = [
+    { name: '1 release bound only', opts: { bound: { area: false, betas: [], pair: false }, obligations: false, memo: false, symmetry: false } },
+    { name: '2 + area bound', opts: { bound: { area: true, betas: [], pair: false }, obligations: false, memo: false, symmetry: false } },
+    { name: '3 + pair-machine bound', opts: { bound: { area: true, betas: [], pair: true }, obligations: false, memo: false, symmetry: false } },
+    { name: '4 + active-schedule obligations', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: false, symmetry: false } },
+    { name: '5 + memo', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: false } },
+    { name: '6 + symmetry (default)', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: true } },
+    { name: '7 + idle tokens in the area bound (off by default)', opts: { bound: { area: true, betas: [], pair: true, waste: true }, obligations: true, memo: true, symmetry: true } },
+    { name: '8 6 + coupled area/pair-machine bound', opts: { bound: { area: true, betas: [], pair: true, coupled: true }, obligations: true, memo: true, symmetry: true } },
+  ];
+  const results: Record<string, unknown>[] = [];
+  const from = Number(a.from ?? 1);
+  for (const s of steps.filter((x) => Number(x.name.split(' ')[0]) >= from)) {
+    const rows = await runSet(s.opts, `[${s.name}] `);
+    const summary = summarise(rows);
+    results.push({ step: s.name, summary, rows });
+    process.stderr.write(`${s.name}: ${JSON.stringify(summary.all)}\n`);
+  }
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ machine, k: K, timeLimitSec: limit, requests, steps: results }, null, 1) + '\n');
+  process.stdout.write(
+    results.map((r) => {
+      const all = (r.summary as Record<string, { medianSeconds: number; optimalShare: number }>).all!;
+      return `${String(r.step).padEnd(46)} median ${all.medianSeconds.toFixed(3)} s, optimal ${(100 * all.optimalShare).toFixed(0)} %`;
+    }).join('\n') + `\nwrote ${out}\n`,
+  );
+} else {
+  const rows = await runSet({}, '');
+  const summary = summarise(rows);
+  mkdirSync(path.dirname(out), { recursive: true });
+  writeFileSync(out, JSON.stringify({ machine, k: K, timeLimitSec: limit, requests: requests ?? 'drawn (U{40..60})', summary, rows }, null, 1) + '\n');
+  process.stdout.write(JSON.stringify(summary, null, 1) + `\nwrote ${out}\n`);
+}

@@ -1,0 +1,139 @@
+import { readFileSync } from 'node:fs';
+import type { RequestSpec } from '../model/types.ts';
+import { solveOptimum, type OptimumResult } from '../theory/optimum.ts';
+import { InputError, paperSynthetic, parseTrace, type PaperArrivals } from '../workload/index.ts';
+import { choiceArg, intArg, numArg, parseCli } from './args.ts';
+import { num, table } from './format.ts';
+import { UsageError, type CliIo, type Command } from './io.ts';
+import { JsonFileWriter } from './json-out.ts';
+
+const HELP = `kvsched optimum — the exact hindsight optimum (model.md §4) of one instance, in rounds
+
+Usage:
+  kvsched optimum --trace FILE --memory M [--time-limit SEC] [--out FILE.json]
+  kvsched optimum --workload paper-synthetic [--seed S] [--arrivals zero|poisson] [--requests N] [--memory M] [...]
+
+Minimises the total latency Σ (c_i − a_i) over every schedule that keeps the KV tokens of
+each round within M, knowing every request's true output length. Arrival times are whole
+rounds. The best schedule of the paper's policies is the starting point; a branch and bound
+either proves it optimal or improves it, until the time limit.
+
+Options:
+  --trace FILE            CSV arrived_at,num_prefill_tokens,num_decode_tokens (arrived_at in whole rounds)
+  --workload paper-synthetic   the paper's synthetic instance (M ~ U{30..50}, n ~ U{40..60}, s ~ U{1..5}, o ~ U{1..M−s})
+  --seed S                paper-synthetic seed (default 1)
+  --arrivals zero|poisson paper-synthetic arrivals (default zero)
+  --requests N            paper-synthetic: number of requests (default: drawn)
+  --memory M              KV capacity in tokens (required with --trace; paper-synthetic: drawn)
+  --time-limit SEC        stop after SEC seconds with the best schedule found (default 60)
+  --out FILE.json         write {"status","objective","lowerBound","seconds","requests":[{"id","start","completion"}]}
+  --quiet                 no progress on stderr
+  -h, --help              this help
+
+Output: status (optimal, or time-limit with the gap between the best schedule and the proven
+lower bound), the policies' totals for comparison. Exit status 0 (also on time-limit), 2 bad input.`;
+
+export const optimumCommand: Command = {
+  name: 'optimum',
+  summary: 'exact hindsight optimum of an instance (rounds), with the policies for comparison',
+  help: HELP,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const a = parseCli(argv, {
+      trace: { type: 'string' },
+      workload: { type: 'string' },
+      seed: { type: 'string' },
+      arrivals: { type: 'string' },
+      requests: { type: 'string' },
+      memory: { type: 'string' },
+      'time-limit': { type: 'string' },
+      out: { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (a.help) {
+      io.out(HELP + '\n');
+      return 0;
+    }
+    if (a.trace !== undefined && a.workload !== undefined) throw new UsageError('give either --trace or --workload, not both');
+    if (a.trace === undefined && a.workload === undefined) throw new UsageError('give --trace FILE or --workload paper-synthetic');
+    const memory = intArg(a.memory, 'memory', 2, 2 ** 31 - 1);
+    const timeLimit = numArg(a['time-limit'], 'time-limit', 0) ?? 60;
+    let requests: RequestSpec[];
+    let M: number;
+    let description: string;
+    if (a.trace !== undefined) {
+      if (memory === undefined) throw new UsageError('--memory M is required with --trace');
+      for (const k of ['seed', 'arrivals', 'requests'] as const) if (a[k] !== undefined) throw new UsageError(`--${k} applies to --workload paper-synthetic only`);
+      const file = a.trace;
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch (e) {
+        const code = (e as NodeJS.ErrnoException).code;
+        throw new InputError(file, null, null, code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}`);
+      }
+      requests = parseTrace(text, { fileName: file, mode: 'rounds', memory }).requests;
+      M = memory;
+      description = `${file}, ${requests.length} requests`;
+    } else {
+      choiceArg(a.workload, 'workload', ['paper-synthetic'] as const);
+      const seed = intArg(a.seed, 'seed', 0, 0xffffffff) ?? 1;
+      const arrivals: PaperArrivals = choiceArg(a.arrivals, 'arrivals', ['zero', 'poisson'] as const) ?? 'zero';
+      const n = intArg(a.requests, 'requests', 1, 100_000);
+      const wl = paperSynthetic({ seed, arrivals, mode: 'rounds', ...(n !== undefined ? { requests: n } : {}), ...(memory !== undefined ? { memory } : {}) });
+      requests = wl.requests;
+      M = wl.memory;
+      description = `paper-synthetic seed ${seed}, ${arrivals} arrivals, ${requests.length} requests`;
+    }
+    if (requests.length === 0) throw new InputError(description, null, null, 'no requests');
+    if (!a.quiet) io.err(`kvsched: ${description}, M = ${M}, time limit ${timeLimit} s\n`);
+
+    let lastDraw = 0;
+    const res: OptimumResult = await solveOptimum(
+      { memory: M, requests },
+      {
+        timeLimitSec: timeLimit,
+        onProgress: (p) => {
+          if (a.quiet || !io.interactive) return;
+          const t = performance.now();
+          if (t - lastDraw < 200) return;
+          lastDraw = t;
+          io.err(`\r  best ${p.bestObjective}, bound ${Math.ceil(p.lowerBound)}, ${p.nodes} nodes, ${p.seconds.toFixed(1)} s   `);
+        },
+      },
+    );
+    if (!a.quiet && io.interactive) io.err('\r\x1b[K');
+
+    const lb = Math.ceil(res.lowerBound - 1e-9);
+    const gap = res.objective > 0 ? (res.objective - lb) / res.objective : 0;
+    const n = requests.length;
+    const lines = [
+      `status      ${res.status}`,
+      `objective   ${res.objective} (mean latency ${num(res.objective / n, 3)} rounds)`,
+      `lower bound ${lb}${res.status === 'optimal' ? '' : ` (gap ${num(100 * gap, 2)} %)`}`,
+      `seconds     ${num(res.seconds, 2)}  (${res.stats.nodes} nodes)`,
+      '',
+    ];
+    io.out(lines.join('\n') + '\n');
+    io.out(
+      table(
+        ['policy', 'total latency', 'mean latency', 'ratio to best found'],
+        res.stats.policies.map((q) =>
+          q.total === null ? [q.policy, 'failed (stuck or livelock)', '', ''] : [q.policy, String(q.total), num(q.total / n, 3), num(q.total / res.objective, 4)],
+        ),
+      ),
+    );
+    if (a.out !== undefined) {
+      const w = new JsonFileWriter(a.out);
+      const byId = [...requests].sort((x, y) => x.id - y.id);
+      w.write(
+        `{"status":${JSON.stringify(res.status)},"objective":${res.objective},"lowerBound":${lb},"seconds":${Math.round(res.seconds * 1000) / 1000},"memory":${M},"method":${JSON.stringify(res.method)},"requests":[`,
+      );
+      byId.forEach((r, k) => w.write(`${k ? ',' : ''}{"id":${r.id},"start":${res.starts[r.id]},"completion":${res.completions[r.id]}}`));
+      w.write(`],"policies":${JSON.stringify(res.stats.policies)}}\n`);
+      w.close();
+      if (!a.quiet) io.err(`kvsched: wrote ${a.out}\n`);
+    }
+    return 0;
+  },
+};

@@ -1,0 +1,166 @@
+/**
+ * The time-indexed integer program of model.md §4 and its LP relaxation, via HiGHS:
+ * x_{i,p} = 1 when request i starts at round p (a_i ≤ p ≤ L_i);
+ * minimise Σ (p + o_i − a_i) x_{i,p}; Σ_p x_{i,p} = 1; in every round r,
+ * Σ_{i,p ≤ r < p+o_i} (s_i + r − p + 1) x_{i,p} ≤ M.
+ *
+ * Start windows. A schedule better than an upper bound U has, for every j,
+ * c_j − a_j ≤ U − Σ_{i≠j} (c_i − a_i) ≤ U − Σ_{i≠j} o_i, so L_j = a_j + U − Σ_i o_i is
+ * valid (the brief's window); it is tightened with the combinatorial bound of the others
+ * (bounds.ts): L_j = a_j + U − o_j − LB(all but j). The LP value over these windows is a
+ * lower bound on every schedule of value ≤ U, hence on the optimum.
+ */
+import { boundWork, waitingLowerBound } from './bounds.ts';
+import { getHighs } from './highs.ts';
+import { DEFAULT_BOUND_OPTIONS } from './defaults.ts';
+import { policySchedules } from './incumbent.ts';
+import { prepare, type OptimumInstance, type Prepared } from './problem.ts';
+
+export interface TimeIndexedOptions {
+  /** Upper bound U on the optimum (default: the best paper policy). */
+  upperBound?: number;
+  /** Solve the integer program instead of its LP relaxation. */
+  integer?: boolean;
+  timeLimitSec?: number;
+  /** Use only L_j = a_j + U − Σ o (no combinatorial tightening). */
+  plainWindows?: boolean;
+}
+
+export interface TimeIndexedResult {
+  /** 'optimal': value is the LP (or IP) optimum; otherwise no bound is claimed. */
+  status: 'optimal' | 'time-limit' | 'error';
+  /** LP/IP objective (a lower bound on the optimum when an LP is optimal). */
+  value: number | null;
+  /** For an IP: HiGHS' dual bound. */
+  dualBound: number | null;
+  /** Start by instance index (IP only, when a solution exists). */
+  starts: number[] | null;
+  columns: number;
+  rows: number;
+  seconds: number;
+}
+
+/** Latest start of each request (by instance index) for schedules of value ≤ U. */
+export function startWindows(p: Prepared, upper: number, plain = false): Int32Array {
+  const L = new Int32Array(p.n);
+  const work = boundWork(p.n);
+  const all = Array.from({ length: p.n }, (_, i) => i);
+  for (let j = 0; j < p.n; j++) {
+    let others = p.sumO - (p.o[j] as number);
+    if (!plain) {
+      const rest = all.filter((i) => i !== j);
+      const lb = waitingLowerBound(
+        p,
+        { t: 0, usage: new Int32Array(0), waiting: rest, nWaiting: rest.length, running: [], runningStart: [], nRunning: 0, started: [], startedAt: [], nStarted: 0 },
+        work,
+        DEFAULT_BOUND_OPTIONS,
+      );
+      others = Math.max(others, Math.ceil(lb - 1e-9));
+    }
+    L[j] = (p.a[j] as number) + upper - others - (p.o[j] as number);
+  }
+  return L;
+}
+
+export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedOptions = {}): Promise<TimeIndexedResult> {
+  const t0 = performance.now();
+  const p = prepare(inst);
+  let U = opts.upperBound;
+  if (U === undefined) {
+    for (const r of policySchedules(inst, p)) if (r.total !== null && (U === undefined || r.total < U)) U = r.total;
+    if (U === undefined) throw new Error('no policy produced a schedule: give upperBound');
+  }
+  const L = startWindows(p, U, opts.plainWindows ?? false);
+  // columns
+  const colJob: number[] = [];
+  const colStart: number[] = [];
+  let horizon = 0;
+  for (let i = 0; i < p.n; i++) {
+    for (let t = p.a[i] as number; t <= (L[i] as number); t++) {
+      colJob.push(i);
+      colStart.push(t);
+    }
+    horizon = Math.max(horizon, (L[i] as number) + (p.o[i] as number));
+  }
+  const nCols = colJob.length;
+  const nRows = p.n + horizon;
+  const colCost = new Float64Array(nCols);
+  const starts = new Int32Array(nCols + 1);
+  let nnz = 0;
+  for (let c = 0; c < nCols; c++) nnz += 1 + (p.o[colJob[c] as number] as number);
+  const indices = new Int32Array(nnz);
+  const values = new Float64Array(nnz);
+  let k = 0;
+  for (let c = 0; c < nCols; c++) {
+    const i = colJob[c] as number;
+    const t = colStart[c] as number;
+    colCost[c] = t + (p.o[i] as number) - (p.a[i] as number);
+    starts[c] = k;
+    indices[k] = i;
+    values[k++] = 1;
+    for (let q = 0; q < (p.o[i] as number); q++) {
+      indices[k] = p.n + t + q;
+      values[k++] = (p.s[i] as number) + q + 1;
+    }
+  }
+  starts[nCols] = k;
+  const rowLower = new Float64Array(nRows);
+  const rowUpper = new Float64Array(nRows);
+  const highs = await getHighs();
+  for (let r = 0; r < nRows; r++) {
+    rowLower[r] = r < p.n ? 1 : -highs.infinity;
+    rowUpper[r] = r < p.n ? 1 : p.memory;
+  }
+  const model = highs.createModel({
+    numCols: nCols,
+    numRows: nRows,
+    colCost,
+    colLower: new Float64Array(nCols),
+    colUpper: new Float64Array(nCols).fill(1),
+    rowLower,
+    rowUpper,
+    matrix: { format: 'csc', numRows: nRows, numCols: nCols, starts, indices, values },
+    ...(opts.integer ? { integrality: new Int32Array(nCols).fill(1) } : {}),
+  });
+  try {
+    model.options.set({ output_flag: false, ...(opts.timeLimitSec !== undefined ? { time_limit: opts.timeLimitSec } : {}) });
+    const run = model.run();
+    const st = run.modelStatus;
+    const C = highs.constants.modelStatus;
+    const optimal = st === C.optimal;
+    let value: number | null = null;
+    let dual: number | null = null;
+    let sched: number[] | null = null;
+    if (opts.integer) {
+      const d = Number(model.info.get('mip_dual_bound'));
+      dual = Number.isFinite(d) ? d : null;
+      const ps = Number(model.info.get('primal_solution_status'));
+      if (ps === 2) {
+        value = model.getObjectiveValue();
+        const x = model.getSolution().colValue;
+        sched = new Array<number>(p.n).fill(-1);
+        for (let c = 0; c < nCols; c++) if ((x[c] as number) > 0.5) sched[colJob[c] as number] = colStart[c] as number;
+      }
+    } else if (optimal) value = model.getObjectiveValue();
+    return {
+      status: optimal ? 'optimal' : st === C.timeLimit ? 'time-limit' : 'error',
+      value,
+      dualBound: dual,
+      starts: sched,
+      columns: nCols,
+      rows: nRows,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/**
+ * The LP relaxation of the time-indexed IP: a lower bound on the optimum, for instances
+ * too large to solve exactly. Returns null when HiGHS did not finish (time limit).
+ */
+export async function lpLowerBound(inst: OptimumInstance, opts: { timeLimitSec?: number; upperBound?: number; plainWindows?: boolean } = {}): Promise<number | null> {
+  const r = await solveTimeIndexed(inst, { ...opts, integer: false });
+  return r.status === 'optimal' ? r.value : null;
+}

@@ -1,0 +1,119 @@
+/**
+ * The exact hindsight optimum of model.md §4 (rounds mode, exact output lengths):
+ * minimise Σ (c_i − a_i) subject to the KV capacity M in every round.
+ *
+ * Method: the best schedule of the paper's policies is the incumbent; a chronological
+ * branch and bound (bnb.ts) with the lower bounds of bounds.ts proves it optimal or
+ * improves it. Pure TypeScript: runs in Node and in a browser.
+ */
+import type { RequestSpec } from '../model/types.ts';
+import { PAPER_POLICIES } from '../policies/registry.ts';
+import { branchAndBound } from './bnb.ts';
+import type { BoundOptions } from './bounds.ts';
+import { policySchedules, type PolicySchedule } from './incumbent.ts';
+import { checkSchedule, prepare, totalLatency } from './problem.ts';
+import { DEFAULT_BOUND_OPTIONS } from './defaults.ts';
+
+export { lpLowerBound } from './lp.ts';
+
+export interface OptimumProgress {
+  bestObjective: number;
+  lowerBound: number;
+  nodes: number;
+  seconds: number;
+}
+
+export interface OptimumOptions {
+  /** Seconds before giving up with the best schedule found (default: none). */
+  timeLimitSec?: number;
+  signal?: { readonly aborted: boolean };
+  onProgress?: (p: OptimumProgress) => void;
+  /** Which prunings to use (benchmarks switch them off one by one). */
+  bound?: BoundOptions;
+  symmetry?: boolean;
+  obligations?: boolean;
+  memo?: boolean;
+}
+
+export interface OptimumStats {
+  n: number;
+  memory: number;
+  nodes: number;
+  memoHits: number;
+  boundCuts: number;
+  obligationCuts: number;
+  rootBound: number;
+  /** Total latency of each policy run (null: the policy failed, e.g. livelock). */
+  policies: { policy: string; total: number | null }[];
+  incumbentPolicy: string;
+  incumbent: number;
+}
+
+export interface OptimumResult {
+  status: 'optimal' | 'time-limit';
+  /** Σ (c_i − a_i) of the best schedule found. */
+  objective: number;
+  /** Proven lower bound on the optimum (= objective when optimal). */
+  lowerBound: number;
+  seconds: number;
+  /** Start round of each request, indexed by request id. */
+  starts: number[];
+  /** Completion (start + o) of each request, indexed by request id. */
+  completions: number[];
+  method: string;
+  stats: OptimumStats;
+}
+
+export const DEFAULT_BOUND: BoundOptions = DEFAULT_BOUND_OPTIONS;
+
+export async function solveOptimum(inst: { memory: number; requests: readonly RequestSpec[] }, opts: OptimumOptions = {}): Promise<OptimumResult> {
+  const t0 = performance.now();
+  const p = prepare(inst);
+  const runs: PolicySchedule[] = policySchedules(inst, p, PAPER_POLICIES);
+  let inc: PolicySchedule | undefined;
+  for (const r of runs) if (r.total !== null && r.starts !== null && (inc === undefined || r.total < (inc.total as number))) inc = r;
+  if (inc === undefined || inc.starts === null || inc.total === null) throw new Error('no policy produced a schedule to start from');
+  const res = branchAndBound(p, {
+    incumbent: { starts: inc.starts, value: inc.total },
+    bound: opts.bound ?? DEFAULT_BOUND,
+    ...(opts.symmetry !== undefined ? { symmetry: opts.symmetry } : {}),
+    ...(opts.obligations !== undefined ? { obligations: opts.obligations } : {}),
+    ...(opts.memo !== undefined ? { memo: opts.memo } : {}),
+    ...(opts.timeLimitSec !== undefined ? { timeLimitSec: Math.max(0, opts.timeLimitSec - (performance.now() - t0) / 1000) } : {}),
+    ...(opts.signal ? { signal: opts.signal } : {}),
+    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+  });
+  const problem = checkSchedule(p, res.starts);
+  if (problem !== null) throw new Error(`internal error: the optimum's schedule is infeasible: ${problem}`);
+  const value = totalLatency(p, res.starts);
+  if (value !== res.value) throw new Error(`internal error: objective ${res.value} ≠ recomputed ${value}`);
+  let maxId = -1;
+  for (let i = 0; i < p.n; i++) maxId = Math.max(maxId, p.ids[i] as number);
+  const starts: number[] = new Array<number>(maxId + 1).fill(-1);
+  const completions: number[] = new Array<number>(maxId + 1).fill(-1);
+  for (let i = 0; i < p.n; i++) {
+    starts[p.ids[i] as number] = res.starts[i] as number;
+    completions[p.ids[i] as number] = (res.starts[i] as number) + (p.o[i] as number);
+  }
+  return {
+    status: res.status,
+    objective: value,
+    lowerBound: res.lowerBound,
+    seconds: (performance.now() - t0) / 1000,
+    starts,
+    completions,
+    method: 'chronological branch and bound (release, area and pair-machine bounds; active-schedule, symmetry and memo pruning), incumbent = best paper policy',
+    stats: {
+      n: p.n,
+      memory: p.memory,
+      nodes: res.nodes,
+      memoHits: res.memoHits,
+      boundCuts: res.boundCuts,
+      obligationCuts: res.obligationCuts,
+      rootBound: res.rootBound,
+      policies: runs.map((r) => ({ policy: r.policy, total: r.total })),
+      incumbentPolicy: inc.policy,
+      incumbent: inc.total,
+    },
+  };
+}
