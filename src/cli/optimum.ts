@@ -108,7 +108,7 @@ export const optimumCommand: Command = {
     const gap = res.objective > 0 ? (res.objective - lb) / res.objective : 0;
     const n = requests.length;
     const lines = [
-      `status      ${res.status}`,
+      `status      ${res.status}${res.stats.stoppedBy === 'depth' ? ' (the search ran out of stack depth on this long horizon: best schedule and root bound shown)' : ''}`,
       `objective   ${res.objective} (mean latency ${num(res.objective / n, 3)} rounds)`,
       `lower bound ${lb}${res.status === 'optimal' ? '' : ` (gap ${num(100 * gap, 2)} %)`}`,
       `seconds     ${num(res.seconds, 2)}  (${res.stats.nodes} nodes)`,
@@ -127,7 +127,7 @@ export const optimumCommand: Command = {
       const w = new JsonFileWriter(a.out);
       const byId = [...requests].sort((x, y) => x.id - y.id);
       w.write(
-        `{"status":${JSON.stringify(res.status)},"objective":${res.objective},"lowerBound":${lb},"seconds":${Math.round(res.seconds * 1000) / 1000},"memory":${M},"method":${JSON.stringify(res.method)},"requests":[`,
+        `{"status":${JSON.stringify(res.status)},"stoppedBy":${JSON.stringify(res.stats.stoppedBy)},"objective":${res.objective},"lowerBound":${lb},"seconds":${Math.round(res.seconds * 1000) / 1000},"memory":${M},"method":${JSON.stringify(res.method)},"requests":[`,
       );
       byId.forEach((r, k) => w.write(`${k ? ',' : ''}{"id":${r.id},"start":${res.starts[r.id]},"completion":${res.completions[r.id]}}`));
       w.write(`],"policies":${JSON.stringify(res.stats.policies)}}\n`);

@@ -7,6 +7,7 @@ import { InputError, parsePredictionSpec } from '../workload/index.ts';
 import { intArg, numArg, parseCli } from './args.ts';
 import { num, table } from './format.ts';
 import { UsageError, type CliIo, type Command } from './io.ts';
+import { THEORY_EXPERIMENTS } from './paper-theory.ts';
 
 /** One `kvsched paper <name>` experiment. */
 export interface PaperExperiment {
@@ -208,7 +209,7 @@ const paperPredictions: PaperExperiment = {
 };
 
 /** Registered experiments; the theory lab adds `synthetic`, `adversary` and `regret`. */
-export const PAPER_EXPERIMENTS: PaperExperiment[] = [paperLmsys, paperPredictions];
+export const PAPER_EXPERIMENTS: PaperExperiment[] = [paperLmsys, paperPredictions, ...THEORY_EXPERIMENTS];
 
 function paperHelp(): string {
   return `kvsched paper — reproduce the paper's experiments as tables

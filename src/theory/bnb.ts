@@ -58,6 +58,10 @@ export interface BnbResult {
   boundCuts: number;
   obligationCuts: number;
   seconds: number;
+  /** Why the search stopped early: the time limit (or a cancel), or the JavaScript stack
+   *  (the search recurses once per round and per start: horizons of many thousand rounds
+   *  can exceed it). Either way the best schedule and the root bound stay valid. */
+  stoppedBy: 'time' | 'depth' | null;
 }
 
 class Stop extends Error {}
@@ -292,10 +296,15 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
     candTop = c0;
   };
 
+  let stoppedBy: 'time' | 'depth' | null = null;
   try {
     round(0, 0, Infinity);
   } catch (e) {
-    if (!(e instanceof Stop)) throw e;
+    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+      stopped = true;
+      stoppedBy = 'depth';
+    } else if (!(e instanceof Stop)) throw e;
+    else stoppedBy = 'time';
   }
   const seconds = (performance.now() - t0) / 1000;
   return {
@@ -309,5 +318,6 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
     boundCuts,
     obligationCuts,
     seconds,
+    stoppedBy,
   };
 }

@@ -47,6 +47,8 @@ export interface OptimumStats {
   policies: { policy: string; total: number | null }[];
   incumbentPolicy: string;
   incumbent: number;
+  /** Why a `time-limit` result stopped: the clock (or a cancel), or the search's depth. */
+  stoppedBy: 'time' | 'depth' | null;
 }
 
 export interface OptimumResult {
@@ -114,6 +116,7 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
       policies: runs.map((r) => ({ policy: r.policy, total: r.total })),
       incumbentPolicy: inc.policy,
       incumbent: inc.total,
+      stoppedBy: res.stoppedBy,
     },
   };
 }
