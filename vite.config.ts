@@ -21,6 +21,10 @@ export default defineConfig({
   preview: {
     headers: crossOriginIsolationHeaders,
   },
+  // The engine worker is an ES module (it imports the domain modules).
+  worker: {
+    format: 'es',
+  },
   build: {
     target: 'es2022',
     outDir: 'dist',

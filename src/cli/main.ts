@@ -4,9 +4,11 @@ import { paperCommand } from './paper.ts';
 import { simulateCommand } from './simulate.ts';
 import { sweepCommand } from './sweep.ts';
 import { optimumCommand } from './optimum.ts';
+import { calibrateCommand } from './calibrate.ts';
+import { deviceCommand } from './device.ts';
 
 /** Every subcommand; a new one is a module exporting a Command, listed here. */
-export const COMMANDS: Command[] = [simulateCommand, sweepCommand, paperCommand, optimumCommand];
+export const COMMANDS: Command[] = [simulateCommand, calibrateCommand, deviceCommand, paperCommand, optimumCommand, sweepCommand];
 
 function mainHelp(): string {
   return `kvsched — LLM inference scheduling under KV-cache constraints (arXiv 2502.07115)

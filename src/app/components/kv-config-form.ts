@@ -1,0 +1,178 @@
+/**
+ * The experiment configuration form. Emits `config-change` (detail: ExperimentConfig)
+ * and `trace-change` (detail: { name, text }) when a trace file is chosen.
+ */
+import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { listCostModels } from '../../cost/registry.ts';
+import { LMSYS_MEMORY } from '../../workload/index.ts';
+import { applyPreset, isLmsys, PRESET_LABELS, PRESETS, type ExperimentConfig, type Preset } from '../config.ts';
+import { base } from '../theme.ts';
+import './kv-policy-list.ts';
+
+export interface TraceFile {
+  name: string;
+  text: string;
+}
+
+export class KvConfigForm extends LitElement {
+  static override properties = {
+    config: { attribute: false },
+    disabled: { type: Boolean },
+    traceLoaded: { attribute: false },
+    profiles: { attribute: false },
+  };
+  declare config: ExperimentConfig;
+  declare disabled: boolean;
+  /** Name of the trace file in memory, if any. */
+  declare traceLoaded: string | null;
+  /** Cost models from saved calibration profiles (`name`, `label`). */
+  declare profiles: { name: string; label: string }[];
+
+  constructor() {
+    super();
+    this.disabled = false;
+    this.traceLoaded = null;
+    this.profiles = [];
+  }
+
+  private set(patch: Partial<ExperimentConfig>): void {
+    const next = { ...this.config, ...patch };
+    this.dispatchEvent(new CustomEvent<ExperimentConfig>('config-change', { detail: next, bubbles: true, composed: true }));
+  }
+
+  private numberInput(label: string, value: number | null, onValue: (v: number | null) => void, opts: { step?: string; min?: string; placeholder?: string; name: string }): TemplateResult {
+    return html`<label>${label}
+      <input type="number" name=${opts.name} step=${opts.step ?? '1'} min=${opts.min ?? '0'} placeholder=${opts.placeholder ?? ''}
+        .value=${value === null ? '' : String(value)} ?disabled=${this.disabled}
+        @change=${(e: Event) => {
+          const t = (e.target as HTMLInputElement).value.trim();
+          const v = t === '' ? null : Number(t);
+          onValue(v !== null && Number.isFinite(v) ? v : null);
+        }} /></label>`;
+  }
+
+  private async onFile(e: Event): Promise<void> {
+    const input = e.target as HTMLInputElement;
+    const f = input.files?.[0];
+    if (!f) return;
+    const text = await f.text();
+    this.dispatchEvent(new CustomEvent<TraceFile>('trace-change', { detail: { name: f.name, text }, bubbles: true, composed: true }));
+  }
+
+  private workload(): TemplateResult {
+    const c = this.config;
+    const unit = c.mode === 'seconds' ? 's' : 'round';
+    let extra: TemplateResult | typeof nothing = nothing;
+    if (isLmsys(c.preset)) {
+      extra = html`
+        ${this.numberInput(`Arrival rate λ (/${unit})`, c.rate, (v) => v !== null && v > 0 && this.set({ rate: v, preset: v === 50 && c.preset === 'lmsys-high' ? 'lmsys-high' : v === 10 && c.preset === 'lmsys-low' ? 'lmsys-low' : 'lmsys' }), { step: 'any', min: '0', name: 'rate' })}
+        ${this.numberInput('Requests', c.requests, (v) => v !== null && v >= 1 && this.set({ requests: Math.round(v) }), { min: '1', name: 'requests' })}
+        <p class="hint muted">Lognormal stand-in for LMSYS-Chat-1M: prompt ~ LogN(ln 11, 1.616), output ~ LogN(ln 45, 1.131), s + o ≤ 4096.</p>`;
+    } else if (c.preset === 'synthetic-zero' || c.preset === 'synthetic-poisson') {
+      extra = html`${this.numberInput('Requests', c.synthRequests, (v) => this.set({ synthRequests: v === null ? null : Math.max(1, Math.round(v)) }), { min: '1', placeholder: 'drawn', name: 'synth-requests' })}
+        <p class="hint muted">M ~ U{30..50}, n ~ U{40..60}, s ~ U{1..5}, o ~ U{1..M−s}${c.preset === 'synthetic-poisson' ? ', λ ~ U[0.5, 1.5]' : ''}.</p>`;
+    } else {
+      extra = html`<label>Trace CSV <input type="file" name="trace" accept=".csv,text/csv" ?disabled=${this.disabled} @change=${(e: Event) => void this.onFile(e)} /></label>
+        <p class="hint muted">${this.traceLoaded ? html`Loaded <code>${this.traceLoaded}</code>. ` : c.traceName ? html`Upload <code>${c.traceName}</code> again. ` : nothing}Columns: <code>arrived_at,num_prefill_tokens,num_decode_tokens[,predicted_decode_tokens]</code> (Vidur format; seconds, or rounds in rounds mode).</p>`;
+    }
+    return html`<fieldset>
+      <legend>Workload</legend>
+      <label>Preset
+        <select name="preset" ?disabled=${this.disabled} @change=${(e: Event) => this.dispatchEvent(new CustomEvent<ExperimentConfig>('config-change', { detail: applyPreset(this.config, (e.target as HTMLSelectElement).value as Preset), bubbles: true, composed: true }))}>
+          ${PRESETS.map((p) => html`<option value=${p} ?selected=${p === c.preset}>${PRESET_LABELS[p]}</option>`)}
+        </select></label>
+      ${extra}
+    </fieldset>`;
+  }
+
+  override render(): TemplateResult {
+    const c = this.config;
+    const noise = c.predict.startsWith('noise:') ? Number(c.predict.slice(6)) : null;
+    const costModels = listCostModels().filter((n) => !n.includes(':'));
+    const synthetic = c.preset === 'synthetic-zero' || c.preset === 'synthetic-poisson';
+    return html`<form @submit=${(e: Event) => e.preventDefault()}>
+      ${this.workload()}
+      <fieldset>
+        <legend>Memory and time</legend>
+        ${this.numberInput('KV capacity M (tokens)', c.memory, (v) => this.set({ memory: v === null ? null : Math.round(v) }), { min: '2', placeholder: synthetic ? 'drawn' : String(LMSYS_MEMORY), name: 'memory' })}
+        <label>Time
+          <select name="mode" ?disabled=${this.disabled} @change=${(e: Event) => this.set({ mode: (e.target as HTMLSelectElement).value === 'rounds' ? 'rounds' : 'seconds' })}>
+            <option value="seconds" ?selected=${c.mode === 'seconds'}>seconds (cost model)</option>
+            <option value="rounds" ?selected=${c.mode === 'rounds'}>rounds (1 round = 1 unit)</option>
+          </select></label>
+        ${this.numberInput('Seed', c.seed, (v) => v !== null && this.set({ seed: Math.max(0, Math.min(0xffffffff, Math.round(v))) }), { min: '0', name: 'seed' })}
+      </fieldset>
+      <fieldset>
+        <legend>Predictions, cost, engine</legend>
+        <label>Output-length prediction
+          <select name="predict" ?disabled=${this.disabled} @change=${(e: Event) => this.set({ predict: (e.target as HTMLSelectElement).value === 'exact' ? 'exact' : `noise:${noise ?? 0.2}` })}>
+            <option value="exact" ?selected=${noise === null}>exact</option>
+            <option value="noise" ?selected=${noise !== null}>noisy (±E)</option>
+          </select></label>
+        ${noise !== null ? this.numberInput('Noise E', noise, (v) => v !== null && v >= 0 && v < 1 && this.set({ predict: `noise:${v}` }), { step: '0.05', min: '0', name: 'noise' }) : nothing}
+        <label>Cost model
+          <select name="cost" ?disabled=${this.disabled} @change=${(e: Event) => this.set({ costModel: (e.target as HTMLSelectElement).value })}>
+            ${costModels.map((n) => html`<option value=${n} ?selected=${n === c.costModel}>${n === 'a100-llama2-70b-tp2' ? 'A100 reference' : n}</option>`)}
+            ${this.profiles.map((p) => html`<option value=${p.name} ?selected=${p.name === c.costModel}>${p.label}</option>`)}
+          </select></label>
+        <label>Engine
+          <select name="engine" ?disabled=${this.disabled} @change=${(e: Event) => this.set({ engine: (e.target as HTMLSelectElement).value === 'gpu' ? 'gpu' : 'cpu' })}>
+            <option value="cpu" selected>CPU (Web Worker)</option>
+            <option value="gpu" disabled>GPU — not available yet</option>
+          </select></label>
+        <p class="hint muted">${noise === null ? 'Policies see the true output length o.' : 'Policies see õ = max(1, round(o·U[1−E, 1+E])).'} Cost: Llama-2 70B on 2× A100 (TP2); energy at 400 W per GPU busy, 60 W idle. The GPU engine is not in this build.</p>
+      </fieldset>
+      <fieldset class="wide">
+        <legend>Policies</legend>
+        <kv-policy-list .policies=${c.policies} ?disabled=${this.disabled} @policies-change=${(e: CustomEvent<string[]>) => this.set({ policies: e.detail })}></kv-policy-list>
+      </fieldset>
+    </form>`;
+  }
+
+  static override styles = [
+    base,
+    css`
+      form {
+        display: grid;
+        grid-template-columns: repeat(auto-fit, minmax(21rem, 1fr));
+        gap: 0.75rem 1rem;
+      }
+      fieldset {
+        border: 1px solid var(--line);
+        border-radius: 8px;
+        padding: 0.6rem 0.9rem 0.8rem;
+        margin: 0;
+        display: flex;
+        flex-direction: column;
+        gap: 0.45rem;
+        min-width: 0;
+      }
+      fieldset.wide {
+        grid-column: 1 / -1;
+      }
+      legend {
+        font-weight: 600;
+        padding: 0 0.3rem;
+      }
+      label {
+        display: grid;
+        grid-template-columns: minmax(7rem, 9.5rem) minmax(0, 1fr);
+        align-items: center;
+        gap: 0.75rem;
+        font-size: 0.92rem;
+      }
+      label > select {
+        width: 100%;
+      }
+      label > input[type='number'] {
+        justify-self: end;
+      }
+      .hint {
+        font-size: 0.8rem;
+        margin: 0;
+      }
+    `,
+  ];
+}
+
+customElements.define('kv-config-form', KvConfigForm);

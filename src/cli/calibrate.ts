@@ -1,0 +1,150 @@
+import { calibrate, type CalibrationProgress } from '../calibrate/calibrate.ts';
+import { PRESETS } from '../calibrate/grid.ts';
+import { writeProfileFile } from '../calibrate/profile-node.ts';
+import type { Profile } from '../calibrate/profile.ts';
+import { pickNodeAdapter } from '../gpu/node-gpu.ts';
+import { GpuError, openSession } from '../gpu/session.ts';
+import { loadNodeShaders } from '../gpu/shaders-node.ts';
+import { choiceArg, parseCli } from './args.ts';
+import { num, table } from './format.ts';
+import type { CliIo, Command } from './io.ts';
+
+const HELP = `kvsched calibrate — time attention-shaped work on this device and fit the cost model
+
+Usage:
+  kvsched calibrate [--preset quick|full] [--adapter NAME] [--out profile.json] [--quiet]
+
+Runs WGSL kernels with Llama-2-70B head geometry (64 query heads, 8 KV heads, head dim 128)
+in Node through Dawn (npm webgpu): a streaming-read and an FMA probe, then a grid of emulated
+rounds (decode attention B × L, causal prefill attention over a chunk C, the linear layers for
+T = B + C tokens). Fits round µs = fixed + perToken·T + perKvToken·ΣL + perPrefillSquare·C² by
+least squares (R² and MAPE on held-out points), extrapolates it to 80 full-width layers and
+compares it with the A100 reference (a100-llama2-70b-tp2).
+
+Options:
+  --preset quick|full   quick: 1 layer, widths ÷ 32, 10 rounds (under a minute on SwiftShader);
+                        full: 2 layers, widths ÷ 16, 17 rounds (default quick)
+  --adapter NAME        an adapter whose name contains NAME (see: kvsched device)
+  --out FILE            write the profile (kvsched.profile/1 JSON); use it with
+                        kvsched simulate --cost-model profile:FILE
+  --quiet               no progress on stderr
+
+VK_ICD_FILENAMES is set to Chromium's SwiftShader ICD in-process when unset and present.`;
+
+function fmtRate(x: number, unit: string): string {
+  const p = [['T', 1e12], ['G', 1e9], ['M', 1e6], ['k', 1e3]] as const;
+  for (const [s, v] of p) if (x >= v) return `${(x / v).toFixed(2)} ${s}${unit}`;
+  return `${x.toFixed(2)} ${unit}`;
+}
+
+export function describeProfile(p: Profile): string {
+  const k = p.kernels;
+  const lines: string[] = [];
+  lines.push(`device: ${p.device.name}${p.device.adapter.isFallbackAdapter ? ' (fallback/software adapter)' : ''}; ${p.device.runtime}`);
+  lines.push(`  shader-f16: ${p.device.shaderF16 ? 'available (kernels still f32)' : 'not available — f32 only'}; timing: ${p.device.timing.method}, round trip ${num(p.device.timing.roundTripMicros, 0)} µs`);
+  lines.push(`  emulated: ${p.geometry.emulatedLayers} layer(s), hidden ${p.geometry.emulatedHidden} (÷${p.geometry.widthDivisor}), ${p.geometry.queryHeads} query / ${p.geometry.kvHeads} KV heads × ${p.geometry.headDim}`);
+  lines.push('');
+  lines.push(`probes: streaming read ${fmtRate(p.probes.stream.bytesPerSecond, 'B/s')}, FMA ${fmtRate(p.probes.fma.flopPerSecond, 'FLOP/s')}`);
+  lines.push(
+    table(
+      ['kernel', 'size', 'time (ms)', 'rate', 'efficiency', 'vs'],
+      [
+        ['decode attention', `B=${k.decode.point.decodeBatch} L=${k.decode.point.kvLen}`, num(k.decode.measurement.medianMs, 2), fmtRate(k.decode.bytesPerSecond, 'B/s'), `${(100 * k.decode.efficiency).toFixed(0)} %`, 'streaming probe'],
+        ['prefill attention', `C=${k.prefill.point.prefillChunk}`, num(k.prefill.measurement.medianMs, 2), fmtRate(k.prefill.flopPerSecond, 'FLOP/s'), `${(100 * k.prefill.efficiency).toFixed(0)} %`, 'FMA probe'],
+        ['linear layers', `T=${k.linear.point.tokens}`, num(k.linear.measurement.medianMs, 2), fmtRate(k.linear.flopPerSecond, 'FLOP/s'), `${(100 * k.linear.efficiency).toFixed(0)} %`, 'FMA probe'],
+      ],
+    ).trimEnd(),
+  );
+  const c = p.fit.coefficients;
+  const f = p.fullModel.coefficients;
+  const r = p.reference.coefficients;
+  const q = p.reference.ratios;
+  lines.push('');
+  lines.push(`fit (${p.fit.trainPoints} rounds; held out ${p.fit.heldOutPoints}): R² ${p.fit.r2.toFixed(4)}, MAPE ${(100 * p.fit.mape).toFixed(1)} % (training R² ${p.fit.train.r2.toFixed(4)}, MAPE ${(100 * p.fit.train.mape).toFixed(1)} %)`);
+  lines.push(
+    table(
+      ['term', 'emulated (µs)', 'Llama-2-70B here (µs)', `${p.reference.name} (µs)`, 'this / A100'],
+      [
+        ['fixed per round', num(c.fixedMicros, 1), num(f.fixedMicros, 0), num(r.fixedMicros, 0), num(q.fixedMicros, 1)],
+        ['per token (linear, compute)', num(c.perTokenMicros, 3), num(f.perTokenMicros, 1), num(r.perTokenMicros, 1), num(q.perTokenMicros, 1)],
+        ['per KV token (bandwidth)', num(c.perKvTokenMicros, 5), num(f.perKvTokenMicros, 3), num(r.perKvTokenMicros, 4), num(q.perKvTokenMicros, 1)],
+        ['per prefill token² (compute)', num(c.perPrefillSquareMicros, 6), num(f.perPrefillSquareMicros, 4), num(r.perPrefillSquareMicros, 5), num(q.perPrefillSquareMicros, 1)],
+      ],
+    ).trimEnd(),
+  );
+  const t = p.reference.typicalRound;
+  lines.push('');
+  lines.push(`typical lmsys round (${t.description}):`);
+  lines.push(
+    `  ${t.mean.decodeRequests.toFixed(1)} decoding requests, mean context ${(t.mean.decodeContext / Math.max(t.mean.decodeRequests, 1e-9)).toFixed(0)} tokens, ${t.mean.prefillTokens.toFixed(1)} prefill tokens per round:` +
+      ` ${num(t.deviceMicros / 1000, 1)} ms here vs ${num(t.referenceMicros / 1000, 1)} ms on the A100 pair (${num(t.ratio, 1)}×)`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+export const calibrateCommand: Command = {
+  name: 'calibrate',
+  summary: 'time WGSL attention kernels on this device and fit a cost-model profile',
+  help: HELP,
+  async run(argv: string[], io: CliIo): Promise<number> {
+    const a = parseCli(argv, {
+      preset: { type: 'string' },
+      adapter: { type: 'string' },
+      out: { type: 'string' },
+      quiet: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    });
+    if (a.help) {
+      io.out(HELP + '\n');
+      return 0;
+    }
+    const preset = PRESETS[choiceArg(a.preset, 'preset', ['quick', 'full'] as const) ?? 'quick'];
+    let found;
+    try {
+      found = await pickNodeAdapter(a.adapter);
+    } catch (e) {
+      io.err(`kvsched calibrate: ${(e as Error).message}\n`);
+      return 1;
+    }
+    if (!a.quiet) io.err(`kvsched: calibrating on ${found.name} (preset ${preset.name})\n`);
+    const session = await openSession(found.adapter);
+    const ac = new AbortController();
+    const onSigint = () => ac.abort(new Error('interrupted'));
+    process.once('SIGINT', onSigint);
+    let last = '';
+    try {
+      const { version } = (await import('../../package.json', { with: { type: 'json' } })).default as { version: string };
+      const profile = await calibrate({
+        session,
+        shaders: await loadNodeShaders(),
+        preset,
+        runtime: `Node ${process.version}, npm webgpu (Dawn), VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '(unset)'}`,
+        version,
+        signal: ac.signal,
+        onProgress: (p: CalibrationProgress) => {
+          if (a.quiet) return;
+          const line = `  ${p.phase}: ${p.label} (${p.done}/${p.total})`;
+          if (io.interactive) io.err(`\r\x1b[K${line}`);
+          else if (p.phase !== last) io.err(`${line}\n`);
+          last = p.phase;
+        },
+      });
+      if (!a.quiet && io.interactive) io.err('\r\x1b[K');
+      io.out(describeProfile(profile));
+      if (a.out !== undefined) {
+        writeProfileFile(a.out, profile);
+        io.err(`kvsched: wrote ${a.out} (use: kvsched simulate --cost-model profile:${a.out})\n`);
+      }
+      return 0;
+    } catch (e) {
+      if (e instanceof GpuError || (e as Error).name === 'CalibrationError' || ac.signal.aborted) {
+        io.err(`\nkvsched calibrate: calibration stopped: ${(e as Error).message}\n`);
+        return 1;
+      }
+      throw e;
+    } finally {
+      process.off('SIGINT', onSigint);
+      session.destroy();
+    }
+  },
+};

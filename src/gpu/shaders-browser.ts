@@ -1,0 +1,17 @@
+/** Browser (Vite) side of the shader loader: the WGSL files bundled as `?raw` strings. */
+import attnDecode from '../../shaders/attn-decode.wgsl?raw';
+import attnPrefill from '../../shaders/attn-prefill.wgsl?raw';
+import matmul from '../../shaders/matmul.wgsl?raw';
+import probeFma from '../../shaders/probe-fma.wgsl?raw';
+import probeStream from '../../shaders/probe-stream.wgsl?raw';
+import { checkShaderSet, type ShaderLoader, type ShaderSet } from './shaders.ts';
+
+export const browserShaders: ShaderSet = checkShaderSet({
+  'attn-decode': attnDecode,
+  'attn-prefill': attnPrefill,
+  matmul,
+  'probe-stream': probeStream,
+  'probe-fma': probeFma,
+});
+
+export const browserShaderLoader: ShaderLoader = { load: () => Promise.resolve(browserShaders) };

@@ -1,0 +1,109 @@
+/**
+ * Export/import bundles: `{"schema":"kvsched.bundle/1","exportedAt":…,"records":[…]}`.
+ * An import is validated whole (zod) before anything is written; an invalid file
+ * changes nothing and the error says where it is wrong.
+ */
+import { z } from 'zod';
+import type { StoredRecord } from './schema.ts';
+
+export const BUNDLE_SCHEMA = 'kvsched.bundle/1';
+export const PROFILE_SCHEMA = 'kvsched.profile/1';
+
+export interface Bundle {
+  schema: typeof BUNDLE_SCHEMA;
+  exportedAt: string;
+  records: StoredRecord[];
+}
+
+const finite = z.number().refine(Number.isFinite, 'must be a finite number');
+const series = z.object({ x: z.array(finite), y: z.array(finite) });
+const summary = z.record(z.string(), z.number().nullable());
+
+const policyRun = z.union([
+  z.object({ policy: z.string(), ok: z.literal(true), summary, cdf: series, kv: series, wallMs: z.number() }),
+  z.object({ policy: z.string(), ok: z.literal(false), error: z.string(), errorName: z.string() }),
+]);
+
+const experimentResult = z.object({
+  description: z.string(),
+  memory: z.number().int().positive(),
+  mode: z.enum(['rounds', 'seconds']),
+  requests: z.number().int().nonnegative(),
+  costModel: z.string(),
+  runs: z.array(policyRun),
+  wallMs: z.number(),
+});
+
+const sweepResult = z.object({
+  rates: z.array(finite),
+  series: z.array(z.object({ policy: z.string(), meanLatency: z.array(finite.nullable()) })),
+  mode: z.enum(['rounds', 'seconds']),
+  wallMs: z.number(),
+});
+
+/** `data` of a `run` record. */
+export const runData = z.union([
+  z.object({ type: z.literal('experiment'), config: z.record(z.string(), z.unknown()), result: experimentResult }),
+  z.object({ type: z.literal('sweep'), config: z.record(z.string(), z.unknown()), result: sweepResult }),
+]);
+
+/** `data` of a `profile` record: any JSON object that names its schema. */
+export const profileData = z.looseObject({ schema: z.literal(PROFILE_SCHEMA) });
+
+const record = z
+  .object({
+    id: z.string().min(1).max(200),
+    kind: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a lower-case word such as "run" or "profile"'),
+    createdAt: z.number().int().nonnegative(),
+    title: z.string().max(500),
+    data: z.json(),
+  })
+  .superRefine((r, ctx) => {
+    const check = r.kind === 'run' ? runData : r.kind === 'profile' ? profileData : null;
+    if (!check) return;
+    const res = check.safeParse(r.data);
+    if (!res.success) {
+      for (const issue of res.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: ['data', ...issue.path] });
+    }
+  });
+
+const bundle = z.object({
+  schema: z.literal(BUNDLE_SCHEMA),
+  exportedAt: z.string(),
+  records: z.array(record),
+});
+
+export function makeBundle(records: readonly StoredRecord[], now = new Date()): Bundle {
+  return { schema: BUNDLE_SCHEMA, exportedAt: now.toISOString(), records: records.map((r) => ({ ...r })) };
+}
+
+export type ParseResult = { ok: true; bundle: Bundle } | { ok: false; error: string };
+
+function pathText(path: readonly PropertyKey[]): string {
+  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(top level)';
+}
+
+/** Parses and validates a bundle file's text. Never throws. */
+export function parseBundle(text: string, fileName = 'the file'): ParseResult {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `${fileName} is not JSON: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  if (typeof json === 'object' && json !== null && 'schema' in json && json.schema !== BUNDLE_SCHEMA) {
+    return { ok: false, error: `${fileName} has schema ${JSON.stringify(json.schema)}; expected "${BUNDLE_SCHEMA}"` };
+  }
+  const res = bundle.safeParse(json);
+  if (!res.success) {
+    const shown = res.error.issues.slice(0, 5).map((i) => `${pathText(i.path)}: ${i.message}`);
+    const more = res.error.issues.length > 5 ? ` (and ${res.error.issues.length - 5} more)` : '';
+    return { ok: false, error: `${fileName} is not a valid kvsched bundle: ${shown.join('; ')}${more}` };
+  }
+  const seen = new Set<string>();
+  for (const r of res.data.records) {
+    if (seen.has(r.id)) return { ok: false, error: `${fileName} is not a valid kvsched bundle: record id "${r.id}" appears twice` };
+    seen.add(r.id);
+  }
+  return { ok: true, bundle: res.data as Bundle };
+}

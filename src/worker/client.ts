@@ -1,0 +1,104 @@
+/**
+ * Main-thread side of the engine worker: one run at a time, progress callbacks,
+ * cancel. The worker is created lazily and recreated after a hard cancel.
+ */
+import type { ExperimentResult, FromWorker, ProgressInfo, RunConfig, SweepConfig, SweepResult, ToWorker } from './protocol.ts';
+
+export class CancelledError extends Error {
+  override name = 'AbortError';
+  constructor() {
+    super('the run was cancelled');
+  }
+}
+
+interface Pending {
+  id: number;
+  resolve: (m: FromWorker) => void;
+  reject: (e: Error) => void;
+  onProgress: ((p: ProgressInfo) => void) | undefined;
+  flag: Int32Array | undefined;
+}
+
+export class EngineClient {
+  private worker: Worker | undefined;
+  private nextId = 1;
+  private pending: Pending | undefined;
+
+  private ensureWorker(): Worker {
+    if (this.worker) return this.worker;
+    const w = new Worker(new URL('./engine.worker.ts', import.meta.url), { type: 'module', name: 'kvsched-engine' });
+    w.onmessage = (ev: MessageEvent<FromWorker>) => {
+      const m = ev.data;
+      const p = this.pending;
+      if (!p || m.id !== p.id) return;
+      if (m.type === 'progress') {
+        p.onProgress?.(m.progress);
+        return;
+      }
+      this.pending = undefined;
+      if (m.type === 'error') {
+        const e = m.name === 'AbortError' ? new CancelledError() : new Error(m.message);
+        if (m.name !== 'AbortError') e.name = m.name;
+        p.reject(e);
+      } else {
+        p.resolve(m);
+      }
+    };
+    w.onerror = (ev) => {
+      const p = this.pending;
+      this.pending = undefined;
+      p?.reject(new Error(`the engine worker failed: ${ev.message || 'unknown error'}`));
+      this.worker?.terminate();
+      this.worker = undefined;
+    };
+    this.worker = w;
+    return w;
+  }
+
+  get busy(): boolean {
+    return this.pending !== undefined;
+  }
+
+  private start(make: (id: number, abort: SharedArrayBuffer | undefined) => ToWorker, onProgress?: (p: ProgressInfo) => void): Promise<FromWorker> {
+    if (this.pending) return Promise.reject(new Error('a run is already in progress'));
+    const w = this.ensureWorker();
+    const id = this.nextId++;
+    const abort = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated ? new SharedArrayBuffer(4) : undefined;
+    return new Promise<FromWorker>((resolve, reject) => {
+      this.pending = { id, resolve, reject, onProgress, flag: abort ? new Int32Array(abort) : undefined };
+      w.postMessage(make(id, abort));
+    });
+  }
+
+  async run(config: RunConfig, onProgress?: (p: ProgressInfo) => void): Promise<ExperimentResult> {
+    const m = await this.start((id, abort) => ({ type: 'run', id, config, ...(abort ? { abort } : {}) }), onProgress);
+    if (m.type !== 'result') throw new Error(`unexpected worker reply ${m.type}`);
+    return m.result;
+  }
+
+  async sweep(config: SweepConfig, onProgress?: (p: ProgressInfo) => void): Promise<SweepResult> {
+    const m = await this.start((id, abort) => ({ type: 'sweep', id, config, ...(abort ? { abort } : {}) }), onProgress);
+    if (m.type !== 'sweep-result') throw new Error(`unexpected worker reply ${m.type}`);
+    return m.result;
+  }
+
+  /** Stops the current run: through the shared flag when there is one, else by terminating the worker. */
+  cancel(): void {
+    const p = this.pending;
+    if (!p) return;
+    if (p.flag) {
+      Atomics.store(p.flag, 0, 1);
+      return;
+    }
+    this.pending = undefined;
+    this.worker?.terminate();
+    this.worker = undefined;
+    p.reject(new CancelledError());
+  }
+
+  dispose(): void {
+    this.cancel();
+    this.worker?.terminate();
+    this.worker = undefined;
+  }
+}

@@ -1,0 +1,94 @@
+/**
+ * Messages between the UI and the engine worker, and the compact results the worker
+ * sends back. Results are summaries and downsampled curves (a few hundred points per
+ * policy), never per-request objects: posting them costs the main thread well under
+ * a millisecond even for a 10,000-request run.
+ */
+import type { RunSummary } from '../metrics/summary.ts';
+import type { TimeMode } from '../model/types.ts';
+
+/** Where the requests come from (the worker turns this into a WorkloadSpec). */
+export type RunWorkload =
+  | { readonly kind: 'lmsys'; readonly requests: number; readonly rate: number }
+  | { readonly kind: 'paper-synthetic'; readonly arrivals: 'zero' | 'poisson'; readonly requests?: number }
+  | { readonly kind: 'trace'; readonly fileName: string; readonly text: string };
+
+/** Everything the CPU engine needs for one experiment (what `kvsched simulate` takes). */
+export interface RunConfig {
+  readonly workload: RunWorkload;
+  readonly mode: TimeMode;
+  /** KV capacity; undefined: the workload's default (16492, or drawn for paper-synthetic). */
+  readonly memory?: number;
+  readonly seed: number;
+  /** `exact` or `noise:E`. */
+  readonly predict: string;
+  readonly costModel: string;
+  /** With a `profile:…` cost model: the stored calibration profile (kvsched.profile/1 JSON). */
+  readonly profile?: unknown;
+  /** Policy specs, e.g. `alpha-clearing:0.1:0.2`. */
+  readonly policies: readonly string[];
+}
+
+/** A sweep: the same configuration run at several lmsys arrival rates. */
+export interface SweepConfig {
+  readonly base: RunConfig;
+  readonly rates: readonly number[];
+}
+
+/** A curve as parallel arrays. */
+export interface Series {
+  readonly x: number[];
+  readonly y: number[];
+}
+
+export type PolicyRun =
+  | {
+      readonly policy: string;
+      readonly ok: true;
+      readonly summary: RunSummary;
+      /** Latency CDF: x = latency (time unit), y = fraction of requests ≤ x. */
+      readonly cdf: Series;
+      /** KV tokens in use over time: x = time (time unit), y = peak KV within the bucket. */
+      readonly kv: Series;
+      readonly wallMs: number;
+    }
+  | { readonly policy: string; readonly ok: false; readonly error: string; readonly errorName: string };
+
+export interface ExperimentResult {
+  readonly description: string;
+  readonly memory: number;
+  readonly mode: TimeMode;
+  readonly requests: number;
+  readonly costModel: string;
+  readonly runs: PolicyRun[];
+  readonly wallMs: number;
+}
+
+export interface SweepResult {
+  readonly rates: number[];
+  /** Mean latency per policy per rate (null: the run failed). */
+  readonly series: { readonly policy: string; readonly meanLatency: (number | null)[] }[];
+  readonly mode: TimeMode;
+  readonly wallMs: number;
+}
+
+export interface ProgressInfo {
+  /** Which run of how many (policies × rates). */
+  readonly run: number;
+  readonly runs: number;
+  readonly policy: string;
+  readonly completed: number;
+  readonly requests: number;
+  /** Overall fraction done, 0..1. */
+  readonly fraction: number;
+}
+
+export type ToWorker =
+  | { readonly type: 'run'; readonly id: number; readonly config: RunConfig; readonly abort?: SharedArrayBuffer }
+  | { readonly type: 'sweep'; readonly id: number; readonly config: SweepConfig; readonly abort?: SharedArrayBuffer };
+
+export type FromWorker =
+  | { readonly type: 'progress'; readonly id: number; readonly progress: ProgressInfo }
+  | { readonly type: 'result'; readonly id: number; readonly result: ExperimentResult }
+  | { readonly type: 'sweep-result'; readonly id: number; readonly result: SweepResult }
+  | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string };

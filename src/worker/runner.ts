@@ -1,0 +1,138 @@
+/**
+ * Runs an experiment exactly as `kvsched simulate` does (src/cli/simulate.ts): one
+ * instance from buildInstance, one fresh policy per run, the named cost model and the
+ * 2×A100 power model, summarize() for the metrics. Used by the engine worker; it has
+ * no DOM or worker dependency, so Node tests can call it too.
+ */
+import { a100x2Power } from '../cost/energy.ts';
+import { profileCostModel, profileSchema } from '../calibrate/profile.ts';
+import { getCostModel } from '../cost/registry.ts';
+import type { CostModel } from '../model/types.ts';
+import { LivelockError, simulate, StuckError } from '../engine/engine.ts';
+import { buildInstance, type Instance, type WorkloadSpec } from '../experiment/instance.ts';
+import { summarize } from '../metrics/summary.ts';
+import { createPolicy } from '../policies/registry.ts';
+import { parsePredictionSpec } from '../workload/index.ts';
+import { kvSeries, latencyCdf } from './compact.ts';
+import type { ExperimentResult, PolicyRun, ProgressInfo, RunConfig, SweepConfig, SweepResult } from './protocol.ts';
+
+export interface RunHooks {
+  onProgress?: (p: ProgressInfo) => void;
+  signal?: { readonly aborted: boolean };
+  /** Milliseconds between progress reports (default 100). */
+  progressIntervalMs?: number;
+}
+
+export function cancelled(): Error {
+  const e = new Error('the run was cancelled');
+  e.name = 'AbortError';
+  return e;
+}
+
+export function instanceOf(config: RunConfig): Instance {
+  const w = config.workload;
+  const workload: WorkloadSpec =
+    w.kind === 'lmsys'
+      ? { kind: 'lmsys', requests: w.requests, rate: w.rate }
+      : w.kind === 'paper-synthetic'
+        ? { kind: 'paper-synthetic', arrivals: w.arrivals, ...(w.requests !== undefined ? { requests: w.requests } : {}) }
+        : { kind: 'trace', fileName: w.fileName, text: w.text };
+  return buildInstance({
+    workload,
+    mode: config.mode,
+    seed: config.seed,
+    predict: parsePredictionSpec(config.predict),
+    ...(config.memory !== undefined ? { memory: config.memory } : {}),
+  });
+}
+
+/** The named cost model; `profile:…` names use the calibration profile sent with the run. */
+export function costModelOf(config: RunConfig): CostModel {
+  if (!config.costModel.startsWith('profile:')) return getCostModel(config.costModel);
+  if (config.profile === undefined) throw new Error(`cost model ${config.costModel}: the profile was not sent with the run`);
+  const parsed = profileSchema.safeParse(config.profile);
+  if (!parsed.success) throw new Error(`cost model ${config.costModel}: not a valid kvsched.profile/1 profile (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  return profileCostModel(parsed.data, config.costModel);
+}
+
+interface Slot {
+  run: number;
+  runs: number;
+}
+
+function runPolicies(config: RunConfig, instance: Instance, hooks: RunHooks, slot: Slot): PolicyRun[] {
+  const costModel = costModelOf(config);
+  const out: PolicyRun[] = [];
+  const interval = hooks.progressIntervalMs ?? 100;
+  let last = 0;
+  for (const spec of config.policies) {
+    if (hooks.signal?.aborted) throw cancelled();
+    const started = performance.now();
+    const report = (completed: number, force: boolean): void => {
+      const t = performance.now();
+      if (!force && t - last < interval) return;
+      last = t;
+      const fraction = (slot.run + completed / Math.max(1, instance.size)) / slot.runs;
+      hooks.onProgress?.({ run: slot.run + 1, runs: slot.runs, policy: spec, completed, requests: instance.size, fraction });
+    };
+    report(0, true);
+    try {
+      const result = simulate(instance.requests(), createPolicy(spec), {
+        memory: instance.memory,
+        mode: config.mode,
+        costModel,
+        power: a100x2Power,
+        keepRounds: true,
+        progressEvery: 512,
+        onProgress: (p) => report(p.completed, false),
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+      });
+      out.push({
+        policy: spec,
+        ok: true,
+        summary: summarize(result),
+        cdf: latencyCdf(result),
+        kv: kvSeries(result),
+        wallMs: performance.now() - started,
+      });
+    } catch (e) {
+      if (e instanceof LivelockError || e instanceof StuckError) {
+        out.push({ policy: spec, ok: false, error: e.message, errorName: e.name });
+      } else {
+        throw e;
+      }
+    }
+    slot.run++;
+  }
+  return out;
+}
+
+export function runExperiment(config: RunConfig, hooks: RunHooks = {}): ExperimentResult {
+  const started = performance.now();
+  const instance = instanceOf(config);
+  const runs = runPolicies(config, instance, hooks, { run: 0, runs: config.policies.length });
+  return {
+    description: instance.description,
+    memory: instance.memory,
+    mode: config.mode,
+    requests: instance.size,
+    costModel: config.costModel,
+    runs,
+    wallMs: performance.now() - started,
+  };
+}
+
+export function runSweep(config: SweepConfig, hooks: RunHooks = {}): SweepResult {
+  const started = performance.now();
+  const w = config.base.workload;
+  if (w.kind !== 'lmsys') throw new Error('a rate sweep needs the generated lmsys workload (it has an arrival rate)');
+  if (config.rates.length === 0) throw new Error('a rate sweep needs at least one rate');
+  const series = config.base.policies.map((policy) => ({ policy, meanLatency: [] as (number | null)[] }));
+  const slot = { run: 0, runs: config.rates.length * config.base.policies.length };
+  for (const rate of config.rates) {
+    const cfg: RunConfig = { ...config.base, workload: { ...w, rate } };
+    const runs = runPolicies(cfg, instanceOf(cfg), hooks, slot);
+    runs.forEach((r, i) => series[i]?.meanLatency.push(r.ok ? r.summary.meanLatency : null));
+  }
+  return { rates: [...config.rates], series, mode: config.base.mode, wallMs: performance.now() - started };
+}

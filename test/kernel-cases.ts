@@ -1,0 +1,115 @@
+/**
+ * Numerics cases shared by test/browser/kernels.test.ts (headless Chromium) and
+ * test/node/kernels-dawn.test.ts (Node + Dawn): each runs a kernel on small inputs and
+ * returns its normwise relative error against the CPU reference (src/gpu/reference.ts).
+ * Sizes are small: SwiftShader is slow on barrier-heavy kernels.
+ */
+import type { Kernels } from '../src/gpu/kernels.ts';
+import { decodeAttentionRef, GQA_GROUP, HEAD_DIM, matmulRef, maxRelativeError, prefillAttentionRef, randomArray } from '../src/gpu/reference.ts';
+
+export const F32_TOLERANCE = 1e-4;
+
+export interface KernelCase {
+  readonly name: string;
+  run(k: Kernels): Promise<number>;
+}
+
+function decodeCase(seqLens: number[], kvHeads: number, seed: number, workgroups?: number): KernelCase {
+  return {
+    name: `decode attention, ${kvHeads} KV heads (${kvHeads * GQA_GROUP} query heads), lengths ${seqLens.join(',')}${workgroups ? `, ${workgroups} workgroups` : ''}`,
+    async run(k) {
+      const tokens = seqLens.reduce((a, b) => a + b, 0);
+      const q = randomArray(seqLens.length * kvHeads * GQA_GROUP * HEAD_DIM, seed);
+      const kk = randomArray(tokens * kvHeads * HEAD_DIM, seed + 1);
+      const v = randomArray(tokens * kvHeads * HEAD_DIM, seed + 2);
+      const job = await k.decode({ seqLens, kvHeads, q, k: kk, v, ...(workgroups ? { workgroups } : {}) });
+      try {
+        const enc = k.session.device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        job.encode(pass);
+        pass.end();
+        k.session.device.queue.submit([enc.finish()]);
+        return maxRelativeError(await job.read(), decodeAttentionRef(q, kk, v, seqLens, kvHeads));
+      } finally {
+        job.destroy();
+      }
+    },
+  };
+}
+
+function prefillCase(len: number, kvHeads: number, seed: number, workgroups?: number): KernelCase {
+  return {
+    name: `prefill attention (causal), ${kvHeads} KV heads, chunk ${len}${workgroups ? `, ${workgroups} workgroups` : ''}`,
+    async run(k) {
+      const q = randomArray(len * kvHeads * GQA_GROUP * HEAD_DIM, seed);
+      const kk = randomArray(len * kvHeads * HEAD_DIM, seed + 1);
+      const v = randomArray(len * kvHeads * HEAD_DIM, seed + 2);
+      const job = await k.prefill({ len, kvHeads, q, k: kk, v, ...(workgroups ? { workgroups } : {}) });
+      try {
+        const enc = k.session.device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        job.encode(pass);
+        pass.end();
+        k.session.device.queue.submit([enc.finish()]);
+        return maxRelativeError(await job.read(), prefillAttentionRef(q, kk, v, len, kvHeads));
+      } finally {
+        job.destroy();
+      }
+    },
+  };
+}
+
+function matmulCase(m: number, n: number, kd: number, seed: number): KernelCase {
+  return {
+    name: `matmul ${m}×${kd} · ${kd}×${n} (ragged tiles)`,
+    async run(k) {
+      const x = randomArray(m * kd, seed);
+      const w = randomArray(kd * n, seed + 1);
+      const job = await k.matmul({ m, n, k: kd, x, w });
+      try {
+        const enc = k.session.device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        job.encode(pass);
+        pass.end();
+        k.session.device.queue.submit([enc.finish()]);
+        return maxRelativeError(await job.read(), matmulRef(x, w, m, n, kd));
+      } finally {
+        job.destroy();
+      }
+    },
+  };
+}
+
+export const KERNEL_CASES: KernelCase[] = [
+  // Lengths not multiples of the 64-token tile, one sequence shorter than a tile.
+  decodeCase([5, 70, 130], 2, 11),
+  // Full Llama-2-70B head geometry (64 query heads, 8 KV heads).
+  decodeCase([33, 65], 8, 21),
+  // Longer than one 256-token tile.
+  decodeCase([300, 7, 513], 1, 71),
+  // Persistent workgroups: 3 workgroups loop over 5 × 2 (sequence, KV head) items.
+  decodeCase([9, 1, 64, 65, 3], 2, 91, 3),
+  prefillCase(21, 2, 31),
+  prefillCase(12, 8, 41),
+  prefillCase(27, 1, 43, 3),
+  prefillCase(17, 2, 47, 1000),
+  matmulCase(37, 68, 44, 51),
+  matmulCase(64, 128, 96, 61),
+  matmulCase(40, 260, 36, 81),
+];
+
+/** The FMA probe computes something (not zeros) — guards against a do-nothing backend. */
+export async function fmaProbeWorks(k: Kernels): Promise<boolean> {
+  const job = await k.fmaProbe(16, 1);
+  try {
+    const enc = k.session.device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    job.encode(pass);
+    pass.end();
+    k.session.device.queue.submit([enc.finish()]);
+    const out = await job.read();
+    return out.every((x) => Number.isFinite(x)) && out.some((x) => x !== 0);
+  } finally {
+    job.destroy();
+  }
+}

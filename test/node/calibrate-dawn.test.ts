@@ -1,0 +1,79 @@
+/**
+ * Calibration end to end in Node through Dawn (SwiftShader without a GPU): the quick
+ * preset, cancellation, and the session's failure handling (lost device, validation
+ * errors, timeouts). The quick preset takes 30–60 s on an idle 2-core machine; the
+ * timeouts leave room for a machine shared with other work. Skipped, with the reason, only when Dawn cannot create an adapter.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { calibrate, type CalibrationProgress } from '../../src/calibrate/calibrate.ts';
+import { PRESETS } from '../../src/calibrate/grid.ts';
+import { parseProfile, profileCostModel, serializeProfile } from '../../src/calibrate/profile.ts';
+import { pickNodeAdapter, type FoundAdapter } from '../../src/gpu/node-gpu.ts';
+import { GpuError, openSession, type GpuSession } from '../../src/gpu/session.ts';
+import { loadNodeShaders } from '../../src/gpu/shaders-node.ts';
+
+let found: FoundAdapter | undefined;
+let skipReason = '';
+const sessions: GpuSession[] = [];
+
+beforeAll(async () => {
+  try {
+    found = await pickNodeAdapter();
+  } catch (e) {
+    skipReason = `Dawn could not create an adapter: ${(e as Error).message}`;
+    console.warn(`SKIPPING calibration tests: ${skipReason}`);
+  }
+}, 60_000);
+
+afterAll(() => sessions.forEach((s) => s.destroy()));
+
+async function session(): Promise<GpuSession> {
+  // An adapter gives one device: pick a fresh one per session.
+  const s = await openSession((await pickNodeAdapter()).adapter);
+  sessions.push(s);
+  return s;
+}
+
+describe('calibration (Node, Dawn)', () => {
+  it('quick preset: probes, grid, fit, a valid profile usable as a cost model', async (ctx) => {
+    if (!found) return ctx.skip(skipReason);
+    const events: CalibrationProgress[] = [];
+    const t0 = performance.now();
+    const p = await calibrate({ session: await session(), shaders: await loadNodeShaders(), preset: PRESETS.quick, runtime: 'vitest', onProgress: (e) => events.push(e) });
+    console.log(
+      `quick calibration in ${((performance.now() - t0) / 1000).toFixed(1)} s: held-out R² ${p.fit.r2.toFixed(3)}, MAPE ${(100 * p.fit.mape).toFixed(1)} %;` +
+        ` decode ${(100 * p.kernels.decode.efficiency).toFixed(0)} % of stream, prefill ${(100 * p.kernels.prefill.efficiency).toFixed(0)} % / linear ${(100 * p.kernels.linear.efficiency).toFixed(0)} % of FMA`,
+    );
+    expect(p.measurements.length).toBe(10);
+    expect(p.fit.heldOutPoints).toBe(3);
+    expect(Number.isFinite(p.fit.r2)).toBe(true);
+    expect(p.probes.stream.bytesPerSecond).toBeGreaterThan(0);
+    expect(p.probes.fma.flopPerSecond).toBeGreaterThan(0);
+    expect(p.device.shaderF16).toBe(found?.adapter.features.has('shader-f16'));
+    expect(new Set(events.map((e) => e.phase))).toEqual(new Set(['compile', 'probes', 'grid', 'kernels', 'fit']));
+    expect(parseProfile(serializeProfile(p))).toEqual(p);
+    const m = profileCostModel(p);
+    const r = m.roundMicros({ requests: 10, prefillRequests: 0, prefillTokens: 0, prefillSquares: 0, decodeRequests: 10, decodeContext: 1000 });
+    expect(Number.isInteger(r) && r >= 1).toBe(true);
+  }, 600_000);
+
+  it('stops promptly when cancelled', async (ctx) => {
+    if (!found) return ctx.skip(skipReason);
+    const ac = new AbortController();
+    const run = calibrate({
+      session: await session(), shaders: await loadNodeShaders(), preset: PRESETS.quick, runtime: 'vitest', signal: ac.signal,
+      onProgress: (e) => { if (e.phase === 'probes') ac.abort(new Error('cancelled by test')); },
+    });
+    await expect(run).rejects.toThrow(/cancelled by test/);
+  }, 300_000);
+
+  it('turns a validation error, a timeout and a lost device into GpuErrors', async (ctx) => {
+    if (!found) return ctx.skip(skipReason);
+    const s = await session();
+    await expect(s.scoped('bad buffer', () => s.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE }))).rejects.toThrow(/bad buffer: WebGPU validation error/);
+    await expect(s.guard(new Promise(() => {}), 'never', 50)).rejects.toThrow(/never did not finish within 50 ms/);
+    s.device.destroy();
+    await expect(s.guard(new Promise(() => {}), 'after destroy', 5000)).rejects.toBeInstanceOf(GpuError);
+    expect(s.lostReason).toMatch(/destroyed/);
+  }, 60_000);
+});

@@ -1,0 +1,211 @@
+/**
+ * End-to-end tests of the built app in headless system Chromium (playwright driving
+ * `vite preview` on a free localhost port): an experiment through the UI matches the
+ * CPU engine, runs persist in History, bundles export/import, a corrupt import
+ * changes nothing, and the no-WebGPU path still runs experiments. Saves a screenshot
+ * of each view under bench/results/screenshots/.
+ */
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { Browser, Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RunSummary } from '../../src/metrics/summary.ts';
+import { expectedSummaries, type Reference } from '../e2e/expected.ts';
+import { buildApp, launch, ROOT, serve, type Served } from '../e2e/harness.ts';
+
+const SHOTS = path.join(ROOT, 'bench/results/screenshots');
+const T = 60_000;
+
+let tmp: string;
+let served: Served;
+let browser: Browser;
+let page: Page;
+
+const REF: Reference = {
+  workload: { kind: 'lmsys', requests: 400, rate: 20 },
+  mode: 'seconds',
+  seed: 7,
+  predict: 'noise:0.2',
+  policies: ['mcsf', 'alpha-clearing:0.1:0.2', 'vllm'],
+};
+const REF_URL = '#/experiment?preset=lmsys&rate=20&n=400&pred=noise%3A0.2&pol=mcsf,alpha-clearing:0.1:0.2,vllm';
+
+const KEYS: (keyof RunSummary)[] = ['meanLatency', 'p50Latency', 'p90Latency', 'p99Latency', 'meanTtft', 'p99Ttft', 'throughput', 'evictions', 'peakKv', 'energyJoules'];
+
+interface StoredRow {
+  id: string;
+  kind: string;
+  createdAt: number;
+  title: string;
+  data: unknown;
+}
+
+function readRecords(p: Page): Promise<StoredRow[]> {
+  return p.evaluate(
+    () =>
+      new Promise<StoredRow[]>((resolve, reject) => {
+        const open = indexedDB.open('kvsched');
+        open.onerror = () => reject(open.error ?? new Error('open failed'));
+        open.onsuccess = () => {
+          const db = open.result;
+          const req = db.transaction('records', 'readonly').objectStore('records').getAll();
+          req.onsuccess = () => {
+            db.close();
+            resolve((req.result as StoredRow[]).sort((a, b) => (a.id < b.id ? -1 : 1)));
+          };
+          req.onerror = () => reject(req.error ?? new Error('getAll failed'));
+        };
+      }),
+  );
+}
+
+async function shot(p: Page, name: string): Promise<void> {
+  fs.mkdirSync(SHOTS, { recursive: true });
+  await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
+}
+
+/** Runs the reference configuration through the UI and checks the table against the engine. */
+async function runAndCheck(p: Page, url: string, expected: Map<string, RunSummary>): Promise<void> {
+  await p.goto(url + REF_URL);
+  // Set the seed through the form (the link has the default seed 1).
+  const seed = p.locator('kv-config-form input[name=seed]');
+  await seed.fill(String(REF.seed));
+  await seed.dispatchEvent('change');
+  await expect.poll(() => p.evaluate(() => location.hash)).toContain('seed=7');
+  await p.locator('[data-testid=run]').click();
+  await p.locator('kv-experiment-view[data-state=done]').waitFor({ timeout: T });
+  await p.locator('[data-testid=save-status]').waitFor();
+  expect(await p.locator('[data-testid=save-status]').textContent()).toContain('Saved to History');
+  for (const [policy, s] of expected) {
+    const row = p.locator(`kv-results-table tr[data-policy="${policy}"]`);
+    for (const key of KEYS) {
+      const cell = row.locator(`td[data-key=${key}]`);
+      const got = Number(await cell.getAttribute('data-value'));
+      const want = s[key];
+      if (Number.isInteger(want)) expect(got, `${policy} ${key}`).toBe(want);
+      else expect(Math.abs(got - want), `${policy} ${key}: ${got} vs ${want}`).toBeLessThanOrEqual(1e-9 * Math.max(1, Math.abs(want)));
+    }
+    const shown = (await row.locator('td[data-key=meanLatency]').textContent())?.trim();
+    expect(shown).toBe(s.meanLatency.toLocaleString('en-US', { minimumFractionDigits: 3, maximumFractionDigits: 3 }));
+  }
+}
+
+beforeAll(async () => {
+  tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kvsched-e2e-'));
+  await buildApp(path.join(tmp, 'dist'));
+  served = await serve(path.join(tmp, 'dist'));
+  browser = await launch(true);
+  page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
+  page.on('pageerror', (e) => console.error('page error:', e.message));
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await served?.close();
+  if (tmp) fs.rmSync(tmp, { recursive: true, force: true });
+});
+
+describe('app (Chromium with WebGPU)', () => {
+  const expected = expectedSummaries(REF);
+
+  it('shows the WebGPU adapter on the Device view', async () => {
+    await page.goto(served.url + '#/device');
+    const status = page.locator('[data-testid=webgpu-status]');
+    await status.waitFor({ timeout: T });
+    expect(await status.textContent()).toContain('WebGPU available');
+    expect(await page.locator('[data-testid=limits] tbody tr').count()).toBeGreaterThan(10);
+    await shot(page, 'device');
+  }, T);
+
+  it('runs an experiment in the worker and shows the CPU engine’s numbers', async () => {
+    await runAndCheck(page, served.url, expected);
+    await page.locator('kv-result-charts kv-chart').first().waitFor();
+    expect(await page.locator('kv-result-charts kv-chart').count()).toBe(3);
+    await shot(page, 'experiment');
+  }, T);
+
+  it('keeps the run across a reload (History)', async () => {
+    await page.reload();
+    await page.goto(served.url + '#/history');
+    const rows = page.locator('[data-testid=history] tbody tr[data-kind=run]');
+    await rows.first().waitFor({ timeout: T });
+    expect(await rows.count()).toBe(1);
+    expect(await rows.first().textContent()).toContain('LMSYS λ=20, 400 req, 3 policies, seed 7');
+    // Open it again: the stored results come back.
+    await rows.first().getByRole('button', { name: 'Open' }).click();
+    await page.locator('kv-results-table tr[data-policy=mcsf]').waitFor();
+    const mean = Number(await page.locator('kv-results-table tr[data-policy=mcsf] td[data-key=meanLatency]').getAttribute('data-value'));
+    expect(mean).toBeCloseTo(expected.get('mcsf')?.meanLatency ?? Number.NaN, 9);
+    await page.goto(served.url + '#/history');
+    await rows.first().waitFor();
+    await shot(page, 'history');
+  }, T);
+
+  it('exports a bundle, clears storage, imports it: the same records', async () => {
+    const before = await readRecords(page);
+    expect(before.length).toBe(1);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=export-all]').click()]);
+    const file = path.join(tmp, 'bundle.json');
+    await download.saveAs(file);
+    const bundle = JSON.parse(fs.readFileSync(file, 'utf8')) as { schema: string; records: unknown[] };
+    expect(bundle.schema).toBe('kvsched.bundle/1');
+    expect(bundle.records.length).toBe(1);
+
+    await page.locator('[data-testid=clear]').click();
+    await page.locator('[data-testid=confirm-clear]').click();
+    await page.locator('[data-testid=history-empty]').waitFor();
+    expect(await readRecords(page)).toEqual([]);
+
+    await page.locator('[data-testid=import]').setInputFiles(file);
+    await page.locator('[data-testid=history-status]').waitFor();
+    expect(await page.locator('[data-testid=history-status]').textContent()).toContain('Imported 1 record');
+    expect(await readRecords(page)).toEqual(before);
+  }, T);
+
+  it('rejects a corrupt bundle and changes nothing', async () => {
+    const before = await readRecords(page);
+    const bad = path.join(tmp, 'corrupt.json');
+    fs.writeFileSync(bad, JSON.stringify({ schema: 'kvsched.bundle/1', exportedAt: 'now', records: [{ id: 'x', kind: 'run', createdAt: 1, title: 't', data: { type: 'experiment' } }] }));
+    await page.locator('[data-testid=import]').setInputFiles(bad);
+    const err = page.locator('[data-testid=history-error]');
+    await err.waitFor();
+    expect(await err.textContent()).toMatch(/Nothing was imported\. corrupt\.json is not a valid kvsched bundle: records\[0\]\.data/);
+    expect(await readRecords(page)).toEqual(before);
+
+    const notJson = path.join(tmp, 'truncated.json');
+    fs.writeFileSync(notJson, fs.readFileSync(path.join(tmp, 'bundle.json'), 'utf8').slice(0, 100));
+    await page.locator('[data-testid=import]').setInputFiles(notJson);
+    await expect.poll(() => err.textContent()).toContain('truncated.json is not JSON');
+    expect(await readRecords(page)).toEqual(before);
+    await shot(page, 'history-import-error');
+  }, T);
+
+  it('shows the Calibrate and Compare views', async () => {
+    await page.goto(served.url + '#/calibrate');
+    await page.locator('kv-calibrate-view [data-testid=calibration-status]').waitFor();
+    await shot(page, 'calibrate');
+    await page.goto(served.url + '#/compare');
+    await page.locator('kv-compare-view h2').waitFor();
+    await shot(page, 'compare');
+  }, T);
+});
+
+describe('app without WebGPU', () => {
+  it('says so and still runs experiments on the CPU engine', async () => {
+    const b = await launch(false);
+    try {
+      const p = await b.newPage({ viewport: { width: 1280, height: 900 } });
+      await p.goto(served.url + '#/device');
+      const banner = p.locator('[data-testid=no-webgpu]');
+      await banner.waitFor({ timeout: T });
+      expect(await banner.textContent()).toContain('WebGPU is not available');
+      expect(await p.locator('[data-testid=webgpu-status]').textContent()).toContain('WebGPU unavailable');
+      await shot(p, 'device-no-webgpu');
+      await runAndCheck(p, served.url, expectedSummaries(REF));
+      await shot(p, 'experiment-no-webgpu');
+    } finally {
+      await b.close();
+    }
+  }, T);
+});

@@ -1,0 +1,177 @@
+/** Calibration fit, A100 reference, profile schema (zod), export/import and the profile cost model. No GPU needed. */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { extrapolate } from '../../src/calibrate/calibrate.ts';
+import { fitCoefficients, predict, quality, type Coefficients } from '../../src/calibrate/fit.ts';
+import { batchOf, gridPoints, PRESETS } from '../../src/calibrate/grid.ts';
+import { loadProfileCostModel, readProfileFile, writeProfileFile } from '../../src/calibrate/profile-node.ts';
+import { parseProfile, profileCostModel, profileRoundMicros, serializeProfile, type Profile } from '../../src/calibrate/profile.ts';
+import { referenceFit, typicalLmsysRound } from '../../src/calibrate/reference.ts';
+import { a100Llama2_70bTp2 } from '../../src/cost/a100.ts';
+import { getCostModel } from '../../src/cost/registry.ts';
+import { emptyBatchStats } from '../../src/model/types.ts';
+
+const TRUE: Coefficients = { fixedMicros: 1500, perTokenMicros: 12.5, perKvTokenMicros: 0.75, perPrefillSquareMicros: 0.02 };
+
+function synthetic(noise: number) {
+  let x = 7;
+  const rnd = () => {
+    x = (x * 1103515245 + 12345) % 2 ** 31;
+    return x / 2 ** 31 - 0.5;
+  };
+  return gridPoints(PRESETS.full).map((g) => {
+    const b = batchOf(g);
+    const features = { tokens: b.prefillTokens + b.decodeRequests, kvTokens: b.decodeContext, prefillSquares: b.prefillSquares };
+    return { features, micros: predict(TRUE, features) * (1 + noise * rnd()) };
+  });
+}
+
+describe('fit', () => {
+  it('recovers exact coefficients from noiseless rounds', () => {
+    const c = fitCoefficients(synthetic(0));
+    for (const k of Object.keys(TRUE) as Array<keyof Coefficients>) expect(c[k]).toBeCloseTo(TRUE[k], 6);
+    expect(quality(c, synthetic(0)).r2).toBeCloseTo(1, 12);
+    expect(quality(c, synthetic(0)).mape).toBeLessThan(1e-9);
+  });
+  it('stays close under 5 % noise and keeps every coefficient ≥ 0', () => {
+    const pts = synthetic(0.1);
+    const c = fitCoefficients(pts);
+    expect(Object.values(c).every((v) => v >= 0)).toBe(true);
+    const q = quality(c, pts);
+    expect(q.r2).toBeGreaterThan(0.98);
+    expect(q.mape).toBeLessThan(0.06);
+  });
+  it('drops a term that would fit negative', () => {
+    const pts = [1, 2, 3, 4, 5, 6].map((t) => ({ features: { tokens: t, kvTokens: 7 - t, prefillSquares: 0 }, micros: 10 * t }));
+    const c = fitCoefficients(pts);
+    expect(c.perKvTokenMicros).toBeGreaterThanOrEqual(0);
+    expect(c.fixedMicros).toBeGreaterThanOrEqual(0);
+  });
+  it('extrapolates per layer and per width²', () => {
+    const f = extrapolate(TRUE, 2, 4, 1000);
+    expect(f.perKvTokenMicros).toBeCloseTo(0.75 * 40);
+    expect(f.perTokenMicros).toBeCloseTo(12.5 * 40 * 16);
+    expect(f.fixedMicros).toBeCloseTo(1000 + 500 * 40);
+  });
+});
+
+describe('A100 reference in the same form', () => {
+  it('maps the roofline constants and fits the rest well', () => {
+    const r = referenceFit();
+    expect(r.name).toBe('a100-llama2-70b-tp2');
+    expect(r.coefficients.perKvTokenMicros).toBeCloseTo(163840 / 1_500_000, 9);
+    expect(r.coefficients.perPrefillSquareMicros).toBeCloseTo(655360 / 156_000_000, 9);
+    expect(r.r2).toBeGreaterThan(0.98);
+    // A small-batch decode step is 50–60 ms (model.md §7): the four-term form agrees within 20 %.
+    const b = { ...emptyBatchStats(), requests: 8, decodeRequests: 8, decodeContext: 8 * 512 };
+    const f = { tokens: 8, kvTokens: 8 * 512, prefillSquares: 0 };
+    expect(predict(r.coefficients, f) / a100Llama2_70bTp2.roundMicros(b)).toBeGreaterThan(0.8);
+    expect(predict(r.coefficients, f) / a100Llama2_70bTp2.roundMicros(b)).toBeLessThan(1.2);
+  });
+  it('derives the typical lmsys round from an engine run', () => {
+    const t = typicalLmsysRound();
+    expect(t.rounds).toBeGreaterThan(100);
+    expect(t.mean.decodeRequests).toBeGreaterThan(1);
+    expect(t.features.kvTokens).toBeCloseTo(t.mean.decodeContext);
+  });
+});
+
+/** A complete, valid profile (numbers made up; shape as calibrate() writes it). */
+function sampleProfile(): Profile {
+  const m = { method: 'timestamp' as const, innerReps: 1, samplesMs: [1.5, 1.25, 1.75], medianMs: 1.5, minMs: 1.25, maxMs: 1.75, spread: 1 / 3 };
+  const kr = (tokens: number) => ({ point: { decodeBatch: 0, kvLen: 0, prefillChunk: tokens, tokens }, measurement: m, bytes: 1e6, flops: 1e8, bytesPerSecond: 1e9, flopPerSecond: 2e9, efficiency: 0.5 });
+  return {
+    schema: 'kvsched.profile/1',
+    createdAt: '2026-01-02T03:04:05.678Z',
+    tool: { name: 'kvsched', version: '0.1.0' },
+    preset: 'quick',
+    device: {
+      adapter: { vendor: 'google', architecture: 'swiftshader', device: '', description: 'SwiftShader', isFallbackAdapter: true },
+      name: 'google / swiftshader / SwiftShader',
+      limits: { maxStorageBufferBindingSize: 1073741824 },
+      features: ['timestamp-query'],
+      runtime: 'test',
+      shaderF16: false,
+      precision: 'f32',
+      timing: { method: 'timestamp', roundTripMicros: 100 },
+    },
+    geometry: { model: 'llama2-70b', layers: 80, queryHeads: 64, kvHeads: 8, headDim: 128, hidden: 8192, intermediate: 28672, emulatedLayers: 1, widthDivisor: 32, emulatedHidden: 256, emulatedKvDim: 32, emulatedIntermediate: 896 },
+    probes: { stream: { bytes: 1e6, measurement: m, bytesPerSecond: 1e9 }, fma: { flops: 1e9, measurement: m, flopPerSecond: 3e9 } },
+    kernels: { decode: kr(0), prefill: kr(64), linear: kr(96) },
+    measurements: gridPoints(PRESETS.quick).map((g, i) => ({
+      decodeBatch: g.decodeBatch, kvLen: g.kvLen, prefillChunk: g.prefillChunk, tokens: g.decodeBatch + g.prefillChunk,
+      kvTokens: g.decodeBatch * g.kvLen, prefillSquares: g.prefillChunk ** 2, heldOut: i % 3 === 2, micros: 1000 + i, measurement: m,
+    })),
+    fit: { coefficients: TRUE, r2: 0.99, mape: 0.03, train: { r2: 0.995, mape: 0.02 }, trainPoints: 7, heldOutPoints: 3 },
+    fullModel: { coefficients: TRUE, method: 'test' },
+    costModel: { unit: 'ps', fixedPs: 1_500_000_000, perTokenPs: 12_500_000, perKvTokenPs: 750_000, perPrefillSquarePs: 20_000 },
+    reference: {
+      name: 'a100-llama2-70b-tp2', coefficients: TRUE, r2: 0.99, mape: 0.1,
+      ratios: { fixedMicros: 1, perTokenMicros: 1, perKvTokenMicros: 1, perPrefillSquareMicros: 1 },
+      typicalRound: { description: 'x', rounds: 10, mean: { requests: 1, prefillTokens: 1, prefillSquares: 1, decodeRequests: 1, decodeContext: 1 }, deviceMicros: 1, referenceMicros: 1, ratio: 1 },
+    },
+  };
+}
+
+describe('profiles', () => {
+  it('export → import gives an identical profile', () => {
+    const p = sampleProfile();
+    const text = serializeProfile(p);
+    const back = parseProfile(text);
+    expect(back).toEqual(p);
+    expect(serializeProfile(back)).toBe(text);
+    const dir = mkdtempSync(join(tmpdir(), 'kvsched-profile-'));
+    writeProfileFile(join(dir, 'p.json'), p);
+    expect(readProfileFile(join(dir, 'p.json'))).toEqual(p);
+  });
+
+  it('rejects a bad field, naming it', () => {
+    const p = sampleProfile() as unknown as { fit: { r2: unknown } };
+    p.fit.r2 = 'high';
+    expect(() => parseProfile(JSON.stringify(p))).toThrow(/fit\.r2: expected number/);
+    const q = sampleProfile() as unknown as { measurements: Array<{ micros: unknown }> };
+    (q.measurements[3] as { micros: unknown }).micros = -1;
+    expect(() => parseProfile(JSON.stringify(q))).toThrow(/measurements\[3\]\.micros/);
+    const r = sampleProfile() as unknown as { costModel: { perTokenPs: unknown } };
+    r.costModel.perTokenPs = 1.5;
+    expect(() => parseProfile(JSON.stringify(r))).toThrow(/costModel\.perTokenPs/);
+  });
+
+  it('rejects a newer schema version and non-JSON', () => {
+    const p = { ...sampleProfile(), schema: 'kvsched.profile/2' };
+    expect(() => parseProfile(JSON.stringify(p))).toThrow(/schema: kvsched\.profile\/2 is newer/);
+    expect(() => parseProfile(JSON.stringify({ ...p, schema: 'other' }))).toThrow(/schema: expected "kvsched\.profile\/1"/);
+    expect(() => parseProfile('{nope')).toThrow(/not JSON/);
+  });
+
+  it('is a cost model with integer fixed-point arithmetic', () => {
+    const m = profileCostModel(sampleProfile());
+    const b = { requests: 20, prefillRequests: 1, prefillTokens: 100, prefillSquares: 10_000, decodeRequests: 19, decodeContext: 4000 };
+    // 1500 + 12.5·119 + 0.75·4000 + 0.02·10000 = 1500 + 1487.5 → 1488 (half up) + 3000 + 200
+    expect(m.roundMicros(b)).toBe(1500 + 1488 + 3000 + 200);
+    expect(Number.isInteger(m.roundMicros(b))).toBe(true);
+    expect(m.roundMicros(emptyBatchStats())).toBe(1500);
+    const zero = { unit: 'ps' as const, fixedPs: 0, perTokenPs: 0, perKvTokenPs: 0, perPrefillSquarePs: 0 };
+    expect(profileRoundMicros(zero, emptyBatchStats())).toBe(1);
+    // Products past 2^53 stay exact.
+    const big = { ...b, prefillSquares: 2 ** 40 };
+    expect(Number.isSafeInteger(m.roundMicros(big))).toBe(true);
+    expect(() => m.roundMicros({ ...b, decodeContext: -1 })).toThrow(RangeError);
+  });
+
+  it('is available as --cost-model profile:FILE, and a bad file stores nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsched-profile-'));
+    const file = join(dir, 'p.json');
+    writeProfileFile(file, sampleProfile());
+    const m = getCostModel(`profile:${file}`);
+    expect(m.name).toBe(`profile:${file}`);
+    expect(m.roundMicros(emptyBatchStats())).toBe(1500);
+    expect(loadProfileCostModel(file).roundMicros(emptyBatchStats())).toBe(1500);
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, JSON.stringify({ ...sampleProfile(), fit: { ...sampleProfile().fit, r2: null } }));
+    expect(() => getCostModel(`profile:${bad}`)).toThrow(/fit\.r2: expected number/);
+    expect(() => getCostModel(`profile:${join(dir, 'missing.json')}`)).toThrow(/no such file/);
+  });
+});
