@@ -17,6 +17,7 @@
  *
  * Progress events and cancellation (AbortSignal, checked between timed intervals).
  */
+import { adapterIdentity, readLimits } from '../gpu/detect.ts';
 import { Kernels, LLAMA2_70B, linearWidths, type Job } from '../gpu/kernels.ts';
 import type { GpuSession } from '../gpu/session.ts';
 import type { ShaderSet } from '../gpu/shaders.ts';
@@ -79,26 +80,6 @@ export function extrapolate(c: Coefficients, layers: number, widthDivisor: numbe
 
 function measurementJson(m: Measurement): Profile['measurements'][number]['measurement'] {
   return { method: m.method, innerReps: m.innerReps, samplesMs: m.samplesMs, medianMs: m.medianMs, minMs: m.minMs, maxMs: m.maxMs, spread: m.spread };
-}
-
-function adapterInfo(a: GPUAdapter): Profile['device']['adapter'] {
-  const i = (a as { info?: GPUAdapterInfo }).info;
-  return {
-    vendor: i?.vendor ?? '',
-    architecture: i?.architecture ?? '',
-    device: i?.device ?? '',
-    description: i?.description ?? '',
-    isFallbackAdapter: Boolean(i?.isFallbackAdapter),
-  };
-}
-
-function readLimits(limits: GPUSupportedLimits): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const key in limits) {
-    const v: unknown = (limits as unknown as Record<string, unknown>)[key];
-    if (typeof v === 'number') out[key] = v;
-  }
-  return out;
 }
 
 export async function calibrate(o: CalibrationOptions): Promise<Profile> {
@@ -241,7 +222,7 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   const deviceMicros = predict(full, typical.features);
   const referenceMicros = predict(ref.coefficients, typical.features);
 
-  const adapter = adapterInfo(session.adapter);
+  const adapter = adapterIdentity(session.adapter);
   // Dawn's GPUSupportedFeatures is iterable but has no forEach.
   const features = [...(session.adapter.features as Iterable<string>)].sort();
   progress({ phase: 'fit', done: 1, total: 1, label: 'done' });

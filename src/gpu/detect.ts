@@ -79,7 +79,20 @@ function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   });
 }
 
-function readLimits(limits: GPUSupportedLimits): Record<string, number> {
+/** An adapter's identity (`adapter.info`; the older spec put isFallbackAdapter on the adapter). */
+export function adapterIdentity(adapter: GPUAdapter): Omit<WebGpuAdapterSummary, 'featureLevel'> {
+  const info = (adapter as { info?: GPUAdapterInfo }).info;
+  const legacyFallback = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter;
+  return {
+    vendor: info?.vendor ?? '',
+    architecture: info?.architecture ?? '',
+    device: info?.device ?? '',
+    description: info?.description ?? '',
+    isFallbackAdapter: Boolean(info?.isFallbackAdapter ?? legacyFallback ?? false),
+  };
+}
+
+export function readLimits(limits: GPUSupportedLimits): Record<string, number> {
   const out: Record<string, number> = {};
   // Limits are WebIDL attributes (getters on the prototype): for…in sees them, Object.keys does not.
   for (const key in limits) {
@@ -115,11 +128,8 @@ export async function detectWebGpu(gpu?: GPU, options: DetectOptions = {}): Prom
   }
 
   // `adapter.info` is the current API; very old implementations lack it.
-  const info = (adapter as { info?: GPUAdapterInfo }).info;
-  const vendor = info?.vendor ?? '';
-  const architecture = info?.architecture ?? '';
-  const device = info?.device ?? '';
-  const description = info?.description ?? '';
+  const identity = adapterIdentity(adapter);
+  const { vendor, architecture, device, description } = identity;
   if (isNullBackendInfo({ vendor, architecture, device, description })) {
     return {
       available: false,
@@ -131,11 +141,7 @@ export async function detectWebGpu(gpu?: GPU, options: DetectOptions = {}): Prom
   adapter.features.forEach((f) => features.push(f));
   features.sort();
 
-  // Older spec put isFallbackAdapter on the adapter itself.
-  const legacyFallback = (adapter as { isFallbackAdapter?: boolean }).isFallbackAdapter;
-  const isFallbackAdapter = Boolean(info?.isFallbackAdapter ?? legacyFallback ?? false);
-
-  const summary: WebGpuAdapterSummary = { vendor, architecture, device, description, isFallbackAdapter };
+  const summary: WebGpuAdapterSummary = { ...identity };
   const explicitLevel = (adapter as { featureLevel?: unknown }).featureLevel;
   if (explicitLevel === 'core' || explicitLevel === 'compatibility') summary.featureLevel = explicitLevel;
   else if (features.includes(CORE_FEATURE)) summary.featureLevel = 'core';

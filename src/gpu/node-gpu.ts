@@ -12,7 +12,7 @@
  * - Dawn's `null` backend is never accepted (it computes nothing).
  */
 import { existsSync } from 'node:fs';
-import { isNullBackendInfo } from './detect.ts';
+import { adapterIdentity, isNullBackendInfo } from './detect.ts';
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -61,16 +61,6 @@ export interface FoundAdapter {
   readonly adapter: GPUAdapter;
 }
 
-function describeInfo(a: GPUAdapter): FoundAdapter['info'] {
-  const i = (a as { info?: GPUAdapterInfo }).info;
-  return {
-    vendor: i?.vendor ?? '',
-    architecture: i?.architecture ?? '',
-    device: i?.device ?? '',
-    description: i?.description ?? '',
-    isFallbackAdapter: Boolean(i?.isFallbackAdapter),
-  };
-}
 
 export function adapterName(info: FoundAdapter['info']): string {
   return [info.vendor, info.architecture, info.description].filter((s) => s !== '').join(' / ') || '(unnamed adapter)';
@@ -96,7 +86,7 @@ export async function listNodeAdapters(): Promise<{ adapters: FoundAdapter[]; pr
         problems.push(`${p.via}: requestAdapter() returned null`);
         continue;
       }
-      const info = describeInfo(a);
+      const info = adapterIdentity(a);
       if (isNullBackendInfo(info)) {
         problems.push(`${p.via}: rejected Dawn's null backend`);
         continue;
