@@ -4,10 +4,11 @@
  * changes nothing and the error says where it is wrong.
  */
 import { z } from 'zod';
+import { PROFILE_SCHEMA, profileSchema } from '../calibrate/profile.ts';
 import type { StoredRecord } from './schema.ts';
 
 export const BUNDLE_SCHEMA = 'kvsched.bundle/1';
-export const PROFILE_SCHEMA = 'kvsched.profile/1';
+export { PROFILE_SCHEMA };
 
 export interface Bundle {
   schema: typeof BUNDLE_SCHEMA;
@@ -47,8 +48,8 @@ export const runData = z.union([
   z.object({ type: z.literal('sweep'), config: z.record(z.string(), z.unknown()), result: sweepResult }),
 ]);
 
-/** `data` of a `profile` record: any JSON object that names its schema. */
-export const profileData = z.looseObject({ schema: z.literal(PROFILE_SCHEMA) });
+/** `data` of a `profile` record: a whole calibration profile, validated like a profile import. */
+export const profileData = profileSchema;
 
 const record = z
   .object({

@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_SCHEMA, makeBundle, parseBundle } from '../../src/storage/bundle.ts';
 import type { StoredRecord } from '../../src/storage/schema.ts';
+import { sampleProfile } from './helpers/profile.ts';
 
 const summary = { requests: 2, meanLatency: 1.5, p50Latency: 1, p90Latency: 2, p99Latency: 2, maxLatency: 2, meanTtft: 0.1, p50Ttft: 0.1, p90Ttft: 0.1, p99Ttft: 0.1, maxTtft: 0.1, makespan: 3, throughput: 10, rounds: 5, peakKv: 100, meanKv: 50, evictions: 0, restartedRequests: 0, energyJoules: 12, joulesPerRequest: 6 };
 
@@ -22,7 +23,7 @@ const run: StoredRecord = {
     },
   },
 };
-const profile: StoredRecord = { id: 'profile-1', kind: 'profile', createdAt: 1, title: 'my GPU', data: { schema: 'kvsched.profile/1', device: 'x', anything: [1, 2] } };
+const profile: StoredRecord = { id: 'profile-1', kind: 'profile', createdAt: 1, title: 'my GPU', data: sampleProfile() as unknown as StoredRecord['data'] };
 const other: StoredRecord = { id: 'note-1', kind: 'note', createdAt: 2, title: 'n', data: { free: 'form' } };
 
 describe('bundles', () => {
@@ -40,6 +41,7 @@ describe('bundles', () => {
     ['a record without id', JSON.stringify(makeBundle([{ ...run, id: '' }])), /records\[0\]\.id/],
     ['a run without results', JSON.stringify(makeBundle([{ ...run, data: { type: 'experiment', config: {} } }])), /records\[0\]\.data/],
     ['a profile of another schema', JSON.stringify(makeBundle([{ ...profile, data: { schema: 'x' } }])), /records\[0\]\.data\.schema/],
+    ['a profile with a bad fit', JSON.stringify(makeBundle([{ ...profile, data: { ...sampleProfile(), fit: { ...sampleProfile().fit, r2: 'high' } } as unknown as StoredRecord['data'] }])), /records\[0\]\.data\.fit\.r2/],
     ['a duplicate id', JSON.stringify(makeBundle([profile, profile])), /"profile-1" appears twice/],
     ['a bad kind', JSON.stringify(makeBundle([{ ...other, kind: 'Bad Kind' }])), /records\[0\]\.kind/],
   ])('rejects %s and says why', (_what, text, why) => {
