@@ -156,7 +156,16 @@ export function toRunConfig(c: ExperimentConfig, trace: { name: string; text: st
     costModel: c.costModel,
     policies: [...c.policies],
     ...(c.memory !== null ? { memory: c.memory } : {}),
+    ...(c.engine === 'gpu' ? { engine: 'gpu' as const } : {}),
   };
+}
+
+/** Whether the hindsight optimum is offered: rounds mode and at most ~60 requests (a trace is checked when it runs). */
+export function optimumOffered(c: ExperimentConfig): boolean {
+  if (c.mode !== 'rounds') return false;
+  if (isLmsys(c.preset)) return c.requests <= 60;
+  if (c.preset === 'trace') return true;
+  return c.synthRequests === null || c.synthRequests <= 60;
 }
 
 /** A one-line title for a run. */
@@ -166,5 +175,5 @@ export function configTitle(c: ExperimentConfig): string {
     : c.preset === 'trace'
       ? `trace ${c.traceName ?? ''}`
       : `paper synthetic (${c.preset === 'synthetic-zero' ? 'zero' : 'Poisson'})`;
-  return `${w}, ${c.policies.length} ${c.policies.length === 1 ? 'policy' : 'policies'}, seed ${c.seed}${c.predict === 'exact' ? '' : `, ${c.predict}`}`;
+  return `${w}, ${c.policies.length} ${c.policies.length === 1 ? 'policy' : 'policies'}, seed ${c.seed}${c.predict === 'exact' ? '' : `, ${c.predict}`}${c.engine === 'gpu' ? ', GPU engine' : ''}`;
 }

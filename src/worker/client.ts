@@ -2,7 +2,7 @@
  * Main-thread side of the engine worker: one run at a time, progress callbacks,
  * cancel. The worker is created lazily and recreated after a hard cancel.
  */
-import type { ExperimentResult, FromWorker, ProgressInfo, RunConfig, SweepConfig, SweepResult, ToWorker } from './protocol.ts';
+import { NO_WORKER_WEBGPU, type ExperimentResult, type FromWorker, type OptimumSummary, type ProgressInfo, type RunConfig, type SweepConfig, type SweepResult, type ToWorker } from './protocol.ts';
 
 export class CancelledError extends Error {
   override name = 'AbortError';
@@ -23,6 +23,8 @@ export class EngineClient {
   private worker: Worker | undefined;
   private nextId = 1;
   private pending: Pending | undefined;
+  /** A GPU run on the main thread (the worker had no navigator.gpu): its abort flag. */
+  private mainRun: { aborted: boolean } | undefined;
 
   private ensureWorker(): Worker {
     if (this.worker) return this.worker;
@@ -56,11 +58,11 @@ export class EngineClient {
   }
 
   get busy(): boolean {
-    return this.pending !== undefined;
+    return this.pending !== undefined || this.mainRun !== undefined;
   }
 
   private start(make: (id: number, abort: SharedArrayBuffer | undefined) => ToWorker, onProgress?: (p: ProgressInfo) => void): Promise<FromWorker> {
-    if (this.pending) return Promise.reject(new Error('a run is already in progress'));
+    if (this.busy) return Promise.reject(new Error('a run is already in progress'));
     const w = this.ensureWorker();
     const id = this.nextId++;
     const abort = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated ? new SharedArrayBuffer(4) : undefined;
@@ -70,9 +72,43 @@ export class EngineClient {
     });
   }
 
+  /**
+   * Runs an experiment. With `engine: 'gpu'` the worker runs the GPU engine when it has
+   * navigator.gpu; otherwise it runs here on the main thread (the result's engineNote
+   * says so). A GPU refusal rejects with its message: there is no CPU fallback.
+   */
   async run(config: RunConfig, onProgress?: (p: ProgressInfo) => void): Promise<ExperimentResult> {
-    const m = await this.start((id, abort) => ({ type: 'run', id, config, ...(abort ? { abort } : {}) }), onProgress);
+    let m: FromWorker;
+    try {
+      m = await this.start((id, abort) => ({ type: 'run', id, config, ...(abort ? { abort } : {}) }), onProgress);
+    } catch (e) {
+      if (config.engine === 'gpu' && e instanceof Error && e.name === NO_WORKER_WEBGPU) return this.runGpuHere(config, onProgress);
+      throw e;
+    }
     if (m.type !== 'result') throw new Error(`unexpected worker reply ${m.type}`);
+    return m.result;
+  }
+
+  private async runGpuHere(config: RunConfig, onProgress?: (p: ProgressInfo) => void): Promise<ExperimentResult> {
+    const signal = { aborted: false };
+    this.mainRun = signal;
+    try {
+      const { runGpuExperiment } = await import('./gpu-runner.ts');
+      const gpu = (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
+      const where = 'on the main thread (this browser has no WebGPU in workers; the page may stutter while it runs)';
+      return await runGpuExperiment(config, gpu, where, { signal, ...(onProgress ? { onProgress } : {}) });
+    } catch (e) {
+      if (signal.aborted) throw new CancelledError();
+      throw e;
+    } finally {
+      this.mainRun = undefined;
+    }
+  }
+
+  /** The hindsight optimum of a rounds-mode configuration (in the worker, cancellable). */
+  async optimum(config: RunConfig, timeLimitSec: number): Promise<OptimumSummary> {
+    const m = await this.start((id, abort) => ({ type: 'optimum', id, config, timeLimitSec, ...(abort ? { abort } : {}) }));
+    if (m.type !== 'optimum-result') throw new Error(`unexpected worker reply ${m.type}`);
     return m.result;
   }
 
@@ -84,6 +120,7 @@ export class EngineClient {
 
   /** Stops the current run: through the shared flag when there is one, else by terminating the worker. */
   cancel(): void {
+    if (this.mainRun) this.mainRun.aborted = true;
     const p = this.pending;
     if (!p) return;
     if (p.flag) {

@@ -27,6 +27,8 @@ export interface RunConfig {
   readonly profile?: unknown;
   /** Policy specs, e.g. `alpha-clearing:0.1:0.2`. */
   readonly policies: readonly string[];
+  /** Which engine runs the policies (default cpu). The GPU engine never falls back to the CPU. */
+  readonly engine?: 'cpu' | 'gpu';
 }
 
 /** A sweep: the same configuration run at several lmsys arrival rates. */
@@ -62,6 +64,23 @@ export interface ExperimentResult {
   readonly costModel: string;
   readonly runs: PolicyRun[];
   readonly wallMs: number;
+  /** The engine that ran the policies (absent: cpu, for runs stored before the GPU engine). */
+  readonly engine?: 'cpu' | 'gpu';
+  /** GPU engine: where it ran and on which adapter (e.g. `worker, SwiftShader`). */
+  readonly engineNote?: string;
+}
+
+/** The hindsight optimum (rounds mode) and each configured policy's total latency. */
+export interface OptimumSummary {
+  readonly status: 'optimal' | 'time-limit';
+  readonly objective: number;
+  readonly lowerBound: number;
+  readonly seconds: number;
+  readonly nodes: number;
+  readonly requests: number;
+  readonly memory: number;
+  /** Σ (c_i − a_i) of each configured policy on the CPU engine (null: it failed). */
+  readonly policies: { readonly policy: string; readonly total: number | null }[];
 }
 
 export interface SweepResult {
@@ -83,12 +102,17 @@ export interface ProgressInfo {
   readonly fraction: number;
 }
 
+/** The error name the worker answers a GPU run with when it has no navigator.gpu (the client then runs it on the main thread). */
+export const NO_WORKER_WEBGPU = 'NoWorkerWebGpu';
+
 export type ToWorker =
   | { readonly type: 'run'; readonly id: number; readonly config: RunConfig; readonly abort?: SharedArrayBuffer }
-  | { readonly type: 'sweep'; readonly id: number; readonly config: SweepConfig; readonly abort?: SharedArrayBuffer };
+  | { readonly type: 'sweep'; readonly id: number; readonly config: SweepConfig; readonly abort?: SharedArrayBuffer }
+  | { readonly type: 'optimum'; readonly id: number; readonly config: RunConfig; readonly timeLimitSec: number; readonly abort?: SharedArrayBuffer };
 
 export type FromWorker =
   | { readonly type: 'progress'; readonly id: number; readonly progress: ProgressInfo }
   | { readonly type: 'result'; readonly id: number; readonly result: ExperimentResult }
   | { readonly type: 'sweep-result'; readonly id: number; readonly result: SweepResult }
+  | { readonly type: 'optimum-result'; readonly id: number; readonly result: OptimumSummary }
   | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string };

@@ -66,8 +66,8 @@ async function shot(p: Page, name: string): Promise<void> {
 }
 
 /** Runs the reference configuration through the UI and checks the table against the engine. */
-async function runAndCheck(p: Page, url: string, expected: Map<string, RunSummary>): Promise<void> {
-  await p.goto(url + REF_URL);
+async function runAndCheck(p: Page, url: string, expected: Map<string, RunSummary>, route = REF_URL): Promise<void> {
+  await p.goto(url + route);
   // Set the seed through the form (the link has the default seed 1).
   const seed = p.locator('kv-config-form input[name=seed]');
   await seed.fill(String(REF.seed));
@@ -181,6 +181,54 @@ describe('app (Chromium with WebGPU)', () => {
     await shot(page, 'history-import-error');
   }, T);
 
+  it('runs the same experiment on the GPU engine (in the worker): the CPU engine’s numbers', async () => {
+    await runAndCheck(page, served.url, expected, REF_URL + '&eng=gpu');
+    expect(await page.locator('kv-config-form select[name=engine]').inputValue()).toBe('gpu');
+    expect(await page.locator('[data-testid=engine-note]').textContent()).toContain('GPU engine in the worker');
+    await page.locator('[data-testid=kv-chart-na]').waitFor();
+    expect(await page.locator('[data-testid=kv-chart-na]').textContent()).toContain('Not available with the GPU engine');
+    await shot(page, 'experiment-gpu');
+  }, T);
+
+  it('says plainly when the GPU engine refuses (no CPU fallback)', async () => {
+    // Seconds mode on the GPU needs M ≤ 65 535.
+    await page.goto(served.url + '#/experiment?preset=lmsys&rate=20&n=50&mem=70000&pol=mcsf&eng=gpu');
+    await page.locator('[data-testid=run]').click();
+    await page.locator('kv-experiment-view[data-state=error]').waitFor({ timeout: T });
+    const err = (await page.locator('[data-testid=run-error]').textContent()) ?? '';
+    expect(err).toContain('The GPU engine refused');
+    expect(err).toContain('M ≤ 65535');
+  }, T);
+
+  it('solves the hindsight optimum of a paper-synthetic instance', async () => {
+    const ref: Reference = { workload: { kind: 'paper-synthetic', arrivals: 'zero', requests: 12 }, mode: 'rounds', seed: 3, predict: 'exact', policies: ['mcsf', 'mc-fcfs'] };
+    const totals = expectedSummaries(ref);
+    await page.goto(served.url + '#/experiment?preset=synthetic-zero&sn=12&seed=3&pol=mcsf,mc-fcfs');
+    await page.locator('[data-testid=optimum-run]').click();
+    const box = page.locator('[data-testid=optimum]');
+    await box.waitFor({ timeout: 30_000 });
+    const status = await box.getAttribute('data-status');
+    expect(['optimal', 'time-limit']).toContain(status);
+    const objective = Number(await box.getAttribute('data-objective'));
+    const lower = Number(await box.getAttribute('data-lower-bound'));
+    expect(lower).toBeLessThanOrEqual(objective);
+    if (status === 'optimal') expect(lower).toBe(objective);
+    for (const [policy, s] of totals) {
+      const total = Math.round(s.meanLatency * 12);
+      expect(total).toBeGreaterThanOrEqual(objective);
+      const ratio = Number(await box.locator(`tr[data-policy="${policy}"] td[data-key=ratio]`).getAttribute('data-value'));
+      expect(ratio).toBeCloseTo(total / objective, 12);
+    }
+    await shot(page, 'experiment-optimum');
+    // A 60-request instance takes longer: cancel it.
+    await page.goto(served.url + '#/experiment?preset=synthetic-poisson&sn=60&seed=5');
+    await page.locator('[data-testid=optimum-run]').click();
+    await page.locator('[data-testid=optimum-running]').waitFor();
+    await page.locator('[data-testid=optimum-cancel]').click();
+    await page.locator('[data-testid=optimum-cancelled], [data-testid=optimum]').first().waitFor({ timeout: 15_000 });
+    expect(await page.locator('[data-testid=run]').isDisabled()).toBe(false);
+  }, T);
+
   it('shows the Calibrate and Compare views', async () => {
     await page.goto(served.url + '#/calibrate');
     await page.locator('kv-calibrate-view [data-testid=calibration-status]').waitFor();
@@ -202,6 +250,11 @@ describe('app without WebGPU', () => {
       expect(await banner.textContent()).toContain('WebGPU is not available');
       expect(await p.locator('[data-testid=webgpu-status]').textContent()).toContain('WebGPU unavailable');
       await shot(p, 'device-no-webgpu');
+      await p.goto(served.url + '#/experiment');
+      const gpuOption = p.locator('kv-config-form select[name=engine] option[value=gpu]');
+      await gpuOption.waitFor({ state: 'attached', timeout: T });
+      expect(await gpuOption.isDisabled()).toBe(true);
+      expect(await p.locator('[data-testid=gpu-unavailable]').textContent()).toContain('GPU engine unavailable');
       await runAndCheck(p, served.url, expectedSummaries(REF));
       await shot(p, 'experiment-no-webgpu');
     } finally {

@@ -20,7 +20,10 @@ export class KvConfigForm extends LitElement {
     disabled: { type: Boolean },
     traceLoaded: { attribute: false },
     profiles: { attribute: false },
+    gpu: { attribute: false },
   };
+  /** Whether the GPU engine can run here (WebGPU detected), and why not. */
+  declare gpu: { available: boolean; reason: string } | undefined;
   declare config: ExperimentConfig;
   declare disabled: boolean;
   /** Name of the trace file in memory, if any. */
@@ -117,10 +120,14 @@ export class KvConfigForm extends LitElement {
           </select></label>
         <label>Engine
           <select name="engine" ?disabled=${this.disabled} @change=${(e: Event) => this.set({ engine: (e.target as HTMLSelectElement).value === 'gpu' ? 'gpu' : 'cpu' })}>
-            <option value="cpu" selected>CPU (Web Worker)</option>
-            <option value="gpu" disabled>GPU — not available yet</option>
+            <option value="cpu" ?selected=${c.engine !== 'gpu'}>CPU (Web Worker)</option>
+            <option value="gpu" ?selected=${c.engine === 'gpu'} ?disabled=${this.gpu?.available !== true}
+              title=${this.gpu?.available === true ? 'The WebGPU scheduler engine (same schedules as the CPU engine)' : `Unavailable: ${this.gpu?.reason ?? 'detecting WebGPU…'}`}>${this.gpu?.available === true ? 'GPU (WebGPU)' : 'GPU — unavailable (no WebGPU)'}</option>
           </select></label>
-        <p class="hint muted">${noise === null ? 'Policies see the true output length o.' : 'Policies see õ = max(1, round(o·U[1−E, 1+E])).'} Cost: Llama-2 70B on 2× A100 (TP2); energy at 400 W per GPU busy, 60 W idle. The GPU engine is not in this build.</p>
+        <p class="hint muted">${noise === null ? 'Policies see the true output length o.' : 'Policies see õ = max(1, round(o·U[1−E, 1+E])).'} Cost: Llama-2 70B on 2× A100 (TP2); energy at 400 W per GPU busy, 60 W idle.
+          ${this.gpu?.available === true
+            ? 'The GPU engine gives the same schedules; it keeps no per-round KV timeline and no per-request energy, and refuses (with its reason) what it cannot run: seconds mode needs the A100 cost model and M ≤ 65 535.'
+            : html`<span data-testid="gpu-unavailable">GPU engine unavailable: ${this.gpu?.reason ?? 'detecting WebGPU…'}</span>`}</p>
       </fieldset>
       <fieldset class="wide">
         <legend>Policies</legend>

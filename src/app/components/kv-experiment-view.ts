@@ -7,8 +7,8 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import type { WebGpuDetection } from '../../gpu/detect.ts';
 import { newRecordId } from '../../storage/store.ts';
 import { CancelledError, EngineClient } from '../../worker/client.ts';
-import type { ExperimentResult, ProgressInfo, SweepResult } from '../../worker/protocol.ts';
-import { configFromParams, configTitle, configToParams, isLmsys, toRunConfig, type ExperimentConfig } from '../config.ts';
+import type { ExperimentResult, OptimumSummary, ProgressInfo, RunConfig, SweepResult } from '../../worker/protocol.ts';
+import { configFromParams, configTitle, configToParams, isLmsys, optimumOffered, toRunConfig, type ExperimentConfig } from '../config.ts';
 import { errorText, fixed } from '../format.ts';
 import { isRunData, type RunRecordData } from '../records.ts';
 import { replaceParams } from '../route.ts';
@@ -39,7 +39,13 @@ export class KvExperimentView extends LitElement {
     sweepText: { state: true },
     loadedRun: { state: true },
     profiles: { state: true },
+    optimum: { state: true },
+    optimumState: { state: true },
+    optimumError: { state: true },
   };
+
+  /** Time limit of the hindsight optimum's branch and bound. */
+  static readonly OPTIMUM_TIME_LIMIT_SEC = 10;
 
   declare params: URLSearchParams | undefined;
   declare detection: WebGpuDetection | undefined;
@@ -58,6 +64,10 @@ export class KvExperimentView extends LitElement {
   /** Stored calibration profiles, offered as cost models (`profile:<record id>`). */
   declare profiles: { name: string; label: string; data: unknown }[];
 
+  declare optimum: OptimumSummary | undefined;
+  declare optimumState: 'idle' | 'running' | 'done' | 'error' | 'cancelled';
+  declare optimumError: string | undefined;
+
   private client: EngineClient | undefined;
 
   constructor() {
@@ -69,6 +79,14 @@ export class KvExperimentView extends LitElement {
     this.chartsReady = false;
     this.sweepText = this.config.sweepRates.join(', ');
     this.profiles = [];
+    this.optimumState = 'idle';
+  }
+
+  /** Whether the GPU engine can run here, and why not (from the WebGPU detection). */
+  private gpuStatus(): { available: boolean; reason: string } | undefined {
+    const d = this.detection;
+    if (!d) return undefined;
+    return d.available ? { available: true, reason: '' } : { available: false, reason: d.reason };
   }
 
   override connectedCallback(): void {
@@ -124,6 +142,10 @@ export class KvExperimentView extends LitElement {
 
   private setConfig(next: ExperimentConfig): void {
     this.config = next;
+    if (this.optimumState !== 'running') {
+      this.optimumState = 'idle';
+      this.optimum = undefined;
+    }
     this.loadedRun = undefined;
     replaceParams('experiment', configToParams(next));
   }
@@ -146,13 +168,28 @@ export class KvExperimentView extends LitElement {
     }
   }
 
-  private async start(kind: 'run' | 'sweep'): Promise<void> {
-    if (this.state === 'running') return;
-    const cfg = { ...this.config };
-    let run = toRunConfig(cfg, this.trace);
+  /** The worker's RunConfig for a configuration, or what is wrong with it. */
+  private runConfigOf(cfg: ExperimentConfig): RunConfig | string {
+    const run = toRunConfig(cfg, this.trace);
     if (typeof run !== 'string' && cfg.costModel.startsWith('profile:')) {
       const prof = this.profiles.find((p) => p.name === cfg.costModel);
-      run = prof ? { ...run, profile: prof.data } : `The cost model ${cfg.costModel} is not a stored profile (deleted?). Pick another cost model.`;
+      return prof ? { ...run, profile: prof.data } : `The cost model ${cfg.costModel} is not a stored profile (deleted?). Pick another cost model.`;
+    }
+    return run;
+  }
+
+  private get busy(): boolean {
+    return this.state === 'running' || this.optimumState === 'running';
+  }
+
+  private async start(kind: 'run' | 'sweep'): Promise<void> {
+    if (this.busy) return;
+    const cfg = { ...this.config };
+    let run = this.runConfigOf(cfg);
+    if (typeof run !== 'string' && cfg.engine === 'gpu') {
+      const gpu = this.gpuStatus();
+      if (kind === 'sweep') run = 'The rate sweep runs on the CPU engine only; choose Engine: CPU for a sweep.';
+      else if (gpu?.available !== true) run = `The GPU engine is unavailable: ${gpu?.reason ?? 'WebGPU detection has not finished'}. Choose Engine: CPU.`;
     }
     if (typeof run === 'string') {
       this.error = run;
@@ -172,7 +209,7 @@ export class KvExperimentView extends LitElement {
     const charts = this.loadCharts();
     try {
       if (kind === 'run') {
-        this.progressLabel = 'Running';
+        this.progressLabel = cfg.engine === 'gpu' ? 'Running on the GPU engine' : 'Running';
         const result = await this.client.run(run, (p) => (this.progress = p));
         this.result = result;
         this.state = 'done';
@@ -191,10 +228,60 @@ export class KvExperimentView extends LitElement {
       if (e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError')) {
         this.state = 'cancelled';
       } else {
-        this.error = errorText(e);
+        this.error = cfg.engine === 'gpu' ? `The GPU engine refused or failed (nothing was run on the CPU instead): ${errorText(e)}` : errorText(e);
         this.state = 'error';
       }
     }
+  }
+
+  private async solveOptimum(): Promise<void> {
+    if (this.busy) return;
+    const run = this.runConfigOf({ ...this.config });
+    if (typeof run === 'string') {
+      this.optimumError = run;
+      this.optimumState = 'error';
+      return;
+    }
+    this.optimum = undefined;
+    this.optimumError = undefined;
+    this.optimumState = 'running';
+    this.client ??= new EngineClient();
+    try {
+      this.optimum = await this.client.optimum({ ...run, engine: 'cpu' }, KvExperimentView.OPTIMUM_TIME_LIMIT_SEC);
+      this.optimumState = 'done';
+    } catch (e) {
+      if (e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError')) this.optimumState = 'cancelled';
+      else {
+        this.optimumError = errorText(e);
+        this.optimumState = 'error';
+      }
+    }
+  }
+
+  private optimumTemplate(): TemplateResult | typeof nothing {
+    const st = this.optimumState;
+    if (st === 'idle') return nothing;
+    if (st === 'running') {
+      return html`<p class="muted" role="status" data-testid="optimum-running">Solving the hindsight optimum (branch and bound, time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s)…
+        <button data-testid="optimum-cancel" @click=${() => this.client?.cancel()}>Cancel</button></p>`;
+    }
+    if (st === 'cancelled') return html`<p class="muted" role="status" data-testid="optimum-cancelled">Hindsight optimum cancelled.</p>`;
+    if (st === 'error') return html`<p class="error" role="alert" data-testid="optimum-error">Hindsight optimum: ${this.optimumError}</p>`;
+    const o = this.optimum;
+    if (!o) return nothing;
+    return html`<div data-testid="optimum" data-status=${o.status} data-objective=${o.objective} data-lower-bound=${o.lowerBound}>
+      <p><strong>Hindsight optimum:</strong> <span data-testid="optimum-status">${o.status === 'optimal' ? 'optimal (proven)' : 'time limit reached (best schedule found, not proven optimal)'}</span>;
+        objective Σ(c − a) = <span data-testid="optimum-objective">${o.objective}</span> rounds, lower bound <span data-testid="optimum-lower-bound">${o.lowerBound}</span>
+        (n = ${o.requests}, M = ${o.memory}, ${o.nodes.toLocaleString('en-US')} nodes, ${fixed(o.seconds, 2)} s).</p>
+      <table class="optimum-table">
+        <thead><tr><th>policy</th><th class="num">total latency</th><th class="num">ratio to optimum</th>${o.status === 'optimal' ? nothing : html`<th class="num">ratio to lower bound</th>`}</tr></thead>
+        <tbody>${o.policies.map((p) => html`<tr data-policy=${p.policy}><td><code>${p.policy}</code></td>
+          <td class="num">${p.total ?? 'failed'}</td>
+          <td class="num" data-key="ratio" data-value=${p.total === null || o.objective === 0 ? '' : String(p.total / o.objective)}>${p.total === null || o.objective === 0 ? '—' : fixed(p.total / o.objective, 3)}</td>
+          ${o.status === 'optimal' ? nothing : html`<td class="num">${p.total === null || o.lowerBound <= 0 ? '—' : fixed(p.total / o.lowerBound, 3)}</td>`}</tr>`)}</tbody>
+      </table>
+      <p class="muted">Total latency of each configured policy on the CPU engine (the same instance, rounds mode), divided by the optimum's objective${o.status === 'optimal' ? '' : ' (the best schedule found; the lower bound gives the ratio it proves at most)'}.</p>
+    </div>`;
   }
 
   private sweepTemplate(): TemplateResult | typeof nothing {
@@ -226,11 +313,12 @@ export class KvExperimentView extends LitElement {
   }
 
   override render(): TemplateResult {
-    const running = this.state === 'running';
+    const running = this.busy;
+    const offerOptimum = optimumOffered(this.config);
     const lmsys = isLmsys(this.config.preset);
     return html`<h2>Experiment</h2>
       <section class="card">
-        <kv-config-form .config=${this.config} ?disabled=${running} .profiles=${this.profiles} .traceLoaded=${this.trace?.name ?? null}
+        <kv-config-form .config=${this.config} ?disabled=${running} .profiles=${this.profiles} .gpu=${this.gpuStatus()} .traceLoaded=${this.trace?.name ?? null}
           @config-change=${(e: CustomEvent<ExperimentConfig>) => this.setConfig(e.detail)}
           @trace-change=${(e: CustomEvent<TraceFile>) => {
             this.trace = e.detail;
@@ -250,16 +338,22 @@ export class KvExperimentView extends LitElement {
           <button data-testid="sweep-run" ?disabled=${running || !lmsys} title=${lmsys ? 'Run the same configuration at each rate' : 'A sweep needs a generated LMSYS workload'}
             @click=${() => void this.start('sweep')}>Run sweep</button>
           <span class="sep"></span>
+          <button data-testid="optimum-run" ?disabled=${running || !offerOptimum}
+            title=${offerOptimum ? `Exact hindsight optimum by branch and bound (time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s), in the worker` : 'Offered in rounds mode for instances up to 60 requests (paper synthetic presets)'}
+            @click=${() => void this.solveOptimum()}>Hindsight optimum</button>
+          <span class="sep"></span>
           <button @click=${() => void navigator.clipboard?.writeText(location.href)} title="The link holds this view and its configuration">Copy link</button>
         </div>
-        ${running ? html`<kv-run-progress .progress=${this.progress} .label=${this.progressLabel} @cancel=${() => this.client?.cancel()}></kv-run-progress>` : nothing}
+        ${this.state === 'running' ? html`<kv-run-progress .progress=${this.progress} .label=${this.progressLabel} @cancel=${() => this.client?.cancel()}></kv-run-progress>` : nothing}
         ${this.state === 'cancelled' ? html`<p class="muted" role="status">Cancelled.</p>` : nothing}
         ${this.error ? html`<p class="error" role="alert" data-testid="run-error">${this.error}</p>` : nothing}
+        ${this.optimumTemplate()}
         ${this.saved ? html`<p class=${this.saved.ok ? 'muted' : 'error'} data-testid="save-status">${this.saved.text}</p>` : nothing}
       </section>
       ${this.result
         ? html`<section class="card">
             <h3>Results</h3>
+            <p class="muted" data-testid="engine-note">${this.result.engine === 'gpu' ? `${this.result.engineNote ?? 'GPU engine'}. No per-round KV timeline and no per-request energy with the GPU engine (energy totals are computed).` : 'CPU engine (Web Worker).'}</p>
             <kv-results-table .result=${this.result}></kv-results-table>
           </section>
           ${this.chartsReady ? html`<kv-result-charts .result=${this.result}></kv-result-charts>` : nothing}`
@@ -287,6 +381,9 @@ export class KvExperimentView extends LitElement {
       }
       kv-result-charts {
         margin-bottom: 1rem;
+      }
+      .optimum-table {
+        margin: 0.5rem 0;
       }
       .sweep-table {
         margin-top: 0.75rem;

@@ -51,7 +51,11 @@ export class KvResultCharts extends LitElement {
   override render(): TemplateResult {
     const r = this.result;
     if (!r) return html``;
-    return html`<div class="grid">${this.specs(r).map((s) => html`<kv-chart class="card" .spec=${s}></kv-chart>`)}</div>`;
+    const gpu = r.engine === 'gpu';
+    return html`<div class="grid">${this.specs(r).map((s, i) =>
+      gpu && i === 1
+        ? html`<div class="card na" data-testid="kv-chart-na"><h4>KV cache in use over time</h4><p class="muted">Not available with the GPU engine: it keeps no per-round timeline (and no per-request energy).</p></div>`
+        : html`<kv-chart class="card" .spec=${s}></kv-chart>`)}</div>`;
   }
 
   static override styles = [
