@@ -12,6 +12,7 @@ import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/metrics/summary.ts';
 import { expectedSummaries, type Reference } from '../e2e/expected.ts';
+import { sampleProfile } from './helpers/profile.ts';
 import { buildApp, launch, ROOT, serve, type Served } from '../e2e/harness.ts';
 
 const SHOTS = path.join(ROOT, 'bench/results/screenshots');
@@ -229,12 +230,48 @@ describe('app (Chromium with WebGPU)', () => {
     expect(await page.locator('[data-testid=run]').isDisabled()).toBe(false);
   }, T);
 
-  it('shows the Calibrate and Compare views', async () => {
+  it('shows the Calibrate and Compare views (with a stored profile: chart, export, comparison run)', async () => {
+    // A stored profile (as a calibration or a History import leaves it), written straight into IndexedDB.
+    const profile = sampleProfile();
     await page.goto(served.url + '#/calibrate');
+    await page.evaluate(
+      (rec) =>
+        new Promise<void>((resolve, reject) => {
+          const open = indexedDB.open('kvsched');
+          open.onerror = () => reject(open.error ?? new Error('open failed'));
+          open.onsuccess = () => {
+            const db = open.result;
+            const tx = db.transaction('records', 'readwrite');
+            tx.objectStore('records').put(rec);
+            tx.oncomplete = () => {
+              db.close();
+              resolve();
+            };
+            tx.onerror = () => reject(tx.error ?? new Error('put failed'));
+          };
+        }),
+      { id: 'profile-e2e', kind: 'profile', createdAt: Date.now(), title: 'SwiftShader (quick)', data: profile },
+    );
+    await page.reload();
     await page.locator('kv-calibrate-view [data-testid=calibration-status]').waitFor();
+    await page.locator('kv-calibrate-view kv-chart[data-testid=fit-chart][data-drawn=true]').waitFor({ timeout: T });
+    expect(await page.locator('kv-calibrate-view kv-chart[data-testid=fit-chart] canvas').count()).toBe(1);
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=profile-export]').click()]);
+    expect(download.suggestedFilename()).toBe('kvsched-profile-google-swiftshader-SwiftShader.json');
+    const file = path.join(tmp, 'profile.json');
+    await download.saveAs(file);
+    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual(profile);
     await shot(page, 'calibrate');
     await page.goto(served.url + '#/compare');
     await page.locator('kv-compare-view h2').waitFor();
+    await page.locator('kv-compare-view kv-chart[data-testid=ratio-chart][data-drawn=true]').waitFor({ timeout: T });
+    await page.locator('[data-testid=compare-run]').click();
+    const rows = page.locator('[data-testid=compare-results] tbody tr');
+    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
+    await page.locator('[data-testid=compare-running]').waitFor({ state: 'detached' });
+    expect(await rows.nth(0).getAttribute('data-cost-model')).toBe('a100-llama2-70b-tp2');
+    expect(await rows.nth(1).getAttribute('data-cost-model')).toBe('profile:profile-e2e');
+    for (let i = 0; i < 2; i++) expect(Number(await rows.nth(i).locator('td[data-key=meanLatency]').getAttribute('data-value'))).toBeGreaterThan(0);
     await shot(page, 'compare');
   }, T);
 });

@@ -6,10 +6,12 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { WebGpuDetection } from '../../gpu/detect.ts';
 import { newRecordId } from '../../storage/store.ts';
-import { loadCalibration, type Profile } from '../calibration.ts';
+import { downloadProfile, fitChartSpec, loadCalibration, profileFileName, type Profile } from '../calibration.ts';
 import { errorText } from '../format.ts';
 import { getStore } from '../services.ts';
 import { base } from '../theme.ts';
+import './kv-chart.ts';
+import type { ChartSpec } from './kv-chart.ts';
 import './kv-profile-table.ts';
 
 type State = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
@@ -21,6 +23,7 @@ export class KvCalibrateView extends LitElement {
     preset: { state: true },
     progress: { state: true },
     profile: { state: true },
+    stored: { state: true },
     error: { state: true },
     saved: { state: true },
   };
@@ -29,14 +32,47 @@ export class KvCalibrateView extends LitElement {
   declare preset: 'quick' | 'full';
   declare progress: { label: string; fraction: number } | undefined;
   declare profile: Profile | undefined;
+  /** Title of the stored profile shown when this view opened (undefined: a fresh calibration, or none). */
+  declare stored: string | undefined;
   declare error: string | undefined;
   declare saved: string | undefined;
   private abort: AbortController | undefined;
+  private chartOf: { profile: Profile; spec: ChartSpec } | undefined;
+
+  /** The measured-vs-fitted chart, made once per profile (a new spec would redraw it). */
+  private fitChart(p: Profile): ChartSpec {
+    if (this.chartOf?.profile !== p) this.chartOf = { profile: p, spec: fitChartSpec(p) };
+    return this.chartOf.spec;
+  }
 
   constructor() {
     super();
     this.state = 'idle';
     this.preset = 'quick';
+  }
+
+  override connectedCallback(): void {
+    super.connectedCallback();
+    void this.loadLatest();
+  }
+
+  /** Shows the most recent valid stored profile until a calibration replaces it. */
+  private async loadLatest(): Promise<void> {
+    try {
+      const [records, { profileSchema }] = await Promise.all([getStore().then((s) => s.list('profile')), import('../../calibrate/profile.ts')]);
+      const newest = [...records].sort((a, b) => b.createdAt - a.createdAt);
+      for (const r of newest) {
+        const p = profileSchema.safeParse(r.data);
+        if (!p.success) continue;
+        if (this.profile === undefined && this.state !== 'running') {
+          this.profile = p.data;
+          this.stored = r.title;
+        }
+        return;
+      }
+    } catch {
+      // No storage: nothing to show until a calibration runs.
+    }
   }
 
   override disconnectedCallback(): void {
@@ -73,6 +109,7 @@ export class KvCalibrateView extends LitElement {
         },
       });
       this.profile = profile;
+      this.stored = undefined;
       this.state = 'done';
       try {
         const store = await getStore();
@@ -119,9 +156,15 @@ export class KvCalibrateView extends LitElement {
       </section>
       ${this.profile
         ? html`<section class="card" data-testid="calibration-result">
-            <h3>Profile of ${this.profile.device.name}</h3>
+            <h3>${this.stored ? 'Latest stored profile' : 'Profile'} of ${this.profile.device.name}</h3>
+            ${this.stored ? html`<p class="muted">From History: ${this.stored}.</p>` : nothing}
+            <div class="actions">
+              <button data-testid="profile-export" title=${profileFileName(this.profile)} @click=${() => this.profile && downloadProfile(this.profile)}>Export JSON</button>
+            </div>
             ${this.profile.device.adapter.isFallbackAdapter ? html`<p class="notice">Software (fallback) adapter: these are the CPU's numbers, not a GPU's.</p>` : nothing}
             <kv-profile-table .profiles=${[{ title: `${this.profile.device.name} (${this.profile.preset})`, profile: this.profile }]}></kv-profile-table>
+            <kv-chart data-testid="fit-chart" .spec=${this.fitChart(this.profile)}></kv-chart>
+            <p class="muted">Each point is one grid measurement: the measured round time against the fit's prediction from its features (circles: points the fit used; triangles: held out). Points on the dashed y = x line are predicted exactly.</p>
           </section>`
         : nothing}`;
   }
@@ -135,6 +178,10 @@ export class KvCalibrateView extends LitElement {
         align-items: center;
         flex-wrap: wrap;
         margin-top: 0.75rem;
+      }
+      kv-chart {
+        display: block;
+        margin: 1rem 0 0.5rem;
       }
       progress {
         width: 14rem;

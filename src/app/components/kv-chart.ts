@@ -12,6 +12,7 @@ import {
   LinearScale,
   LineController,
   LineElement,
+  LogarithmicScale,
   PointElement,
   Tooltip,
   type ChartConfiguration,
@@ -20,7 +21,7 @@ import {
 import { LitElement, css, html, type PropertyValues, type TemplateResult } from 'lit';
 import { base } from '../theme.ts';
 
-Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, CategoryScale, Legend, Tooltip);
+Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, LogarithmicScale, CategoryScale, Legend, Tooltip);
 
 /** Okabe–Ito colours (distinguishable with colour-vision deficiencies), yellow last. */
 export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#8C8C8C', '#B8A000'];
@@ -52,11 +53,21 @@ export interface LineSeries {
   dashed?: boolean;
   stepped?: boolean;
   showPoints?: boolean;
+  /** Points only, no connecting line (a scatter series). */
+  scatter?: boolean;
+  pointStyle?: 'circle' | 'triangle' | 'rect' | 'rectRot' | 'crossRot';
+}
+
+/** One group of bars (a dataset) in a grouped bar chart; null: no bar. */
+export interface BarSeries {
+  label: string;
+  values: (number | null)[];
 }
 
 export type ChartSpec =
-  | { kind: 'line'; title: string; xLabel: string; yLabel: string; series: LineSeries[]; yMin?: number; yMax?: number; xMin?: number }
-  | { kind: 'bar'; title: string; xLabel: string; yLabel: string; labels: string[]; values: number[] };
+  | { kind: 'line'; title: string; xLabel: string; yLabel: string; series: LineSeries[]; yMin?: number; yMax?: number; xMin?: number; xMax?: number }
+  | { kind: 'bar'; title: string; xLabel: string; yLabel: string; labels: string[]; values: number[] }
+  | { kind: 'bars'; title: string; xLabel: string; yLabel: string; labels: string[]; series: BarSeries[]; logY?: boolean; yMin?: number; yMax?: number };
 
 export class KvChart extends LitElement {
   static override properties = { spec: { attribute: false } };
@@ -72,7 +83,7 @@ export class KvChart extends LitElement {
     const fg = this.themeColor('--fg', '#1b1f24');
     const muted = this.themeColor('--muted', '#57606a');
     const grid = this.themeColor('--line', '#d0d7de');
-    const axis = (title: string, type: 'linear' | 'category', extra: Record<string, number> = {}) => ({
+    const axis = (title: string, type: 'linear' | 'logarithmic' | 'category', extra: Record<string, number> = {}) => ({
       type,
       ...extra,
       title: { display: true, text: title, color: fg, font: { size: 13, weight: 600 } },
@@ -81,7 +92,7 @@ export class KvChart extends LitElement {
       border: { color: grid },
     });
     const plugins = {
-      legend: { display: spec.kind === 'line', position: 'bottom' as const, labels: { color: fg, boxWidth: 14, font: { size: 12 } } },
+      legend: { display: spec.kind !== 'bar', position: 'bottom' as const, labels: { color: fg, boxWidth: 14, font: { size: 12 } } },
       tooltip: { intersect: false },
       title: { display: false },
     };
@@ -101,6 +112,24 @@ export class KvChart extends LitElement {
         },
       };
     }
+    if (spec.kind === 'bars') {
+      return {
+        type: 'bar',
+        data: {
+          labels: spec.labels,
+          datasets: spec.series.map((s, i) => ({ label: s.label, data: s.values, backgroundColor: PALETTE[i % PALETTE.length] as string })),
+        },
+        options: {
+          animation: false,
+          responsive: true,
+          maintainAspectRatio: false,
+          plugins,
+          scales: { x: axis(spec.xLabel, 'category'), y: spec.logY
+            ? axis(spec.yLabel, 'logarithmic', { ...(spec.yMin !== undefined ? { min: spec.yMin } : {}), ...(spec.yMax !== undefined ? { max: spec.yMax } : {}) })
+            : axis(spec.yLabel, 'linear', { min: 0 }) },
+        },
+      } as ChartConfiguration;
+    }
     const datasets: ChartDataset<'line', { x: number; y: number }[]>[] = spec.series.map((s, i) => {
       const color = s.color ?? (PALETTE[i % PALETTE.length] as string);
       return {
@@ -110,7 +139,9 @@ export class KvChart extends LitElement {
         backgroundColor: color,
         borderWidth: 2,
         borderDash: s.dashed ? [6, 4] : [],
-        pointRadius: s.showPoints ? 3 : 0,
+        pointRadius: s.showPoints || s.scatter ? 3 : 0,
+        pointStyle: s.pointStyle ?? 'circle',
+        showLine: !s.scatter,
         stepped: s.stepped ? 'before' : false,
         tension: 0,
       };
@@ -120,6 +151,7 @@ export class KvChart extends LitElement {
     if (spec.yMax !== undefined) yExtra.max = spec.yMax;
     const xExtra: Record<string, number> = {};
     if (spec.xMin !== undefined) xExtra.min = spec.xMin;
+    if (spec.xMax !== undefined) xExtra.max = spec.xMax;
     return {
       type: 'line',
       data: { datasets },

@@ -1,21 +1,103 @@
-/** Compare devices: stored calibration profiles side by side. */
+/**
+ * Compare devices: stored calibration profiles side by side, their per-term speed
+ * relative to the A100 model, and one fixed experiment run in the engine worker on
+ * the A100 model and on each profile's cost model.
+ */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { DEFAULT_COST_MODEL } from '../../cost/registry.ts';
 import type { StoredRecord } from '../../storage/schema.ts';
-import { dateTime, errorText } from '../format.ts';
+import { CancelledError, EngineClient } from '../../worker/client.ts';
+import type { RunConfig } from '../../worker/protocol.ts';
+import { ratioChartSpec, type Profile } from '../calibration.ts';
+import { dateTime, errorText, fixed } from '../format.ts';
 import { getStore } from '../services.ts';
 import { base } from '../theme.ts';
-import type { Profile } from '../calibration.ts';
+import './kv-chart.ts';
+import type { ChartSpec } from './kv-chart.ts';
 import './kv-profile-table.ts';
 
+interface ProfileEntry {
+  id: string;
+  title: string;
+  profile: Profile;
+}
+
+/** One device's result of the comparison experiment (null numbers: the policy failed). */
+interface DeviceRow {
+  device: string;
+  costModel: string;
+  meanLatency: number | null;
+  p99Latency: number | null;
+  throughput: number | null;
+  error?: string;
+}
+
+/** The fixed comparison experiment: LMSYS stand-in, 1,000 requests, λ = 10/s, M = 16492, seconds mode, MC-SF, seed 1. */
+export const COMPARE_RUN: Omit<RunConfig, 'costModel'> = {
+  workload: { kind: 'lmsys', requests: 1000, rate: 10 },
+  mode: 'seconds',
+  memory: 16492,
+  seed: 1,
+  predict: 'exact',
+  policies: ['mcsf'],
+};
+
 export class KvCompareView extends LitElement {
-  static override properties = { profiles: { state: true }, error: { state: true }, invalid: { state: true } };
-  declare profiles: { title: string; profile: Profile }[] | undefined;
+  static override properties = {
+    profiles: { state: true },
+    error: { state: true },
+    invalid: { state: true },
+    rows: { state: true },
+    running: { state: true },
+    runError: { state: true },
+  };
+  declare profiles: ProfileEntry[] | undefined;
   declare invalid: string[];
   declare error: string | undefined;
+  declare rows: DeviceRow[] | undefined;
+  declare running: string | undefined;
+  declare runError: string | undefined;
+  private ratioSpec: ChartSpec | undefined;
+  private client: EngineClient | undefined;
 
   constructor() {
     super();
     this.invalid = [];
+  }
+
+  override disconnectedCallback(): void {
+    this.client?.dispose();
+    this.client = undefined;
+    super.disconnectedCallback();
+  }
+
+  /** Runs COMPARE_RUN on the A100 model, then on each profile's cost model, one after another in the worker. */
+  private async compare(): Promise<void> {
+    const ps = this.profiles ?? [];
+    const jobs: { device: string; config: RunConfig }[] = [
+      { device: 'A100 reference (Llama-2 70B, 2×A100)', config: { ...COMPARE_RUN, costModel: DEFAULT_COST_MODEL } },
+      ...ps.map((p) => ({ device: p.title, config: { ...COMPARE_RUN, costModel: `profile:${p.id}`, profile: p.profile } })),
+    ];
+    this.client ??= new EngineClient();
+    const client = this.client;
+    this.rows = [];
+    this.runError = undefined;
+    try {
+      for (const [i, job] of jobs.entries()) {
+        this.running = `Running ${i + 1} of ${jobs.length}: ${job.device}`;
+        const r = await client.run(job.config);
+        const run = r.runs[0];
+        const row: DeviceRow =
+          run?.ok === true
+            ? { device: job.device, costModel: job.config.costModel, meanLatency: run.summary.meanLatency, p99Latency: run.summary.p99Latency, throughput: run.summary.throughput }
+            : { device: job.device, costModel: job.config.costModel, meanLatency: null, p99Latency: null, throughput: null, error: run?.ok === false ? run.error : 'no result' };
+        this.rows = [...this.rows, row];
+      }
+    } catch (e) {
+      this.runError = e instanceof CancelledError ? 'Cancelled.' : errorText(e);
+    } finally {
+      this.running = undefined;
+    }
   }
 
   override connectedCallback(): void {
@@ -26,13 +108,14 @@ export class KvCompareView extends LitElement {
   private async load(): Promise<void> {
     try {
       const [records, { profileSchema }] = await Promise.all([getStore().then((s) => s.list('profile')), import('../../calibrate/profile.ts')]);
-      const ok: { title: string; profile: Profile }[] = [];
+      const ok: ProfileEntry[] = [];
       const bad: string[] = [];
       for (const r of records as StoredRecord[]) {
         const p = profileSchema.safeParse(r.data);
-        if (p.success) ok.push({ title: `${r.title} · ${dateTime(r.createdAt)}`, profile: p.data });
+        if (p.success) ok.push({ id: r.id, title: `${r.title} · ${dateTime(r.createdAt)}`, profile: p.data });
         else bad.push(r.title);
       }
+      this.ratioSpec = ok.length > 0 ? ratioChartSpec(ok) : undefined;
       this.profiles = ok;
       this.invalid = bad;
     } catch (e) {
@@ -51,10 +134,54 @@ export class KvCompareView extends LitElement {
         ? html`<p class="muted">Loading…</p>`
         : ps.length === 0
           ? html`<p class="muted" data-testid="no-profiles">No stored profiles yet: run a calibration in the Calibrate view.</p>`
-          : html`<section class="card"><kv-profile-table .profiles=${ps}></kv-profile-table></section>`}`;
+          : html`<section class="card"><kv-profile-table .profiles=${ps}></kv-profile-table></section>
+              <section class="card"><kv-chart data-testid="ratio-chart" .spec=${this.ratioSpec}></kv-chart>
+                <p class="muted">Each bar is a profile's time for one term of the round-cost model divided by the A100 model's (<code>reference.ratios</code>): bandwidth-bound work is the per-KV-token term, compute-bound work the per-token and per-prefill-square terms.</p></section>
+              ${this.renderCompare(ps)}`}`;
   }
 
-  static override styles = [base, css``];
+  private renderCompare(ps: ProfileEntry[]): TemplateResult {
+    const rows = this.rows;
+    const n = (v: number | null, d: number) => (v === null ? '—' : fixed(v, d));
+    return html`<section class="card">
+      <h3>The same experiment on each device's cost model</h3>
+      <p class="muted">LMSYS stand-in, 1,000 requests, λ = 10/s, M = 16492, seconds mode, MC-SF, seed 1: run in the engine worker once with the A100 model and once with each profile's cost model (${ps.length} ${ps.length === 1 ? 'profile' : 'profiles'}).</p>
+      <div class="actions">
+        <button class="primary" data-testid="compare-run" ?disabled=${this.running !== undefined} @click=${() => void this.compare()}>Run on every cost model</button>
+        ${this.running !== undefined ? html`<button @click=${() => this.client?.cancel()}>Cancel</button><span role="status" data-testid="compare-running">${this.running}</span>` : nothing}
+      </div>
+      ${this.runError ? html`<p class="error" role="alert" data-testid="compare-error">${this.runError}</p>` : nothing}
+      ${rows && rows.length > 0
+        ? html`<div class="scroll"><table data-testid="compare-results">
+            <thead><tr><th>device</th><th class="num">mean latency (s)</th><th class="num">p99 latency (s)</th><th class="num">throughput (tokens/s)</th></tr></thead>
+            <tbody>${rows.map(
+              (r) => html`<tr data-cost-model=${r.costModel}>
+                <td>${r.device}${r.error ? html` <span class="error">(${r.error})</span>` : nothing}</td>
+                <td class="num" data-key="meanLatency" data-value=${r.meanLatency ?? ''}>${n(r.meanLatency, 3)}</td>
+                <td class="num" data-key="p99Latency" data-value=${r.p99Latency ?? ''}>${n(r.p99Latency, 3)}</td>
+                <td class="num" data-key="throughput" data-value=${r.throughput ?? ''}>${n(r.throughput, 1)}</td>
+              </tr>`,
+            )}</tbody>
+          </table></div>`
+        : nothing}
+    </section>`;
+  }
+
+  static override styles = [
+    base,
+    css`
+      .actions {
+        display: flex;
+        gap: 0.75rem;
+        align-items: center;
+        flex-wrap: wrap;
+        margin: 0.5rem 0;
+      }
+      .scroll {
+        overflow-x: auto;
+      }
+    `,
+  ];
 }
 
 customElements.define('kv-compare-view', KvCompareView);
