@@ -4,9 +4,25 @@
  */
 import { predict, type Term } from '../calibrate/fit.ts';
 import type { Profile } from '../calibrate/profile.ts';
+import type { StoredRecord } from '../storage/schema.ts';
 import type { ChartSpec } from './components/kv-chart.ts';
+import { getStore } from './services.ts';
 
 export type { Profile };
+
+/** Stored `profile` records in store order, split into valid profiles (checked with the
+ *  profile schema, loaded on demand) and records that are not valid profiles. */
+export async function loadStoredProfiles(): Promise<{ valid: { record: StoredRecord; profile: Profile }[]; invalid: StoredRecord[] }> {
+  const [records, { profileSchema }] = await Promise.all([getStore().then((s) => s.list('profile')), import('../calibrate/profile.ts')]);
+  const valid: { record: StoredRecord; profile: Profile }[] = [];
+  const invalid: StoredRecord[] = [];
+  for (const record of records) {
+    const p = profileSchema.safeParse(record.data);
+    if (p.success) valid.push({ record, profile: p.data });
+    else invalid.push(record);
+  }
+  return { valid, invalid };
+}
 
 /** Loads everything a calibration needs (kernels, shaders, fit) as one chunk. */
 export async function loadCalibration() {

@@ -6,7 +6,7 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { WebGpuDetection } from '../../gpu/detect.ts';
 import { newRecordId } from '../../storage/store.ts';
-import { downloadProfile, fitChartSpec, loadCalibration, profileFileName, type Profile } from '../calibration.ts';
+import { downloadProfile, fitChartSpec, loadCalibration, loadStoredProfiles, profileFileName, type Profile } from '../calibration.ts';
 import { errorText } from '../format.ts';
 import { getStore } from '../services.ts';
 import { base } from '../theme.ts';
@@ -59,16 +59,11 @@ export class KvCalibrateView extends LitElement {
   /** Shows the most recent valid stored profile until a calibration replaces it. */
   private async loadLatest(): Promise<void> {
     try {
-      const [records, { profileSchema }] = await Promise.all([getStore().then((s) => s.list('profile')), import('../../calibrate/profile.ts')]);
-      const newest = [...records].sort((a, b) => b.createdAt - a.createdAt);
-      for (const r of newest) {
-        const p = profileSchema.safeParse(r.data);
-        if (!p.success) continue;
-        if (this.profile === undefined && this.state !== 'running') {
-          this.profile = p.data;
-          this.stored = r.title;
-        }
-        return;
+      const { valid } = await loadStoredProfiles();
+      const newest = valid.sort((a, b) => b.record.createdAt - a.record.createdAt)[0];
+      if (newest !== undefined && this.profile === undefined && this.state !== 'running') {
+        this.profile = newest.profile;
+        this.stored = newest.record.title;
       }
     } catch {
       // No storage: nothing to show until a calibration runs.

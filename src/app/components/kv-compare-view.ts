@@ -5,12 +5,10 @@
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { DEFAULT_COST_MODEL } from '../../cost/registry.ts';
-import type { StoredRecord } from '../../storage/schema.ts';
 import { CancelledError, EngineClient } from '../../worker/client.ts';
 import type { RunConfig } from '../../worker/protocol.ts';
-import { ratioChartSpec, type Profile } from '../calibration.ts';
+import { loadStoredProfiles, ratioChartSpec, type Profile } from '../calibration.ts';
 import { dateTime, errorText, fixed } from '../format.ts';
-import { getStore } from '../services.ts';
 import { base } from '../theme.ts';
 import './kv-chart.ts';
 import type { ChartSpec } from './kv-chart.ts';
@@ -107,14 +105,9 @@ export class KvCompareView extends LitElement {
 
   private async load(): Promise<void> {
     try {
-      const [records, { profileSchema }] = await Promise.all([getStore().then((s) => s.list('profile')), import('../../calibrate/profile.ts')]);
-      const ok: ProfileEntry[] = [];
-      const bad: string[] = [];
-      for (const r of records as StoredRecord[]) {
-        const p = profileSchema.safeParse(r.data);
-        if (p.success) ok.push({ id: r.id, title: `${r.title} · ${dateTime(r.createdAt)}`, profile: p.data });
-        else bad.push(r.title);
-      }
+      const { valid, invalid } = await loadStoredProfiles();
+      const ok: ProfileEntry[] = valid.map(({ record: r, profile }) => ({ id: r.id, title: `${r.title} · ${dateTime(r.createdAt)}`, profile }));
+      const bad = invalid.map((r) => r.title);
       this.ratioSpec = ok.length > 0 ? ratioChartSpec(ok) : undefined;
       this.profiles = ok;
       this.invalid = bad;
