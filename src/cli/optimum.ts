@@ -1,11 +1,11 @@
-import { readFileSync } from 'node:fs';
 import type { RequestSpec } from '../model/types.ts';
 import { solveOptimum, type OptimumResult } from '../theory/optimum.ts';
-import { InputError, paperSynthetic, parseTrace, type PaperArrivals } from '../workload/index.ts';
+import { InputError, paperSynthetic, type PaperArrivals } from '../workload/index.ts';
 import { choiceArg, intArg, numArg, parseCli } from './args.ts';
 import { num, table } from './format.ts';
 import { UsageError, type CliIo, type Command } from './io.ts';
 import { JsonFileWriter } from './json-out.ts';
+import { readTraceFileSync } from '../workload/node-files.ts';
 
 const HELP = `kvsched optimum — the exact hindsight optimum (model.md §4) of one instance, in rounds
 
@@ -65,14 +65,7 @@ export const optimumCommand: Command = {
       if (memory === undefined) throw new UsageError('--memory M is required with --trace');
       for (const k of ['seed', 'arrivals', 'requests'] as const) if (a[k] !== undefined) throw new UsageError(`--${k} applies to --workload paper-synthetic only`);
       const file = a.trace;
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new InputError(file, null, null, code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}`);
-      }
-      requests = parseTrace(text, { fileName: file, mode: 'rounds', memory }).requests;
+      requests = readTraceFileSync(file, { mode: 'rounds', memory }).requests;
       M = memory;
       description = `${file}, ${requests.length} requests`;
     } else {

@@ -1,4 +1,5 @@
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
+import { readTextFileSync } from '../workload/node-files.ts';
 import { getCostModel, DEFAULT_COST_MODEL } from '../cost/registry.ts';
 import { buildInstance, type Instance } from '../experiment/instance.ts';
 import { runPolicy, type PolicyOutcome } from '../experiment/run.ts';
@@ -95,7 +96,7 @@ const paperLmsys: PaperExperiment = {
     if (!a['no-trace']) {
       const file = a.trace ?? AZURE_TRACE;
       if (!existsSync(file)) throw new InputError(file, null, null, 'no such file (give --trace FILE or --no-trace)');
-      const inst = buildInstance({ workload: { kind: 'trace', fileName: file, text: readFileSync(file, 'utf8') }, mode: 'seconds', seed, predict: { kind: 'exact' } });
+      const inst = buildInstance({ workload: { kind: 'trace', fileName: file, text: readTextFileSync(file) }, mode: 'seconds', seed, predict: { kind: 'exact' } });
       const tracePolicies = policies.map((p) => (p === 'vllm' ? 'vllm:16384' : p));
       sections.push({ name: `trace ${file}`, description: inst.description, rows: toRows(runAll(inst, tracePolicies, io, quiet, 'trace')) });
     }

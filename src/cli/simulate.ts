@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import { getCostModel, DEFAULT_COST_MODEL, listCostModels } from '../cost/registry.ts';
 import type { SimulationResult } from '../engine/engine.ts';
 import { runPolicy } from '../experiment/run.ts';
@@ -6,11 +5,12 @@ import { buildInstance, type WorkloadSpec } from '../experiment/instance.ts';
 import { kvTimeline, summarize, type RunSummary } from '../metrics/summary.ts';
 import { microsToSeconds, type TimeMode } from '../model/types.ts';
 import { PAPER_POLICIES, parsePolicyList, POLICIES } from '../policies/registry.ts';
-import { InputError, parsePredictionSpec, type PaperArrivals } from '../workload/index.ts';
+import { parsePredictionSpec, type PaperArrivals } from '../workload/index.ts';
 import { choiceArg, intArg, numArg, parseCli } from './args.ts';
 import { num, table } from './format.ts';
 import { UsageError, type CliIo, type Command } from './io.ts';
 import { JsonFileWriter } from './json-out.ts';
+import { readTextFileSync } from '../workload/node-files.ts';
 import { runPoliciesOnGpu } from '../gpu-engine/run.ts';
 
 const HELP = `kvsched simulate — run scheduling policies on one instance and compare them
@@ -114,14 +114,7 @@ export const simulateCommand: Command = {
     let workload: WorkloadSpec;
     if (kind === 'trace') {
       const file = a.trace as string;
-      let text: string;
-      try {
-        text = readFileSync(file, 'utf8');
-      } catch (e) {
-        const code = (e as NodeJS.ErrnoException).code;
-        throw new InputError(file, null, null, code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}`);
-      }
-      workload = { kind: 'trace', fileName: file, text };
+      workload = { kind: 'trace', fileName: file, text: readTextFileSync(file) };
     } else if (kind === 'paper-synthetic') {
       const arrivals: PaperArrivals = choiceArg(a.arrivals, 'arrivals', ['zero', 'poisson'] as const) ?? 'poisson';
       workload = { kind: 'paper-synthetic', arrivals, ...(requests !== undefined ? { requests } : {}) };

@@ -17,6 +17,15 @@ function readError(path: string, e: unknown): InputError {
   return new InputError(path, null, null, `cannot read file: ${e instanceof Error ? e.message : String(e)}`);
 }
 
+/** Reads a UTF-8 text file; a failure is an InputError naming `path` as given. */
+export function readTextFileSync(path: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (e) {
+    throw readError(path, e);
+  }
+}
+
 /** Reads a trace CSV (UTF-8) and parses it; error messages name `path` as given. */
 export async function readTraceFile(path: string, opts: ReadTraceOptions): Promise<TraceResult> {
   let text: string;
@@ -30,11 +39,5 @@ export async function readTraceFile(path: string, opts: ReadTraceOptions): Promi
 
 /** Synchronous variant of readTraceFile. */
 export function readTraceFileSync(path: string, opts: ReadTraceOptions): TraceResult {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw readError(path, e);
-  }
-  return parseTrace(text, { ...opts, fileName: path });
+  return parseTrace(readTextFileSync(path), { ...opts, fileName: path });
 }
