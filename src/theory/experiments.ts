@@ -13,7 +13,7 @@ import type { RequestSpec } from '../model/types.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { paperSynthetic, type PaperArrivals } from '../workload/generators.ts';
 import { adversaryInstance, adversaryOptimum, adversaryParams, BlockThenFlood, scheduleRoundUse, type AdversaryParams } from './adversary.ts';
-import { startWindows } from './lp.ts';
+import { LP_MAX_NONZEROS, lpNonzeros } from './lp.ts';
 import { lpLowerBound, solveOptimum, type OptimumResult } from './optimum.ts';
 import { prepare } from './problem.ts';
 
@@ -75,6 +75,7 @@ export async function optimumOf(inst: { memory: number; requests: readonly Reque
   try {
     r = await solveOptimum(inst, {
       timeLimitSec: o.timeLimitSec,
+      lpShare: 0, // the LP bound runs below, after the search, with its own time
       ...(o.onProgress ? { onProgress: (p) => o.onProgress?.(`OPT ∈ [${Math.ceil(p.lowerBound)}, ${p.bestObjective}] after ${p.nodes} nodes, ${p.seconds.toFixed(1)} s`) } : {}),
     });
   } catch (e) {
@@ -106,14 +107,9 @@ export async function optimumOf(inst: { memory: number; requests: readonly Reque
   };
 }
 
-/**
- * Largest LP the bounds may build (nonzeros of the time-indexed model). The model has a
- * column per request and feasible start round; on an overloaded instance of hundreds of
- * requests the start windows span thousands of rounds and the model alone exhausts memory.
- */
-export const LP_MAX_NONZEROS = 4_000_000;
+export { LP_MAX_NONZEROS };
 
-/** The LP relaxation's bound, or null when it would exceed LP_MAX_NONZEROS, fails or runs out of time. */
+/** The bound of the LP relaxation with clique cuts, or null when it would exceed LP_MAX_NONZEROS, fails or runs out of time. */
 export async function boundedLp(inst: { memory: number; requests: readonly RequestSpec[] }, upper: number | null, timeLimitSec: number): Promise<number | null> {
   try {
     let U = upper;
@@ -122,12 +118,8 @@ export async function boundedLp(inst: { memory: number; requests: readonly Reque
       if (!run.ok) return null;
       U = run.total;
     }
-    const p = prepare(inst);
-    const L = startWindows(p, U);
-    let nnz = 0;
-    for (let i = 0; i < p.n; i++) nnz += Math.max(0, (L[i] as number) - (p.a[i] as number) + 1) * (1 + (p.o[i] as number));
-    if (nnz > LP_MAX_NONZEROS) return null;
-    return await lpLowerBound(inst, { timeLimitSec, upperBound: U });
+    if (lpNonzeros(prepare(inst), U) > LP_MAX_NONZEROS) return null;
+    return await lpLowerBound(inst, { timeLimitSec, upperBound: U, cuts: true });
   } catch {
     return null;
   }

@@ -11,6 +11,7 @@
  * lower bound on every schedule of value ≤ U, hence on the optimum.
  */
 import { boundWork, waitingLowerBound } from './bounds.ts';
+import { solvePricedLp } from './lp-priced.ts';
 import { getHighs } from './highs.ts';
 import { DEFAULT_BOUND_OPTIONS } from './defaults.ts';
 import { policySchedules } from './incumbent.ts';
@@ -24,12 +25,22 @@ export interface TimeIndexedOptions {
   timeLimitSec?: number;
   /** Use only L_j = a_j + U − Σ o (no combinatorial tightening). */
   plainWindows?: boolean;
+  /**
+   * LP only: add conflict-clique cuts (cliques.ts) in rounds, re-solving from the previous
+   * basis, until none is violated, `maxRounds` is reached or the time limit is near.
+   * Every round's Lagrangian bound is valid (lp-priced.ts); the best is returned.
+   */
+  cuts?: boolean | { maxRounds?: number; maxCutsPerRound?: number };
+  /** Called after each LP solve (column generation and cut rounds). */
+  onRound?: (r: { round: number; value: number; cuts: number; columns: number; seconds: number }) => void;
+  /** LP only: a schedule (starts by instance index) to seed the columns (default: the best policy's). */
+  hint?: ArrayLike<number>;
 }
 
 export interface TimeIndexedResult {
-  /** 'optimal': value is the LP (or IP) optimum; otherwise no bound is claimed. */
+  /** IP: HiGHS status. LP: "optimal" when the LP (with its cuts) is solved; "time-limit": value is still a valid lower bound. */
   status: 'optimal' | 'time-limit' | 'error';
-  /** LP/IP objective (a lower bound on the optimum when an LP is optimal). */
+  /** IP: objective of the best schedule. LP: the best lower bound met (≤ LP optimum ≤ OPT). */
   value: number | null;
   /** For an IP: HiGHS' dual bound. */
   dualBound: number | null;
@@ -37,7 +48,26 @@ export interface TimeIndexedResult {
   starts: number[] | null;
   columns: number;
   rows: number;
+  /** Clique cuts added (0 without `cuts`). */
+  cuts: number;
+  /** LP solves (1 + cut rounds). */
+  rounds: number;
   seconds: number;
+}
+
+/**
+ * Largest LP the bounds may build (nonzeros of the time-indexed model). The model has a
+ * column per request and feasible start round; on an overloaded instance of hundreds of
+ * requests the start windows span thousands of rounds and the model alone exhausts memory.
+ */
+export const LP_MAX_NONZEROS = 4_000_000;
+
+/** Nonzeros of the time-indexed model for schedules of value ≤ U (before cuts). */
+export function lpNonzeros(p: Prepared, upper: number): number {
+  const L = startWindows(p, upper);
+  let nnz = 0;
+  for (let i = 0; i < p.n; i++) nnz += Math.max(0, (L[i] as number) - (p.a[i] as number) + 1) * (1 + (p.o[i] as number));
+  return nnz;
 }
 
 /** Latest start of each request (by instance index) for schedules of value ≤ U. */
@@ -62,6 +92,12 @@ export function startWindows(p: Prepared, upper: number, plain = false): Int32Ar
   return L;
 }
 
+function bestPolicyStarts(inst: OptimumInstance, p: Prepared): Int32Array | undefined {
+  let best: { total: number; starts: Int32Array } | undefined;
+  for (const r of policySchedules(inst, p)) if (r.total !== null && r.starts !== null && (best === undefined || r.total < best.total)) best = { total: r.total, starts: r.starts };
+  return best?.starts;
+}
+
 export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedOptions = {}): Promise<TimeIndexedResult> {
   const t0 = performance.now();
   const p = prepare(inst);
@@ -71,6 +107,25 @@ export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedO
     if (U === undefined) throw new Error('no policy produced a schedule: give upperBound');
   }
   const L = startWindows(p, U, opts.plainWindows ?? false);
+  if (!opts.integer) {
+    const hint = opts.hint ?? bestPolicyStarts(inst, p);
+    const cfg = typeof opts.cuts === 'object' ? opts.cuts : {};
+    const r = await solvePricedLp(p, {
+      latest: L, upper: U, ...(hint ? { hint } : {}), cuts: !!opts.cuts,
+      ...(cfg.maxRounds !== undefined ? { maxCutRounds: cfg.maxRounds } : {}),
+      ...(cfg.maxCutsPerRound !== undefined ? { maxCutsPerRound: cfg.maxCutsPerRound } : {}),
+      ...(opts.timeLimitSec !== undefined ? { timeLimitSec: opts.timeLimitSec } : {}),
+      ...(opts.onRound ? { onRound: opts.onRound } : {}),
+    });
+    return {
+      // 'optimal': the LP (with every violated clique added) is solved; otherwise the value is
+      // still a valid lower bound (the best Lagrangian bound met), just not the LP optimum.
+      status: r.bound === null ? 'error' : r.converged ? 'optimal' : 'time-limit',
+      value: r.bound,
+      dualBound: null, starts: null, columns: r.columns, rows: r.rows, cuts: r.cuts, rounds: r.rounds,
+      seconds: (performance.now() - t0) / 1000,
+    };
+  }
   // columns
   const colJob: number[] = [];
   const colStart: number[] = [];
@@ -149,6 +204,8 @@ export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedO
       starts: sched,
       columns: nCols,
       rows: nRows,
+      cuts: 0,
+      rounds: 1,
       seconds: (performance.now() - t0) / 1000,
     };
   } finally {
@@ -157,10 +214,14 @@ export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedO
 }
 
 /**
- * The LP relaxation of the time-indexed IP: a lower bound on the optimum, for instances
- * too large to solve exactly. Returns null when HiGHS did not finish (time limit).
+ * The LP relaxation of the time-indexed IP (optionally with clique cuts): a lower bound on
+ * the optimum, for instances too large to solve exactly. On a time limit the best bound met
+ * so far is returned (still valid); null when HiGHS failed on the first solve.
  */
-export async function lpLowerBound(inst: OptimumInstance, opts: { timeLimitSec?: number; upperBound?: number; plainWindows?: boolean } = {}): Promise<number | null> {
+export async function lpLowerBound(
+  inst: OptimumInstance,
+  opts: { timeLimitSec?: number; upperBound?: number; plainWindows?: boolean; cuts?: TimeIndexedOptions['cuts'] } = {},
+): Promise<number | null> {
   const r = await solveTimeIndexed(inst, { ...opts, integer: false });
-  return r.status === 'optimal' ? r.value : null;
+  return r.value;
 }
