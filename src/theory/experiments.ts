@@ -13,7 +13,7 @@ import type { RequestSpec } from '../model/types.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { paperSynthetic, type PaperArrivals } from '../workload/generators.ts';
 import { adversaryInstance, adversaryOptimum, adversaryParams, BlockThenFlood, scheduleRoundUse, type AdversaryParams } from './adversary.ts';
-import { LP_MAX_NONZEROS, lpNonzeros } from './lp.ts';
+import { LP_MAX_STARTS, lpStarts } from './lp.ts';
 import { lpLowerBound, solveOptimum, type OptimumResult } from './optimum.ts';
 import { prepare } from './problem.ts';
 
@@ -107,9 +107,9 @@ export async function optimumOf(inst: { memory: number; requests: readonly Reque
   };
 }
 
-export { LP_MAX_NONZEROS };
+export { LP_MAX_STARTS };
 
-/** The bound of the LP relaxation with clique cuts, or null when it would exceed LP_MAX_NONZEROS, fails or runs out of time. */
+/** The bound of the LP relaxation with clique cuts, or null when it would exceed LP_MAX_STARTS, fails or runs out of time. */
 export async function boundedLp(inst: { memory: number; requests: readonly RequestSpec[] }, upper: number | null, timeLimitSec: number): Promise<number | null> {
   try {
     let U = upper;
@@ -118,7 +118,7 @@ export async function boundedLp(inst: { memory: number; requests: readonly Reque
       if (!run.ok) return null;
       U = run.total;
     }
-    if (lpNonzeros(prepare(inst), U) > LP_MAX_NONZEROS) return null;
+    if (lpStarts(prepare(inst), U) > LP_MAX_STARTS) return null;
     return await lpLowerBound(inst, { timeLimitSec, upperBound: U, cuts: true });
   } catch {
     return null;

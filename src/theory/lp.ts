@@ -56,18 +56,18 @@ export interface TimeIndexedResult {
 }
 
 /**
- * Largest LP the bounds may build (nonzeros of the time-indexed model). The model has a
- * column per request and feasible start round; on an overloaded instance of hundreds of
- * requests the start windows span thousands of rounds and the model alone exhausts memory.
+ * Most window starts the LP bound takes on. The LP itself only holds the starts that
+ * column generation brings in, but pricing scans every window start each round; on an
+ * overloaded instance of hundreds of requests the windows span many thousand rounds.
  */
-export const LP_MAX_NONZEROS = 4_000_000;
+export const LP_MAX_STARTS = 10_000_000;
 
-/** Nonzeros of the time-indexed model for schedules of value ≤ U (before cuts). */
-export function lpNonzeros(p: Prepared, upper: number): number {
+/** Window starts (LP columns before pricing) for schedules of value ≤ U. */
+export function lpStarts(p: Prepared, upper: number): number {
   const L = startWindows(p, upper);
-  let nnz = 0;
-  for (let i = 0; i < p.n; i++) nnz += Math.max(0, (L[i] as number) - (p.a[i] as number) + 1) * (1 + (p.o[i] as number));
-  return nnz;
+  let k = 0;
+  for (let i = 0; i < p.n; i++) k += Math.max(0, (L[i] as number) - (p.a[i] as number) + 1);
+  return k;
 }
 
 /** Latest start of each request (by instance index) for schedules of value ≤ U. */
