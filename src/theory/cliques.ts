@@ -9,8 +9,8 @@
  *
  * Why: the plain LP spreads a request over many starts and so packs fractions of big
  * ramps side by side, which no schedule can do (two requests of peak > M/2 cannot even
- * share their last rounds). On the paper's synthetic instances these cuts close about
- * two thirds of the LP's gap (bench/optimum.ts).
+ * share their last rounds). On the paper’s synthetic instances these cuts close 40–67 %
+ * of the plain LP’s gap to the optimum (n = 14, where it is known; README).
  */
 import type { Prepared } from './problem.ts';
 
