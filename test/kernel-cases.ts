@@ -98,6 +98,31 @@ export const KERNEL_CASES: KernelCase[] = [
   matmulCase(40, 260, 36, 81),
 ];
 
+/**
+ * The streaming probe reads every element exactly once, in both layouts: the sum of its
+ * per-invocation sums equals the sum of the data (small integers: exact in f32).
+ */
+export async function streamProbeSumsAll(k: Kernels): Promise<boolean> {
+  const n = 16384 * 3 + 37; // vec4s: not a multiple of the invocations or of 8
+  const data = new Float32Array(n * 4).map((_, i) => (i % 5) - 2 + (i % 3));
+  const want = data.reduce((a, b) => a + b, 0);
+  for (const layout of ['strided', 'contiguous'] as const) {
+    const job = await k.streamProbe(n * 16, { layout, data });
+    try {
+      const enc = k.session.device.createCommandEncoder();
+      const pass = enc.beginComputePass();
+      job.encode(pass);
+      pass.end();
+      k.session.device.queue.submit([enc.finish()]);
+      const got = (await job.read()).reduce((a, b) => a + b, 0);
+      if (got !== want) return false;
+    } finally {
+      job.destroy();
+    }
+  }
+  return true;
+}
+
 /** The FMA probe computes something (not zeros) — guards against a do-nothing backend. */
 export async function fmaProbeWorks(k: Kernels): Promise<boolean> {
   const job = await k.fmaProbe(16, 1);

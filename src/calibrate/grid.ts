@@ -47,7 +47,7 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
     samples: 3,
     minIntervalMs: 4,
     streamBytes: 32 << 20,
-    fmaIters: 256,
+    fmaIters: 32,
   },
   full: {
     name: 'full',
@@ -65,7 +65,7 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
     samples: 5,
     minIntervalMs: 20,
     streamBytes: 256 << 20,
-    fmaIters: 8192,
+    fmaIters: 1024,
   },
 };
 

@@ -57,7 +57,7 @@ export async function runKernelBench(kernels: Kernels, timer: Timer, o: { quick?
   };
   let efficiencies = { decodeVsStream: NaN, prefillVsFma: NaN, linearVsFma: NaN };
   const streamJob = await kernels.streamProbe((quick ? 64 : 256) << 20);
-  const fmaJob = await kernels.fmaProbe(4096, 64);
+  const fmaJob = await kernels.fmaProbe(1024, 64);
   const rate = async (which: 'stream' | 'fma'): Promise<number> => {
     const j = which === 'stream' ? streamJob : fmaJob;
     const m = await timer.measure(j, topts);
@@ -74,7 +74,7 @@ export async function runKernelBench(kernels: Kernels, timer: Timer, o: { quick?
   };
   try {
     await run('probe-stream', quick ? '64 MiB' : '256 MiB', () => Promise.resolve({ ...streamJob, destroy: () => {} }));
-    await run('probe-fma', '16384 inv × 4096 it', () => Promise.resolve({ ...fmaJob, destroy: () => {} }));
+    await run('probe-fma', '16384 inv × 1024 it × 256 FLOP', () => Promise.resolve({ ...fmaJob, destroy: () => {} }));
     const decodeSizes: Array<[number, number]> = quick ? [[8, 256], [16, 512]] : [[8, 256], [16, 512], [32, 1024]];
     let decode: BenchRow | undefined;
     for (const [b, l] of decodeSizes) decode = await withRoof('stream', 'attn-decode', `B=${b} L=${l}`, () => kernels.decode({ seqLens: new Array<number>(b).fill(l) }));

@@ -122,11 +122,15 @@ export class Kernels {
    * SwiftShader spends ~1 ms starting each workgroup; on a GPU one workgroup per item.
    */
   get decodeWorkgroups(): number {
-    const info = (this.session.adapter as { info?: GPUAdapterInfo }).info;
-    if (!info?.isFallbackAdapter) return this.session.limits.maxComputeWorkgroupsPerDimension;
+    if (!this.isFallback) return this.session.limits.maxComputeWorkgroupsPerDimension;
     // Two per CPU core (measured on 2 cores: 4 workgroups 3× faster than one per item at B=64, L=16).
     const cores = (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency;
     return 2 * (cores !== undefined && cores > 0 ? cores : 2);
+  }
+
+  /** A fallback (software, CPU) adapter such as SwiftShader. */
+  get isFallback(): boolean {
+    return Boolean((this.session.adapter as { info?: GPUAdapterInfo }).info?.isFallbackAdapter);
   }
 
   /** Largest buffer one storage binding may hold on this device. */
@@ -310,15 +314,24 @@ export class Kernels {
     };
   }
 
-  /** Streaming-read probe over `bytes` (rounded down to whole vec4s, capped by the binding limit). */
-  async streamProbe(bytes: number): Promise<Job> {
+  /**
+   * Streaming-read probe over `bytes` (rounded down to whole vec4s, capped by the binding limit).
+   * Grid-strided reads (coalesced) on a GPU; on a fallback (CPU) adapter each invocation reads
+   * a contiguous run instead, which is the faster pattern there (see probe-stream.wgsl).
+   * `layout` and `data` (the buffer's contents, zeros by default) are for tests; `read()`
+   * returns the per-invocation sums.
+   */
+  async streamProbe(bytes: number, o: { layout?: 'strided' | 'contiguous'; data?: Float32Array } = {}): Promise<ReadableJob> {
     const n = Math.floor(Math.min(bytes, this.maxBindingBytes) / 16);
     const workgroups = 64;
-    const stride = workgroups * 256;
+    const invocations = workgroups * 256;
+    const run = Math.ceil(n / invocations);
+    const contiguous = (o.layout ?? (this.isFallback ? 'contiguous' : 'strided')) === 'contiguous';
+    const layout: [number, number, number] = contiguous ? [run, run, 1] : [1, n, invocations];
     return this.session.scoped('bandwidth probe buffers', () => {
-      const src = this.buffer(n * 16, STORAGE.storage);
-      const dst = this.buffer(stride * 16, STORAGE.storage);
-      const params = this.uniform([['u', n], ['u', stride], ['u', 0], ['u', 0]]);
+      const src = this.buffer(n * 16, STORAGE.storage, o.data?.subarray(0, n * 4));
+      const dst = this.buffer(invocations * 16, STORAGE.storage);
+      const params = this.uniform([['u', n], ['u', layout[0]], ['u', layout[1]], ['u', layout[2]]]);
       const group = this.bind('probe-stream', [params, src, dst]);
       const pipeline = this.pipeline('probe-stream');
       return {
@@ -330,12 +343,13 @@ export class Kernels {
           pass.setBindGroup(0, group);
           pass.dispatchWorkgroups(workgroups);
         },
+        read: async () => new Float32Array(await this.session.read(dst, invocations * 16)),
         destroy: () => [src, dst, params].forEach((b) => b.destroy()),
       };
     });
   }
 
-  /** FMA probe: `workgroups` × 256 invocations × `iters` iterations of 16 FMAs. */
+  /** FMA probe: `workgroups` × 256 invocations × `iters` iterations of 32 vec4 FMAs (256 FLOP). */
   async fmaProbe(iters: number, workgroups = 64): Promise<ReadableJob> {
     return this.session.scoped('FMA probe buffers', () => {
       const dst = this.buffer(workgroups * 256 * 16, STORAGE.storage);
@@ -344,7 +358,7 @@ export class Kernels {
       const pipeline = this.pipeline('probe-fma');
       return {
         kind: 'probe-fma' as const,
-        flops: 32 * iters * workgroups * 256,
+        flops: 256 * iters * workgroups * 256,
         bytes: 0,
         encode(pass: GPUComputePassEncoder) {
           pass.setPipeline(pipeline);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Kernels } from '../../src/gpu/kernels.ts';
 import { openSession, type GpuSession } from '../../src/gpu/session.ts';
 import { browserShaderLoader } from '../../src/gpu/shaders-browser.ts';
-import { F32_TOLERANCE, fmaProbeWorks, KERNEL_CASES } from '../kernel-cases.ts';
+import { F32_TOLERANCE, fmaProbeWorks, KERNEL_CASES, streamProbeSumsAll } from '../kernel-cases.ts';
 
 let session: GpuSession | undefined;
 let kernels: Kernels | undefined;
@@ -37,5 +37,9 @@ describe('calibration kernels vs CPU references (Chromium)', () => {
   it('FMA probe produces non-zero finite values', async () => {
     if (!kernels) return expect.fail('no kernels');
     expect(await fmaProbeWorks(kernels)).toBe(true);
+  });
+  it('streaming probe reads every element once (strided and contiguous layouts)', async () => {
+    if (!kernels) return expect.fail('no kernels');
+    expect(await streamProbeSumsAll(kernels)).toBe(true);
   });
 });

@@ -8,7 +8,7 @@ import { Kernels } from '../../src/gpu/kernels.ts';
 import { pickNodeAdapter } from '../../src/gpu/node-gpu.ts';
 import { openSession, type GpuSession } from '../../src/gpu/session.ts';
 import { loadNodeShaders } from '../../src/gpu/shaders-node.ts';
-import { F32_TOLERANCE, fmaProbeWorks, KERNEL_CASES } from '../kernel-cases.ts';
+import { F32_TOLERANCE, fmaProbeWorks, KERNEL_CASES, streamProbeSumsAll } from '../kernel-cases.ts';
 
 let session: GpuSession | undefined;
 let kernels: Kernels | undefined;
@@ -41,5 +41,9 @@ describe('calibration kernels vs CPU references (Node, Dawn)', () => {
   it('FMA probe produces non-zero finite values', async (ctx) => {
     if (!kernels) return ctx.skip(skipReason);
     expect(await fmaProbeWorks(kernels)).toBe(true);
+  });
+  it('streaming probe reads every element once (strided and contiguous layouts)', async (ctx) => {
+    if (!kernels) return ctx.skip(skipReason);
+    expect(await streamProbeSumsAll(kernels)).toBe(true);
   });
 });
