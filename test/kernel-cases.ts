@@ -96,6 +96,8 @@ export const KERNEL_CASES: KernelCase[] = [
   matmulCase(37, 68, 44, 51),
   matmulCase(64, 128, 96, 61),
   matmulCase(40, 260, 36, 81),
+  // Several 256-column and 32-row blocks of Y, ragged in both.
+  matmulCase(70, 520, 68, 83),
 ];
 
 /**
