@@ -89,6 +89,8 @@ export const KERNEL_CASES: KernelCase[] = [
   decodeCase([300, 7, 513], 1, 71),
   // Persistent workgroups: 3 workgroups loop over 5 × 2 (sequence, KV head) items.
   decodeCase([9, 1, 64, 65, 3], 2, 91, 3),
+  // One workgroup loops over four items of two tiles each (state must restart per item and tile).
+  decodeCase([300, 270], 2, 101, 1),
   prefillCase(21, 2, 31),
   prefillCase(12, 8, 41),
   prefillCase(27, 1, 43, 3),
