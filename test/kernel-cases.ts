@@ -107,7 +107,7 @@ export const KERNEL_CASES: KernelCase[] = [
  * per-invocation sums equals the sum of the data (small integers: exact in f32).
  */
 export async function streamProbeSumsAll(k: Kernels): Promise<boolean> {
-  const n = 16384 * 3 + 37; // vec4s: not a multiple of the invocations or of 8
+  const n = (16384 * 3 + 37) * 8; // vec4s: rows of 8, not a multiple of the invocations
   const data = new Float32Array(n * 4).map((_, i) => (i % 5) - 2 + (i % 3));
   const want = data.reduce((a, b) => a + b, 0);
   for (const layout of ['strided', 'contiguous'] as const) {

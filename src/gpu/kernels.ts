@@ -318,23 +318,24 @@ export class Kernels {
   }
 
   /**
-   * Streaming-read probe over `bytes` (rounded down to whole vec4s, capped by the binding limit).
-   * Grid-strided reads (coalesced) on a GPU; on a fallback (CPU) adapter each invocation reads
-   * a contiguous run instead, which is the faster pattern there (see probe-stream.wgsl).
-   * `layout` and `data` (the buffer's contents, zeros by default) are for tests; `read()`
-   * returns the per-invocation sums.
+   * Streaming-read probe over `bytes` (rounded down to whole 128-byte rows, capped by the
+   * binding limit). Grid-strided reads (coalesced) on a GPU; on a fallback (CPU) adapter
+   * each invocation reads a contiguous run instead, the faster pattern there (see
+   * probe-stream.wgsl). `layout` and `data` (the buffer's contents, zeros by default) are
+   * for tests; `read()` returns the per-invocation sums.
    */
   async streamProbe(bytes: number, o: { layout?: 'strided' | 'contiguous'; data?: Float32Array } = {}): Promise<ReadableJob> {
-    const n = Math.floor(Math.min(bytes, this.maxBindingBytes) / 16);
+    const rows = Math.floor(Math.min(bytes, this.maxBindingBytes) / 128);
+    const n = rows * 8; // vec4s
     const workgroups = 64;
     const invocations = workgroups * 256;
-    const run = Math.ceil(n / invocations);
+    const run = Math.ceil(rows / invocations);
     const contiguous = (o.layout ?? (this.isFallback ? 'contiguous' : 'strided')) === 'contiguous';
-    const layout: [number, number, number] = contiguous ? [run, run, 1] : [1, n, invocations];
+    const layout: [number, number, number] = contiguous ? [run, run, 1] : [1, rows, invocations];
     return this.session.scoped('bandwidth probe buffers', () => {
       const src = this.buffer(n * 16, STORAGE.storage, o.data?.subarray(0, n * 4));
       const dst = this.buffer(invocations * 16, STORAGE.storage);
-      const params = this.uniform([['u', n], ['u', layout[0]], ['u', layout[1]], ['u', layout[2]]]);
+      const params = this.uniform([['u', rows], ['u', layout[0]], ['u', layout[1]], ['u', layout[2]]]);
       const group = this.bind('probe-stream', [params, src, dst]);
       const pipeline = this.pipeline('probe-stream');
       return {
