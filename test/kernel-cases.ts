@@ -59,13 +59,13 @@ function prefillCase(len: number, kvHeads: number, seed: number, workgroups?: nu
   };
 }
 
-function matmulCase(m: number, n: number, kd: number, seed: number): KernelCase {
+function matmulCase(m: number, n: number, kd: number, seed: number, variant?: 'cpu' | 'gpu'): KernelCase {
   return {
-    name: `matmul ${m}×${kd} · ${kd}×${n} (ragged tiles)`,
+    name: `matmul${variant ? ` (${variant} variant)` : ''} ${m}×${kd} · ${kd}×${n} (ragged tiles)`,
     async run(k) {
       const x = randomArray(m * kd, seed);
       const w = randomArray(kd * n, seed + 1);
-      const job = await k.matmul({ m, n, k: kd, x, w });
+      const job = await k.matmul({ m, n, k: kd, x, w, ...(variant ? { variant } : {}) });
       try {
         const enc = k.session.device.createCommandEncoder();
         const pass = enc.beginComputePass();
@@ -100,6 +100,10 @@ export const KERNEL_CASES: KernelCase[] = [
   matmulCase(40, 260, 36, 81),
   // Several 256-column and 32-row blocks of Y, ragged in both.
   matmulCase(70, 520, 68, 83),
+  // Both variants whatever the adapter (SwiftShader here would otherwise only run 'cpu').
+  matmulCase(70, 520, 68, 85, 'cpu'),
+  matmulCase(70, 260, 68, 87, 'gpu'),
+  matmulCase(37, 68, 44, 89, 'gpu'),
 ];
 
 /**

@@ -2,6 +2,7 @@
 import attnDecode from '../../shaders/attn-decode.wgsl?raw';
 import attnPrefill from '../../shaders/attn-prefill.wgsl?raw';
 import matmul from '../../shaders/matmul.wgsl?raw';
+import matmulGpu from '../../shaders/matmul-gpu.wgsl?raw';
 import probeFma from '../../shaders/probe-fma.wgsl?raw';
 import probeStream from '../../shaders/probe-stream.wgsl?raw';
 import { checkShaderSet, type ShaderLoader, type ShaderSet } from './shaders.ts';
@@ -10,6 +11,7 @@ export const browserShaders: ShaderSet = checkShaderSet({
   'attn-decode': attnDecode,
   'attn-prefill': attnPrefill,
   matmul,
+  'matmul-gpu': matmulGpu,
   'probe-stream': probeStream,
   'probe-fma': probeFma,
 });
