@@ -13,9 +13,7 @@ import type { RequestSpec } from '../model/types.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { paperSynthetic, type PaperArrivals } from '../workload/generators.ts';
 import { adversaryInstance, adversaryOptimum, adversaryParams, BlockThenFlood, scheduleRoundUse, type AdversaryParams } from './adversary.ts';
-import { LP_MAX_STARTS, lpStarts } from './lp.ts';
 import { lpLowerBound, solveOptimum, type OptimumResult } from './optimum.ts';
-import { prepare } from './problem.ts';
 
 /** One policy's run of one instance. */
 export type RunOutcome =
@@ -107,9 +105,8 @@ export async function optimumOf(inst: { memory: number; requests: readonly Reque
   };
 }
 
-export { LP_MAX_STARTS };
 
-/** The bound of the LP relaxation with clique cuts, or null when it would exceed LP_MAX_STARTS, fails or runs out of time. */
+/** The bound of the LP relaxation with clique cuts, or null when it would exceed LP_MAX_STARTS (lp.ts), fails or runs out of time. */
 export async function boundedLp(inst: { memory: number; requests: readonly RequestSpec[] }, upper: number | null, timeLimitSec: number): Promise<number | null> {
   try {
     let U = upper;
@@ -118,7 +115,6 @@ export async function boundedLp(inst: { memory: number; requests: readonly Reque
       if (!run.ok) return null;
       U = run.total;
     }
-    if (lpStarts(prepare(inst), U) > LP_MAX_STARTS) return null;
     return await lpLowerBound(inst, { timeLimitSec, upperBound: U, cuts: true });
   } catch {
     return null;

@@ -50,25 +50,17 @@ export interface TimeIndexedResult {
   rows: number;
   /** Clique cuts added (0 without `cuts`). */
   cuts: number;
-  /** LP solves (1 + cut rounds). */
+  /** LP solves (pricing and cut rounds; 1 for the IP). */
   rounds: number;
   seconds: number;
 }
 
 /**
- * Most window starts the LP bound takes on. The LP itself only holds the starts that
+ * Most window starts the LP bound takes on (beyond: status 'error', no bound). The LP itself only holds the starts that
  * column generation brings in, but pricing scans every window start each round; on an
  * overloaded instance of hundreds of requests the windows span many thousand rounds.
  */
 export const LP_MAX_STARTS = 10_000_000;
-
-/** Window starts (LP columns before pricing) for schedules of value ≤ U. */
-export function lpStarts(p: Prepared, upper: number): number {
-  const L = startWindows(p, upper);
-  let k = 0;
-  for (let i = 0; i < p.n; i++) k += Math.max(0, (L[i] as number) - (p.a[i] as number) + 1);
-  return k;
-}
 
 /** Latest start of each request (by instance index) for schedules of value ≤ U. */
 export function startWindows(p: Prepared, upper: number, plain = false): Int32Array {
@@ -92,23 +84,26 @@ export function startWindows(p: Prepared, upper: number, plain = false): Int32Ar
   return L;
 }
 
-function bestPolicyStarts(inst: OptimumInstance, p: Prepared): Int32Array | undefined {
-  let best: { total: number; starts: Int32Array } | undefined;
-  for (const r of policySchedules(inst, p)) if (r.total !== null && r.starts !== null && (best === undefined || r.total < best.total)) best = { total: r.total, starts: r.starts };
-  return best?.starts;
-}
-
 export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedOptions = {}): Promise<TimeIndexedResult> {
   const t0 = performance.now();
   const p = prepare(inst);
   let U = opts.upperBound;
-  if (U === undefined) {
-    for (const r of policySchedules(inst, p)) if (r.total !== null && (U === undefined || r.total < U)) U = r.total;
+  let hint = opts.hint;
+  if (U === undefined || (hint === undefined && !opts.integer)) {
+    // The best policy schedule: the upper bound when none is given, and the LP's seed columns.
+    let best: { total: number; starts: Int32Array } | undefined;
+    for (const r of policySchedules(inst, p)) if (r.total !== null && r.starts !== null && (best === undefined || r.total < best.total)) best = { total: r.total, starts: r.starts };
+    U ??= best?.total;
+    hint ??= best?.starts;
     if (U === undefined) throw new Error('no policy produced a schedule: give upperBound');
   }
   const L = startWindows(p, U, opts.plainWindows ?? false);
   if (!opts.integer) {
-    const hint = opts.hint ?? bestPolicyStarts(inst, p);
+    let starts = 0;
+    for (let i = 0; i < p.n; i++) starts += Math.max(0, (L[i] as number) - (p.a[i] as number) + 1);
+    if (starts > LP_MAX_STARTS) {
+      return { status: 'error', value: null, dualBound: null, starts: null, columns: 0, rows: 0, cuts: 0, rounds: 0, seconds: (performance.now() - t0) / 1000 };
+    }
     const cfg = typeof opts.cuts === 'object' ? opts.cuts : {};
     const r = await solvePricedLp(p, {
       latest: L, upper: U, ...(hint ? { hint } : {}), cuts: !!opts.cuts,

@@ -14,7 +14,7 @@ import { policySchedules, type PolicySchedule } from './incumbent.ts';
 import { checkSchedule, prepare, totalLatency } from './problem.ts';
 import { DEFAULT_BOUND_OPTIONS } from './defaults.ts';
 
-import { LP_MAX_STARTS, lpStarts, solveTimeIndexed } from './lp.ts';
+import { solveTimeIndexed } from './lp.ts';
 
 export { lpLowerBound } from './lp.ts';
 
@@ -104,8 +104,8 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
   let boundFrom: OptimumStats['boundFrom'] = status === 'optimal' ? 'exact' : 'branch-and-bound';
   let lpBound: number | null = null;
   const left = opts.timeLimitSec === undefined ? 0 : opts.timeLimitSec - (performance.now() - t0) / 1000;
-  if (status !== 'optimal' && share > 0 && left > 0.1 && !opts.signal?.aborted && lpStarts(p, res.value) <= LP_MAX_STARTS) {
-    const lp = await solveTimeIndexed(inst, { upperBound: res.value, cuts: true, timeLimitSec: left });
+  if (status !== 'optimal' && share > 0 && left > 0.1 && !opts.signal?.aborted) {
+    const lp = await solveTimeIndexed(inst, { upperBound: res.value, hint: res.starts, cuts: true, timeLimitSec: left });
     if (lp.value !== null) {
       lpBound = lp.value;
       // OPT is an integer: the LP bound rounds up; reaching the incumbent proves it optimal.
