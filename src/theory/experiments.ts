@@ -105,7 +105,6 @@ export async function optimumOf(inst: { memory: number; requests: readonly Reque
   };
 }
 
-
 /** The bound of the LP relaxation with clique cuts, or null when it would exceed LP_MAX_STARTS (lp.ts), fails or runs out of time. */
 export async function boundedLp(inst: { memory: number; requests: readonly RequestSpec[] }, upper: number | null, timeLimitSec: number): Promise<number | null> {
   try {
