@@ -4,7 +4,7 @@
  * returns its normwise relative error against the CPU reference (src/gpu/reference.ts).
  * Sizes are small: SwiftShader is slow on barrier-heavy kernels.
  */
-import type { Kernels } from '../src/gpu/kernels.ts';
+import type { Kernels, ReadableJob } from '../src/gpu/kernels.ts';
 import { decodeAttentionRef, GQA_GROUP, HEAD_DIM, matmulRef, maxRelativeError, prefillAttentionRef, randomArray } from '../src/gpu/reference.ts';
 
 export const F32_TOLERANCE = 1e-4;
@@ -12,6 +12,20 @@ export const F32_TOLERANCE = 1e-4;
 export interface KernelCase {
   readonly name: string;
   run(k: Kernels): Promise<number>;
+}
+
+/** Runs a job once in its own pass and submit, reads its output, frees its buffers. */
+async function runOnce(k: Kernels, job: ReadableJob): Promise<Float32Array> {
+  try {
+    const enc = k.session.device.createCommandEncoder();
+    const pass = enc.beginComputePass();
+    job.encode(pass);
+    pass.end();
+    k.session.device.queue.submit([enc.finish()]);
+    return await job.read();
+  } finally {
+    job.destroy();
+  }
 }
 
 function decodeCase(seqLens: number[], kvHeads: number, seed: number, workgroups?: number): KernelCase {
@@ -23,16 +37,7 @@ function decodeCase(seqLens: number[], kvHeads: number, seed: number, workgroups
       const kk = randomArray(tokens * kvHeads * HEAD_DIM, seed + 1);
       const v = randomArray(tokens * kvHeads * HEAD_DIM, seed + 2);
       const job = await k.decode({ seqLens, kvHeads, q, k: kk, v, ...(workgroups ? { workgroups } : {}) });
-      try {
-        const enc = k.session.device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        job.encode(pass);
-        pass.end();
-        k.session.device.queue.submit([enc.finish()]);
-        return maxRelativeError(await job.read(), decodeAttentionRef(q, kk, v, seqLens, kvHeads));
-      } finally {
-        job.destroy();
-      }
+      return maxRelativeError(await runOnce(k, job), decodeAttentionRef(q, kk, v, seqLens, kvHeads));
     },
   };
 }
@@ -45,16 +50,7 @@ function prefillCase(len: number, kvHeads: number, seed: number, workgroups?: nu
       const kk = randomArray(len * kvHeads * HEAD_DIM, seed + 1);
       const v = randomArray(len * kvHeads * HEAD_DIM, seed + 2);
       const job = await k.prefill({ len, kvHeads, q, k: kk, v, ...(workgroups ? { workgroups } : {}) });
-      try {
-        const enc = k.session.device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        job.encode(pass);
-        pass.end();
-        k.session.device.queue.submit([enc.finish()]);
-        return maxRelativeError(await job.read(), prefillAttentionRef(q, kk, v, len, kvHeads));
-      } finally {
-        job.destroy();
-      }
+      return maxRelativeError(await runOnce(k, job), prefillAttentionRef(q, kk, v, len, kvHeads));
     },
   };
 }
@@ -66,16 +62,7 @@ function matmulCase(m: number, n: number, kd: number, seed: number, variant?: 'c
       const x = randomArray(m * kd, seed);
       const w = randomArray(kd * n, seed + 1);
       const job = await k.matmul({ m, n, k: kd, x, w, ...(variant ? { variant } : {}) });
-      try {
-        const enc = k.session.device.createCommandEncoder();
-        const pass = enc.beginComputePass();
-        job.encode(pass);
-        pass.end();
-        k.session.device.queue.submit([enc.finish()]);
-        return maxRelativeError(await job.read(), matmulRef(x, w, m, n, kd));
-      } finally {
-        job.destroy();
-      }
+      return maxRelativeError(await runOnce(k, job), matmulRef(x, w, m, n, kd));
     },
   };
 }
@@ -115,34 +102,14 @@ export async function streamProbeSumsAll(k: Kernels): Promise<boolean> {
   const data = new Float32Array(n * 4).map((_, i) => (i % 5) - 2 + (i % 3));
   const want = data.reduce((a, b) => a + b, 0);
   for (const layout of ['strided', 'contiguous'] as const) {
-    const job = await k.streamProbe(n * 16, { layout, data });
-    try {
-      const enc = k.session.device.createCommandEncoder();
-      const pass = enc.beginComputePass();
-      job.encode(pass);
-      pass.end();
-      k.session.device.queue.submit([enc.finish()]);
-      const got = (await job.read()).reduce((a, b) => a + b, 0);
-      if (got !== want) return false;
-    } finally {
-      job.destroy();
-    }
+    const got = (await runOnce(k, await k.streamProbe(n * 16, { layout, data }))).reduce((a, b) => a + b, 0);
+    if (got !== want) return false;
   }
   return true;
 }
 
 /** The FMA probe computes something (not zeros) — guards against a do-nothing backend. */
 export async function fmaProbeWorks(k: Kernels): Promise<boolean> {
-  const job = await k.fmaProbe(16, 1);
-  try {
-    const enc = k.session.device.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    job.encode(pass);
-    pass.end();
-    k.session.device.queue.submit([enc.finish()]);
-    const out = await job.read();
-    return out.every((x) => Number.isFinite(x)) && out.some((x) => x !== 0);
-  } finally {
-    job.destroy();
-  }
+  const out = await runOnce(k, await k.fmaProbe(16, 1));
+  return out.every((x) => Number.isFinite(x)) && out.some((x) => x !== 0);
 }
