@@ -16,6 +16,7 @@
  */
 import { getHighs } from './highs.ts';
 import { separateCliques } from './cliques.ts';
+import { rowBounds, startColumns, type CscBlock } from './lp-model.ts';
 import type { Prepared } from './problem.ts';
 
 /** Columns added per request and pricing round (most negative first); 8 took twice the solves of 100. */
@@ -71,50 +72,39 @@ export async function solvePricedLp(p: Prepared, o: PricedLpOptions): Promise<Pr
   const nRows = n + horizon;
 
   const costOf = (i: number, t: number) => t + (p.o[i] as number) - (p.a[i] as number);
-  /** CSC block for the given universe ids (and artificial columns for `artificial` requests). */
-  const addColumns = (ids: number[], artificial: number[], first: boolean) => {
-    const count = ids.length + artificial.length;
-    const cost = new Float64Array(count);
-    const starts = new Int32Array(count + 1);
-    let nnz = artificial.length;
-    for (const u of ids) nnz += 1 + (p.o[jobOf(u)] as number);
-    const idx = new Int32Array(nnz);
-    const val = new Float64Array(nnz);
-    let k = 0;
-    let c = 0;
-    for (const u of ids) {
+  const block = (count: number, c: CscBlock) => ({
+    cost: c.cost, lower: new Float64Array(count), upper: new Float64Array(count).fill(1),
+    matrix: { format: 'csc' as const, numRows: nRows + cutRows.length, numCols: count, starts: c.starts, indices: c.indices, values: c.values },
+  });
+  /** The columns of the given universe ids, recorded in the bookkeeping, as a block for HiGHS. */
+  const columnsOf = (ids: number[]) => {
+    const job = new Int32Array(ids.length);
+    const start = new Int32Array(ids.length);
+    ids.forEach((u, c) => {
       const i = jobOf(u);
       const t = (p.a[i] as number) + u - (base[i] as number);
-      cost[c] = costOf(i, t);
-      starts[c++] = k;
-      idx[k] = i;
-      val[k++] = 1;
-      for (let q = 0; q < (p.o[i] as number); q++) {
-        idx[k] = n + t + q;
-        val[k++] = (p.s[i] as number) + q + 1;
-      }
+      job[c] = i;
+      start[c] = t;
       modelCol[u] = colU.length;
       byJob[i]?.push(colU.length);
       colU.push(u);
       colJob.push(i);
       colStart.push(t);
-    }
-    for (const i of artificial) {
-      // Any column only relaxes a minimisation; this one is never cheaper than a real start.
-      cost[c] = o.upper + 1;
-      starts[c++] = k;
-      idx[k] = i;
-      val[k++] = 1;
+    });
+    return block(ids.length, startColumns(p, job, start));
+  };
+  /** One artificial column per request: in its assignment row only, at cost U + 1. Any
+   *  column only relaxes a minimisation; this one keeps the first LPs feasible. */
+  const artificialColumns = () => {
+    const cost = new Float64Array(n).fill(o.upper + 1);
+    const starts = Int32Array.from({ length: n + 1 }, (_, c) => c);
+    const indices = Int32Array.from({ length: n }, (_, i) => i);
+    for (let i = 0; i < n; i++) {
       colU.push(-1);
       colJob.push(i);
       colStart.push(-1);
     }
-    starts[count] = k;
-    const data = {
-      cost, lower: new Float64Array(count), upper: new Float64Array(count).fill(1),
-      matrix: { format: 'csc' as const, numRows: nRows + (first ? 0 : cutRows.length), numCols: count, starts, indices: idx, values: val },
-    };
-    return data;
+    return block(n, { cost, starts, indices, values: new Float64Array(n).fill(1) });
   };
   const jobOf = (u: number): number => {
     let lo = 0;
@@ -140,16 +130,11 @@ export async function solvePricedLp(p: Prepared, o: PricedLpOptions): Promise<Pr
     }
     for (const k of [...want].sort((x, y) => x - y)) seed.push((base[i] as number) + k);
   }
-  const first = addColumns(seed, Array.from({ length: n }, (_, i) => i), true);
-  const rowLower = new Float64Array(nRows);
-  const rowUpper = new Float64Array(nRows);
-  for (let r = 0; r < nRows; r++) {
-    rowLower[r] = r < n ? 1 : -highs.infinity;
-    rowUpper[r] = r < n ? 1 : M;
-  }
+  const first = columnsOf(seed);
+  const rows = rowBounds(p, nRows, highs.infinity);
   const model = highs.createModel({
     numCols: first.cost.length, numRows: nRows, colCost: first.cost, colLower: first.lower, colUpper: first.upper,
-    rowLower, rowUpper, matrix: first.matrix,
+    rowLower: rows.lower, rowUpper: rows.upper, matrix: first.matrix,
   });
   let bestBound: number | null = null;
   let converged = false;
@@ -160,6 +145,7 @@ export async function solvePricedLp(p: Prepared, o: PricedLpOptions): Promise<Pr
   const S1 = new Float64Array(horizon + 1);
   const cutAdj = new Float64Array(universe);
   try {
+    model.addCols(artificialColumns());
     model.options.set({ output_flag: false });
     const C = highs.constants.modelStatus;
     for (;;) {
@@ -212,7 +198,7 @@ export async function solvePricedLp(p: Prepared, o: PricedLpOptions): Promise<Pr
       if (bestBound === null || L > bestBound) bestBound = L;
       o.onRound?.({ round: rounds, value: bestBound, cuts: cutRows.length, columns: colU.length, seconds: (performance.now() - t0) / 1000 });
       if (add.length > 0) {
-        model.addCols(addColumns(add, [], false));
+        model.addCols(columnsOf(add));
         continue;
       }
       // Priced out: the LP over every window column is solved; now the cuts. (Cutting

@@ -11,6 +11,7 @@
  * lower bound on every schedule of value ≤ U, hence on the optimum.
  */
 import { boundWork, waitingLowerBound } from './bounds.ts';
+import { rowBounds, startColumns } from './lp-model.ts';
 import { solvePricedLp } from './lp-priced.ts';
 import { getHighs } from './highs.ts';
 import { DEFAULT_BOUND_OPTIONS } from './defaults.ts';
@@ -134,42 +135,18 @@ export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedO
   }
   const nCols = colJob.length;
   const nRows = p.n + horizon;
-  const colCost = new Float64Array(nCols);
-  const starts = new Int32Array(nCols + 1);
-  let nnz = 0;
-  for (let c = 0; c < nCols; c++) nnz += 1 + (p.o[colJob[c] as number] as number);
-  const indices = new Int32Array(nnz);
-  const values = new Float64Array(nnz);
-  let k = 0;
-  for (let c = 0; c < nCols; c++) {
-    const i = colJob[c] as number;
-    const t = colStart[c] as number;
-    colCost[c] = t + (p.o[i] as number) - (p.a[i] as number);
-    starts[c] = k;
-    indices[k] = i;
-    values[k++] = 1;
-    for (let q = 0; q < (p.o[i] as number); q++) {
-      indices[k] = p.n + t + q;
-      values[k++] = (p.s[i] as number) + q + 1;
-    }
-  }
-  starts[nCols] = k;
-  const rowLower = new Float64Array(nRows);
-  const rowUpper = new Float64Array(nRows);
+  const cols = startColumns(p, colJob, colStart);
   const highs = await getHighs();
-  for (let r = 0; r < nRows; r++) {
-    rowLower[r] = r < p.n ? 1 : -highs.infinity;
-    rowUpper[r] = r < p.n ? 1 : p.memory;
-  }
+  const rows = rowBounds(p, nRows, highs.infinity);
   const model = highs.createModel({
     numCols: nCols,
     numRows: nRows,
-    colCost,
+    colCost: cols.cost,
     colLower: new Float64Array(nCols),
     colUpper: new Float64Array(nCols).fill(1),
-    rowLower,
-    rowUpper,
-    matrix: { format: 'csc', numRows: nRows, numCols: nCols, starts, indices, values },
+    rowLower: rows.lower,
+    rowUpper: rows.upper,
+    matrix: { format: 'csc', numRows: nRows, numCols: nCols, starts: cols.starts, indices: cols.indices, values: cols.values },
     ...(opts.integer ? { integrality: new Int32Array(nCols).fill(1) } : {}),
   });
   try {
