@@ -20,6 +20,9 @@
  *    requests of B are fixed blocks. Preemptive SRPT maximises the number of completed
  *    jobs by every time on one machine, so its completion times bound the order statistics.
  *    β ≤ M/2 subsumes the "at most one request above M/2 tokens" argument.
+ * 7. Sawtooth bound (sawtoothBound below): memory rises between completions, so rounds
+ *    before a completion are partly idle; a Lagrangian relaxation prices how many
+ *    completions each request can "see" during its life.
  */
 import type { Prepared } from './problem.ts';
 
@@ -34,6 +37,7 @@ export interface BoundWork {
   readonly blocksStart: Int32Array;
   readonly blocksEnd: Int32Array;
   readonly inP: Uint8Array;
+  readonly mark: Uint8Array;
 }
 
 export function boundWork(n: number): BoundWork {
@@ -47,6 +51,7 @@ export function boundWork(n: number): BoundWork {
     blocksStart: new Int32Array(n),
     blocksEnd: new Int32Array(n),
     inP: new Uint8Array(n),
+    mark: new Uint8Array(n),
   };
 }
 
@@ -66,6 +71,11 @@ export interface NodeView {
   readonly started: ArrayLike<number>;
   readonly startedAt: ArrayLike<number>;
   readonly nStarted: number;
+  /**
+   * Requests of the instance that are neither started nor among `waiting` (a bound on a
+   * subset); they may complete anywhere, which the sawtooth bound (7.) must allow for.
+   */
+  readonly outside?: number;
 }
 
 export interface BoundOptions {
@@ -78,6 +88,8 @@ export interface BoundOptions {
   readonly waste?: boolean;
   /** The coupled area/pair-machine bound (6.). */
   readonly coupled?: boolean;
+  /** The sawtooth bound (7.): multipliers λ of its Lagrangian relaxation (empty or absent: off). */
+  readonly sawtooth?: readonly number[];
 }
 
 /** Σ_{ℓ=1..g} min(M, ℓ − 1): idle tokens forced in the g rounds before a completion. */
@@ -479,7 +491,138 @@ function coupledBound(p: Prepared, v: NodeView, w: BoundWork, out: Float64Array)
   return true;
 }
 
-export function waitingLowerBound(p: Prepared, v: NodeView, w: BoundWork, opts: BoundOptions, which?: number[]): number {
+/**
+ * Least S + λQ over the completion rounds a request can see in its life (7.): positions
+ * 1..o of its life (it holds s + q tokens at position q), a set E of positions that are
+ * completion rounds (o ∈ E: its own), S = Σ over the rounds of the distance to the next
+ * point of E (a run of g rounds ending at a point costs g(g − 1)/2), Q = Σ_{q∈E} (s + q).
+ * Dynamic program over the last point: O(o²).
+ */
+export function sawtoothCost(s: number, o: number, lambda: number): number {
+  const F = new Float64Array(o + 1);
+  for (let q = 1; q <= o; q++) {
+    let best = Infinity;
+    for (let q0 = 0; q0 < q; q0++) {
+      const g = q - q0;
+      const c = (F[q0] as number) + (g * (g - 1)) / 2;
+      if (c < best) best = c;
+    }
+    F[q] = best + lambda * (s + q);
+  }
+  return F[o] as number;
+}
+
+interface SawTable {
+  /** lambdas.length × n: area + sawtoothCost(λ), and the requests sorted by it. */
+  readonly lambdas: readonly number[];
+  readonly value: Float64Array[];
+  readonly order: Int32Array[];
+}
+
+const sawTables = new WeakMap<Prepared, SawTable>();
+
+function sawTable(p: Prepared, lambdas: readonly number[]): SawTable {
+  const hit = sawTables.get(p);
+  if (hit !== undefined && hit.lambdas.length === lambdas.length && hit.lambdas.every((l, i) => l === lambdas[i])) return hit;
+  const value: Float64Array[] = [];
+  const order: Int32Array[] = [];
+  for (const lambda of lambdas) {
+    if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new RangeError(`sawtooth multipliers must be finite and ≥ 0, got ${lambda}`);
+    const v = new Float64Array(p.n);
+    // identical (s, o) pairs are common: cache the DP per pair
+    const memo = new Map<number, number>();
+    for (let j = 0; j < p.n; j++) {
+      const key = (p.s[j] as number) * 65536 + (p.o[j] as number);
+      let c = memo.get(key);
+      if (c === undefined) {
+        c = sawtoothCost(p.s[j] as number, p.o[j] as number, lambda);
+        memo.set(key, c);
+      }
+      v[j] = (p.area[j] as number) + c;
+    }
+    value.push(v);
+    order.push(Int32Array.from({ length: p.n }, (_, j) => j).sort((x, y) => (v[x] as number) - (v[y] as number)));
+  }
+  const tab = { lambdas: [...lambdas], value, order };
+  sawTables.set(p, tab);
+  return tab;
+}
+
+/**
+ * Sawtooth bound (7.) into out (sorted, length m). Let K be the k first waiting requests to
+ * complete and T = c_(k). Call a round e a completion round when some request's last round
+ * is e. (i) If the next completion round after r is r + ℓ, every request running at r still
+ * runs at r + ℓ holding ℓ more tokens, so round r leaves ≥ ℓ · (requests running at r) tokens
+ * idle; summed over the life of each j ∈ K this is S_j above. Hence
+ * F(T) := Σ_{r=t}^{T−1} (M − usage(r)) ≥ Σ_K (area_j + S_j).
+ * (ii) At a completion round e the members of K hold ≤ M − usage(e) tokens: Σ_K Q_j ≤ Mk + G(T),
+ * G(T) = Σ (M − usage(e)) over the distinct last rounds e < T of the running requests (K's own
+ * completions give ≤ k more rounds). For λ ≥ 0, adding λ·(Σ_K Q_j − Mk − G(T)) ≤ 0 to (i) and
+ * minimising over each j's completion pattern and over K gives
+ * F(T) + λ(Mk + G(T)) ≥ Σ of the k smallest (area_j + sawtoothCost_j(λ)); c_(k) is at least
+ * the smallest such T (the left side only grows with T). Each k takes the best λ given.
+ * On a subset of the waiting requests (v.outside > 0), each request left out may complete
+ * inside K's lives too and adds one more completion round of ≤ M to (ii).
+ */
+function sawtoothBound(p: Prepared, v: NodeView, w: BoundWork, lambdas: readonly number[], out: Float64Array): void {
+  const m = v.nWaiting;
+  const tab = sawTable(p, lambdas);
+  const M = p.memory;
+  const use = v.usage;
+  const t = v.t;
+  const mark = w.mark;
+  for (let k = 0; k < m; k++) mark[v.waiting[k] as number] = 1;
+  // distinct last rounds ≥ t of the running requests, as flags over rounds
+  const last = w.blocksEnd;
+  let nLast = 0;
+  for (let k = 0; k < v.nRunning; k++) {
+    const j = v.running[k] as number;
+    const e = (v.runningStart[k] as number) + (p.o[j] as number) - 1;
+    if (e >= t) last[nLast++] = e;
+  }
+  const lastSorted = Array.from(last.subarray(0, nLast)).sort((x, y) => x - y);
+  const outside = v.outside ?? 0;
+  const freeAt = (r: number): number => M - (r < use.length ? (use[r] as number) : 0);
+  for (let k = 0; k < m; k++) out[k] = t;
+  for (let l = 0; l < tab.lambdas.length; l++) {
+    const lambda = tab.lambdas[l] as number;
+    const val = tab.value[l] as Float64Array;
+    const ord = tab.order[l] as Int32Array;
+    let T = t;
+    let F = 0;
+    let G = 0;
+    let li = 0;
+    let H = 0;
+    let k = 0;
+    for (let q = 0; q < p.n && k < m; q++) {
+      const j = ord[q] as number;
+      if (mark[j] === 0) continue;
+      H += val[j] as number;
+      k++;
+      // advance T until F(T) + λ(Mk + G(T)) ≥ H (with a tolerance: H and λ·… are sums of
+      // fractions, and rounding must never push T one round too far)
+      const need = H - 1e-9 * Math.max(1, H);
+      while (F + lambda * (M * (k + outside) + G) < need) {
+        F += freeAt(T);
+        // T's round now lies below the new T: count a running request's last round there
+        while (li < lastSorted.length && (lastSorted[li] as number) <= T) {
+          if (li === 0 || lastSorted[li] !== lastSorted[li - 1]) G += freeAt(lastSorted[li] as number);
+          li++;
+        }
+        T++;
+      }
+      if (T > (out[k - 1] as number)) out[k - 1] = T;
+    }
+  }
+  for (let k = 0; k < m; k++) mark[v.waiting[k] as number] = 0;
+  for (let k = 1; k < m; k++) if ((out[k] as number) < (out[k - 1] as number)) out[k] = out[k - 1] as number;
+}
+
+/**
+ * `enough` (optional): once the cheaper bounds reach it (the node is pruned anyway), the
+ * sawtooth bound, the dearest, is skipped.
+ */
+export function waitingLowerBound(p: Prepared, v: NodeView, w: BoundWork, opts: BoundOptions, which?: number[], enough = Infinity): number {
   const m = v.nWaiting;
   if (m === 0) return 0;
   const best = w.vec;
@@ -525,6 +668,13 @@ export function waitingLowerBound(p: Prepared, v: NodeView, w: BoundWork, opts: 
     }
     if (which) which.push(z2);
     if (z2 > total) total = z2;
+  }
+  if (opts.sawtooth !== undefined && opts.sawtooth.length > 0 && (total < enough || which)) {
+    sawtoothBound(p, v, w, opts.sawtooth, tmp);
+    if (which) which.push(sum(tmp, m) - sumA);
+    for (let k = 0; k < m; k++) if ((tmp[k] as number) > (best[k] as number)) best[k] = tmp[k] as number;
+    const z = sum(best, m) - sumA;
+    if (z > total) total = z;
   }
   return total;
 }

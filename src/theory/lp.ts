@@ -74,7 +74,7 @@ export function startWindows(p: Prepared, upper: number, plain = false): Int32Ar
       const rest = all.filter((i) => i !== j);
       const lb = waitingLowerBound(
         p,
-        { t: 0, usage: new Int32Array(0), waiting: rest, nWaiting: rest.length, running: [], runningStart: [], nRunning: 0, started: [], startedAt: [], nStarted: 0 },
+        { t: 0, usage: new Int32Array(0), waiting: rest, nWaiting: rest.length, running: [], runningStart: [], nRunning: 0, started: [], startedAt: [], nStarted: 0, outside: 1 },
         work,
         DEFAULT_BOUND_OPTIONS,
       );

@@ -6,7 +6,8 @@ import { createPolicy, PAPER_POLICIES } from '../../src/policies/registry.ts';
 import { solveOptimum, lpLowerBound } from '../../src/theory/optimum.ts';
 import { solveTimeIndexed } from '../../src/theory/lp.ts';
 import { prepare, tokensPerRound } from '../../src/theory/problem.ts';
-import { boundWork, waitingLowerBound } from '../../src/theory/bounds.ts';
+import { boundWork, sawtoothCost, waitingLowerBound } from '../../src/theory/bounds.ts';
+import { DEFAULT_SAWTOOTH } from '../../src/theory/defaults.ts';
 import { paperSynthetic } from '../../src/workload/generators.ts';
 
 type Req = { arrival: number; prompt: number; output: number };
@@ -122,7 +123,7 @@ describe('solveOptimum', () => {
           p,
           { t: 0, usage: new Int32Array(0), waiting: all, nWaiting: p.n, running: [], runningStart: [], nRunning: 0, started: [], startedAt: [], nStarted: 0 },
           boundWork(p.n),
-          { area: true, betas, pair: true, waste: true, coupled: true },
+          { area: true, betas, pair: true, waste: true, coupled: true, sawtooth: [0.1, 0.3, 0.6, 1, 2] },
           which,
         );
         const opt = exhaustive(M, reqs);
@@ -132,6 +133,120 @@ describe('solveOptimum', () => {
       { numRuns: Number(process.env.OPT_RUNS ?? 300), seed: Number(process.env.OPT_SEED ?? 7) },
     );
   }, 120_000);
+
+  it('every bound at a node is at most the best completion of that node (exhaustive)', () => {
+    // A node: the starts of a random feasible schedule before round t are fixed; the others
+    // may start at any round ≥ max(t, a). The best completion is found by exhaustive search.
+    // With `drop`, one unstarted request is left out of the bound (as the LP's start windows
+    // do): it must still be scheduled, but only the others' latency is bounded.
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 4, max: 16 }),
+        fc.array(fc.record({ gap: fc.constantFrom(0, 0, 0, 1, 2), prompt: fc.integer({ min: 1, max: 3 }), frac: fc.integer({ min: 0, max: 999 }) }), { minLength: 2, maxLength: 7 }),
+        fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 7, maxLength: 7 }),
+        fc.double({ min: 0, max: 1, noNaN: true }),
+        fc.boolean(),
+        (M, raw, prio, tFrac, drop) => {
+          let a = 0;
+          const reqs = raw.map((r) => {
+            a += r.gap;
+            return { arrival: a, prompt: r.prompt, output: 1 + Math.floor((r.frac / 1000) * (M - r.prompt)) };
+          });
+          const p = prepare({ memory: M, requests: specs(reqs) });
+          const n = p.n;
+          // a random list schedule: each request (in a random priority order) at its earliest fitting start
+          const fits = (use: Int32Array, i: number, st: number): boolean => {
+            for (let q = 0; q < p.o[i]!; q++) if (use[st + q]! + p.s[i]! + q + 1 > M) return false;
+            return true;
+          };
+          const put = (use: Int32Array, i: number, st: number, sign: number): void => {
+            for (let q = 0; q < p.o[i]!; q++) use[st + q]! += sign * (p.s[i]! + q + 1);
+          };
+          const order = reqs.map((_, i) => i).sort((x, y) => prio[x]! - prio[y]! || x - y);
+          const use = new Int32Array(1024);
+          const starts = new Int32Array(n);
+          let paid0 = 0;
+          for (const i of order) {
+            let st = p.a[i]!;
+            while (!fits(use, i, st)) st++;
+            put(use, i, st, 1);
+            starts[i] = st;
+          }
+          let end = 0;
+          for (let i = 0; i < n; i++) end = Math.max(end, starts[i]! + p.o[i]!);
+          const t = Math.floor(tFrac * end);
+          const all = Array.from({ length: n }, (_, i) => i);
+          const before = all.filter((i) => starts[i]! < t);
+          const unstarted = all.filter((i) => starts[i]! >= t);
+          const out = drop && unstarted.length >= 2 ? unstarted[unstarted.length - 1]! : -1;
+          const waiting = unstarted.filter((i) => i !== out);
+          const usage = new Int32Array(1024);
+          for (const i of before) put(usage, i, starts[i]!, 1);
+          for (const i of waiting) paid0 += starts[i]! + p.o[i]! - p.a[i]!;
+          let horizon = t;
+          for (const i of unstarted) horizon = Math.max(horizon, p.a[i]!) + p.o[i]!;
+          // exhaustive best completion (each start within the window any schedule ≤ paid0 allows)
+          let best = paid0;
+          const scratch = Int32Array.from(usage);
+          const go = (k: number, cost: number): void => {
+            if (cost >= best) return;
+            if (k === unstarted.length) {
+              best = cost;
+              return;
+            }
+            const i = unstarted[k]!;
+            const counted = i !== out;
+            // the left-out request costs nothing here; past `horizon` it overlaps no one
+            for (let st = Math.max(t, p.a[i]!); counted ? st + p.o[i]! - p.a[i]! + cost < best : st <= horizon; st++) {
+              if (!fits(scratch, i, st)) continue;
+              put(scratch, i, st, 1);
+              go(k + 1, counted ? cost + st + p.o[i]! - p.a[i]! : cost);
+              put(scratch, i, st, -1);
+            }
+          };
+          go(0, 0);
+          const running = before.filter((i) => starts[i]! + p.o[i]! > t);
+          const which: number[] = [];
+          const lb = waitingLowerBound(
+            p,
+            {
+              t, usage, waiting, nWaiting: waiting.length, running, runningStart: running.map((i) => starts[i]!), nRunning: running.length,
+              started: before, startedAt: before.map((i) => starts[i]!), nStarted: before.length, outside: out >= 0 ? 1 : 0,
+            },
+            boundWork(n),
+            { area: true, betas: [Math.ceil(M / 2), Math.ceil(M / 3)], pair: true, waste: true, coupled: true, sawtooth: [0.05, 0.2, 0.5, 1, 2, 4] },
+            which,
+          );
+          expect(lb).toBeLessThanOrEqual(best + 1e-9);
+          for (const b of which) expect(b).toBeLessThanOrEqual(best + 1e-9);
+        },
+      ),
+      { numRuns: Number(process.env.OPT_RUNS ?? 400), seed: Number(process.env.OPT_SEED ?? 11) },
+    );
+  }, 120_000);
+
+  it('the sawtooth bound: exact per-request costs, a tight case, and no rounding past the optimum', () => {
+    // s = 1, o = 3 (positions hold 2, 3, 4 tokens): E = {3}: S = 0 + 1 + 2 = 3, Q = 4; E = {1,3}: S = 1, Q = 6;
+    // E = {2,3}: S = 1, Q = 7; E = {1,2,3}: S = 0, Q = 9.
+    expect(sawtoothCost(1, 3, 0)).toBe(0);
+    expect(sawtoothCost(1, 3, 0.1)).toBeCloseTo(Math.min(3.4, 1.6, 1.7, 0.9), 12);
+    expect(sawtoothCost(1, 3, 1)).toBeCloseTo(Math.min(7, 7, 8, 9), 12);
+    // M = 4: three requests of 4 tokens for one round and one of 2, 3, 4 tokens: OPT = 1 + 2 + 3 + 6 = 12.
+    // λ = 0.05 prices each short request at 4.2, and 3 × 4.2 rounds above 12.6 in floating point:
+    // without a tolerance c_(3) would come out as 4 and the bound as 13 > OPT.
+    const p = prepare({ memory: 4, requests: specs([[3, 1], [1, 3], [3, 1], [3, 1]].map(([s, o]) => ({ arrival: 0, prompt: s!, output: o! }))) });
+    const all = [0, 1, 2, 3];
+    const view = { t: 0, usage: new Int32Array(0), waiting: all, nWaiting: 4, running: [], runningStart: [], nRunning: 0, started: [], startedAt: [], nStarted: 0 };
+    for (const lambda of [0.05, 0.2, 1, 4]) expect(waitingLowerBound(p, view, boundWork(4), { area: false, betas: [], pair: false, sawtooth: [lambda] })).toBe(12);
+    // all-at-0 paper instance: the sawtooth bound beats the area bound by a wide margin
+    const w = paperSynthetic({ seed: 1, arrivals: 'zero', mode: 'rounds' });
+    const q = prepare({ memory: w.memory, requests: w.requests });
+    const every = Array.from({ length: q.n }, (_, i) => i);
+    const root = { ...view, waiting: every, nWaiting: q.n };
+    const area = waitingLowerBound(q, root, boundWork(q.n), { area: true, betas: [], pair: false });
+    const saw = waitingLowerBound(q, root, boundWork(q.n), { area: false, betas: [], pair: false, sawtooth: DEFAULT_SAWTOOTH });
+    expect(saw).toBeGreaterThan(area * 1.1);
+  });
 
   it('LP bound ≤ optimum ≤ every paper policy, and the IP agrees (n = 7)', async () => {
     const rs: Req[] = [
