@@ -140,7 +140,7 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
     starts,
     completions,
     method:
-      'chronological branch and bound (release, area and pair-machine bounds; active-schedule, symmetry and memo pruning), incumbent = best paper policy' +
+      'chronological branch and bound (release, area and pair-machine bounds, sawtooth bound at the root; active-schedule, symmetry and memo pruning), incumbent = best paper policy' +
       (lpBound !== null ? '; lower bound from the time-indexed LP with conflict-clique cuts (HiGHS)' : ''),
     stats: {
       n: p.n,
