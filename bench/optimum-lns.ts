@@ -16,6 +16,7 @@ import { Rng } from '../src/workload/rng.ts';
 import { checkSchedule, prepare, tokensPerRound, totalLatency, type Prepared } from '../src/theory/problem.ts';
 import { policySchedules } from '../src/theory/incumbent.ts';
 import { getHighs } from '../src/theory/highs.ts';
+import { rowBounds, startColumns } from '../src/theory/lp-model.ts';
 
 const { values: a } = parseArgs({
   options: { seeds: { type: 'string' }, arrivals: { type: 'string' }, k: { type: 'string' }, seconds: { type: 'string' }, out: { type: 'string' } },
@@ -56,34 +57,18 @@ async function resolve(p: Prepared, starts: Int32Array, free: readonly number[],
       }
     }
   }
-  const F = free.length;
-  const row = new Map<number, number>();
-  free.forEach((i, k) => row.set(i, k));
-  const nRows = F + bg.length;
-  const colStarts: number[] = [0];
-  const idx: number[] = [];
-  const val: number[] = [];
-  for (let c = 0; c < job.length; c++) {
-    const i = job[c] as number;
-    idx.push(row.get(i) as number);
-    val.push(1);
-    for (let q = 0; q < (p.o[i] as number); q++) {
-      idx.push(F + (at[c] as number) + q);
-      val.push((p.s[i] as number) + q + 1);
-    }
-    colStarts.push(idx.length);
-  }
+  // the instance's own column builder (lp-model.ts): a request's assignment row is its index,
+  // so the kept requests' rows are left free; memory rows get the residual capacity
+  const cols = startColumns(p, job, at);
   const highs = await getHighs();
-  const rowLower = new Float64Array(nRows);
-  const rowUpper = new Float64Array(nRows);
-  for (let r = 0; r < nRows; r++) {
-    rowLower[r] = r < F ? 1 : -highs.infinity;
-    rowUpper[r] = r < F ? 1 : M - (bg[r - F] as number);
-  }
+  const nRows = p.n + bg.length;
+  const { lower: rowLower, upper: rowUpper } = rowBounds(p, nRows, highs.infinity);
+  for (let i = 0; i < p.n; i++) if (!isFree[i]) [rowLower[i], rowUpper[i]] = [-highs.infinity, highs.infinity];
+  for (let r = p.n; r < nRows; r++) rowUpper[r] = M - (bg[r - p.n] as number);
   const n = job.length;
   const model = highs.createModel({
-    numCols: n, numRows: nRows, colCost: Float64Array.from(at), colLower: new Float64Array(n), colUpper: new Float64Array(n).fill(1), rowLower, rowUpper,
-    matrix: { format: 'csc', numRows: nRows, numCols: n, starts: Int32Array.from(colStarts), indices: Int32Array.from(idx), values: Float64Array.from(val) },
+    numCols: n, numRows: nRows, colCost: cols.cost, colLower: new Float64Array(n), colUpper: new Float64Array(n).fill(1), rowLower, rowUpper,
+    matrix: { format: 'csc', numRows: nRows, numCols: n, starts: cols.starts, indices: cols.indices, values: cols.values },
     integrality: new Int32Array(n).fill(1),
   });
   try {
