@@ -2,15 +2,16 @@
  * The exact hindsight optimum of model.md §4 (rounds mode, exact output lengths):
  * minimise Σ (c_i − a_i) subject to the KV capacity M in every round.
  *
- * Method: the best schedule of the paper's policies is the incumbent; a chronological
- * branch and bound (bnb.ts) with the lower bounds of bounds.ts proves it optimal or
- * improves it. Pure TypeScript: runs in Node and in a browser.
+ * Method: the best schedule of the paper's policies, improved by a local search over
+ * start orders (local-search.ts), is the incumbent; a chronological branch and bound
+ * (bnb.ts) with the lower bounds of bounds.ts proves it optimal or improves it. Pure TypeScript: runs in Node and in a browser.
  */
 import type { RequestSpec } from '../model/types.ts';
 import { PAPER_POLICIES } from '../policies/registry.ts';
 import { branchAndBound } from './bnb.ts';
 import type { BoundOptions } from './bounds.ts';
 import { policySchedules, type PolicySchedule } from './incumbent.ts';
+import { improveSchedule, type LocalSearchOptions } from './local-search.ts';
 import { checkSchedule, prepare, totalLatency } from './problem.ts';
 import { DEFAULT_BOUND_OPTIONS } from './defaults.ts';
 
@@ -41,6 +42,14 @@ export interface OptimumOptions {
    * the rest; the LP gets whatever is left. Ignored without a time limit.
    */
   lpShare?: number;
+  /**
+   * The local search that improves the policies' best schedule before the search
+   * (local-search.ts; default: its default iteration budget, 2000 · n orders). `false`
+   * turns it off. With a time limit it also stops after `localSearchShare` of it.
+   */
+  localSearch?: LocalSearchOptions | false;
+  /** Share of the time limit the local search may use at most (default 0.2). */
+  localSearchShare?: number;
 }
 
 export interface OptimumStats {
@@ -54,7 +63,10 @@ export interface OptimumStats {
   /** Total latency of each policy run (null: the policy failed, e.g. livelock). */
   policies: { policy: string; total: number | null }[];
   incumbentPolicy: string;
+  /** Total latency of the best policy schedule (the local search starts from it). */
   incumbent: number;
+  /** The local search: its best total latency (≤ incumbent), orders decoded, seconds (null: off). */
+  localSearch: { value: number; iterations: number; seconds: number } | null;
   /** Why a `time-limit` result stopped: the clock (or a cancel), or the search's depth. */
   stoppedBy: 'time' | 'depth' | null;
   /** The LP-with-clique-cuts bound, when it ran (null: not run, too large, or out of time). */
@@ -87,10 +99,22 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
   let inc: PolicySchedule | undefined;
   for (const r of runs) if (r.total !== null && r.starts !== null && (inc === undefined || r.total < (inc.total as number))) inc = r;
   if (inc === undefined || inc.starts === null || inc.total === null) throw new Error('no policy produced a schedule to start from');
+  let startFrom = { starts: inc.starts, value: inc.total };
+  let localSearch: OptimumStats['localSearch'] = null;
+  if (opts.localSearch !== false && !opts.signal?.aborted) {
+    const lsShare = Math.min(1, Math.max(0, opts.localSearchShare ?? 0.2));
+    const ls = improveSchedule(p, inc.starts, inc.total, {
+      ...(opts.localSearch ?? {}),
+      ...(opts.timeLimitSec !== undefined ? { timeLimitSec: Math.min(opts.localSearch?.timeLimitSec ?? Infinity, opts.timeLimitSec * lsShare) } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+    });
+    localSearch = { value: ls.value, iterations: ls.iterations, seconds: ls.seconds };
+    if (ls.value < startFrom.value) startFrom = { starts: ls.starts, value: ls.value };
+  }
   const share = opts.timeLimitSec === undefined ? 0 : Math.min(1, Math.max(0, opts.lpShare ?? 0.5));
   const bnbLimit = opts.timeLimitSec === undefined ? undefined : opts.timeLimitSec * (1 - share);
   const res = branchAndBound(p, {
-    incumbent: { starts: inc.starts, value: inc.total },
+    incumbent: startFrom,
     bound: opts.bound ?? DEFAULT_BOUND,
     ...(opts.symmetry !== undefined ? { symmetry: opts.symmetry } : {}),
     ...(opts.obligations !== undefined ? { obligations: opts.obligations } : {}),
@@ -141,6 +165,7 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
     completions,
     method:
       'chronological branch and bound (release, area and pair-machine bounds, sawtooth bound at the root; active-schedule, symmetry and memo pruning), incumbent = best paper policy' +
+      (localSearch !== null ? ' improved by local search over start orders' : '') +
       (lpBound !== null ? '; lower bound from the time-indexed LP with conflict-clique cuts (HiGHS)' : ''),
     stats: {
       n: p.n,
@@ -153,6 +178,7 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
       policies: runs.map((r) => ({ policy: r.policy, total: r.total })),
       incumbentPolicy: inc.policy,
       incumbent: inc.total,
+      localSearch,
       stoppedBy: status === 'optimal' ? null : res.stoppedBy,
       lpBound,
       boundFrom,
