@@ -61,6 +61,8 @@ interface Row {
   incumbent: number;
   incumbentPolicy: string;
   mcsf: number | null;
+  /** Best total latency of the local search over start orders (null: off). */
+  localSearch: number | null;
   gap: number;
   /** Gap with the search's own bound only (before the LP bound). */
   searchGap: number;
@@ -88,13 +90,14 @@ async function runSet(opts: OptimumOptions, label: string): Promise<Row[]> {
         arrivals, seed, n: wl.requests.length, memory: wl.memory, status: r.status, objective: r.objective, lowerBound: lb,
         rootBound: Math.ceil(r.stats.rootBound - 1e-9), incumbent: r.stats.incumbent, incumbentPolicy: r.stats.incumbentPolicy,
         mcsf: r.stats.policies.find((q) => q.policy === 'mcsf')?.total ?? null,
+        localSearch: r.stats.localSearch?.value ?? null,
         gap: (r.objective - lb) / r.objective,
         searchGap: (r.objective - Math.min(r.objective, Math.ceil(r.stats.rootBound - 1e-9))) / r.objective,
         boundFrom: r.stats.boundFrom, lpBound: r.stats.lpBound === null ? null : Math.round(r.stats.lpBound * 10) / 10, seconds: Math.round(r.seconds * 1000) / 1000, nodes: r.stats.nodes,
       };
       rows.push(row);
       process.stderr.write(
-        `${label}${arrivals} seed ${seed}: n ${row.n} M ${row.memory} ${row.status} ${row.objective} (bound ${lb} from ${row.boundFrom}, gap ${(100 * row.gap).toFixed(2)} %, search-only gap ${(100 * row.searchGap).toFixed(2)} %, mcsf ${row.mcsf}) ${row.seconds.toFixed(2)} s, ${row.nodes} nodes\n`,
+        `${label}${arrivals} seed ${seed}: n ${row.n} M ${row.memory} ${row.status} ${row.objective} (bound ${lb} from ${row.boundFrom}, gap ${(100 * row.gap).toFixed(2)} %, search-only gap ${(100 * row.searchGap).toFixed(2)} %, mcsf ${row.mcsf}, local search ${row.localSearch}) ${row.seconds.toFixed(2)} s, ${row.nodes} nodes\n`,
       );
     }
   }
@@ -110,6 +113,10 @@ function summarise(rows: Row[]): Record<string, unknown> {
     medianSearchGap: median(xs.map((r) => r.searchGap)),
     meanGap: xs.reduce((z, r) => z + r.gap, 0) / Math.max(1, xs.length),
     improvedOverIncumbent: xs.filter((r) => r.objective < r.incumbent).length,
+    improvedByLocalSearch: xs.filter((r) => r.localSearch !== null && r.localSearch < r.incumbent).length,
+    improvedBySearch: xs.filter((r) => r.objective < (r.localSearch ?? r.incumbent)).length,
+    /** MC-SF's total over the best schedule found (an upper bound on what MC-SF loses to OPT is not known; this is a lower bound on it). */
+    medianMcsfOverBest: median(xs.filter((r) => r.mcsf !== null).map((r) => (r.mcsf as number) / r.objective)),
   });
   const res: Record<string, unknown> = { all: by(rows) };
   for (const arr of arrivalsList) res[arr] = by(rows.filter((r) => r.arrivals === arr));
@@ -118,14 +125,15 @@ function summarise(rows: Row[]): Record<string, unknown> {
 
 if (a.ablation) {
   const steps: { name: string; opts: OptimumOptions }[] = [
-    { name: '1 release bound only', opts: { bound: { area: false, betas: [], pair: false }, obligations: false, memo: false, symmetry: false } },
-    { name: '2 + area bound', opts: { bound: { area: true, betas: [], pair: false }, obligations: false, memo: false, symmetry: false } },
-    { name: '3 + pair-machine bound', opts: { bound: { area: true, betas: [], pair: true }, obligations: false, memo: false, symmetry: false } },
-    { name: '4 + active-schedule obligations', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: false, symmetry: false } },
-    { name: '5 + memo', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: false } },
-    { name: '6 + symmetry (default)', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: true } },
-    { name: '7 + idle tokens in the area bound (off by default)', opts: { bound: { area: true, betas: [], pair: true, waste: true }, obligations: true, memo: true, symmetry: true } },
-    { name: '8 6 + coupled area/pair-machine bound', opts: { bound: { area: true, betas: [], pair: true, coupled: true }, obligations: true, memo: true, symmetry: true } },
+    { name: '1 release bound only', opts: { bound: { area: false, betas: [], pair: false }, obligations: false, memo: false, symmetry: false, localSearch: false } },
+    { name: '2 + area bound', opts: { bound: { area: true, betas: [], pair: false }, obligations: false, memo: false, symmetry: false, localSearch: false } },
+    { name: '3 + pair-machine bound', opts: { bound: { area: true, betas: [], pair: true }, obligations: false, memo: false, symmetry: false, localSearch: false } },
+    { name: '4 + active-schedule obligations', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: false, symmetry: false, localSearch: false } },
+    { name: '5 + memo', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: false, localSearch: false } },
+    { name: '6 + symmetry', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: true, localSearch: false } },
+    { name: '7 + idle tokens in the area bound (off by default)', opts: { bound: { area: true, betas: [], pair: true, waste: true }, obligations: true, memo: true, symmetry: true, localSearch: false } },
+    { name: '8 6 + coupled area/pair-machine bound', opts: { bound: { area: true, betas: [], pair: true, coupled: true }, obligations: true, memo: true, symmetry: true, localSearch: false } },
+    { name: '9 6 + local-search incumbent (default)', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: true } },
   ];
   const results: Record<string, unknown>[] = [];
   const from = Number(a.from ?? 1);

@@ -31,6 +31,8 @@ export interface LocalSearchOptions {
   /** Length L of the late-acceptance history (default 200). */
   history?: number;
   signal?: { readonly aborted: boolean };
+  /** Called at most every 250 ms with the best total latency so far. */
+  onProgress?: (p: { best: number; iterations: number; seconds: number }) => void;
 }
 
 export interface LocalSearchResult {
@@ -125,6 +127,7 @@ export function improveSchedule(p: Prepared, from: ArrayLike<number>, fromValue:
   let it = 0;
   let stoppedBy: LocalSearchResult['stoppedBy'] = 'iterations';
   const deadline = opts.timeLimitSec === undefined ? Infinity : t0 + opts.timeLimitSec * 1000;
+  let lastReport = t0;
   while (n >= 2 && it < maxIter) {
     // Check the clock and the cancel flag every 256 orders (a decode takes microseconds).
     if ((it & 255) === 0) {
@@ -132,9 +135,14 @@ export function improveSchedule(p: Prepared, from: ArrayLike<number>, fromValue:
         stoppedBy = 'signal';
         break;
       }
-      if (performance.now() > deadline) {
+      const now = performance.now();
+      if (now > deadline) {
         stoppedBy = 'time';
         break;
+      }
+      if (opts.onProgress && now - lastReport >= 250) {
+        lastReport = now;
+        opts.onProgress({ best: bestValue, iterations: it, seconds: (now - t0) / 1000 });
       }
     }
     cand.set(order);

@@ -107,6 +107,13 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
       ...(opts.localSearch ?? {}),
       ...(opts.timeLimitSec !== undefined ? { timeLimitSec: Math.min(opts.localSearch?.timeLimitSec ?? Infinity, opts.timeLimitSec * lsShare) } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onProgress
+        ? {
+            // Before the search there is no bound yet but the trivial one: every latency is ≥ o.
+            onProgress: (q: { best: number; seconds: number }) =>
+              opts.onProgress?.({ bestObjective: q.best, lowerBound: p.sumO, nodes: 0, seconds: (performance.now() - t0) / 1000 }),
+          }
+        : {}),
     });
     localSearch = { value: ls.value, iterations: ls.iterations, seconds: ls.seconds };
     if (ls.value < startFrom.value) startFrom = { starts: ls.starts, value: ls.value };
