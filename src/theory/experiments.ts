@@ -189,6 +189,11 @@ export interface RatioRow {
   readonly meanLow: number | null;
   /** Trials where ALG = OPT is proven (ALG ≤ the lower bound). */
   readonly optimal: number;
+  /**
+   * Trials where a schedule better than ALG was found: ALG is proven not optimal there
+   * (so at most finished − beaten trials can be optimal, whatever the bound).
+   */
+  readonly beaten: number;
   /** Ratios per trial (null: no ratio), in trial order. */
   readonly ratios: (number | null)[];
 }
@@ -201,6 +206,7 @@ export function ratioRows(trials: readonly SyntheticTrial[], policies: readonly 
     let noOpt = 0;
     let bounded = 0;
     let optimal = 0;
+    let beaten = 0;
     const ratios: (number | null)[] = [];
     const lows: number[] = [];
     for (const t of trials) {
@@ -214,6 +220,7 @@ export function ratioRows(trials: readonly SyntheticTrial[], policies: readonly 
         continue;
       }
       finished++;
+      if (t.opt.objective !== null && t.opt.objective < r.total) beaten++;
       const lb = t.opt.lowerBound;
       // Σ o alone is too weak a bound to make a ratio worth averaging: no ratio.
       if (lb === null || lb <= 0 || t.opt.boundFrom === 'sum-o') {
@@ -228,7 +235,7 @@ export function ratioRows(trials: readonly SyntheticTrial[], policies: readonly 
     }
     const xs = ratios.filter((x): x is number => x !== null);
     return {
-      policy, trials: trials.length, finished, stuck, livelock, noOpt, bounded, optimal, ratios,
+      policy, trials: trials.length, finished, stuck, livelock, noOpt, bounded, optimal, beaten, ratios,
       meanLow: lows.length ? lows.reduce((a, b) => a + b, 0) / lows.length : null,
       mean: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null,
       best: xs.length ? Math.min(...xs) : null,
