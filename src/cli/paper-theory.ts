@@ -64,11 +64,12 @@ const syntheticHelp = `kvsched paper synthetic — every policy against the exac
 The paper's synthetic experiment (model.md §5): M ~ U{30..50}, n ~ U{40..60},
 s ~ U{1..5}, o ~ U{1..M−s}; all arrivals at round 0, and Poisson arrivals with
 λ ~ U[0.5, 1.5] per round. Trial i uses seed S + i (the same instances for every policy).
-OPT is the exact optimum (kvsched's branch and bound); a trial whose OPT hits the time
-limit uses the best proven lower bound instead (the branch and bound's, or the LP
-relaxation's), so its ratio ALG/LB is an upper bound
+OPT is the exact optimum (kvsched optimum: local search, then branch and bound); a trial
+whose OPT hits the time limit uses the best proven lower bound instead (the branch and
+bound's, or the LP relaxation's), so its ratio ALG/LB is an upper bound
 (marked ≤ and counted in the "OPT bounded" column). Prints per arrival model and policy
-ALG/OPT: mean, best, worst, trials proven optimal, beside the paper's MC-SF figures.
+ALG/OPT: mean, best, worst, trials proven optimal, trials "beaten" (a better schedule was
+found: the policy is proven not optimal there), beside the paper's MC-SF figures.
 A policy that cannot finish an instance (stuck or livelocked) is counted, not dropped.
 
 Options:
