@@ -1,6 +1,6 @@
 /**
- * Is the gap of `bench:optimum` in the bound or in the best schedule? A large-neighbourhood
- * search from the best policy schedule of each paper instance: free K requests consecutive
+ * Can the best schedule of `bench:optimum` be improved? A large-neighbourhood search from a
+ * schedule of each paper instance (see --from): free K requests consecutive
  * in start order (a seeded random window), fix the rest, re-solve the freed ones exactly
  * with HiGHS (time-indexed IP against the residual memory, starts within ±20 rounds of the
  * window), keep the result when it is better; repeat until the time is up.
