@@ -1,5 +1,5 @@
 /**
- * The hindsight optimum (src/theory/optimum.ts, pure TypeScript branch and bound) of a
+ * The hindsight optimum (src/theory/optimum.ts, pure TypeScript local search and branch and bound) of a
  * rounds-mode configuration, with each configured policy's total latency on the CPU
  * engine for the ratios. Used by the engine worker; Node tests can call it too.
  */
@@ -32,6 +32,7 @@ export async function runOptimum(config: RunConfig, timeLimitSec: number, hooks:
     lowerBound: res.lowerBound,
     seconds: res.seconds,
     nodes: res.stats.nodes,
+    localSearch: res.stats.localSearch?.value ?? null,
     requests: instance.size,
     memory: instance.memory,
     policies: exp.runs.map((r) => ({ policy: r.policy, total: r.ok ? Math.round(r.summary.meanLatency * exp.requests) : null })),

@@ -77,6 +77,8 @@ export interface OptimumSummary {
   readonly lowerBound: number;
   readonly seconds: number;
   readonly nodes: number;
+  /** Best total latency of the local search over start orders, before the branch and bound (null: off). */
+  readonly localSearch: number | null;
   readonly requests: number;
   readonly memory: number;
   /** Σ (c_i − a_i) of each configured policy on the CPU engine (null: it failed). */

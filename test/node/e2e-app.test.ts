@@ -214,6 +214,7 @@ describe('app (Chromium with WebGPU)', () => {
     const lower = Number(await box.getAttribute('data-lower-bound'));
     expect(lower).toBeLessThanOrEqual(objective);
     if (status === 'optimal') expect(lower).toBe(objective);
+    expect(Number(await box.locator('[data-testid=optimum-local-search]').textContent())).toBeGreaterThanOrEqual(objective);
     for (const [policy, s] of totals) {
       const total = Math.round(s.meanLatency * 12);
       expect(total).toBeGreaterThanOrEqual(objective);

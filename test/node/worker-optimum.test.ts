@@ -19,6 +19,8 @@ describe('runOptimum (worker)', () => {
     expect(o.status).toBe('optimal');
     expect(o.lowerBound).toBe(o.objective);
     expect(o.requests).toBe(12);
+    expect(o.localSearch).not.toBeNull();
+    expect(o.localSearch!).toBeGreaterThanOrEqual(o.objective);
     const exp = runExperiment(CFG);
     expect(o.policies.map((p) => p.policy)).toEqual(CFG.policies);
     for (const [i, p] of o.policies.entries()) {

@@ -262,7 +262,7 @@ export class KvExperimentView extends LitElement {
     const st = this.optimumState;
     if (st === 'idle') return nothing;
     if (st === 'running') {
-      return html`<p class="muted" role="status" data-testid="optimum-running">Solving the hindsight optimum (branch and bound, time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s)…
+      return html`<p class="muted" role="status" data-testid="optimum-running">Solving the hindsight optimum (local search, then branch and bound, time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s)…
         <button data-testid="optimum-cancel" @click=${() => this.client?.cancel()}>Cancel</button></p>`;
     }
     if (st === 'cancelled') return html`<p class="muted" role="status" data-testid="optimum-cancelled">Hindsight optimum cancelled.</p>`;
@@ -272,7 +272,9 @@ export class KvExperimentView extends LitElement {
     return html`<div data-testid="optimum" data-status=${o.status} data-objective=${o.objective} data-lower-bound=${o.lowerBound}>
       <p><strong>Hindsight optimum:</strong> <span data-testid="optimum-status">${o.status === 'optimal' ? 'optimal (proven)' : 'time limit reached (best schedule found, not proven optimal)'}</span>;
         objective Σ(c − a) = <span data-testid="optimum-objective">${o.objective}</span> rounds, lower bound <span data-testid="optimum-lower-bound">${o.lowerBound}</span>
-        (n = ${o.requests}, M = ${o.memory}, ${o.nodes.toLocaleString('en-US')} nodes, ${fixed(o.seconds, 2)} s).</p>
+        (n = ${o.requests}, M = ${o.memory}, ${o.nodes.toLocaleString('en-US')} nodes, ${fixed(o.seconds, 2)} s)${
+          o.localSearch === null ? nothing : html`; the local search over start orders found <span data-testid="optimum-local-search">${o.localSearch}</span> before the branch and bound`
+        }.</p>
       <table class="optimum-table">
         <thead><tr><th>policy</th><th class="num">total latency</th><th class="num">ratio to optimum</th>${o.status === 'optimal' ? nothing : html`<th class="num">ratio to lower bound</th>`}</tr></thead>
         <tbody>${o.policies.map((p) => html`<tr data-policy=${p.policy}><td><code>${p.policy}</code></td>
@@ -339,7 +341,7 @@ export class KvExperimentView extends LitElement {
             @click=${() => void this.start('sweep')}>Run sweep</button>
           <span class="sep"></span>
           <button data-testid="optimum-run" ?disabled=${running || !offerOptimum}
-            title=${offerOptimum ? `Exact hindsight optimum by branch and bound (time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s), in the worker` : 'Offered in rounds mode for instances up to 60 requests (paper synthetic presets)'}
+            title=${offerOptimum ? `Exact hindsight optimum by local search and branch and bound (time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s), in the worker` : 'Offered in rounds mode for instances up to 60 requests (paper synthetic presets)'}
             @click=${() => void this.solveOptimum()}>Hindsight optimum</button>
           <span class="sep"></span>
           <button @click=${() => void navigator.clipboard?.writeText(location.href)} title="The link holds this view and its configuration">Copy link</button>
