@@ -4,7 +4,8 @@
  *
  * Method: the best schedule of the paper's policies, improved by a local search over
  * start orders (local-search.ts), is the incumbent; a chronological branch and bound
- * (bnb.ts) with the lower bounds of bounds.ts proves it optimal or improves it. Pure TypeScript: runs in Node and in a browser.
+ * (bnb.ts) with the lower bounds of bounds.ts proves it optimal or improves it.
+ * Pure TypeScript: runs in Node and in a browser.
  */
 import type { RequestSpec } from '../model/types.ts';
 import { PAPER_POLICIES } from '../policies/registry.ts';
