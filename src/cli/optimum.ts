@@ -29,7 +29,8 @@ Options:
   --requests N            paper-synthetic: number of requests (default: drawn)
   --memory M              KV capacity in tokens (required with --trace; paper-synthetic: drawn)
   --time-limit SEC        stop after SEC seconds with the best schedule found (default 60)
-  --lp-share F            share of the time limit kept for the LP bound (default 0.5; 0: search only)
+  --lp-share F            share of the time limit the LP bound may use (default 0.5; 0: search only);
+                          it runs after a first search of a tenth of the limit, then the search resumes
   --local-search N        start orders the local search decodes (default 2000 × requests; 0: off).
                           Given explicitly, it may use the whole time limit
   --out FILE.json         write {"status","objective","lowerBound","seconds","requests":[{"id","start","completion"}],…}
@@ -66,8 +67,9 @@ export const optimumCommand: Command = {
     if (a.trace === undefined && a.workload === undefined) throw new UsageError('give --trace FILE or --workload paper-synthetic');
     const memory = intArg(a.memory, 'memory', 2, 2 ** 31 - 1);
     const timeLimit = numArg(a['time-limit'], 'time-limit', 0) ?? 60;
-    const lpShare = numArg(a['lp-share'], 'lp-share', 0) ?? 0.5;
-    if (lpShare > 1) throw new UsageError(`--lp-share must be a fraction in [0, 1], got ${lpShare}`);
+    // numArg wants a value above its minimum, and 0 (LP off) is allowed here.
+    const lpShare = numArg(a['lp-share'], 'lp-share', -1) ?? 0.5;
+    if (lpShare < 0 || lpShare > 1) throw new UsageError(`--lp-share must be a fraction in [0, 1], got ${lpShare}`);
     const orders = intArg(a['local-search'], 'local-search', 0, 1e12);
     let requests: RequestSpec[];
     let M: number;

@@ -42,6 +42,11 @@ export interface BnbOptions {
    * false: on the paper's instances it halves the nodes per second and prunes too few more).
    */
   readonly sawtoothAtNodes?: boolean;
+  /**
+   * A lower bound on the optimum proved elsewhere (the LP): the search stops as optimal
+   * as soon as its best schedule reaches it (it cannot prune nodes: it is not a node bound).
+   */
+  readonly knownLowerBound?: number;
 }
 
 export interface BnbProgress {
@@ -70,6 +75,8 @@ export interface BnbResult {
 }
 
 class Stop extends Error {}
+/** Thrown when the best schedule reaches `knownLowerBound`: proven optimal. */
+class Reached extends Error {}
 
 export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
   const t0 = performance.now();
@@ -83,6 +90,7 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
 
   let bestValue = opts.incumbent.value;
   const best = Int32Array.from(opts.incumbent.starts);
+  const known = opts.knownLowerBound ?? -Infinity;
 
   // Latest useful start: c_j − a_j ≤ UB − Σ_{i≠j} o_i for a schedule better than UB.
   const latest = new Int32Array(n);
@@ -192,7 +200,7 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
     }
     if (opts.onProgress && now - lastReport > 500) {
       lastReport = now;
-      opts.onProgress({ bestObjective: bestValue, lowerBound: rootBound, nodes, seconds: (now - t0) / 1000 });
+      opts.onProgress({ bestObjective: bestValue, lowerBound: Math.max(rootBound, known), nodes, seconds: (now - t0) / 1000 });
     }
   };
 
@@ -207,6 +215,7 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
       if (cost < bestValue) {
         bestValue = cost;
         best.set(startAt);
+        if (bestValue <= known) throw new Reached();
       }
       return;
     }
@@ -307,9 +316,11 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
 
   let stoppedBy: 'time' | 'depth' | null = null;
   try {
-    round(0, 0, Infinity);
+    if (bestValue > known) round(0, 0, Infinity);
   } catch (e) {
-    if (e instanceof RangeError && /call stack/i.test(e.message)) {
+    if (e instanceof Reached) {
+      // optimal: the best schedule meets a proven bound
+    } else if (e instanceof RangeError && /call stack/i.test(e.message)) {
       stopped = true;
       stoppedBy = 'depth';
     } else if (!(e instanceof Stop)) throw e;
@@ -320,7 +331,7 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
     status: stopped ? 'time-limit' : 'optimal',
     starts: best,
     value: bestValue,
-    lowerBound: stopped ? Math.min(bestValue, Math.max(rootBound, 0)) : bestValue,
+    lowerBound: stopped ? Math.min(bestValue, Math.max(rootBound, known, 0)) : bestValue,
     rootBound,
     nodes,
     memoHits,

@@ -38,9 +38,10 @@ export interface OptimumOptions {
   obligations?: boolean;
   memo?: boolean;
   /**
-   * Share of the time limit kept for the LP bound with clique cuts (lp.ts, cliques.ts),
-   * run when the branch and bound stops unproven (default 0.5; 0: off). The search gets
-   * the rest; the LP gets whatever is left. Ignored without a time limit.
+   * Share of the time limit the LP bound with clique cuts (lp.ts, cliques.ts) may use at
+   * most (default 0.5; 0: off). It runs when a first search of a tenth of the limit has not
+   * proved the incumbent; the search then resumes with all the time left (so an LP that
+   * converges early hands its unused share back). Ignored without a time limit.
    */
   lpShare?: number;
   /**
@@ -51,6 +52,8 @@ export interface OptimumOptions {
   localSearch?: LocalSearchOptions | false;
   /** Share of the time limit the local search may use at most (default 0.2). */
   localSearchShare?: number;
+  /** Share of the time limit the first search gets when the LP bound is on (default 0.1). */
+  probeShare?: number;
 }
 
 export interface OptimumStats {
@@ -93,6 +96,7 @@ export interface OptimumResult {
 
 export const DEFAULT_BOUND: BoundOptions = DEFAULT_BOUND_OPTIONS;
 
+
 export async function solveOptimum(inst: { memory: number; requests: readonly RequestSpec[] }, opts: OptimumOptions = {}): Promise<OptimumResult> {
   const t0 = performance.now();
   const p = prepare(inst);
@@ -120,28 +124,40 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
     if (ls.value < startFrom.value) startFrom = { starts: ls.starts, value: ls.value };
   }
   const share = opts.timeLimitSec === undefined ? 0 : Math.min(1, Math.max(0, opts.lpShare ?? 0.5));
-  const bnbLimit = opts.timeLimitSec === undefined ? undefined : opts.timeLimitSec * (1 - share);
-  const res = branchAndBound(p, {
-    incumbent: startFrom,
-    bound: opts.bound ?? DEFAULT_BOUND,
-    ...(opts.symmetry !== undefined ? { symmetry: opts.symmetry } : {}),
-    ...(opts.obligations !== undefined ? { obligations: opts.obligations } : {}),
-    ...(opts.memo !== undefined ? { memo: opts.memo } : {}),
-    ...(bnbLimit !== undefined ? { timeLimitSec: Math.max(0, bnbLimit - (performance.now() - t0) / 1000) } : {}),
-    ...(opts.signal ? { signal: opts.signal } : {}),
-    ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-  });
+  const elapsed = () => (performance.now() - t0) / 1000;
+  const search = (incumbent: { starts: ArrayLike<number>; value: number }, limitSec: number | undefined, known?: number) =>
+    branchAndBound(p, {
+      incumbent,
+      bound: opts.bound ?? DEFAULT_BOUND,
+      ...(opts.symmetry !== undefined ? { symmetry: opts.symmetry } : {}),
+      ...(opts.obligations !== undefined ? { obligations: opts.obligations } : {}),
+      ...(opts.memo !== undefined ? { memo: opts.memo } : {}),
+      ...(limitSec !== undefined ? { timeLimitSec: Math.max(0, limitSec) } : {}),
+      ...(known !== undefined ? { knownLowerBound: known } : {}),
+      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+    });
+  // Without the LP the search gets all the time. With it: a short first search (most small
+  // instances are proved here, without loading HiGHS), then the LP (it stops early when it
+  // converges), then the search again with all the time left and the LP's bound as a
+  // target — so a converged LP hands its unused share back to the search.
+  const T = opts.timeLimitSec;
+  const lpOn = T !== undefined && share > 0;
+  const probe = Math.min(1 - share, Math.max(0, opts.probeShare ?? 0.1));
+  let res = search(startFrom, T === undefined ? undefined : lpOn ? Math.min(T * probe, T - elapsed()) : T - elapsed());
   let status = res.status;
   let lowerBound = res.lowerBound;
+  const rootBound = res.rootBound;
   let boundFrom: OptimumStats['boundFrom'] = status === 'optimal' ? 'exact' : 'branch-and-bound';
   let lpBound: number | null = null;
-  const left = opts.timeLimitSec === undefined ? 0 : opts.timeLimitSec - (performance.now() - t0) / 1000;
-  if (status !== 'optimal' && share > 0 && left > 0.1 && !opts.signal?.aborted) {
-    const lp = await solveTimeIndexed(inst, { upperBound: res.value, hint: res.starts, cuts: true, timeLimitSec: left });
+  if (lpOn && status !== 'optimal' && T - elapsed() > 0.1 && !opts.signal?.aborted) {
+    const lp = await solveTimeIndexed(inst, { upperBound: res.value, hint: res.starts, cuts: true, timeLimitSec: Math.min(T * share, T - elapsed()) });
+    let known: number | undefined;
     if (lp.value !== null) {
       lpBound = lp.value;
       // OPT is an integer: the LP bound rounds up; reaching the incumbent proves it optimal.
       const v = Math.ceil(lp.value - 1e-6);
+      known = v;
       if (v >= res.value) {
         status = 'optimal';
         lowerBound = res.value;
@@ -150,6 +166,18 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
         lowerBound = v;
         boundFrom = 'lp';
       }
+    }
+    if (status !== 'optimal' && T - elapsed() > 0.1 && !opts.signal?.aborted) {
+      const again = search({ starts: res.starts, value: res.value }, T - elapsed(), known);
+      if (again.status === 'optimal') {
+        status = 'optimal';
+        lowerBound = again.value;
+        boundFrom = 'exact';
+      } else if (again.lowerBound > lowerBound) {
+        lowerBound = again.lowerBound;
+        boundFrom = 'branch-and-bound';
+      }
+      res = { ...again, nodes: res.nodes + again.nodes, memoHits: res.memoHits + again.memoHits, boundCuts: res.boundCuts + again.boundCuts, obligationCuts: res.obligationCuts + again.obligationCuts };
     }
   }
   const problem = checkSchedule(p, res.starts);
@@ -182,7 +210,7 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
       memoHits: res.memoHits,
       boundCuts: res.boundCuts,
       obligationCuts: res.obligationCuts,
-      rootBound: res.rootBound,
+      rootBound,
       policies: runs.map((r) => ({ policy: r.policy, total: r.total })),
       incumbentPolicy: inc.policy,
       incumbent: inc.total,

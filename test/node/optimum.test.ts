@@ -5,9 +5,11 @@ import { simulate, LivelockError, StuckError } from '../../src/engine/engine.ts'
 import { createPolicy, PAPER_POLICIES } from '../../src/policies/registry.ts';
 import { solveOptimum, lpLowerBound } from '../../src/theory/optimum.ts';
 import { solveTimeIndexed } from '../../src/theory/lp.ts';
+import { branchAndBound } from '../../src/theory/bnb.ts';
+import { policySchedules } from '../../src/theory/incumbent.ts';
 import { prepare, tokensPerRound } from '../../src/theory/problem.ts';
 import { boundWork, sawtoothCost, waitingLowerBound } from '../../src/theory/bounds.ts';
-import { DEFAULT_SAWTOOTH } from '../../src/theory/defaults.ts';
+import { DEFAULT_BOUND_OPTIONS, DEFAULT_SAWTOOTH } from '../../src/theory/defaults.ts';
 import { paperSynthetic } from '../../src/workload/generators.ts';
 
 type Req = { arrival: number; prompt: number; output: number };
@@ -335,6 +337,38 @@ describe('solveOptimum', () => {
     expect(res.lowerBound).toBeLessThanOrEqual(res.objective);
     for (const t of res.stats.policies) if (t.total !== null) expect(res.objective).toBeLessThanOrEqual(t.total);
   }, 60_000);
+
+  it('a bound proved elsewhere ends the search as soon as the best schedule reaches it', async () => {
+    const wl = paperSynthetic({ seed: 5, arrivals: 'zero', mode: 'rounds', requests: 10 });
+    const p = prepare(wl);
+    const opt = await solveOptimum(wl, { localSearch: false });
+    expect(opt.status).toBe('optimal');
+    const mc = policySchedules(wl, p, ['mcsf'])[0]!;
+    expect(mc.total!).toBeGreaterThan(opt.objective);
+    const plain = branchAndBound(p, { incumbent: { starts: mc.starts!, value: mc.total! }, bound: DEFAULT_BOUND_OPTIONS });
+    const known = branchAndBound(p, { incumbent: { starts: mc.starts!, value: mc.total! }, bound: DEFAULT_BOUND_OPTIONS, knownLowerBound: opt.objective });
+    expect(plain.status).toBe('optimal');
+    expect(known.status).toBe('optimal');
+    expect(known.value).toBe(opt.objective);
+    expect(known.nodes).toBeLessThan(plain.nodes); // it stops at the optimum instead of proving it
+    // An incumbent already at the bound: nothing to search.
+    const none = branchAndBound(p, { incumbent: { starts: mc.starts!, value: mc.total! }, bound: DEFAULT_BOUND_OPTIONS, knownLowerBound: mc.total! });
+    expect(none.status).toBe('optimal');
+    expect(none.nodes).toBe(0);
+  });
+
+  it('with the LP on, the search resumes after it with the time left, and proves the optimum', async () => {
+    // About 120k nodes without the LP: more than the first search's first clock check.
+    const wl = paperSynthetic({ seed: 1, arrivals: 'poisson', mode: 'rounds', requests: 10 });
+    const exact = await solveOptimum(wl, { localSearch: false });
+    // No first search (it stops at its first clock check): the LP runs, then the search.
+    const res = await solveOptimum(wl, { timeLimitSec: 60, lpShare: 0.5, probeShare: 0, localSearch: false });
+    expect(res.stats.lpBound).not.toBeNull();
+    expect(res.stats.lpBound!).toBeLessThanOrEqual(exact.objective);
+    expect(res.status).toBe('optimal');
+    expect(res.objective).toBe(exact.objective);
+    expect(res.stats.nodes).toBeGreaterThan(1024); // more than the first search's 1024 nodes
+  }, 90_000);
 });
 
 /** Deterministic search for a 6-request instance whose optimum ends after some policy's makespan. */
