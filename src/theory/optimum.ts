@@ -168,7 +168,7 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
       }
     }
     if (status !== 'optimal' && T - elapsed() > 0.1 && !opts.signal?.aborted) {
-      const again = search({ starts: res.starts, value: res.value }, T - elapsed(), known);
+      const again = search(res, T - elapsed(), known);
       if (again.status === 'optimal') {
         status = 'optimal';
         lowerBound = again.value;
