@@ -133,7 +133,7 @@ if (a.ablation) {
     { name: '6 + symmetry', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: true, localSearch: false } },
     { name: '7 + idle tokens in the area bound (off by default)', opts: { bound: { area: true, betas: [], pair: true, waste: true }, obligations: true, memo: true, symmetry: true, localSearch: false } },
     { name: '8 6 + coupled area/pair-machine bound', opts: { bound: { area: true, betas: [], pair: true, coupled: true }, obligations: true, memo: true, symmetry: true, localSearch: false } },
-    { name: '9 6 + local-search incumbent (default)', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: true } },
+    { name: '9 6 + local-search incumbent', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: true } },
   ];
   const results: Record<string, unknown>[] = [];
   const from = Number(a.from ?? 1);

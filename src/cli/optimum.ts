@@ -17,9 +17,10 @@ Minimises the total latency Σ (c_i − a_i) over every schedule that keeps the 
 each round within M, knowing every request's true output length. Arrival times are whole
 rounds. The best schedule of the paper's policies, improved by a local search over start
 orders (at most a fifth of the time limit), is the starting point; a branch and bound
-either proves it optimal or improves it. If the search has not proved it by its share of the
-time limit, the rest goes to the time-indexed LP relaxation with conflict-clique cuts (HiGHS),
-whose value is a lower bound (and proves optimality when it reaches the best schedule).
+either proves it optimal or improves it. If a first search (a tenth of the time limit) has
+not proved it, the time-indexed LP relaxation with conflict-clique cuts (HiGHS) gives a
+lower bound (and proves optimality when it reaches the best schedule), and the search then
+resumes with the time left.
 
 Options:
   --trace FILE            CSV arrived_at,num_prefill_tokens,num_decode_tokens (arrived_at in whole rounds)
