@@ -9,8 +9,11 @@
  *                                 [--arrivals zero,poisson] [--out FILE]
  *
  * Budgets, not time limits: the values are the same on every machine; only the seconds
- * vary. What it answers: does a larger budget (the same seed) still improve, and how far
- * apart do the seeds end (the local optima the search gets stuck in)?
+ * vary. What it answers: does a larger budget (the same seed) still improve, how far
+ * apart do the seeds end (the local optima the search gets stuck in), and what do k
+ * independent runs buy (`bestOfRuns`: the best of the first k seeds given; with
+ * consecutive seeds from S that is what improveSchedule's `runs: k, seed: S` returns)
+ * against one run of k times the budget?
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -85,7 +88,7 @@ for (const arrivals of arrivalsList) {
     const runs: Run[] = [];
     for (const budget of budgets) {
       for (const ms of seeds) {
-        const r = improveSchedule(p, start.starts, start.total, { iterations: budget * p.n, seed: ms });
+        const r = improveSchedule(p, start.starts, start.total, { iterations: budget * p.n, runs: 1, seed: ms });
         runs.push({ budget, seed: ms, value: r.value, seconds: Math.round(r.seconds * 1000) / 1000, ordersPerSecond: Math.round(r.iterations / r.seconds) });
         process.stderr.write(`${arrivals} seed ${seed} (n ${p.n}, M ${p.memory}): ${start.policy} ${start.total}, budget ${budget}·n seed ${ms} → ${r.value} (${r.seconds.toFixed(1)} s)\n`);
       }
@@ -121,9 +124,19 @@ const perBudget = budgets.map((budget) => {
     medianSeconds: median(rows.flatMap((row) => row.runs.filter((r) => r.budget === budget).map((r) => r.seconds))),
   };
 });
+// Best of the first k seeds (= `runs: k` from seed 1) for k = 1, 2, 4, … up to the seeds given.
+const bestOfRuns: { budget: number; runs: number; ordersPerN: number; medianAboveBestOfAll: number; meanAboveBestOfAll: number }[] = [];
+for (const budget of budgets) {
+  for (let k = 1; k <= seeds.length; k *= 2) {
+    const first = seeds.slice(0, k);
+    const rel = rows.map((row) => Math.min(...row.runs.filter((r) => r.budget === budget && first.includes(r.seed)).map((r) => r.value)) / row.best - 1);
+    bestOfRuns.push({ budget, runs: k, ordersPerN: budget * k, medianAboveBestOfAll: median(rel), meanAboveBestOfAll: rel.reduce((z, v) => z + v, 0) / rel.length });
+  }
+}
 const summary = {
   instances: rows.length,
   perBudget,
+  bestOfRuns,
   medianMcsfOverBest: median(rows.filter((r) => r.mcsf !== null).map((r) => (r.mcsf as number) / r.best)),
   medianOrdersPerSecond: median(rows.flatMap((r) => r.runs.map((q) => q.ordersPerSecond))),
 };

@@ -32,8 +32,10 @@ Options:
   --time-limit SEC        stop after SEC seconds with the best schedule found (default 60)
   --lp-share F            share of the time limit the LP bound may use (default 0.5; 0: search only);
                           it runs after a first search of a tenth of the limit, then the search resumes
-  --local-search N        start orders the local search decodes (default 2000 × requests; 0: off).
-                          Given explicitly, it may use the whole time limit
+  --local-search N        start orders the local search decodes per run (default 1000 × requests;
+                          0: off). Given explicitly, it may use the whole time limit
+  --local-search-runs R   independent runs of the local search, other move seeds; the best is kept
+                          (default 4)
   --out FILE.json         write {"status","objective","lowerBound","seconds","requests":[{"id","start","completion"}],…}
   --quiet                 no progress on stderr
   -h, --help              this help
@@ -56,6 +58,7 @@ export const optimumCommand: Command = {
       'time-limit': { type: 'string' },
       'lp-share': { type: 'string' },
       'local-search': { type: 'string' },
+      'local-search-runs': { type: 'string' },
       out: { type: 'string' },
       quiet: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
@@ -72,6 +75,8 @@ export const optimumCommand: Command = {
     const lpShare = numArg(a['lp-share'], 'lp-share', -1) ?? 0.5;
     if (lpShare < 0 || lpShare > 1) throw new UsageError(`--lp-share must be a fraction in [0, 1], got ${lpShare}`);
     const orders = intArg(a['local-search'], 'local-search', 0, 1e12);
+    const runs = intArg(a['local-search-runs'], 'local-search-runs', 1, 1e6);
+    if (orders === 0 && runs !== undefined) throw new UsageError('--local-search-runs needs the local search on (--local-search 0 turns it off)');
     let requests: RequestSpec[];
     let M: number;
     let description: string;
@@ -101,7 +106,11 @@ export const optimumCommand: Command = {
       {
         timeLimitSec: timeLimit,
         lpShare,
-        ...(orders === undefined ? {} : orders === 0 ? { localSearch: false } : { localSearch: { iterations: orders }, localSearchShare: 1 }),
+        ...(orders === 0
+          ? { localSearch: false }
+          : orders === undefined && runs === undefined
+            ? {}
+            : { localSearch: { ...(orders !== undefined ? { iterations: orders } : {}), ...(runs !== undefined ? { runs } : {}) }, localSearchShare: 1 }),
         onProgress: (p) => {
           if (a.quiet || !io.interactive) return;
           const t = performance.now();
@@ -124,7 +133,7 @@ export const optimumCommand: Command = {
       `incumbent   ${res.stats.incumbentPolicy} ${res.stats.incumbent}${
         res.stats.localSearch === null
           ? ''
-          : `, local search over start orders → ${res.stats.localSearch.value} (${res.stats.localSearch.iterations} orders, ${num(res.stats.localSearch.seconds, 2)} s)`
+          : `, local search over start orders → ${res.stats.localSearch.value} (${res.stats.localSearch.runs} run${res.stats.localSearch.runs === 1 ? '' : 's'}, ${res.stats.localSearch.iterations} orders, ${num(res.stats.localSearch.seconds, 2)} s)`
       }`,
       '',
     ];

@@ -6,7 +6,11 @@
  * fits beside the requests already placed. Every decoded schedule is feasible. Late
  * acceptance hill climbing (Burke & Bykov) then moves one request in the order (swap or
  * insert) and keeps the move when the total latency is no worse than the current one or
- * than the one L moves ago.
+ * than the one L moves ago. Several independent runs (other move seeds, each from the
+ * start schedule) keep the best: the search stops in local optima that differ by the
+ * seed (about 1 % apart at n = 40–60), and ten times the budget in one run gains a
+ * median 0.05 %, so four runs of 1000 · n orders beat one of 4000 · n
+ * (bench/local-search.ts: 0.15 % against 0.37 % above the best of many runs, median).
  *
  * Why: the paper's policies are far from optimal on its own synthetic instances. MC-SF
  * starts short requests first and never looks back; this search finds schedules 3–8 %
@@ -23,11 +27,13 @@ import { Rng } from '../workload/rng.ts';
 import type { Prepared } from './problem.ts';
 
 export interface LocalSearchOptions {
-  /** Orders decoded at most (default 2000 · n). */
+  /** Orders decoded at most per run (default 1000 · n). */
   iterations?: number;
-  /** Seconds before stopping with the best order so far (default: none). */
+  /** Independent runs, each from the start schedule; run k moves with seed `seed + k` (default 4). */
+  runs?: number;
+  /** Seconds before stopping with the best order so far, all runs together (default: none). */
   timeLimitSec?: number;
-  /** Seed of the moves (default 1). */
+  /** Seed of the moves of the first run (default 1). */
   seed?: number;
   /** Length L of the late-acceptance history (default 200). */
   history?: number;
@@ -40,8 +46,10 @@ export interface LocalSearchResult {
   /** Best schedule found: starts indexed like the instance (the start schedule itself when nothing was better). */
   starts: Int32Array;
   value: number;
-  /** Orders decoded. */
+  /** Orders decoded, all runs together. */
   iterations: number;
+  /** Runs begun (the last one may have been cut short by the time limit or a cancel). */
+  runs: number;
   /** Times the best value improved. */
   improvements: number;
   seconds: number;
@@ -105,75 +113,86 @@ export function orderOfStarts(p: Prepared, starts: ArrayLike<number>): Int32Arra
 export function improveSchedule(p: Prepared, from: ArrayLike<number>, fromValue: number, opts: LocalSearchOptions = {}): LocalSearchResult {
   const t0 = performance.now();
   const n = p.n;
-  const maxIter = opts.iterations ?? 2000 * n;
+  const maxIter = opts.iterations ?? 1000 * n;
+  const runs = opts.runs ?? 4;
   const L = opts.history ?? 200;
   if (!Number.isInteger(maxIter) || maxIter < 0) throw new RangeError(`iterations must be a whole number ≥ 0, got ${maxIter}`);
+  if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`runs must be a whole number ≥ 1, got ${runs}`);
   if (!Number.isInteger(L) || L < 1) throw new RangeError(`history must be a whole number ≥ 1, got ${L}`);
-  const rng = new Rng(opts.seed ?? 1);
+  const seed0 = opts.seed ?? 1;
   const H = decodeBufferLength(p);
   const use = new Int32Array(H);
   const scratch = new Int32Array(n);
 
   let best = Int32Array.from(from);
   let bestValue = fromValue;
-  const order = orderOfStarts(p, from);
-  let current = decodeOrder(p, order, use, scratch);
-  if (current < bestValue) {
-    bestValue = current;
+  const startOrder = orderOfStarts(p, from);
+  const startValue = decodeOrder(p, startOrder, use, scratch);
+  if (startValue < bestValue) {
+    bestValue = startValue;
     best = scratch.slice();
   }
-  const hist = new Float64Array(L).fill(current);
+  const order = new Int32Array(n);
+  const hist = new Float64Array(L);
   const cand = new Int32Array(n);
   let improvements = 0;
-  let it = 0;
+  let total = 0;
+  let begun = 0;
   let stoppedBy: LocalSearchResult['stoppedBy'] = 'iterations';
   const deadline = opts.timeLimitSec === undefined ? Infinity : t0 + opts.timeLimitSec * 1000;
   let lastReport = t0;
-  while (n >= 2 && it < maxIter) {
-    // Check the clock and the cancel flag every 256 orders (a decode takes microseconds).
-    if ((it & 255) === 0) {
-      if (opts.signal?.aborted) {
-        stoppedBy = 'signal';
-        break;
+  runLoop: for (let run = 0; run < runs && n >= 2 && maxIter > 0; run++) {
+    begun++;
+    const rng = new Rng((seed0 + run) >>> 0);
+    order.set(startOrder);
+    let current = startValue;
+    hist.fill(current);
+    for (let it = 0; it < maxIter; it++) {
+      // Check the clock and the cancel flag every 256 orders (a decode takes microseconds).
+      if ((it & 255) === 0) {
+        if (opts.signal?.aborted) {
+          stoppedBy = 'signal';
+          break runLoop;
+        }
+        const now = performance.now();
+        if (now > deadline) {
+          stoppedBy = 'time';
+          break runLoop;
+        }
+        if (opts.onProgress && now - lastReport >= 250) {
+          lastReport = now;
+          opts.onProgress({ best: bestValue, iterations: total, seconds: (now - t0) / 1000 });
+        }
       }
-      const now = performance.now();
-      if (now > deadline) {
-        stoppedBy = 'time';
-        break;
+      cand.set(order);
+      const i = rng.int(0, n - 1);
+      let j = rng.int(0, n - 2);
+      if (j >= i) j++;
+      if (rng.nextU32() & 1) {
+        const x = cand[i] as number;
+        cand[i] = cand[j] as number;
+        cand[j] = x;
+      } else {
+        // Move the request at position i to position j.
+        const x = cand[i] as number;
+        if (i < j) cand.copyWithin(i, i + 1, j + 1);
+        else cand.copyWithin(j + 1, j, i);
+        cand[j] = x;
       }
-      if (opts.onProgress && now - lastReport >= 250) {
-        lastReport = now;
-        opts.onProgress({ best: bestValue, iterations: it, seconds: (now - t0) / 1000 });
+      const z = decodeOrder(p, cand, use, scratch);
+      const v = it % L;
+      if (z <= current || z <= (hist[v] as number)) {
+        order.set(cand);
+        current = z;
+        if (z < bestValue) {
+          bestValue = z;
+          best = scratch.slice();
+          improvements++;
+        }
       }
+      hist[v] = current;
+      total++;
     }
-    cand.set(order);
-    const i = rng.int(0, n - 1);
-    let j = rng.int(0, n - 2);
-    if (j >= i) j++;
-    if (rng.nextU32() & 1) {
-      const x = cand[i] as number;
-      cand[i] = cand[j] as number;
-      cand[j] = x;
-    } else {
-      // Move the request at position i to position j.
-      const x = cand[i] as number;
-      if (i < j) cand.copyWithin(i, i + 1, j + 1);
-      else cand.copyWithin(j + 1, j, i);
-      cand[j] = x;
-    }
-    const z = decodeOrder(p, cand, use, scratch);
-    const v = it % L;
-    if (z <= current || z <= (hist[v] as number)) {
-      order.set(cand);
-      current = z;
-      if (z < bestValue) {
-        bestValue = z;
-        best = scratch.slice();
-        improvements++;
-      }
-    }
-    hist[v] = current;
-    it++;
   }
-  return { starts: best, value: bestValue, iterations: it, improvements, seconds: (performance.now() - t0) / 1000, stoppedBy };
+  return { starts: best, value: bestValue, iterations: total, runs: begun, improvements, seconds: (performance.now() - t0) / 1000, stoppedBy };
 }

@@ -46,7 +46,7 @@ export interface OptimumOptions {
   lpShare?: number;
   /**
    * The local search that improves the policies' best schedule before the search
-   * (local-search.ts; default: its default iteration budget, 2000 · n orders). `false`
+   * (local-search.ts; default: its default budget, 4 runs of 1000 · n orders). `false`
    * turns it off. With a time limit it also stops after `localSearchShare` of it.
    */
   localSearch?: LocalSearchOptions | false;
@@ -69,8 +69,8 @@ export interface OptimumStats {
   incumbentPolicy: string;
   /** Total latency of the best policy schedule (the local search starts from it). */
   incumbent: number;
-  /** The local search: its best total latency (≤ incumbent), orders decoded, seconds (null: off). */
-  localSearch: { value: number; iterations: number; seconds: number } | null;
+  /** The local search: its best total latency (≤ incumbent), orders decoded and runs begun (all runs), seconds (null: off). */
+  localSearch: { value: number; iterations: number; runs: number; seconds: number } | null;
   /** Why a `time-limit` result stopped: the clock (or a cancel), or the search's depth. */
   stoppedBy: 'time' | 'depth' | null;
   /** The LP-with-clique-cuts bound, when it ran (null: not run, too large, or out of time). */
@@ -120,7 +120,7 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
           }
         : {}),
     });
-    localSearch = { value: ls.value, iterations: ls.iterations, seconds: ls.seconds };
+    localSearch = { value: ls.value, iterations: ls.iterations, runs: ls.runs, seconds: ls.seconds };
     if (ls.value < startFrom.value) startFrom = { starts: ls.starts, value: ls.value };
   }
   const share = opts.timeLimitSec === undefined ? 0 : Math.min(1, Math.max(0, opts.lpShare ?? 0.5));

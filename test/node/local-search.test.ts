@@ -82,13 +82,31 @@ describe('local search over start orders', () => {
     const inst = { memory: w.memory, requests: w.requests };
     const p = prepare(inst);
     const mc = policySchedules(inst, p, ['mcsf'])[0]!;
-    const a = improveSchedule(p, mc.starts!, mc.total!, { iterations: 40_000, seed: 7 });
-    const b = improveSchedule(p, mc.starts!, mc.total!, { iterations: 40_000, seed: 7 });
+    const a = improveSchedule(p, mc.starts!, mc.total!, { iterations: 40_000, runs: 1, seed: 7 });
+    const b = improveSchedule(p, mc.starts!, mc.total!, { iterations: 40_000, runs: 1, seed: 7 });
     expect([...a.starts]).toEqual([...b.starts]);
     expect(a.iterations).toBe(40_000);
+    expect(a.runs).toBe(1);
     expect(a.stoppedBy).toBe('iterations');
     expect(a.value).toBeLessThan(0.97 * mc.total!);
     expect(checkSchedule(p, a.starts)).toBeNull();
+  });
+
+  it('keeps the best of independent runs: run k is the single run with seed + k', () => {
+    const w = paperSynthetic({ seed: 2, arrivals: 'poisson', mode: 'rounds', requests: 30 });
+    const inst = { memory: w.memory, requests: w.requests };
+    const p = prepare(inst);
+    const mc = policySchedules(inst, p, ['mcsf'])[0]!;
+    const single = [5, 6, 7].map((seed) => improveSchedule(p, mc.starts!, mc.total!, { iterations: 3000, runs: 1, seed }).value);
+    const multi = improveSchedule(p, mc.starts!, mc.total!, { iterations: 3000, runs: 3, seed: 5 });
+    expect(multi.value).toBe(Math.min(...single));
+    expect(multi.iterations).toBe(9000);
+    expect(multi.runs).toBe(3);
+    expect(checkSchedule(p, multi.starts)).toBeNull();
+    expect(multi.value).toBe(totalLatency(p, multi.starts));
+    // The default is 4 runs of 1000 · n orders.
+    const dflt = improveSchedule(p, mc.starts!, mc.total!);
+    expect([dflt.runs, dflt.iterations]).toEqual([4, 4 * 1000 * p.n]);
   });
 
   it('orders requests by start, then shorter output, then index', () => {
@@ -104,6 +122,7 @@ describe('local search over start orders', () => {
     expect(checkSchedule(p, r.starts)).toBeNull();
     expect(() => improveSchedule(p, [0, 8], 20, { iterations: -1 })).toThrow(/iterations/);
     expect(() => improveSchedule(p, [0, 8], 20, { history: 0 })).toThrow(/history/);
+    expect(() => improveSchedule(p, [0, 8], 20, { runs: 0 })).toThrow(/runs/);
   });
 
   it('feeds the exact solver: the incumbent it reports comes from the policies, the local search only improves it', async () => {

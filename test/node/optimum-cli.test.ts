@@ -32,7 +32,7 @@ interface OptimumJson {
   seconds: number;
   requests: { id: number; start: number; completion: number }[];
   policies: { policy: string; total: number | null }[];
-  localSearch: { value: number; iterations: number; seconds: number } | null;
+  localSearch: { value: number; iterations: number; runs: number; seconds: number } | null;
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'kvsched-optimum-cli-'));
@@ -66,19 +66,24 @@ describe('kvsched optimum', () => {
     expect(j.objective).toBe(j.requests.reduce((z, r) => z + r.completion - rows[r.id]![0], 0));
     for (const q of j.policies) if (q.total !== null) expect(q.total).toBeGreaterThanOrEqual(j.objective);
     expect(j.localSearch).not.toBeNull();
-    expect(j.localSearch!.iterations).toBe(2000 * rows.length);
+    expect(j.localSearch!.iterations).toBe(4 * 1000 * rows.length);
+    expect(j.localSearch!.runs).toBe(4);
     expect(io.stdout).toMatch(/status\s+optimal/);
     expect(io.stdout).toMatch(/local search over start orders →/);
   });
 
-  it('--local-search N sets the budget, 0 turns it off', async () => {
+  it('--local-search N sets the budget per run, --local-search-runs R the runs, 0 turns it off', async () => {
     const a = join(dir, 'a.json');
     const b = join(dir, 'b.json');
+    const c = join(dir, 'c.json');
     expect(await optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search', '500', '--out', a, '--quiet'], fakeIo())).toBe(0);
     expect(await optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search', '0', '--out', b, '--quiet'], fakeIo())).toBe(0);
+    expect(await optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search', '500', '--local-search-runs', '2', '--out', c, '--quiet'], fakeIo())).toBe(0);
     const ja = JSON.parse(readFileSync(a, 'utf8')) as OptimumJson;
     const jb = JSON.parse(readFileSync(b, 'utf8')) as OptimumJson;
-    expect(ja.localSearch!.iterations).toBe(500);
+    const jc = JSON.parse(readFileSync(c, 'utf8')) as OptimumJson;
+    expect([ja.localSearch!.runs, ja.localSearch!.iterations]).toEqual([4, 2000]);
+    expect([jc.localSearch!.runs, jc.localSearch!.iterations]).toEqual([2, 1000]);
     expect(jb.localSearch).toBeNull();
     expect(ja.objective).toBe(jb.objective);
   });
@@ -86,6 +91,8 @@ describe('kvsched optimum', () => {
   it('rejects bad input with a specific message', async () => {
     await expect(optimumCommand.run(['--trace', trace], fakeIo())).rejects.toThrow(/--memory M is required/);
     await expect(optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search', '1.5'], fakeIo())).rejects.toThrow(/--local-search: "1.5" is not a whole number/);
+    await expect(optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search-runs', '0'], fakeIo())).rejects.toThrow(/--local-search-runs/);
+    await expect(optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search', '0', '--local-search-runs', '2'], fakeIo())).rejects.toThrow(/needs the local search on/);
     await expect(optimumCommand.run(['--trace', trace, '--memory', '6'], fakeIo())).rejects.toThrow(/s \+ o = 2 \+ 6 = 8 tokens exceeds M = 6/);
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,2,x\n');
