@@ -9,8 +9,8 @@
  * than the one L moves ago. Several independent runs (other move seeds, each from the
  * start schedule) keep the best: the search stops in local optima that differ by the
  * seed (about 1 % apart at n = 40–60), and ten times the budget in one run gains a
- * median 0.05 %, so four runs of 1000 · n orders beat one of 4000 · n
- * (bench/local-search.ts: 0.15 % against 0.37 % above the best of many runs, median).
+ * median 0.05 %, so four runs of 1000 · n orders beat two of 2000 · n
+ * (bench/local-search.ts: 0.15 % against 0.37 % above the best of 24 runs, median).
  *
  * Why: the paper's policies are far from optimal on its own synthetic instances. MC-SF
  * starts short requests first and never looks back; this search finds schedules 3–8 %
