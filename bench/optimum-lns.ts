@@ -27,7 +27,7 @@ const { values: a } = parseArgs({
   options: { seeds: { type: 'string' }, arrivals: { type: 'string' }, k: { type: 'string' }, seconds: { type: 'string' }, from: { type: 'string' }, out: { type: 'string' } },
   strict: true,
 });
-const seeds = (a.seeds ?? '1').split(',').map(Number);
+const seeds = (a.seeds ?? '1,2').split(',').map(Number);
 const arrivalsList = (a.arrivals ?? 'zero').split(',') as PaperArrivals[];
 const K = Number(a.k ?? 10);
 const seconds = Number(a.seconds ?? 60);

@@ -3,7 +3,7 @@
  * synthetic instances (model.md §5): seeds 1..K for each arrival model, rounds mode,
  * a time limit per instance. Writes bench/results/optimum.json.
  *
- *   npx tsx bench/optimum.ts [--k 20] [--time-limit 60] [--arrivals zero,poisson]
+ *   npx tsx bench/optimum.ts [--k 5] [--time-limit 60] [--arrivals zero,poisson]
  *                            [--requests N] [--ablation] [--mip] [--out FILE]
  *
  * The time limit is used as in `kvsched optimum`: local search, a first search, the LP
@@ -42,7 +42,7 @@ const { values: a } = parseArgs({
   strict: true,
 });
 
-const K = Number(a.k ?? (a.ablation ? 10 : 20));
+const K = Number(a.k ?? (a.ablation ? 10 : 5));
 const limit = Number(a['time-limit'] ?? (a.ablation ? 20 : 60));
 const arrivalsList = (a.arrivals ?? 'zero,poisson').split(',') as PaperArrivals[];
 const requests = a.requests === undefined ? (a.ablation ? 10 : undefined) : Number(a.requests);
