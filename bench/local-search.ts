@@ -19,7 +19,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { policySchedules } from '../src/theory/incumbent.ts';
+import { bestPolicySchedule, policySchedules } from '../src/theory/incumbent.ts';
 import { improveSchedule } from '../src/theory/local-search.ts';
 import { prepare } from '../src/theory/problem.ts';
 import { paperSynthetic, type PaperArrivals } from '../src/workload/index.ts';
@@ -78,12 +78,9 @@ for (const arrivals of arrivalsList) {
   for (let seed = 1; seed <= K; seed++) {
     const wl = paperSynthetic({ seed, arrivals, mode: 'rounds' });
     const p = prepare(wl);
-    let start: { policy: string; total: number; starts: Int32Array } | undefined;
-    let mcsf: number | null = null;
-    for (const s of policySchedules(wl, p)) {
-      if (s.policy === 'mcsf') mcsf = s.total;
-      if (s.total !== null && s.starts !== null && (start === undefined || s.total < start.total)) start = { policy: s.policy, total: s.total, starts: s.starts };
-    }
+    const schedules = policySchedules(wl, p);
+    const mcsf = schedules.find((s) => s.policy === 'mcsf')?.total ?? null;
+    const start = bestPolicySchedule(schedules);
     if (start === undefined) throw new Error(`${arrivals} seed ${seed}: no policy produced a schedule`);
     const runs: Run[] = [];
     for (const budget of budgets) {

@@ -18,7 +18,7 @@ import { parseArgs } from 'node:util';
 import { paperSynthetic, type PaperArrivals } from '../src/workload/index.ts';
 import { Rng } from '../src/workload/rng.ts';
 import { checkSchedule, prepare, tokensPerRound, totalLatency, type Prepared } from '../src/theory/problem.ts';
-import { policySchedules } from '../src/theory/incumbent.ts';
+import { bestPolicySchedule, policySchedules } from '../src/theory/incumbent.ts';
 import { improveSchedule } from '../src/theory/local-search.ts';
 import { getHighs } from '../src/theory/highs.ts';
 import { rowBounds, startColumns } from '../src/theory/lp-model.ts';
@@ -96,10 +96,10 @@ for (const arrivals of arrivalsList) {
     const w = paperSynthetic({ seed, arrivals, mode: 'rounds' });
     const inst = { memory: w.memory, requests: w.requests };
     const p = prepare(inst);
-    let cur: Int32Array | null = null;
-    let value = Infinity;
-    for (const r of policySchedules(inst, p)) if (r.starts !== null && r.total !== null && r.total < value) [cur, value] = [r.starts, r.total];
-    if (cur === null) throw new Error(`seed ${seed}: no policy schedule`);
+    const best = bestPolicySchedule(policySchedules(inst, p));
+    if (best === undefined) throw new Error(`seed ${seed}: no policy schedule`);
+    let cur = best.starts;
+    let value = best.total;
     const policyValue = value;
     if (from === 'local-search') {
       const ls = improveSchedule(p, cur, value);

@@ -13,6 +13,20 @@ export interface PolicySchedule {
   error?: string;
 }
 
+/** A feasible policy schedule with its total: what a search can start from. */
+export interface StartSchedule {
+  policy: string;
+  total: number;
+  starts: Int32Array;
+}
+
+/** The feasible schedule of least total latency (the first on ties), or undefined when no policy gave one. */
+export function bestPolicySchedule(schedules: readonly PolicySchedule[]): StartSchedule | undefined {
+  let best: StartSchedule | undefined;
+  for (const r of schedules) if (r.total !== null && r.starts !== null && (best === undefined || r.total < best.total)) best = { policy: r.policy, total: r.total, starts: r.starts };
+  return best;
+}
+
 /** Runs each policy in rounds mode with exact predictions (predicted := output). */
 export function policySchedules(inst: OptimumInstance, p: Prepared, policies: readonly string[] = PAPER_POLICIES): PolicySchedule[] {
   const exact: RequestSpec[] = inst.requests.map((r) => ({ ...r, predicted: r.output }));

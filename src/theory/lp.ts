@@ -15,7 +15,7 @@ import { rowBounds, startColumns } from './lp-model.ts';
 import { solvePricedLp } from './lp-priced.ts';
 import { getHighs } from './highs.ts';
 import { DEFAULT_BOUND_OPTIONS } from './defaults.ts';
-import { policySchedules } from './incumbent.ts';
+import { bestPolicySchedule, policySchedules } from './incumbent.ts';
 import { prepare, type OptimumInstance, type Prepared } from './problem.ts';
 
 export interface TimeIndexedOptions {
@@ -92,8 +92,7 @@ export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedO
   let hint = opts.hint;
   if (U === undefined || (hint === undefined && !opts.integer)) {
     // The best policy schedule: the upper bound when none is given, and the LP's seed columns.
-    let best: { total: number; starts: Int32Array } | undefined;
-    for (const r of policySchedules(inst, p)) if (r.total !== null && r.starts !== null && (best === undefined || r.total < best.total)) best = { total: r.total, starts: r.starts };
+    const best = bestPolicySchedule(policySchedules(inst, p));
     U ??= best?.total;
     hint ??= best?.starts;
     if (U === undefined) throw new Error('no policy produced a schedule: give upperBound');

@@ -11,7 +11,7 @@ import type { RequestSpec } from '../model/types.ts';
 import { PAPER_POLICIES } from '../policies/registry.ts';
 import { branchAndBound } from './bnb.ts';
 import type { BoundOptions } from './bounds.ts';
-import { policySchedules, type PolicySchedule } from './incumbent.ts';
+import { bestPolicySchedule, policySchedules } from './incumbent.ts';
 import { improveSchedule, type LocalSearchOptions } from './local-search.ts';
 import { checkSchedule, prepare, totalLatency } from './problem.ts';
 import { DEFAULT_BOUND_OPTIONS } from './defaults.ts';
@@ -96,14 +96,12 @@ export interface OptimumResult {
 
 export const DEFAULT_BOUND: BoundOptions = DEFAULT_BOUND_OPTIONS;
 
-
 export async function solveOptimum(inst: { memory: number; requests: readonly RequestSpec[] }, opts: OptimumOptions = {}): Promise<OptimumResult> {
   const t0 = performance.now();
   const p = prepare(inst);
-  const runs: PolicySchedule[] = policySchedules(inst, p, PAPER_POLICIES);
-  let inc: PolicySchedule | undefined;
-  for (const r of runs) if (r.total !== null && r.starts !== null && (inc === undefined || r.total < (inc.total as number))) inc = r;
-  if (inc === undefined || inc.starts === null || inc.total === null) throw new Error('no policy produced a schedule to start from');
+  const runs = policySchedules(inst, p, PAPER_POLICIES);
+  const inc = bestPolicySchedule(runs);
+  if (inc === undefined) throw new Error('no policy produced a schedule to start from');
   let startFrom = { starts: inc.starts, value: inc.total };
   let localSearch: OptimumStats['localSearch'] = null;
   if (opts.localSearch !== false && !opts.signal?.aborted) {
