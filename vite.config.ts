@@ -2,7 +2,7 @@
  * Vite config for the kvsched page (index.html → src/app/main.ts).
  *
  * COOP/COEP make the page cross-origin isolated, which gives performance.now()
- * ~5 µs resolution instead of ~100 µs (see shared/docs/webgpu-here.md). They are
+ * ~5 µs resolution instead of ~100 µs (see docs/webgpu.md). They are
  * set for both `vite` (dev) and `vite preview`.
  */
 import { defineConfig } from 'vite';

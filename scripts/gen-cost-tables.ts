@@ -3,9 +3,9 @@
  *
  *   npx tsx scripts/gen-cost-tables.ts
  *
- * Inputs (relative to the project root):
- *   ../shared/data/vidur/a100/llama2-70b-mlp.csv              per-layer operator times (ms)
- *   ../shared/data/vidur/a100/all-reduce-pairwise-nvlink.csv  all-reduce times (ms)
+ * Inputs (relative to the project root; vendored from microsoft/vidur, MIT, see data/README.md):
+ *   data/vidur/a100/llama2-70b-mlp.csv              per-layer operator times (ms)
+ *   data/vidur/a100/all-reduce-pairwise-nvlink.csv  all-reduce times (ms)
  *
  * Rules (each is deterministic; the test re-runs `generateA100Tables` and compares
  * with the committed module byte for byte):
@@ -40,8 +40,8 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import Papa from 'papaparse';
 
-export const MLP_CSV = '../shared/data/vidur/a100/llama2-70b-mlp.csv';
-export const ALL_REDUCE_CSV = '../shared/data/vidur/a100/all-reduce-pairwise-nvlink.csv';
+export const MLP_CSV = 'data/vidur/a100/llama2-70b-mlp.csv';
+export const ALL_REDUCE_CSV = 'data/vidur/a100/all-reduce-pairwise-nvlink.csv';
 export const OUTPUT_MODULE = 'src/cost/tables/a100-llama2-70b-tp2.ts';
 
 /** Op columns of mlp.csv, in file order. */

@@ -5,6 +5,7 @@ import { buildInstance, type Instance } from '../experiment/instance.ts';
 import { runPolicy, type PolicyOutcome } from '../experiment/run.ts';
 import { PAPER_POLICIES, parsePolicyList } from '../policies/registry.ts';
 import { InputError, parsePredictionSpec } from '../workload/index.ts';
+import { AZURE_TRACE_FILE, azureTracePath } from '../workload/data-path.ts';
 import { intArg, numArg, parseCli } from './args.ts';
 import { num, table } from './format.ts';
 import { UsageError, type CliIo, type Command } from './io.ts';
@@ -54,7 +55,8 @@ function runAll(instance: Instance, policies: readonly string[], io: CliIo, quie
   return out;
 }
 
-const AZURE_TRACE = '../shared/data/traces/azure-conv-2023.csv';
+/** Shown in the help; the default resolves it against the package root, not the working directory. */
+const AZURE_TRACE = AZURE_TRACE_FILE;
 
 const lmsysHelp = `kvsched paper lmsys — the paper's real-trace experiment
 
@@ -94,11 +96,11 @@ const paperLmsys: PaperExperiment = {
       sections.push({ name, description: inst.description, rows: toRows(runAll(inst, policies, io, quiet, name)) });
     }
     if (!a['no-trace']) {
-      const file = a.trace ?? AZURE_TRACE;
+      const file = a.trace ?? azureTracePath();
       if (!existsSync(file)) throw new InputError(file, null, null, 'no such file (give --trace FILE or --no-trace)');
       const inst = buildInstance({ workload: { kind: 'trace', fileName: file, text: readTextFileSync(file) }, mode: 'seconds', seed, predict: { kind: 'exact' } });
       const tracePolicies = policies.map((p) => (p === 'vllm' ? 'vllm:16384' : p));
-      sections.push({ name: `trace ${file}`, description: inst.description, rows: toRows(runAll(inst, tracePolicies, io, quiet, 'trace')) });
+      sections.push({ name: `trace ${a.trace ?? AZURE_TRACE}`, description: inst.description, rows: toRows(runAll(inst, tracePolicies, io, quiet, 'trace')) });
     }
     for (const s of sections) {
       io.out(`\n${s.name} — ${s.description}\n`);

@@ -1,6 +1,6 @@
 /**
  * The default cost model `a100-llama2-70b-tp2`: one round of Llama-2-70B served
- * with tensor parallelism 2 on two NVIDIA A100 80 GB SXM GPUs (shared/docs/model.md §7).
+ * with tensor parallelism 2 on two NVIDIA A100 80 GB SXM GPUs (docs/model.md §7).
  *
  *   round = linear + all-reduce + decode attention + prefill attention + overhead
  *

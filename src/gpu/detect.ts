@@ -4,7 +4,7 @@
  * object it is given, or `globalThis.navigator.gpu` when none is given.
  *
  * It never accepts Dawn's `null` backend: that adapter "works" but every buffer
- * reads back as zeros (see shared/docs/webgpu-here.md, Traps).
+ * reads back as zeros (see docs/webgpu.md, Traps).
  */
 
 export type FeatureLevel = 'core' | 'compatibility';

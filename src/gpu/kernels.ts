@@ -7,7 +7,7 @@ import type { GpuSession } from './session.ts';
 import type { ShaderName, ShaderSet } from './shaders.ts';
 import { GQA_GROUP, HEAD_DIM } from './reference.ts';
 
-/** Llama-2-70B geometry of the emulated work (shared/docs/model.md §7). */
+/** Llama-2-70B geometry of the emulated work (docs/model.md §7). */
 export const LLAMA2_70B = {
   layers: 80,
   hidden: 8192,

@@ -7,7 +7,7 @@
  *   must run before the first `create()` (the Vulkan loader reads it then). A user who
  *   sets VK_ICD_FILENAMES (e.g. to a real GPU's ICD) keeps their choice.
  * - Dawn crashes if the object returned by `create()` is garbage-collected while a
- *   device is alive (shared/docs/webgpu-here.md): every instance is kept in a
+ *   device is alive (docs/webgpu.md): every instance is kept in a
  *   module-scope array for the life of the process.
  * - Dawn's `null` backend is never accepted (it computes nothing).
  */

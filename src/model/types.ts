@@ -1,6 +1,6 @@
 /**
  * The scheduling model of "Online Scheduling for LLM Inference with KV Cache
- * Constraints" (arXiv 2502.07115), as restated in shared/docs/model.md §1.
+ * Constraints" (arXiv 2502.07115), as restated in docs/model.md §1.
  *
  * Conventions fixed here (and relied on by every engine, CPU or GPU):
  * - Time is discrete rounds t = 0, 1, 2, …; one round = one forward pass of one batch.

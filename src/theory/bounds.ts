@@ -20,6 +20,11 @@
  *    requests of B are fixed blocks. Preemptive SRPT maximises the number of completed
  *    jobs by every time on one machine, so its completion times bound the order statistics.
  *    β ≤ M/2 subsumes the "at most one request above M/2 tokens" argument.
+ * 4. Pair-machine bound (pairMachine below): a sharper single-machine argument over the
+ *    ordered pairs of large requests, with a threshold θ = ⌊M/2⌋.
+ * 5. Area bound with idle tokens (areaWasteBound): 2. minus the token-rounds that must stay
+ *    idle before each completion.
+ * 6. Coupled bound (coupledBound): 2., 4. and 5. combined for the k first completers.
  * 7. Sawtooth bound (sawtoothBound below): memory rises between completions, so rounds
  *    before a completion are partly idle; a Lagrangian relaxation prices how many
  *    completions each request can "see" during its life.
@@ -311,10 +316,6 @@ function releaseBound(p: Prepared, v: NodeView, out: Float64Array): void {
   sortPrefix(out, v.nWaiting);
 }
 
-/**
- * Lower bound on Σ_{j waiting} (c_j − a_j). `which` (optional) receives, per bound
- * (release, area, each β), the bound's own total, for diagnostics.
- */
 /**
  * Pair-machine bound (4.). For any two requests with c_i ≤ c_j: if j runs in i's last
  * round, j has run at most M − w_i − s_j rounds by then, so c_j − c_i ≥ w_i + w_j − M;
@@ -619,8 +620,10 @@ function sawtoothBound(p: Prepared, v: NodeView, w: BoundWork, lambdas: readonly
 }
 
 /**
- * `enough` (optional): once the cheaper bounds reach it (the node is pruned anyway), the
- * sawtooth bound, the dearest, is skipped.
+ * Lower bound on Σ_{j waiting} (c_j − a_j). `which` (optional) receives, per bound
+ * (release, area, each β), the bound's own total, for diagnostics. `enough` (optional):
+ * once the cheaper bounds reach it (the node is pruned anyway), the sawtooth bound, the
+ * dearest, is skipped.
  */
 export function waitingLowerBound(p: Prepared, v: NodeView, w: BoundWork, opts: BoundOptions, which?: number[], enough = Infinity): number {
   const m = v.nWaiting;

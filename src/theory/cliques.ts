@@ -10,7 +10,7 @@
  * Why: the plain LP spreads a request over many starts and so packs fractions of big
  * ramps side by side, which no schedule can do (two requests of peak > M/2 cannot even
  * share their last rounds). On the paper’s synthetic instances these cuts close 40–67 %
- * of the plain LP’s gap to the optimum (n = 14, where it is known; README).
+ * of the plain LP’s gap to the optimum (n = 14, where it is known; docs/theory.md).
  */
 import type { Prepared } from './problem.ts';
 

@@ -1,7 +1,7 @@
 /**
  * Trace CSV reader (pure: works on text, in Node and in the browser).
  *
- * Format (Vidur's, and shared/data/traces/azure-conv-2023.csv):
+ * Format (Vidur's, and data/traces/azure-conv-2023.csv):
  *   arrived_at,num_prefill_tokens,num_decode_tokens[,predicted_decode_tokens]
  * - The header is line 1 and must contain the three mandatory columns, in any order;
  *   `predicted_decode_tokens` is optional; any other column is ignored (Vidur files

@@ -1,6 +1,6 @@
 /**
  * Hand-worked small instances, one or more per policy. Every expected schedule below is
- * derived by hand from shared/docs/model.md §1/§3 (and, for vLLM, from the Vidur code that
+ * derived by hand from docs/model.md §1/§3 (and, for vLLM, from the Vidur code that
  * src/policies/vllm.ts cites); the derivation is in the comments.
  * Notation: request (id: a, s, o[, õ]); "holds" = KV tokens held in a round (s + k in its
  * k-th round).

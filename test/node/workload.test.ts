@@ -16,9 +16,11 @@ import {
 } from '../../src/workload/predictions.ts';
 import { parseTrace, validateInstance } from '../../src/workload/trace.ts';
 import { readTraceFile, readTraceFileSync } from '../../src/workload/node-files.ts';
+import { azureTracePath } from '../../src/workload/data-path.ts';
 
 const fixture = (name: string): string => fileURLToPath(new URL(`../fixtures/workload/${name}`, import.meta.url));
-const AZURE = fileURLToPath(new URL('../../../shared/data/traces/azure-conv-2023.csv', import.meta.url));
+// The trace shipped with the project (data/traces/), found the way `kvsched paper lmsys` finds it.
+const AZURE = azureTracePath();
 const HEADER = 'arrived_at,num_prefill_tokens,num_decode_tokens';
 
 /** Runs `f`, expects an InputError, and returns it. */

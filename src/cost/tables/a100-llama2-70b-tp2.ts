@@ -1,9 +1,9 @@
 // GENERATED FILE — DO NOT EDIT. Regenerate with: npx tsx scripts/gen-cost-tables.ts
 // Generator: scripts/gen-cost-tables.ts (rules: dedupe, emb split, isotonic fit, flat-run
 // compression, synthetic extrapolation knot — see that file).
-// Source: ../shared/data/vidur/a100/llama2-70b-mlp.csv
+// Source: data/vidur/a100/llama2-70b-mlp.csv
 //   sha256 d690ce601f94ab80586e1d5a6a92ea0d64114dc3e0895bf32b3bee270f3d9b7f
-// Source: ../shared/data/vidur/a100/all-reduce-pairwise-nvlink.csv
+// Source: data/vidur/a100/all-reduce-pairwise-nvlink.csv
 //   sha256 27428d884ae095800e81366c7517af93fd7476633cfe5e55bdd155e004485dab
 // Data: microsoft/vidur profiling (MIT). Llama-2-70B on NVIDIA A100, tensor-parallel degree 2.
 // Knots are integer [x, y] pairs, y in nanoseconds, for src/cost/piecewise.ts `interp`.

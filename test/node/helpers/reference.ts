@@ -1,5 +1,5 @@
 /**
- * Naive, independent reference schedulers, written from shared/docs/model.md (§1, §3)
+ * Naive, independent reference schedulers, written from docs/model.md (§1, §3)
  * and — for vLLM — from Vidur's Python (vllm_replica_scheduler.py, base_replica_scheduler.py,
  * entities/request.py), not from src/policies. They are deliberately slow and literal:
  * - MC-SF / MC-FCFS: each round, candidates in the policy's order are added one by one and
