@@ -333,7 +333,9 @@ export function readResults(root: string): Map<string, unknown> {
     try {
       out.set(basename(f), JSON.parse(text) as unknown);
     } catch (e) {
-      throw new Error(`${RESULTS_DIR}/${f}: not valid JSON (${e instanceof Error ? e.message : String(e)})`);
+      throw new Error(`${RESULTS_DIR}/${f}: not valid JSON (${e instanceof Error ? e.message : String(e)})`, {
+        cause: e,
+      });
     }
   }
   return out;

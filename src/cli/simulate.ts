@@ -2,7 +2,7 @@ import { getCostModel, DEFAULT_COST_MODEL, listCostModels } from '../cost/regist
 import type { SimulationResult } from '../engine/engine.ts';
 import { runPolicy } from '../experiment/run.ts';
 import { buildInstance, type WorkloadSpec } from '../experiment/instance.ts';
-import { kvTimeline, summarize, type RunSummary } from '../metrics/summary.ts';
+import { kvTimeline, type RunSummary } from '../metrics/summary.ts';
 import { microsToSeconds, type TimeMode } from '../model/types.ts';
 import { PAPER_POLICIES, parsePolicyList, POLICIES } from '../policies/registry.ts';
 import { parsePredictionSpec, type PaperArrivals } from '../workload/index.ts';

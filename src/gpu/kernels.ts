@@ -146,7 +146,7 @@ export class Kernels {
 
   private buffer(bytes: number, usage: number, data?: ArrayBufferView, label?: string): GPUBuffer {
     const size = Math.max(16, Math.ceil(bytes / 16) * 16);
-    const buf = this.session.device.createBuffer({ size, usage, label });
+    const buf = this.session.device.createBuffer({ size, usage, ...(label === undefined ? {} : { label }) });
     if (data) this.session.device.queue.writeBuffer(buf, 0, data.buffer, data.byteOffset, data.byteLength);
     return buf;
   }

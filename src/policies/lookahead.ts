@@ -70,7 +70,7 @@ export abstract class LookAheadPolicy extends ContinuousPolicy {
         k = cands.length;
         if (k === good) break;
       }
-      if (this.feasible(k, t, ctx.memory)) {
+      if (this.feasible(k, ctx.memory)) {
         good = k;
         if (k === cands.length && this.queue.size === 0) break;
         k *= 2;
@@ -83,7 +83,7 @@ export abstract class LookAheadPolicy extends ContinuousPolicy {
       let hi = bad;
       while (hi - lo > 1) {
         const mid = (lo + hi) >> 1;
-        if (this.feasible(mid, t, ctx.memory)) lo = mid;
+        if (this.feasible(mid, ctx.memory)) lo = mid;
         else hi = mid;
       }
       good = lo;
@@ -129,7 +129,7 @@ export abstract class LookAheadPolicy extends ContinuousPolicy {
   }
 
   /** Is running ∪ candidates[0..k) feasible at every future round? */
-  private feasible(k: number, t: number, memory: number): boolean {
+  private feasible(k: number, memory: number): boolean {
     const cEnd = this.cEnd;
     const cB = this.cB;
     // Candidate indices in descending order of end. MC-SF's order is ascending in õ,

@@ -399,7 +399,7 @@ function pairSMax(p: Prepared): number {
  * (while earlier requests still run) are not counted. For every m the smallest areas,
  * lengths and β's are taken separately (a relaxation); c_(k) ≥ min over m.
  */
-function coupledBound(p: Prepared, v: NodeView, w: BoundWork, out: Float64Array): boolean {
+function coupledBound(p: Prepared, v: NodeView, out: Float64Array): boolean {
   const M = p.memory;
   const theta = Math.floor(M / 2);
   const sMax = pairSMax(p);
@@ -644,7 +644,7 @@ export function waitingLowerBound(p: Prepared, v: NodeView, w: BoundWork, opts: 
     if (which) which.push(sum(tmp, m) - sumA);
     for (let k = 0; k < m; k++) if ((tmp[k] as number) > (best[k] as number)) best[k] = tmp[k] as number;
   }
-  if (opts.coupled && coupledBound(p, v, w, tmp)) {
+  if (opts.coupled && coupledBound(p, v, tmp)) {
     if (which) which.push(sum(tmp, m) - sumA);
     for (let k = 0; k < m; k++) if ((tmp[k] as number) > (best[k] as number)) best[k] = tmp[k] as number;
   }

@@ -191,7 +191,7 @@ export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedO
  */
 export async function lpLowerBound(
   inst: OptimumInstance,
-  opts: { timeLimitSec?: number; upperBound?: number; plainWindows?: boolean; cuts?: TimeIndexedOptions['cuts'] } = {},
+  opts: Pick<TimeIndexedOptions, 'timeLimitSec' | 'upperBound' | 'plainWindows' | 'cuts'> = {},
 ): Promise<number | null> {
   const r = await solveTimeIndexed(inst, { ...opts, integer: false });
   return r.value;

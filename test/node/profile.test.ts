@@ -7,7 +7,7 @@ import { extrapolate } from '../../src/calibrate/calibrate.ts';
 import { fitCoefficients, predict, quality, type Coefficients } from '../../src/calibrate/fit.ts';
 import { batchOf, gridPoints, PRESETS } from '../../src/calibrate/grid.ts';
 import { loadProfileCostModel, readProfileFile, writeProfileFile } from '../../src/calibrate/profile-node.ts';
-import { parseProfile, profileCostModel, profileRoundMicros, serializeProfile, type Profile } from '../../src/calibrate/profile.ts';
+import { parseProfile, profileCostModel, profileRoundMicros, serializeProfile } from '../../src/calibrate/profile.ts';
 import { referenceFit, typicalLmsysRound } from '../../src/calibrate/reference.ts';
 import { a100Llama2_70bTp2 } from '../../src/cost/a100.ts';
 import { getCostModel } from '../../src/cost/registry.ts';

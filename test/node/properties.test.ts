@@ -24,7 +24,7 @@ const TIMEOUT = 60_000;
 
 function simulateOrError(inst: Instance, spec: string, mode: TimeMode, cost: CostModel | undefined): SimulationResult | Error {
   try {
-    return simulate(inst.requests, createPolicy(spec), { memory: inst.memory, mode, costModel: cost });
+    return simulate(inst.requests, createPolicy(spec), { memory: inst.memory, mode, ...(cost && { costModel: cost }) });
   } catch (e) {
     return e as Error;
   }
