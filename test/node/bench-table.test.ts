@@ -6,7 +6,15 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { BEGIN, DOC, END, expectedDoc, readResults, renderBenchTable, replaceBlock } from '../../scripts/bench-table.ts';
+import {
+  BEGIN,
+  DOC,
+  END,
+  expectedDoc,
+  readResults,
+  renderBenchTable,
+  replaceBlock,
+} from '../../scripts/bench-table.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
