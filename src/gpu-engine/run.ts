@@ -19,10 +19,9 @@ let shared: Promise<GpuEngine> | undefined;
 /** One GPU engine per process (Node: Dawn through npm `webgpu`). */
 export function nodeGpuEngine(): Promise<GpuEngine> {
   shared ??= (async () => {
-    const { acquireNodeDevice } = await import('./device-node.ts');
-    const { loadEngineShader } = await import('./shaders-node.ts');
-    const d = await acquireNodeDevice();
-    return GpuEngine.create(d.device, await loadEngineShader(), GpuEngine.defaultThreads(d.isFallbackAdapter));
+    const { openNodeSession } = await import('../gpu/node-gpu.ts');
+    const { loadEngineShader } = await import('../gpu/shaders-node.ts');
+    return GpuEngine.create(await openNodeSession(), await loadEngineShader());
   })();
   return shared;
 }

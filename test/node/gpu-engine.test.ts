@@ -7,9 +7,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { a100Llama2_70bTp2 } from '../../src/cost/a100.ts';
 import { LivelockError, StuckError } from '../../src/engine/engine.ts';
-import { acquireNodeDevice } from '../../src/gpu-engine/device-node.ts';
 import { GpuEngine, GpuEngineError } from '../../src/gpu-engine/engine.ts';
-import { loadEngineShader } from '../../src/gpu-engine/shaders-node.ts';
+import { openNodeSession } from '../../src/gpu/node-gpu.ts';
+import { loadEngineShader } from '../../src/gpu/shaders-node.ts';
 import { lmsys } from '../../src/workload/generators.ts';
 import { compareOutcomes, cpuRun, differential, DIFF_POLICIES, randomInstance, rng } from './helpers/gpu-engine-diff.ts';
 
@@ -17,9 +17,9 @@ let engine: GpuEngine;
 let device: GPUDevice;
 
 beforeAll(async () => {
-  const d = await acquireNodeDevice();
-  device = d.device;
-  engine = await GpuEngine.create(device, await loadEngineShader(), GpuEngine.defaultThreads(d.isFallbackAdapter));
+  const session = await openNodeSession();
+  device = session.device;
+  engine = await GpuEngine.create(session, await loadEngineShader());
 }, 60_000);
 
 afterAll(() => {
@@ -119,12 +119,12 @@ describe('GPU engine limits and faults', () => {
   });
 
   it('surfaces a lost device as a GpuEngineError naming the replicas', async () => {
-    const d = await acquireNodeDevice();
-    const e2 = await GpuEngine.create(d.device, await loadEngineShader(), 8);
-    d.device.destroy();
+    const session = await openNodeSession();
+    const e2 = await GpuEngine.create(session, await loadEngineShader(), 8);
+    session.device.destroy();
     const inst = randomInstance(1, 'small', 'rounds');
     const replicas = [0, 1, 2].map(() => ({ requests: inst.requests, memory: inst.memory, policy: 'mcsf' }));
     await expect(e2.run(replicas, { mode: 'rounds' })).rejects.toThrow(GpuEngineError);
-    await expect(e2.run(replicas, { mode: 'rounds' })).rejects.toThrow(/replicas 0\.\.2/);
-  });
+    await expect(e2.run(replicas, { mode: 'rounds' })).rejects.toThrow(/replicas 0\.\.2: the GPU device was lost/);
+  }, 60_000);
 });
