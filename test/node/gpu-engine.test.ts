@@ -7,17 +7,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { a100Llama2_70bTp2 } from '../../src/cost/a100.ts';
 import { LivelockError, StuckError } from '../../src/engine/engine.ts';
-import { GpuEngine, GpuEngineError } from '../../src/gpu-engine/engine.ts';
+import { GpuEngine, GpuEngineError, type GpuOutcome } from '../../src/gpu-engine/engine.ts';
 import { openNodeSession } from '../../src/gpu/node-gpu.ts';
+import type { GpuSession } from '../../src/gpu/session.ts';
 import { loadEngineShader } from '../../src/gpu/shaders-node.ts';
+import { joinWgsl } from '../../src/gpu/shaders.ts';
+import { parsePolicySpec } from '../../src/policies/registry.ts';
 import { lmsys } from '../../src/workload/generators.ts';
 import { compareOutcomes, cpuRun, differential, DIFF_POLICIES, randomInstance, rng } from './helpers/gpu-engine-diff.ts';
 
 let engine: GpuEngine;
 let device: GPUDevice;
+let session: GpuSession;
 
 beforeAll(async () => {
-  const session = await openNodeSession();
+  session = await openNodeSession();
   device = session.device;
   engine = await GpuEngine.create(session, await loadEngineShader());
 }, 60_000);
@@ -116,6 +120,28 @@ describe('GPU engine limits and faults', () => {
     await expect(engine.run([{ requests, memory: 10, policy: 'mcsf' }], { mode: 'seconds', costModel: { name: 'tiny', roundMicros: () => 5 } })).rejects.toThrow(/WGSL port of the a100-llama2-70b-tp2 cost model only/);
     await expect(engine.run([{ requests, memory: 5, policy: 'mcsf' }], { mode: 'rounds' })).rejects.toThrow(/exceeds M = 5/);
     await expect(engine.run([{ requests, memory: 50, policy: 'nope' }], { mode: 'rounds' })).rejects.toThrow(/unknown policy/);
+  });
+
+  it('takes typed policy configs as well as spellings (results labelled with the formatted config)', async () => {
+    const inst = randomInstance(31, 'small', 'rounds');
+    const specs = ['alpha-clearing:0.10:0.2', 'vllm:64', 'mcsf'];
+    const bySpec = await engine.run(specs.map((policy) => ({ requests: inst.requests, memory: inst.memory, policy })), { mode: 'rounds' });
+    const byConfig = await engine.run(specs.map((s) => ({ requests: inst.requests, memory: inst.memory, policy: parsePolicySpec(s) })), { mode: 'rounds' });
+    const label = (o: GpuOutcome): string | undefined => (o.ok ? o.result.policy : /policy (\S+)/.exec(o.error.message)?.[1]);
+    expect(byConfig.map(label)).toEqual(['alpha-clearing:0.1:0.2', 'vllm:64', 'mcsf']);
+    expect(bySpec.map(label)).toEqual(specs);
+    byConfig.forEach((o, i) => {
+      const want = bySpec[i]!;
+      if (o.ok && want.ok) expect({ ...o.result, policy: want.result.policy }).toEqual(want.result);
+      else expect([o.ok, o.ok ? '' : o.kind]).toEqual([want.ok, want.ok ? '' : want.kind]);
+    });
+  });
+
+  it('names the file and line of a WGSL compile error', async () => {
+    const { parts, code } = await loadEngineShader();
+    const layout = code.split('\n').slice(0, (parts[1]?.firstLine ?? 1) - 1).join('\n');
+    const broken = joinWgsl([['engine/layout', layout], ['engine/scheduler', 'fn ok() {}\nfn broken( {}\n']]);
+    await expect(GpuEngine.create(session, broken)).rejects.toThrow(/^scheduler\.wgsl failed to compile: engine\/scheduler\.wgsl:2:/);
   });
 
   it('surfaces a lost device as a GpuEngineError naming the replicas', async () => {
