@@ -7,6 +7,7 @@ import type { PowerModel } from '../cost/energy.ts';
 import type { Instance } from '../experiment/instance.ts';
 import type { PolicyOutcome } from '../experiment/run.ts';
 import type { CostModel } from '../model/types.ts';
+import type { PolicyConfig } from '../policies/registry.ts';
 import { GpuEngine } from './engine.ts';
 import { runPoliciesOnEngine } from './run-cells.ts';
 
@@ -27,6 +28,6 @@ export function nodeGpuEngine(): Promise<GpuEngine> {
 }
 
 /** Every policy on one instance, as replicas of one GPU job. */
-export async function runPoliciesOnGpu(instance: Instance, policies: readonly string[], o: { costModel: CostModel; power?: PowerModel }): Promise<PolicyOutcome[]> {
+export async function runPoliciesOnGpu(instance: Instance, policies: readonly (string | PolicyConfig)[], o: { costModel: CostModel; power?: PowerModel }): Promise<PolicyOutcome[]> {
   return runPoliciesOnEngine(await nodeGpuEngine(), instance, policies, o);
 }
