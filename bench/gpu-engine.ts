@@ -16,9 +16,9 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { a100Llama2_70bTp2 } from '../src/cost/a100.ts';
 import { simulate } from '../src/engine/engine.ts';
-import { acquireNodeDevice } from '../src/gpu-engine/device-node.ts';
 import { GpuEngine } from '../src/gpu-engine/engine.ts';
-import { loadEngineShader } from '../src/gpu-engine/shaders-node.ts';
+import { openNodeSession } from '../src/gpu/node-gpu.ts';
+import { loadEngineShader } from '../src/gpu/shaders-node.ts';
 import { createPolicy } from '../src/policies/registry.ts';
 import { LMSYS_MEMORY, lmsys } from '../src/workload/generators.ts';
 
@@ -40,10 +40,10 @@ const inst = (seed: number) => {
   return r;
 };
 
-const d = await acquireNodeDevice();
-const threads = GpuEngine.defaultThreads(d.isFallbackAdapter);
-const engine = await GpuEngine.create(d.device, await loadEngineShader(), threads);
-console.log(`adapter: ${d.adapter} (fallback: ${d.isFallbackAdapter}), ${threads} threads per replica; policy ${policy}; budget ${budget} s per measurement`);
+const session = await openNodeSession();
+const threads = GpuEngine.defaultThreads(session.isFallbackAdapter);
+const engine = await GpuEngine.create(session, await loadEngineShader(), threads);
+console.log(`adapter: ${session.adapterName} (fallback: ${session.isFallbackAdapter}), ${threads} threads per replica; policy ${policy}; budget ${budget} s per measurement`);
 
 interface Row { replicas: number; engine: 'gpu' | 'cpu'; replicaRounds: number; seconds: number; replicaRoundsPerSecond: number; finishedReplicas: number }
 const rows: Row[] = [];
@@ -88,11 +88,11 @@ for (const R of SIZES) {
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify({
   date: new Date().toISOString(),
-  adapter: d.adapter, isFallbackAdapter: d.isFallbackAdapter, threadsPerReplica: threads,
+  adapter: session.adapterName, isFallbackAdapter: session.isFallbackAdapter, threadsPerReplica: threads,
   machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, loadavg: os.loadavg() },
   workload: { kind: 'lmsys', requests: REQUESTS, rate: 50, memory: LMSYS_MEMORY, mode: 'seconds', costModel: a100Llama2_70bTp2.name, policy, seeds: 'replica index + 1' },
   budgetSeconds: budget,
-  note: d.isFallbackAdapter ? 'CPU adapter (SwiftShader): GPU-engine numbers are CPU numbers, reported only' : 'hardware adapter',
+  note: session.isFallbackAdapter ? 'CPU adapter (SwiftShader): GPU-engine numbers are CPU numbers, reported only' : 'hardware adapter',
   rows,
 }, null, 1) + '\n');
 console.log(`wrote ${out}`);

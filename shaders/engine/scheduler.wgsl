@@ -1,101 +1,16 @@
 // GPU-resident scheduler engine (issue 5): one workgroup per replica, many rounds per
 // dispatch. Reproduces src/engine/engine.ts + src/policies/*.ts exactly (see the
-// conventions there); the host side is src/gpu-engine/engine.ts, which documents the
-// buffer layout. All arithmetic is u32; times are u64 as (lo, hi) pairs.
+// conventions there); the host side is src/gpu-engine/engine.ts. The buffer layout and
+// the enums (KIND_*, STATUS_*, PHASE_*, SEC_*, P_*/S_*/R_*/Q_*/K_*/X_* offsets, struct Cfg)
+// are declared in src/gpu-engine/layout.ts and generated into shaders/engine/layout.wgsl,
+// which the loaders put before this file. All arithmetic is u32; times are u64 as (lo, hi).
 //
-// Policies (param KIND): 0 MC-SF, 1 MC-FCFS, 2 alpha-greedy, 3 alpha-clearing, 4 vLLM.
 // Slots: a replica's requests are stored in the policy's static order (MC-SF:
 // (planned, arrival, id); others: (arrival, id)); `arr_slot` maps arrival rank -> slot.
 
 // Threads per workgroup: 64 by default; the host lowers it on CPU adapters (SwiftShader),
 // where every barrier costs in proportion to the threads. At most 64.
 override W: u32 = 64u;
-const NONE: u32 = 0xffffffffu;
-
-// ---- replica parameters (read-only, stride 16) ----
-const P_OFF: u32 = 0u;
-const P_N: u32 = 1u;
-const P_M: u32 = 2u;
-const P_KIND: u32 = 3u;
-const P_ADMIT: u32 = 4u;     // floor((1-alpha) M)
-const P_TARGET: u32 = 5u;    // overflow tgt: M, or floor((1-beta) M)
-const P_BLOCKS: u32 = 6u;    // vLLM: floor(M / 16)
-const P_WATERMARK: u32 = 7u; // vLLM: floor(0.01 * blocks) as JS computes it
-const P_MAXTOK: u32 = 8u;
-const P_MAXBATCH: u32 = 9u;
-const P_SECONDS: u32 = 10u;  // 1: seconds mode
-const P_WATCHDOG: u32 = 11u; // 4 M + 64
-const P_COST: u32 = 12u;     // 1: evaluate the cost model (seconds mode, or energy in rounds mode)
-const P_SCR: u32 = 13u;      // scratch base (u32 index)
-const P_STRIDE: u32 = 16u;
-
-// ---- replica state (read-write, stride 32) ----
-const S_STATUS: u32 = 0u;   // 0 running, 1 done, 2 stuck, 3 livelock, 4 internal error
-const S_NOWLO: u32 = 1u;
-const S_NOWHI: u32 = 2u;
-const S_ROUND: u32 = 3u;
-const S_PEND: u32 = 4u;     // requests enqueued (arrival rank)
-const S_WAIT: u32 = 5u;
-const S_RUN: u32 = 6u;
-const S_DONE: u32 = 7u;
-const S_RETRIED: u32 = 8u;
-const S_RSC: u32 = 9u;      // rounds since completion
-const S_ESC: u32 = 10u;     // evictions since completion
-const S_ALLOC: u32 = 11u;   // vLLM allocated blocks
-const S_QHEAD: u32 = 12u;   // vLLM deque
-const S_QLEN: u32 = 13u;
-const S_RLLEN: u32 = 14u;   // look-ahead: running list length
-const S_VRLEN: u32 = 15u;   // vLLM running list length
-const S_ROUNDS: u32 = 16u;
-const S_EVICTIONS: u32 = 17u;
-const S_PEAKKV: u32 = 18u;
-const S_BUSYLO: u32 = 19u;
-const S_BUSYHI: u32 = 20u;
-const S_TOKENS: u32 = 21u;
-const S_KVTLO: u32 = 22u;   // sum kv * duration (u64)
-const S_KVTHI: u32 = 23u;
-const S_CBUSYLO: u32 = 24u; // sum of cost-model micros (u64), for energy
-const S_CBUSYHI: u32 = 25u;
-const S_STEPS: u32 = 26u;   // loop iterations so far (progress)
-// per-iteration scratch (not meaningful between dispatches)
-const S_ADM: u32 = 27u;
-const S_EVI: u32 = 28u;
-const S_BLEN: u32 = 29u;
-const S_ENDLO: u32 = 30u;
-const S_ENDHI: u32 = 31u;
-const S_STRIDE: u32 = 32u;
-
-// ---- per-request state (read-write, stride 12) ----
-const R_STATE: u32 = 0u;    // 0 waiting/not arrived, 1 running, 2 done
-const R_GEN: u32 = 1u;
-const R_RESTARTS: u32 = 2u;
-const R_PREFILL: u32 = 3u;
-const R_SR: u32 = 4u;       // start round
-const R_BLOCKS: u32 = 5u;
-const R_STLO: u32 = 6u;
-const R_STHI: u32 = 7u;
-const R_FTLO: u32 = 8u;
-const R_FTHI: u32 = 9u;     // NONE until the first token
-const R_CLO: u32 = 10u;
-const R_CHI: u32 = 11u;
-const R_STRIDE: u32 = 12u;
-
-// ---- request inputs (read-only, stride 8) ----
-const Q_ALO: u32 = 0u;
-const Q_AHI: u32 = 1u;
-const Q_S: u32 = 2u;
-const Q_O: u32 = 3u;
-const Q_PLAN: u32 = 4u;
-const Q_IDR: u32 = 5u;      // rank of the id within the replica
-const Q_ARRSLOT: u32 = 6u;  // at index (off + k): slot of the k-th arrival
-const Q_STRIDE: u32 = 8u;
-
-struct Cfg {
-  steps: u32,
-  base: u32,
-  count: u32,
-  pad: u32,
-}
 
 @group(0) @binding(0) var<storage, read> prm: array<u32>;
 @group(0) @binding(1) var<storage, read> req: array<u32>;
@@ -105,8 +20,8 @@ struct Cfg {
 @group(0) @binding(5) var<storage, read_write> scr: array<u32>;
 @group(0) @binding(6) var<uniform> cfg: Cfg;
 
-var<workgroup> g: array<u32, 32>;
-var<workgroup> pw: array<u32, 16>;
+var<workgroup> g: array<u32, S_STRIDE>;
+var<workgroup> pw: array<u32, P_STRIDE>;
 var<workgroup> acc: atomic<u32>;
 var<workgroup> accMin: atomic<u32>;
 var<workgroup> accOut: u32;
@@ -129,7 +44,7 @@ fn PU(i: u32) -> u32 { return workgroupUniformLoad(&pw[i]); }
 fn qf(slot: u32, f: u32) -> u32 { return req[(OFF + slot) * Q_STRIDE + f]; }
 fn sf(slot: u32, f: u32) -> u32 { return st[(OFF + slot) * R_STRIDE + f]; }
 fn sset(slot: u32, f: u32, v: u32) { st[(OFF + slot) * R_STRIDE + f] = v; }
-// scratch sections of length N + 1: 0 rl, 1 rl2, 2 rlW, 3 cl, 4 clS, 5 aL / vLLM deque, 6 vr, 7 bl
+// scratch sections (SEC_*) of length N + 1 per replica
 fn xi(sec: u32, i: u32) -> u32 { return SCR + sec * (N + 1u) + i; }
 fn xg(sec: u32, i: u32) -> u32 { return scr[xi(sec, i)]; }
 fn xs(sec: u32, i: u32, v: u32) { scr[xi(sec, i)] = v; }
@@ -246,12 +161,12 @@ fn mul_add_div_floor(a: u32, b: u32, c: u32, d: u32) -> u32 {
 }
 
 // ---------------------------------------------------------------- cost model (a100.ts)
-// knots header: [0..6) = (count, offset) of layer, embedding, all-reduce tables;
-// [6..15) constants; pairs (x, y) at offset + 2 i.
+// knots: the K_* header (layout.wgsl), then each table's (x, y) pairs at its offset.
 
-fn interp(tab: u32, x: u32) -> u32 {
-  let n = knots[2u * tab];
-  let o = knots[2u * tab + 1u];
+// Table whose knot count is at knots[count_at] and offset at knots[off_at], at x.
+fn interp(count_at: u32, off_at: u32, x: u32) -> u32 {
+  let n = knots[count_at];
+  let o = knots[off_at];
   let x0 = knots[o];
   if (x < x0 || n == 1u) { return knots[o + 1u]; }
   var lo = 0u;
@@ -274,48 +189,48 @@ fn rounded(a: u32, b: u32, d: u32, c: u32) -> u32 {
 
 fn round_micros(ptok: u32, psq: u32, dreq: u32, dctx: u32) -> u32 {
   let tokens = ptok + dreq;
-  let layerNs = interp(0u, tokens);
-  let embNs = interp(1u, tokens);
-  let linear = rounded(layerNs, knots[6], knots[7], embNs);
-  let arNs = interp(2u, tokens * knots[8]);
-  let allReduce = rounded(arNs, knots[9], knots[7], 0u);
-  let dec = rounded(dctx, knots[10], knots[11], 0u);
-  let pre = rounded(psq, knots[12], knots[13], 0u);
-  return max(1u, linear + allReduce + dec + pre + knots[14]);
+  let layerNs = interp(K_LAYER_COUNT, K_LAYER_OFF, tokens);
+  let embNs = interp(K_EMBEDDING_COUNT, K_EMBEDDING_OFF, tokens);
+  let linear = rounded(layerNs, knots[K_LAYERS], knots[K_NS_PER_MICRO], embNs);
+  let arNs = interp(K_ALL_REDUCE_COUNT, K_ALL_REDUCE_OFF, tokens * knots[K_ALL_REDUCE_BYTES_PER_TOKEN]);
+  let allReduce = rounded(arNs, knots[K_ALL_REDUCES], knots[K_NS_PER_MICRO], 0u);
+  let dec = rounded(dctx, knots[K_KV_BYTES_PER_TOKEN], knots[K_DECODE_BYTES_PER_MICRO], 0u);
+  let pre = rounded(psq, knots[K_PREFILL_FLOP_PER_SQUARE], knots[K_PREFILL_FLOP_PER_MICRO], 0u);
+  return max(1u, linear + allReduce + dec + pre + knots[K_ROUND_OVERHEAD]);
 }
 
 @compute @workgroup_size(1)
 fn cost_probe(@builtin(global_invocation_id) gid: vec3<u32>) {
-  // Test entry: scr[5 i .. 5 i + 4) = (ptok, psq, dreq, dctx) -> scr[5 i + 4] = micros.
-  let i = gid.x;
-  if (i >= cfg.count) { return; }
-  scr[5u * i + 4u] = round_micros(scr[5u * i], scr[5u * i + 1u], scr[5u * i + 2u], scr[5u * i + 3u]);
+  // Test entry: one X_* row per invocation in the scratch buffer; X_MICROS is the output.
+  let o = gid.x * X_STRIDE;
+  if (gid.x >= cfg.count) { return; }
+  scr[o + X_MICROS] = round_micros(scr[o + X_PREFILL_TOKENS], scr[o + X_PREFILL_SQUARES], scr[o + X_DECODE_REQUESTS], scr[o + X_DECODE_CONTEXT]);
 }
 
 // ---------------------------------------------------------------- engine pieces
 
 fn admit_slot(slot: u32, nowlo: u32, nowhi: u32, rnd: u32) {
-  sset(slot, R_STATE, 1u);
-  sset(slot, R_STLO, nowlo);
-  sset(slot, R_STHI, nowhi);
-  sset(slot, R_SR, rnd);
+  sset(slot, R_PHASE, PHASE_RUNNING);
+  sset(slot, R_START_LO, nowlo);
+  sset(slot, R_START_HI, nowhi);
+  sset(slot, R_START_ROUND, rnd);
 }
 
-fn kv_of(slot: u32) -> u32 { return qf(slot, Q_S) + sf(slot, R_GEN) + 1u; }
+fn kv_of(slot: u32) -> u32 { return qf(slot, Q_PROMPT) + sf(slot, R_GEN) + 1u; }
 
 // Thread 0: enqueue every request whose arrival <= now.
 fn enqueue0(kind: u32) {
   var p = g[S_PEND];
-  let nlo = g[S_NOWLO];
-  let nhi = g[S_NOWHI];
+  let nlo = g[S_NOW_LO];
+  let nhi = g[S_NOW_HI];
   loop {
     if (p >= N) { break; }
-    let slot = qf(p, Q_ARRSLOT);
-    if (!le64(qf(slot, Q_ALO), qf(slot, Q_AHI), nlo, nhi)) { break; }
-    if (kind == 4u) {
-      let pos = (g[S_QHEAD] + g[S_QLEN]) % N;
-      xs(5u, pos, slot);
-      g[S_QLEN] += 1u;
+    let slot = qf(p, Q_ARR_SLOT);
+    if (!le64(qf(slot, Q_ARRIVAL_LO), qf(slot, Q_ARRIVAL_HI), nlo, nhi)) { break; }
+    if (kind == KIND_VLLM) {
+      let pos = (g[S_Q_HEAD] + g[S_Q_LEN]) % N;
+      xs(SEC_DEQUE, pos, slot);
+      g[S_Q_LEN] += 1u;
     }
     g[S_WAIT] += 1u;
     p++;
@@ -325,10 +240,10 @@ fn enqueue0(kind: u32) {
 
 // Thread 0: jump to the next arrival (engine.ts jumpTo).
 fn jump0() {
-  let slot = qf(g[S_PEND], Q_ARRSLOT);
-  g[S_NOWLO] = qf(slot, Q_ALO);
-  g[S_NOWHI] = qf(slot, Q_AHI);
-  if (P(P_SECONDS) == 0u) { g[S_ROUND] = g[S_NOWLO]; }
+  let slot = qf(g[S_PEND], Q_ARR_SLOT);
+  g[S_NOW_LO] = qf(slot, Q_ARRIVAL_LO);
+  g[S_NOW_HI] = qf(slot, Q_ARRIVAL_HI);
+  if (P(P_SECONDS) == 0u) { g[S_ROUND] = g[S_NOW_LO]; }
 }
 
 // Overflow rule (continuous.ts applyOverflow): evict newest start first (ties: larger id)
@@ -337,7 +252,7 @@ fn overflow(held: u32, rnd: u32) -> u32 {
   let tgt = PU(P_TARGET);
   var mn = NONE;
   for (var i = lid; i < N; i += W) {
-    if (sf(i, R_STATE) == 1u) { mn = min(mn, sf(i, R_SR)); }
+    if (sf(i, R_PHASE) == PHASE_RUNNING) { mn = min(mn, sf(i, R_START_ROUND)); }
   }
   var lo = wg_min(mn);
   var hi = rnd + 1u;
@@ -345,7 +260,7 @@ fn overflow(held: u32, rnd: u32) -> u32 {
     let mid = (lo + hi) >> 1u;
     var s = 0u;
     for (var i = lid; i < N; i += W) {
-      if (sf(i, R_STATE) == 1u && sf(i, R_SR) >= mid) { s += kv_of(i); }
+      if (sf(i, R_PHASE) == PHASE_RUNNING && sf(i, R_START_ROUND) >= mid) { s += kv_of(i); }
     }
     let tot = wg_sum(s);
     if (held - tot <= tgt) { lo = mid; } else { hi = mid; }
@@ -353,7 +268,7 @@ fn overflow(held: u32, rnd: u32) -> u32 {
   let x1 = lo;
   var s1 = 0u;
   for (var i = lid; i < N; i += W) {
-    if (sf(i, R_STATE) == 1u && sf(i, R_SR) > x1) { s1 += kv_of(i); }
+    if (sf(i, R_PHASE) == PHASE_RUNNING && sf(i, R_START_ROUND) > x1) { s1 += kv_of(i); }
   }
   let S1 = wg_sum(s1);
   var ylo = 0u;
@@ -362,7 +277,7 @@ fn overflow(held: u32, rnd: u32) -> u32 {
     let mid = (ylo + yhi) >> 1u;
     var s = 0u;
     for (var i = lid; i < N; i += W) {
-      if (sf(i, R_STATE) == 1u && sf(i, R_SR) == x1 && qf(i, Q_IDR) >= mid) { s += kv_of(i); }
+      if (sf(i, R_PHASE) == PHASE_RUNNING && sf(i, R_START_ROUND) == x1 && qf(i, Q_ID_RANK) >= mid) { s += kv_of(i); }
     }
     let tot = wg_sum(s);
     if (held - S1 - tot <= tgt) { ylo = mid; } else { yhi = mid; }
@@ -371,12 +286,12 @@ fn overflow(held: u32, rnd: u32) -> u32 {
   var cnt = 0u;
   var kv = 0u;
   for (var i = lid; i < N; i += W) {
-    if (sf(i, R_STATE) == 1u) {
-      let sr = sf(i, R_SR);
-      if (sr > x1 || (sr == x1 && qf(i, Q_IDR) >= y)) {
+    if (sf(i, R_PHASE) == PHASE_RUNNING) {
+      let sr = sf(i, R_START_ROUND);
+      if (sr > x1 || (sr == x1 && qf(i, Q_ID_RANK) >= y)) {
         kv += kv_of(i);
         cnt += 1u;
-        sset(i, R_STATE, 0u);
+        sset(i, R_PHASE, PHASE_WAITING);
         sset(i, R_RESTARTS, sf(i, R_RESTARTS) + 1u);
         sset(i, R_GEN, 0u);
         sset(i, R_PREFILL, 1u);
@@ -402,21 +317,21 @@ fn admit_alpha(held: u32) {
   if (limit >= held) { cap = limit - held; }
   let G = workgroupUniformLoad(&g);
   let pend = G[S_PEND];
-  let nowlo = G[S_NOWLO];
-  let nowhi = G[S_NOWHI];
+  let nowlo = G[S_NOW_LO];
+  let nowhi = G[S_NOW_HI];
   let rnd = G[S_ROUND];
   let C = (pend + W - 1u) / W;
   let b = min(lid * C, pend);
   let e = min(b + C, pend);
   var loc = 0u;
   for (var i = b; i < e; i++) {
-    if (sf(i, R_STATE) == 0u) { loc += qf(i, Q_S) + 1u; }
+    if (sf(i, R_PHASE) == PHASE_WAITING) { loc += qf(i, Q_PROMPT) + 1u; }
   }
   var run = wg_scan2(loc, 0u).x;
   var cnt = 0u;
   for (var i = b; i < e; i++) {
-    if (sf(i, R_STATE) == 0u) {
-      run += qf(i, Q_S) + 1u;
+    if (sf(i, R_PHASE) == PHASE_WAITING) {
+      run += qf(i, Q_PROMPT) + 1u;
       if (run <= cap) {
         admit_slot(i, nowlo, nowhi, rnd);
         cnt += 1u;
@@ -434,37 +349,37 @@ fn admit_alpha(held: u32) {
   sync();
 }
 
-fn end_of(slot: u32) -> u32 { return sf(slot, R_SR) + qf(slot, Q_PLAN) - 1u; }
+fn end_of(slot: u32) -> u32 { return sf(slot, R_START_ROUND) + qf(slot, Q_PLANNED) - 1u; }
 
 // Predicted tokens at checkpoint e of running ∪ candidates[0, k) (lookahead.ts feasible).
 fn total_at(e: u32, t: u32, k: u32, rlLen: u32, kind: u32) -> u32 {
   var R: u32;
   if (e == t) {
-    R = xg(2u, rlLen);
+    R = xg(SEC_RL_W, rlLen);
   } else {
     var lo = 0u;
     var hi = rlLen;
     while (lo < hi) {
       let mid = (lo + hi) >> 1u;
-      if (end_of(xg(0u, mid)) >= e) { lo = mid + 1u; } else { hi = mid; }
+      if (end_of(xg(SEC_RL, mid)) >= e) { lo = mid + 1u; } else { hi = mid; }
     }
-    R = xg(2u, lo) + lo * (e - t);
+    R = xg(SEC_RL_W, lo) + lo * (e - t);
   }
   var C = 0u;
-  if (kind == 0u) {
+  if (kind == KIND_MCSF) {
     // candidates ascend in planned: those with end >= e are [f, k).
     let need = e - t + 1u;
     var lo = 0u;
     var hi = k;
     while (lo < hi) {
       let mid = (lo + hi) >> 1u;
-      if (qf(xg(3u, mid), Q_PLAN) >= need) { hi = mid; } else { lo = mid + 1u; }
+      if (qf(xg(SEC_CL, mid), Q_PLANNED) >= need) { hi = mid; } else { lo = mid + 1u; }
     }
-    C = (xg(4u, k) - xg(4u, lo)) + (k - lo) * (e - t);
+    C = (xg(SEC_CL_S, k) - xg(SEC_CL_S, lo)) + (k - lo) * (e - t);
   } else {
     for (var j = 0u; j < k; j++) {
-      let c = xg(3u, j);
-      if (t + qf(c, Q_PLAN) - 1u >= e) { C += qf(c, Q_S) + 1u + (e - t); }
+      let c = xg(SEC_CL, j);
+      if (t + qf(c, Q_PLANNED) - 1u >= e) { C += qf(c, Q_PROMPT) + 1u + (e - t); }
     }
   }
   return R + C;
@@ -476,9 +391,9 @@ fn feasible(k: u32, t: u32, rlLen: u32, kind: u32, M: u32) -> bool {
   for (var i = lid; i < tot; i += W) {
     var e: u32;
     if (i < rlLen) {
-      e = max(end_of(xg(0u, i)), t);
+      e = max(end_of(xg(SEC_RL, i)), t);
     } else {
-      e = t + qf(xg(3u, i - rlLen), Q_PLAN) - 1u;
+      e = t + qf(xg(SEC_CL, i - rlLen), Q_PLANNED) - 1u;
     }
     if (total_at(e, t, k, rlLen, kind) > M) { bad = 1u; }
   }
@@ -490,10 +405,10 @@ fn admit_lookahead(kind: u32) {
   let M = P(P_M);
   let G = workgroupUniformLoad(&g);
   let t = G[S_ROUND];
-  let nowlo = G[S_NOWLO];
-  let nowhi = G[S_NOWHI];
+  let nowlo = G[S_NOW_LO];
+  let nowhi = G[S_NOW_HI];
   // 1. drop finished / evicted entries from the end-sorted running list; prefix sums of kv.
-  let rl0 = G[S_RLLEN];
+  let rl0 = G[S_RL_LEN];
   {
     let C = (rl0 + W - 1u) / W;
     let b = min(lid * C, rl0);
@@ -501,30 +416,30 @@ fn admit_lookahead(kind: u32) {
     var c = 0u;
     var w = 0u;
     for (var i = b; i < e; i++) {
-      let slot = xg(0u, i);
-      if (sf(slot, R_STATE) == 1u) { c += 1u; w += kv_of(slot); }
+      let slot = xg(SEC_RL, i);
+      if (sf(slot, R_PHASE) == PHASE_RUNNING) { c += 1u; w += kv_of(slot); }
     }
     let pre = wg_scan2(c, w);
     var pos = pre.x;
     var pw = pre.y;
     for (var i = b; i < e; i++) {
-      let slot = xg(0u, i);
-      if (sf(slot, R_STATE) == 1u) {
-        xs(1u, pos, slot);
-        xs(2u, pos, pw);
+      let slot = xg(SEC_RL, i);
+      if (sf(slot, R_PHASE) == PHASE_RUNNING) {
+        xs(SEC_RL2, pos, slot);
+        xs(SEC_RL_W, pos, pw);
         pos += 1u;
         pw += kv_of(slot);
       }
     }
     if (lid == 0u) {
-      g[S_RLLEN] = bcast[0];
-      xs(2u, bcast[0], bcast[1]);
+      g[S_RL_LEN] = bcast[0];
+      xs(SEC_RL_W, bcast[0], bcast[1]);
     }
   }
   sync();
   let G2 = workgroupUniformLoad(&g);
-  let rlLen = G2[S_RLLEN];
-  for (var i = lid; i < rlLen; i += W) { xs(0u, i, xg(1u, i)); }
+  let rlLen = G2[S_RL_LEN];
+  for (var i = lid; i < rlLen; i += W) { xs(SEC_RL, i, xg(SEC_RL2, i)); }
   if (G2[S_WAIT] == 0u) { sync(); return; }
   // 2. candidate list: waiting requests in policy order, with prefix sums of s + 1.
   {
@@ -534,22 +449,22 @@ fn admit_lookahead(kind: u32) {
     var c = 0u;
     var w = 0u;
     for (var i = b; i < e; i++) {
-      if (sf(i, R_STATE) == 0u && le64(qf(i, Q_ALO), qf(i, Q_AHI), nowlo, nowhi)) { c += 1u; w += qf(i, Q_S) + 1u; }
+      if (sf(i, R_PHASE) == PHASE_WAITING && le64(qf(i, Q_ARRIVAL_LO), qf(i, Q_ARRIVAL_HI), nowlo, nowhi)) { c += 1u; w += qf(i, Q_PROMPT) + 1u; }
     }
     let pre = wg_scan2(c, w);
     var pos = pre.x;
     var pw = pre.y;
     for (var i = b; i < e; i++) {
-      if (sf(i, R_STATE) == 0u && le64(qf(i, Q_ALO), qf(i, Q_AHI), nowlo, nowhi)) {
-        xs(3u, pos, i);
-        xs(4u, pos, pw);
+      if (sf(i, R_PHASE) == PHASE_WAITING && le64(qf(i, Q_ARRIVAL_LO), qf(i, Q_ARRIVAL_HI), nowlo, nowhi)) {
+        xs(SEC_CL, pos, i);
+        xs(SEC_CL_S, pos, pw);
         pos += 1u;
-        pw += qf(i, Q_S) + 1u;
+        pw += qf(i, Q_PROMPT) + 1u;
       }
     }
     if (lid == 0u) {
       bcast[2] = bcast[0];
-      xs(4u, bcast[0], bcast[1]);
+      xs(SEC_CL_S, bcast[0], bcast[1]);
     }
   }
   sync();
@@ -584,20 +499,20 @@ fn admit_lookahead(kind: u32) {
   if (good == 0u) { sync(); return; }
   // 4. admit candidates [0, good); sort them by end descending into aL.
   for (var c = lid; c < good; c += W) {
-    let slot = xg(3u, c);
+    let slot = xg(SEC_CL, c);
     admit_slot(slot, nowlo, nowhi, t);
     var rank: u32;
-    if (kind == 0u) {
+    if (kind == KIND_MCSF) {
       rank = good - 1u - c;
     } else {
-      let a = qf(slot, Q_PLAN);
+      let a = qf(slot, Q_PLANNED);
       rank = 0u;
       for (var j = 0u; j < good; j++) {
-        let b = qf(xg(3u, j), Q_PLAN);
+        let b = qf(xg(SEC_CL, j), Q_PLANNED);
         if (b > a || (b == a && j < c)) { rank += 1u; }
       }
     }
-    xs(5u, rank, slot);
+    xs(SEC_DEQUE, rank, slot);
   }
   if (lid == 0u) {
     g[S_WAIT] -= good;
@@ -607,31 +522,31 @@ fn admit_lookahead(kind: u32) {
   sync();
   // 5. merge into the running list (descending end; ties: existing first).
   for (var i = lid; i < rlLen; i += W) {
-    let slot = xg(0u, i);
+    let slot = xg(SEC_RL, i);
     let E = end_of(slot);
     var lo = 0u;
     var hi = good;
     while (lo < hi) {
       let mid = (lo + hi) >> 1u;
-      if (end_of(xg(5u, mid)) > E) { lo = mid + 1u; } else { hi = mid; }
+      if (end_of(xg(SEC_DEQUE, mid)) > E) { lo = mid + 1u; } else { hi = mid; }
     }
-    xs(1u, i + lo, slot);
+    xs(SEC_RL2, i + lo, slot);
   }
   for (var a = lid; a < good; a += W) {
-    let slot = xg(5u, a);
+    let slot = xg(SEC_DEQUE, a);
     let A = end_of(slot);
     var lo = 0u;
     var hi = rlLen;
     while (lo < hi) {
       let mid = (lo + hi) >> 1u;
-      if (end_of(xg(0u, mid)) >= A) { lo = mid + 1u; } else { hi = mid; }
+      if (end_of(xg(SEC_RL, mid)) >= A) { lo = mid + 1u; } else { hi = mid; }
     }
-    xs(1u, a + lo, slot);
+    xs(SEC_RL2, a + lo, slot);
   }
   sync();
   let total = rlLen + good;
-  for (var i = lid; i < total; i += W) { xs(0u, i, xg(1u, i)); }
-  if (lid == 0u) { g[S_RLLEN] = total; }
+  for (var i = lid; i < total; i += W) { xs(SEC_RL, i, xg(SEC_RL2, i)); }
+  if (lid == 0u) { g[S_RL_LEN] = total; }
   sync();
 }
 
@@ -641,11 +556,11 @@ fn schedule_cont(kind: u32) {
   let rnd = U(S_ROUND);
   var kv = 0u;
   for (var i = lid; i < N; i += W) {
-    if (sf(i, R_STATE) == 1u) { kv += kv_of(i); }
+    if (sf(i, R_PHASE) == PHASE_RUNNING) { kv += kv_of(i); }
   }
   var held = wg_sum(kv);
   if (held > M) { held = overflow(held, rnd); }
-  if (kind <= 1u) {
+  if (kind == KIND_MCSF || kind == KIND_MC_FCFS) {
     admit_lookahead(kind);
   } else {
     admit_alpha(held);
@@ -658,12 +573,12 @@ fn schedule_cont(kind: u32) {
 fn preempt0(slot: u32) {
   g[S_ALLOC] -= sf(slot, R_BLOCKS);
   sset(slot, R_BLOCKS, 0u);
-  sset(slot, R_STATE, 0u);
+  sset(slot, R_PHASE, PHASE_WAITING);
   sset(slot, R_RESTARTS, sf(slot, R_RESTARTS) + 1u);
   sset(slot, R_PREFILL, 1u);
-  g[S_QHEAD] = (g[S_QHEAD] + N - 1u) % N;
-  xs(5u, g[S_QHEAD], slot);
-  g[S_QLEN] += 1u;
+  g[S_Q_HEAD] = (g[S_Q_HEAD] + N - 1u) % N;
+  xs(SEC_DEQUE, g[S_Q_HEAD], slot);
+  g[S_Q_LEN] += 1u;
   g[S_WAIT] += 1u;
   g[S_EVI] += 1u;
   g[S_EVICTIONS] += 1u;
@@ -672,72 +587,72 @@ fn preempt0(slot: u32) {
 fn schedule_vllm0() {
   let numBlocks = P(P_BLOCKS);
   let watermark = P(P_WATERMARK);
-  let maxTok = P(P_MAXTOK);
-  let maxBatch = P(P_MAXBATCH);
+  let maxTok = P(P_MAX_TOKENS);
+  let maxBatch = P(P_MAX_BATCH);
   // drop completed
   var vl = 0u;
-  let vr0 = g[S_VRLEN];
+  let vr0 = g[S_VR_LEN];
   for (var i = 0u; i < vr0; i++) {
-    let slot = xg(6u, i);
-    if (sf(slot, R_STATE) == 1u) { xs(6u, vl, slot); vl += 1u; }
+    let slot = xg(SEC_VR, i);
+    if (sf(slot, R_PHASE) == PHASE_RUNNING) { xs(SEC_VR, vl, slot); vl += 1u; }
   }
   // admissions
   var admitted = 0u;
   var maxPrefill = 0u;
   loop {
-    if (g[S_QLEN] == 0u) { break; }
-    let slot = xg(5u, g[S_QHEAD]);
-    let size = qf(slot, Q_S) + sf(slot, R_GEN);
+    if (g[S_Q_LEN] == 0u) { break; }
+    let slot = xg(SEC_DEQUE, g[S_Q_HEAD]);
+    let size = qf(slot, Q_PROMPT) + sf(slot, R_GEN);
     let need = (size + 15u) / 16u;
     if (numBlocks < g[S_ALLOC] + need + watermark) { break; }
     let padded = (admitted + 1u) * max(maxPrefill, size);
     if (padded > maxTok) { break; }
     if (vl == maxBatch) { break; }
     if (admitted == maxBatch) { break; }
-    g[S_QHEAD] = (g[S_QHEAD] + 1u) % N;
-    g[S_QLEN] -= 1u;
+    g[S_Q_HEAD] = (g[S_Q_HEAD] + 1u) % N;
+    g[S_Q_LEN] -= 1u;
     g[S_ALLOC] += need;
     sset(slot, R_BLOCKS, need);
     maxPrefill = max(maxPrefill, size);
-    admit_slot(slot, g[S_NOWLO], g[S_NOWHI], g[S_ROUND]);
-    xs(7u, admitted, slot);
+    admit_slot(slot, g[S_NOW_LO], g[S_NOW_HI], g[S_ROUND]);
+    xs(SEC_BL, admitted, slot);
     admitted += 1u;
-    xs(6u, vl, slot);
+    xs(SEC_VR, vl, slot);
     vl += 1u;
     g[S_WAIT] -= 1u;
   }
   if (admitted > 0u) {
     g[S_ADM] = admitted;
     g[S_BLEN] = admitted;
-    g[S_VRLEN] = vl;
+    g[S_VR_LEN] = vl;
     g[S_RUN] = vl;
     return;
   }
   // decode: running by arrival (slot order), insertion sort
   for (var i = 1u; i < vl; i++) {
-    let x = xg(6u, i);
+    let x = xg(SEC_VR, i);
     var j = i;
     loop {
       if (j == 0u) { break; }
-      let y = xg(6u, j - 1u);
+      let y = xg(SEC_VR, j - 1u);
       if (y <= x) { break; }
-      xs(6u, j, y);
+      xs(SEC_VR, j, y);
       j -= 1u;
     }
-    xs(6u, j, x);
+    xs(SEC_VR, j, x);
   }
   var lo = 0u;
   var hi = vl;
   var blen = 0u;
   while (lo < hi) {
     if (blen == maxBatch) { break; }
-    let r = xg(6u, lo);
+    let r = xg(SEC_VR, lo);
     lo += 1u;
     var scheduled = true;
     while (numBlocks <= g[S_ALLOC]) {
       if (lo < hi) {
         hi -= 1u;
-        preempt0(xg(6u, hi));
+        preempt0(xg(SEC_VR, hi));
       } else {
         preempt0(r);
         scheduled = false;
@@ -746,24 +661,24 @@ fn schedule_vllm0() {
     }
     if (!scheduled) { continue; }
     let blocks = sf(r, R_BLOCKS);
-    if (qf(r, Q_S) + sf(r, R_GEN) > blocks * 16u) {
+    if (qf(r, Q_PROMPT) + sf(r, R_GEN) > blocks * 16u) {
       sset(r, R_BLOCKS, blocks + 1u);
       g[S_ALLOC] += 1u;
     }
-    xs(7u, blen, r);
+    xs(SEC_BL, blen, r);
     blen += 1u;
   }
-  for (var i = 0u; i < blen; i++) { xs(6u, i, xg(7u, i)); }
-  for (var i = lo; i < hi; i++) { xs(6u, blen + i - lo, xg(6u, i)); }
-  g[S_VRLEN] = blen + hi - lo;
+  for (var i = 0u; i < blen; i++) { xs(SEC_VR, i, xg(SEC_BL, i)); }
+  for (var i = lo; i < hi; i++) { xs(SEC_VR, blen + i - lo, xg(SEC_VR, i)); }
+  g[S_VR_LEN] = blen + hi - lo;
   g[S_RUN] = blen + hi - lo;
   g[S_BLEN] = blen;
 }
 
 // member i of the batch (continuous: slots with state 1; vLLM: the batch list).
 fn member(i: u32, vllm: bool) -> u32 {
-  if (vllm) { return xg(7u, i); }
-  if (sf(i, R_STATE) == 1u) { return i; }
+  if (vllm) { return xg(SEC_BL, i); }
+  if (sf(i, R_PHASE) == PHASE_RUNNING) { return i; }
   return NONE;
 }
 
@@ -782,7 +697,7 @@ fn execute(vllm: bool) {
     let k = kv_of(slot);
     kv += k;
     if (sf(slot, R_PREFILL) == 1u) {
-      let p = qf(slot, Q_S) + sf(slot, R_GEN);
+      let p = qf(slot, Q_PROMPT) + sf(slot, R_GEN);
       pf += 1u;
       ptok += p;
       psq += p * p;
@@ -802,27 +717,27 @@ fn execute(vllm: bool) {
     if (P(P_COST) == 1u) { cost = round_micros(PT, PS, blen - PF, DC); }
     var dur = 1u;
     if (P(P_SECONDS) == 1u) { dur = cost; }
-    let end = add64(g[S_NOWLO], g[S_NOWHI], dur, 0u);
-    g[S_ENDLO] = end.x;
-    g[S_ENDHI] = end.y;
+    let end = add64(g[S_NOW_LO], g[S_NOW_HI], dur, 0u);
+    g[S_END_LO] = end.x;
+    g[S_END_HI] = end.y;
     var kvh = KVm;
     if (vllm) { kvh = g[S_ALLOC] * 16u; }
-    g[S_PEAKKV] = max(g[S_PEAKKV], kvh);
+    g[S_PEAK_KV] = max(g[S_PEAK_KV], kvh);
     let kt = mul32(kvh, dur);
-    let kt2 = add64(g[S_KVTLO], g[S_KVTHI], kt.x, kt.y);
-    g[S_KVTLO] = kt2.x;
-    g[S_KVTHI] = kt2.y;
-    let bz = add64(g[S_BUSYLO], g[S_BUSYHI], dur, 0u);
-    g[S_BUSYLO] = bz.x;
-    g[S_BUSYHI] = bz.y;
-    let cb = add64(g[S_CBUSYLO], g[S_CBUSYHI], cost, 0u);
-    g[S_CBUSYLO] = cb.x;
-    g[S_CBUSYHI] = cb.y;
+    let kt2 = add64(g[S_KV_TIME_LO], g[S_KV_TIME_HI], kt.x, kt.y);
+    g[S_KV_TIME_LO] = kt2.x;
+    g[S_KV_TIME_HI] = kt2.y;
+    let bz = add64(g[S_BUSY_LO], g[S_BUSY_HI], dur, 0u);
+    g[S_BUSY_LO] = bz.x;
+    g[S_BUSY_HI] = bz.y;
+    let cb = add64(g[S_COST_BUSY_LO], g[S_COST_BUSY_HI], cost, 0u);
+    g[S_COST_BUSY_LO] = cb.x;
+    g[S_COST_BUSY_HI] = cb.y;
     g[S_TOKENS] += blen;
   }
   let G = workgroupUniformLoad(&g);
-  let endlo = G[S_ENDLO];
-  let endhi = G[S_ENDHI];
+  let endlo = G[S_END_LO];
+  let endhi = G[S_END_HI];
   var done = 0u;
   var freed = 0u;
   for (var i = lid; i < lim; i += W) {
@@ -831,14 +746,14 @@ fn execute(vllm: bool) {
     sset(slot, R_PREFILL, 0u);
     let gen = sf(slot, R_GEN) + 1u;
     sset(slot, R_GEN, gen);
-    if (sf(slot, R_FTHI) == NONE) {
-      sset(slot, R_FTLO, endlo);
-      sset(slot, R_FTHI, endhi);
+    if (sf(slot, R_FIRST_TOKEN_HI) == NONE) {
+      sset(slot, R_FIRST_TOKEN_LO, endlo);
+      sset(slot, R_FIRST_TOKEN_HI, endhi);
     }
-    if (gen == qf(slot, Q_O)) {
-      sset(slot, R_STATE, 2u);
-      sset(slot, R_CLO, endlo);
-      sset(slot, R_CHI, endhi);
+    if (gen == qf(slot, Q_OUTPUT)) {
+      sset(slot, R_PHASE, PHASE_DONE);
+      sset(slot, R_COMPLETION_LO, endlo);
+      sset(slot, R_COMPLETION_HI, endhi);
       done += 1u;
       freed += sf(slot, R_BLOCKS);
       sset(slot, R_BLOCKS, 0u);
@@ -854,14 +769,14 @@ fn execute(vllm: bool) {
     if (D == 0u) {
       g[S_RSC] += 1u;
       g[S_ESC] += g[S_EVI];
-      if (g[S_RSC] > P(P_WATCHDOG) && g[S_ESC] > 0u) { g[S_STATUS] = 3u; }
+      if (g[S_RSC] > P(P_WATCHDOG) && g[S_ESC] > 0u) { g[S_STATUS] = STATUS_LIVELOCK; }
     } else {
       g[S_RSC] = 0u;
       g[S_ESC] = 0u;
     }
     g[S_ROUNDS] += 1u;
-    g[S_NOWLO] = endlo;
-    g[S_NOWHI] = endhi;
+    g[S_NOW_LO] = endlo;
+    g[S_NOW_HI] = endhi;
     g[S_ROUND] += 1u;
   }
   sync();
@@ -884,17 +799,17 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   workgroupBarrier();
   let kind = PU(P_KIND);
-  let vllm = kind == 4u;
+  let vllm = kind == KIND_VLLM;
   for (var step = 0u; step < cfg.steps; step++) {
-    if (lid == 0u && g[S_STATUS] == 0u) {
+    if (lid == 0u && g[S_STATUS] == STATUS_RUNNING) {
       g[S_STEPS] += 1u;
       enqueue0(kind);
     }
     let G = workgroupUniformLoad(&g);
-    if (G[S_STATUS] != 0u) { break; }
+    if (G[S_STATUS] != STATUS_RUNNING) { break; }
     if (G[S_WAIT] == 0u && G[S_RUN] == 0u) {
       if (lid == 0u) {
-        if (g[S_PEND] >= N) { g[S_STATUS] = 1u; } else { jump0(); }
+        if (g[S_PEND] >= N) { g[S_STATUS] = STATUS_DONE; } else { jump0(); }
       }
       workgroupBarrier();
       continue;
@@ -917,7 +832,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
           g[S_RETRIED] = 1u;
         } else {
           g[S_RETRIED] = 0u;
-          if (g[S_PEND] < N) { jump0(); } else { g[S_STATUS] = 2u; }
+          if (g[S_PEND] < N) { jump0(); } else { g[S_STATUS] = STATUS_STUCK; }
         }
       }
       workgroupBarrier();

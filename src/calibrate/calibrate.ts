@@ -17,7 +17,7 @@
  *
  * Progress events and cancellation (AbortSignal, checked between timed intervals).
  */
-import { adapterIdentity, readLimits } from '../gpu/detect.ts';
+import { adapterIdentity, adapterName, readLimits } from '../gpu/detect.ts';
 import { Kernels, LLAMA2_70B, linearWidths, type Job } from '../gpu/kernels.ts';
 import type { GpuSession } from '../gpu/session.ts';
 import type { ShaderSet } from '../gpu/shaders.ts';
@@ -233,7 +233,7 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     preset: preset.name,
     device: {
       adapter,
-      name: [adapter.vendor, adapter.architecture, adapter.description].filter((s) => s !== '').join(' / ') || '(unnamed adapter)',
+      name: adapterName(adapter),
       limits: readLimits(session.adapter.limits),
       features,
       runtime: o.runtime,

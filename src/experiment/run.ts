@@ -2,7 +2,7 @@ import { a100x2Power, type PowerModel } from '../cost/energy.ts';
 import { LivelockError, simulate, StuckError, type Progress, type SimulationResult } from '../engine/engine.ts';
 import { summarize, type RunSummary } from '../metrics/summary.ts';
 import type { CostModel } from '../model/types.ts';
-import { createPolicy } from '../policies/registry.ts';
+import { createPolicy, type PolicyConfig } from '../policies/registry.ts';
 import type { Instance } from './instance.ts';
 
 export interface PolicyRunOptions {
@@ -18,11 +18,16 @@ export type PolicyOutcome =
   | { readonly policy: string; readonly ok: true; readonly summary: RunSummary; readonly result: SimulationResult; readonly wallSeconds: number }
   | { readonly policy: string; readonly ok: false; readonly error: string; readonly kind: 'stuck' | 'livelock' };
 
-/** Runs one policy on an instance; a stuck or livelocked policy is an outcome, not a crash. */
-export function runPolicy(instance: Instance, spec: string, o: PolicyRunOptions): PolicyOutcome {
+/**
+ * Runs one policy (its spelling or its config) on an instance; a stuck or livelocked policy
+ * is an outcome, not a crash. Outcomes carry the policy's label (the spec as written).
+ */
+export function runPolicy(instance: Instance, policySpec: string | PolicyConfig, o: PolicyRunOptions): PolicyOutcome {
   const t0 = performance.now();
+  const built = createPolicy(policySpec);
+  const spec = typeof policySpec === 'string' ? policySpec : built.spec;
   try {
-    const result = simulate(instance.requests(), createPolicy(spec), {
+    const result = simulate(instance.requests(), built, {
       memory: instance.memory,
       mode: instance.mode,
       costModel: o.costModel,

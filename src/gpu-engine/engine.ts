@@ -12,10 +12,16 @@
  * sums in another order than the CPU's, so equal up to rounding); per-request energy
  * shares are NOT computed on the GPU (reported as 0). The per-round trace is not kept.
  *
+ * The buffer layout and enums are declared once in ./layout.ts (the WGSL constants are
+ * generated from it); this file reads and writes records only through its named views.
+ * Policies arrive as registry configs (src/policies/registry.ts); GPU_PORTS maps each to
+ * the kernel's parameters.
+ *
  * Stuck and livelocked replicas are outcomes (StuckError / LivelockError naming the
- * replica), with the CPU engine's semantics. Device loss and validation errors reject
- * with a GpuEngineError naming the replicas in flight. There is no silent fallback to
- * the CPU engine: callers choose the engine.
+ * replica), with the CPU engine's semantics. Device loss, validation and out-of-memory
+ * errors and GPU waits that never end go through the GPU session (src/gpu/session.ts)
+ * and reject with a GpuEngineError (a GpuError) naming the replicas in flight. There is
+ * no silent fallback to the CPU engine: callers choose the engine.
  *
  * Limits (refused with a clear message, use the CPU engine): seconds mode needs
  * max(M, vLLM maxTokens) ≤ 65 535 (the a100 cost model's u32 domain) and the a100 cost
@@ -30,15 +36,23 @@ import { ALL_REDUCE_NS_BY_BYTES, EMBEDDING_NS_BY_TOKENS, LAYER_NS_BY_TOKENS } fr
 import { LivelockError, StuckError, type RunTotals, type SimulationResult } from '../engine/engine.ts';
 import { RequestTable } from '../engine/results.ts';
 import type { CostModel, RequestSpec, TimeMode } from '../model/types.ts';
-import { capacityBelow, parseFraction } from '../policies/fraction.ts';
-import { createPolicy } from '../policies/registry.ts';
-import { VllmPolicy } from '../policies/vllm.ts';
+import { GpuError, type GpuSession } from '../gpu/session.ts';
+import { wgslLocation, type WgslSource } from '../gpu/shaders.ts';
+import { capacityBelow } from '../policies/fraction.ts';
+import { policyFraction, resolvePolicy, vllmConfig, type PolicyConfig, type PolicyConfigOf, type PolicyKind } from '../policies/registry.ts';
+import {
+  CFG, KNOTS, NONE, PARAMS, PHASE, POLICY_KIND, PROBE, REQ_INPUT, REQ_STATE, SCRATCH_SECTIONS, STATE, STATUS,
+  type GpuPolicyKind, type RecordView,
+} from './layout.ts';
 
-/** One replica: an instance (requests in arrival order, ties by id), M and a policy spec. */
+/**
+ * One replica: an instance (requests in arrival order, ties by id), M and a policy: its
+ * spelling (parsed once by the registry; results carry it as written) or its config.
+ */
 export interface GpuReplica {
   readonly requests: readonly RequestSpec[];
   readonly memory: number;
-  readonly policy: string;
+  readonly policy: string | PolicyConfig;
 }
 
 export interface GpuRunOptions {
@@ -73,8 +87,8 @@ export type GpuOutcome =
   | { readonly ok: true; readonly replica: number; readonly result: SimulationResult }
   | { readonly ok: false; readonly replica: number; readonly kind: 'stuck' | 'livelock'; readonly error: StuckError | LivelockError };
 
-/** A device or validation failure, naming the replicas whose job failed. */
-export class GpuEngineError extends Error {
+/** A device, validation or out-of-memory failure, naming the replicas whose job failed. */
+export class GpuEngineError extends GpuError {
   override name = 'GpuEngineError';
   constructor(
     message: string,
@@ -84,61 +98,80 @@ export class GpuEngineError extends Error {
   }
 }
 
-// Layout constants (must match shaders/engine/scheduler.wgsl).
-const P_STRIDE = 16;
-const S_STRIDE = 32;
-const R_STRIDE = 12;
-const Q_STRIDE = 8;
-const SCR_SECTIONS = 8;
-const NONE = 0xffffffff;
 const TWO32 = 2 ** 32;
 const WORKGROUPS_MAX = 65535;
 /** The a100 model's u32 domain, for a batch bounded by M tokens (see a100.ts A100_U32_DOMAIN). */
 export const GPU_SECONDS_MAX_MEMORY = 65535;
 
-const KIND = { mcsf: 0, 'mc-fcfs': 1, 'alpha-greedy': 2, 'alpha-clearing': 3, vllm: 4 } as const;
+type ParamsView = RecordView<keyof typeof PARAMS.offset>;
 
-interface Prepared {
-  readonly index: number;
-  readonly spec: GpuReplica;
-  readonly n: number;
-  /** slot → input index (arrival order). */
-  readonly slotToInput: Int32Array;
-  readonly params: Uint32Array; // P_STRIDE
-  readonly reqWords: Uint32Array; // n * Q_STRIDE
+interface PortContext {
+  readonly memory: number;
+  readonly seconds: boolean;
+  readonly label: string;
 }
 
-function policyParams(spec: string, memory: number, costOn: boolean, seconds: boolean): Uint32Array {
-  const policy = createPolicy(spec); // validates, with the registry's messages
-  const [name, ...args] = spec.trim().split(':');
-  const p = new Uint32Array(P_STRIDE);
-  const kind = KIND[name as keyof typeof KIND];
-  if (kind === undefined) throw new Error(`GPU engine: policy ${spec} has no WGSL port`);
-  p[2] = memory;
-  p[3] = kind;
-  p[4] = memory;
-  p[5] = memory;
-  if (kind === 2 || kind === 3) p[4] = capacityBelow(memory, parseFraction(args[0] as string, 'α', name as string));
-  if (kind === 3) p[5] = capacityBelow(memory, parseFraction(args[1] as string, 'β', name as string));
-  if (policy instanceof VllmPolicy) {
-    const cfg = policy.config;
+/**
+ * The policies with a WGSL port: each fills its kernel parameters from its config (the
+ * kind and M are set for all). A policy without an entry is refused on the GPU.
+ */
+const GPU_PORTS: { readonly [K in PolicyKind & GpuPolicyKind]: (c: PolicyConfigOf<K>, p: ParamsView, x: PortContext) => void } = {
+  mcsf: () => {},
+  'mc-fcfs': () => {},
+  'alpha-greedy': (c, p, { memory }) => {
+    p.admit = capacityBelow(memory, policyFraction(c.alpha, 'α', c.kind));
+  },
+  'alpha-clearing': (c, p, { memory }) => {
+    p.admit = capacityBelow(memory, policyFraction(c.alpha, 'α', c.kind));
+    p.target = capacityBelow(memory, policyFraction(c.beta, 'β', c.kind));
+  },
+  vllm: (c, p, { memory, seconds, label }) => {
+    const cfg = vllmConfig(c);
     if (cfg.blockSize !== 16) throw new Error('GPU engine: vLLM block size must be 16');
-    const numBlocks = Math.floor(memory / cfg.blockSize);
-    p[6] = numBlocks;
-    p[7] = Math.floor(cfg.watermarkFraction * numBlocks); // exactly as vllm.ts computes it
-    p[8] = cfg.maxTokens;
-    p[9] = cfg.maxBatch;
+    p.blocks = Math.floor(memory / cfg.blockSize);
+    p.watermark = Math.floor(cfg.watermarkFraction * p.blocks); // exactly as vllm.ts computes it
+    p.maxTokens = cfg.maxTokens;
+    p.maxBatch = cfg.maxBatch;
     if ((cfg.maxBatch + 1) * Math.max(cfg.maxTokens, memory) >= 2 ** 31) {
-      throw new RangeError(`GPU engine: vllm maxBatch × max(maxTokens, M) is too large for u32 arithmetic (${spec}, M = ${memory}); use the CPU engine`);
+      throw new RangeError(`GPU engine: vllm maxBatch × max(maxTokens, M) is too large for u32 arithmetic (${label}, M = ${memory}); use the CPU engine`);
     }
     if (seconds && cfg.maxTokens > GPU_SECONDS_MAX_MEMORY) {
       throw new RangeError(`GPU engine: seconds mode needs vllm maxTokens ≤ ${GPU_SECONDS_MAX_MEMORY} (the a100 cost model's u32 domain), got ${cfg.maxTokens}; use the CPU engine`);
     }
-  }
-  p[10] = seconds ? 1 : 0;
-  p[11] = 4 * memory + 64;
-  p[12] = costOn ? 1 : 0;
-  return p;
+  },
+};
+
+function hasPort(kind: PolicyKind): kind is PolicyKind & GpuPolicyKind {
+  return Object.hasOwn(GPU_PORTS, kind);
+}
+
+interface Prepared {
+  readonly index: number;
+  readonly spec: GpuReplica;
+  /** The policy as results name it (the spec as written). */
+  readonly label: string;
+  readonly n: number;
+  /** slot → input index (arrival order). */
+  readonly slotToInput: Int32Array;
+  /** One PARAMS record (off and scr are set per job). */
+  readonly params: Uint32Array<ArrayBuffer>;
+  /** n REQ_INPUT records. */
+  readonly reqWords: Uint32Array<ArrayBuffer>;
+}
+
+function policyParams(config: PolicyConfig, label: string, memory: number, costOn: boolean, seconds: boolean): Uint32Array<ArrayBuffer> {
+  const words = PARAMS.alloc(1);
+  const p = PARAMS.view(words);
+  if (!hasPort(config.kind)) throw new Error(`GPU engine: policy ${label} has no WGSL port`);
+  p.m = memory;
+  p.kind = POLICY_KIND.value[config.kind];
+  p.admit = memory;
+  p.target = memory;
+  (GPU_PORTS[config.kind] as (c: PolicyConfig, p: ParamsView, x: PortContext) => void)(config, p, { memory, seconds, label });
+  p.seconds = seconds ? 1 : 0;
+  p.watchdog = 4 * memory + 64;
+  p.cost = costOn ? 1 : 0;
+  return words;
 }
 
 function prepare(index: number, r: GpuReplica, mode: TimeMode, costOn: boolean): Prepared {
@@ -153,8 +186,9 @@ function prepare(index: number, r: GpuReplica, mode: TimeMode, costOn: boolean):
   if (n * (memory + 1) >= 2 ** 30) {
     throw new RangeError(`${tag}: n·(M+1) = ${n}·${memory + 1} ≥ 2^30 exceeds the GPU engine's u32 token sums; split the instance or use the CPU engine`);
   }
-  const params = policyParams(r.policy, memory, costOn && memory <= GPU_SECONDS_MAX_MEMORY, seconds);
-  params[1] = n;
+  const { config, label } = resolvePolicy(r.policy); // the registry's validation and messages
+  const params = policyParams(config, label, memory, costOn && memory <= GPU_SECONDS_MAX_MEMORY, seconds);
+  PARAMS.view(params).n = n;
   let lastArrival = -Infinity;
   let lastId = -1;
   const planned = new Int32Array(n);
@@ -176,7 +210,7 @@ function prepare(index: number, r: GpuReplica, mode: TimeMode, costOn: boolean):
   // Static order of the policy's waiting queue (live.ts): MC-SF by (planned, arrival, id);
   // the others by (arrival, id) = input order.
   const order = Array.from({ length: n }, (_, i) => i);
-  if (params[3] === KIND.mcsf) {
+  if (config.kind === 'mcsf') {
     order.sort((a, b) => {
       const pa = planned[a] as number;
       const pb = planned[b] as number;
@@ -196,40 +230,49 @@ function prepare(index: number, r: GpuReplica, mode: TimeMode, costOn: boolean):
   const byId = Array.from({ length: n }, (_, i) => i).sort((a, b) => (requests[a] as RequestSpec).id - (requests[b] as RequestSpec).id);
   const idRank = new Int32Array(n);
   byId.forEach((input, rank) => (idRank[input] = rank));
-  const w = new Uint32Array(n * Q_STRIDE);
+  const w = REQ_INPUT.alloc(n);
+  const q = REQ_INPUT.view(w);
   for (let slot = 0; slot < n; slot++) {
     const input = slotToInput[slot] as number;
     const p = requests[input] as RequestSpec;
-    const o = slot * Q_STRIDE;
-    w[o] = p.arrival % TWO32;
-    w[o + 1] = Math.floor(p.arrival / TWO32);
-    w[o + 2] = p.prompt;
-    w[o + 3] = p.output;
-    w[o + 4] = planned[input] as number;
-    w[o + 5] = idRank[input] as number;
+    q.at(slot);
+    q.arrival = p.arrival;
+    q.prompt = p.prompt;
+    q.output = p.output;
+    q.planned = planned[input] as number;
+    q.idRank = idRank[input] as number;
   }
-  for (let k = 0; k < n; k++) w[k * Q_STRIDE + 6] = inputToSlot[k] as number;
-  return { index, spec: r, n, slotToInput, params, reqWords: w };
+  for (let k = 0; k < n; k++) q.at(k).arrSlot = inputToSlot[k] as number;
+  return { index, spec: r, label, n, slotToInput, params, reqWords: w };
 }
 
 /** The a100 cost model's tables and constants, as the kernel's `knots` buffer. */
 export function a100KnotsBuffer(): Uint32Array<ArrayBuffer> {
-  const tables: Knots[] = [LAYER_NS_BY_TOKENS, EMBEDDING_NS_BY_TOKENS, ALL_REDUCE_NS_BY_BYTES];
-  const header = [
-    0, 0, 0, 0, 0, 0,
-    LAYERS, NS_PER_MICRO, ALL_REDUCE_BYTES_PER_TOKEN, LAYERS * ALL_REDUCES_PER_LAYER, KV_BYTES_PER_TOKEN_PER_GPU,
-    DECODE_ACHIEVED_BYTES_PER_MICRO, PREFILL_FLOP_PER_SQUARE_PER_GPU, PREFILL_ACHIEVED_FLOP_PER_MICRO, ROUND_OVERHEAD_MICROS, 0,
-  ];
-  const out: number[] = header.slice();
-  tables.forEach((t, i) => {
-    header[2 * i] = t.length;
-    header[2 * i + 1] = out.length;
-    out[2 * i] = t.length;
-    out[2 * i + 1] = out.length;
-    for (const [x, y] of t) out.push(x, y);
-  });
-  for (const v of out) if (!Number.isInteger(v) || v < 0 || v >= TWO32) throw new RangeError(`a100 cost constant ${v} does not fit u32`);
-  return Uint32Array.from(out);
+  const words = KNOTS.alloc(1);
+  const k = KNOTS.view(words);
+  k.layers = LAYERS;
+  k.nsPerMicro = NS_PER_MICRO;
+  k.allReduceBytesPerToken = ALL_REDUCE_BYTES_PER_TOKEN;
+  k.allReduces = LAYERS * ALL_REDUCES_PER_LAYER;
+  k.kvBytesPerToken = KV_BYTES_PER_TOKEN_PER_GPU;
+  k.decodeBytesPerMicro = DECODE_ACHIEVED_BYTES_PER_MICRO;
+  k.prefillFlopPerSquare = PREFILL_FLOP_PER_SQUARE_PER_GPU;
+  k.prefillFlopPerMicro = PREFILL_ACHIEVED_FLOP_PER_MICRO;
+  k.roundOverhead = ROUND_OVERHEAD_MICROS;
+  const pairs: number[] = [];
+  const place = (t: Knots): number => {
+    const at = KNOTS.stride + pairs.length;
+    for (const [x, y] of t) pairs.push(x, y);
+    return at;
+  };
+  k.layerCount = LAYER_NS_BY_TOKENS.length;
+  k.layerOff = place(LAYER_NS_BY_TOKENS);
+  k.embeddingCount = EMBEDDING_NS_BY_TOKENS.length;
+  k.embeddingOff = place(EMBEDDING_NS_BY_TOKENS);
+  k.allReduceCount = ALL_REDUCE_NS_BY_BYTES.length;
+  k.allReduceOff = place(ALL_REDUCE_NS_BY_BYTES);
+  for (const v of pairs) if (!Number.isInteger(v) || v < 0 || v >= TWO32) throw new RangeError(`a100 cost constant ${v} does not fit u32`);
+  return Uint32Array.from([...words, ...pairs]);
 }
 
 /** Round a byte size up to a multiple of 4 (and at least 16). */
@@ -237,43 +280,62 @@ function bytes(words: number): number {
   return Math.max(16, words * 4);
 }
 
+/** A session failure (GpuError) as a GpuEngineError naming the replicas; anything else unchanged. */
+function engineError(e: unknown, where: string, replicas: readonly number[]): unknown {
+  if (e instanceof GpuError && !(e instanceof GpuEngineError)) return new GpuEngineError(`GPU engine failed ${where}: ${e.message}`, replicas);
+  return e;
+}
+
 export class GpuEngine {
   private readonly pipeline: GPUComputePipeline;
   private readonly probePipeline: GPUComputePipeline;
-  private lost: GPUDeviceLostInfo | undefined;
 
   private constructor(
-    readonly device: GPUDevice,
+    readonly session: GpuSession,
     module: GPUShaderModule,
     /** Threads per workgroup (one workgroup per replica), 1..64. */
     readonly threads: number,
   ) {
+    const device = session.device;
     this.pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main', constants: { W: threads } } });
     this.probePipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'cost_probe' } });
-    void device.lost.then((info) => {
-      this.lost = info;
-    });
+  }
+
+  get device(): GPUDevice {
+    return this.session.device;
   }
 
   /**
-   * Compile the kernel (WGSL source from the loader pair) on a device. `threads` per
-   * replica: 64 by default; 8 suits CPU adapters (SwiftShader), where a barrier costs
-   * in proportion to the threads (see GpuEngine.defaultThreads).
+   * Compile the kernel (from the shader loaders: src/gpu/shaders-node.ts loadEngineShader,
+   * src/gpu/shaders-browser.ts engineShader) on a session. `threads` per replica: 64, or 8
+   * on a CPU adapter (SwiftShader), where a barrier costs in proportion to the threads.
    */
-  static async create(device: GPUDevice, wgsl: string, threads = 64): Promise<GpuEngine> {
+  static async create(session: GpuSession, shader: WgslSource, threads = GpuEngine.defaultThreads(session.isFallbackAdapter)): Promise<GpuEngine> {
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`threads per replica must be 1..64, got ${threads}`);
-    device.pushErrorScope('validation');
-    const module = device.createShaderModule({ code: wgsl });
-    const info = await module.getCompilationInfo();
-    const errors = info.messages.filter((m) => m.type === 'error');
-    if (errors.length > 0) {
-      await device.popErrorScope();
-      throw new GpuEngineError(`scheduler.wgsl failed to compile: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`, []);
+    const device = session.device;
+    try {
+      let module: GPUShaderModule | undefined;
+      let invalid: unknown;
+      try {
+        await session.scoped('compiling scheduler.wgsl', () => {
+          module = device.createShaderModule({ code: shader.code });
+        });
+      } catch (e) {
+        invalid = e;
+      }
+      if (module === undefined) throw invalid;
+      const info = await session.guard(module.getCompilationInfo(), 'compiling scheduler.wgsl');
+      const errors = info.messages.filter((m) => m.type === 'error');
+      if (errors.length > 0) {
+        const where = errors.map((m) => `${wgslLocation(shader, m.lineNum)}:${m.linePos} ${m.message}`).join('; ');
+        throw new GpuEngineError(`scheduler.wgsl failed to compile: ${where}`, []);
+      }
+      if (invalid !== undefined) throw invalid;
+      const m = module;
+      return await session.scoped('creating the GPU engine pipelines', () => new GpuEngine(session, m, threads));
+    } catch (e) {
+      throw engineError(e, 'to start', []);
     }
-    const engine = new GpuEngine(device, module, threads);
-    const err = await device.popErrorScope();
-    if (err) throw new GpuEngineError(`GPU engine pipeline creation failed: ${err.message}`, []);
-    return engine;
   }
 
   /** Threads per replica for an adapter: 8 on a fallback (CPU) adapter, else 64. */
@@ -281,6 +343,7 @@ export class GpuEngine {
     return isFallbackAdapter ? 8 : 64;
   }
 
+  /** A buffer holding `words` (or that many zeroed words); call inside session.scoped. */
   private buffer(words: Uint32Array<ArrayBuffer> | number, usage: number, label: string): GPUBuffer {
     const size = bytes(typeof words === 'number' ? words : words.length);
     const buf = this.device.createBuffer({ size, usage: usage | GPUBufferUsage.COPY_DST, label });
@@ -289,48 +352,53 @@ export class GpuEngine {
   }
 
   private async readBack(src: GPUBuffer, words: number): Promise<Uint32Array> {
-    const size = bytes(words);
-    const rb = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const enc = this.device.createCommandEncoder();
-    enc.copyBufferToBuffer(src, 0, rb, 0, size);
-    this.device.queue.submit([enc.finish()]);
-    await rb.mapAsync(GPUMapMode.READ);
-    const out = new Uint32Array(rb.getMappedRange().slice(0)).subarray(0, words);
-    rb.unmap();
-    rb.destroy();
-    return out;
+    return new Uint32Array(await this.session.read(src, bytes(words))).subarray(0, words);
   }
 
   /** Evaluate the WGSL port of the a100 cost model on (prefillTokens, prefillSquares, decodeRequests, decodeContext) rows (tests). */
   async costProbe(rows: readonly (readonly [number, number, number, number])[]): Promise<number[]> {
-    const words = new Uint32Array(rows.length * 5);
-    rows.forEach((r, i) => words.set(r, 5 * i));
-    const dev = this.device;
-    const scr = this.buffer(words, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'probe');
-    const knots = this.buffer(a100KnotsBuffer(), GPUBufferUsage.STORAGE, 'knots');
-    const dummy = this.buffer(16, GPUBufferUsage.STORAGE, 'dummy');
-    const cfg = this.buffer(Uint32Array.from([0, 0, rows.length, 0]), GPUBufferUsage.UNIFORM, 'cfg');
-    dev.pushErrorScope('validation');
-    const bg = dev.createBindGroup({
-      layout: this.probePipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 2, resource: { buffer: knots } },
-        { binding: 5, resource: { buffer: scr } },
-        { binding: 6, resource: { buffer: cfg } },
-      ],
+    const words = PROBE.alloc(rows.length);
+    const row = PROBE.view(words);
+    rows.forEach(([pt, ps, dr, dc], i) => {
+      row.at(i);
+      row.prefillTokens = pt;
+      row.prefillSquares = ps;
+      row.decodeRequests = dr;
+      row.decodeContext = dc;
     });
-    const enc = dev.createCommandEncoder();
-    const pass = enc.beginComputePass();
-    pass.setPipeline(this.probePipeline);
-    pass.setBindGroup(0, bg);
-    pass.dispatchWorkgroups(rows.length);
-    pass.end();
-    dev.queue.submit([enc.finish()]);
-    const out = await this.readBack(scr, words.length);
-    const err = await dev.popErrorScope();
-    for (const b of [scr, knots, dummy, cfg]) b.destroy();
-    if (err) throw new GpuEngineError(`cost probe failed: ${err.message}`, []);
-    return rows.map((_, i) => out[5 * i + 4] as number);
+    const cfg = CFG.alloc(1);
+    CFG.view(cfg).count = rows.length;
+    const buffers: GPUBuffer[] = [];
+    try {
+      const scr = await this.session.scoped('cost probe', () => {
+        const b = this.buffer(words, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'probe');
+        const knots = this.buffer(a100KnotsBuffer(), GPUBufferUsage.STORAGE, 'knots');
+        const ub = this.buffer(cfg, GPUBufferUsage.UNIFORM, 'cfg');
+        buffers.push(b, knots, ub);
+        const bg = this.device.createBindGroup({
+          layout: this.probePipeline.getBindGroupLayout(0),
+          entries: [
+            { binding: 2, resource: { buffer: knots } },
+            { binding: 5, resource: { buffer: b } },
+            { binding: 6, resource: { buffer: ub } },
+          ],
+        });
+        const enc = this.device.createCommandEncoder();
+        const pass = enc.beginComputePass();
+        pass.setPipeline(this.probePipeline);
+        pass.setBindGroup(0, bg);
+        pass.dispatchWorkgroups(rows.length);
+        pass.end();
+        this.device.queue.submit([enc.finish()]);
+        return b;
+      });
+      const out = PROBE.view(await this.readBack(scr, words.length));
+      return rows.map((_, i) => out.at(i).micros);
+    } catch (e) {
+      throw engineError(e, 'in the cost probe', []);
+    } finally {
+      for (const b of buffers) b.destroy();
+    }
   }
 
   /** Simulate every replica; outcomes in replica order. */
@@ -350,7 +418,7 @@ export class GpuEngine {
     const jobs: Prepared[][] = [];
     let cur: Prepared[] = [];
     let curReq = 0;
-    const perReq = Math.max(R_STRIDE, SCR_SECTIONS, Q_STRIDE);
+    const perReq = Math.max(REQ_STATE.stride, SCRATCH_SECTIONS, REQ_INPUT.stride);
     for (const p of prepared) {
       if ((p.n + 1) * perReq > maxWords) {
         throw new RangeError(`replica ${p.index}: ${p.n} requests need ${(p.n + 1) * perReq * 4} bytes in one storage buffer, above this adapter's limit of ${maxWords * 4} bytes; use the CPU engine`);
@@ -390,166 +458,154 @@ export class GpuEngine {
   }
 
   private async runJob(job: readonly Prepared[], opts: GpuRunOptions, outcomes: GpuOutcome[], progress: (finished: number, completed: number, rounds: number) => void): Promise<void> {
-    const dev = this.device;
+    const { session, device: dev } = this;
     const R = job.length;
     const names = job.map((p) => p.index);
-    const where = `replicas ${names[0]}..${names[names.length - 1]}`;
-    const check = (): void => {
-      if (this.lost) throw new GpuEngineError(`GPU device lost while simulating ${where}: ${this.lost.reason} ${this.lost.message}`, names);
-    };
-    check();
+    const where = `while simulating replicas ${names[0]}..${names[names.length - 1]}`;
     let total = 0;
-    const params = new Uint32Array(R * P_STRIDE);
+    const params = PARAMS.alloc(R);
+    const pv = PARAMS.view(params);
     const offsets: number[] = [];
     job.forEach((p, r) => {
       offsets.push(total);
-      const pr = Uint32Array.from(p.params);
-      pr[0] = total;
-      pr[13] = SCR_SECTIONS * (total + r);
-      params.set(pr, r * P_STRIDE);
+      params.set(p.params, r * PARAMS.stride);
+      pv.at(r);
+      pv.off = total;
+      pv.scr = SCRATCH_SECTIONS * (total + r);
       total += p.n;
     });
-    const reqWords = new Uint32Array(total * Q_STRIDE);
-    job.forEach((p, r) => reqWords.set(p.reqWords, (offsets[r] as number) * Q_STRIDE));
-    const stWords = new Uint32Array(total * R_STRIDE);
+    const reqWords = REQ_INPUT.alloc(total);
+    job.forEach((p, r) => reqWords.set(p.reqWords, (offsets[r] as number) * REQ_INPUT.stride));
+    const stWords = REQ_STATE.alloc(total);
+    const sv = REQ_STATE.view(stWords);
     for (let i = 0; i < total; i++) {
-      stWords[i * R_STRIDE + 3] = 1; // prefill pending
-      stWords[i * R_STRIDE + 9] = NONE; // no first token yet
+      sv.at(i);
+      sv.prefill = 1; // prefill pending
+      sv.firstTokenHi = NONE; // no first token yet
     }
-    const rsWords = new Uint32Array(R * S_STRIDE);
+    const rsWords = STATE.alloc(R);
+    const rv = STATE.view(rsWords);
     job.forEach((p, r) => {
-      if (p.n === 0) rsWords[r * S_STRIDE] = 1;
+      if (p.n === 0) rv.at(r).status = STATUS.value.done;
     });
+    const cfgWords = CFG.alloc(1);
+    const cv = CFG.view(cfgWords);
+    cv.steps = Math.max(1, Math.floor(opts.stepsPerDispatch ?? 64));
+    cv.count = R;
 
-    dev.pushErrorScope('validation');
-    dev.pushErrorScope('out-of-memory');
-    const bPrm = this.buffer(params, GPUBufferUsage.STORAGE, 'params');
-    const bReq = this.buffer(reqWords, GPUBufferUsage.STORAGE, 'requests');
-    const bKnots = this.buffer(a100KnotsBuffer(), GPUBufferUsage.STORAGE, 'knots');
-    const bRs = this.buffer(rsWords, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'replica-state');
-    const bSt = this.buffer(stWords, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'request-state');
-    const bScr = this.buffer(SCR_SECTIONS * (total + R), GPUBufferUsage.STORAGE, 'scratch');
-    const steps = Math.max(1, Math.floor(opts.stepsPerDispatch ?? 64));
-    const bCfg = this.buffer(Uint32Array.from([steps, 0, R, 0]), GPUBufferUsage.UNIFORM, 'cfg');
-    const bRead = dev.createBuffer({ size: bytes(R * S_STRIDE), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
-    const bg = dev.createBindGroup({
-      layout: this.pipeline.getBindGroupLayout(0),
-      entries: [
-        { binding: 0, resource: { buffer: bPrm } },
-        { binding: 1, resource: { buffer: bReq } },
-        { binding: 2, resource: { buffer: bKnots } },
-        { binding: 3, resource: { buffer: bRs } },
-        { binding: 4, resource: { buffer: bSt } },
-        { binding: 5, resource: { buffer: bScr } },
-        { binding: 6, resource: { buffer: bCfg } },
-      ],
-    });
-    const buffers = [bPrm, bReq, bKnots, bRs, bSt, bScr, bCfg, bRead];
-    const popErrors = async (): Promise<void> => {
-      const oom = await dev.popErrorScope();
-      const val = await dev.popErrorScope();
-      const e = val ?? oom;
-      if (e) throw new GpuEngineError(`GPU engine ${e instanceof GPUOutOfMemoryError ? 'out of memory' : 'validation error'} while simulating ${where}: ${e.message}`, names);
-    };
+    const buffers: GPUBuffer[] = [];
     try {
-      await popErrors();
+      session.checkLost();
+      const { bg, bRs, bSt, bRead } = await session.scoped('allocating GPU engine buffers', () => {
+        const b = {
+          bPrm: this.buffer(params, GPUBufferUsage.STORAGE, 'params'),
+          bReq: this.buffer(reqWords, GPUBufferUsage.STORAGE, 'requests'),
+          bKnots: this.buffer(a100KnotsBuffer(), GPUBufferUsage.STORAGE, 'knots'),
+          bRs: this.buffer(rsWords, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'replica-state'),
+          bSt: this.buffer(stWords, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'request-state'),
+          bScr: this.buffer(SCRATCH_SECTIONS * (total + R), GPUBufferUsage.STORAGE, 'scratch'),
+          bCfg: this.buffer(cfgWords, GPUBufferUsage.UNIFORM, 'cfg'),
+          bRead: dev.createBuffer({ size: bytes(R * STATE.stride), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+        };
+        buffers.push(...Object.values(b));
+        const bg = dev.createBindGroup({
+          layout: this.pipeline.getBindGroupLayout(0),
+          entries: [b.bPrm, b.bReq, b.bKnots, b.bRs, b.bSt, b.bScr, b.bCfg].map((buffer, binding) => ({ binding, resource: { buffer } })),
+        });
+        return { bg, ...b };
+      });
       let perSubmit = Math.max(1, Math.floor(opts.dispatchesPerSubmit ?? 4));
       let rs: Uint32Array = rsWords;
       for (;;) {
-        check();
-        dev.pushErrorScope('validation');
-        dev.pushErrorScope('out-of-memory');
+        session.checkLost();
         const t0 = performance.now();
-        const enc = dev.createCommandEncoder();
-        for (let d = 0; d < perSubmit; d++) {
-          const pass = enc.beginComputePass();
-          pass.setPipeline(this.pipeline);
-          pass.setBindGroup(0, bg);
-          pass.dispatchWorkgroups(R);
-          pass.end();
-        }
-        enc.copyBufferToBuffer(bRs, 0, bRead, 0, bytes(R * S_STRIDE));
-        dev.queue.submit([enc.finish()]);
-        try {
-          await bRead.mapAsync(GPUMapMode.READ);
-        } catch (e) {
-          check();
-          throw new GpuEngineError(`GPU engine readback failed while simulating ${where}: ${(e as Error).message}`, names);
-        }
-        rs = new Uint32Array(bRead.getMappedRange().slice(0)).subarray(0, R * S_STRIDE);
+        await session.scoped('GPU engine submit', () => {
+          const enc = dev.createCommandEncoder();
+          for (let d = 0; d < perSubmit; d++) {
+            const pass = enc.beginComputePass();
+            pass.setPipeline(this.pipeline);
+            pass.setBindGroup(0, bg);
+            pass.dispatchWorkgroups(R);
+            pass.end();
+          }
+          enc.copyBufferToBuffer(bRs, 0, bRead, 0, bytes(R * STATE.stride));
+          dev.queue.submit([enc.finish()]);
+        });
+        await session.guard(bRead.mapAsync(GPUMapMode.READ), 'reading the replicas\' progress back');
+        rs = new Uint32Array(bRead.getMappedRange().slice(0)).subarray(0, R * STATE.stride);
         bRead.unmap();
-        await popErrors();
-        check();
         const dt = performance.now() - t0;
         if (dt < 50 && perSubmit < 256) perSubmit *= 2;
         else if (dt > 400 && perSubmit > 1) perSubmit = Math.max(1, perSubmit >> 1);
         let finished = 0;
         let completed = 0;
         let rounds = 0;
+        const s = STATE.view(rs);
         for (let r = 0; r < R; r++) {
-          if ((rs[r * S_STRIDE] as number) !== 0) finished++;
-          completed += rs[r * S_STRIDE + 7] as number;
-          rounds += rs[r * S_STRIDE + 16] as number;
+          s.at(r);
+          if (s.status !== STATUS.value.running) finished++;
+          completed += s.done;
+          rounds += s.rounds;
         }
         progress(finished, completed, rounds);
         if (finished === R) break;
       }
-      const st = await this.readBack(bSt, total * R_STRIDE);
+      const st = await this.readBack(bSt, total * REQ_STATE.stride);
       job.forEach((p, r) => {
-        outcomes[p.index] = this.outcome(p, rs.subarray(r * S_STRIDE, (r + 1) * S_STRIDE), st.subarray((offsets[r] as number) * R_STRIDE, ((offsets[r] as number) + p.n) * R_STRIDE), opts);
+        const from = (offsets[r] as number) * REQ_STATE.stride;
+        outcomes[p.index] = this.outcome(p, STATE.view(rs).at(r), st.subarray(from, from + p.n * REQ_STATE.stride), opts);
       });
+    } catch (e) {
+      throw engineError(e, where, names);
     } finally {
       for (const b of buffers) b.destroy();
     }
   }
 
-  private outcome(p: Prepared, s: Uint32Array, st: Uint32Array, opts: GpuRunOptions): GpuOutcome {
-    const u64 = (lo: number, hi: number): number => lo + hi * TWO32;
-    const status = s[0] as number;
-    const now = u64(s[1] as number, s[2] as number);
-    const spec = p.spec.policy.trim();
+  private outcome(p: Prepared, s: RecordView<keyof typeof STATE.offset>, stWords: Uint32Array, opts: GpuRunOptions): GpuOutcome {
+    const now = s.now;
+    const spec = p.label;
     const tag = `replica ${p.index}`;
-    if (status === 2) {
-      const err = new StuckError(`${tag}: policy ${spec} is stuck at time ${now} with ${s[5]} waiting requests and no arrivals left`);
+    if (s.status === STATUS.value.stuck) {
+      const err = new StuckError(`${tag}: policy ${spec} is stuck at time ${now} with ${s.wait} waiting requests and no arrivals left`);
       return { ok: false, replica: p.index, kind: 'stuck', error: err };
     }
-    if (status === 3) {
-      const err = new LivelockError(`${tag}: policy ${spec} livelocked at time ${now}: no request completed in ${s[9]} rounds while ${s[10]} evictions restarted requests (${s[6]} running, ${s[5]} waiting)`);
+    if (s.status === STATUS.value.livelock) {
+      const err = new LivelockError(`${tag}: policy ${spec} livelocked at time ${now}: no request completed in ${s.rsc} rounds while ${s.esc} evictions restarted requests (${s.run} running, ${s.wait} waiting)`);
       return { ok: false, replica: p.index, kind: 'livelock', error: err };
     }
-    if (status !== 1) throw new GpuEngineError(`${tag}: the GPU engine ended in an unexpected state ${status}`, [p.index]);
+    if (s.status !== STATUS.value.done) throw new GpuEngineError(`${tag}: the GPU engine ended in an unexpected state ${s.status}`, [p.index]);
     const table = new RequestTable();
     const reqs = p.spec.requests;
     const rows: { input: number; slot: number }[] = [];
     for (let slot = 0; slot < p.n; slot++) rows.push({ input: p.slotToInput[slot] as number, slot });
     rows.sort((a, b) => a.input - b.input);
+    const st = REQ_STATE.view(stWords);
     for (const { input, slot } of rows) {
       const q = reqs[input] as RequestSpec;
-      const o = slot * R_STRIDE;
-      if ((st[o] as number) !== 2) throw new GpuEngineError(`${tag}: request ${q.id} did not complete although the replica finished`, [p.index]);
+      st.at(slot);
+      if (st.phase !== PHASE.value.done) throw new GpuEngineError(`${tag}: request ${q.id} did not complete although the replica finished`, [p.index]);
       table.add({
         id: q.id, arrival: q.arrival, prompt: q.prompt, output: q.output, predicted: q.predicted,
-        start: u64(st[o + 6] as number, st[o + 7] as number),
-        firstToken: u64(st[o + 8] as number, st[o + 9] as number),
-        completion: u64(st[o + 10] as number, st[o + 11] as number),
-        restarts: st[o + 2] as number,
+        start: st.start,
+        firstToken: st.firstToken,
+        completion: st.completion,
+        restarts: st.restarts,
         joules: 0,
       });
     }
-    const busy = u64(s[19] as number, s[20] as number);
-    const costBusy = u64(s[24] as number, s[25] as number);
     const power = opts.power;
-    const costOn = (p.params[12] as number) === 1;
+    const costOn = PARAMS.view(p.params).cost === 1;
     const totals: RunTotals = {
-      rounds: s[16] as number,
+      rounds: s.rounds,
       end: now,
-      busy,
-      tokensGenerated: s[21] as number,
-      evictions: s[17] as number,
-      peakKv: s[18] as number,
-      kvTime: u64(s[22] as number, s[23] as number),
-      activeJoules: power && costOn ? roundJoules(power, costBusy) : 0,
-      idleJoules: power && opts.mode === 'seconds' ? idleJoules(power, now - busy) : 0,
+      busy: s.busy,
+      tokensGenerated: s.tokens,
+      evictions: s.evictions,
+      peakKv: s.peakKv,
+      kvTime: s.kvTime,
+      activeJoules: power && costOn ? roundJoules(power, s.costBusy) : 0,
+      idleJoules: power && opts.mode === 'seconds' ? idleJoules(power, now - s.busy) : 0,
       requests: p.n,
     };
     return {

@@ -8,12 +8,14 @@ import type { Instance } from '../experiment/instance.ts';
 import type { PolicyOutcome } from '../experiment/run.ts';
 import { summarize } from '../metrics/summary.ts';
 import type { CostModel, RequestSpec } from '../model/types.ts';
+import { formatPolicySpec, type PolicyConfig } from '../policies/registry.ts';
 import type { GpuEngine, GpuOutcome, GpuProgress, GpuReplica } from './engine.ts';
 
 export interface GpuCell {
   readonly requests: readonly RequestSpec[];
   readonly memory: number;
-  readonly policy: string;
+  /** The policy's spelling or config; outcomes carry its label (the spec as written). */
+  readonly policy: string | PolicyConfig;
 }
 
 export interface GpuCellsOptions {
@@ -35,7 +37,8 @@ export async function runCellsOnGpu(engine: GpuEngine, cells: readonly GpuCell[]
   });
   const wall = (performance.now() - t0) / 1000;
   return out.map((g, i) => {
-    const policy = (cells[i] as GpuCell).policy;
+    const c = (cells[i] as GpuCell).policy;
+    const policy = typeof c === 'string' ? c : formatPolicySpec(c);
     if (!g.ok) return { policy, ok: false, error: g.error.message, kind: g.kind };
     return { policy, ok: true, summary: summarize(g.result), result: g.result, wallSeconds: wall };
   });
@@ -45,7 +48,7 @@ export async function runCellsOnGpu(engine: GpuEngine, cells: readonly GpuCell[]
 export function runPoliciesOnEngine(
   engine: GpuEngine,
   instance: Instance,
-  policies: readonly string[],
+  policies: readonly (string | PolicyConfig)[],
   o: Omit<GpuCellsOptions, 'mode'>,
 ): Promise<PolicyOutcome[]> {
   const requests = [...instance.requests()];

@@ -7,6 +7,7 @@ import type { PowerModel } from '../cost/energy.ts';
 import type { Instance } from '../experiment/instance.ts';
 import type { PolicyOutcome } from '../experiment/run.ts';
 import type { CostModel } from '../model/types.ts';
+import type { PolicyConfig } from '../policies/registry.ts';
 import { GpuEngine } from './engine.ts';
 import { runPoliciesOnEngine } from './run-cells.ts';
 
@@ -19,15 +20,14 @@ let shared: Promise<GpuEngine> | undefined;
 /** One GPU engine per process (Node: Dawn through npm `webgpu`). */
 export function nodeGpuEngine(): Promise<GpuEngine> {
   shared ??= (async () => {
-    const { acquireNodeDevice } = await import('./device-node.ts');
-    const { loadEngineShader } = await import('./shaders-node.ts');
-    const d = await acquireNodeDevice();
-    return GpuEngine.create(d.device, await loadEngineShader(), GpuEngine.defaultThreads(d.isFallbackAdapter));
+    const { openNodeSession } = await import('../gpu/node-gpu.ts');
+    const { loadEngineShader } = await import('../gpu/shaders-node.ts');
+    return GpuEngine.create(await openNodeSession(), await loadEngineShader());
   })();
   return shared;
 }
 
 /** Every policy on one instance, as replicas of one GPU job. */
-export async function runPoliciesOnGpu(instance: Instance, policies: readonly string[], o: { costModel: CostModel; power?: PowerModel }): Promise<PolicyOutcome[]> {
+export async function runPoliciesOnGpu(instance: Instance, policies: readonly (string | PolicyConfig)[], o: { costModel: CostModel; power?: PowerModel }): Promise<PolicyOutcome[]> {
   return runPoliciesOnEngine(await nodeGpuEngine(), instance, policies, o);
 }

@@ -58,6 +58,14 @@ export function isNullBackendInfo(info: Partial<Pick<GPUAdapterInfo, 'vendor' | 
   return fields.some((f) => typeof f === 'string' && (/\bnull[\s_-]*backend\b/i.test(f) || f.trim().toLowerCase() === 'null'));
 }
 
+/**
+ * How adapters are named everywhere (CLI, app, calibration profiles, the GPU engine):
+ * `vendor / architecture / description`, empty parts left out.
+ */
+export function adapterName(info: Partial<Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'description'>>): string {
+  return [info.vendor, info.architecture, info.description].filter((s) => s !== undefined && s !== '').join(' / ') || '(unnamed adapter)';
+}
+
 function errorText(e: unknown): string {
   if (e instanceof Error) return `${e.name}: ${e.message}`;
   return String(e);
@@ -154,7 +162,7 @@ export async function detectWebGpu(gpu?: GPU, options: DetectOptions = {}): Prom
 export function describeWebGpu(d: WebGpuDetection): string {
   if (!d.available) return `WebGPU unavailable: ${d.reason}`;
   const a = d.adapter;
-  const name = [a.vendor, a.architecture, a.description].filter((s) => s !== '').join(' / ') || '(adapter gives no name)';
+  const name = adapterName(a);
   const bits = [
     a.isFallbackAdapter ? 'fallback (software) adapter' : 'hardware adapter',
     a.featureLevel ? `${a.featureLevel} feature level` : undefined,

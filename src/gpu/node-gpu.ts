@@ -12,7 +12,10 @@
  * - Dawn's `null` backend is never accepted (it computes nothing).
  */
 import { existsSync } from 'node:fs';
-import { adapterIdentity, isNullBackendInfo } from './detect.ts';
+import { adapterIdentity, adapterName, isNullBackendInfo } from './detect.ts';
+import { openSession, type GpuSession, type SessionOptions } from './session.ts';
+
+export { adapterName };
 
 export const SWIFTSHADER_ICD = '/usr/lib/chromium/vk_swiftshader_icd.json';
 
@@ -61,11 +64,6 @@ export interface FoundAdapter {
   readonly adapter: GPUAdapter;
 }
 
-
-export function adapterName(info: FoundAdapter['info']): string {
-  return [info.vendor, info.architecture, info.description].filter((s) => s !== '').join(' / ') || '(unnamed adapter)';
-}
-
 const PROBES: Array<{ via: string; flags: string[]; options: GPURequestAdapterOptions }> = [
   { via: 'default', flags: [], options: {} },
   { via: 'high-performance', flags: [], options: { powerPreference: 'high-performance' } },
@@ -73,8 +71,11 @@ const PROBES: Array<{ via: string; flags: string[]; options: GPURequestAdapterOp
   { via: 'fallback', flags: [], options: { forceFallbackAdapter: true } },
 ];
 
-/** Every distinct (non-null-backend) adapter Dawn offers through the usual request options. */
-export async function listNodeAdapters(): Promise<{ adapters: FoundAdapter[]; problems: string[] }> {
+/**
+ * Every distinct (non-null-backend) adapter Dawn offers through the usual request options;
+ * with `firstOnly`, stop at the first one found (probing all takes a while).
+ */
+export async function listNodeAdapters(firstOnly = false): Promise<{ adapters: FoundAdapter[]; problems: string[] }> {
   const adapters: FoundAdapter[] = [];
   const problems: string[] = [];
   const seen = new Set<string>();
@@ -96,6 +97,7 @@ export async function listNodeAdapters(): Promise<{ adapters: FoundAdapter[]; pr
       if (seen.has(key)) continue;
       seen.add(key);
       adapters.push({ name, info, via: p.via, adapter: a });
+      if (firstOnly) break;
     } catch (e) {
       problems.push(`${p.via}: ${(e as Error).message}`);
     }
@@ -105,7 +107,7 @@ export async function listNodeAdapters(): Promise<{ adapters: FoundAdapter[]; pr
 
 /** The adapter whose name contains `name` (case-insensitive), or the first one. */
 export async function pickNodeAdapter(name?: string): Promise<FoundAdapter> {
-  const { adapters, problems } = await listNodeAdapters();
+  const { adapters, problems } = await listNodeAdapters(name === undefined);
   if (adapters.length === 0) {
     throw new Error(
       `no WebGPU adapter in Node (${problems.join('; ') || 'none found'}); VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '(unset)'}` +
@@ -116,4 +118,9 @@ export async function pickNodeAdapter(name?: string): Promise<FoundAdapter> {
   const hit = adapters.find((a) => a.name.toLowerCase().includes(name.toLowerCase()) || a.via === name);
   if (!hit) throw new Error(`no adapter matches "${name}"; found: ${adapters.map((a) => a.name).join(', ')}`);
   return hit;
+}
+
+/** A GPU session in Node on the adapter `pickNodeAdapter(name)` picks (the first found by default). */
+export async function openNodeSession(name?: string, opts: SessionOptions = {}): Promise<GpuSession> {
+  return openSession((await pickNodeAdapter(name)).adapter, opts);
 }

@@ -1,9 +1,12 @@
 /**
- * A GPU device with the failure handling that calibration needs: a lost device
- * (`device.lost`), out-of-memory and validation errors (error scopes) and GPU work that
- * never finishes all become a `GpuError` with a clear message, never a hang — every
- * await on the GPU races the device's loss and a timeout.
+ * A GPU device with the failure handling that calibration and the GPU engine share: a
+ * lost device (`device.lost`), out-of-memory and validation errors (error scopes) and GPU
+ * work that never finishes all become a `GpuError` with a clear message, never a hang —
+ * every await on the GPU races the device's loss and a timeout. Sessions come from
+ * `openSession(adapter)`, `requestSession(gpu)` (any `GPU` object, e.g. navigator.gpu)
+ * or, in Node, `openNodeSession()` (./node-gpu.ts).
  */
+import { adapterIdentity, adapterName, isNullBackendInfo } from './detect.ts';
 
 export class GpuError extends Error {
   override name = 'GpuError';
@@ -35,6 +38,21 @@ export class GpuSession {
 
   get limits(): GPUSupportedLimits {
     return this.device.limits;
+  }
+
+  /** The adapter's name (detect.ts adapterName). */
+  get adapterName(): string {
+    return adapterName(adapterIdentity(this.adapter));
+  }
+
+  /** A software adapter (SwiftShader): true. */
+  get isFallbackAdapter(): boolean {
+    return adapterIdentity(this.adapter).isFallbackAdapter;
+  }
+
+  /** Throw a GpuError if the device has been lost. */
+  checkLost(what?: string): void {
+    if (this.lostReason !== null) throw new GpuError(`${what ? `${what}: ` : ''}the GPU device was lost (${this.lostReason})`);
   }
 
   /** Await `p`, but fail on device loss or after `timeoutMs`. */
@@ -102,4 +120,17 @@ export async function openSession(adapter: GPUAdapter, opts: SessionOptions & { 
   const features = (opts.features ?? ['timestamp-query' as GPUFeatureName]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ requiredLimits, requiredFeatures: features });
   return new GpuSession(device, adapter, opts);
+}
+
+/**
+ * Ask `gpu` (e.g. navigator.gpu) for its default adapter and open a session on it. Refuses
+ * a missing GPU object, a null adapter and Dawn's null backend (it computes nothing).
+ */
+export async function requestSession(gpu: GPU | undefined, opts: SessionOptions = {}): Promise<GpuSession> {
+  if (gpu === undefined) throw new GpuError('WebGPU is not available here (no GPU object; in a browser, navigator.gpu is undefined)');
+  const adapter = await gpu.requestAdapter();
+  if (adapter === null) throw new GpuError('WebGPU requestAdapter() returned null: no usable adapter');
+  const info = adapterIdentity(adapter);
+  if (isNullBackendInfo(info)) throw new GpuError(`refusing Dawn's null backend adapter (${adapterName(info)}): it computes nothing`);
+  return openSession(adapter, opts);
 }

@@ -5,7 +5,9 @@ import matmul from '../../shaders/matmul.wgsl?raw';
 import matmulGpu from '../../shaders/matmul-gpu.wgsl?raw';
 import probeFma from '../../shaders/probe-fma.wgsl?raw';
 import probeStream from '../../shaders/probe-stream.wgsl?raw';
-import { checkShaderSet, type ShaderLoader, type ShaderSet } from './shaders.ts';
+import engineLayout from '../../shaders/engine/layout.wgsl?raw';
+import engineScheduler from '../../shaders/engine/scheduler.wgsl?raw';
+import { checkShaderSet, joinWgsl, type ShaderLoader, type ShaderSet, type WgslSource } from './shaders.ts';
 
 export const browserShaders: ShaderSet = checkShaderSet({
   'attn-decode': attnDecode,
@@ -17,3 +19,9 @@ export const browserShaders: ShaderSet = checkShaderSet({
 });
 
 export const browserShaderLoader: ShaderLoader = { load: () => Promise.resolve(browserShaders) };
+
+/** The GPU engine's kernel (layout + scheduler), bundled. */
+export const engineShader: WgslSource = joinWgsl([
+  ['engine/layout', engineLayout],
+  ['engine/scheduler', engineScheduler],
+]);

@@ -6,10 +6,10 @@
  * no adapter) reject with the GPU engine's own message: nothing falls back to the CPU.
  * The GPU engine keeps no per-round trace and no per-request energy, so `kv` is empty.
  */
-import { acquireDevice } from '../gpu-engine/device.ts';
 import { GpuEngine } from '../gpu-engine/engine.ts';
 import { runPoliciesOnEngine } from '../gpu-engine/run-cells.ts';
-import { loadEngineShader } from '../gpu-engine/shaders-browser.ts';
+import { requestSession } from '../gpu/session.ts';
+import { engineShader } from '../gpu/shaders-browser.ts';
 import { latencyCdf } from './compact.ts';
 import type { ExperimentResult, PolicyRun, RunConfig } from './protocol.ts';
 import { cancelled, costModelOf, instanceOf, type RunHooks } from './runner.ts';
@@ -19,12 +19,12 @@ let cached: { gpu: GPU; engine: Promise<{ engine: GpuEngine; adapter: string }> 
 function engineFor(gpu: GPU): Promise<{ engine: GpuEngine; adapter: string }> {
   if (cached?.gpu === gpu) return cached.engine;
   const engine = (async () => {
-    const d = await acquireDevice(gpu);
-    const e = await GpuEngine.create(d.device, await loadEngineShader(), GpuEngine.defaultThreads(d.isFallbackAdapter));
-    void d.device.lost.then(() => {
+    const session = await requestSession(gpu);
+    const e = await GpuEngine.create(session, engineShader);
+    void session.device.lost.then(() => {
       if (cached?.gpu === gpu) cached = undefined;
     });
-    return { engine: e, adapter: d.adapter };
+    return { engine: e, adapter: session.adapterName };
   })();
   cached = { gpu, engine };
   engine.catch(() => {

@@ -3,16 +3,15 @@
  * instances as replicas of one job, every policy, both time modes. Sized for SwiftShader.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { acquireDevice } from '../../src/gpu-engine/device.ts';
 import { GpuEngine } from '../../src/gpu-engine/engine.ts';
-import { loadEngineShader } from '../../src/gpu-engine/shaders-browser.ts';
+import { requestSession } from '../../src/gpu/session.ts';
+import { engineShader } from '../../src/gpu/shaders-browser.ts';
 import { differential, DIFF_POLICIES, randomInstance } from '../node/helpers/gpu-engine-diff.ts';
 
 let engine: GpuEngine;
 
 beforeAll(async () => {
-  const d = await acquireDevice(navigator.gpu);
-  engine = await GpuEngine.create(d.device, await loadEngineShader(), GpuEngine.defaultThreads(d.isFallbackAdapter));
+  engine = await GpuEngine.create(await requestSession(navigator.gpu), engineShader);
 });
 
 describe('GPU engine ≡ CPU engine (browser)', () => {

@@ -1,12 +1,14 @@
 /** detectWebGpu's decision logic, against fake GPU objects (no WebGPU needed in Node). */
 import { describe, expect, it } from 'vitest';
 import {
+  adapterName,
   describeWebGpu,
   detectWebGpu,
   isNullBackendInfo,
   NO_NAVIGATOR_GPU_REASON,
   NULL_ADAPTER_REASON,
 } from '../../src/gpu/detect.ts';
+import { GpuError, requestSession } from '../../src/gpu/session.ts';
 
 interface FakeAdapterSpec {
   info?: Partial<GPUAdapterInfo>;
@@ -102,5 +104,29 @@ describe('detectWebGpu', () => {
     const d = await detectWebGpu(fakeGpu({ info: { vendor: 'x' } }));
     expect(d.available).toBe(true);
     if (d.available) expect(d.adapter.featureLevel).toBeUndefined();
+  });
+});
+
+describe('one adapter name, one null-backend check (detect.ts, used by requestSession)', () => {
+  it('names adapters vendor / architecture / description everywhere', () => {
+    expect(adapterName({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader Device' })).toBe(
+      'google / swiftshader / SwiftShader Device',
+    );
+    expect(adapterName({ vendor: '', architecture: '', description: '' })).toBe('(unnamed adapter)');
+    expect(describeWebGpu({ available: true, adapter: { vendor: '', architecture: '', device: '', description: '', isFallbackAdapter: true }, features: [], limits: {} })).toMatch(
+      /^WebGPU: \(unnamed adapter\) \(/,
+    );
+  });
+
+  it('requestSession refuses no GPU object, a null adapter and every null-backend spelling', async () => {
+    await expect(requestSession(undefined)).rejects.toThrow(GpuError);
+    await expect(requestSession(fakeGpu(null))).rejects.toThrow(/requestAdapter\(\) returned null/);
+    // The GPU engine's own check used to look at vendor/architecture/description only and
+    // let an adapter whose device field says "null" through; there is one check now.
+    for (const info of [{ description: 'Dawn Null Backend' }, { device: 'null' }, { vendor: 'null_backend' }]) {
+      await expect(requestSession(fakeGpu({ info }))).rejects.toThrow(/null backend/);
+    }
+    // A real adapter gets as far as requestDevice (the fake refuses it).
+    await expect(requestSession(fakeGpu({ info: { vendor: 'acme' } }))).rejects.toThrow('fake');
   });
 });

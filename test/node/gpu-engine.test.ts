@@ -7,19 +7,23 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { a100Llama2_70bTp2 } from '../../src/cost/a100.ts';
 import { LivelockError, StuckError } from '../../src/engine/engine.ts';
-import { acquireNodeDevice } from '../../src/gpu-engine/device-node.ts';
-import { GpuEngine, GpuEngineError } from '../../src/gpu-engine/engine.ts';
-import { loadEngineShader } from '../../src/gpu-engine/shaders-node.ts';
+import { GpuEngine, GpuEngineError, type GpuOutcome } from '../../src/gpu-engine/engine.ts';
+import { openNodeSession } from '../../src/gpu/node-gpu.ts';
+import type { GpuSession } from '../../src/gpu/session.ts';
+import { loadEngineShader } from '../../src/gpu/shaders-node.ts';
+import { joinWgsl } from '../../src/gpu/shaders.ts';
+import { parsePolicySpec } from '../../src/policies/registry.ts';
 import { lmsys } from '../../src/workload/generators.ts';
 import { compareOutcomes, cpuRun, differential, DIFF_POLICIES, randomInstance, rng } from './helpers/gpu-engine-diff.ts';
 
 let engine: GpuEngine;
 let device: GPUDevice;
+let session: GpuSession;
 
 beforeAll(async () => {
-  const d = await acquireNodeDevice();
-  device = d.device;
-  engine = await GpuEngine.create(device, await loadEngineShader(), GpuEngine.defaultThreads(d.isFallbackAdapter));
+  session = await openNodeSession();
+  device = session.device;
+  engine = await GpuEngine.create(session, await loadEngineShader());
 }, 60_000);
 
 afterAll(() => {
@@ -118,13 +122,35 @@ describe('GPU engine limits and faults', () => {
     await expect(engine.run([{ requests, memory: 50, policy: 'nope' }], { mode: 'rounds' })).rejects.toThrow(/unknown policy/);
   });
 
+  it('takes typed policy configs as well as spellings (results labelled with the formatted config)', async () => {
+    const inst = randomInstance(31, 'small', 'rounds');
+    const specs = ['alpha-clearing:0.10:0.2', 'vllm:64', 'mcsf'];
+    const bySpec = await engine.run(specs.map((policy) => ({ requests: inst.requests, memory: inst.memory, policy })), { mode: 'rounds' });
+    const byConfig = await engine.run(specs.map((s) => ({ requests: inst.requests, memory: inst.memory, policy: parsePolicySpec(s) })), { mode: 'rounds' });
+    const label = (o: GpuOutcome): string | undefined => (o.ok ? o.result.policy : /policy (\S+)/.exec(o.error.message)?.[1]);
+    expect(byConfig.map(label)).toEqual(['alpha-clearing:0.1:0.2', 'vllm:64', 'mcsf']);
+    expect(bySpec.map(label)).toEqual(specs);
+    byConfig.forEach((o, i) => {
+      const want = bySpec[i]!;
+      if (o.ok && want.ok) expect({ ...o.result, policy: want.result.policy }).toEqual(want.result);
+      else expect([o.ok, o.ok ? '' : o.kind]).toEqual([want.ok, want.ok ? '' : want.kind]);
+    });
+  });
+
+  it('names the file and line of a WGSL compile error', async () => {
+    const { parts, code } = await loadEngineShader();
+    const layout = code.split('\n').slice(0, (parts[1]?.firstLine ?? 1) - 1).join('\n');
+    const broken = joinWgsl([['engine/layout', layout], ['engine/scheduler', 'fn ok() {}\nfn broken( {}\n']]);
+    await expect(GpuEngine.create(session, broken)).rejects.toThrow(/^scheduler\.wgsl failed to compile: engine\/scheduler\.wgsl:2:/);
+  });
+
   it('surfaces a lost device as a GpuEngineError naming the replicas', async () => {
-    const d = await acquireNodeDevice();
-    const e2 = await GpuEngine.create(d.device, await loadEngineShader(), 8);
-    d.device.destroy();
+    const session = await openNodeSession();
+    const e2 = await GpuEngine.create(session, await loadEngineShader(), 8);
+    session.device.destroy();
     const inst = randomInstance(1, 'small', 'rounds');
     const replicas = [0, 1, 2].map(() => ({ requests: inst.requests, memory: inst.memory, policy: 'mcsf' }));
     await expect(e2.run(replicas, { mode: 'rounds' })).rejects.toThrow(GpuEngineError);
-    await expect(e2.run(replicas, { mode: 'rounds' })).rejects.toThrow(/replicas 0\.\.2/);
-  });
+    await expect(e2.run(replicas, { mode: 'rounds' })).rejects.toThrow(/replicas 0\.\.2: the GPU device was lost/);
+  }, 60_000);
 });
