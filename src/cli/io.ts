@@ -12,8 +12,19 @@ export const processIo: CliIo = {
   interactive: Boolean(process.stderr.isTTY),
 };
 
+/** An error the CLI reports as one line with its exit status (2: bad input). */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
 /** A CLI usage error: printed with the command's help hint, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends CliError {
   override name = 'UsageError';
 }
 
