@@ -87,6 +87,7 @@ export function describeProfile(p: Profile): string {
 export const calibrateCommand: Command = {
   name: CALIBRATE.name,
   summary: CALIBRATE.summary,
+  spec: CALIBRATE,
   help: helpText(CALIBRATE),
   async run(argv: string[], io: CliIo): Promise<number> {
     const { help, values: a } = parseOptions(CALIBRATE, argv);

@@ -20,6 +20,7 @@ private directory when it is unset, which silences it.`,
 export const deviceCommand: Command = {
   name: DEVICE.name,
   summary: DEVICE.summary,
+  spec: DEVICE,
   help: helpText(DEVICE),
   async run(argv: string[], io: CliIo): Promise<number> {
     const { help, values: a } = parseOptions(DEVICE, argv);

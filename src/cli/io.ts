@@ -1,3 +1,5 @@
+import type { CommandSpec } from './options.ts';
+
 /** What a command writes to; tests pass buffers, the binary passes the process streams. */
 export interface CliIo {
   out(text: string): void;
@@ -30,6 +32,8 @@ export class UsageError extends CliError {
 
 export interface Command {
   readonly name: string;
+  /** The option table (absent for `paper`, whose experiments each have one). */
+  readonly spec?: CommandSpec;
   readonly summary: string;
   readonly help: string;
   run(argv: string[], io: CliIo): Promise<number>;

@@ -51,6 +51,7 @@ Exit status 0 (also on time-limit), 2 bad input.`,
 export const optimumCommand: Command = {
   name: OPTIMUM.name,
   summary: OPTIMUM.summary,
+  spec: OPTIMUM,
   help: helpText(OPTIMUM),
   async run(argv: string[], io: CliIo): Promise<number> {
     const { help, values: a, given } = parseOptions(OPTIMUM, argv);

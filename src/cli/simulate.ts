@@ -58,6 +58,7 @@ Exit status: 0 all runs completed, 1 some policy got stuck or livelocked (its re
 export const simulateCommand: Command = {
   name: SIMULATE.name,
   summary: SIMULATE.summary,
+  spec: SIMULATE,
   help: helpText(SIMULATE),
   async run(argv: string[], io: CliIo): Promise<number> {
     const { help, values: a, given } = parseOptions(SIMULATE, argv);

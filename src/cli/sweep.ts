@@ -64,6 +64,7 @@ interface Cell {
 export const sweepCommand: Command = {
   name: SWEEP.name,
   summary: SWEEP.summary,
+  spec: SWEEP,
   help: helpText(SWEEP),
   async run(argv: string[], io: CliIo): Promise<number> {
     const { help, values: a } = parseOptions(SWEEP, argv);
