@@ -5,6 +5,7 @@ import { writeResult } from './out-file.ts';
 import { pickNodeAdapter } from '../gpu/node-gpu.ts';
 import { GpuError, openSession } from '../gpu/session.ts';
 import { loadNodeShaders } from '../gpu/shaders-node.ts';
+import { AbortError } from '../model/abort.ts';
 import { num, table } from './format.ts';
 import { EXIT_DEVICE, quietVulkanLoader } from './gpu.ts';
 import { CliError, type CliIo, type Command } from './io.ts';
@@ -107,7 +108,7 @@ export const calibrateCommand: Command = {
     progress.note(`kvsched: calibrating on ${found.name} (preset ${preset.name})`);
     const session = await openSession(found.adapter);
     const ac = new AbortController();
-    const onSigint = () => ac.abort(new Error('interrupted'));
+    const onSigint = () => ac.abort(new AbortError('interrupted'));
     process.once('SIGINT', onSigint);
     let last = '';
     try {
