@@ -17,6 +17,7 @@
  *
  * Progress events and cancellation (AbortSignal, checked between timed intervals).
  */
+import { abortReason } from '../model/abort.ts';
 import { adapterIdentity, adapterName, readLimits } from '../gpu/detect.ts';
 import { Kernels, LLAMA2_70B, linearWidths, type Job } from '../gpu/kernels.ts';
 import type { GpuSession } from '../gpu/session.ts';
@@ -87,7 +88,7 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   const signal = o.signal;
   const progress = (p: CalibrationProgress) => o.onProgress?.(p);
   const check = () => {
-    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new DOMException('calibration cancelled', 'AbortError');
+    if (signal?.aborted) throw abortReason(signal, 'calibration cancelled');
   };
   const widths = linearWidths(preset.widthDivisor);
   const topts = { samples: preset.samples, minIntervalMs: preset.minIntervalMs, ...(signal ? { signal } : {}) };

@@ -1,35 +1,38 @@
 import { calibrate, type CalibrationProgress } from '../calibrate/calibrate.ts';
 import { PRESETS } from '../calibrate/grid.ts';
-import { writeProfileFile } from '../calibrate/profile-node.ts';
-import type { Profile } from '../calibrate/profile.ts';
+import { serializeProfile, type Profile } from '../calibrate/profile.ts';
+import { writeResult } from './out-file.ts';
 import { pickNodeAdapter } from '../gpu/node-gpu.ts';
 import { GpuError, openSession } from '../gpu/session.ts';
 import { loadNodeShaders } from '../gpu/shaders-node.ts';
-import { choiceArg, parseCli } from './args.ts';
+import { AbortError } from '../model/abort.ts';
 import { num, table } from './format.ts';
-import type { CliIo, Command } from './io.ts';
+import { EXIT_DEVICE, quietVulkanLoader } from './gpu.ts';
+import { CliError, type CliIo, type Command } from './io.ts';
+import { choice, defineCommand, helpText, OPT, parseOptions, text } from './options.ts';
+import { progressLine } from './progress.ts';
 
-const HELP = `kvsched calibrate — time attention-shaped work on this device and fit the cost model
-
-Usage:
-  kvsched calibrate [--preset quick|full] [--adapter NAME] [--out profile.json] [--quiet]
-
-Runs WGSL kernels with Llama-2-70B head geometry (64 query heads, 8 KV heads, head dim 128)
+export const CALIBRATE = defineCommand({
+  name: 'calibrate',
+  summary: 'time WGSL attention kernels on this device and fit a cost-model profile',
+  usage: ['[--preset quick|full] [--adapter NAME] [--out profile.json] [--quiet]'],
+  description: `Runs WGSL kernels with Llama-2-70B head geometry (64 query heads, 8 KV heads, head dim 128)
 in Node through Dawn (npm webgpu): a streaming-read and an FMA probe, then a grid of emulated
 rounds (decode attention B × L, causal prefill attention over a chunk C, the linear layers for
 T = B + C tokens). Fits round µs = fixed + perToken·T + perKvToken·ΣL + perPrefillSquare·C² by
 least squares (R² and MAPE on held-out points), extrapolates it to 80 full-width layers and
-compares it with the A100 reference (a100-llama2-70b-tp2).
-
-Options:
-  --preset quick|full   quick: 1 layer, widths ÷ 32, 10 rounds (under a minute on SwiftShader);
-                        full: 2 layers, widths ÷ 16, 17 rounds (default quick)
-  --adapter NAME        an adapter whose name contains NAME (see: kvsched device)
-  --out FILE            write the profile (kvsched.profile/1 JSON); use it with
-                        kvsched simulate --cost-model profile:FILE
-  --quiet               no progress on stderr
-
-VK_ICD_FILENAMES is set to Chromium's SwiftShader ICD in-process when unset and present.`;
+compares it with the A100 reference (a100-llama2-70b-tp2).`,
+  options: {
+    preset: choice(['quick', 'full'] as const, 'quick: 1 layer, widths ÷ 32, 10 rounds (under a minute on SwiftShader); ' +
+      'full: 2 layers, widths ÷ 16, 17 rounds').withDefault('quick'),
+    adapter: text('NAME', 'an adapter whose name contains NAME (see: kvsched device)'),
+    out: OPT.out.withHelp('write the profile (kvsched.profile/1 JSON); use it with kvsched simulate --cost-model profile:FILE'),
+    quiet: OPT.quiet,
+  },
+  epilogue: `VK_ICD_FILENAMES is set to Chromium's SwiftShader ICD in-process when unset and present.
+Exit status: 0, 1 the calibration stopped (device lost, validation error, interrupted), 2 bad input,
+3 no usable WebGPU adapter.`,
+});
 
 function fmtRate(x: number, unit: string): string {
   const p = [['T', 1e12], ['G', 1e9], ['M', 1e6], ['k', 1e3]] as const;
@@ -83,33 +86,29 @@ export function describeProfile(p: Profile): string {
 }
 
 export const calibrateCommand: Command = {
-  name: 'calibrate',
-  summary: 'time WGSL attention kernels on this device and fit a cost-model profile',
-  help: HELP,
+  name: CALIBRATE.name,
+  summary: CALIBRATE.summary,
+  spec: CALIBRATE,
+  help: helpText(CALIBRATE),
   async run(argv: string[], io: CliIo): Promise<number> {
-    const a = parseCli(argv, {
-      preset: { type: 'string' },
-      adapter: { type: 'string' },
-      out: { type: 'string' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (a.help) {
-      io.out(HELP + '\n');
+    const { help, values: a } = parseOptions(CALIBRATE, argv);
+    if (help) {
+      io.out(helpText(CALIBRATE));
       return 0;
     }
-    const preset = PRESETS[choiceArg(a.preset, 'preset', ['quick', 'full'] as const) ?? 'quick'];
+    const preset = PRESETS[a.preset];
+    quietVulkanLoader();
     let found;
     try {
       found = await pickNodeAdapter(a.adapter);
     } catch (e) {
-      io.err(`kvsched calibrate: ${(e as Error).message}\n`);
-      return 1;
+      throw new CliError((e as Error).message, EXIT_DEVICE);
     }
-    if (!a.quiet) io.err(`kvsched: calibrating on ${found.name} (preset ${preset.name})\n`);
+    const progress = progressLine(io, a.quiet);
+    progress.note(`kvsched: calibrating on ${found.name} (preset ${preset.name})`);
     const session = await openSession(found.adapter);
     const ac = new AbortController();
-    const onSigint = () => ac.abort(new Error('interrupted'));
+    const onSigint = () => ac.abort(new AbortError('interrupted'));
     process.once('SIGINT', onSigint);
     let last = '';
     try {
@@ -122,18 +121,19 @@ export const calibrateCommand: Command = {
         version,
         signal: ac.signal,
         onProgress: (p: CalibrationProgress) => {
-          if (a.quiet) return;
           const line = `  ${p.phase}: ${p.label} (${p.done}/${p.total})`;
-          if (io.interactive) io.err(`\r\x1b[K${line}`);
-          else if (p.phase !== last) io.err(`${line}\n`);
+          // A terminal redraws the line; a log gets one line per phase.
+          if (io.interactive) progress.show(line);
+          else if (p.phase !== last) progress.note(line);
           last = p.phase;
         },
       });
-      if (!a.quiet && io.interactive) io.err('\r\x1b[K');
+      progress.clear();
       io.out(describeProfile(profile));
       if (a.out !== undefined) {
-        writeProfileFile(a.out, profile);
-        io.err(`kvsched: wrote ${a.out} (use: kvsched simulate --cost-model profile:${a.out})\n`);
+        const w = writeResult(a.out, serializeProfile(profile), 'calibrate');
+        if (!w.ok) throw new CliError(w.message);
+        progress.note(`kvsched: ${w.message} (use: kvsched simulate --cost-model profile:${a.out.given})`);
       }
       return 0;
     } catch (e) {

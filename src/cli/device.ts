@@ -1,28 +1,34 @@
 import { describeWebGpu, detectWebGpu } from '../gpu/detect.ts';
 import { ensureSwiftShaderIcd, listNodeAdapters } from '../gpu/node-gpu.ts';
-import { parseCli } from './args.ts';
 import type { CliIo, Command } from './io.ts';
+import { quietVulkanLoader } from './gpu.ts';
+import { defineCommand, flag, helpText, parseOptions } from './options.ts';
 
-const HELP = `kvsched device — list the WebGPU adapters Node (Dawn, npm webgpu) finds
-
-Usage:
-  kvsched device [--json]
-
-Without a GPU, Dawn uses Chromium's SwiftShader when VK_ICD_FILENAMES points at its ICD;
-kvsched sets VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json in-process when the
-variable is unset and that file exists (apt-get install -y chromium libvulkan1).
-Exit status: 0 at least one adapter, 1 none.`;
-
-export const deviceCommand: Command = {
+export const DEVICE = defineCommand({
   name: 'device',
   summary: 'list the WebGPU adapters found (Node, Dawn)',
-  help: HELP,
+  usage: ['[--json]'],
+  description: `Without a GPU, Dawn uses Chromium's SwiftShader when VK_ICD_FILENAMES points at its ICD;
+kvsched sets VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json in-process when the
+variable is unset and that file exists (apt-get install -y chromium libvulkan1). The Vulkan
+loader's "XDG_RUNTIME_DIR is invalid" warning is harmless; kvsched points the variable at a
+private directory when it is unset, which silences it.`,
+  options: { json: flag('print the adapters as JSON') },
+  epilogue: 'Exit status: 0 at least one adapter, 1 none, 2 bad input.',
+});
+
+export const deviceCommand: Command = {
+  name: DEVICE.name,
+  summary: DEVICE.summary,
+  spec: DEVICE,
+  help: helpText(DEVICE),
   async run(argv: string[], io: CliIo): Promise<number> {
-    const a = parseCli(argv, { json: { type: 'boolean' }, help: { type: 'boolean', short: 'h' } });
-    if (a.help) {
-      io.out(HELP + '\n');
+    const { help, values: a } = parseOptions(DEVICE, argv);
+    if (help) {
+      io.out(helpText(DEVICE));
       return 0;
     }
+    quietVulkanLoader();
     const icd = ensureSwiftShaderIcd();
     const { adapters, problems } = await listNodeAdapters();
     const rows = [];

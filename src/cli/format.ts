@@ -15,3 +15,29 @@ export function num(x: number, digits = 2): string {
   if (abs >= 1) return x.toFixed(digits);
   return x.toPrecision(Math.max(1, digits + 1));
 }
+
+const groupers = new Map<number, Intl.NumberFormat>();
+
+/**
+ * A table cell: exactly `digits` decimals (one precision per column) and thousands
+ * separators (`1,157.000`); not a number: `—`.
+ */
+export function fixed(x: number, digits: number): string {
+  if (!Number.isFinite(x)) return '—';
+  let f = groupers.get(digits);
+  if (f === undefined) {
+    f = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+    groupers.set(digits, f);
+  }
+  return f.format(x);
+}
+
+/** A count with thousands separators. */
+export function count(x: number): string {
+  return fixed(x, 0);
+}
+
+/** Decimals for times in a table: µs resolution is noise in a summary; ms in seconds mode, 0.1 round in rounds mode. */
+export function timeDigits(mode: 'rounds' | 'seconds'): number {
+  return mode === 'seconds' ? 3 : 1;
+}

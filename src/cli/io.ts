@@ -1,3 +1,5 @@
+import type { CommandSpec } from './options.ts';
+
 /** What a command writes to; tests pass buffers, the binary passes the process streams. */
 export interface CliIo {
   out(text: string): void;
@@ -12,13 +14,26 @@ export const processIo: CliIo = {
   interactive: Boolean(process.stderr.isTTY),
 };
 
+/** An error the CLI reports as one line with its exit status (2: bad input). */
+export class CliError extends Error {
+  override name = 'CliError';
+  constructor(
+    message: string,
+    readonly exitCode = 2,
+  ) {
+    super(message);
+  }
+}
+
 /** A CLI usage error: printed with the command's help hint, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends CliError {
   override name = 'UsageError';
 }
 
 export interface Command {
   readonly name: string;
+  /** The option table (absent for `paper`, whose experiments each have one). */
+  readonly spec?: CommandSpec;
   readonly summary: string;
   readonly help: string;
   run(argv: string[], io: CliIo): Promise<number>;

@@ -6,8 +6,6 @@
  * Registered in paper.ts's PAPER_EXPERIMENTS. No value import from paper.ts (it imports
  * this module: a cycle would reach its experiments before they exist).
  */
-import { writeFileSync } from 'node:fs';
-import { PAPER_POLICIES, parsePolicyList } from '../policies/registry.ts';
 import type { PaperArrivals } from '../workload/generators.ts';
 import {
   adversaryRow,
@@ -21,88 +19,63 @@ import {
   type SyntheticTrial,
 } from '../theory/experiments.ts';
 import { ADVERSARY_HEADROOM } from '../theory/adversary.ts';
-import { intArg, numArg, parseCli } from './args.ts';
 import { num, table } from './format.ts';
-import { UsageError, type CliIo } from './io.ts';
+import { UsageError } from './io.ts';
+import { defineCommand, helpText, int, listOf, OPT, Opt, parseOptions, SEED_MAX, whole } from './options.ts';
+import { writeJsonResult } from './out-file.ts';
+import { progressLine } from './progress.ts';
+import { checkArrivalSpan } from './ranges.ts';
 import type { PaperExperiment } from './paper.ts';
 
-/** One redrawn progress line on stderr, only on a terminal and without --quiet. */
-function progress(io: CliIo, quiet: boolean): { show: (text: string) => void; clear: () => void } {
-  let last = 0;
-  const on = !quiet && io.interactive;
-  return {
-    show(text) {
-      if (!on) return;
-      const t = performance.now();
-      if (t - last < 150) return;
-      last = t;
-      io.err(`\r\x1b[K${text}`);
-    },
-    clear() {
-      if (on) io.err('\r\x1b[K');
-    },
-  };
-}
-
-function writeJson(path: string, value: unknown, io: CliIo): void {
-  writeFileSync(path, JSON.stringify(value, null, 1) + '\n');
-  io.err(`kvsched: wrote ${path}\n`);
-}
-
-function intList(text: string, name: string, min: number): number[] {
-  const xs = text.split(',').map((x) => x.trim()).filter((x) => x !== '');
-  if (xs.length === 0) throw new UsageError(`--${name}: empty list`);
-  return xs.map((x) => intArg(x, name, min) as number);
-}
+const intList = (arg: string, help: string, min: number, max: number): Opt<number[], undefined> =>
+  new Opt(arg, help, (t) => listOf(t, (x) => whole(x, min, max)), undefined);
 
 const ratio = (x: number | null, bounded: boolean): string => (x === null ? '—' : `${bounded ? '≤' : ''}${x.toFixed(3)}`);
 
 // ---------------------------------------------------------------------------------
 
-const syntheticHelp = `kvsched paper synthetic — every policy against the exact hindsight optimum
-
-The paper's synthetic experiment (model.md §5): M ~ U{30..50}, n ~ U{40..60},
+const SYNTHETIC = defineCommand({
+  name: 'paper synthetic',
+  summary: 'every policy vs the exact optimum on the paper\'s synthetic instances (ratio table)',
+  usage: ['[--trials N] [--seed S] [--time-limit SEC] [--arrivals LIST] [--policy LIST] [--out FILE.json]'],
+  description: `The paper's synthetic experiment (docs/model.md): M ~ U{30..50}, n ~ U{40..60},
 s ~ U{1..5}, o ~ U{1..M−s}; all arrivals at round 0, and Poisson arrivals with
 λ ~ U[0.5, 1.5] per round. Trial i uses seed S + i (the same instances for every policy).
 OPT is the exact optimum (kvsched optimum: local search, then branch and bound); a trial
 whose OPT hits the time limit uses the best proven lower bound instead (the branch and
 bound's, or the LP relaxation's), so its ratio ALG/LB is an upper bound
 (marked ≤ and counted in the "OPT bounded" column). Prints per arrival model and policy
-ALG/OPT: mean, best, worst, trials proven optimal, trials "beaten" (a better schedule was
-found: the policy is proven not optimal there), beside the paper's MC-SF figures.
-A policy that cannot finish an instance (stuck or livelocked) is counted, not dropped.
-
-Options:
-  --trials N        trials per arrival model (default 200; slow: minutes to hours)
-  --seed S          seed of trial 0 (default 1)
-  --time-limit SEC  per optimum (default 20; an unproven one then gets as long again
-                    for its LP lower bound)
-  --arrivals LIST   zero,poisson (default both)
-  --policy LIST     override the line-up
-  --out FILE.json   write the tables and every trial
-  --quiet`;
+ALG/OPT: mean, range (best – worst), trials proven optimal, trials "beaten" (a better
+schedule was found: the policy is proven not optimal there), beside the paper's MC-SF
+figures. A policy that cannot finish an instance (stuck or livelocked) is counted, not dropped.`,
+  options: {
+    trials: int('N', 'trials per arrival model, 1..1000000 (slow: minutes to hours)', 1, 1e6).withDefault(200),
+    seed: OPT.seed.withHelp('seed of trial 0, 0..4294967295'),
+    'time-limit': OPT.timeLimit.withHelp('per optimum, > 0 and ≤ 1000000 (an unproven one then gets as long again ' +
+      'for its LP lower bound)').withDefault(20),
+    arrivals: new Opt('LIST', 'arrival models, zero,poisson', (t) => listOf(t, (x) => OPT.arrivals.parse(x)), undefined)
+      .withDefault(['zero', 'poisson'], 'zero,poisson'),
+    policy: OPT.policies,
+    out: OPT.out.withHelp('write the tables and every trial as JSON'),
+    quiet: OPT.quiet,
+  },
+});
 
 const paperSyntheticExp: PaperExperiment = {
   name: 'synthetic',
-  summary: 'every policy vs the exact optimum on the paper\'s synthetic instances (ratio table)',
-  help: syntheticHelp,
+  summary: SYNTHETIC.summary,
+  spec: SYNTHETIC,
   async run(argv, io) {
-    const a = parseCli(argv, {
-      trials: { type: 'string' }, seed: { type: 'string' }, 'time-limit': { type: 'string' }, arrivals: { type: 'string' },
-      policy: { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    });
-    if (a.help) return io.out(syntheticHelp + '\n'), 0;
-    const trials = intArg(a.trials, 'trials', 1) ?? 200;
-    const seed = intArg(a.seed, 'seed', 0, 0xffffffff) ?? 1;
-    if (seed + trials - 1 > 0xffffffff) throw new UsageError('--seed + --trials exceeds the 32-bit seed range');
-    const timeLimitSec = numArg(a['time-limit'], 'time-limit', 0) ?? 20;
-    const policies = a.policy ? parsePolicyList(a.policy) : PAPER_POLICIES;
-    const arrivalsList = (a.arrivals ?? 'zero,poisson').split(',').map((x) => x.trim()).filter((x) => x !== '');
-    for (const x of arrivalsList) if (x !== 'zero' && x !== 'poisson') throw new UsageError(`--arrivals: "${x}" is not zero or poisson`);
-    const p = progress(io, Boolean(a.quiet));
+    const { help, values: a } = parseOptions(SYNTHETIC, argv);
+    if (help) return io.out(helpText(SYNTHETIC)), 0;
+    const { trials, seed, policy: policies } = a;
+    if (seed + trials - 1 > SEED_MAX) throw new UsageError('--seed + --trials exceeds the 32-bit seed range');
+    const timeLimitSec = a['time-limit'];
+    const arrivalsList = [...new Set(a.arrivals)];
+    const p = progressLine(io, a.quiet);
     const t0 = performance.now();
     const sections: { arrivals: PaperArrivals; rows: RatioRow[]; trials: SyntheticTrial[]; optimal: number; bounded: number; failed: number; optSeconds: number }[] = [];
-    for (const arrivals of arrivalsList as PaperArrivals[]) {
+    for (const arrivals of arrivalsList) {
       const done: SyntheticTrial[] = [];
       for (let i = 0; i < trials; i++) {
         const label = `synthetic ${arrivals}: trial ${i + 1}/${trials}`;
@@ -124,12 +97,13 @@ const paperSyntheticExp: PaperExperiment = {
       io.out(`\nSynthetic, ${s.arrivals === 'zero' ? 'all arrivals at round 0' : 'Poisson arrivals, λ ~ U[0.5, 1.5]'}: ${trials} trials (seeds ${seed}..${seed + trials - 1}); OPT exact in ${s.optimal}, time-limited (lower bound used) in ${s.bounded}, exact solver failed in ${s.failed} (LP bound used where it finished); ${s.optSeconds.toFixed(1)} s solving\n`);
       io.out(
         table(
-          ['policy', 'finished', 'stuck', 'livelock', 'OPT bounded', 'mean ALG/OPT', '(≥ mean)', 'best', 'worst', 'optimal', 'beaten', 'paper (MC-SF)'],
+          ['policy', 'finished', 'stuck', 'livelock', 'OPT bounded', 'mean ALG/OPT', '(≥ mean)', 'range (best – worst)', 'optimal', 'beaten', 'paper (MC-SF): mean, range'],
           s.rows.map((r) => {
             const b = r.bounded > 0;
-            const paper = r.policy === 'mcsf' ? `${fig.mean.toFixed(3)} / ${fig.best.toFixed(3)} / ${fig.worst.toFixed(3)}${fig.optimal !== null ? `, ${fig.optimal}/${fig.trials} optimal` : ''}` : '';
+            const paper = r.policy === 'mcsf' ? `${fig.mean.toFixed(3)}, ${fig.best.toFixed(3)} – ${fig.worst.toFixed(3)}${fig.optimal !== null ? `, ${fig.optimal}/${fig.trials} optimal` : ''}` : '';
             const low = b && r.meanLow !== null ? `≥${r.meanLow.toFixed(3)}` : '';
-            return [r.policy, String(r.finished), String(r.stuck), String(r.livelock), String(r.bounded), ratio(r.mean, b), low, ratio(r.best, b), ratio(r.worst, b), `${r.optimal}/${r.finished}`, `${r.beaten}/${r.finished}`, paper];
+            const range = r.best === null || r.worst === null ? '—' : `${ratio(r.best, b)} – ${ratio(r.worst, false)}`;
+            return [r.policy, String(r.finished), String(r.stuck), String(r.livelock), String(r.bounded), ratio(r.mean, b), low, range, `${r.optimal}/${r.finished}`, `${r.beaten}/${r.finished}`, paper];
           }),
         ),
       );
@@ -138,11 +112,11 @@ const paperSyntheticExp: PaperExperiment = {
     }
     io.out(`\nratio = ALG/OPT per trial (≤: some trials use ALG/lower bound, an upper bound; "≥ mean" uses the best schedule found instead, a lower bound); optimal = trials with ALG = OPT proven; beaten = trials where a better schedule was found (ALG proven not optimal); ${wall.toFixed(1)} s\n`);
     if (a.out) {
-      writeJson(a.out, {
+      writeJsonResult(a.out, {
         experiment: 'paper synthetic', seed, trials, timeLimitSec, policies, seconds: wall,
         paper: PAPER_SYNTHETIC_FIGURES,
         sections: s2json(sections),
-      }, io);
+      }, 'paper-synthetic', p);
     }
     return 0;
   },
@@ -161,9 +135,11 @@ function s2json(sections: { arrivals: PaperArrivals; rows: RatioRow[]; trials: S
 
 // ---------------------------------------------------------------------------------
 
-const adversaryHelp = `kvsched paper adversary — the adaptive lower-bound adversary (model.md §6)
-
-"Block, then flood": one long request (prompt P ≈ ${1 - ADVERSARY_HEADROOM}·M, output L = M − P − 32)
+const ADVERSARY = defineCommand({
+  name: 'paper adversary',
+  summary: 'the adaptive lower-bound adversary: ALG/OPT per policy grows with n',
+  usage: ['[--n LIST] [--policy LIST] [--solve-up-to N] [--time-limit SEC] [--out FILE.json]'],
+  description: `"Block, then flood": one long request (prompt P ≈ ${1 - ADVERSARY_HEADROOM}·M, output L = M − P − 32)
 arrives at round 0. When the adversary sees the policy start it (round d), it releases
 k = n − 1 short requests (prompt σ = M − P − 2, output 1) in round d + 1: none fits
 beside the long request (P + 2 + σ + 1 = M + 1), so each waits about L rounds, while the
@@ -174,32 +150,28 @@ OPT is exact for every n: for a fixed start of the long request, placing the ide
 unit-length shorts greedily in the earliest rounds is optimal, and a scan over the long
 request's start finds the optimum (src/theory/adversary.ts has the proof); its schedule
 is memory-checked round by round. --solve-up-to N also runs the general exact solver on
-instances of at most N requests as a cross-check.
-
-Options:
-  --n LIST          request counts (default 16,64,256,1024)
-  --policy LIST     policies (default: the paper's line-up)
-  --solve-up-to N   cross-check OPT with the exact solver up to N requests (default 0: off)
-  --time-limit SEC  per cross-check (default 20)
-  --out FILE.json
-  --quiet`;
+instances of at most N requests as a cross-check.`,
+  options: {
+    n: intList('LIST', 'request counts, each 1..20000 (M grows like 4n²)', 1, 20_000).withDefault([16, 64, 256, 1024], '16,64,256,1024'),
+    policy: OPT.policies,
+    'solve-up-to': int('N', 'cross-check OPT with the exact solver up to N requests, 0..1000000 (0: off)', 0, 1e6).withDefault(0),
+    'time-limit': OPT.timeLimit.withHelp('per cross-check, > 0 and ≤ 1000000').withDefault(20),
+    out: OPT.out.withHelp('write the table as JSON'),
+    quiet: OPT.quiet,
+  },
+});
 
 const paperAdversaryExp: PaperExperiment = {
   name: 'adversary',
-  summary: 'the adaptive lower-bound adversary: ALG/OPT per policy grows with n',
-  help: adversaryHelp,
+  summary: ADVERSARY.summary,
+  spec: ADVERSARY,
   async run(argv, io) {
-    const a = parseCli(argv, {
-      n: { type: 'string' }, policy: { type: 'string' }, 'solve-up-to': { type: 'string' }, 'time-limit': { type: 'string' },
-      out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    });
-    if (a.help) return io.out(adversaryHelp + '\n'), 0;
-    const ns = intList(a.n ?? '16,64,256,1024', 'n', 1);
-    for (const n of ns) if (n > 20000) throw new UsageError(`--n: ${n} is too large (M grows like 4n²; at most 20000)`);
-    const policies = a.policy ? parsePolicyList(a.policy) : PAPER_POLICIES;
-    const solveUpTo = intArg(a['solve-up-to'], 'solve-up-to', 0) ?? 0;
-    const timeLimitSec = numArg(a['time-limit'], 'time-limit', 0) ?? 20;
-    const p = progress(io, Boolean(a.quiet));
+    const { help, values: a } = parseOptions(ADVERSARY, argv);
+    if (help) return io.out(helpText(ADVERSARY)), 0;
+    const { n: ns, policy: policies } = a;
+    const solveUpTo = a['solve-up-to'];
+    const timeLimitSec = a['time-limit'];
+    const p = progressLine(io, a.quiet);
     const t0 = performance.now();
     const rows: AdversaryRow[] = [];
     for (const n of ns) {
@@ -231,7 +203,7 @@ const paperAdversaryExp: PaperExperiment = {
         (failed ? `; ${failed} runs failed (stuck or livelocked: no ratio)` : '') +
         `; ${wall.toFixed(1)} s\n`,
     );
-    if (a.out) writeJson(a.out, { experiment: 'paper adversary', construction: 'block-then-flood', headroom: ADVERSARY_HEADROOM, seconds: wall, rows }, io);
+    if (a.out) writeJsonResult(a.out, { experiment: 'paper adversary', construction: 'block-then-flood', headroom: ADVERSARY_HEADROOM, seconds: wall, rows }, 'paper-adversary', p);
     return 0;
   },
 };
@@ -248,9 +220,11 @@ function solverCheck(r: AdversaryRow): string {
 
 // ---------------------------------------------------------------------------------
 
-const regretHelp = `kvsched paper regret — does MC-SF's regret stay bounded as n grows?
-
-MC-SF on the paper's synthetic sizes (M ~ U{30..50}, s ~ U{1..5}, o ~ U{1..M−s}) with
+const REGRET = defineCommand({
+  name: 'paper regret',
+  summary: "MC-SF's regret E[ALG − OPT] under Poisson arrivals as n grows",
+  usage: ['[--n LIST] [--seeds K] [--seed S] [--rate λ] [--policy P] [--time-limit SEC] [--chunk K] [--out FILE.json]'],
+  description: `MC-SF on the paper's synthetic sizes (M ~ U{30..50}, s ~ U{1..5}, o ~ U{1..M−s}) with
 n requests and Poisson arrivals (λ ~ U[0.5, 1.5] per round, or --rate λ: the same
 exponential gaps rescaled to rate λ), for growing n and several seeds (seed S + j).
 Prints per n the mean of ALG − OPT. OPT is exact where the solver finishes within the
@@ -262,39 +236,34 @@ ALG − (best schedule found) as a lower bound beside it.
 
 Note: at λ ~ U[0.5, 1.5] the paper's instances are overloaded (each request needs about
 o·(s + o/2) ≈ 250 token-rounds against M ≈ 40 tokens per round), so waiting times grow
-with n for every schedule; a stable variant is e.g. --rate 0.1.
-
-Options:
-  --n LIST          request counts (default 25,50,100,200,400,800)
-  --seeds K         seeds per n (default 5)
-  --seed S          first seed (default 1)
-  --rate λ          fixed arrival rate per round (default: the paper's U[0.5, 1.5])
-  --policy P        the policy (default mcsf)
-  --time-limit SEC  per optimum (default 20; chunks get min(2, SEC) each)
-  --chunk K         chunk size of the chunk bound (default 20; 0: off)
-  --out FILE.json
-  --quiet`;
+with n for every schedule; a stable variant is e.g. --rate 0.1.`,
+  options: {
+    n: intList('LIST', 'request counts, each 1..1000000', 1, 1e6).withDefault([25, 50, 100, 200, 400, 800], '25,50,100,200,400,800'),
+    seeds: int('K', 'seeds per n, 1..1000000', 1, 1e6).withDefault(5),
+    seed: OPT.seed.withHelp('first seed, 0..4294967295'),
+    rate: OPT.rate.withHelp("fixed arrival rate per round, > 0 and ≤ 1000000 (default: the paper's U[0.5, 1.5])"),
+    policy: OPT.policy.withHelp('the policy').withDefault('mcsf'),
+    'time-limit': OPT.timeLimit.withHelp('per optimum, > 0 and ≤ 1000000 (chunks get min(2, SEC) each)').withDefault(20),
+    chunk: int('K', 'chunk size of the chunk bound, 0..1000000 (0: off)', 0, 1e6).withDefault(20),
+    out: OPT.out.withHelp('write the table and every point as JSON'),
+    quiet: OPT.quiet,
+  },
+});
 
 const paperRegretExp: PaperExperiment = {
   name: 'regret',
-  summary: "MC-SF's regret E[ALG − OPT] under Poisson arrivals as n grows",
-  help: regretHelp,
+  summary: REGRET.summary,
+  spec: REGRET,
   async run(argv, io) {
-    const a = parseCli(argv, {
-      n: { type: 'string' }, seeds: { type: 'string' }, seed: { type: 'string' }, rate: { type: 'string' }, policy: { type: 'string' }, chunk: { type: 'string' },
-      'time-limit': { type: 'string' }, out: { type: 'string' }, quiet: { type: 'boolean' }, help: { type: 'boolean', short: 'h' },
-    });
-    if (a.help) return io.out(regretHelp + '\n'), 0;
-    const ns = intList(a.n ?? '25,50,100,200,400,800', 'n', 1);
-    const seeds = intArg(a.seeds, 'seeds', 1) ?? 5;
-    const seed = intArg(a.seed, 'seed', 0, 0xffffffff - seeds) ?? 1;
-    const rate = numArg(a.rate, 'rate', 0) ?? null;
-    const policy = parsePolicyList(a.policy ?? 'mcsf');
-    if (policy.length !== 1) throw new UsageError('--policy: give one policy');
-    const spec = policy[0] as string;
-    const timeLimitSec = numArg(a['time-limit'], 'time-limit', 0) ?? 20;
-    const chunk = intArg(a.chunk, 'chunk', 0) ?? 20;
-    const p = progress(io, Boolean(a.quiet));
+    const { help, values: a } = parseOptions(REGRET, argv);
+    if (help) return io.out(helpText(REGRET)), 0;
+    const { n: ns, seeds, seed, chunk } = a;
+    if (seed + seeds - 1 > SEED_MAX) throw new UsageError('--seed + --seeds exceeds the 32-bit seed range');
+    const rate = a.rate ?? null;
+    if (rate !== null) checkArrivalSpan(Math.max(...ns), rate, 'rounds', '--rate');
+    const spec = a.policy;
+    const timeLimitSec = a['time-limit'];
+    const p = progressLine(io, a.quiet);
     const t0 = performance.now();
     const points: RegretPoint[] = [];
     for (const n of ns) {
@@ -350,7 +319,7 @@ const paperRegretExp: PaperExperiment = {
       `\n≤: for some seeds OPT is not known exactly (time limit ${timeLimitSec} s, or the exact solver failed) and a lower bound stands in — the branch and bound's, the LP relaxation's, the chunk bound, or Σ o_i (every latency ≥ o_i) — so the regret shown is an upper bound; "lower bound" uses the best schedule found instead, where there is one; ${wall.toFixed(1)} s\n` +
         (failures.length ? `exact solver failures: ${failures.length} (${[...new Set(failures.map((q) => q.opt.error))].slice(0, 3).join('; ')})\n` : ''),
     );
-    if (a.out) writeJson(a.out, { experiment: 'paper regret', policy: spec, seed, seeds, rate, timeLimitSec, chunk, seconds: wall, summary, points }, io);
+    if (a.out) writeJsonResult(a.out, { experiment: 'paper regret', policy: spec, seed, seeds, rate, timeLimitSec, chunk, seconds: wall, summary, points }, 'paper-regret', p);
     return 0;
   },
 };

@@ -1,56 +1,58 @@
-import { writeFileSync } from 'node:fs';
-import { getCostModel, DEFAULT_COST_MODEL } from '../cost/registry.ts';
 import { buildInstance } from '../experiment/instance.ts';
 import { runPolicy, type PolicyOutcome } from '../experiment/run.ts';
-import { nodeGpuEngine, runCellsOnGpu, type GpuCell } from '../gpu-engine/run.ts';
+import { runCellsOnGpu, type GpuCell } from '../gpu-engine/run-cells.ts';
 import type { RequestSpec, TimeMode } from '../model/types.ts';
-import { parsePolicyList } from '../policies/registry.ts';
-import { parsePredictionSpec } from '../workload/index.ts';
-import { choiceArg, intArg, parseCli } from './args.ts';
-import { num, table } from './format.ts';
-import { UsageError, type CliIo, type Command } from './io.ts';
+import { formatPredictionSpec } from '../workload/index.ts';
+import { count, fixed, table, timeDigits } from './format.ts';
+import { cliGpuEngine } from './gpu.ts';
+import { CliError, UsageError, type CliIo, type Command } from './io.ts';
+import { defineCommand, helpText, listOf, OPT, Opt, parseOptions, SEED_MAX, whole } from './options.ts';
+import { writeResult } from './out-file.ts';
+import { progressLine } from './progress.ts';
+import { checkArrivalSpan } from './ranges.ts';
+import { quote } from './text.ts';
 
-const HELP = `kvsched sweep — average latency over a grid of arrival rates × memories × policies × seeds
-
-Usage:
-  kvsched sweep --rates LIST --memory LIST --policy LIST --seeds LIST [options]
-
-Options (LIST = comma-separated):
-  --rates LIST          lmsys arrival rates per time unit, e.g. 10,50
-  --memory LIST         KV capacities M in tokens, e.g. 8000,16492
-  --policy LIST         policies, e.g. mcsf,vllm (see kvsched simulate --help)
-  --seeds LIST          seeds (one instance per seed and rate), e.g. 1,2,3 or 1-8
-  --requests N          requests per instance (default 2000)
-  --time rounds|seconds time mode (default seconds)
-  --predict SPEC        exact|noise:E (default exact)
-  --cost-model NAME     default ${DEFAULT_COST_MODEL}
-  --engine cpu|gpu      cpu (default): one run after another; gpu: the whole grid as one GPU job,
-                        every cell a replica (no fallback: refusals are reported)
-  --out FILE.json       every cell's mean latency and outcome
-  --quiet               no progress on stderr
-
-Output: one row per (rate, memory, policy): the mean over seeds of the average latency, and its
-range over seeds; failed cells (stuck, livelock) are counted. Exit status 1 if any cell failed.`;
-
-function list(text: string | undefined, name: string): string[] {
-  if (text === undefined) throw new UsageError(`--${name} is required`);
-  const xs = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (xs.length === 0) throw new UsageError(`--${name}: empty list`);
-  return xs;
-}
-
-function seedList(text: string | undefined): number[] {
+/** Seeds as a list of numbers and ranges a-b (at most 100,000 seeds). */
+function seedList(text: string): number[] {
   const out: number[] = [];
-  for (const part of list(text, 'seeds')) {
+  for (const part of listOf(text, (x) => x)) {
     const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new UsageError(`--seeds: "${part}" is not a seed or a range a-b`);
-    const a = Number(m[1]);
-    const b = m[2] === undefined ? a : Number(m[2]);
-    if (b < a || b > 0xffffffff || b - a > 100_000) throw new UsageError(`--seeds: bad range "${part}"`);
+    if (!m) throw new Error(`${quote(part)} is not a seed or a range a-b`);
+    const a = whole(m[1] as string, 0, SEED_MAX);
+    const b = m[2] === undefined ? a : whole(m[2], 0, SEED_MAX);
+    if (b < a) throw new Error(`range ${quote(part)} ends before it starts`);
+    if (out.length + b - a + 1 > 100_000) throw new Error('more than 100,000 seeds');
     for (let s = a; s <= b; s++) out.push(s);
   }
   return out;
 }
+
+const required = <T>(o: Opt<T, undefined>, help: string): Opt<T, undefined> => o.withHelp(`${help} (required)`);
+
+export const SWEEP = defineCommand({
+  name: 'sweep',
+  summary: 'latency, TTFT, throughput and evictions over a grid of rates × memories × policies × seeds (CPU or one GPU job)',
+  usage: ['--rates LIST --memory LIST --policy LIST --seeds LIST [options]'],
+  description: 'One LMSYS instance per (rate, memory, seed); every policy runs on the same requests.',
+  options: {
+    rates: required(OPT.rates, 'lmsys arrival rates per time unit, e.g. 10,50'),
+    memory: required(OPT.memoryList, 'KV capacities M in tokens, e.g. 8000,16492'),
+    policy: required(new Opt('LIST', '', OPT.policies.parse, undefined), 'policies, e.g. mcsf,vllm (see kvsched simulate --help)'),
+    seeds: required(new Opt('LIST', '', seedList, undefined), 'seeds, e.g. 1,2,3 or 1-8'),
+    requests: OPT.requests(10_000_000).withHelp('requests per instance, 1..10,000,000').withDefault(2000),
+    time: OPT.time.withDefault('seconds'),
+    predict: OPT.predict,
+    'cost-model': OPT.costModel,
+    engine: OPT.engine.withHelp('cpu: one run after another; gpu: the whole grid as one GPU job, every cell a ' +
+      'replica (no fallback: refusals are reported)'),
+    out: OPT.out.withHelp('write every cell (outcome, mean/p99 latency, TTFT, throughput, evictions) as JSON'),
+    quiet: OPT.quiet,
+  },
+  epilogue: `Output: one row per (rate, memory, policy), means over the seeds that finished: mean and p99
+latency, mean TTFT (in the run's unit), throughput (output tokens per time unit), evictions,
+and the range of the mean latency over seeds; failed cells (stuck, livelock) are counted.
+Exit status: 0, 1 if any cell failed, 2 bad input, 3 --engine gpu without a usable adapter.`,
+});
 
 interface Cell {
   rate: number;
@@ -60,56 +62,26 @@ interface Cell {
 }
 
 export const sweepCommand: Command = {
-  name: 'sweep',
-  summary: 'average latency over a grid of rates × memories × policies × seeds (CPU or one GPU job)',
-  help: HELP,
+  name: SWEEP.name,
+  summary: SWEEP.summary,
+  spec: SWEEP,
+  help: helpText(SWEEP),
   async run(argv: string[], io: CliIo): Promise<number> {
-    const a = parseCli(argv, {
-      rates: { type: 'string' },
-      memory: { type: 'string' },
-      policy: { type: 'string' },
-      seeds: { type: 'string' },
-      requests: { type: 'string' },
-      time: { type: 'string' },
-      predict: { type: 'string' },
-      'cost-model': { type: 'string' },
-      engine: { type: 'string' },
-      out: { type: 'string' },
-      quiet: { type: 'boolean' },
-      help: { type: 'boolean', short: 'h' },
-    });
-    if (a.help) {
-      io.out(HELP + '\n');
+    const { help, values: a } = parseOptions(SWEEP, argv);
+    if (help) {
+      io.out(helpText(SWEEP));
       return 0;
     }
-    const rates = list(a.rates, 'rates').map((t) => {
-      const v = Number(t);
-      if (!Number.isFinite(v) || v <= 0) throw new UsageError(`--rates: "${t}" must be a number > 0`);
-      return v;
-    });
-    const memories = list(a.memory, 'memory').map((t) => intArg(t, 'memory', 2, 2 ** 31 - 1) as number);
-    let policies: string[];
-    try {
-      policies = parsePolicyList(list(a.policy, 'policy').join(','));
-    } catch (e) {
-      throw new UsageError(`--policy: ${(e as Error).message}`);
-    }
-    const seeds = seedList(a.seeds);
-    const requests = intArg(a.requests, 'requests', 1, 10_000_000) ?? 2000;
-    const mode: TimeMode = choiceArg(a.time, 'time', ['rounds', 'seconds'] as const) ?? 'seconds';
-    const engine = choiceArg(a.engine, 'engine', ['cpu', 'gpu'] as const) ?? 'cpu';
-    let predict;
-    try {
-      predict = parsePredictionSpec(a.predict ?? 'exact');
-    } catch (e) {
-      throw new UsageError(`--predict: ${(e as Error).message}`);
-    }
-    let costModel;
-    try {
-      costModel = getCostModel(a['cost-model'] ?? DEFAULT_COST_MODEL);
-    } catch (e) {
-      throw new UsageError(`--cost-model: ${(e as Error).message}`);
-    }
+    for (const k of ['rates', 'memory', 'policy', 'seeds'] as const) if (a[k] === undefined) throw new UsageError(`--${k} is required`);
+    const rates = a.rates as number[];
+    const memories = a.memory as number[];
+    const policies = a.policy as string[];
+    const seeds = a.seeds as number[];
+    const { requests, engine, quiet } = a;
+    const mode: TimeMode = a.time;
+    const costModel = a['cost-model'];
+    for (const rate of rates) checkArrivalSpan(requests, rate, mode, '--rates');
+    const progress = progressLine(io, quiet);
 
     // Instances: one per (rate, memory, seed); every policy runs on the same requests.
     const instances = new Map<string, { requests: RequestSpec[]; memory: number }>();
@@ -117,64 +89,81 @@ export const sweepCommand: Command = {
     for (const rate of rates) {
       for (const memory of memories) {
         for (const seed of seeds) {
-          const inst = buildInstance({ workload: { kind: 'lmsys', requests, rate }, mode, memory, seed, predict });
+          const inst = buildInstance({ workload: { kind: 'lmsys', requests, rate }, mode, memory, seed, predict: a.predict });
           instances.set(`${rate}/${memory}/${seed}`, { requests: [...inst.requests()], memory });
           for (const policy of policies) cells.push({ rate, memory, policy, seed });
         }
       }
     }
     const instOf = (c: Cell) => instances.get(`${c.rate}/${c.memory}/${c.seed}`) as { requests: RequestSpec[]; memory: number };
-    if (!a.quiet) io.err(`kvsched sweep: ${cells.length} cells (${rates.length} rates × ${memories.length} memories × ${policies.length} policies × ${seeds.length} seeds), ${requests} requests each, ${mode} mode, ${engine} engine\n`);
+    progress.note(`kvsched sweep: ${cells.length} cells (${rates.length} rates × ${memories.length} memories × ${policies.length} policies × ${seeds.length} seeds), ${requests} requests each, ${mode} mode, ${engine} engine`);
     const t0 = performance.now();
     let outcomes: PolicyOutcome[];
     if (engine === 'gpu') {
-      const gpu = await nodeGpuEngine();
+      const gpu = await cliGpuEngine();
       const gpuCells: GpuCell[] = cells.map((c) => ({ requests: instOf(c).requests, memory: c.memory, policy: c.policy }));
-      let last = 0;
       outcomes = await runCellsOnGpu(gpu, gpuCells, {
         mode, costModel,
-        onProgress: (p) => {
-          if (a.quiet || !io.interactive || performance.now() - last < 200) return;
-          last = performance.now();
-          io.err(`\r  ${p.finished}/${p.replicas} cells, ${p.completedRequests}/${p.totalRequests} requests done   `);
-        },
+        onProgress: (p) => progress.show(`  GPU job: ${count(p.finished)}/${count(p.replicas)} cells, ${count(p.completedRequests)}/${count(p.totalRequests)} requests done`),
       });
-      if (!a.quiet && io.interactive) io.err('\r\x1b[K');
     } else {
-      outcomes = cells.map((c) => {
+      outcomes = cells.map((c, i) => {
         const inst = instOf(c);
+        progress.show(`  cell ${i + 1}/${cells.length}: λ = ${c.rate}, M = ${c.memory}, ${c.policy}, seed ${c.seed}`);
         return runPolicy({ memory: c.memory, mode, size: inst.requests.length, requests: () => inst.requests, description: '' }, c.policy, { costModel });
       });
     }
+    progress.clear();
     const wall = (performance.now() - t0) / 1000;
-    if (!a.quiet) io.err(`kvsched sweep: ${cells.length} cells in ${wall.toFixed(2)} s wall (${engine})\n`);
+    progress.note(`kvsched sweep: ${cells.length} cells in ${fixed(wall, 2)} s wall (${engine})`);
 
     const rows: string[][] = [];
     let failed = 0;
     const json: unknown[] = [];
+    const d = timeDigits(mode);
+    const mean = (xs: readonly number[]) => (xs.length > 0 ? xs.reduce((s, x) => s + x, 0) / xs.length : Number.NaN);
     for (const rate of rates) {
       for (const memory of memories) {
         for (const policy of policies) {
-          const lats: number[] = [];
+          const ok: Extract<PolicyOutcome, { ok: true }>['summary'][] = [];
           let fails = 0;
           cells.forEach((c, i) => {
             if (c.rate !== rate || c.memory !== memory || c.policy !== policy) return;
             const o = outcomes[i] as PolicyOutcome;
-            if (o.ok) lats.push(o.summary.meanLatency);
+            if (o.ok) ok.push(o.summary);
             else fails++;
-            json.push({ ...c, ok: o.ok, meanLatency: o.ok ? o.summary.meanLatency : null, error: o.ok ? null : o.error });
+            json.push({
+              ...c, ok: o.ok,
+              ...(o.ok
+                ? { meanLatency: o.summary.meanLatency, p99Latency: o.summary.p99Latency, meanTtft: o.summary.meanTtft,
+                    throughput: o.summary.throughput, evictions: o.summary.evictions, error: null }
+                : { meanLatency: null, error: o.error }),
+            });
           });
           failed += fails;
-          const mean = lats.length > 0 ? lats.reduce((s, x) => s + x, 0) / lats.length : Number.NaN;
-          rows.push([String(rate), String(memory), policy, lats.length > 0 ? num(mean, 3) : '-', lats.length > 0 ? num(Math.min(...lats), 3) : '-', lats.length > 0 ? num(Math.max(...lats), 3) : '-', String(lats.length), String(fails)]);
+          const lats = ok.map((s) => s.meanLatency);
+          rows.push([
+            fixed(rate, 1), count(memory), policy,
+            fixed(mean(lats), d), fixed(mean(ok.map((s) => s.p99Latency)), d), fixed(mean(ok.map((s) => s.meanTtft)), d),
+            fixed(mean(ok.map((s) => s.throughput)), 1), fixed(mean(ok.map((s) => s.evictions)), 1),
+            lats.length > 0 ? `${fixed(Math.min(...lats), d)} – ${fixed(Math.max(...lats), d)}` : '—',
+            `${lats.length}/${lats.length + fails}`,
+          ]);
         }
       }
     }
     const unit = mode === 'seconds' ? 's' : 'rounds';
-    io.out(table(['rate', 'memory', 'policy', `mean lat (${unit})`, 'min', 'max', 'seeds ok', 'failed'], rows));
+    const perUnit = mode === 'seconds' ? 's' : 'round';
+    io.out(table(
+      [`rate (/${perUnit})`, 'memory (tok)', 'policy', `mean lat (${unit})`, `p99 lat (${unit})`, `mean TTFT (${unit})`,
+        `tok/${perUnit}`, 'evictions', `mean lat range (${unit})`, 'seeds ok'],
+      rows,
+    ));
     if (a.out !== undefined) {
-      writeFileSync(a.out, JSON.stringify({ engine, mode, requests, predict: a.predict ?? 'exact', costModel: costModel.name, wallSeconds: wall, cells: json }, null, 1) + '\n');
-      io.err(`kvsched: wrote ${a.out}\n`);
+      const text = JSON.stringify({ engine, mode, requests, predict: formatPredictionSpec(a.predict), costModel: costModel.name, wallSeconds: wall, cells: json }, null, 1) + '\n';
+      const w = writeResult(a.out, text, 'sweep');
+      if (!w.ok) throw new CliError(w.message);
+      progress.note(`kvsched: ${w.message}`);
     }
     return failed > 0 ? 1 : 0;
   },

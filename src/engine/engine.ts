@@ -3,6 +3,7 @@ import { DONE, LiveRequest, RUNNING, WAITING } from './live.ts';
 import type { Policy, RoundContext } from './policy.ts';
 import { idleJoules, requestEnergyShare, roundJoules as joulesOfRound, type PowerModel } from '../cost/energy.ts';
 import { RequestTable, RoundTable } from './results.ts';
+import { AbortError } from '../model/abort.ts';
 
 export interface SimulateOptions {
   /** KV capacity M (tokens). */
@@ -110,131 +111,38 @@ export class LivelockError extends Error {
  * member produces one token; prefill members process prompt (+ kept tokens) first.
  * Rounds mode: a round lasts 1. Seconds mode: it lasts `costModel.roundMicros(batch)` µs.
  * With nothing to run, the engine jumps to the next arrival (an idle gap).
+ *
+ * The loop below is the whole algorithm; each step is a named helper further down
+ * (request intake, adaptive arrivals, batch statistics, cost and energy, completion, the
+ * livelock watchdog, totals). The GPU engine (shaders/engine/scheduler.wgsl) and the test
+ * reference mirror these steps.
  */
 export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: SimulateOptions): SimulationResult {
   const { memory, mode } = opts;
   if (!Number.isSafeInteger(memory) || memory < 2) throw new RangeError(`memory M must be an integer ≥ 2, got ${memory}`);
   const cost = opts.costModel;
   if (mode === 'seconds' && cost === undefined) throw new Error('seconds mode needs a cost model');
-  const power = opts.power;
-  const keepRounds = opts.keepRounds ?? true;
+  if (opts.adaptive && mode !== 'rounds') throw new Error('adaptive arrivals need rounds mode');
   const progressEvery = opts.progressEvery ?? 4096;
 
-  const table = new RequestTable();
-  const rounds = keepRounds ? new RoundTable() : null;
-  const totals: RunTotals = {
-    rounds: 0, end: 0, busy: 0, tokensGenerated: 0, evictions: 0, peakKv: 0, kvTime: 0,
-    activeJoules: 0, idleJoules: 0, requests: 0,
-  };
-
-  const it = requests[Symbol.iterator]();
-  let pending: RequestSpec | undefined;
-  let lastArrival = -Infinity;
-  let lastId = -1;
-  const pull = (): void => {
-    const n = it.next();
-    pending = n.done ? undefined : n.value;
-    if (pending === undefined) return;
-    const p = pending;
-    if (p.arrival < lastArrival || (p.arrival === lastArrival && p.id < lastId)) {
-      throw new Error(`requests must come in arrival order (ties by id): request ${p.id} (arrival ${p.arrival}) after request ${lastId} (arrival ${lastArrival})`);
-    }
-    if (!(p.prompt >= 1 && p.output >= 1 && p.predicted >= 1) || !Number.isInteger(p.arrival) || p.arrival < 0) {
-      throw new Error(`request ${p.id}: prompt, output and predicted must be ≥ 1 and arrival a non-negative integer`);
-    }
-    if (p.prompt + p.output > memory) {
-      throw new RangeError(`request ${p.id}: peak KV s + o = ${p.prompt + p.output} exceeds M = ${memory}`);
-    }
-    lastArrival = p.arrival;
-    lastId = p.id;
-    totals.requests++;
-  };
-  pull();
-
-  let round = 0;
-  let now = 0;
-  let seq = 0;
-  let admitted = 0;
-  let evicted = 0;
-  let retried = false;
-  // Livelock watchdog: rounds since the last completion, evictions since then.
-  let roundsSinceCompletion = 0;
-  let evictionsSinceCompletion = 0;
-  const watchdog = 4 * memory + 64;
-  const statesSeen = new Map<string, number>();
-  const ctx: RoundContext = {
-    get round() { return round; },
-    get now() { return now; },
-    memory,
-    admit(r) {
-      if (r.phase !== WAITING) throw new Error(`policy ${policy.spec} admitted request ${r.id} that is not waiting`);
-      r.phase = RUNNING;
-      r.start = now;
-      r.startRound = round;
-      r.seq = seq++;
-      admitted++;
-      if (adaptive) starts.set(r.id, round);
-    },
-    evict(r, keepGenerated) {
-      if (r.phase !== RUNNING) throw new Error(`policy ${policy.spec} evicted request ${r.id} that is not running`);
-      r.phase = WAITING;
-      r.restarts++;
-      if (!keepGenerated) r.generated = 0;
-      r.prefillPending = true;
-      r.view = r.planned;
-      evicted++;
-      totals.evictions++;
-    },
-  };
-
-  const jumpTo = (t: number): void => {
-    if (mode === 'seconds' && power) totals.idleJoules += idleJoules(power, t - now);
-    now = t;
-    if (mode === 'rounds') round = t;
-  };
-
-  const report = (): void => {
-    opts.onProgress?.({ round, now, completed: table.count, waiting: policy.waitingCount, running: policy.runningCount });
-    if (opts.signal?.aborted) {
-      const e = new Error('simulation cancelled');
-      e.name = 'AbortError';
-      throw e;
-    }
-  };
-
-  let adaptive = opts.adaptive;
-  if (adaptive && mode !== 'rounds') throw new Error('adaptive arrivals need rounds mode');
-  const starts = new Map<number, number>();
-  const seen = new Set<number>();
-  let lastPolled = -1;
+  const run = new RunState(policy, opts);
+  const intake = new RequestIntake(requests, memory, run.totals);
+  const adaptive = opts.adaptive ? new AdaptiveIntake(opts.adaptive, memory, run) : undefined;
+  const watchdog = new LivelockWatchdog(memory);
+  const ctx = roundContext(run, policy, memory, adaptive);
+  const report = (): void => reportProgress(run, policy, opts);
 
   for (;;) {
-    while (pending !== undefined && pending.arrival <= now) {
-      policy.enqueue(new LiveRequest(pending, memory));
-      pull();
-    }
-    if (adaptive && lastPolled !== round) {
-      lastPolled = round;
-      const released = adaptive.poll({ round, now, starts, completed: table.count });
-      if (released === null) adaptive = undefined;
-      else {
-        for (const q of released) {
-          if (q.arrival !== now) throw new Error(`adaptive request ${q.id} must arrive now (${now}), not at ${q.arrival}`);
-          if (seen.has(q.id)) throw new Error(`adaptive request id ${q.id} used twice`);
-          if (q.prompt + q.output > memory) throw new RangeError(`request ${q.id}: peak KV s + o = ${q.prompt + q.output} exceeds M = ${memory}`);
-          seen.add(q.id);
-          totals.requests++;
-          policy.enqueue(new LiveRequest(q, memory));
-        }
-      }
-    }
+    intake.enqueueArrived(run.now, policy);
+    adaptive?.poll(policy);
+    const adaptiveActive = adaptive?.active === true;
     if (policy.waitingCount === 0 && policy.runningCount === 0) {
-      if (adaptive) {
-        jumpTo(now + 1); // an active adversary observes every round, even idle ones
+      if (adaptiveActive) {
+        run.jumpTo(run.now + 1); // an active adversary observes every round, even idle ones
         continue;
       }
-      if (pending === undefined) break;
-      jumpTo(pending.arrival);
+      if (intake.pending === undefined) break;
+      run.jumpTo(intake.pending.arrival);
       continue;
     }
     // `admitted` and `evicted` accumulate until a round executes: evictions made by a
@@ -243,115 +151,305 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
     if (batch.length === 0) {
       // A policy may return an empty batch after preempting everything (vLLM): the
       // state changed, so ask once more at the same time before waiting for arrivals.
-      if (evicted > 0 && !retried) {
-        retried = true;
+      if (run.evicted > 0 && !run.retried) {
+        run.retried = true;
         continue;
       }
-      retried = false;
-      if (adaptive) {
-        jumpTo(now + 1);
+      run.retried = false;
+      if (adaptiveActive) {
+        run.jumpTo(run.now + 1);
         continue;
       }
-      if (pending !== undefined) {
-        jumpTo(pending.arrival);
+      if (intake.pending !== undefined) {
+        run.jumpTo(intake.pending.arrival);
         continue;
       }
-      const why = policy.blockedReason?.() ?? 'the policy admits nothing into an empty system';
-      throw new StuckError(`policy ${policy.spec} is stuck at time ${now} with ${policy.waitingCount} waiting requests and no arrivals left: ${why}`);
+      throw stuckError(policy, run.now, mode);
     }
-    retried = false;
+    run.retried = false;
 
-    // Batch statistics for the cost model.
-    let prefillRequests = 0;
-    let prefillTokens = 0;
-    let prefillSquares = 0;
-    let decodeContext = 0;
-    for (const r of batch) {
-      if (r.prefillPending) {
-        const p = r.prompt + r.generated;
-        prefillRequests++;
-        prefillTokens += p;
-        prefillSquares += p * p;
-      } else {
-        decodeContext += r.kvInRound;
-      }
-    }
-    const stats: BatchStats = {
-      requests: batch.length,
-      prefillRequests,
-      prefillTokens,
-      prefillSquares,
-      decodeRequests: batch.length - prefillRequests,
-      decodeContext,
-    };
-    const costMicros = cost ? cost.roundMicros(stats) : 0;
-    const duration = mode === 'rounds' ? 1 : costMicros;
-    if (!(Number.isSafeInteger(duration) && duration >= 1)) {
-      throw new Error(`cost model ${cost?.name} returned ${duration} µs for a round; whole microseconds ≥ 1 are required`);
-    }
+    const stats = batchStats(batch);
+    const { costMicros, duration } = roundDuration(stats, mode, cost);
     const kv = policy.kvHeld(batch);
-    const end = now + duration;
-    const roundJoules = power && cost ? joulesOfRound(power, costMicros) : 0;
-    const batchTokens = prefillTokens + stats.decodeRequests;
-
-    const completedBefore = table.count;
-    for (const r of batch) {
-      const tokens = r.prefillPending ? r.prompt + r.generated : 1;
-      if (roundJoules > 0) r.joules += requestEnergyShare(roundJoules, tokens, batchTokens);
-      r.prefillPending = false;
-      r.generated++;
-      if (r.firstToken < 0) r.firstToken = end;
-      if (r.generated === r.output) {
-        r.phase = DONE;
-        r.completion = end;
-        policy.onComplete(r);
-        table.add({
-          id: r.id, arrival: r.arrival, prompt: r.prompt, output: r.output, predicted: r.predicted,
-          start: r.start, firstToken: r.firstToken, completion: end, restarts: r.restarts, joules: r.joules,
-        });
-      }
-    }
-
-    if (table.count === completedBefore) {
-      roundsSinceCompletion++;
-      evictionsSinceCompletion += evicted;
-      // Past the watchdog, with no arrival left to change the course, look for a
-      // repeated state: the system is then deterministic and finite, so a repeat is a
-      // proof of a cycle that never completes anything.
-      if (roundsSinceCompletion > watchdog && evictionsSinceCompletion > 0 && pending === undefined && !adaptive && policy.stateKey) {
-        const key = policy.stateKey();
-        if (statesSeen.has(key)) {
-          throw new LivelockError(
-            `policy ${policy.spec} livelocked at time ${now}: the same state repeats (cycle of ${roundsSinceCompletion - (statesSeen.get(key) as number)} rounds) and no request completed in ${roundsSinceCompletion} rounds, while ${evictionsSinceCompletion} evictions restarted requests (${policy.runningCount} running, ${policy.waitingCount} waiting)`,
-          );
-        }
-        statesSeen.set(key, roundsSinceCompletion);
-      }
-    } else {
-      roundsSinceCompletion = 0;
-      evictionsSinceCompletion = 0;
-      if (statesSeen.size > 0) statesSeen.clear();
-    }
-
-    rounds?.add({
-      round, start: now, duration, batch: batch.length, prefillTokens, decodeRequests: stats.decodeRequests,
-      kv, admitted, evicted, waiting: policy.waitingCount,
+    const end = run.now + duration;
+    const roundJoules = opts.power && cost ? joulesOfRound(opts.power, costMicros) : 0;
+    const completed = completeBatch(batch, end, roundJoules, stats.prefillTokens + stats.decodeRequests, policy, run.table);
+    const canCycle = intake.pending === undefined && !adaptive?.active;
+    watchdog.afterRound(completed > 0, run.evicted, canCycle, policy, run.now);
+    run.rounds?.add({
+      round: run.round, start: run.now, duration, batch: batch.length, prefillTokens: stats.prefillTokens,
+      decodeRequests: stats.decodeRequests, kv, admitted: run.admitted, evicted: run.evicted, waiting: policy.waitingCount,
     });
-    admitted = 0;
-    evicted = 0;
-    totals.rounds++;
-    totals.busy += duration;
-    totals.tokensGenerated += batch.length;
-    totals.kvTime += kv * duration;
-    totals.activeJoules += roundJoules;
-    if (kv > totals.peakKv) totals.peakKv = kv;
-    now = end;
-    round++;
-    if (totals.rounds % progressEvery === 0) report();
+    run.endRound(batch.length, duration, kv, roundJoules, end);
+    if (run.totals.rounds % progressEvery === 0) report();
   }
-  totals.end = now;
+  run.totals.end = run.now;
   report();
   return {
-    policy: policy.spec, memory, mode, costModel: cost?.name ?? null, requests: table, rounds, totals,
+    policy: policy.spec, memory, mode, costModel: cost?.name ?? null, requests: run.table, rounds: run.rounds, totals: run.totals,
   };
+}
+
+// ---------------------------------------------------------------------------------
+// The steps of `simulate`.
+
+/** The clock, the per-round counters and the outputs of one run. */
+class RunState {
+  round = 0;
+  /** Start of the current round (rounds, or µs). */
+  now = 0;
+  /** Admission sequence numbers (`LiveRequest.seq`). */
+  seq = 0;
+  /** Admissions and evictions since the last executed round. */
+  admitted = 0;
+  evicted = 0;
+  /** The last schedule() returned nothing after evictions and is asked once more. */
+  retried = false;
+  readonly table = new RequestTable();
+  readonly rounds: RoundTable | null;
+  readonly totals: RunTotals = {
+    rounds: 0, end: 0, busy: 0, tokensGenerated: 0, evictions: 0, peakKv: 0, kvTime: 0,
+    activeJoules: 0, idleJoules: 0, requests: 0,
+  };
+  private readonly mode: TimeMode;
+  private readonly power: PowerModel | undefined;
+
+  constructor(_policy: Policy, opts: SimulateOptions) {
+    this.mode = opts.mode;
+    this.power = opts.power;
+    this.rounds = (opts.keepRounds ?? true) ? new RoundTable() : null;
+  }
+
+  /** An idle gap up to time t (idle energy in seconds mode; rounds mode's clock is the round). */
+  jumpTo(t: number): void {
+    if (this.mode === 'seconds' && this.power) this.totals.idleJoules += idleJoules(this.power, t - this.now);
+    this.now = t;
+    if (this.mode === 'rounds') this.round = t;
+  }
+
+  /** Totals of an executed round, then the clock moves to its end. */
+  endRound(batchSize: number, duration: number, kv: number, roundJoules: number, end: number): void {
+    const t = this.totals;
+    this.admitted = 0;
+    this.evicted = 0;
+    t.rounds++;
+    t.busy += duration;
+    t.tokensGenerated += batchSize;
+    t.kvTime += kv * duration;
+    t.activeJoules += roundJoules;
+    if (kv > t.peakKv) t.peakKv = kv;
+    this.now = end;
+    this.round++;
+  }
+}
+
+/** What a policy sees and calls during schedule(): the clock, M, admit and evict. */
+function roundContext(run: RunState, policy: Policy, memory: number, adaptive: AdaptiveIntake | undefined): RoundContext {
+  return {
+    get round() { return run.round; },
+    get now() { return run.now; },
+    memory,
+    admit(r) {
+      if (r.phase !== WAITING) throw new Error(`policy ${policy.spec} admitted request ${r.id} that is not waiting`);
+      r.phase = RUNNING;
+      r.start = run.now;
+      r.startRound = run.round;
+      r.seq = run.seq++;
+      run.admitted++;
+      adaptive?.started(r.id, run.round);
+    },
+    evict(r, keepGenerated) {
+      if (r.phase !== RUNNING) throw new Error(`policy ${policy.spec} evicted request ${r.id} that is not running`);
+      r.phase = WAITING;
+      r.restarts++;
+      if (!keepGenerated) r.generated = 0;
+      r.prefillPending = true;
+      r.view = r.planned;
+      run.evicted++;
+      run.totals.evictions++;
+    },
+  };
+}
+
+/** Streams the requests in, validating order and sizes as each one is pulled. */
+class RequestIntake {
+  /** The next request not yet enqueued (undefined: none left). */
+  pending: RequestSpec | undefined;
+  private readonly it: Iterator<RequestSpec>;
+  private lastArrival = -Infinity;
+  private lastId = -1;
+
+  constructor(requests: Iterable<RequestSpec>, private readonly memory: number, private readonly totals: RunTotals) {
+    this.it = requests[Symbol.iterator]();
+    this.pull();
+  }
+
+  /** Enqueues every request that has arrived by `now`. */
+  enqueueArrived(now: number, policy: Policy): void {
+    while (this.pending !== undefined && this.pending.arrival <= now) {
+      policy.enqueue(new LiveRequest(this.pending, this.memory));
+      this.pull();
+    }
+  }
+
+  private pull(): void {
+    const n = this.it.next();
+    const p = n.done ? undefined : n.value;
+    this.pending = p;
+    if (p === undefined) return;
+    if (p.arrival < this.lastArrival || (p.arrival === this.lastArrival && p.id < this.lastId)) {
+      throw new Error(`requests must come in arrival order (ties by id): request ${p.id} (arrival ${p.arrival}) after request ${this.lastId} (arrival ${this.lastArrival})`);
+    }
+    if (!(p.prompt >= 1 && p.output >= 1 && p.predicted >= 1) || !Number.isInteger(p.arrival) || p.arrival < 0) {
+      throw new Error(`request ${p.id}: prompt, output and predicted must be ≥ 1 and arrival a non-negative integer`);
+    }
+    if (p.prompt + p.output > this.memory) {
+      throw new RangeError(`request ${p.id}: peak KV s + o = ${p.prompt + p.output} exceeds M = ${this.memory}`);
+    }
+    this.lastArrival = p.arrival;
+    this.lastId = p.id;
+    this.totals.requests++;
+  }
+}
+
+/** An adaptive arrival source, asked once per round (before admissions) while active. */
+class AdaptiveIntake {
+  active = true;
+  private readonly starts = new Map<number, number>();
+  private readonly seen = new Set<number>();
+  private lastPolled = -1;
+
+  constructor(private readonly source: AdaptiveArrivals, private readonly memory: number, private readonly run: RunState) {}
+
+  started(id: number, round: number): void {
+    this.starts.set(id, round);
+  }
+
+  poll(policy: Policy): void {
+    const run = this.run;
+    if (!this.active || this.lastPolled === run.round) return;
+    this.lastPolled = run.round;
+    const released = this.source.poll({ round: run.round, now: run.now, starts: this.starts, completed: run.table.count });
+    if (released === null) {
+      this.active = false;
+      return;
+    }
+    for (const q of released) {
+      if (q.arrival !== run.now) throw new Error(`adaptive request ${q.id} must arrive now (${run.now}), not at ${q.arrival}`);
+      if (this.seen.has(q.id)) throw new Error(`adaptive request id ${q.id} used twice`);
+      if (q.prompt + q.output > this.memory) throw new RangeError(`request ${q.id}: peak KV s + o = ${q.prompt + q.output} exceeds M = ${this.memory}`);
+      this.seen.add(q.id);
+      run.totals.requests++;
+      policy.enqueue(new LiveRequest(q, this.memory));
+    }
+  }
+}
+
+/** The cost model's view of a batch: prefill members process prompt + kept tokens. */
+function batchStats(batch: readonly LiveRequest[]): BatchStats {
+  let prefillRequests = 0;
+  let prefillTokens = 0;
+  let prefillSquares = 0;
+  let decodeContext = 0;
+  for (const r of batch) {
+    if (r.prefillPending) {
+      const p = r.prompt + r.generated;
+      prefillRequests++;
+      prefillTokens += p;
+      prefillSquares += p * p;
+    } else {
+      decodeContext += r.kvInRound;
+    }
+  }
+  return { requests: batch.length, prefillRequests, prefillTokens, prefillSquares, decodeRequests: batch.length - prefillRequests, decodeContext };
+}
+
+/** A round's cost (µs, 0 without a cost model) and duration in the run's unit (rounds mode: 1). */
+function roundDuration(stats: BatchStats, mode: TimeMode, cost: CostModel | undefined): { costMicros: number; duration: number } {
+  const costMicros = cost ? cost.roundMicros(stats) : 0;
+  const duration = mode === 'rounds' ? 1 : costMicros;
+  if (!(Number.isSafeInteger(duration) && duration >= 1)) {
+    throw new Error(`cost model ${cost?.name} returned ${duration} µs for a round; whole microseconds ≥ 1 are required`);
+  }
+  return { costMicros, duration };
+}
+
+/**
+ * Every batch member produces one token at `end` and gets its share of the round's energy;
+ * finished requests are recorded and handed back to the policy. Returns how many finished.
+ */
+function completeBatch(
+  batch: readonly LiveRequest[], end: number, roundJoules: number, batchTokens: number, policy: Policy, table: RequestTable,
+): number {
+  let completed = 0;
+  for (const r of batch) {
+    const tokens = r.prefillPending ? r.prompt + r.generated : 1;
+    if (roundJoules > 0) r.joules += requestEnergyShare(roundJoules, tokens, batchTokens);
+    r.prefillPending = false;
+    r.generated++;
+    if (r.firstToken < 0) r.firstToken = end;
+    if (r.generated === r.output) {
+      r.phase = DONE;
+      r.completion = end;
+      policy.onComplete(r);
+      table.add({
+        id: r.id, arrival: r.arrival, prompt: r.prompt, output: r.output, predicted: r.predicted,
+        start: r.start, firstToken: r.firstToken, completion: end, restarts: r.restarts, joules: r.joules,
+      });
+      completed++;
+    }
+  }
+  return completed;
+}
+
+/**
+ * Livelock detection (see LivelockError): counts rounds and evictions since the last
+ * completion; past 4·M + 64 such rounds, with evictions among them and nothing left that
+ * could change the course, a repeated policy state proves a cycle.
+ */
+class LivelockWatchdog {
+  private roundsSinceCompletion = 0;
+  private evictionsSinceCompletion = 0;
+  private readonly limit: number;
+  private readonly statesSeen = new Map<string, number>();
+
+  constructor(memory: number) {
+    this.limit = 4 * memory + 64;
+  }
+
+  /** `canCycle`: no arrival (streamed or adaptive) is left to change the course. */
+  afterRound(completedAny: boolean, evicted: number, canCycle: boolean, policy: Policy, now: number): void {
+    if (completedAny) {
+      this.roundsSinceCompletion = 0;
+      this.evictionsSinceCompletion = 0;
+      if (this.statesSeen.size > 0) this.statesSeen.clear();
+      return;
+    }
+    this.roundsSinceCompletion++;
+    this.evictionsSinceCompletion += evicted;
+    if (this.roundsSinceCompletion <= this.limit || this.evictionsSinceCompletion === 0 || !canCycle || !policy.stateKey) return;
+    const key = policy.stateKey();
+    const seenAt = this.statesSeen.get(key);
+    if (seenAt !== undefined) {
+      throw new LivelockError(
+        `policy ${policy.spec} livelocked at time ${now}: the same state repeats (cycle of ${this.roundsSinceCompletion - seenAt} rounds) and no request completed in ${this.roundsSinceCompletion} rounds, while ${this.evictionsSinceCompletion} evictions restarted requests (${policy.runningCount} running, ${policy.waitingCount} waiting)`,
+      );
+    }
+    this.statesSeen.set(key, this.roundsSinceCompletion);
+  }
+}
+
+/** A time in the run's unit for messages: seconds mode counts µs internally. */
+function timeText(t: number, mode: TimeMode): string {
+  return mode === 'seconds' ? `${t / 1e6} s` : String(t);
+}
+
+function stuckError(policy: Policy, now: number, mode: TimeMode): StuckError {
+  const why = policy.blockedReason?.() ?? 'the policy admits nothing into an empty system';
+  return new StuckError(`policy ${policy.spec} is stuck at time ${timeText(now, mode)} with ${policy.waitingCount} waiting requests and no arrivals left: ${why}`);
+}
+
+function reportProgress(run: RunState, policy: Policy, opts: SimulateOptions): void {
+  opts.onProgress?.({ round: run.round, now: run.now, completed: run.table.count, waiting: policy.waitingCount, running: policy.runningCount });
+  if (opts.signal?.aborted) throw new AbortError('simulation cancelled');
 }

@@ -29,6 +29,7 @@
  * Replicas that do not fit the adapter's buffer limits together are split into several
  * jobs run one after the other; a single replica that does not fit is refused.
  */
+import { AbortError } from '../model/abort.ts';
 import { a100Llama2_70bTp2, A100_MODEL_NAME, ALL_REDUCE_BYTES_PER_TOKEN, ALL_REDUCES_PER_LAYER, DECODE_ACHIEVED_BYTES_PER_MICRO, KV_BYTES_PER_TOKEN_PER_GPU, LAYERS, NS_PER_MICRO, PREFILL_ACHIEVED_FLOP_PER_MICRO, PREFILL_FLOP_PER_SQUARE_PER_GPU, ROUND_OVERHEAD_MICROS } from '../cost/a100.ts';
 import { idleJoules, roundJoules, type PowerModel } from '../cost/energy.ts';
 import type { Knots } from '../cost/piecewise.ts';
@@ -445,9 +446,7 @@ export class GpuEngine {
         jobRounds = rounds;
         opts.onProgress?.({ replicas: replicas.length, finished: finishedBefore + finished, completedRequests: doneBefore + completed, totalRequests, submits, replicaRounds: roundsBefore + rounds });
         if (opts.signal?.aborted) {
-          const e = new Error('GPU simulation cancelled');
-          e.name = 'AbortError';
-          throw e;
+          throw new AbortError('GPU simulation cancelled');
         }
       });
       roundsBefore += jobRounds;

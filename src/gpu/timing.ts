@@ -13,6 +13,7 @@
  * - Warm-up executions first (pipeline creation, page faults of fresh buffers).
  * - Result: per-execution times of every sample, their median, min, max and spread.
  */
+import { abortReason } from '../model/abort.ts';
 import type { Job } from './kernels.ts';
 import { GpuError, type GpuSession } from './session.ts';
 
@@ -61,7 +62,7 @@ export function summarize(method: TimingMethod, innerReps: number, samplesMs: nu
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
-  if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new DOMException('calibration cancelled', 'AbortError');
+  if (signal?.aborted) throw abortReason(signal, 'calibration cancelled');
 }
 
 export class Timer {

@@ -65,7 +65,7 @@ export interface OptimumStats {
   obligationCuts: number;
   rootBound: number;
   /** Total latency of each policy run (null: the policy failed, e.g. livelock). */
-  policies: { policy: string; total: number | null }[];
+  policies: { policy: string; total: number | null; error?: string }[];
   incumbentPolicy: string;
   /** Total latency of the best policy schedule (the local search starts from it). */
   incumbent: number;
@@ -209,7 +209,7 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
       boundCuts: res.boundCuts,
       obligationCuts: res.obligationCuts,
       rootBound,
-      policies: runs.map((r) => ({ policy: r.policy, total: r.total })),
+      policies: runs.map((r) => ({ policy: r.policy, total: r.total, ...(r.error !== undefined ? { error: r.error } : {}) })),
       incumbentPolicy: inc.policy,
       incumbent: inc.total,
       localSearch,

@@ -4,12 +4,9 @@
  */
 import { NO_WORKER_WEBGPU, type ExperimentResult, type FromWorker, type OptimumSummary, type ProgressInfo, type RunConfig, type SweepConfig, type SweepResult, type ToWorker } from './protocol.ts';
 
-export class CancelledError extends Error {
-  override name = 'AbortError';
-  constructor() {
-    super('the run was cancelled');
-  }
-}
+/** A cancelled run: the project's one AbortError (src/model/abort.ts). */
+export { AbortError as CancelledError } from '../model/abort.ts';
+import { AbortError as CancelledError } from '../model/abort.ts';
 
 interface Pending {
   id: number;

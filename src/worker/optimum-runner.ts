@@ -3,6 +3,7 @@
  * rounds-mode configuration, with each configured policy's total latency on the CPU
  * engine for the ratios. Used by the engine worker; Node tests can call it too.
  */
+import { AbortError } from '../model/abort.ts';
 import { solveOptimum } from '../theory/optimum.ts';
 import type { OptimumSummary, RunConfig } from './protocol.ts';
 import { instanceOf, runExperiment, type RunHooks } from './runner.ts';
@@ -21,9 +22,7 @@ export async function runOptimum(config: RunConfig, timeLimitSec: number, hooks:
     ...(hooks.signal ? { signal: hooks.signal } : {}),
   });
   if (hooks.signal?.aborted) {
-    const e = new Error('the run was cancelled');
-    e.name = 'AbortError';
-    throw e;
+    throw new AbortError();
   }
   const exp = runExperiment({ ...config, engine: 'cpu' });
   return {

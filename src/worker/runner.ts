@@ -4,6 +4,7 @@
  * 2×A100 power model, summarize() for the metrics. Used by the engine worker; it has
  * no DOM or worker dependency, so Node tests can call it too.
  */
+import { AbortError } from '../model/abort.ts';
 import { a100x2Power } from '../cost/energy.ts';
 import { profileCostModel, profileSchema } from '../calibrate/profile.ts';
 import { getCostModel } from '../cost/registry.ts';
@@ -24,9 +25,7 @@ export interface RunHooks {
 }
 
 export function cancelled(): Error {
-  const e = new Error('the run was cancelled');
-  e.name = 'AbortError';
-  return e;
+  return new AbortError();
 }
 
 export function instanceOf(config: RunConfig): Instance {

@@ -53,8 +53,11 @@ describe('kvsched paper (theory experiments)', () => {
     expect(rc).toBe(0);
     expect(io.stdout).toMatch(/all arrivals at round 0: 2 trials/);
     expect(io.stdout).toMatch(/Poisson arrivals/);
-    expect(io.stdout).toContain('1.005 / 1.000 / 1.074, 114/200 optimal');
-    expect(io.stdout).toContain('1.047 / 1.000 / 1.227');
+    // The ratio range is one column, `best – worst` (issue 16).
+    expect(io.stdout).toContain('1.005, 1.000 – 1.074, 114/200 optimal');
+    expect(io.stdout).toMatch(/range \(best – worst\)/);
+    expect(io.stdout).toMatch(/≤\d\.\d{3} – \d\.\d{3}/);
+    expect(io.stdout).toContain('1.047, 1.000 – 1.227');
     expect(io.stderr).toContain('\r'); // progress drawn on an interactive stderr
     const j = JSON.parse(readFileSync(out, 'utf8')) as { sections: { arrivals: string; rows: JsonRatioRow[]; trials: { seed: number }[] }[] };
     expect(j.sections.map((s) => s.arrivals)).toEqual(['zero', 'poisson']);
