@@ -543,7 +543,8 @@ export class GpuEngine {
       for (;;) {
         session.checkLost();
         const t0 = performance.now();
-        await session.scoped('GPU engine submit', () => {
+        // One scope pair per submit, popped once its work is done (as the readback waits).
+        await session.scoped('GPU engine submit', async () => {
           const enc = dev.createCommandEncoder();
           for (let d = 0; d < perSubmit; d++) {
             const pass = enc.beginComputePass();
@@ -554,8 +555,13 @@ export class GpuEngine {
           }
           enc.copyBufferToBuffer(bRs, 0, bRead, 0, bytes(R * STATE.stride));
           dev.queue.submit([enc.finish()]);
+          // No timeout: a submit's length grows with the replicas and the adapter's speed
+          // (SwiftShader takes seconds per submit for large jobs); device loss still ends it.
+          const mapped = bRead.mapAsync(GPUMapMode.READ).catch((e: unknown) => {
+            throw new GpuError(`reading the replicas' progress back failed: ${e instanceof Error ? e.message : String(e)}`);
+          });
+          await session.guard(mapped, "reading the replicas' progress back", Infinity);
         });
-        await session.guard(bRead.mapAsync(GPUMapMode.READ), 'reading the replicas\' progress back');
         rs = new Uint32Array(bRead.getMappedRange().slice(0)).subarray(0, R * STATE.stride);
         bRead.unmap();
         const dt = performance.now() - t0;

@@ -16,6 +16,8 @@
  * WGSL constant names are the field names in UPPER_SNAKE case with the record's prefix.
  */
 
+import type { PolicyKind } from '../policies/registry.ts';
+
 const TWO32 = 2 ** 32;
 
 export interface FieldDecl {
@@ -167,14 +169,17 @@ export function enumDecl<const K extends string>(prefix: string, title: string, 
 
 // ---------------------------------------------------------------- enums
 
-/** Policies with a WGSL port (names as PolicyConfig['kind']). */
+/**
+ * Policies with a WGSL port, named as the registry's PolicyConfig['kind'] (checked at
+ * compile time); engine.ts GPU_PORTS must have an entry for each.
+ */
 export const POLICY_KIND = enumDecl('KIND', 'policy kind (P_KIND)', [
   'mcsf',
   'mc-fcfs',
   'alpha-greedy',
   'alpha-clearing',
   'vllm',
-]);
+] as const satisfies readonly PolicyKind[]);
 export type GpuPolicyKind = (typeof POLICY_KIND.names)[number];
 
 export const STATUS = enumDecl('STATUS', 'replica status (S_STATUS)', ['running', 'done', 'stuck', 'livelock']);
