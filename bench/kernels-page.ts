@@ -1,6 +1,7 @@
 /** The Chromium side of the kernel benchmark: bench/kernels.html, driven by bench/kernels-browser.ts. */
 import { runKernelBench, type KernelBenchResult } from '../src/gpu/kernel-bench.ts';
 import { Kernels } from '../src/gpu/kernels.ts';
+import { adapterIdentity } from '../src/gpu/detect.ts';
 import { openSession } from '../src/gpu/session.ts';
 import { browserShaderLoader } from '../src/gpu/shaders-browser.ts';
 import { Timer } from '../src/gpu/timing.ts';
@@ -17,10 +18,9 @@ async function main(): Promise<Out> {
   const kernels = await Kernels.create(session, await browserShaderLoader.load());
   const result = await runKernelBench(kernels, new Timer(session), { quick, log: (l) => (log.textContent += `\n${l}`) });
   session.destroy();
-  const i = adapter.info;
   return {
     ok: true,
-    adapter: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description, isFallbackAdapter: (i as { isFallbackAdapter?: boolean }).isFallbackAdapter ?? false, features: [...adapter.features].sort(), shaderF16: adapter.features.has('shader-f16') },
+    adapter: { ...adapterIdentity(adapter), features: [...adapter.features].sort(), shaderF16: adapter.features.has('shader-f16') },
     userAgent: navigator.userAgent,
     crossOriginIsolated: globalThis.crossOriginIsolated,
     result,

@@ -6,7 +6,7 @@
 // which the loaders put before this file. All arithmetic is u32; times are u64 as (lo, hi).
 //
 // Slots: a replica's requests are stored in the policy's static order (MC-SF:
-// (planned, arrival, id); others: (arrival, id)); `arr_slot` maps arrival rank -> slot.
+// (planned, arrival, id); others: (arrival, id)); `Q_ARR_SLOT` maps arrival rank -> slot.
 
 // Threads per workgroup: 64 by default; the host lowers it on CPU adapters (SwiftShader),
 // where every barrier costs in proportion to the threads. At most 64.
@@ -497,7 +497,7 @@ fn admit_lookahead(kind: u32) {
     good = lo;
   }
   if (good == 0u) { sync(); return; }
-  // 4. admit candidates [0, good); sort them by end descending into aL.
+  // 4. admit candidates [0, good); sort them by end descending into SEC_DEQUE.
   for (var c = lid; c < good; c += W) {
     let slot = xg(SEC_CL, c);
     admit_slot(slot, nowlo, nowhi, t);
@@ -675,7 +675,7 @@ fn schedule_vllm0() {
   g[S_BLEN] = blen;
 }
 
-// member i of the batch (continuous: slots with state 1; vLLM: the batch list).
+// member i of the batch (continuous: slots in PHASE_RUNNING; vLLM: the batch list).
 fn member(i: u32, vllm: bool) -> u32 {
   if (vllm) { return xg(SEC_BL, i); }
   if (sf(i, R_PHASE) == PHASE_RUNNING) { return i; }

@@ -40,7 +40,9 @@ import type { CostModel, RequestSpec, TimeMode } from '../model/types.ts';
 import { GpuError, type GpuSession } from '../gpu/session.ts';
 import { wgslLocation, type WgslSource } from '../gpu/shaders.ts';
 import { capacityBelow } from '../policies/fraction.ts';
-import { policyFraction, resolvePolicy, vllmConfig, type PolicyConfig, type PolicyConfigOf, type PolicyKind } from '../policies/registry.ts';
+import {
+  policyFraction, resolvePolicy, vllmConfig, type PolicyConfig, type PolicyConfigOf, type PolicyKind,
+} from '../policies/registry.ts';
 import {
   CFG, KNOTS, NONE, PARAMS, PHASE, POLICY_KIND, PROBE, REQ_INPUT, REQ_STATE, SCRATCH_SECTIONS, STATE, STATUS,
   type GpuPolicyKind, type RecordView,
@@ -116,7 +118,9 @@ interface PortContext {
  * The policies with a WGSL port: each fills its kernel parameters from its config (the
  * kind and M are set for all). A policy without an entry is refused on the GPU.
  */
-const GPU_PORTS: { readonly [K in PolicyKind & GpuPolicyKind]: (c: PolicyConfigOf<K>, p: ParamsView, x: PortContext) => void } = {
+type GpuPort<K extends PolicyKind> = (c: PolicyConfigOf<K>, p: ParamsView, x: PortContext) => void;
+
+const GPU_PORTS: { readonly [K in PolicyKind & GpuPolicyKind]: GpuPort<K> } = {
   mcsf: () => {},
   'mc-fcfs': () => {},
   'alpha-greedy': (c, p, { memory }) => {
@@ -160,7 +164,13 @@ interface Prepared {
   readonly reqWords: Uint32Array<ArrayBuffer>;
 }
 
-function policyParams(config: PolicyConfig, label: string, memory: number, costOn: boolean, seconds: boolean): Uint32Array<ArrayBuffer> {
+function policyParams(
+  config: PolicyConfig,
+  label: string,
+  memory: number,
+  costOn: boolean,
+  seconds: boolean,
+): Uint32Array<ArrayBuffer> {
   const words = PARAMS.alloc(1);
   const p = PARAMS.view(words);
   if (!hasPort(config.kind)) throw new Error(`GPU engine: policy ${label} has no WGSL port`);
@@ -168,7 +178,8 @@ function policyParams(config: PolicyConfig, label: string, memory: number, costO
   p.kind = POLICY_KIND.value[config.kind];
   p.admit = memory;
   p.target = memory;
-  (GPU_PORTS[config.kind] as (c: PolicyConfig, p: ParamsView, x: PortContext) => void)(config, p, { memory, seconds, label });
+  const port = GPU_PORTS[config.kind] as (c: PolicyConfig, p: ParamsView, x: PortContext) => void;
+  port(config, p, { memory, seconds, label });
   p.seconds = seconds ? 1 : 0;
   p.watchdog = 4 * memory + 64;
   p.cost = costOn ? 1 : 0;
@@ -283,7 +294,9 @@ function bytes(words: number): number {
 
 /** A session failure (GpuError) as a GpuEngineError naming the replicas; anything else unchanged. */
 function engineError(e: unknown, where: string, replicas: readonly number[]): unknown {
-  if (e instanceof GpuError && !(e instanceof GpuEngineError)) return new GpuEngineError(`GPU engine failed ${where}: ${e.message}`, replicas);
+  if (e instanceof GpuError && !(e instanceof GpuEngineError)) {
+    return new GpuEngineError(`GPU engine failed ${where}: ${e.message}`, replicas);
+  }
   return e;
 }
 
@@ -311,7 +324,11 @@ export class GpuEngine {
    * src/gpu/shaders-browser.ts engineShader) on a session. `threads` per replica: 64, or 8
    * on a CPU adapter (SwiftShader), where a barrier costs in proportion to the threads.
    */
-  static async create(session: GpuSession, shader: WgslSource, threads = GpuEngine.defaultThreads(session.isFallbackAdapter)): Promise<GpuEngine> {
+  static async create(
+    session: GpuSession,
+    shader: WgslSource,
+    threads = GpuEngine.defaultThreads(session.isFallbackAdapter),
+  ): Promise<GpuEngine> {
     if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`threads per replica must be 1..64, got ${threads}`);
     const device = session.device;
     try {
@@ -504,12 +521,19 @@ export class GpuEngine {
           bSt: this.buffer(stWords, GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC, 'request-state'),
           bScr: this.buffer(SCRATCH_SECTIONS * (total + R), GPUBufferUsage.STORAGE, 'scratch'),
           bCfg: this.buffer(cfgWords, GPUBufferUsage.UNIFORM, 'cfg'),
-          bRead: dev.createBuffer({ size: bytes(R * STATE.stride), usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST }),
+          bRead: dev.createBuffer({
+            size: bytes(R * STATE.stride),
+            usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST,
+          }),
         };
         buffers.push(...Object.values(b));
         const bg = dev.createBindGroup({
           layout: this.pipeline.getBindGroupLayout(0),
-          entries: [b.bPrm, b.bReq, b.bKnots, b.bRs, b.bSt, b.bScr, b.bCfg].map((buffer, binding) => ({ binding, resource: { buffer } })),
+          // Bindings 0..6 in this order (scheduler.wgsl @binding).
+          entries: [b.bPrm, b.bReq, b.bKnots, b.bRs, b.bSt, b.bScr, b.bCfg].map((buffer, binding) => ({
+            binding,
+            resource: { buffer },
+          })),
         });
         return { bg, ...b };
       });
@@ -518,7 +542,8 @@ export class GpuEngine {
       for (;;) {
         session.checkLost();
         const t0 = performance.now();
-        await session.scoped('GPU engine submit', () => {
+        // One scope pair per submit, popped once its work is done (as the readback waits).
+        await session.scoped('GPU engine submit', async () => {
           const enc = dev.createCommandEncoder();
           for (let d = 0; d < perSubmit; d++) {
             const pass = enc.beginComputePass();
@@ -529,8 +554,13 @@ export class GpuEngine {
           }
           enc.copyBufferToBuffer(bRs, 0, bRead, 0, bytes(R * STATE.stride));
           dev.queue.submit([enc.finish()]);
+          // No timeout: a submit's length grows with the replicas and the adapter's speed
+          // (SwiftShader takes seconds per submit for large jobs); device loss still ends it.
+          const mapped = bRead.mapAsync(GPUMapMode.READ).catch((e: unknown) => {
+            throw new GpuError(`reading the replicas' progress back failed: ${e instanceof Error ? e.message : String(e)}`);
+          });
+          await session.guard(mapped, "reading the replicas' progress back", Infinity);
         });
-        await session.guard(bRead.mapAsync(GPUMapMode.READ), 'reading the replicas\' progress back');
         rs = new Uint32Array(bRead.getMappedRange().slice(0)).subarray(0, R * STATE.stride);
         bRead.unmap();
         const dt = performance.now() - t0;
@@ -552,7 +582,8 @@ export class GpuEngine {
       const st = await this.readBack(bSt, total * REQ_STATE.stride);
       job.forEach((p, r) => {
         const from = (offsets[r] as number) * REQ_STATE.stride;
-        outcomes[p.index] = this.outcome(p, STATE.view(rs).at(r), st.subarray(from, from + p.n * REQ_STATE.stride), opts);
+        const requestStates = st.subarray(from, from + p.n * REQ_STATE.stride);
+        outcomes[p.index] = this.outcome(p, STATE.view(rs).at(r), requestStates, opts);
       });
     } catch (e) {
       throw engineError(e, where, names);
@@ -561,7 +592,12 @@ export class GpuEngine {
     }
   }
 
-  private outcome(p: Prepared, s: RecordView<keyof typeof STATE.offset>, stWords: Uint32Array, opts: GpuRunOptions): GpuOutcome {
+  private outcome(
+    p: Prepared,
+    s: RecordView<keyof typeof STATE.offset>,
+    stWords: Uint32Array,
+    opts: GpuRunOptions,
+  ): GpuOutcome {
     const now = s.now;
     const spec = p.label;
     const tag = `replica ${p.index}`;

@@ -16,6 +16,8 @@
  * WGSL constant names are the field names in UPPER_SNAKE case with the record's prefix.
  */
 
+import type { PolicyKind } from '../policies/registry.ts';
+
 const TWO32 = 2 ** 32;
 
 export interface FieldDecl {
@@ -61,7 +63,9 @@ export function upperSnake(name: string): string {
 }
 
 function checkU32(v: number, what: string): number {
-  if (!Number.isInteger(v) || v < 0 || v >= TWO32) throw new RangeError(`GPU record field ${what} = ${v} does not fit u32`);
+  if (!Number.isInteger(v) || v < 0 || v >= TWO32) {
+    throw new RangeError(`GPU record field ${what} = ${v} does not fit u32`);
+  }
   return v;
 }
 
@@ -76,7 +80,9 @@ export function record<const F extends readonly FieldDecl[]>(
   let w = 0;
   for (const f of fields) {
     if (f.name in offset) throw new Error(`layout ${prefix}: field ${f.name} declared twice`);
-    if (f.name === 'at' || f.name.startsWith('$')) throw new Error(`layout ${prefix}: field name ${f.name} is reserved`);
+    if (f.name === 'at' || f.name.startsWith('$')) {
+      throw new Error(`layout ${prefix}: field name ${f.name} is reserved`);
+    }
     offset[f.name] = w;
     if (f.type === 'u64') {
       offset[`${f.name}Lo`] = w;
@@ -106,7 +112,9 @@ export function record<const F extends readonly FieldDecl[]>(
           return (this.$words[this.$base + o] as number) + (this.$words[this.$base + o + 1] as number) * TWO32;
         },
         set(this: Cursor, v: number) {
-          if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`GPU record field ${label} = ${v} is not a u64 safe integer`);
+          if (!Number.isSafeInteger(v) || v < 0) {
+            throw new RangeError(`GPU record field ${label} = ${v} is not a u64 safe integer`);
+          }
           this.$words[this.$base + o] = v % TWO32;
           this.$words[this.$base + o + 1] = Math.floor(v / TWO32);
         },
@@ -161,8 +169,17 @@ export function enumDecl<const K extends string>(prefix: string, title: string, 
 
 // ---------------------------------------------------------------- enums
 
-/** Policies with a WGSL port (names as PolicyConfig['kind']). */
-export const POLICY_KIND = enumDecl('KIND', 'policy kind (P_KIND)', ['mcsf', 'mc-fcfs', 'alpha-greedy', 'alpha-clearing', 'vllm']);
+/**
+ * Policies with a WGSL port, named as the registry's PolicyConfig['kind'] (checked at
+ * compile time); engine.ts GPU_PORTS must have an entry for each.
+ */
+export const POLICY_KIND = enumDecl('KIND', 'policy kind (P_KIND)', [
+  'mcsf',
+  'mc-fcfs',
+  'alpha-greedy',
+  'alpha-clearing',
+  'vllm',
+] as const satisfies readonly PolicyKind[]);
 export type GpuPolicyKind = (typeof POLICY_KIND.names)[number];
 
 export const STATUS = enumDecl('STATUS', 'replica status (S_STATUS)', ['running', 'done', 'stuck', 'livelock']);

@@ -55,9 +55,11 @@ export class GpuSession {
     if (this.lostReason !== null) throw new GpuError(`${what ? `${what}: ` : ''}the GPU device was lost (${this.lostReason})`);
   }
 
-  /** Await `p`, but fail on device loss or after `timeoutMs`. */
+  /** Await `p`, but fail on device loss or after `timeoutMs` (Infinity: on device loss only). */
   guard<T>(p: Promise<T>, what: string, timeoutMs = this.timeoutMs): Promise<T> {
     if (this.lostReason !== null) return Promise.reject(new GpuError(`${what}: the GPU device was lost (${this.lostReason})`));
+    // setTimeout treats delays above 2^31 − 1 ms as 1 ms.
+    if (!Number.isFinite(timeoutMs) || timeoutMs > 2 ** 31 - 1) return Promise.race([p, this.lost]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new GpuError(`${what} did not finish within ${timeoutMs} ms (GPU hung or far too slow)`)), timeoutMs);
@@ -66,14 +68,17 @@ export class GpuSession {
   }
 
   /** Run `fn` inside out-of-memory and validation error scopes; throw a GpuError for either. */
-  async scoped<T>(what: string, fn: () => T): Promise<T> {
+  async scoped<T>(what: string, fn: () => T | Promise<T>): Promise<T> {
     const d = this.device;
     d.pushErrorScope('out-of-memory');
     d.pushErrorScope('validation');
     let value: T;
     try {
-      value = fn();
+      // An async fn keeps the scopes open until it settles: they are the device's, so
+      // other GPU work issued meanwhile lands in them too.
+      value = await fn();
     } finally {
+      this.checkLost(what);
       const validation = await this.guard(d.popErrorScope(), `${what} (validation scope)`);
       const oom = await this.guard(d.popErrorScope(), `${what} (out-of-memory scope)`);
       if (oom) throw new GpuError(`${what}: out of GPU memory: ${oom.message}`);

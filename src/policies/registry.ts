@@ -69,7 +69,9 @@ export type PolicyKind = keyof typeof POLICY_DECLS;
 type ParamFields<P> = P extends readonly ParamDecl[] ? { readonly [D in P[number] as D['name']]: number } : never;
 
 /** A policy's typed configuration: `kind` plus one number per declared parameter. */
-export type PolicyConfigOf<K extends PolicyKind> = { readonly kind: K } & ParamFields<(typeof POLICY_DECLS)[K]['params']>;
+export type PolicyConfigOf<K extends PolicyKind> = { readonly kind: K } & ParamFields<
+  (typeof POLICY_DECLS)[K]['params']
+>;
 export type PolicyConfig = { [K in PolicyKind]: PolicyConfigOf<K> }[PolicyKind];
 
 /** The CPU engine's class for each policy; `spec` is the label results carry. */
@@ -78,7 +80,11 @@ const BUILDERS: { readonly [K in PolicyKind]: (c: PolicyConfigOf<K>, spec: strin
   'mc-fcfs': (_c, spec) => new McFcfsPolicy(spec),
   'alpha-greedy': (c, spec) => new AlphaGreedyPolicy(spec, policyFraction(c.alpha, 'α', 'alpha-greedy')),
   'alpha-clearing': (c, spec) =>
-    new AlphaClearingPolicy(spec, policyFraction(c.alpha, 'α', 'alpha-clearing'), policyFraction(c.beta, 'β', 'alpha-clearing')),
+    new AlphaClearingPolicy(
+      spec,
+      policyFraction(c.alpha, 'α', 'alpha-clearing'),
+      policyFraction(c.beta, 'β', 'alpha-clearing'),
+    ),
   vllm: (c, spec) => new VllmPolicy(spec, vllmConfig(c)),
 };
 
@@ -121,8 +127,11 @@ function isKind(name: string): name is PolicyKind {
 function arityError(name: string, params: readonly ParamDecl[], args: readonly string[], spec: string): Error {
   if (params.length === 0) return new Error(`${name} takes no parameters, got "${args.join(':')}"`);
   const required = params.filter((p) => p.default === undefined);
-  if (required.length === 0) return new Error(`${name} takes at most ${params.map(symbolOf).join(' and ')}, got "${spec}"`);
-  const needs = required.length === 1 ? `one parameter ${symbolOf(required[0] as ParamDecl)}` : required.map(symbolOf).join(' and ');
+  if (required.length === 0) {
+    return new Error(`${name} takes at most ${params.map(symbolOf).join(' and ')}, got "${spec}"`);
+  }
+  const first = required[0] as ParamDecl;
+  const needs = required.length === 1 ? `one parameter ${symbolOf(first)}` : required.map(symbolOf).join(' and ');
   const example = [name, ...required.map((p) => p.example ?? '…')].join(':');
   return new Error(`${name} needs ${needs}, e.g. ${example} (got "${spec}")`);
 }
@@ -188,7 +197,8 @@ export function vllmConfig(c: PolicyConfigOf<'vllm'>): VllmConfig {
 
 /** A spec or config as both: the config and the label results carry (the spec as written). */
 export function resolvePolicy(spec: string | PolicyConfig): { readonly config: PolicyConfig; readonly label: string } {
-  return typeof spec === 'string' ? { config: parsePolicySpec(spec), label: spec.trim() } : { config: spec, label: formatPolicySpec(spec) };
+  if (typeof spec === 'string') return { config: parsePolicySpec(spec), label: spec.trim() };
+  return { config: spec, label: formatPolicySpec(spec) };
 }
 
 /**

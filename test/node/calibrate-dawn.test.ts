@@ -76,4 +76,18 @@ describe('calibration (Node, Dawn)', () => {
     await expect(s.guard(new Promise(() => {}), 'after destroy', 5000)).rejects.toBeInstanceOf(GpuError);
     expect(s.lostReason).toMatch(/destroyed/);
   }, 60_000);
+
+  it('keeps the error scopes open across an async scoped function; an infinite guard waits', async (ctx) => {
+    if (!found) return ctx.skip(skipReason);
+    const s = await session();
+    const later = (ms: number) => new Promise<string>((resolve) => setTimeout(() => resolve('done'), ms));
+    // Infinity must not become setTimeout's 1 ms.
+    await expect(s.guard(later(30), 'slow', Infinity)).resolves.toBe('done');
+    const bad = s.scoped('async bad buffer', async () => {
+      await later(5);
+      return s.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE });
+    });
+    await expect(bad).rejects.toThrow(/async bad buffer: WebGPU validation error/);
+    s.device.destroy();
+  }, 60_000);
 });
