@@ -32,7 +32,9 @@ function statOrNull(path: string): Stats | null {
   try {
     return statSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ENOTDIR') throw new Error(`${quote(path)}: a part of the path is not a directory`);
     throw new Error(`${quote(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
@@ -60,11 +62,6 @@ export function checkOutPath(given: string): OutTarget {
   const dst = statOrNull(dir);
   if (dst === null) throw new Error(`directory ${quote(dirname(given))} does not exist`);
   if (!dst.isDirectory()) throw new Error(`${quote(dirname(given))} is not a directory`);
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new Error(`directory ${quote(dirname(given))} is not writable`);
-  }
   if (st !== null) {
     try {
       accessSync(real, constants.W_OK);
@@ -72,7 +69,21 @@ export function checkOutPath(given: string): OutTarget {
       throw new Error(`${quote(given)} is not writable`);
     }
   }
+  // A real probe (permission bits alone miss read-only mounts, /proc, root squashing):
+  // create and remove the temporary file the result will be written to.
+  const probe = partialPath(real);
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+  } catch (e) {
+    throw new Error(`cannot create files in directory ${quote(dirname(given))} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+  }
   return { given, real, kind: 'regular' };
+}
+
+/** The temporary file beside `real` that is renamed over it at the end. */
+function partialPath(real: string): string {
+  return join(dirname(real), `.${basename(real)}.${process.pid}.partial`);
 }
 
 /** Removes `path` once process `pid` is gone, unless it was renamed away before. */
@@ -101,15 +112,13 @@ export class OutFile {
   private closed = false;
 
   constructor(readonly target: OutTarget) {
-    if (target.kind === 'stream') {
-      this.tmp = null;
-      this.watcher = null;
-      this.fd = openSync(target.real, 'w');
-    } else {
-      this.tmp = join(dirname(target.real), `.${basename(target.real)}.${process.pid}.partial`);
-      this.fd = openSync(this.tmp, 'w');
-      this.watcher = watchPartial(this.tmp);
+    this.tmp = target.kind === 'stream' ? null : partialPath(target.real);
+    try {
+      this.fd = openSync(this.tmp ?? target.real, 'w');
+    } catch (e) {
+      throw new CliError(`--out: cannot write ${quote(target.given)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
     }
+    this.watcher = this.tmp === null ? null : watchPartial(this.tmp);
   }
 
   write(s: string): void {
