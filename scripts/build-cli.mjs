@@ -39,7 +39,8 @@ rmSync(tmp, { recursive: true, force: true });
 mkdirSync(tmp, { recursive: true });
 const t0 = performance.now();
 await esbuild.build({
-  entryPoints: [join(root, 'src', 'cli', 'main.ts')],
+  // The policy pool's worker thread is a second entry (build/cli/policy-worker.mjs).
+  entryPoints: [join(root, 'src', 'cli', 'main.ts'), join(root, 'src', 'cli', 'policy-worker.ts')],
   outdir: tmp,
   outExtension: { '.js': '.mjs' },
   splitting: true,

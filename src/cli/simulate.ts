@@ -1,6 +1,6 @@
 import type { SimulationResult } from '../engine/engine.ts';
 import { runPolicy, type PolicyOutcome } from '../experiment/run.ts';
-import { buildInstance, type WorkloadSpec } from '../experiment/instance.ts';
+import { buildInstance, type InstanceOptions, type WorkloadSpec } from '../experiment/instance.ts';
 import { kvTimeline, type RunSummary } from '../metrics/summary.ts';
 import { microsToSeconds, type TimeMode } from '../model/types.ts';
 import { POLICIES } from '../policies/registry.ts';
@@ -11,7 +11,8 @@ import { checkArrivalSpan } from './ranges.ts';
 import { count, fixed, table, timeDigits } from './format.ts';
 import { cliGpuEngine } from './gpu.ts';
 import { UsageError, type CliIo, type Command } from './io.ts';
-import { choice, defineCommand, flag, helpText, OPT, parseOptions } from './options.ts';
+import { choice, defineCommand, flag, helpText, int, OPT, parseOptions } from './options.ts';
+import { runPoliciesInWorkers } from './policy-pool.ts';
 import { OutFile } from './out-file.ts';
 import { progressLine } from './progress.ts';
 
@@ -42,6 +43,8 @@ export const SIMULATE = defineCommand({
     engine: OPT.engine.withHelp('cpu: the reference engine; gpu: the WebGPU engine (src/gpu-engine), every policy a ' +
       'replica of one GPU job — same schedules, no per-round timeline, per-request energy 0; refuses (never falls ' +
       'back) what it cannot run'),
+    threads: int('N', 'run the CPU engine\'s policies in N worker threads, 1..64 (identical results; each thread ' +
+      'rebuilds the instance and warms up its own JIT, so it pays only with idle cores; not with --out)', 1, 64).withDefault(1),
     quiet: OPT.quiet,
   },
   epilogue: `Policies:
@@ -87,7 +90,14 @@ export const simulateCommand: Command = {
       checkArrivalSpan(requests, a.rate, mode, '--rate');
       workload = { kind: 'lmsys', requests, rate: a.rate };
     }
-    const instance = buildInstance({ workload, mode, seed: a.seed, predict: a.predict, ...(a.memory !== undefined ? { memory: a.memory } : {}) });
+    const instanceOptions: InstanceOptions = { workload, mode, seed: a.seed, predict: a.predict, ...(a.memory !== undefined ? { memory: a.memory } : {}) };
+    const instance = buildInstance(instanceOptions);
+    if (given.has('threads') && (a.engine === 'gpu' || a.out !== undefined)) {
+      throw new UsageError(`--threads applies to the CPU engine without --out`);
+    }
+    // Policies in parallel threads: each rebuilds the instance, so only instances that are
+    // stored (not streamed: ≤ 200,000 requests) and runs without --out (summaries only).
+    const threads = instance.size <= 200_000 ? Math.min(a.threads, policies.length) : 1;
     progress.note(`kvsched: ${instance.description}, ${mode} mode, cost model ${costModel.name}, ${a.engine} engine`);
 
     const rows: string[][] = [];
@@ -96,15 +106,19 @@ export const simulateCommand: Command = {
     // per policy is never held all at once.
     const writer = a.out !== undefined ? new OutFile(a.out) : undefined;
     let firstRun = true;
-    const emit = (o: PolicyOutcome): void => {
+    /** A row for the table; false when the policy did not finish. */
+    const emitSummary = (o: Pick<PolicyOutcome, 'policy'> & ({ ok: true; summary: RunSummary } | { ok: false; error: string; kind: string })): boolean => {
       if (!o.ok) {
         io.err(`kvsched: ${o.policy}: ${o.error}\n`);
         rows.push([o.policy, `${o.kind}: see stderr`]);
         failed++;
-        return;
+        return false;
       }
       rows.push(summaryRow(o.policy, o.summary, mode));
-      if (writer === undefined) return;
+      return true;
+    };
+    const emit = (o: PolicyOutcome): void => {
+      if (!emitSummary(o) || !o.ok || writer === undefined) return;
       if (!firstRun) writer.write(',');
       firstRun = false;
       writeRun(writer, o.result, o.summary, !a['no-rounds']);
@@ -121,6 +135,14 @@ export const simulateCommand: Command = {
         progress.clear();
         progress.note(`  GPU job: ${policies.length} policies × ${count(instance.size)} requests in ${fixed((performance.now() - t0) / 1000, 2)} s wall`);
         outcomes.forEach(emit);
+      } else if (writer === undefined && threads > 1 && policies.length > 1) {
+        const outcomes = await runPoliciesInWorkers(instanceOptions, costModel.name, policies, threads, (o, done) => {
+          progress.clear();
+          if (o.ok) progress.note(`  ${o.policy}: ${count(instance.size)} requests in ${fixed(o.wallSeconds, 2)} s wall`);
+          progress.show(`  ${done}/${policies.length} policies done (${threads} threads)`);
+        });
+        progress.clear();
+        for (const o of outcomes) emitSummary(o);
       } else {
         for (const [i, spec] of policies.entries()) {
           const o = runPolicy(instance, spec, {

@@ -169,3 +169,20 @@ describe('the binary', () => {
     }
   }, 180_000);
 });
+
+describe('simulate --threads', () => {
+  it('gives exactly the single-thread table (policies in worker threads)', async () => {
+    const args = ['simulate', '--requests', '2000', '--policy', 'mcsf,vllm,alpha-clearing:0.1:0.1', '--quiet'];
+    const one = await run(args);
+    const three = await run([...args, '--threads', '3']);
+    expect(one.code).toBe(0);
+    expect(three.code, three.stderr).toBe(0);
+    expect(three.stdout).toBe(one.stdout);
+  }, 120_000);
+
+  it('is refused with --out or --engine gpu', async () => {
+    const r = await run(['simulate', '--threads', '2', '--out', '/dev/null']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--threads applies to the CPU engine without --out/);
+  });
+});
