@@ -1,0 +1,82 @@
+/**
+ * What the CLI prints (issue 16, issue 17 item 7): times in the run's unit in stuck
+ * messages, `optimum`'s "ratio to OPT" only when proved and a failed policy's reason,
+ * file contents echoed escaped and capped.
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { getCostModel } from '../../src/cost/registry.ts';
+import { simulate, StuckError } from '../../src/engine/engine.ts';
+import type { CliIo } from '../../src/cli/io.ts';
+import { main } from '../../src/cli/main.ts';
+import { createPolicy } from '../../src/policies/registry.ts';
+
+function fakeIo(): CliIo & { stdout: string; stderr: string } {
+  const io = { stdout: '', stderr: '', interactive: false, out(t: string) { io.stdout += t; }, err(t: string) { io.stderr += t; } };
+  return io;
+}
+async function run(argv: string[]) {
+  const io = fakeIo();
+  const code = await main(argv, io);
+  return { code, stdout: io.stdout, stderr: io.stderr };
+}
+
+const dir = mkdtempSync(join(tmpdir(), 'kvsched-msg-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+describe('times in the run\'s unit', () => {
+  it('a stuck policy in seconds mode says when in seconds, not µs', () => {
+    // α = 0.9, M = 20: admission limit 2 tokens; request 0 needs 3 → stuck once request 1 (at 5 s) is in.
+    const requests = [
+      { id: 0, arrival: 0, prompt: 2, output: 1, predicted: 1 },
+      { id: 1, arrival: 5_000_000, prompt: 1, output: 1, predicted: 1 },
+    ];
+    let e: unknown;
+    try {
+      simulate(requests, createPolicy('alpha-greedy:0.9'), { memory: 20, mode: 'seconds', costModel: getCostModel('a100-llama2-70b-tp2') });
+    } catch (x) {
+      e = x;
+    }
+    expect(e).toBeInstanceOf(StuckError);
+    expect((e as Error).message).toMatch(/is stuck at time 5 s with 2 waiting requests/);
+  });
+});
+
+describe('kvsched optimum output', () => {
+  const trace = join(dir, 'stuck.csv');
+  // M = 12: α-greedy:0.2 admits only up to 9.6 tokens, and request 0 needs 11 → stuck.
+  writeFileSync(trace, 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,10,1\n0,1,3\n1,2,2\n');
+
+  it('says "ratio to OPT" when optimal and prints a stuck policy\'s reason', async () => {
+    const r = await run(['optimum', '--trace', trace, '--memory', '12', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/status\s+optimal/);
+    expect(r.stdout).toMatch(/ratio to OPT/);
+    expect(r.stdout).not.toMatch(/ratio to best found/);
+    expect(r.stdout).toMatch(/alpha-greedy:0\.2\s+failed: stuck \(below\)/);
+    expect(r.stdout).toMatch(/^alpha-greedy:0\.2: StuckError: policy alpha-greedy:0\.2 is stuck at time \d+ .*request 0 needs 11 tokens/m);
+  });
+
+  it('says "ratio to best found" when the time limit stops the proof', async () => {
+    const r = await run(['optimum', '--workload', 'paper-synthetic', '--seed', '7', '--time-limit', '0.5', '--lp-share', '0', '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/status\s+time-limit/);
+    expect(r.stdout).toMatch(/ratio to best found/);
+    expect(r.stdout).not.toMatch(/ratio to OPT/);
+  }, 60_000);
+});
+
+describe('file contents echoed in errors', () => {
+  it('escapes control characters and caps a huge cell', async () => {
+    const bad = join(dir, 'bad.csv');
+    writeFileSync(bad, `arrived_at,num_prefill_tokens,num_decode_tokens\n0,\u001b[2J\u001b[31m${'9'.repeat(2_000_000)}x,3\n`);
+    const r = await run(['simulate', '--trace', bad, '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.stderr).not.toContain('\u001b');
+    expect(r.stderr).toMatch(/\\(x1b|u001b)\[2J/); // escaped, whoever escapes it
+    expect(r.stderr.length).toBeLessThan(1000);
+  });
+});
