@@ -80,3 +80,18 @@ describe('file contents echoed in errors', () => {
     expect(r.stderr.length).toBeLessThan(1000);
   });
 });
+
+describe('kvsched sweep', () => {
+  it('reports p99 latency, TTFT, throughput and evictions per cell, in the table and in --out', async () => {
+    const out = join(dir, 'sweep.json');
+    const r = await run(['sweep', '--rates', '50', '--memory', '8000,16492', '--policy', 'mcsf,vllm', '--seeds', '1-2', '--requests', '300', '--quiet', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    const header = r.stdout.split('\n')[0] as string;
+    for (const h of ['mean lat (s)', 'p99 lat (s)', 'mean TTFT (s)', 'tok/s', 'evictions', 'mean lat range (s)', 'seeds ok']) expect(header).toContain(h);
+    expect(r.stdout.trimEnd().split('\n')).toHaveLength(2 + 4);
+    expect(r.stdout).toMatch(/ – /); // the range is one column
+    const j = JSON.parse((await import('node:fs')).readFileSync(out, 'utf8')) as { cells: Record<string, unknown>[] };
+    expect(j.cells).toHaveLength(8);
+    for (const c of j.cells) for (const k of ['meanLatency', 'p99Latency', 'meanTtft', 'throughput', 'evictions']) expect(typeof c[k]).toBe('number');
+  }, 60_000);
+});
