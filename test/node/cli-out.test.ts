@@ -186,3 +186,24 @@ describe('simulate --threads', () => {
     expect(r.stderr).toMatch(/--threads applies to the CPU engine without --out/);
   });
 });
+
+describe('the bundled CLI', () => {
+  it('scripts/build-cli.mjs builds build/cli/main.mjs; bin/kvsched.mjs uses it when fresh, tsx when told', () => {
+    const root = join(import.meta.dirname, '..', '..');
+    const b = spawnSync(process.execPath, ['scripts/build-cli.mjs'], { cwd: root, encoding: 'utf8', timeout: 120_000 });
+    expect(b.status, b.stderr).toBe(0);
+    expect(existsSync(join(root, 'build', 'cli', 'main.mjs'))).toBe(true);
+    expect(existsSync(join(root, 'build', 'cli', 'policy-worker.mjs'))).toBe(true);
+    const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+    const viaBundle = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8', env: { ...process.env, KVSCHED_DEBUG: '1', KVSCHED_TSX: '' } });
+    expect(viaBundle.stdout).toBe(`${pkg.version}\n`);
+    expect(viaBundle.stderr).toMatch(/using the bundle .*build\/cli\/main\.mjs/);
+    const viaTsx = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8', env: { ...process.env, KVSCHED_DEBUG: '1', KVSCHED_TSX: '1' } });
+    expect(viaTsx.stdout).toBe(`${pkg.version}\n`);
+    expect(viaTsx.stderr).toMatch(/using tsx on src\/ \(KVSCHED_TSX is set\)/);
+    // The bundle finds the shaders and the worker next to it: a GPU-free command that loads chunks.
+    const sim = spawnSync(process.execPath, [bin, 'simulate', '--requests', '300', '--policy', 'mcsf,vllm', '--threads', '2', '--quiet'], { encoding: 'utf8', env: { ...process.env, KVSCHED_TSX: '' }, timeout: 120_000 });
+    expect(sim.status, sim.stderr).toBe(0);
+    expect(sim.stdout).toMatch(/^mcsf\s/m);
+  }, 240_000);
+});
