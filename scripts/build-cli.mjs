@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 /**
  * Bundles the CLI (src/cli/main.ts and what it imports) into build/cli/main.mjs (plus one
- * chunk per command, loaded on demand: `kvsched --help` loads almost nothing) with esbuild, so `kvsched` starts without transpiling TypeScript on every call (tsx takes
+ * chunk per command, loaded on demand: `kvsched --help` loads almost nothing) with esbuild,
+ * so `kvsched` starts without transpiling TypeScript on every call (tsx takes
  * seconds here; the bundle loads in well under one). Run by npm's `prepare` hook (npm ci,
  * npm install) and by `npm run build:cli`; bin/kvsched.mjs uses the bundle when it is
  * newer than every source file and falls back to tsx otherwise.

@@ -36,7 +36,8 @@ export async function cliGpuEngine(): Promise<GpuEngine> {
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new CliError(
-      `--engine gpu: no usable WebGPU adapter (${why}); VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '(unset)'}; ` +
+      `--engine gpu: no usable WebGPU adapter (${why}); ` +
+        `VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '(unset)'}; ` +
         'see kvsched device, or use --engine cpu',
       EXIT_DEVICE,
     );

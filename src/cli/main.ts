@@ -16,12 +16,37 @@ export interface CommandEntry {
 }
 
 export const COMMANDS: readonly CommandEntry[] = [
-  { name: 'simulate', summary: 'run policies on a workload and print their metrics', load: async () => (await import('./simulate.ts')).simulateCommand },
-  { name: 'calibrate', summary: 'time WGSL attention kernels on this device and fit a cost-model profile', load: async () => (await import('./calibrate.ts')).calibrateCommand },
-  { name: 'device', summary: 'list the WebGPU adapters found (Node, Dawn)', load: async () => (await import('./device.ts')).deviceCommand },
-  { name: 'paper', summary: "reproduce the paper's experiments (tables, with --out JSON)", load: async () => (await import('./paper.ts')).paperCommand },
-  { name: 'optimum', summary: 'exact hindsight optimum of an instance (rounds), with the policies for comparison', load: async () => (await import('./optimum.ts')).optimumCommand },
-  { name: 'sweep', summary: 'latency, TTFT, throughput and evictions over a grid of rates × memories × policies × seeds (CPU or one GPU job)', load: async () => (await import('./sweep.ts')).sweepCommand },
+  {
+    name: 'simulate',
+    summary: 'run policies on a workload and print their metrics',
+    load: async () => (await import('./simulate.ts')).simulateCommand,
+  },
+  {
+    name: 'calibrate',
+    summary: 'time WGSL attention kernels on this device and fit a cost-model profile',
+    load: async () => (await import('./calibrate.ts')).calibrateCommand,
+  },
+  {
+    name: 'device',
+    summary: 'list the WebGPU adapters found (Node, Dawn)',
+    load: async () => (await import('./device.ts')).deviceCommand,
+  },
+  {
+    name: 'paper',
+    summary: "reproduce the paper's experiments (tables, with --out JSON)",
+    load: async () => (await import('./paper.ts')).paperCommand,
+  },
+  {
+    name: 'optimum',
+    summary: 'exact hindsight optimum of an instance (rounds), with the policies for comparison',
+    load: async () => (await import('./optimum.ts')).optimumCommand,
+  },
+  {
+    name: 'sweep',
+    summary:
+      'latency, TTFT, throughput and evictions over a grid of rates × memories × policies × seeds (CPU or one GPU job)',
+    load: async () => (await import('./sweep.ts')).sweepCommand,
+  },
 ];
 
 export const VERSION: string = pkg.version;
@@ -63,7 +88,8 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
   const entry = COMMANDS.find((c) => c.name === name);
   if (!entry) {
-    io.err(line(`kvsched: unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see kvsched --help)`));
+    const known = COMMANDS.map((c) => c.name).join(', ');
+    io.err(line(`kvsched: unknown command "${name}" (commands: ${known}; see kvsched --help)`));
     return EXIT.badInput;
   }
   try {
@@ -93,7 +119,8 @@ export function reportError(e: unknown, command: string, rest: readonly string[]
     return EXIT.badInput;
   }
   const err = e instanceof Error ? e : new Error(String(e));
-  io.err(line(`${who}: internal error: ${err.name}: ${err.message}${process.env.KVSCHED_DEBUG ? '' : ' (KVSCHED_DEBUG=1 shows the stack)'}`));
+  const hint = process.env.KVSCHED_DEBUG ? '' : ' (KVSCHED_DEBUG=1 shows the stack)';
+  io.err(line(`${who}: internal error: ${err.name}: ${err.message}${hint}`));
   if (process.env.KVSCHED_DEBUG && err.stack) io.err(`${err.stack}\n`);
   return EXIT.internal;
 }

@@ -12,7 +12,9 @@
  * - An empty path, a directory, a missing or read-only directory: a UsageError (exit 2).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  accessSync, closeSync, constants, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from './io.ts';
@@ -76,9 +78,14 @@ export function checkOutPath(given: string): OutTarget {
     closeSync(openSync(probe, 'wx'));
     unlinkSync(probe);
   } catch (e) {
-    throw new Error(`cannot create files in directory ${quote(dirname(given))} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    throw new Error(`cannot create files in directory ${quote(dirname(given))} (${errCode(e)})`);
   }
   return { given, real, kind: 'regular' };
+}
+
+/** An fs error's code (ENOENT, EACCES, …), else its message. */
+function errCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
 }
 
 /** The temporary file beside `real` that is renamed over it at the end. */
@@ -90,7 +97,8 @@ function partialPath(real: string): string {
 function watchPartial(path: string): ChildProcess | null {
   try {
     const script = 'while kill -0 "$1" 2>/dev/null; do sleep 0.2; done; rm -f -- "$2"';
-    const child = spawn('/bin/sh', ['-c', script, 'kvsched-out', String(process.pid), path], { detached: true, stdio: 'ignore' });
+    const args = ['-c', script, 'kvsched-out', String(process.pid), path];
+    const child = spawn('/bin/sh', args, { detached: true, stdio: 'ignore' });
     child.on('error', () => {}); // no sh: the partial file is then left on a kill (still never the target)
     child.unref();
     return child;
@@ -116,7 +124,7 @@ export class OutFile {
     try {
       this.fd = openSync(this.tmp ?? target.real, 'w');
     } catch (e) {
-      throw new CliError(`--out: cannot write ${quote(target.given)} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+      throw new CliError(`--out: cannot write ${quote(target.given)} (${errCode(e)})`);
     }
     this.watcher = this.tmp === null ? null : watchPartial(this.tmp);
   }
@@ -188,7 +196,8 @@ export function writeResult(target: OutTarget, text: string, command: string): {
       const f = new OutFile({ given: rescue, real: rescue, kind: 'regular' });
       f.write(text);
       f.close();
-      return { ok: false, message: `could not write ${quote(target.given)} (${why}); the result was saved to ${rescue}` };
+      const message = `could not write ${quote(target.given)} (${why}); the result was saved to ${rescue}`;
+      return { ok: false, message };
     } catch {
       return { ok: false, message: `could not write ${quote(target.given)} (${why}), nor a copy under ${tmpdir()}` };
     }

@@ -15,11 +15,16 @@ export interface PoolRequest {
   readonly policy: string;
 }
 
-export type PoolOutcome =
-  | { readonly index: number; readonly policy: string; readonly ok: true; readonly summary: RunSummary; readonly wallSeconds: number }
-  | { readonly index: number; readonly policy: string; readonly ok: false; readonly error: string; readonly kind: 'stuck' | 'livelock' };
+interface PoolItem {
+  readonly index: number;
+  readonly policy: string;
+}
 
-export type PoolReply = PoolOutcome | { readonly index: number; readonly policy: string; readonly crash: { name: string; message: string } };
+export type PoolOutcome =
+  | (PoolItem & { readonly ok: true; readonly summary: RunSummary; readonly wallSeconds: number })
+  | (PoolItem & { readonly ok: false; readonly error: string; readonly kind: 'stuck' | 'livelock' });
+
+export type PoolReply = PoolOutcome | (PoolItem & { readonly crash: { name: string; message: string } });
 
 /** Worker threads worth starting for n policies: one per core, at most n. */
 export function defaultThreads(n: number): number {
@@ -37,7 +42,11 @@ function startWorker(data: unknown): Worker {
 
 /** Runs every policy; outcomes in policy order. `onDone` sees each as it finishes. */
 export function runPoliciesInWorkers(
-  instance: InstanceOptions, costModel: string, policies: readonly string[], threads: number, onDone?: (o: PoolOutcome, done: number) => void,
+  instance: InstanceOptions,
+  costModel: string,
+  policies: readonly string[],
+  threads: number,
+  onDone?: (o: PoolOutcome, done: number) => void,
 ): Promise<PoolOutcome[]> {
   return new Promise((resolve, reject) => {
     const out: (PoolOutcome | undefined)[] = new Array(policies.length);
