@@ -40,6 +40,9 @@ export const SIMULATE = defineCommand({
     'cost-model': OPT.costModel,
     out: OPT.out.withHelp('write every run as JSON: per-request schedule, summary, per-round KV timeline'),
     'no-rounds': flag('leave the per-round timeline out of --out (smaller files)'),
+    csv: OPT.out.withHelp('write the results table as CSV: one row per policy, full precision, times in the run\'s unit'),
+    'csv-requests': OPT.out.withHelp('write the per-request data of every policy as CSV (policy,id,arrival,…,completion,' +
+      'latency,ttft,restarts,joules; times in the run\'s unit)'),
     engine: OPT.engine.withHelp('cpu: the reference engine; gpu: the WebGPU engine (src/gpu-engine), every policy a ' +
       'replica of one GPU job — same schedules, no per-round timeline, per-request energy 0; refuses (never falls ' +
       'back) what it cannot run'),
@@ -92,8 +95,8 @@ export const simulateCommand: Command = {
     }
     const instanceOptions: InstanceOptions = { workload, mode, seed: a.seed, predict: a.predict, ...(a.memory !== undefined ? { memory: a.memory } : {}) };
     const instance = buildInstance(instanceOptions);
-    if (given.has('threads') && (a.engine === 'gpu' || a.out !== undefined)) {
-      throw new UsageError(`--threads applies to the CPU engine without --out`);
+    if (given.has('threads') && (a.engine === 'gpu' || a.out !== undefined || a['csv-requests'] !== undefined)) {
+      throw new UsageError(`--threads applies to the CPU engine without --out or --csv-requests`);
     }
     // Policies in parallel threads: each rebuilds the instance, so only instances that are
     // stored (not streamed: ≤ 200,000 requests) and runs without --out (summaries only).
@@ -105,6 +108,9 @@ export const simulateCommand: Command = {
     // Each run is written as soon as it finishes (and then dropped): a million-request run
     // per policy is never held all at once.
     const writer = a.out !== undefined ? new OutFile(a.out) : undefined;
+    const requestsCsv = a['csv-requests'] !== undefined ? new OutFile(a['csv-requests']) : undefined;
+    requestsCsv?.write(`${REQUEST_CSV_HEADER}\n`);
+    const summaries: { policy: string; summary: RunSummary }[] = [];
     let firstRun = true;
     /** A row for the table; false when the policy did not finish. */
     const emitSummary = (o: Pick<PolicyOutcome, 'policy'> & ({ ok: true; summary: RunSummary } | { ok: false; error: string; kind: string })): boolean => {
@@ -115,10 +121,13 @@ export const simulateCommand: Command = {
         return false;
       }
       rows.push(summaryRow(o.policy, o.summary, mode));
+      summaries.push({ policy: o.policy, summary: o.summary });
       return true;
     };
     const emit = (o: PolicyOutcome): void => {
-      if (!emitSummary(o) || !o.ok || writer === undefined) return;
+      if (!emitSummary(o) || !o.ok) return;
+      if (requestsCsv) writeRequestsCsv(requestsCsv, o.result);
+      if (writer === undefined) return;
       if (!firstRun) writer.write(',');
       firstRun = false;
       writeRun(writer, o.result, o.summary, !a['no-rounds']);
@@ -135,7 +144,7 @@ export const simulateCommand: Command = {
         progress.clear();
         progress.note(`  GPU job: ${policies.length} policies × ${count(instance.size)} requests in ${fixed((performance.now() - t0) / 1000, 2)} s wall`);
         outcomes.forEach(emit);
-      } else if (writer === undefined && threads > 1 && policies.length > 1) {
+      } else if (writer === undefined && requestsCsv === undefined && threads > 1 && policies.length > 1) {
         const outcomes = await runPoliciesInWorkers(instanceOptions, costModel.name, policies, threads, (o, done) => {
           progress.clear();
           if (o.ok) progress.note(`  ${o.policy}: ${count(instance.size)} requests in ${fixed(o.wallSeconds, 2)} s wall`);
@@ -161,8 +170,15 @@ export const simulateCommand: Command = {
       }
       writer?.write(']}\n');
       writer?.close();
+      requestsCsv?.close();
+      if (a.csv !== undefined) {
+        const csv = new OutFile(a.csv);
+        csv.write(summaryCsv(summaries));
+        csv.close();
+      }
     } catch (e) {
       writer?.discard();
+      requestsCsv?.discard();
       throw e;
     }
     const unit = mode === 'seconds' ? 's' : 'rounds';
@@ -174,7 +190,7 @@ export const simulateCommand: Command = {
         rows,
       ),
     );
-    if (a.out !== undefined) progress.note(`kvsched: wrote ${a.out.given}`);
+    for (const f of [a.out, a.csv, a['csv-requests']]) if (f !== undefined) progress.note(`kvsched: wrote ${f.given}`);
     return failed > 0 ? 1 : 0;
   },
 };
@@ -186,6 +202,32 @@ function summaryRow(spec: string, s: RunSummary, mode: TimeMode): string[] {
     fixed(s.meanTtft, d), fixed(s.makespan, d), fixed(s.throughput, 1), count(s.peakKv), count(s.meanKv), count(s.evictions),
     fixed(s.energyJoules / 1000, 1),
   ];
+}
+
+const SUMMARY_COLUMNS = [
+  'meanLatency', 'p50Latency', 'p90Latency', 'p99Latency', 'maxLatency', 'meanTtft', 'p50Ttft', 'p90Ttft', 'p99Ttft', 'maxTtft',
+  'makespan', 'throughput', 'rounds', 'peakKv', 'meanKv', 'evictions', 'restartedRequests', 'energyJoules', 'joulesPerRequest',
+  'requests',
+] as const satisfies readonly (keyof RunSummary)[];
+
+/** The results table as CSV (RFC 4180: a policy spec has no comma or quote, so no quoting is needed). */
+function summaryCsv(rows: readonly { policy: string; summary: RunSummary }[]): string {
+  const lines = [['policy', ...SUMMARY_COLUMNS].join(',')];
+  for (const r of rows) lines.push([r.policy, ...SUMMARY_COLUMNS.map((k) => String(r.summary[k]))].join(','));
+  return lines.join('\n') + '\n';
+}
+
+const REQUEST_CSV_HEADER = 'policy,id,arrival,prompt,output,predicted,start,first_token,completion,latency,ttft,restarts,joules';
+
+/** One run's requests as CSV rows; times in seconds (seconds mode) or rounds. */
+function writeRequestsCsv(w: OutFile, r: SimulationResult): void {
+  const t = r.mode === 'seconds' ? microsToSeconds : (x: number) => x;
+  for (const q of r.requests) {
+    w.write(
+      `${r.policy},${q.id},${t(q.arrival)},${q.prompt},${q.output},${q.predicted},${t(q.start)},${t(q.firstToken)},` +
+        `${t(q.completion)},${t(q.completion - q.arrival)},${t(q.firstToken - q.arrival)},${q.restarts},${round6(q.joules)}\n`,
+    );
+  }
 }
 
 /** One run as JSON, requests by id; times in seconds (seconds mode) or rounds. */

@@ -95,3 +95,33 @@ describe('kvsched sweep', () => {
     for (const c of j.cells) for (const k of ['meanLatency', 'p99Latency', 'meanTtft', 'throughput', 'evictions']) expect(typeof c[k]).toBe('number');
   }, 60_000);
 });
+
+describe('kvsched simulate --csv / --csv-requests', () => {
+  it('writes the results table and the per-request data, consistent with each other', async () => {
+    const csv = join(dir, 'summary.csv');
+    const reqs = join(dir, 'requests.csv');
+    const r = await run(['simulate', '--requests', '300', '--policy', 'mcsf,vllm', '--quiet', '--csv', csv, '--csv-requests', reqs]);
+    expect(r.code, r.stderr).toBe(0);
+    const fs = await import('node:fs');
+    const sum = fs.readFileSync(csv, 'utf8').trimEnd().split('\n').map((l) => l.split(','));
+    expect(sum).toHaveLength(3);
+    const head = sum[0] as string[];
+    expect(head.slice(0, 2)).toEqual(['policy', 'meanLatency']);
+    const rows = fs.readFileSync(reqs, 'utf8').trimEnd().split('\n').map((l) => l.split(','));
+    expect(rows[0]).toEqual(['policy', 'id', 'arrival', 'prompt', 'output', 'predicted', 'start', 'first_token', 'completion', 'latency', 'ttft', 'restarts', 'joules']);
+    expect(rows).toHaveLength(1 + 2 * 300);
+    for (const line of sum.slice(1)) {
+      const policy = line[0] as string;
+      const lat = rows.slice(1).filter((x) => x[0] === policy).map((x) => Number(x[9]));
+      expect(lat).toHaveLength(300);
+      expect(lat.reduce((a, b) => a + b, 0) / lat.length).toBeCloseTo(Number(line[1]), 6);
+    }
+  });
+
+  it('checks the CSV destinations before the work', async () => {
+    const r = await run(['simulate', '--quiet', '--csv', dir]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--csv: .* is a directory/);
+    expect(r.stdout).toBe('');
+  });
+});
