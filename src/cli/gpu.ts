@@ -9,7 +9,7 @@ import type { GpuEngine } from '../gpu-engine/engine.ts';
 import { CliError } from './io.ts';
 
 /** Exit status when the requested device is missing or fails. */
-export const EXIT_DEVICE = 3;
+export const EXIT_DEVICE = 3; // EXIT.noDevice in main.ts (not imported: main loads every command lazily)
 
 /**
  * The Vulkan loader (through libwayland) prints `error: XDG_RUNTIME_DIR is invalid or not

@@ -55,7 +55,7 @@ export const VERSION: string = pkg.version;
 export const PAPER_EXPERIMENT_NAMES: readonly string[] = ['lmsys', 'predictions', 'synthetic', 'adversary', 'regret'];
 
 /** Exit statuses, as documented in docs/cli.md. */
-export const EXIT = { ok: 0, stuck: 1, badInput: 2, internal: 70 } as const;
+export const EXIT = { ok: 0, stuck: 1, badInput: 2, noDevice: 3, internal: 70 } as const;
 
 function mainHelp(): string {
   return `kvsched ${VERSION} — LLM inference scheduling under KV-cache constraints (arXiv 2502.07115)
@@ -67,7 +67,8 @@ Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`).join('\n')}
 
 Exit status: 0 done, 1 some policy got stuck or livelocked (its reason printed), 2 bad input
-(one line on stderr), 70 internal error (a bug; KVSCHED_DEBUG=1 prints the stack).
+(one line on stderr), 3 no usable WebGPU adapter for a GPU command, 70 internal error (a bug;
+KVSCHED_DEBUG=1 prints the stack).
 `;
 }
 
