@@ -6,10 +6,10 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GpuEngine } from '../gpu-engine/engine.ts';
-import { CliError } from './io.ts';
+import { CliError, EXIT } from './io.ts';
 
 /** Exit status when the requested device is missing or fails. */
-export const EXIT_DEVICE = 3; // EXIT.noDevice in main.ts (not imported: main loads every command lazily)
+export const EXIT_DEVICE = EXIT.noDevice;
 
 /**
  * The Vulkan loader (through libwayland) prints `error: XDG_RUNTIME_DIR is invalid or not

@@ -1,6 +1,8 @@
 import pkg from '../../package.json' with { type: 'json' };
 import { InputError } from '../workload/errors.ts';
-import { CliError, processIo, UsageError, type CliIo, type Command } from './io.ts';
+import { CliError, EXIT, processIo, UsageError, type CliIo, type Command } from './io.ts';
+
+export { EXIT };
 import { sanitize } from './text.ts';
 
 /**
@@ -54,8 +56,6 @@ export const VERSION: string = pkg.version;
 /** `kvsched paper` experiments (checked against PAPER_EXPERIMENTS by the tests). */
 export const PAPER_EXPERIMENT_NAMES: readonly string[] = ['lmsys', 'predictions', 'synthetic', 'adversary', 'regret'];
 
-/** Exit statuses, as documented in docs/cli.md. */
-export const EXIT = { ok: 0, stuck: 1, badInput: 2, noDevice: 3, internal: 70 } as const;
 
 function mainHelp(): string {
   return `kvsched ${VERSION} — LLM inference scheduling under KV-cache constraints (arXiv 2502.07115)
