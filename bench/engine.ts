@@ -11,7 +11,9 @@
  *     the heap stays bounded by the live requests plus the output tables.
  * and reports, for sanity and diagnosis:
  *  4. every paper policy on the 10,000-request instance (time, mean latency, evictions);
- *  5. the cost of one `schedule()` call by waiting-queue size (MC-SF and MC-FCFS).
+ *  5. the cost of one `schedule()` call by waiting-queue size (MC-SF and MC-FCFS);
+ *  6. CLI start-up: whole-process `kvsched --help` ≤ 0.5 s and default `kvsched simulate`
+ *     ≤ 1 s (the esbuild bundle), beside `node -e 1` and tsx in the same run.
  *
  * Instances are generated before timing; only `simulate` is timed. Each timed series is
  * warmed up once; no GC is forced between repetitions (see `timed`). Medians, min and max are
@@ -24,6 +26,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import v8 from 'node:v8';
+import { spawnSync } from 'node:child_process';
 import vm from 'node:vm';
 import { getCostModel } from '../src/cost/registry.ts';
 import { a100x2Power } from '../src/cost/energy.ts';
@@ -776,6 +779,60 @@ if (!ARGS.quick) {
 }
 
 // ---------------------------------------------------------------------------------
+// CLI start-up (issue 16): whole-process wall time of `kvsched --help` and of the default
+// `kvsched simulate` (bundle, build/cli/main.mjs) beside `node -e 1`, interleaved in one
+// run; `kvsched --help` through tsx (KVSCHED_TSX=1) for comparison.
+
+function wallOf(args: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
+  const t0 = performance.now();
+  const r = spawnSync(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const ms = performance.now() - t0;
+  if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
+  return ms;
+}
+
+const ROOT = path.join(path.dirname(fileURLToPath(import.meta.url)), '..');
+const cliReps = ARGS.quick ? 5 : ARGS.reps;
+const build = spawnSync(process.execPath, ['scripts/build-cli.mjs'], { cwd: ROOT, encoding: 'utf8' });
+if (build.status !== 0) throw new Error(`scripts/build-cli.mjs failed: ${build.stderr}`);
+const bin = path.join('bin', 'kvsched.mjs');
+const bundleEnv = { ...process.env, KVSCHED_TSX: '' };
+const tsxEnv = { ...process.env, KVSCHED_TSX: '1' };
+const cliSamples = { node: [] as number[], help: [] as number[], simulate: [] as number[], helpTsx: [] as number[] };
+log(`CLI start-up: ${cliReps} interleaved whole-process runs each…`);
+wallOf([bin, '--help'], bundleEnv); // warm the file cache
+for (let i = 0; i < cliReps; i++) {
+  cliSamples.node.push(wallOf(['-e', '1']));
+  cliSamples.help.push(wallOf([bin, '--help'], bundleEnv));
+  cliSamples.simulate.push(wallOf([bin, 'simulate', '--quiet'], bundleEnv));
+  if (i < 3) cliSamples.helpTsx.push(wallOf([bin, '--help'], tsxEnv));
+}
+const cli = {
+  node: series(cliSamples.node),
+  help: series(cliSamples.help),
+  simulate: series(cliSamples.simulate),
+  helpTsx: series(cliSamples.helpTsx),
+  note: 'whole-process wall ms (spawnSync); bundle = build/cli/main.mjs, tsx = KVSCHED_TSX=1',
+};
+log(table(['command', 'median ms', 'min ms', 'max ms', 'runs'], [
+  ['node -e 1', round1(cli.node.medianMs), round1(cli.node.minMs), round1(cli.node.maxMs), cliSamples.node.length],
+  ['kvsched --help (bundle)', round1(cli.help.medianMs), round1(cli.help.minMs), round1(cli.help.maxMs), cliSamples.help.length],
+  ['kvsched simulate (bundle)', round1(cli.simulate.medianMs), round1(cli.simulate.minMs), round1(cli.simulate.maxMs), cliSamples.simulate.length],
+  ['kvsched --help (tsx)', round1(cli.helpTsx.medianMs), round1(cli.helpTsx.minMs), round1(cli.helpTsx.maxMs), cliSamples.helpTsx.length],
+]));
+log();
+targets.push({
+  name: 'kvsched --help: median whole-process wall time',
+  value: round1(cli.help.medianMs), unit: 'ms', target: '≤ 500 ms', pass: cli.help.medianMs <= 500,
+  detail: `node -e 1: ${round1(cli.node.medianMs)} ms in the same run; tsx: ${round1(cli.helpTsx.medianMs)} ms`,
+});
+targets.push({
+  name: 'kvsched simulate (default): median whole-process wall time',
+  value: round1(cli.simulate.medianMs), unit: 'ms', target: '≤ 1000 ms', pass: cli.simulate.medianMs <= 1000,
+  detail: `node -e 1: ${round1(cli.node.medianMs)} ms in the same run`,
+});
+
+// ---------------------------------------------------------------------------------
 // Report.
 
 const totalS = (performance.now() - started) / 1000;
@@ -800,6 +857,7 @@ const report = {
     profiles: admissionProfiles,
   },
   million,
+  cli,
 };
 fs.mkdirSync(path.dirname(ARGS.out), { recursive: true });
 fs.writeFileSync(ARGS.out, `${JSON.stringify(report, null, 2)}\n`);

@@ -9,9 +9,12 @@ import { PAPER_EXPERIMENTS } from './paper.ts';
 import { optionsText, type CommandSpec } from './options.ts';
 
 /** Every command's option table, by the name typed after `kvsched`. */
-export function allSpecs(): CommandSpec[] {
+export async function allSpecs(): Promise<CommandSpec[]> {
   const specs: CommandSpec[] = [];
-  for (const c of COMMANDS) if (c.spec) specs.push(c.spec);
+  for (const c of COMMANDS) {
+    const cmd = await c.load();
+    if (cmd.spec) specs.push(cmd.spec);
+  }
   for (const e of PAPER_EXPERIMENTS) specs.push(e.spec);
   return specs;
 }
@@ -19,8 +22,8 @@ export function allSpecs(): CommandSpec[] {
 const BLOCK = /<!-- options: ([a-z ]+) -->\n[\s\S]*?<!-- \/options -->/g;
 
 /** The markdown with every options block regenerated; throws on a block naming no command. */
-export function renderOptionBlocks(markdown: string): string {
-  const byName = new Map(allSpecs().map((s) => [s.name, s]));
+export async function renderOptionBlocks(markdown: string): Promise<string> {
+  const byName = new Map((await allSpecs()).map((s) => [s.name, s]));
   return markdown.replace(BLOCK, (_m, name: string) => {
     const spec = byName.get(name);
     if (!spec) throw new Error(`docs: no command "${name}"`);

@@ -37,7 +37,7 @@ export function count(x: number): string {
   return fixed(x, 0);
 }
 
-/** Decimals for times in a table: µs resolution is noise in a summary; ms in seconds mode, 0.1 round in rounds mode. */
+/** Decimals for times in a table: µs are noise in a summary; ms in seconds mode, 0.1 round in rounds mode. */
 export function timeDigits(mode: 'rounds' | 'seconds'): number {
   return mode === 'seconds' ? 3 : 1;
 }

@@ -6,10 +6,10 @@ import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { GpuEngine } from '../gpu-engine/engine.ts';
-import { CliError } from './io.ts';
+import { CliError, EXIT } from './io.ts';
 
 /** Exit status when the requested device is missing or fails. */
-export const EXIT_DEVICE = 3;
+export const EXIT_DEVICE = EXIT.noDevice;
 
 /**
  * The Vulkan loader (through libwayland) prints `error: XDG_RUNTIME_DIR is invalid or not
@@ -36,7 +36,8 @@ export async function cliGpuEngine(): Promise<GpuEngine> {
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e);
     throw new CliError(
-      `--engine gpu: no usable WebGPU adapter (${why}); VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '(unset)'}; ` +
+      `--engine gpu: no usable WebGPU adapter (${why}); ` +
+        `VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '(unset)'}; ` +
         'see kvsched device, or use --engine cpu',
       EXIT_DEVICE,
     );

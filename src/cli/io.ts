@@ -14,12 +14,15 @@ export const processIo: CliIo = {
   interactive: Boolean(process.stderr.isTTY),
 };
 
+/** Exit statuses, as documented in docs/cli.md and `kvsched --help`. */
+export const EXIT = { ok: 0, stuck: 1, badInput: 2, noDevice: 3, internal: 70 } as const;
+
 /** An error the CLI reports as one line with its exit status (2: bad input). */
 export class CliError extends Error {
   override name = 'CliError';
   constructor(
     message: string,
-    readonly exitCode = 2,
+    readonly exitCode: number = EXIT.badInput,
   ) {
     super(message);
   }

@@ -1,22 +1,61 @@
 import pkg from '../../package.json' with { type: 'json' };
 import { InputError } from '../workload/errors.ts';
-import { ProfileError } from '../calibrate/profile.ts';
-import { CliError, processIo, UsageError, type CliIo, type Command } from './io.ts';
-import { PAPER_EXPERIMENTS, paperCommand } from './paper.ts';
-import { simulateCommand } from './simulate.ts';
-import { sweepCommand } from './sweep.ts';
-import { optimumCommand } from './optimum.ts';
-import { calibrateCommand } from './calibrate.ts';
-import { deviceCommand } from './device.ts';
+import { CliError, EXIT, processIo, UsageError, type CliIo, type Command } from './io.ts';
+
+export { EXIT };
 import { sanitize } from './text.ts';
 
-/** Every subcommand; a new one is a module exporting a Command, listed here. */
-export const COMMANDS: Command[] = [simulateCommand, calibrateCommand, deviceCommand, paperCommand, optimumCommand, sweepCommand];
+/**
+ * Every subcommand: its name and summary (for `kvsched --help`) and a loader, so that
+ * `--help` and each command load only what they use (the bundle is split per command;
+ * zod, papaparse and HiGHS stay unloaded until needed). test/node/cli-options.test.ts
+ * checks that each summary here is the loaded command's.
+ */
+export interface CommandEntry {
+  readonly name: string;
+  readonly summary: string;
+  load(): Promise<Command>;
+}
+
+export const COMMANDS: readonly CommandEntry[] = [
+  {
+    name: 'simulate',
+    summary: 'run policies on a workload and print their metrics',
+    load: async () => (await import('./simulate.ts')).simulateCommand,
+  },
+  {
+    name: 'calibrate',
+    summary: 'time WGSL attention kernels on this device and fit a cost-model profile',
+    load: async () => (await import('./calibrate.ts')).calibrateCommand,
+  },
+  {
+    name: 'device',
+    summary: 'list the WebGPU adapters found (Node, Dawn)',
+    load: async () => (await import('./device.ts')).deviceCommand,
+  },
+  {
+    name: 'paper',
+    summary: "reproduce the paper's experiments (tables, with --out JSON)",
+    load: async () => (await import('./paper.ts')).paperCommand,
+  },
+  {
+    name: 'optimum',
+    summary: 'exact hindsight optimum of an instance (rounds), with the policies for comparison',
+    load: async () => (await import('./optimum.ts')).optimumCommand,
+  },
+  {
+    name: 'sweep',
+    summary:
+      'latency, TTFT, throughput and evictions over a grid of rates × memories × policies × seeds (CPU or one GPU job)',
+    load: async () => (await import('./sweep.ts')).sweepCommand,
+  },
+];
 
 export const VERSION: string = pkg.version;
 
-/** Exit statuses, as documented in docs/cli.md. */
-export const EXIT = { ok: 0, stuck: 1, badInput: 2, internal: 70 } as const;
+/** `kvsched paper` experiments (checked against PAPER_EXPERIMENTS by the tests). */
+export const PAPER_EXPERIMENT_NAMES: readonly string[] = ['lmsys', 'predictions', 'synthetic', 'adversary', 'regret'];
+
 
 function mainHelp(): string {
   return `kvsched ${VERSION} — LLM inference scheduling under KV-cache constraints (arXiv 2502.07115)
@@ -28,7 +67,8 @@ Commands:
 ${COMMANDS.map((c) => `  ${c.name.padEnd(12)}${c.summary}`).join('\n')}
 
 Exit status: 0 done, 1 some policy got stuck or livelocked (its reason printed), 2 bad input
-(one line on stderr), 70 internal error (a bug; KVSCHED_DEBUG=1 prints the stack).
+(one line on stderr), 3 no usable WebGPU adapter for a GPU command, 70 internal error (a bug;
+KVSCHED_DEBUG=1 prints the stack).
 `;
 }
 
@@ -47,22 +87,24 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
     io.out(`${VERSION}\n`);
     return EXIT.ok;
   }
-  const cmd = COMMANDS.find((c) => c.name === name);
-  if (!cmd) {
-    io.err(line(`kvsched: unknown command "${name}" (commands: ${COMMANDS.map((c) => c.name).join(', ')}; see kvsched --help)`));
+  const entry = COMMANDS.find((c) => c.name === name);
+  if (!entry) {
+    const known = COMMANDS.map((c) => c.name).join(', ');
+    io.err(line(`kvsched: unknown command "${name}" (commands: ${known}; see kvsched --help)`));
     return EXIT.badInput;
   }
   try {
+    const cmd = await entry.load();
     return await cmd.run(rest, io);
   } catch (e) {
-    return reportError(e, cmd.name, rest, io);
+    return reportError(e, entry.name, rest, io);
   }
 }
 
 /** Turns an error into one stderr line and an exit status; never prints a stack unless asked. */
 export function reportError(e: unknown, command: string, rest: readonly string[], io: CliIo): number {
   // `paper` has subcommands: name the one that failed.
-  const sub = command === 'paper' && PAPER_EXPERIMENTS.some((x) => x.name === rest[0]) ? ` ${rest[0]}` : '';
+  const sub = command === 'paper' && PAPER_EXPERIMENT_NAMES.includes(rest[0] ?? '') ? ` ${rest[0]}` : '';
   const who = `kvsched ${command}${sub}`;
   if (e instanceof UsageError) {
     io.err(line(`${who}: ${e.message} (see: ${who} --help)`));
@@ -72,12 +114,14 @@ export function reportError(e: unknown, command: string, rest: readonly string[]
     io.err(line(`${who}: ${e.message}`));
     return e.exitCode;
   }
-  if (e instanceof InputError || e instanceof RangeError || e instanceof ProfileError) {
+  // ProfileError by name: importing it would load zod for every command.
+  if (e instanceof InputError || e instanceof RangeError || (e instanceof Error && e.name === 'ProfileError')) {
     io.err(line(`${who}: ${e.message}`));
     return EXIT.badInput;
   }
   const err = e instanceof Error ? e : new Error(String(e));
-  io.err(line(`${who}: internal error: ${err.name}: ${err.message}${process.env.KVSCHED_DEBUG ? '' : ' (KVSCHED_DEBUG=1 shows the stack)'}`));
+  const hint = process.env.KVSCHED_DEBUG ? '' : ' (KVSCHED_DEBUG=1 shows the stack)';
+  io.err(line(`${who}: internal error: ${err.name}: ${err.message}${hint}`));
   if (process.env.KVSCHED_DEBUG && err.stack) io.err(`${err.stack}\n`);
   return EXIT.internal;
 }

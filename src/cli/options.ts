@@ -42,7 +42,9 @@ export class Opt<T, D extends T | undefined = T | undefined> {
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- variance: any Opt fits a table
 export type AnyOpt = Opt<any, any>;
 export type OptionTable = Readonly<Record<string, AnyOpt>>;
-export type Values<O extends OptionTable> = { -readonly [K in keyof O]: O[K] extends Opt<infer T, infer D> ? T | D : never };
+export type Values<O extends OptionTable> = {
+  -readonly [K in keyof O]: O[K] extends Opt<infer T, infer D> ? T | D : never;
+};
 
 export interface CommandSpec<O extends OptionTable = OptionTable> {
   /** As typed after `kvsched`, e.g. `simulate` or `paper lmsys`. */
@@ -97,6 +99,11 @@ export function listOf<T>(text: string, item: (t: string) => T): T[] {
   return parts.map(item);
 }
 
+/** A value option without a default. */
+export function value<T>(arg: string, help: string, parse: (text: string) => T): Opt<T, undefined> {
+  return new Opt<T, undefined>(arg, help, parse, undefined);
+}
+
 export function int(arg: string, help: string, min: number, max: number): Opt<number, undefined> {
   return new Opt(arg, help, (t) => whole(t, min, max), undefined);
 }
@@ -141,9 +148,10 @@ export const SEED_MAX = 0xffffffff;
 export const OPT = {
   seed: int('S', 'seed of every random draw, 0..4294967295', 0, SEED_MAX).withDefault(1),
   memory: int('M', 'KV capacity in tokens, 2..2147483647', 2, 2 ** 31 - 1),
-  memoryList: new Opt('LIST', 'KV capacities M in tokens, e.g. 8000,16492', (t) => listOf(t, (x) => whole(x, 2, 2 ** 31 - 1)), undefined),
+  memoryList: value('LIST', 'KV capacities M in tokens, e.g. 8000,16492',
+    (t) => listOf(t, (x) => whole(x, 2, 2 ** 31 - 1))),
   requests: (max: number) => int('N', `number of requests, 1..${max.toLocaleString('en-US')}`, 1, max),
-  policies: new Opt('LIST', 'comma-separated policies (see kvsched simulate --help)', domain(parsePolicyList), undefined)
+  policies: value('LIST', 'comma-separated policies (see kvsched simulate --help)', domain(parsePolicyList))
     .withDefault(PAPER_POLICIES, PAPER_POLICIES.join(',')),
   policy: new Opt('P', 'one policy', domain((t) => {
     const ps = parsePolicyList(t);
@@ -152,17 +160,22 @@ export const OPT = {
   }), undefined),
   /** Arrival rate: bounded so that arrivals stay within the engine's time range (see `checkArrivalSpan`). */
   rate: num('R', 'arrival rate per time unit, > 0 and ≤ 1000000', { gt: 0, max: 1e6 }),
-  rates: new Opt('LIST', 'arrival rates per time unit, e.g. 10,50', (t) => listOf(t, (x) => decimal(x, { gt: 0, max: 1e6 })), undefined),
-  arrivals: choice(['zero', 'poisson'] as const, 'paper-synthetic arrivals: all at round 0, or Poisson with λ ~ U[0.5, 1.5]')
+  rates: value('LIST', 'arrival rates per time unit, e.g. 10,50',
+    (t) => listOf(t, (x) => decimal(x, { gt: 0, max: 1e6 }))),
+  arrivals: choice(['zero', 'poisson'] as const,
+    'paper-synthetic arrivals: all at round 0, or Poisson with λ ~ U[0.5, 1.5]')
     .withDefault('poisson'),
   time: choice(['rounds', 'seconds'] as const, 'time mode: rounds (one round = one time unit) or seconds (cost model)'),
-  predict: new Opt<PredictionSpec, undefined>('SPEC', 'output-length predictions: exact, or noise:E (õ = max(1, round(o·U[1−E, 1+E])))',
-    domain(parsePredictionSpec), undefined).withDefault({ kind: 'exact' }, 'exact'),
-  costModel: new Opt<CostModel, undefined>('NAME', `round cost model; known: ${listCostModels().join(', ')}`, domain(getCostModel), undefined)
+  predict: value<PredictionSpec>('SPEC',
+    'output-length predictions: exact, or noise:E (õ = max(1, round(o·U[1−E, 1+E])))',
+    domain(parsePredictionSpec)).withDefault({ kind: 'exact' }, 'exact'),
+  costModel: value<CostModel>('NAME', `round cost model; known: ${listCostModels().join(', ')}`, domain(getCostModel))
     .withDefault(getCostModel(DEFAULT_COST_MODEL), DEFAULT_COST_MODEL),
-  engine: choice(['cpu', 'gpu'] as const, 'cpu: the reference engine; gpu: the WebGPU engine (one GPU job, no fallback)').withDefault('cpu'),
+  engine: choice(['cpu', 'gpu'] as const,
+    'cpu: the reference engine; gpu: the WebGPU engine (one GPU job, no fallback)')
+    .withDefault('cpu'),
   trace: text('FILE', 'a trace CSV: arrived_at,num_prefill_tokens,num_decode_tokens[,predicted_decode_tokens]'),
-  out: new Opt<OutTarget, undefined>('FILE', 'write the results as JSON (checked before the work starts)', checkOutPath, undefined),
+  out: value<OutTarget>('FILE', 'write the results as JSON (checked before the work starts)', checkOutPath),
   timeLimit: num('SEC', 'time limit per optimum in seconds, > 0 and ≤ 1000000', { gt: 0, max: 1e6 }),
   quiet: flag('no progress on stderr'),
 } as const;
@@ -189,7 +202,9 @@ export function parseOptions<O extends OptionTable>(spec: CommandSpec<O>, argv: 
     const eq = word.indexOf('=');
     const name = eq < 0 ? word.slice(2) : word.slice(2, eq);
     const opt = Object.hasOwn(spec.options, name) ? spec.options[name] : undefined;
-    if (opt === undefined) throw new UsageError(`unknown option --${quote(name, 40, false)}${suggest(name, Object.keys(spec.options))}`);
+    if (opt === undefined) {
+      throw new UsageError(`unknown option --${quote(name, 40, false)}${suggest(name, Object.keys(spec.options))}`);
+    }
     if (texts.has(name)) throw new UsageError(`--${name} given twice`);
     if (opt.flag) {
       if (eq >= 0) throw new UsageError(`--${name} takes no value`);
@@ -270,7 +285,8 @@ function wrap(text: string, width: number): string[] {
 }
 
 export function helpText(spec: CommandSpec): string {
-  const parts = [`kvsched ${spec.name} — ${spec.summary}`, '', 'Usage:', ...spec.usage.map((u) => `  kvsched ${spec.name} ${u}`.trimEnd())];
+  const usage = spec.usage.map((u) => `  kvsched ${spec.name} ${u}`.trimEnd());
+  const parts = [`kvsched ${spec.name} — ${spec.summary}`, '', 'Usage:', ...usage];
   if (spec.description) parts.push('', spec.description);
   parts.push('', 'Options:', optionsText(spec));
   if (spec.epilogue) parts.push('', spec.epilogue);

@@ -12,7 +12,9 @@
  * - An empty path, a directory, a missing or read-only directory: a UsageError (exit 2).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { accessSync, closeSync, constants, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats } from 'node:fs';
+import {
+  accessSync, closeSync, constants, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
 import { CliError } from './io.ts';
@@ -32,7 +34,9 @@ function statOrNull(path: string): Stats | null {
   try {
     return statSync(path);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') return null;
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT') return null;
+    if (code === 'ENOTDIR') throw new Error(`${quote(path)}: a part of the path is not a directory`);
     throw new Error(`${quote(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
 }
@@ -60,11 +64,6 @@ export function checkOutPath(given: string): OutTarget {
   const dst = statOrNull(dir);
   if (dst === null) throw new Error(`directory ${quote(dirname(given))} does not exist`);
   if (!dst.isDirectory()) throw new Error(`${quote(dirname(given))} is not a directory`);
-  try {
-    accessSync(dir, constants.W_OK);
-  } catch {
-    throw new Error(`directory ${quote(dirname(given))} is not writable`);
-  }
   if (st !== null) {
     try {
       accessSync(real, constants.W_OK);
@@ -72,14 +71,34 @@ export function checkOutPath(given: string): OutTarget {
       throw new Error(`${quote(given)} is not writable`);
     }
   }
+  // A real probe (permission bits alone miss read-only mounts, /proc, root squashing):
+  // create and remove the temporary file the result will be written to.
+  const probe = partialPath(real);
+  try {
+    closeSync(openSync(probe, 'wx'));
+    unlinkSync(probe);
+  } catch (e) {
+    throw new Error(`cannot create files in directory ${quote(dirname(given))} (${errCode(e)})`);
+  }
   return { given, real, kind: 'regular' };
+}
+
+/** An fs error's code (ENOENT, EACCES, …), else its message. */
+function errCode(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code ?? (e as Error).message;
+}
+
+/** The temporary file beside `real` that is renamed over it at the end. */
+function partialPath(real: string): string {
+  return join(dirname(real), `.${basename(real)}.${process.pid}.partial`);
 }
 
 /** Removes `path` once process `pid` is gone, unless it was renamed away before. */
 function watchPartial(path: string): ChildProcess | null {
   try {
     const script = 'while kill -0 "$1" 2>/dev/null; do sleep 0.2; done; rm -f -- "$2"';
-    const child = spawn('/bin/sh', ['-c', script, 'kvsched-out', String(process.pid), path], { detached: true, stdio: 'ignore' });
+    const args = ['-c', script, 'kvsched-out', String(process.pid), path];
+    const child = spawn('/bin/sh', args, { detached: true, stdio: 'ignore' });
     child.on('error', () => {}); // no sh: the partial file is then left on a kill (still never the target)
     child.unref();
     return child;
@@ -101,15 +120,13 @@ export class OutFile {
   private closed = false;
 
   constructor(readonly target: OutTarget) {
-    if (target.kind === 'stream') {
-      this.tmp = null;
-      this.watcher = null;
-      this.fd = openSync(target.real, 'w');
-    } else {
-      this.tmp = join(dirname(target.real), `.${basename(target.real)}.${process.pid}.partial`);
-      this.fd = openSync(this.tmp, 'w');
-      this.watcher = watchPartial(this.tmp);
+    this.tmp = target.kind === 'stream' ? null : partialPath(target.real);
+    try {
+      this.fd = openSync(this.tmp ?? target.real, 'w');
+    } catch (e) {
+      throw new CliError(`--out: cannot write ${quote(target.given)} (${errCode(e)})`);
     }
+    this.watcher = this.tmp === null ? null : watchPartial(this.tmp);
   }
 
   write(s: string): void {
@@ -179,7 +196,8 @@ export function writeResult(target: OutTarget, text: string, command: string): {
       const f = new OutFile({ given: rescue, real: rescue, kind: 'regular' });
       f.write(text);
       f.close();
-      return { ok: false, message: `could not write ${quote(target.given)} (${why}); the result was saved to ${rescue}` };
+      const message = `could not write ${quote(target.given)} (${why}); the result was saved to ${rescue}`;
+      return { ok: false, message };
     } catch {
       return { ok: false, message: `could not write ${quote(target.given)} (${why}), nor a copy under ${tmpdir()}` };
     }

@@ -16,7 +16,8 @@ export function checkArrivalSpan(requests: number, rate: number, mode: TimeMode,
   const minRate = (requests * perUnit) / SPAN_LIMIT;
   throw new UsageError(
     `${option} ${rate}: ${requests} requests at this rate arrive over about ${(requests / rate).toPrecision(3)} ` +
-      `${mode === 'seconds' ? 's' : 'rounds'}, past the supported time range (2^51 ${mode === 'seconds' ? 'µs' : 'rounds'}); ` +
+      `${mode === 'seconds' ? 's' : 'rounds'}, past the supported time range ` +
+      `(2^51 ${mode === 'seconds' ? 'µs' : 'rounds'}); ` +
       `use ${option} ≥ ${minRate.toPrecision(2)}`,
   );
 }

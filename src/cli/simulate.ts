@@ -1,6 +1,6 @@
 import type { SimulationResult } from '../engine/engine.ts';
 import { runPolicy, type PolicyOutcome } from '../experiment/run.ts';
-import { buildInstance, type WorkloadSpec } from '../experiment/instance.ts';
+import { buildInstance, type InstanceOptions, type WorkloadSpec } from '../experiment/instance.ts';
 import { kvTimeline, type RunSummary } from '../metrics/summary.ts';
 import { microsToSeconds, type TimeMode } from '../model/types.ts';
 import { POLICIES } from '../policies/registry.ts';
@@ -11,7 +11,8 @@ import { checkArrivalSpan } from './ranges.ts';
 import { count, fixed, table, timeDigits } from './format.ts';
 import { cliGpuEngine } from './gpu.ts';
 import { UsageError, type CliIo, type Command } from './io.ts';
-import { choice, defineCommand, flag, helpText, OPT, parseOptions } from './options.ts';
+import { choice, defineCommand, flag, helpText, int, OPT, parseOptions } from './options.ts';
+import { runPoliciesInWorkers } from './policy-pool.ts';
 import { OutFile } from './out-file.ts';
 import { progressLine } from './progress.ts';
 
@@ -39,9 +40,14 @@ export const SIMULATE = defineCommand({
     'cost-model': OPT.costModel,
     out: OPT.out.withHelp('write every run as JSON: per-request schedule, summary, per-round KV timeline'),
     'no-rounds': flag('leave the per-round timeline out of --out (smaller files)'),
+    csv: OPT.out.withHelp('write the results table as CSV: one row per policy, full precision, times in the run\'s unit'),
+    'csv-requests': OPT.out.withHelp('write the per-request data of every policy as CSV (policy,id,arrival,…,completion,' +
+      'latency,ttft,restarts,joules; times in the run\'s unit)'),
     engine: OPT.engine.withHelp('cpu: the reference engine; gpu: the WebGPU engine (src/gpu-engine), every policy a ' +
       'replica of one GPU job — same schedules, no per-round timeline, per-request energy 0; refuses (never falls ' +
       'back) what it cannot run'),
+    threads: int('N', 'run the CPU engine\'s policies in N worker threads, 1..64 (identical results; each thread ' +
+      'rebuilds the instance and warms up its own JIT, so it pays only with idle cores; not with --out)', 1, 64).withDefault(1),
     quiet: OPT.quiet,
   },
   epilogue: `Policies:
@@ -87,7 +93,14 @@ export const simulateCommand: Command = {
       checkArrivalSpan(requests, a.rate, mode, '--rate');
       workload = { kind: 'lmsys', requests, rate: a.rate };
     }
-    const instance = buildInstance({ workload, mode, seed: a.seed, predict: a.predict, ...(a.memory !== undefined ? { memory: a.memory } : {}) });
+    const instanceOptions: InstanceOptions = { workload, mode, seed: a.seed, predict: a.predict, ...(a.memory !== undefined ? { memory: a.memory } : {}) };
+    const instance = buildInstance(instanceOptions);
+    if (given.has('threads') && (a.engine === 'gpu' || a.out !== undefined || a['csv-requests'] !== undefined)) {
+      throw new UsageError(`--threads applies to the CPU engine without --out or --csv-requests`);
+    }
+    // Policies in parallel threads: each rebuilds the instance, so only instances that are
+    // stored (not streamed: ≤ 200,000 requests) and runs without --out (summaries only).
+    const threads = instance.size <= 200_000 ? Math.min(a.threads, policies.length) : 1;
     progress.note(`kvsched: ${instance.description}, ${mode} mode, cost model ${costModel.name}, ${a.engine} engine`);
 
     const rows: string[][] = [];
@@ -95,15 +108,25 @@ export const simulateCommand: Command = {
     // Each run is written as soon as it finishes (and then dropped): a million-request run
     // per policy is never held all at once.
     const writer = a.out !== undefined ? new OutFile(a.out) : undefined;
+    const requestsCsv = a['csv-requests'] !== undefined ? new OutFile(a['csv-requests']) : undefined;
+    requestsCsv?.write(`${REQUEST_CSV_HEADER}\n`);
+    const summaries: { policy: string; summary: RunSummary }[] = [];
     let firstRun = true;
-    const emit = (o: PolicyOutcome): void => {
+    /** A row for the table; false when the policy did not finish. */
+    const emitSummary = (o: Pick<PolicyOutcome, 'policy'> & ({ ok: true; summary: RunSummary } | { ok: false; error: string; kind: string })): boolean => {
       if (!o.ok) {
         io.err(`kvsched: ${o.policy}: ${o.error}\n`);
         rows.push([o.policy, `${o.kind}: see stderr`]);
         failed++;
-        return;
+        return false;
       }
       rows.push(summaryRow(o.policy, o.summary, mode));
+      summaries.push({ policy: o.policy, summary: o.summary });
+      return true;
+    };
+    const emit = (o: PolicyOutcome): void => {
+      if (!emitSummary(o) || !o.ok) return;
+      if (requestsCsv) writeRequestsCsv(requestsCsv, o.result);
       if (writer === undefined) return;
       if (!firstRun) writer.write(',');
       firstRun = false;
@@ -121,6 +144,14 @@ export const simulateCommand: Command = {
         progress.clear();
         progress.note(`  GPU job: ${policies.length} policies × ${count(instance.size)} requests in ${fixed((performance.now() - t0) / 1000, 2)} s wall`);
         outcomes.forEach(emit);
+      } else if (writer === undefined && requestsCsv === undefined && threads > 1 && policies.length > 1) {
+        const outcomes = await runPoliciesInWorkers(instanceOptions, costModel.name, policies, threads, (o, done) => {
+          progress.clear();
+          if (o.ok) progress.note(`  ${o.policy}: ${count(instance.size)} requests in ${fixed(o.wallSeconds, 2)} s wall`);
+          progress.show(`  ${done}/${policies.length} policies done (${threads} threads)`);
+        });
+        progress.clear();
+        for (const o of outcomes) emitSummary(o);
       } else {
         for (const [i, spec] of policies.entries()) {
           const o = runPolicy(instance, spec, {
@@ -139,8 +170,15 @@ export const simulateCommand: Command = {
       }
       writer?.write(']}\n');
       writer?.close();
+      requestsCsv?.close();
+      if (a.csv !== undefined) {
+        const csv = new OutFile(a.csv);
+        csv.write(summaryCsv(summaries));
+        csv.close();
+      }
     } catch (e) {
       writer?.discard();
+      requestsCsv?.discard();
       throw e;
     }
     const unit = mode === 'seconds' ? 's' : 'rounds';
@@ -152,7 +190,7 @@ export const simulateCommand: Command = {
         rows,
       ),
     );
-    if (a.out !== undefined) progress.note(`kvsched: wrote ${a.out.given}`);
+    for (const f of [a.out, a.csv, a['csv-requests']]) if (f !== undefined) progress.note(`kvsched: wrote ${f.given}`);
     return failed > 0 ? 1 : 0;
   },
 };
@@ -164,6 +202,32 @@ function summaryRow(spec: string, s: RunSummary, mode: TimeMode): string[] {
     fixed(s.meanTtft, d), fixed(s.makespan, d), fixed(s.throughput, 1), count(s.peakKv), count(s.meanKv), count(s.evictions),
     fixed(s.energyJoules / 1000, 1),
   ];
+}
+
+const SUMMARY_COLUMNS = [
+  'meanLatency', 'p50Latency', 'p90Latency', 'p99Latency', 'maxLatency', 'meanTtft', 'p50Ttft', 'p90Ttft', 'p99Ttft', 'maxTtft',
+  'makespan', 'throughput', 'rounds', 'peakKv', 'meanKv', 'evictions', 'restartedRequests', 'energyJoules', 'joulesPerRequest',
+  'requests',
+] as const satisfies readonly (keyof RunSummary)[];
+
+/** The results table as CSV (RFC 4180: a policy spec has no comma or quote, so no quoting is needed). */
+function summaryCsv(rows: readonly { policy: string; summary: RunSummary }[]): string {
+  const lines = [['policy', ...SUMMARY_COLUMNS].join(',')];
+  for (const r of rows) lines.push([r.policy, ...SUMMARY_COLUMNS.map((k) => String(r.summary[k]))].join(','));
+  return lines.join('\n') + '\n';
+}
+
+const REQUEST_CSV_HEADER = 'policy,id,arrival,prompt,output,predicted,start,first_token,completion,latency,ttft,restarts,joules';
+
+/** One run's requests as CSV rows; times in seconds (seconds mode) or rounds. */
+function writeRequestsCsv(w: OutFile, r: SimulationResult): void {
+  const t = r.mode === 'seconds' ? microsToSeconds : (x: number) => x;
+  for (const q of r.requests) {
+    w.write(
+      `${r.policy},${q.id},${t(q.arrival)},${q.prompt},${q.output},${q.predicted},${t(q.start)},${t(q.firstToken)},` +
+        `${t(q.completion)},${t(q.completion - q.arrival)},${t(q.firstToken - q.arrival)},${q.restarts},${round6(q.joules)}\n`,
+    );
+  }
 }
 
 /** One run as JSON, requests by id; times in seconds (seconds mode) or rounds. */

@@ -128,7 +128,7 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
   const run = new RunState(policy, opts);
   const intake = new RequestIntake(requests, memory, run.totals);
   const adaptive = opts.adaptive ? new AdaptiveIntake(opts.adaptive, memory, run) : undefined;
-  const watchdog = new LivelockWatchdog(memory);
+  const watchdog = new LivelockWatchdog(memory, mode);
   const ctx = roundContext(run, policy, memory, adaptive);
   const report = (): void => reportProgress(run, policy, opts);
 
@@ -413,7 +413,7 @@ class LivelockWatchdog {
   private readonly limit: number;
   private readonly statesSeen = new Map<string, number>();
 
-  constructor(memory: number) {
+  constructor(memory: number, private readonly mode: TimeMode) {
     this.limit = 4 * memory + 64;
   }
 
@@ -432,7 +432,7 @@ class LivelockWatchdog {
     const seenAt = this.statesSeen.get(key);
     if (seenAt !== undefined) {
       throw new LivelockError(
-        `policy ${policy.spec} livelocked at time ${now}: the same state repeats (cycle of ${this.roundsSinceCompletion - seenAt} rounds) and no request completed in ${this.roundsSinceCompletion} rounds, while ${this.evictionsSinceCompletion} evictions restarted requests (${policy.runningCount} running, ${policy.waitingCount} waiting)`,
+        `policy ${policy.spec} livelocked at time ${timeText(now, this.mode)}: the same state repeats (cycle of ${this.roundsSinceCompletion - seenAt} rounds) and no request completed in ${this.roundsSinceCompletion} rounds, while ${this.evictionsSinceCompletion} evictions restarted requests (${policy.runningCount} running, ${policy.waitingCount} waiting)`,
       );
     }
     this.statesSeen.set(key, this.roundsSinceCompletion);

@@ -12,7 +12,8 @@ export class AbortError extends Error {
 
 /** An AbortError of ours, or any error (DOMException included) named `AbortError`. */
 export function isAbortError(e: unknown): boolean {
-  return e instanceof AbortError || (typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError');
+  if (e instanceof AbortError) return true;
+  return typeof e === 'object' && e !== null && (e as { name?: unknown }).name === 'AbortError';
 }
 
 /** The reason of an aborted AbortSignal as an Error (its own reason when that is one). */

@@ -3,7 +3,8 @@
  * module; a browser build may need `configureHighs({ locateFile })` before the first
  * use (for example with Vite: `locateFile: () => wasmUrl` from `highs/runtime?url`).
  */
-import highsLoader, { type Highs } from 'highs';
+import type highsLoader from 'highs';
+import type { Highs } from 'highs';
 
 type LoaderOptions = NonNullable<Parameters<typeof highsLoader>[0]>;
 
@@ -18,7 +19,8 @@ export function configureHighs(o: LoaderOptions): void {
 /** The cached HiGHS instance (loaded on first call). */
 export function getHighs(): Promise<Highs> {
   if (instance === undefined) {
-    instance = highsLoader(options).catch((e: unknown) => {
+    // Imported on first use: the module is large and most runs never need the LP.
+    instance = import('highs').then((m) => m.default(options)).catch((e: unknown) => {
       instance = undefined;
       throw e;
     });

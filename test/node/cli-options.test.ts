@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { allSpecs, documentedCommands, renderOptionBlocks } from '../../src/cli/docs.ts';
 import type { CliIo } from '../../src/cli/io.ts';
-import { main, VERSION } from '../../src/cli/main.ts';
+import { COMMANDS, main, PAPER_EXPERIMENT_NAMES, VERSION } from '../../src/cli/main.ts';
+import { PAPER_EXPERIMENTS } from '../../src/cli/paper.ts';
 import { helpText, optionsText } from '../../src/cli/options.ts';
 
 function fakeIo(): CliIo & { stdout: string; stderr: string } {
@@ -40,7 +41,7 @@ function expectOneLineError(r: { code: number; stderr: string }, pattern: RegExp
   expect(r.stderr).toMatch(pattern);
 }
 
-const specs = allSpecs();
+const specs = await allSpecs();
 
 describe('every command, every option, a bad value', () => {
   it('covers every command', () => {
@@ -108,6 +109,15 @@ describe('strict values', () => {
 });
 
 describe('help, version and docs come from the tables', () => {
+  it('the lazy command list matches the commands it loads', async () => {
+    for (const c of COMMANDS) {
+      const cmd = await c.load();
+      expect(cmd.name).toBe(c.name);
+      expect(cmd.summary).toBe(c.summary);
+    }
+    expect(PAPER_EXPERIMENTS.map((e) => e.name)).toEqual(PAPER_EXPERIMENT_NAMES);
+  });
+
   it('--version prints package.json version', async () => {
     const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     const r = await run(['--version']);
@@ -125,10 +135,10 @@ describe('help, version and docs come from the tables', () => {
     }
   });
 
-  it('docs/cli.md lists every command\'s options exactly as the table gives them', () => {
+  it('docs/cli.md lists every command\'s options exactly as the table gives them', async () => {
     const md = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8');
     expect(documentedCommands(md).sort()).toEqual(specs.map((s) => s.name).sort());
-    expect(md, 'run: npx tsx scripts/gen-cli-docs.ts').toBe(renderOptionBlocks(md));
+    expect(md, 'run: npx tsx scripts/gen-cli-docs.ts').toBe(await renderOptionBlocks(md));
     for (const spec of specs) expect(md).toContain(optionsText(spec));
   });
 
