@@ -160,7 +160,8 @@ function pathOf(path: ReadonlyArray<PropertyKey>): string {
 export function parseProfile(text: string, source = 'profile'): Profile {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    // A UTF-8 byte-order mark is accepted, as in traces (editors on Windows write one).
+    data = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (e) {
     throw new ProfileError(`${source}: not JSON: ${(e as Error).message}`);
   }
