@@ -1,3 +1,4 @@
+import { checkRequest, checkTime } from '../model/limits.ts';
 import type { BatchStats, CostModel, RequestSpec, TimeMode } from '../model/types.ts';
 import { DONE, LiveRequest, RUNNING, WAITING } from './live.ts';
 import type { Policy, RoundContext } from './policy.ts';
@@ -101,6 +102,16 @@ export class LivelockError extends Error {
   override name = 'LivelockError';
 }
 
+/** A batch whose prefill Σ s² leaves the exact range: name the longest prompt, not the cost model's field. */
+function squaresError(batch: readonly LiveRequest[], round: number): RangeError {
+  const longest = batch.reduce((m, r) => (r.prefillPending && r.prompt + r.generated > m.prompt + m.generated ? r : m));
+  const p = longest.prompt + longest.generated;
+  return new RangeError(
+    `round ${round}: request ${longest.id}'s prefill of ${p} tokens makes the batch's Σ s² exceed 2^53; ` +
+      `a cost model cannot price prompts this long exactly (a round's prompts must total ≤ 94,906,265 tokens)`,
+  );
+}
+
 /**
  * The CPU reference engine: simulates one instance under one policy and returns every
  * request's schedule and the per-round batch trace.
@@ -129,24 +140,13 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
 
   const it = requests[Symbol.iterator]();
   let pending: RequestSpec | undefined;
-  let lastArrival = -Infinity;
-  let lastId = -1;
+  let last: RequestSpec | undefined;
   const pull = (): void => {
     const n = it.next();
     pending = n.done ? undefined : n.value;
     if (pending === undefined) return;
-    const p = pending;
-    if (p.arrival < lastArrival || (p.arrival === lastArrival && p.id < lastId)) {
-      throw new Error(`requests must come in arrival order (ties by id): request ${p.id} (arrival ${p.arrival}) after request ${lastId} (arrival ${lastArrival})`);
-    }
-    if (!(p.prompt >= 1 && p.output >= 1 && p.predicted >= 1) || !Number.isInteger(p.arrival) || p.arrival < 0) {
-      throw new Error(`request ${p.id}: prompt, output and predicted must be ≥ 1 and arrival a non-negative integer`);
-    }
-    if (p.prompt + p.output > memory) {
-      throw new RangeError(`request ${p.id}: peak KV s + o = ${p.prompt + p.output} exceeds M = ${memory}`);
-    }
-    lastArrival = p.arrival;
-    lastId = p.id;
+    checkRequest(pending, memory, last);
+    last = pending;
     totals.requests++;
   };
   pull();
@@ -221,7 +221,7 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
         for (const q of released) {
           if (q.arrival !== now) throw new Error(`adaptive request ${q.id} must arrive now (${now}), not at ${q.arrival}`);
           if (seen.has(q.id)) throw new Error(`adaptive request id ${q.id} used twice`);
-          if (q.prompt + q.output > memory) throw new RangeError(`request ${q.id}: peak KV s + o = ${q.prompt + q.output} exceeds M = ${memory}`);
+          checkRequest(q, memory);
           seen.add(q.id);
           totals.requests++;
           policy.enqueue(new LiveRequest(q, memory));
@@ -276,6 +276,7 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
         decodeContext += r.kvInRound;
       }
     }
+    if (cost && !Number.isSafeInteger(prefillSquares)) throw squaresError(batch, round);
     const stats: BatchStats = {
       requests: batch.length,
       prefillRequests,
@@ -290,7 +291,7 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
       throw new Error(`cost model ${cost?.name} returned ${duration} µs for a round; whole microseconds ≥ 1 are required`);
     }
     const kv = policy.kvHeld(batch);
-    const end = now + duration;
+    const end = checkTime(now + duration, `round ${round}`);
     const roundJoules = power && cost ? joulesOfRound(power, costMicros) : 0;
     const batchTokens = prefillTokens + stats.decodeRequests;
 

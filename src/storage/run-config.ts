@@ -5,11 +5,13 @@
  * test (test/node/storage-import.test.ts) fails when the two drift.
  */
 import { z } from 'zod';
+import { LIMITS } from '../model/limits.ts';
 
 export const STORED_PRESETS = ['lmsys-high', 'lmsys-low', 'lmsys', 'synthetic-zero', 'synthetic-poisson', 'trace'] as const;
 
 const positive = z.number().refine((x) => Number.isFinite(x) && x > 0, 'must be a positive finite number');
-const count = z.number().int().min(1).max(0x7fffffff);
+const count = z.number().int().min(1).max(LIMITS.requests.max);
+const tokens = z.number().int().min(LIMITS.memory.min).max(LIMITS.memory.max);
 
 export const experimentConfigSchema = z.object({
   preset: z.enum(STORED_PRESETS),
@@ -17,7 +19,7 @@ export const experimentConfigSchema = z.object({
   requests: count,
   synthRequests: count.nullable(),
   mode: z.enum(['rounds', 'seconds']),
-  memory: count.nullable(),
+  memory: tokens.nullable(),
   policies: z.array(z.string().min(1).max(200)).min(1).max(100),
   predict: z.string().max(200),
   costModel: z.string().max(4096),

@@ -16,7 +16,8 @@
 import type { RequestSpec, TimeMode } from '../model/types.ts';
 import { Rng, deriveSeed } from './rng.ts';
 import { arrivalFromTime, checkTimeMode } from './time.ts';
-import { checkIntOption, checkPositiveOption } from './validate.ts';
+import { LIMITS, limitText } from '../model/limits.ts';
+import { checkIntOption, checkPositiveOption, checkRequestCount } from './validate.ts';
 import { InputError } from './errors.ts';
 
 /** A generated instance: the KV capacity M, the Poisson rate if any, and the requests. */
@@ -25,6 +26,19 @@ export interface Workload {
   /** Arrival rate λ per time unit (round or second); absent when all arrive at 0. */
   readonly rate?: number;
   readonly requests: RequestSpec[];
+}
+
+/** A generated arrival, refused (naming the rate) when it leaves the supported time range. */
+function checkedArrival(t: number, mode: TimeMode, source: string, id: number, rate: number | undefined): number {
+  const a = arrivalFromTime(t, mode);
+  if (a <= LIMITS.time.max) return a;
+  const unit = mode === 'rounds' ? 'rounds' : 'µs';
+  throw new InputError(
+    source,
+    null,
+    'rate',
+    `λ = ${String(rate)} puts request ${id}'s arrival at ${a} ${unit}, beyond the supported maximum ${limitText(LIMITS.time.max)} ${unit}; use a larger rate`,
+  );
 }
 
 function checkSeedOption(seed: unknown, source: string): number {
@@ -72,7 +86,7 @@ export function paperSynthetic(opts: PaperSyntheticOptions): Workload {
   const drawnM = sizes.int(30, 50);
   const drawnN = sizes.int(40, 60);
   const memory = opts.memory === undefined ? drawnM : checkIntOption(opts.memory, PAPER, 'memory', 6);
-  const n = opts.requests === undefined ? drawnN : checkIntOption(opts.requests, PAPER, 'requests');
+  const n = opts.requests === undefined ? drawnN : checkRequestCount(opts.requests, PAPER);
 
   let rate: number | undefined;
   let arrivalRng: Rng | undefined;
@@ -87,7 +101,7 @@ export function paperSynthetic(opts: PaperSyntheticOptions): Workload {
     const prompt = sizes.int(1, 5);
     const output = sizes.int(1, memory - prompt);
     if (arrivalRng !== undefined && rate !== undefined) t += arrivalRng.exponential(rate);
-    requests.push({ id, arrival: arrivalFromTime(t, mode), prompt, output, predicted: output });
+    requests.push({ id, arrival: checkedArrival(t, mode, PAPER, id, rate), prompt, output, predicted: output });
   }
   return rate === undefined ? { memory, requests } : { memory, rate, requests };
 }
@@ -130,7 +144,7 @@ interface LmsysResolved {
 function resolveLmsys(opts: LmsysOptions): LmsysResolved {
   const seed = checkSeedOption(opts.seed, LMSYS);
   const mode = checkTimeMode(opts.mode);
-  const n = checkIntOption(opts.requests ?? 10000, LMSYS, 'requests', 0);
+  const n = checkRequestCount(opts.requests ?? 10000, LMSYS, 'requests', 0);
   const rate = checkPositiveOption(opts.rate, LMSYS, 'rate');
   const maxContext = checkIntOption(opts.maxContext ?? LMSYS_MAX_CONTEXT, LMSYS, 'maxContext', 2);
   const memory = checkIntOption(opts.memory ?? LMSYS_MEMORY, LMSYS, 'memory');
@@ -152,7 +166,7 @@ function* lmsysGen(o: LmsysResolved): Generator<RequestSpec, void, undefined> {
       output = Math.max(1, Math.round(Math.exp(LMSYS_OUTPUT.mu + LMSYS_OUTPUT.sigma * sizes.normal())));
     } while (prompt + output > o.maxContext);
     t += arrivals.exponential(o.rate);
-    yield { id, arrival: arrivalFromTime(t, o.mode), prompt, output, predicted: output };
+    yield { id, arrival: checkedArrival(t, o.mode, LMSYS, id, o.rate), prompt, output, predicted: output };
   }
 }
 
