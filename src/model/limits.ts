@@ -31,6 +31,22 @@ export const LIMITS = {
   coefficientPs: { min: 0, max: 1e14 },
 } as const;
 
+/**
+ * The most bytes read from one input file (the CLI reads no more; the app checks
+ * `File.size` first). A trace of LIMITS.requests rows is about 300 MB at most; a V8
+ * string cannot exceed about 512 MB anyway. Profiles are a few hundred kB.
+ */
+export const MAX_FILE_BYTES = {
+  trace: 256 * 2 ** 20,
+  profile: 16 * 2 ** 20,
+  bundle: 256 * 2 ** 20,
+} as const;
+
+/** "256 MiB" */
+export function bytesText(n: number): string {
+  return n >= 2 ** 20 ? `${Math.round(n / 2 ** 20)} MiB` : `${n} bytes`;
+}
+
 export type LimitName = keyof typeof LIMITS;
 
 /** A readable number: 2^50 and friends as powers, others with thousands separators. */

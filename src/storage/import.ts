@@ -10,6 +10,7 @@
  * A bare profile carries no id: it is already present when a stored profile has the same data.
  */
 import { parseProfile, ProfileError, type Profile } from '../calibrate/profile.ts';
+import { bytesText, MAX_FILE_BYTES } from '../model/limits.ts';
 import { parseBundle } from './bundle.ts';
 import type { StoredRecord } from './schema.ts';
 import { newRecordId, SaveError } from './store.ts';
@@ -28,6 +29,12 @@ const BOM = '\uFEFF';
 /** The title a profile gets when stored (the Calibrate view's naming). */
 export function profileTitle(p: Profile): string {
   return `${p.device.name} (${p.preset})`;
+}
+
+/** Why a file of `size` bytes is not read at all (larger than an import reads), or null. */
+export function importTooLarge(size: number, fileName: string): string | null {
+  const max = MAX_FILE_BYTES.bundle;
+  return size > max ? `${fileName} is ${bytesText(size)}, more than the ${bytesText(max)} an import reads` : null;
 }
 
 /** Parses an import file: a `kvsched.bundle/1` or a bare profile (`kvsched.profile/N`). Never throws. */

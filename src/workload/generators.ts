@@ -77,6 +77,20 @@ const PAPER = 'paper-synthetic';
  * `paper/arrivals`: λ, then the n gaps (nothing is drawn for `zero`).
  */
 export function paperSynthetic(opts: PaperSyntheticOptions): Workload {
+  const r = resolvePaper(opts);
+  const requests = Array.from(paperGen(r));
+  return r.rate === undefined ? { memory: r.memory, requests } : { memory: r.memory, rate: r.rate, requests };
+}
+
+interface PaperResolved {
+  seed: number;
+  mode: TimeMode;
+  memory: number;
+  n: number;
+  rate: number | undefined;
+}
+
+function resolvePaper(opts: PaperSyntheticOptions): PaperResolved {
   const seed = checkSeedOption(opts.seed, PAPER);
   const mode = checkTimeMode(opts.mode);
   if (opts.arrivals !== 'zero' && opts.arrivals !== 'poisson') {
@@ -87,23 +101,36 @@ export function paperSynthetic(opts: PaperSyntheticOptions): Workload {
   const drawnN = sizes.int(40, 60);
   const memory = opts.memory === undefined ? drawnM : checkIntOption(opts.memory, PAPER, 'memory', 6);
   const n = opts.requests === undefined ? drawnN : checkRequestCount(opts.requests, PAPER);
+  const rate = opts.arrivals === 'poisson' ? new Rng(deriveSeed(seed, 'paper/arrivals')).uniform(0.5, 1.5) : undefined;
+  return { seed, mode, memory, n, rate };
+}
 
-  let rate: number | undefined;
+function* paperGen(o: PaperResolved): Generator<RequestSpec, void, undefined> {
+  const sizes = new Rng(deriveSeed(o.seed, 'paper/sizes'));
+  sizes.int(30, 50); // M and n were drawn first (resolvePaper): keep the stream aligned
+  sizes.int(40, 60);
   let arrivalRng: Rng | undefined;
-  if (opts.arrivals === 'poisson') {
-    arrivalRng = new Rng(deriveSeed(seed, 'paper/arrivals'));
-    rate = arrivalRng.uniform(0.5, 1.5);
+  if (o.rate !== undefined) {
+    arrivalRng = new Rng(deriveSeed(o.seed, 'paper/arrivals'));
+    arrivalRng.uniform(0.5, 1.5); // λ
   }
-
-  const requests: RequestSpec[] = [];
   let t = 0;
-  for (let id = 0; id < n; id++) {
+  for (let id = 0; id < o.n; id++) {
     const prompt = sizes.int(1, 5);
-    const output = sizes.int(1, memory - prompt);
-    if (arrivalRng !== undefined && rate !== undefined) t += arrivalRng.exponential(rate);
-    requests.push({ id, arrival: checkedArrival(t, mode, PAPER, id, rate), prompt, output, predicted: output });
+    const output = sizes.int(1, o.memory - prompt);
+    if (arrivalRng !== undefined && o.rate !== undefined) t += arrivalRng.exponential(o.rate);
+    yield { id, arrival: checkedArrival(t, o.mode, PAPER, id, o.rate), prompt, output, predicted: output };
   }
-  return rate === undefined ? { memory, requests } : { memory, rate, requests };
+}
+
+/**
+ * The paper's synthetic instance as a lazy stream (same requests as `paperSynthetic`),
+ * with its M and rate; options are checked at the call. For instances too large to hold.
+ */
+export function paperSyntheticStream(opts: PaperSyntheticOptions): { memory: number; rate?: number; size: number; requests: () => Generator<RequestSpec, void, undefined> } {
+  const r = resolvePaper(opts);
+  const base = { memory: r.memory, size: r.n, requests: () => paperGen(r) };
+  return r.rate === undefined ? base : { ...base, rate: r.rate };
 }
 
 // ---------------------------------------------------------------------------------

@@ -113,3 +113,19 @@ describe('GPU engine', () => {
     expect(built).toBe(0);
   });
 });
+
+describe('bounded memory', () => {
+  it('a large paper-synthetic instance is streamed, the same requests as the array', async () => {
+    const { paperSyntheticStream } = await import('../../src/workload/generators.ts');
+    const { buildInstance } = await import('../../src/experiment/instance.ts');
+    const opts = { seed: 3, arrivals: 'poisson' as const, mode: 'rounds' as const, requests: 500 };
+    expect([...paperSyntheticStream(opts).requests()]).toEqual(paperSynthetic(opts).requests);
+    // 10⁷ requests: nothing is built until the engine pulls (it took 35 s and 1.3 GB before).
+    const inst = buildInstance({ workload: { kind: 'paper-synthetic', arrivals: 'poisson', requests: 10_000_000 }, mode: 'rounds', seed: 1, predict: { kind: 'exact' } });
+    expect(inst.size).toBe(10_000_000);
+    const first = inst.requests()[Symbol.iterator]().next();
+    expect(first.done).toBe(false);
+    const small = buildInstance({ workload: { kind: 'paper-synthetic', arrivals: 'poisson', requests: 300_000 }, mode: 'rounds', seed: 1, predict: { kind: 'exact' } });
+    expect([...small.requests()].slice(0, 3)).toEqual(paperSynthetic({ seed: 1, arrivals: 'poisson', mode: 'rounds', requests: 300_000 }).requests.slice(0, 3));
+  });
+});

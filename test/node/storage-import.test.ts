@@ -9,6 +9,7 @@ import {
   importParsed,
   ImportError,
   importSummary,
+  importTooLarge,
   parseImportFile,
   planImport,
   roomError,
@@ -98,6 +99,13 @@ describe('import files', () => {
   it('the stored run config type is the app ExperimentConfig (one contract)', () => {
     expectTypeOf<z.infer<typeof experimentConfigSchema>>().toEqualTypeOf<ExperimentConfig>();
     expect(runData.safeParse({ type: 'sweep', config: defaultConfig(), result: { rates: [], series: [], mode: 'rounds', wallMs: 0 } }).success).toBe(true);
+  });
+});
+
+describe('file size', () => {
+  it('an import does not read a file beyond the cap', () => {
+    expect(importTooLarge(300 * 2 ** 20, 'b.json')).toBe('b.json is 300 MiB, more than the 256 MiB an import reads');
+    expect(importTooLarge(1000, 'b.json')).toBeNull();
   });
 });
 

@@ -83,7 +83,12 @@ export class KvHistoryView extends LitElement {
     this.error = undefined;
     this.status = undefined;
     try {
-      const { parseImportFile, importParsed, importSummary, ImportError } = await import('../../storage/import.ts');
+      const { parseImportFile, importParsed, importSummary, importTooLarge, ImportError } = await import('../../storage/import.ts');
+      const tooLarge = importTooLarge(file.size, file.name);
+      if (tooLarge !== null) {
+        this.error = `Nothing was imported. ${tooLarge}.`;
+        return;
+      }
       const parsed = parseImportFile(await file.text(), file.name);
       if (!parsed.ok) {
         this.error = `Nothing was imported. ${parsed.error}`;
