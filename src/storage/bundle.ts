@@ -100,7 +100,7 @@ export function parseBundle(text: string, fileName = 'the file'): ParseResult {
   }
   const res = bundle.safeParse(json);
   if (!res.success) {
-    const recs = (json as { records?: unknown }).records;
+    const recs = typeof json === 'object' && json !== null ? (json as { records?: unknown }).records : undefined;
     // Name the record by its id too: "records[3] (id "run-x").data.config.rate: …".
     const where = (path: readonly PropertyKey[]): string => {
       const [head, index] = path;

@@ -91,6 +91,13 @@ describe('import files', () => {
     expect(!r2.ok && r2.error).toMatch(/data\.result\.runs\[0\]\.policy/);
   });
 
+  it('rejects JSON that is not an object without throwing (found by the import fuzzer)', () => {
+    for (const text of ['null', '1', '"x"', '[]']) {
+      const r = parseImportFile(text, 'n.json');
+      expect(r.ok).toBe(false);
+    }
+  });
+
   it('refuses a createdAt beyond what a Date can show', () => {
     const r = parseBundle(JSON.stringify(makeBundle([{ ...note('a'), createdAt: 9e15 }])));
     expect(!r.ok && r.error).toMatch(/createdAt: Too big/);
