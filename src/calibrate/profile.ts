@@ -15,7 +15,7 @@
  * Each term is one `mulDivFloor` (exact: BigInt when a product passes 2⁵³), so the result
  * is a whole number of µs computed with integer arithmetic only, like the A100 model.
  */
-import { z } from 'zod';
+import { z } from '../model/zod.ts';
 import { mulDivFloor } from '../cost/piecewise.ts';
 import { LIMITS, limitText } from '../model/limits.ts';
 import type { BatchStats, CostModel } from '../model/types.ts';

@@ -3,7 +3,7 @@
  * An import is validated whole (zod) before anything is written; an invalid file
  * changes nothing and the error says where it is wrong.
  */
-import { z } from 'zod';
+import { z } from '../model/zod.ts';
 import { PROFILE_SCHEMA, profileSchema } from '../calibrate/profile.ts';
 import { experimentConfigSchema } from './run-config.ts';
 import type { StoredRecord } from './schema.ts';

@@ -4,7 +4,7 @@
  * `ExperimentConfig` (src/app/config.ts) must equal `z.infer` of this schema; a type
  * test (test/node/storage-import.test.ts) fails when the two drift.
  */
-import { z } from 'zod';
+import { z } from '../model/zod.ts';
 import { LIMITS } from '../model/limits.ts';
 
 export const STORED_PRESETS = ['lmsys-high', 'lmsys-low', 'lmsys', 'synthetic-zero', 'synthetic-poisson', 'trace'] as const;
