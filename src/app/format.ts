@@ -34,6 +34,8 @@ export function bytes(x: number): string {
 
 export function dateTime(ms: number): string {
   const d = new Date(ms);
+  // Beyond ±8.64e15 ms a Date is invalid: show that, not "NaN-NaN-NaN".
+  if (Number.isNaN(d.getTime())) return 'invalid date';
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 }

@@ -1,4 +1,5 @@
 /** The app's record kinds and the shape of a `run` record's data. */
+import { runData } from '../storage/bundle.ts';
 import type { ExperimentResult, SweepResult } from '../worker/protocol.ts';
 import type { ExperimentConfig } from './config.ts';
 
@@ -6,9 +7,17 @@ export type RunRecordData =
   | { type: 'experiment'; config: ExperimentConfig; result: ExperimentResult }
   | { type: 'sweep'; config: ExperimentConfig; result: SweepResult };
 
+/** Whether a stored record's data is a whole, well-typed run (config included), as imports check it. */
 export function isRunData(x: unknown): x is RunRecordData {
-  if (typeof x !== 'object' || x === null) return false;
-  const t = (x as { type?: unknown }).type;
-  const r = (x as { result?: unknown }).result;
-  return (t === 'experiment' || t === 'sweep') && typeof r === 'object' && r !== null && typeof (x as { config?: unknown }).config === 'object';
+  return runData.safeParse(x).success;
+}
+
+/** Why `x` is not run data (the first problems, with their paths), or null when it is. */
+export function runDataProblem(x: unknown): string | null {
+  const r = runData.safeParse(x);
+  if (r.success) return null;
+  return r.error.issues
+    .slice(0, 3)
+    .map((i) => `${i.path.map(String).join('.') || '(data)'}: ${i.message}`)
+    .join('; ');
 }

@@ -3,7 +3,9 @@
  * Importing this module registers the scheme (src/cost/registry.ts), so
  * `kvsched simulate --cost-model profile:FILE` uses a calibrated device.
  */
-import { readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { renameSync, writeFileSync } from 'node:fs';
+import { MAX_FILE_BYTES } from '../model/limits.ts';
+import { readCapped, TooLargeError } from '../workload/node-files.ts';
 import { registerCostModelScheme } from '../cost/registry.ts';
 import type { CostModel } from '../model/types.ts';
 import { parseProfile, profileCostModel, ProfileError, serializeProfile, type Profile } from './profile.ts';
@@ -11,8 +13,9 @@ import { parseProfile, profileCostModel, ProfileError, serializeProfile, type Pr
 export function readProfileFile(file: string): Profile {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readCapped(file, MAX_FILE_BYTES.profile);
   } catch (e) {
+    if (e instanceof TooLargeError) throw new ProfileError(`${file}: ${e.message}`);
     const code = (e as NodeJS.ErrnoException).code;
     throw new ProfileError(`${file}: ${code === 'ENOENT' ? 'no such file' : `cannot read: ${(e as Error).message}`}`);
   }

@@ -15,8 +15,9 @@
  * Each term is one `mulDivFloor` (exact: BigInt when a product passes 2⁵³), so the result
  * is a whole number of µs computed with integer arithmetic only, like the A100 model.
  */
-import { z } from 'zod';
+import { z } from '../model/zod.ts';
 import { mulDivFloor } from '../cost/piecewise.ts';
+import { LIMITS, limitText } from '../model/limits.ts';
 import type { BatchStats, CostModel } from '../model/types.ts';
 
 export const PROFILE_SCHEMA = 'kvsched.profile/1';
@@ -27,6 +28,10 @@ export const PS_PER_MICRO = 1_000_000;
 const num = z.number();
 const nonNeg = z.number().nonnegative();
 const int = z.number().int().nonnegative();
+
+const coefficientPs = int.max(LIMITS.coefficientPs.max, {
+  message: `exceeds the supported maximum ${limitText(LIMITS.coefficientPs.max)} ps (${LIMITS.coefficientPs.max / 1e12} s per unit)`,
+});
 
 const coefficients = z.object({
   fixedMicros: nonNeg,
@@ -120,10 +125,10 @@ export const profileSchema = z.object({
   fullModel: z.object({ coefficients, method: z.string() }),
   costModel: z.object({
     unit: z.literal('ps'),
-    fixedPs: int,
-    perTokenPs: int,
-    perKvTokenPs: int,
-    perPrefillSquarePs: int,
+    fixedPs: coefficientPs,
+    perTokenPs: coefficientPs,
+    perKvTokenPs: coefficientPs,
+    perPrefillSquarePs: coefficientPs,
   }),
   reference: z.object({
     name: z.string(),
@@ -160,7 +165,8 @@ function pathOf(path: ReadonlyArray<PropertyKey>): string {
 export function parseProfile(text: string, source = 'profile'): Profile {
   let data: unknown;
   try {
-    data = JSON.parse(text);
+    // A UTF-8 byte-order mark is accepted, as in traces (editors on Windows write one).
+    data = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (e) {
     throw new ProfileError(`${source}: not JSON: ${(e as Error).message}`);
   }

@@ -1,3 +1,4 @@
+import { checkRequest, checkTime } from '../model/limits.ts';
 import type { BatchStats, CostModel, RequestSpec, TimeMode } from '../model/types.ts';
 import { DONE, LiveRequest, RUNNING, WAITING } from './live.ts';
 import type { Policy, RoundContext } from './policy.ts';
@@ -169,9 +170,10 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
     run.retried = false;
 
     const stats = batchStats(batch);
+    if (cost && !Number.isSafeInteger(stats.prefillSquares)) throw squaresError(batch, run.round);
     const { costMicros, duration } = roundDuration(stats, mode, cost);
     const kv = policy.kvHeld(batch);
-    const end = run.now + duration;
+    const end = checkTime(run.now + duration, `round ${run.round}`);
     const roundJoules = opts.power && cost ? joulesOfRound(opts.power, costMicros) : 0;
     const completed = completeBatch(batch, end, roundJoules, stats.prefillTokens + stats.decodeRequests, policy, run.table);
     const canCycle = intake.pending === undefined && !adaptive?.active;
@@ -276,8 +278,7 @@ class RequestIntake {
   /** The next request not yet enqueued (undefined: none left). */
   pending: RequestSpec | undefined;
   private readonly it: Iterator<RequestSpec>;
-  private lastArrival = -Infinity;
-  private lastId = -1;
+  private last: RequestSpec | undefined;
 
   constructor(requests: Iterable<RequestSpec>, private readonly memory: number, private readonly totals: RunTotals) {
     this.it = requests[Symbol.iterator]();
@@ -297,17 +298,8 @@ class RequestIntake {
     const p = n.done ? undefined : n.value;
     this.pending = p;
     if (p === undefined) return;
-    if (p.arrival < this.lastArrival || (p.arrival === this.lastArrival && p.id < this.lastId)) {
-      throw new Error(`requests must come in arrival order (ties by id): request ${p.id} (arrival ${p.arrival}) after request ${this.lastId} (arrival ${this.lastArrival})`);
-    }
-    if (!(p.prompt >= 1 && p.output >= 1 && p.predicted >= 1) || !Number.isInteger(p.arrival) || p.arrival < 0) {
-      throw new Error(`request ${p.id}: prompt, output and predicted must be ≥ 1 and arrival a non-negative integer`);
-    }
-    if (p.prompt + p.output > this.memory) {
-      throw new RangeError(`request ${p.id}: peak KV s + o = ${p.prompt + p.output} exceeds M = ${this.memory}`);
-    }
-    this.lastArrival = p.arrival;
-    this.lastId = p.id;
+    checkRequest(p, this.memory, this.last);
+    this.last = p;
     this.totals.requests++;
   }
 }
@@ -337,12 +329,22 @@ class AdaptiveIntake {
     for (const q of released) {
       if (q.arrival !== run.now) throw new Error(`adaptive request ${q.id} must arrive now (${run.now}), not at ${q.arrival}`);
       if (this.seen.has(q.id)) throw new Error(`adaptive request id ${q.id} used twice`);
-      if (q.prompt + q.output > this.memory) throw new RangeError(`request ${q.id}: peak KV s + o = ${q.prompt + q.output} exceeds M = ${this.memory}`);
+      checkRequest(q, this.memory);
       this.seen.add(q.id);
       run.totals.requests++;
       policy.enqueue(new LiveRequest(q, this.memory));
     }
   }
+}
+
+/** A batch whose prefill Σ s² leaves the exact range: name the longest prompt, not the cost model's field. */
+function squaresError(batch: readonly LiveRequest[], round: number): RangeError {
+  const longest = batch.reduce((m, r) => (r.prefillPending && r.prompt + r.generated > m.prompt + m.generated ? r : m));
+  const p = longest.prompt + longest.generated;
+  return new RangeError(
+    `round ${round}: request ${longest.id}'s prefill of ${p} tokens makes the batch's Σ s² exceed 2^53; ` +
+      `a cost model cannot price prompts this long exactly (a round's prompts must total ≤ 94,906,265 tokens)`,
+  );
 }
 
 /** The cost model's view of a batch: prefill members process prompt + kept tokens. */

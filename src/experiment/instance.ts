@@ -5,6 +5,7 @@ import {
   lmsys,
   lmsysStream,
   paperSynthetic,
+  paperSyntheticStream,
   parseTrace,
   validateInstance,
   withPredictions,
@@ -59,6 +60,13 @@ export function buildInstance(o: InstanceOptions): Instance {
     validateInstance(inst.requests, memory, 'lmsys');
     const reqs = [...predict(inst.requests)];
     return { memory, mode: o.mode, size: reqs.length, rate: w.rate, requests: () => reqs, description };
+  }
+  if (w.kind === 'paper-synthetic' && w.requests !== undefined && w.requests > STREAM_ABOVE) {
+    // Streamed like lmsys: 10⁷ stored requests took 35 s and 1.3 GB just to build.
+    const st = paperSyntheticStream({ seed: o.seed, arrivals: w.arrivals, mode: o.mode, requests: w.requests, ...(o.memory !== undefined ? { memory: o.memory } : {}) });
+    const rate = st.rate;
+    const description = `paper-synthetic (${w.arrivals === 'zero' ? 'all at 0' : `Poisson λ = ${rate?.toFixed(3)}/${o.mode === 'rounds' ? 'round' : 's'}`}), ${st.size} requests, M = ${st.memory}, seed ${o.seed}`;
+    return { memory: st.memory, mode: o.mode, size: st.size, ...(rate !== undefined ? { rate } : {}), requests: () => predict(st.requests()), description };
   }
   if (w.kind === 'paper-synthetic') {
     const inst = paperSynthetic({ seed: o.seed, arrivals: w.arrivals, mode: o.mode, ...(w.requests !== undefined ? { requests: w.requests } : {}), ...(o.memory !== undefined ? { memory: o.memory } : {}) });

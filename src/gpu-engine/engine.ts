@@ -30,6 +30,7 @@
  * jobs run one after the other; a single replica that does not fit is refused.
  */
 import { AbortError } from '../model/abort.ts';
+import { checkRequest } from '../model/limits.ts';
 import { a100Llama2_70bTp2, A100_MODEL_NAME, ALL_REDUCE_BYTES_PER_TOKEN, ALL_REDUCES_PER_LAYER, DECODE_ACHIEVED_BYTES_PER_MICRO, KV_BYTES_PER_TOKEN_PER_GPU, LAYERS, NS_PER_MICRO, PREFILL_ACHIEVED_FLOP_PER_MICRO, PREFILL_FLOP_PER_SQUARE_PER_GPU, ROUND_OVERHEAD_MICROS } from '../cost/a100.ts';
 import { idleJoules, roundJoules, type PowerModel } from '../cost/energy.ts';
 import type { Knots } from '../cost/piecewise.ts';
@@ -186,6 +187,15 @@ function policyParams(
   return words;
 }
 
+/**
+ * Whether n requests under M fit the GPU engine's u32 token sums; checked by prepare()
+ * and, before any request is built, by callers that know only the instance's size.
+ */
+export function gpuSizeProblem(n: number, memory: number): string | null {
+  if (n * (memory + 1) < 2 ** 30) return null;
+  return `n·(M+1) = ${n}·${memory + 1} ≥ 2^30 exceeds the GPU engine's u32 token sums; split the instance or use the CPU engine`;
+}
+
 function prepare(index: number, r: GpuReplica, mode: TimeMode, costOn: boolean): Prepared {
   const { memory, requests } = r;
   const tag = `replica ${index}`;
@@ -195,28 +205,16 @@ function prepare(index: number, r: GpuReplica, mode: TimeMode, costOn: boolean):
     throw new RangeError(`${tag}: the GPU engine's seconds mode needs M ≤ ${GPU_SECONDS_MAX_MEMORY} (the a100 cost model's u32 domain), got ${memory}; use the CPU engine`);
   }
   const n = requests.length;
-  if (n * (memory + 1) >= 2 ** 30) {
-    throw new RangeError(`${tag}: n·(M+1) = ${n}·${memory + 1} ≥ 2^30 exceeds the GPU engine's u32 token sums; split the instance or use the CPU engine`);
-  }
+  const tooBig = gpuSizeProblem(n, memory);
+  if (tooBig !== null) throw new RangeError(`${tag}: ${tooBig}`);
   const { config, label } = resolvePolicy(r.policy); // the registry's validation and messages
   const params = policyParams(config, label, memory, costOn && memory <= GPU_SECONDS_MAX_MEMORY, seconds);
   PARAMS.view(params).n = n;
-  let lastArrival = -Infinity;
-  let lastId = -1;
   const planned = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const p = requests[i] as RequestSpec;
-    if (p.arrival < lastArrival || (p.arrival === lastArrival && p.id < lastId)) {
-      throw new Error(`requests must come in arrival order (ties by id): request ${p.id} (arrival ${p.arrival}) after request ${lastId} (arrival ${lastArrival})`);
-    }
-    if (!(p.prompt >= 1 && p.output >= 1 && p.predicted >= 1) || !Number.isInteger(p.arrival) || p.arrival < 0) {
-      throw new Error(`request ${p.id}: prompt, output and predicted must be ≥ 1 and arrival a non-negative integer`);
-    }
-    if (p.prompt + p.output > memory) throw new RangeError(`request ${p.id}: peak KV s + o = ${p.prompt + p.output} exceeds M = ${memory}`);
+    checkRequest(p, memory, i > 0 ? requests[i - 1] : undefined);
     if (!seconds && p.arrival >= TWO32) throw new RangeError(`${tag}: request ${p.id}: rounds-mode arrival ${p.arrival} ≥ 2^32`);
-    if (!Number.isSafeInteger(p.arrival)) throw new RangeError(`${tag}: request ${p.id}: arrival ${p.arrival} is not a safe integer`);
-    lastArrival = p.arrival;
-    lastId = p.id;
     planned[i] = Math.min(p.predicted, memory - p.prompt);
   }
   // Static order of the policy's waiting queue (live.ts): MC-SF by (planned, arrival, id);

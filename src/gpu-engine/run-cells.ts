@@ -9,7 +9,7 @@ import type { PolicyOutcome } from '../experiment/run.ts';
 import { summarize } from '../metrics/summary.ts';
 import type { CostModel, RequestSpec } from '../model/types.ts';
 import { formatPolicySpec, type PolicyConfig } from '../policies/registry.ts';
-import type { GpuEngine, GpuOutcome, GpuProgress, GpuReplica } from './engine.ts';
+import { gpuSizeProblem, type GpuEngine, type GpuOutcome, type GpuProgress, type GpuReplica } from './engine.ts';
 
 export interface GpuCell {
   readonly requests: readonly RequestSpec[];
@@ -51,6 +51,9 @@ export function runPoliciesOnEngine(
   policies: readonly (string | PolicyConfig)[],
   o: Omit<GpuCellsOptions, 'mode'>,
 ): Promise<PolicyOutcome[]> {
+  // Refuse before materialising a streamed instance (10⁷ requests would be built for nothing).
+  const tooBig = gpuSizeProblem(instance.size, instance.memory);
+  if (tooBig !== null) throw new RangeError(`GPU engine: ${instance.description}: ${tooBig}`);
   const requests = [...instance.requests()];
   return runCellsOnGpu(engine, policies.map((policy) => ({ requests, memory: instance.memory, policy })), { mode: instance.mode, ...o });
 }

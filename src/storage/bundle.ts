@@ -3,8 +3,9 @@
  * An import is validated whole (zod) before anything is written; an invalid file
  * changes nothing and the error says where it is wrong.
  */
-import { z } from 'zod';
+import { z } from '../model/zod.ts';
 import { PROFILE_SCHEMA, profileSchema } from '../calibrate/profile.ts';
+import { experimentConfigSchema } from './run-config.ts';
 import type { StoredRecord } from './schema.ts';
 
 export const BUNDLE_SCHEMA = 'kvsched.bundle/1';
@@ -20,7 +21,8 @@ const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const series = z.object({ x: z.array(finite), y: z.array(finite) });
 const summary = z.record(z.string(), z.number().nullable());
 
-const policyRun = z.union([
+// Discriminated unions (not z.union): a rejection then names the failing field, not just "Invalid input".
+const policyRun = z.discriminatedUnion('ok', [
   z.object({ policy: z.string(), ok: z.literal(true), summary, cdf: series, kv: series, wallMs: z.number() }),
   z.object({ policy: z.string(), ok: z.literal(false), error: z.string(), errorName: z.string() }),
 ]);
@@ -43,9 +45,9 @@ const sweepResult = z.object({
 });
 
 /** `data` of a `run` record. */
-export const runData = z.union([
-  z.object({ type: z.literal('experiment'), config: z.record(z.string(), z.unknown()), result: experimentResult }),
-  z.object({ type: z.literal('sweep'), config: z.record(z.string(), z.unknown()), result: sweepResult }),
+export const runData = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('experiment'), config: experimentConfigSchema, result: experimentResult }),
+  z.object({ type: z.literal('sweep'), config: experimentConfigSchema, result: sweepResult }),
 ]);
 
 /** `data` of a `profile` record: a whole calibration profile, validated like a profile import. */
@@ -55,7 +57,8 @@ const record = z
   .object({
     id: z.string().min(1).max(200),
     kind: z.string().regex(/^[a-z][a-z0-9-]*$/, 'must be a lower-case word such as "run" or "profile"'),
-    createdAt: z.number().int().nonnegative(),
+    // The largest time a Date holds (ms): later values would show as NaN dates.
+    createdAt: z.number().int().nonnegative().max(8.64e15),
     title: z.string().max(500),
     data: z.json(),
   })
@@ -97,7 +100,17 @@ export function parseBundle(text: string, fileName = 'the file'): ParseResult {
   }
   const res = bundle.safeParse(json);
   if (!res.success) {
-    const shown = res.error.issues.slice(0, 5).map((i) => `${pathText(i.path)}: ${i.message}`);
+    const recs = typeof json === 'object' && json !== null ? (json as { records?: unknown }).records : undefined;
+    // Name the record by its id too: "records[3] (id "run-x").data.config.rate: …".
+    const where = (path: readonly PropertyKey[]): string => {
+      const [head, index] = path;
+      const r = head === 'records' && typeof index === 'number' && Array.isArray(recs) ? (recs[index] as unknown) : undefined;
+      const id = typeof r === 'object' && r !== null ? (r as { id?: unknown }).id : undefined;
+      if (typeof id !== 'string' || id === '') return pathText(path);
+      const rest = pathText(path.slice(2));
+      return `records[${String(index)}] (id ${JSON.stringify(id.slice(0, 60))})${rest === '(top level)' ? '' : `.${rest}`}`;
+    };
+    const shown = res.error.issues.slice(0, 5).map((i) => `${where(i.path)}: ${i.message}`);
     const more = res.error.issues.length > 5 ? ` (and ${res.error.issues.length - 5} more)` : '';
     return { ok: false, error: `${fileName} is not a valid kvsched bundle: ${shown.join('; ')}${more}` };
   }

@@ -92,6 +92,12 @@ export class RecordStore {
     await this.db.delete('records', id);
   }
 
+  /** Deletes exactly these records in one transaction (a record saved since they were listed stays). */
+  async deleteMany(ids: readonly string[]): Promise<void> {
+    const tx = this.db.transaction('records', 'readwrite');
+    await Promise.all([...ids.map((id) => tx.store.delete(id)), tx.done]);
+  }
+
   async clear(): Promise<void> {
     await this.db.clear('records');
   }

@@ -33,6 +33,11 @@ export interface BnbOptions {
   /** Latest start of each request (from the incumbent); none → derived from Σo. */
   readonly latestStart?: ArrayLike<number>;
   readonly timeLimitSec?: number;
+  /**
+   * Nodes visited at most (default: none): a budget that, unlike the clock, gives the
+   * same result on every machine (tests and benchmarks that must not depend on load).
+   */
+  readonly nodeLimit?: number;
   readonly signal?: { readonly aborted: boolean };
   readonly onProgress?: (p: BnbProgress) => void;
   /** Memo entries kept at most (the table is cleared when full). */
@@ -70,8 +75,8 @@ export interface BnbResult {
   seconds: number;
   /** Why the search stopped early: the time limit (or a cancel), or the JavaScript stack
    *  (the search recurses once per round and per start: horizons of many thousand rounds
-   *  can exceed it). Either way the best schedule and the root bound stay valid. */
-  stoppedBy: 'time' | 'depth' | null;
+   *  can exceed it), or the node budget. Either way the best schedule and the root bound stay valid. */
+  stoppedBy: 'time' | 'depth' | 'nodes' | null;
 }
 
 class Stop extends Error {}
@@ -87,6 +92,11 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
   const useMemo = opts.memo ?? true;
   const memoLimit = opts.memoLimit ?? 250_000;
   const limitMs = (opts.timeLimitSec ?? Infinity) * 1000;
+  const nodeLimit = opts.nodeLimit ?? Infinity;
+  let outOfNodes = false;
+  // The clock is read every 1024 nodes; with many requests a node's bounds take
+  // milliseconds (n = 10,000: 140 ms), so then every node (1024 nodes overran a 1 s limit by 140 s).
+  const checkMask = n >= 200 || opts.nodeLimit !== undefined ? 0 : 1023;
 
   let bestValue = opts.incumbent.value;
   const best = Int32Array.from(opts.incumbent.starts);
@@ -198,6 +208,11 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
       stopped = true;
       throw new Stop();
     }
+    if (nodes >= nodeLimit) {
+      stopped = true;
+      outOfNodes = true;
+      throw new Stop();
+    }
     if (opts.onProgress && now - lastReport > 500) {
       lastReport = now;
       opts.onProgress({ bestObjective: bestValue, lowerBound: Math.max(rootBound, known), nodes, seconds: (now - t0) / 1000 });
@@ -219,7 +234,7 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
       }
       return;
     }
-    if ((++nodes & 1023) === 0) checkTime();
+    if ((++nodes & checkMask) === 0) checkTime();
     // candidates: arrived waiting requests, in `order`
     let nc = 0;
     let nextArrival = Infinity;
@@ -314,7 +329,7 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
     candTop = c0;
   };
 
-  let stoppedBy: 'time' | 'depth' | null = null;
+  let stoppedBy: BnbResult['stoppedBy'] = null;
   try {
     if (bestValue > known) round(0, 0, Infinity);
   } catch (e) {
@@ -324,7 +339,7 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
       stopped = true;
       stoppedBy = 'depth';
     } else if (!(e instanceof Stop)) throw e;
-    else stoppedBy = 'time';
+    else stoppedBy = outOfNodes ? 'nodes' : 'time';
   }
   const seconds = (performance.now() - t0) / 1000;
   return {

@@ -28,15 +28,25 @@ export function bestPolicySchedule(schedules: readonly PolicySchedule[]): StartS
 }
 
 /** Runs each policy in rounds mode with exact predictions (predicted := output). */
-export function policySchedules(inst: OptimumInstance, p: Prepared, policies: readonly string[] = PAPER_POLICIES): PolicySchedule[] {
+export function policySchedules(
+  inst: OptimumInstance,
+  p: Prepared,
+  policies: readonly string[] = PAPER_POLICIES,
+  signal?: { readonly aborted: boolean },
+): PolicySchedule[] {
   const exact: RequestSpec[] = inst.requests.map((r) => ({ ...r, predicted: r.output }));
   const sorted = [...exact].sort((x, y) => x.arrival - y.arrival || x.id - y.id);
   const indexOf = new Map<number, number>();
   inst.requests.forEach((r, i) => indexOf.set(r.id, i));
   const out: PolicySchedule[] = [];
   for (const spec of policies) {
+    if (signal?.aborted) {
+      out.push({ policy: spec, total: null, starts: null, error: 'not run: out of time' });
+      continue;
+    }
     try {
-      const res = simulate(sorted, createPolicy(spec), { memory: inst.memory, mode: 'rounds', keepRounds: false });
+      // progressEvery: how often the engine looks at `signal` (a time limit), in rounds.
+      const res = simulate(sorted, createPolicy(spec), { memory: inst.memory, mode: 'rounds', keepRounds: false, progressEvery: 1024, ...(signal ? { signal } : {}) });
       const starts = new Int32Array(p.n);
       for (const q of res.requests) starts[indexOf.get(q.id) as number] = q.completion - q.output;
       let total = 0;
@@ -49,6 +59,7 @@ export function policySchedules(inst: OptimumInstance, p: Prepared, policies: re
       out.push({ policy: spec, total, starts: feasible ? starts : null });
     } catch (e) {
       if (e instanceof LivelockError || e instanceof StuckError) out.push({ policy: spec, total: null, starts: null, error: `${e.name}: ${e.message}` });
+      else if (e instanceof Error && e.name === 'AbortError') out.push({ policy: spec, total: null, starts: null, error: 'stopped: out of time' });
       else throw e;
     }
   }

@@ -141,6 +141,7 @@ export function improveSchedule(p: Prepared, from: ArrayLike<number>, fromValue:
   let stoppedBy: LocalSearchResult['stoppedBy'] = 'iterations';
   const deadline = opts.timeLimitSec === undefined ? Infinity : t0 + opts.timeLimitSec * 1000;
   let lastReport = t0;
+  const checkMask = n >= 256 || H > 1 << 16 ? 0 : 255;
   runLoop: for (let run = 0; run < runs && n >= 2 && maxIter > 0; run++) {
     begun++;
     const rng = new Rng((seed0 + run) >>> 0);
@@ -148,8 +149,9 @@ export function improveSchedule(p: Prepared, from: ArrayLike<number>, fromValue:
     let current = startValue;
     hist.fill(current);
     for (let it = 0; it < maxIter; it++) {
-      // Check the clock and the cancel flag every 256 orders (a decode takes microseconds).
-      if ((it & 255) === 0) {
+      // Check the clock and the cancel flag every 256 orders (a decode takes microseconds),
+      // every order when a decode is long (many requests or a long horizon to clear).
+      if ((it & checkMask) === 0) {
         if (opts.signal?.aborted) {
           stoppedBy = 'signal';
           break runLoop;

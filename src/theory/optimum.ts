@@ -54,6 +54,38 @@ export interface OptimumOptions {
   localSearchShare?: number;
   /** Share of the time limit the first search gets when the LP bound is on (default 0.1). */
   probeShare?: number;
+  /**
+   * Nodes each branch-and-bound search may visit (default: none). With it, the searches
+   * stop by work done, not by the clock, so a result does not depend on the machine's load
+   * (tests); the time limit still applies on top.
+   */
+  searchNodeLimit?: number;
+  /** Cut rounds the LP bound may add at most (default: until none is violated or its time is up); deterministic like searchNodeLimit. */
+  lpCutRounds?: number;
+}
+
+/**
+ * The longest time-indexed model the solver builds: a_max + Σ o rounds. The search, the
+ * local search and the schedule checks hold arrays over it (2 requests 10⁹ rounds apart
+ * took 112 s and 3.9 GB on a 10 s limit); above this the instance is refused up front.
+ */
+export const OPTIMUM_MAX_HORIZON = 2 ** 22;
+
+/** The horizon a_max + Σ o of an instance, or a refusal naming it and the limit. */
+export function checkOptimumHorizon(inst: { requests: readonly RequestSpec[] }): number {
+  let aMax = 0;
+  let sumO = 0;
+  for (const r of inst.requests) {
+    aMax = Math.max(aMax, r.arrival);
+    sumO += r.output;
+  }
+  const h = aMax + sumO;
+  if (h > OPTIMUM_MAX_HORIZON) {
+    throw new RangeError(
+      `the hindsight optimum's time-indexed model would span a_max + Σ o = ${aMax} + ${sumO} = ${h} rounds, more than the ${OPTIMUM_MAX_HORIZON} (2^22) it supports`,
+    );
+  }
+  return h;
 }
 
 export interface OptimumStats {
@@ -71,8 +103,11 @@ export interface OptimumStats {
   incumbent: number;
   /** The local search: its best total latency (≤ incumbent), orders decoded and runs begun (all runs), seconds (null: off). */
   localSearch: { value: number; iterations: number; runs: number; seconds: number } | null;
-  /** Why a `time-limit` result stopped: the clock (or a cancel), or the search's depth. */
-  stoppedBy: 'time' | 'depth' | null;
+  /**
+   * Why a `time-limit` result stopped: the clock (or a cancel) in any phase, the search's
+   * depth, or its node budget (`searchNodeLimit`).
+   */
+  stoppedBy: 'time' | 'depth' | 'nodes' | null;
   /** The LP-with-clique-cuts bound, when it ran (null: not run, too large, or out of time). */
   lpBound: number | null;
   /** Which bound `lowerBound` is: the search's, the LP's, or exact (proved optimal). */
@@ -98,17 +133,29 @@ export const DEFAULT_BOUND: BoundOptions = DEFAULT_BOUND_OPTIONS;
 
 export async function solveOptimum(inst: { memory: number; requests: readonly RequestSpec[] }, opts: OptimumOptions = {}): Promise<OptimumResult> {
   const t0 = performance.now();
+  checkOptimumHorizon(inst);
   const p = prepare(inst);
-  const runs = policySchedules(inst, p, PAPER_POLICIES);
+  // Every phase watches the deadline: the policies through the engine's signal, the local
+  // search and the searches through their time limits, the LP through HiGHS's.
+  const deadline = opts.timeLimitSec === undefined ? Infinity : t0 + opts.timeLimitSec * 1000;
+  const outOfTime = { get aborted() { return opts.signal?.aborted === true || performance.now() > deadline; } };
+  const runs = policySchedules(inst, p, PAPER_POLICIES, outOfTime);
   const inc = bestPolicySchedule(runs);
-  if (inc === undefined) throw new Error('no policy produced a schedule to start from');
+  if (inc === undefined) {
+    if (opts.signal?.aborted) throw Object.assign(new Error('optimum cancelled'), { name: 'AbortError' });
+    const why = runs.some((r) => r.error?.includes('out of time')) ? ` within the time limit of ${opts.timeLimitSec} s` : '';
+    throw new Error(`no policy produced a schedule to start from${why}`);
+  }
+  const policiesOutOfTime = outOfTime.aborted;
   let startFrom = { starts: inc.starts, value: inc.total };
   let localSearch: OptimumStats['localSearch'] = null;
   if (opts.localSearch !== false && !opts.signal?.aborted) {
     const lsShare = Math.min(1, Math.max(0, opts.localSearchShare ?? 0.2));
     const ls = improveSchedule(p, inc.starts, inc.total, {
       ...(opts.localSearch ?? {}),
-      ...(opts.timeLimitSec !== undefined ? { timeLimitSec: Math.min(opts.localSearch?.timeLimitSec ?? Infinity, opts.timeLimitSec * lsShare) } : {}),
+      ...(opts.timeLimitSec !== undefined
+        ? { timeLimitSec: Math.max(0, Math.min(opts.localSearch?.timeLimitSec ?? Infinity, opts.timeLimitSec * lsShare, (deadline - performance.now()) / 1000)) }
+        : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onProgress
         ? {
@@ -132,6 +179,7 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
       ...(opts.memo !== undefined ? { memo: opts.memo } : {}),
       ...(limitSec !== undefined ? { timeLimitSec: Math.max(0, limitSec) } : {}),
       ...(known !== undefined ? { knownLowerBound: known } : {}),
+      ...(opts.searchNodeLimit !== undefined ? { nodeLimit: opts.searchNodeLimit } : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
     });
@@ -149,7 +197,7 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
   let boundFrom: OptimumStats['boundFrom'] = status === 'optimal' ? 'exact' : 'branch-and-bound';
   let lpBound: number | null = null;
   if (lpOn && status !== 'optimal' && T - elapsed() > 0.1 && !opts.signal?.aborted) {
-    const lp = await solveTimeIndexed(inst, { upperBound: res.value, hint: res.starts, cuts: true, timeLimitSec: Math.min(T * share, T - elapsed()) });
+    const lp = await solveTimeIndexed(inst, { upperBound: res.value, hint: res.starts, cuts: opts.lpCutRounds !== undefined ? { maxRounds: opts.lpCutRounds } : true, timeLimitSec: Math.min(T * share, T - elapsed()) });
     let known: number | undefined;
     if (lp.value !== null) {
       lpBound = lp.value;
@@ -178,6 +226,8 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
       res = { ...again, nodes: res.nodes + again.nodes, memoHits: res.memoHits + again.memoHits, boundCuts: res.boundCuts + again.boundCuts, obligationCuts: res.obligationCuts + again.obligationCuts };
     }
   }
+  // A search stopped before its root bound reports 0: every latency is at least o.
+  if (status !== 'optimal') lowerBound = Math.max(lowerBound, p.sumO);
   const problem = checkSchedule(p, res.starts);
   if (problem !== null) throw new Error(`internal error: the optimum's schedule is infeasible: ${problem}`);
   const value = totalLatency(p, res.starts);
@@ -213,7 +263,7 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
       incumbentPolicy: inc.policy,
       incumbent: inc.total,
       localSearch,
-      stoppedBy: status === 'optimal' ? null : res.stoppedBy,
+      stoppedBy: status === 'optimal' ? null : policiesOutOfTime ? 'time' : res.stoppedBy,
       lpBound,
       boundFrom,
     },

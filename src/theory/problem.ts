@@ -4,6 +4,7 @@
  * r = p … p + o_i − 1 and completes at c_i = p + o_i; in every round the tokens held
  * sum to at most M; minimise Σ (c_i − a_i). The optimum knows the true o_i.
  */
+import { checkRequest } from '../model/limits.ts';
 import type { RequestSpec } from '../model/types.ts';
 
 /** An instance of the hindsight problem (rounds mode). */
@@ -42,11 +43,8 @@ export function prepare(inst: OptimumInstance): Prepared {
   let sumO = 0;
   let sumA = 0;
   inst.requests.forEach((r, i) => {
-    if (!Number.isInteger(r.arrival) || r.arrival < 0) throw new RangeError(`request ${r.id}: arrival must be a whole round ≥ 0, got ${r.arrival}`);
-    if (!Number.isInteger(r.prompt) || r.prompt < 1 || !Number.isInteger(r.output) || r.output < 1) {
-      throw new RangeError(`request ${r.id}: prompt and output must be integers ≥ 1`);
-    }
-    if (r.prompt + r.output > M) throw new RangeError(`request ${r.id}: peak KV s + o = ${r.prompt + r.output} exceeds M = ${M}`);
+    // Unordered here (the optimum sorts itself): no `prev`.
+    checkRequest(r, M);
     if (!Number.isInteger(r.id) || r.id < 0 || seen.has(r.id)) throw new RangeError(`request ids must be distinct integers ≥ 0 (id ${r.id})`);
     seen.add(r.id);
     ids[i] = r.id;

@@ -16,7 +16,8 @@
 import type { RequestSpec, TimeMode } from '../model/types.ts';
 import { Rng, deriveSeed } from './rng.ts';
 import { arrivalFromTime, checkTimeMode } from './time.ts';
-import { checkIntOption, checkPositiveOption } from './validate.ts';
+import { LIMITS, limitText } from '../model/limits.ts';
+import { checkIntOption, checkPositiveOption, checkRequestCount } from './validate.ts';
 import { InputError } from './errors.ts';
 
 /** A generated instance: the KV capacity M, the Poisson rate if any, and the requests. */
@@ -25,6 +26,19 @@ export interface Workload {
   /** Arrival rate λ per time unit (round or second); absent when all arrive at 0. */
   readonly rate?: number;
   readonly requests: RequestSpec[];
+}
+
+/** A generated arrival, refused (naming the rate) when it leaves the supported time range. */
+function checkedArrival(t: number, mode: TimeMode, source: string, id: number, rate: number | undefined): number {
+  const a = arrivalFromTime(t, mode);
+  if (a <= LIMITS.time.max) return a;
+  const unit = mode === 'rounds' ? 'rounds' : 'µs';
+  throw new InputError(
+    source,
+    null,
+    'rate',
+    `λ = ${String(rate)} puts request ${id}'s arrival at ${a} ${unit}, beyond the supported maximum ${limitText(LIMITS.time.max)} ${unit}; use a larger rate`,
+  );
 }
 
 function checkSeedOption(seed: unknown, source: string): number {
@@ -63,6 +77,20 @@ const PAPER = 'paper-synthetic';
  * `paper/arrivals`: λ, then the n gaps (nothing is drawn for `zero`).
  */
 export function paperSynthetic(opts: PaperSyntheticOptions): Workload {
+  const r = resolvePaper(opts);
+  const requests = Array.from(paperGen(r));
+  return r.rate === undefined ? { memory: r.memory, requests } : { memory: r.memory, rate: r.rate, requests };
+}
+
+interface PaperResolved {
+  seed: number;
+  mode: TimeMode;
+  memory: number;
+  n: number;
+  rate: number | undefined;
+}
+
+function resolvePaper(opts: PaperSyntheticOptions): PaperResolved {
   const seed = checkSeedOption(opts.seed, PAPER);
   const mode = checkTimeMode(opts.mode);
   if (opts.arrivals !== 'zero' && opts.arrivals !== 'poisson') {
@@ -72,24 +100,37 @@ export function paperSynthetic(opts: PaperSyntheticOptions): Workload {
   const drawnM = sizes.int(30, 50);
   const drawnN = sizes.int(40, 60);
   const memory = opts.memory === undefined ? drawnM : checkIntOption(opts.memory, PAPER, 'memory', 6);
-  const n = opts.requests === undefined ? drawnN : checkIntOption(opts.requests, PAPER, 'requests');
+  const n = opts.requests === undefined ? drawnN : checkRequestCount(opts.requests, PAPER);
+  const rate = opts.arrivals === 'poisson' ? new Rng(deriveSeed(seed, 'paper/arrivals')).uniform(0.5, 1.5) : undefined;
+  return { seed, mode, memory, n, rate };
+}
 
-  let rate: number | undefined;
+function* paperGen(o: PaperResolved): Generator<RequestSpec, void, undefined> {
+  const sizes = new Rng(deriveSeed(o.seed, 'paper/sizes'));
+  sizes.int(30, 50); // M and n were drawn first (resolvePaper): keep the stream aligned
+  sizes.int(40, 60);
   let arrivalRng: Rng | undefined;
-  if (opts.arrivals === 'poisson') {
-    arrivalRng = new Rng(deriveSeed(seed, 'paper/arrivals'));
-    rate = arrivalRng.uniform(0.5, 1.5);
+  if (o.rate !== undefined) {
+    arrivalRng = new Rng(deriveSeed(o.seed, 'paper/arrivals'));
+    arrivalRng.uniform(0.5, 1.5); // λ
   }
-
-  const requests: RequestSpec[] = [];
   let t = 0;
-  for (let id = 0; id < n; id++) {
+  for (let id = 0; id < o.n; id++) {
     const prompt = sizes.int(1, 5);
-    const output = sizes.int(1, memory - prompt);
-    if (arrivalRng !== undefined && rate !== undefined) t += arrivalRng.exponential(rate);
-    requests.push({ id, arrival: arrivalFromTime(t, mode), prompt, output, predicted: output });
+    const output = sizes.int(1, o.memory - prompt);
+    if (arrivalRng !== undefined && o.rate !== undefined) t += arrivalRng.exponential(o.rate);
+    yield { id, arrival: checkedArrival(t, o.mode, PAPER, id, o.rate), prompt, output, predicted: output };
   }
-  return rate === undefined ? { memory, requests } : { memory, rate, requests };
+}
+
+/**
+ * The paper's synthetic instance as a lazy stream (same requests as `paperSynthetic`),
+ * with its M and rate; options are checked at the call. For instances too large to hold.
+ */
+export function paperSyntheticStream(opts: PaperSyntheticOptions): { memory: number; rate?: number; size: number; requests: () => Generator<RequestSpec, void, undefined> } {
+  const r = resolvePaper(opts);
+  const base = { memory: r.memory, size: r.n, requests: () => paperGen(r) };
+  return r.rate === undefined ? base : { ...base, rate: r.rate };
 }
 
 // ---------------------------------------------------------------------------------
@@ -130,7 +171,7 @@ interface LmsysResolved {
 function resolveLmsys(opts: LmsysOptions): LmsysResolved {
   const seed = checkSeedOption(opts.seed, LMSYS);
   const mode = checkTimeMode(opts.mode);
-  const n = checkIntOption(opts.requests ?? 10000, LMSYS, 'requests', 0);
+  const n = checkRequestCount(opts.requests ?? 10000, LMSYS, 'requests', 0);
   const rate = checkPositiveOption(opts.rate, LMSYS, 'rate');
   const maxContext = checkIntOption(opts.maxContext ?? LMSYS_MAX_CONTEXT, LMSYS, 'maxContext', 2);
   const memory = checkIntOption(opts.memory ?? LMSYS_MEMORY, LMSYS, 'memory');
@@ -152,7 +193,7 @@ function* lmsysGen(o: LmsysResolved): Generator<RequestSpec, void, undefined> {
       output = Math.max(1, Math.round(Math.exp(LMSYS_OUTPUT.mu + LMSYS_OUTPUT.sigma * sizes.normal())));
     } while (prompt + output > o.maxContext);
     t += arrivals.exponential(o.rate);
-    yield { id, arrival: arrivalFromTime(t, o.mode), prompt, output, predicted: output };
+    yield { id, arrival: checkedArrival(t, o.mode, LMSYS, id, o.rate), prompt, output, predicted: output };
   }
 }
 

@@ -22,6 +22,7 @@ import type { RequestSpec, TimeMode } from '../model/types.ts';
 import { secondsToMicros } from '../model/types.ts';
 import { InputError } from './errors.ts';
 import { checkTimeMode } from './time.ts';
+import { LIMITS, limitText } from '../model/limits.ts';
 import { MAX_TOKENS, checkIntOption, checkPeak } from './validate.ts';
 
 export { validateInstance } from './validate.ts';
@@ -130,7 +131,13 @@ export function parseTrace(text: string, opts: ParseTraceOptions): TraceResult {
       arrival = aRaw;
     } else {
       arrival = secondsToMicros(aRaw);
-      if (!Number.isSafeInteger(arrival)) throw new InputError(file, ln, 'arrived_at', `${aText} s is too large`);
+    }
+    if (arrival > LIMITS.time.max) {
+      const unit = mode === 'rounds' ? 'rounds' : 'µs';
+      throw new InputError(file, ln, 'arrived_at', `${aText}${mode === 'rounds' ? '' : ` s = ${arrival} µs`} exceeds the supported maximum ${limitText(LIMITS.time.max)} ${unit}`);
+    }
+    if (requests.length >= LIMITS.requests.max) {
+      throw new InputError(file, ln, null, `more than ${LIMITS.requests.max.toLocaleString('en-US')} requests, the supported maximum of one instance`);
     }
     if (requests.length > 0 && aRaw < prevRaw) {
       throw new InputError(file, ln, 'arrived_at', `arrival ${aText} is earlier than the previous row's ${prevText} (arrivals must be non-decreasing)`);

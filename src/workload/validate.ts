@@ -1,15 +1,28 @@
+import { LIMITS, limitText, rangeProblem, type LimitName } from '../model/limits.ts';
 import type { RequestSpec } from '../model/types.ts';
 import { InputError } from './errors.ts';
 
-/** Largest token count or memory accepted anywhere: keeps every sum a GPU engine forms in 32-bit range. */
-export const MAX_TOKENS = 0x7fffffff;
+/** Largest token count or memory accepted anywhere (src/model/limits.ts). */
+export const MAX_TOKENS = LIMITS.tokens.max;
 
-/** Throws an InputError unless `value` is an integer in [min, MAX_TOKENS]. */
-export function checkIntOption(value: unknown, source: string, field: string, min = 1): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > MAX_TOKENS) {
-    throw new InputError(source, null, field, `must be an integer in [${min}, ${MAX_TOKENS}], got ${String(value)}`);
+/** Throws an InputError unless `value` is an integer in [min, max] (max: MAX_TOKENS unless given). */
+export function checkIntOption(value: unknown, source: string, field: string, min = 1, max: number = MAX_TOKENS): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InputError(source, null, field, `must be an integer in [${min}, ${limitText(max)}], got ${String(value)}`);
   }
   return value;
+}
+
+/** Number of requests of an instance, in LIMITS.requests. */
+export function checkRequestCount(value: unknown, source: string, field = 'requests', min = 1): number {
+  return checkIntOption(value, source, field, min, LIMITS.requests.max);
+}
+
+/** An InputError naming `field` when `x` is outside the named range; `unit` follows the value. */
+export function checkLimit(name: LimitName, x: number, source: string, line: number | null, field: string, unit = ''): number {
+  const why = rangeProblem(name, x);
+  if (why !== null) throw new InputError(source, line, field, `${why}${unit}`);
+  return x;
 }
 
 /** Throws an InputError unless `value` is a positive finite number. */
@@ -57,18 +70,16 @@ export function validateInstance(
   requests.forEach((r, i) => {
     const line = lineOf ? lineOf(i) : null;
     const who = line === null ? `request ${r.id}: ` : '';
-    const fields: [keyof RequestSpec, number][] = [
-      ['id', 0],
-      ['arrival', 0],
-      ['prompt', 1],
-      ['output', 1],
-      ['predicted', 1],
+    if (!Number.isSafeInteger(r.id) || r.id < 0) throw new InputError(source, line, 'id', `${who}must be an integer ≥ 0, got ${r.id}`);
+    const fields: [keyof RequestSpec, LimitName][] = [
+      ['arrival', 'time'],
+      ['prompt', 'tokens'],
+      ['output', 'tokens'],
+      ['predicted', 'tokens'],
     ];
-    for (const [field, min] of fields) {
-      const v = r[field];
-      if (!Number.isSafeInteger(v) || v < min) {
-        throw new InputError(source, line, field, `${who}must be an integer ≥ ${min}, got ${v}`);
-      }
+    for (const [field, range] of fields) {
+      const why = rangeProblem(range, r[field]);
+      if (why !== null) throw new InputError(source, line, field, `${who}${why}`);
     }
     if (r.arrival < prev) {
       throw new InputError(source, line, 'arrival', `${who}arrival ${r.arrival} is earlier than the previous request's ${prev} (arrivals must be non-decreasing)`);

@@ -106,15 +106,20 @@ describe('conflict cliques', () => {
     const plain = await solveTimeIndexed(wl, {});
     expect(plain.status).toBe('optimal'); // priced out
     expect(plain.columns).toBeLessThan(20_000); // of 61,564 window starts
-    const res = await solveOptimum(wl, { timeLimitSec: 6, lpShare: 0.5 });
+    // Budgeted by work (orders, nodes, cut rounds), not the clock: the same result on a busy
+    // machine (a 6 s limit once left the LP too little time there: the bound came from the search).
+    const budget = { timeLimitSec: 600, localSearch: { iterations: 20_000, runs: 1 }, searchNodeLimit: 4096 };
+    const res = await solveOptimum(wl, { ...budget, lpShare: 0.5, lpCutRounds: 10 });
     expect(res.status).toBe('time-limit');
+    expect(res.stats.stoppedBy).toBe('nodes');
     expect(res.stats.boundFrom).toBe('lp');
     expect(res.stats.lpBound).not.toBeNull();
     expect(res.lowerBound).toBeGreaterThan(res.stats.rootBound);
     expect(res.lowerBound).toBeGreaterThanOrEqual(Math.ceil(plain.value! - 1e-6));
     expect(res.lowerBound).toBeLessThanOrEqual(res.objective);
-    const searchOnly = await solveOptimum(wl, { timeLimitSec: 1, lpShare: 0 });
+    const searchOnly = await solveOptimum(wl, { ...budget, lpShare: 0 });
     expect(searchOnly.stats.lpBound).toBeNull();
     expect(searchOnly.stats.boundFrom).toBe('branch-and-bound');
-  }, 60_000);
+    expect(searchOnly.stats.stoppedBy).toBe('nodes');
+  }, 180_000);
 });

@@ -171,7 +171,7 @@ describe('app (Chromium with WebGPU)', () => {
     await page.locator('[data-testid=import]').setInputFiles(bad);
     const err = page.locator('[data-testid=history-error]');
     await err.waitFor();
-    expect(await err.textContent()).toMatch(/Nothing was imported\. corrupt\.json is not a valid kvsched bundle: records\[0\]\.data/);
+    expect(await err.textContent()).toMatch(/Nothing was imported\. corrupt\.json is not a valid kvsched bundle: records\[0\] \(id "x"\)\.data/);
     expect(await readRecords(page)).toEqual(before);
 
     const notJson = path.join(tmp, 'truncated.json');

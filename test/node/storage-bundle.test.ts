@@ -1,5 +1,6 @@
 /** Bundle validation: an import is checked whole before anything is written. */
 import { describe, expect, it } from 'vitest';
+import { defaultConfig } from '../../src/app/config.ts';
 import { BUNDLE_SCHEMA, makeBundle, parseBundle } from '../../src/storage/bundle.ts';
 import type { StoredRecord } from '../../src/storage/schema.ts';
 import { sampleProfile } from './helpers/profile.ts';
@@ -13,7 +14,7 @@ const run: StoredRecord = {
   title: 'a run',
   data: {
     type: 'experiment',
-    config: { preset: 'lmsys-high', seed: 1 },
+    config: { ...defaultConfig(), seed: 1 },
     result: {
       description: 'd', memory: 16492, mode: 'seconds', requests: 2, costModel: 'a100-llama2-70b-tp2', wallMs: 3,
       runs: [
@@ -39,11 +40,11 @@ describe('bundles', () => {
     ['another schema', JSON.stringify({ schema: 'other/1', records: [] }), /has schema "other\/1"; expected "kvsched\.bundle\/1"/],
     ['no records', JSON.stringify({ schema: BUNDLE_SCHEMA, exportedAt: 'x' }), /records: /],
     ['a record without id', JSON.stringify(makeBundle([{ ...run, id: '' }])), /records\[0\]\.id/],
-    ['a run without results', JSON.stringify(makeBundle([{ ...run, data: { type: 'experiment', config: {} } }])), /records\[0\]\.data/],
-    ['a profile of another schema', JSON.stringify(makeBundle([{ ...profile, data: { schema: 'x' } }])), /records\[0\]\.data\.schema/],
-    ['a profile with a bad fit', JSON.stringify(makeBundle([{ ...profile, data: { ...sampleProfile(), fit: { ...sampleProfile().fit, r2: 'high' } } as unknown as StoredRecord['data'] }])), /records\[0\]\.data\.fit\.r2/],
+    ['a run without results', JSON.stringify(makeBundle([{ ...run, data: { type: 'experiment', config: {} } }])), /records\[0\] \(id \"run-1\"\)\.data/],
+    ['a profile of another schema', JSON.stringify(makeBundle([{ ...profile, data: { schema: 'x' } }])), /records\[0\] \(id \"profile-1\"\)\.data\.schema/],
+    ['a profile with a bad fit', JSON.stringify(makeBundle([{ ...profile, data: { ...sampleProfile(), fit: { ...sampleProfile().fit, r2: 'high' } } as unknown as StoredRecord['data'] }])), /records\[0\] \(id \"profile-1\"\)\.data\.fit\.r2/],
     ['a duplicate id', JSON.stringify(makeBundle([profile, profile])), /"profile-1" appears twice/],
-    ['a bad kind', JSON.stringify(makeBundle([{ ...other, kind: 'Bad Kind' }])), /records\[0\]\.kind/],
+    ['a bad kind', JSON.stringify(makeBundle([{ ...other, kind: 'Bad Kind' }])), /records\[0\] \(id \"note-1\"\)\.kind/],
   ])('rejects %s and says why', (_what, text, why) => {
     const r = parseBundle(text, 'x.json');
     expect(r.ok).toBe(false);

@@ -1,15 +1,17 @@
 /**
  * History: every stored run and profile; open, delete, export one or all as a bundle,
- * import a bundle (validated whole before anything is written).
+ * import a bundle or a bare profile (validated whole, checked against the free storage,
+ * conflicts never overwrite; see src/storage/import.ts and docs/storage.md).
  */
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { StoredRecord } from '../../storage/schema.ts';
 import { configToParams, type ExperimentConfig } from '../config.ts';
 import { dateTime, errorText, fixed, int } from '../format.ts';
-import { isRunData } from '../records.ts';
+import { isRunData, runDataProblem } from '../records.ts';
 import { navigate } from '../route.ts';
 import { getStore } from '../services.ts';
 import { base } from '../theme.ts';
+import type { Persistence } from '../../storage/import.ts';
 
 function download(name: string, text: string): void {
   const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
@@ -30,11 +32,17 @@ export class KvHistoryView extends LitElement {
   static override properties = {
     records: { state: true },
     error: { state: true },
+    readError: { state: true },
     status: { state: true },
     confirmClear: { state: true },
+    persistence: { state: true },
   };
   declare records: StoredRecord[] | undefined;
+  /** The last action's error (import, delete, open): kept until the next action. */
   declare error: string | undefined;
+  /** Reading the list failed (shown beside `error`, never in its place). */
+  declare readError: string | undefined;
+  declare persistence: Persistence | undefined;
   declare status: string | undefined;
   declare confirmClear: boolean;
 
@@ -46,13 +54,17 @@ export class KvHistoryView extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     void this.reload();
+    void import('../../storage/import.ts')
+      .then((m) => m.requestPersistence())
+      .then((p) => (this.persistence = p));
   }
 
   private async reload(): Promise<void> {
     try {
       this.records = await (await getStore()).list();
+      this.readError = undefined;
     } catch (e) {
-      this.error = `Could not read the stored records: ${errorText(e)}`;
+      this.readError = `Could not read the stored records: ${errorText(e)}`;
       this.records = [];
     }
   }
@@ -71,15 +83,22 @@ export class KvHistoryView extends LitElement {
     this.error = undefined;
     this.status = undefined;
     try {
-      const { parseBundle } = await import('../../storage/bundle.ts');
-      const parsed = parseBundle(await file.text(), file.name);
+      const { parseImportFile, importParsed, importSummary, importTooLarge, ImportError } = await import('../../storage/import.ts');
+      const tooLarge = importTooLarge(file.size, file.name);
+      if (tooLarge !== null) {
+        this.error = `Nothing was imported. ${tooLarge}.`;
+        return;
+      }
+      const parsed = parseImportFile(await file.text(), file.name);
       if (!parsed.ok) {
         this.error = `Nothing was imported. ${parsed.error}`;
         return;
       }
-      await (await getStore()).putAll(parsed.bundle.records);
-      const n = parsed.bundle.records.length;
-      this.status = `Imported ${n} ${n === 1 ? 'record' : 'records'} from ${file.name}.`;
+      try {
+        this.status = importSummary(await importParsed(parsed, await getStore()), file.name);
+      } catch (err) {
+        this.error = err instanceof ImportError ? err.message : `Nothing was imported. ${errorText(err)}`;
+      }
     } catch (err) {
       this.error = `Nothing was imported. ${errorText(err)}`;
     }
@@ -96,11 +115,14 @@ export class KvHistoryView extends LitElement {
     await this.reload();
   }
 
-  private async clearAll(): Promise<void> {
+  /** Deletes the records listed when the user confirmed: one saved since (another tab) stays. */
+  private async clearAll(listed: readonly StoredRecord[]): Promise<void> {
     this.confirmClear = false;
+    this.error = undefined;
     try {
-      await (await getStore()).clear();
-      this.status = 'Deleted all records.';
+      await (await getStore()).deleteMany(listed.map((r) => r.id));
+      const n = listed.length;
+      this.status = `Deleted the ${n} listed ${n === 1 ? 'record' : 'records'}.`;
     } catch (e) {
       this.error = `Could not delete: ${errorText(e)}`;
     }
@@ -108,7 +130,11 @@ export class KvHistoryView extends LitElement {
   }
 
   private open(r: StoredRecord): void {
-    if (!isRunData(r.data)) return;
+    const problem = runDataProblem(r.data);
+    if (problem !== null || !isRunData(r.data)) {
+      this.error = `Cannot open “${r.title}”: its stored data is not a valid run (${problem ?? 'unknown shape'}).`;
+      return;
+    }
     const p = configToParams(r.data.config as ExperimentConfig);
     p.set('run', r.id);
     navigate('experiment', p);
@@ -134,14 +160,15 @@ export class KvHistoryView extends LitElement {
     return html`<h2>History</h2>
       <div class="toolbar">
         <button data-testid="export-all" ?disabled=${!rs || rs.length === 0} @click=${() => rs && void this.exportRecords(rs, `kvsched-bundle-${stamp()}.json`)}>Export all</button>
-        <label class="file">Import bundle <input type="file" data-testid="import" accept=".json,application/json" @change=${(e: Event) => void this.importFile(e)} /></label>
+        <label class="file">Import bundle or profile <input type="file" data-testid="import" accept=".json,application/json" @change=${(e: Event) => void this.importFile(e)} /></label>
         <span class="spacer"></span>
         ${this.confirmClear
-          ? html`<button class="danger" data-testid="confirm-clear" @click=${() => void this.clearAll()}>Really delete all ${rs?.length ?? 0} records</button>
+          ? html`<button class="danger" data-testid="confirm-clear" @click=${() => rs && void this.clearAll(rs)}>Really delete all ${rs?.length ?? 0} records</button>
               <button @click=${() => (this.confirmClear = false)}>Keep them</button>`
           : html`<button data-testid="clear" ?disabled=${!rs || rs.length === 0} @click=${() => (this.confirmClear = true)}>Delete all…</button>`}
       </div>
       ${this.error ? html`<p class="error" role="alert" data-testid="history-error">${this.error}</p>` : nothing}
+      ${this.readError ? html`<p class="error" role="alert" data-testid="history-read-error">${this.readError}</p>` : nothing}
       ${this.status ? html`<p class="ok" role="status" data-testid="history-status">${this.status}</p>` : nothing}
       ${!rs
         ? html`<p class="muted">Loading…</p>`
@@ -165,7 +192,21 @@ export class KvHistoryView extends LitElement {
                 )}
               </tbody>
             </table>
-            <p class="muted">${rs.length} ${rs.length === 1 ? 'record' : 'records'} in this browser (IndexedDB).</p>`}`;
+            <p class="muted">${rs.length} ${rs.length === 1 ? 'record' : 'records'} in this browser (IndexedDB).</p>`}
+      ${this.persistenceNote()}`;
+  }
+
+  private persistenceNote(): TemplateResult {
+    const p = this.persistence;
+    const text =
+      p === undefined
+        ? 'Storage: checking…'
+        : p === 'persistent'
+          ? 'Storage: persistent — the browser will not clear these records to free space.'
+          : p === 'best-effort'
+            ? 'Storage: best effort — the browser did not grant persistent storage and may clear these records when the disk is short of space. Export what you want to keep.'
+            : 'Storage: this browser cannot make storage persistent; export what you want to keep.';
+    return html`<p class="muted" data-testid="history-persistence" data-persistence=${p ?? 'unknown'}>${text}</p>`;
   }
 
   static override styles = [
@@ -194,6 +235,8 @@ export class KvHistoryView extends LitElement {
       }
       .title {
         max-width: 28rem;
+        /* A long title without spaces wraps inside its column instead of widening the table. */
+        overflow-wrap: anywhere;
       }
       .row-actions {
         white-space: nowrap;

@@ -1,0 +1,11 @@
+import { solveOptimum } from './src/theory/optimum.ts';
+import { solveTimeIndexed } from './src/theory/lp.ts';
+import { paperSynthetic } from './src/workload/generators.ts';
+const wl = paperSynthetic({ seed: 1, arrivals: 'zero', mode: 'rounds' });
+let t = Date.now();
+const plain = await solveTimeIndexed(wl, {});
+console.log('plain', plain.value, Date.now() - t); t = Date.now();
+const lp = await solveTimeIndexed(wl, { cuts: true, timeLimitSec: 3, onRound: (r) => console.log('  round', r.round, r.value, r.cuts, r.seconds.toFixed(1)) });
+console.log('cuts 3s', lp.value, lp.rounds, Date.now() - t); t = Date.now();
+const res = await solveOptimum(wl, { timeLimitSec: 600, lpShare: 0.5, searchNodeLimit: 4096, lpCutRounds: Number(process.argv[2] ?? 10), onProgress: () => {} });
+console.log(res.status, res.stats.stoppedBy, res.stats.boundFrom, res.stats.lpBound, res.lowerBound, res.stats.rootBound, res.objective, Date.now() - t, res.stats.localSearch);
