@@ -4,7 +4,7 @@
  * 2×A100 power model, summarize() for the metrics. Used by the engine worker; it has
  * no DOM or worker dependency, so Node tests can call it too.
  */
-import { a100x2Power } from '../cost/energy.ts';
+import { powerOf } from '../cost/energy.ts';
 import { profileCostModel, profileSchema } from '../calibrate/profile.ts';
 import { getCostModel } from '../cost/registry.ts';
 import type { CostModel } from '../model/types.ts';
@@ -81,7 +81,7 @@ function runPolicies(config: RunConfig, instance: Instance, hooks: RunHooks, slo
         memory: instance.memory,
         mode: config.mode,
         costModel,
-        power: a100x2Power,
+        power: powerOf(costModel),
         keepRounds: true,
         progressEvery: 512,
         onProgress: (p) => report(p.completed, false),
