@@ -285,7 +285,7 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   progress({ phase: 'kernels', done: 3, total: 3, label: 'kernels done' });
 
   // 4. Replay: rounds of a real schedule, each its own submit, wall time against the prediction.
-  const replay = await replayCheck(kernels, timer, preset, widths, a.coefficients, (done, total, label) => progress({ phase: 'replay', done, total, label }), check);
+  const replay = await replayCheck(kernels, timer, preset, widths, a.coefficients, o.seed ?? 1, (done, total, label) => progress({ phase: 'replay', done, total, label }), check);
 
   // 5. Quality, verdict, profile.
   progress({ phase: 'fit', done: 0, total: 1, label: 'verdict' });
@@ -423,29 +423,38 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
 }
 
 /**
- * Runs `preset.replay.rounds` rounds of the replay schedule (./replay.ts) one submit
- * each (after one unmeasured warm-up), and sums their wall times against the emulated
- * model's prediction. Rounds predicted above `maxRoundMicros` are skipped (counted).
+ * The replay check: `preset.replay.rounds` rounds of the replay schedule (./replay.ts),
+ * run in a seeded random order until `preset.replay.budgetMs` has passed, each as its own
+ * submit (after one unmeasured warm-up of fresh buffers); their wall times are summed
+ * against the emulated model's prediction of the same rounds. Rounds predicted above
+ * REPLAY_OUTSIZED × the sample's median prediction (a rare long prompt: minutes of prefill
+ * on a software adapter) are skipped and counted.
  */
+export const REPLAY_OUTSIZED = 5;
+
 async function replayCheck(
   kernels: Kernels,
   timer: Timer,
   preset: Preset,
   widths: ReturnType<typeof linearWidths>,
   c: Coefficients,
+  seed: number,
   report: (done: number, total: number, label: string) => void,
   check: () => void,
 ): Promise<Profile['validation']['replay']> {
   const { description, rounds } = replayRounds(preset.replay.rounds);
+  const cap = REPLAY_OUTSIZED * median(rounds.map((r) => predict(c, r.features)));
   let measured = 0;
   let predicted = 0;
   let done = 0;
   let skipped = 0;
-  for (const [i, r] of rounds.entries()) {
+  const t0 = performance.now();
+  for (const [i, r] of shuffle(rounds, rng(seed)).entries()) {
     check();
+    if (performance.now() - t0 > preset.replay.budgetMs) break;
     report(i, rounds.length, `round ${r.index}: ${r.decodeBatch} decodes × ${r.kvLen}, prefill ${r.prefillChunks.join('+') || '0'}`);
     const p = predict(c, r.features);
-    if (p > preset.replay.maxRoundMicros || r.tokens === 0) {
+    if (p > cap || r.tokens === 0) {
       skipped++;
       continue;
     }

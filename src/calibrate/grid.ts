@@ -3,11 +3,13 @@
  * it, varied on its own (docs/calibration.md, "Measurement design"), and the composite
  * rounds held out to check the fitted model.
  *
- * - linear: the four matmuls of a layer for T tokens. T ≡ 8 or 24 (mod 32): the matmul
- *   computes 32-row tiles, so its time is a staircase in T; these T sit on both halves of
- *   a step, and the fit is the staircase's average (what rounds of any T see on average).
- * - decode: decode attention over B sequences × L KV tokens (the term's x is B·L).
- * - prefill: causal prefill attention over a chunk of C tokens (x is C²).
+ * - linear: the four matmuls of a layer for T tokens. The matmul computes 32-row tiles,
+ *   so its time is a staircase in T; T = 16 + 32k sits mid-step, so the sweep is exactly
+ *   linear and its line is the staircase's average (what rounds of any T see on average).
+ * - decode: decode attention over B sequences × L KV tokens (the term's x is B·L); L mid-way
+ *   through the kernel's 256-token tiles for the same reason.
+ * - prefill: causal prefill attention over a chunk of C tokens (x is C²); C = 8 + 16k, mid-way
+ *   through its 16-token key tiles.
  * - fixed: submit + wait of a trivial dispatch (the round trip), plus the sweeps'
  *   intercepts; a minimal round (1 token, 1 KV token) is measured as a cross-check.
  * - validation: composite rounds (linear + decode + prefill in one pass), never fitted.
@@ -46,8 +48,11 @@ export interface Preset {
   /** Probe sizes. */
   readonly streamBytes: number;
   readonly fmaIters: number;
-  /** Replay check: rounds of the schedule replayed, and the largest predicted round replayed (µs, emulated). */
-  readonly replay: { readonly rounds: number; readonly maxRoundMicros: number };
+  /**
+   * Replay check: rounds of the schedule sampled, and the time (ms) after which no more are
+   * started (they run in a seeded random order, so a cut leaves a random subsample).
+   */
+  readonly replay: { readonly rounds: number; readonly budgetMs: number };
 }
 
 export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
@@ -56,51 +61,47 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
     name: 'quick',
     layers: 1,
     widthDivisor: 32,
-    linearTokens: [8, 24, 40, 56, 88, 120, 152, 184],
+    linearTokens: [16, 48, 80, 112, 144, 176],
     decodePoints: [
-      { decodeBatch: 2, kvLen: 100 },
-      { decodeBatch: 4, kvLen: 100 },
-      { decodeBatch: 4, kvLen: 200 },
-      { decodeBatch: 8, kvLen: 200 },
-      { decodeBatch: 8, kvLen: 400 },
-      { decodeBatch: 16, kvLen: 400 },
-      { decodeBatch: 16, kvLen: 600 },
+      { decodeBatch: 2, kvLen: 128 },
+      { decodeBatch: 4, kvLen: 128 },
+      { decodeBatch: 8, kvLen: 128 },
+      { decodeBatch: 4, kvLen: 384 },
+      { decodeBatch: 8, kvLen: 384 },
     ],
-    prefillChunks: [20, 36, 52, 68, 84, 100],
+    prefillChunks: [24, 40, 56, 72, 88],
     validation: [
       { decodeBatch: 4, kvLen: 150, prefillChunk: 20 },
       { decodeBatch: 2, kvLen: 300, prefillChunk: 44 },
       { decodeBatch: 8, kvLen: 70, prefillChunk: 0 },
       { decodeBatch: 10, kvLen: 260, prefillChunk: 60 },
       { decodeBatch: 16, kvLen: 180, prefillChunk: 0 },
-      { decodeBatch: 3, kvLen: 90, prefillChunk: 90 },
-      { decodeBatch: 12, kvLen: 420, prefillChunk: 12 },
-      { decodeBatch: 30, kvLen: 200, prefillChunk: 0 },
+      { decodeBatch: 30, kvLen: 100, prefillChunk: 12 },
     ],
     minSamples: 3,
     maxSamples: 15,
     targetHalfWidth: 0.05,
-    budgetMs: 25_000,
+    budgetMs: 20_000,
     minIntervalMs: 4,
     streamBytes: 32 << 20,
     fmaIters: 32,
-    replay: { rounds: 60, maxRoundMicros: 400_000 },
+    replay: { rounds: 60, budgetMs: 8_000 },
   },
   full: {
     name: 'full',
     layers: 2,
     widthDivisor: 16,
-    linearTokens: [24, 40, 72, 104, 136, 168, 200, 264, 328, 392],
+    linearTokens: [16, 48, 80, 112, 144, 208, 272, 336, 400],
     decodePoints: [
-      { decodeBatch: 8, kvLen: 130 },
-      { decodeBatch: 16, kvLen: 130 },
-      { decodeBatch: 16, kvLen: 260 },
-      { decodeBatch: 32, kvLen: 260 },
-      { decodeBatch: 32, kvLen: 520 },
-      { decodeBatch: 64, kvLen: 520 },
-      { decodeBatch: 64, kvLen: 1000 },
+      { decodeBatch: 8, kvLen: 128 },
+      { decodeBatch: 16, kvLen: 128 },
+      { decodeBatch: 16, kvLen: 384 },
+      { decodeBatch: 32, kvLen: 384 },
+      { decodeBatch: 32, kvLen: 640 },
+      { decodeBatch: 64, kvLen: 640 },
+      { decodeBatch: 64, kvLen: 896 },
     ],
-    prefillChunks: [44, 76, 108, 140, 204, 268, 332],
+    prefillChunks: [40, 72, 104, 136, 200, 264, 328],
     validation: [
       { decodeBatch: 16, kvLen: 256, prefillChunk: 128 },
       { decodeBatch: 32, kvLen: 512, prefillChunk: 64 },
@@ -118,7 +119,7 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
     minIntervalMs: 20,
     streamBytes: 256 << 20,
     fmaIters: 1024,
-    replay: { rounds: 300, maxRoundMicros: 2_000_000 },
+    replay: { rounds: 300, budgetMs: 120_000 },
   },
 };
 

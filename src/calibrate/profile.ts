@@ -244,7 +244,7 @@ export const profileSchemaV2 = z.object({
       .object({
         schedule: z.string(),
         rounds: int,
-        /** Rounds of the sample left out because their predicted time passed the preset's cap. */
+        /** Rounds of the sample left out as outsized (predicted above 5 × the median round; see calibrate.ts). */
         skipped: int,
         /** Σ over replayed rounds, µs (emulated geometry): wall time of each round's submit + wait. */
         measured: nonNeg,
@@ -359,9 +359,13 @@ export function parseProfile(text: string, source = 'profile'): Profile {
   return r.data;
 }
 
-/** The profile as JSON text (stable key order: the object's own). */
+/**
+ * The profile as JSON text, keys in the schema's order (so that export → import →
+ * export gives the same text, whichever code built the object). The one writer of
+ * profile files: the CLI's --out and the Calibrate view's export both use it.
+ */
 export function serializeProfile(p: Profile): string {
-  return JSON.stringify(p, null, 2) + '\n';
+  return JSON.stringify(profileSchemaV2.parse(p), null, 2) + '\n';
 }
 
 /** µs coefficient → integer picoseconds (round half up). */
