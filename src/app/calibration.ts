@@ -149,14 +149,15 @@ export function fitChartSpec(p: Profile): ChartSpec {
   const hi = top > 0 ? Math.ceil(top / step) * step : 0;
   return {
     kind: 'line',
-    title: 'Measured vs fitted round time (emulated geometry)',
+    title: 'Measured vs predicted round time (emulated geometry)',
     xLabel: 'measured (µs)',
     yLabel: 'fitted (µs)',
     xMin: 0,
     yMin: 0,
     ...(hi > 0 ? { xMax: hi, yMax: hi } : {}),
     series: [
-      { label: `fitted points (${train.length})`, points: train, scatter: true, color: '#0072B2' },
+      // /2 profiles fit sweeps, not rounds: every round shown is held out (legacy /1 profiles also have fitted rounds).
+      ...(train.length > 0 ? [{ label: `fitted points (${train.length})`, points: train, scatter: true, color: '#0072B2' }] : []),
       { label: `held out (${heldOut.length})`, points: heldOut, scatter: true, pointStyle: 'triangle', color: '#D55E00' },
       { label: 'y = x', points: [{ x: 0, y: 0 }, { x: hi, y: hi }], dashed: true, color: '#8C8C8C' },
     ],
