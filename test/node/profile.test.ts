@@ -1,5 +1,5 @@
 /** Calibration fit, A100 reference, profile schema (zod), export/import and the profile cost model. No GPU needed. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -91,6 +91,11 @@ describe('profiles', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvsched-profile-'));
     writeProfileFile(join(dir, 'p.json'), p);
     expect(readProfileFile(join(dir, 'p.json'))).toEqual(p);
+    // `kvsched calibrate --out` and the Calibrate view's export write this same text (serializeProfile).
+    expect(readFileSync(join(dir, 'p.json'), 'utf8')).toBe(text);
+    // Key order does not matter to the text: it follows the schema.
+    const shuffled = Object.fromEntries(Object.entries(p).reverse()) as Profile;
+    expect(serializeProfile(shuffled)).toBe(text);
   });
 
   it('rejects a bad field, naming it', () => {
