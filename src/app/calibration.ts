@@ -4,7 +4,7 @@
  * for display: verdicts, intervals, the kernel-efficiency table, the ratio bars.
  */
 import { predict, type Term } from '../calibrate/fit.ts';
-import type { Profile } from '../calibrate/profile.ts';
+import { PROFILE_SCHEMA, PROFILE_SCHEMA_V1, type Profile } from '../calibrate/profile.ts';
 import { verdictOf, type Verdict } from '../calibrate/verdict.ts';
 import { fixed } from './format.ts';
 import type { StoredRecord } from '../storage/schema.ts';
@@ -58,10 +58,10 @@ export function verdictOfData(data: unknown): { verdict: Verdict; reasons: strin
   if (typeof data !== 'object' || data === null) return null;
   const d = data as { schema?: unknown; quality?: { verdict?: unknown; reasons?: unknown }; fit?: { r2?: unknown } };
   const v = d.quality?.verdict;
-  if (d.schema === 'kvsched.profile/2' && (v === 'good' || v === 'noisy' || v === 'unusable')) {
+  if (d.schema === PROFILE_SCHEMA && (v === 'good' || v === 'noisy' || v === 'unusable')) {
     return { verdict: v, reasons: Array.isArray(d.quality?.reasons) ? d.quality.reasons.filter((r): r is string => typeof r === 'string') : [] };
   }
-  if (d.schema === 'kvsched.profile/1' && typeof d.fit?.r2 === 'number') {
+  if (d.schema === PROFILE_SCHEMA_V1 && typeof d.fit?.r2 === 'number') {
     return verdictOf({ heldOutR2: d.fit.r2, typicalHalfWidth: NaN, targetHalfWidth: 0.05, notIdentifiable: [], probeDrift: NaN, repeatSpread: NaN, replayError: null, legacy: true });
   }
   return null;

@@ -51,7 +51,7 @@ export function costModelOf(config: RunConfig): CostModel {
   if (!config.costModel.startsWith('profile:')) return getCostModel(config.costModel);
   if (config.profile === undefined) throw new Error(`cost model ${config.costModel}: the profile was not sent with the run`);
   const parsed = profileSchema.safeParse(config.profile);
-  if (!parsed.success) throw new Error(`cost model ${config.costModel}: not a valid kvsched.profile/1 profile (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  if (!parsed.success) throw new Error(`cost model ${config.costModel}: not a valid kvsched.profile/2 (or /1) profile (${parsed.error.issues[0]?.message ?? 'invalid'})`);
   return profileCostModel(parsed.data, config.costModel);
 }
 

@@ -234,8 +234,10 @@ describe('app (Chromium with WebGPU)', () => {
   it('shows the Calibrate and Compare views (with a stored profile: verdict, intervals, chart, export, comparison run)', async () => {
     // A stored profile (as a calibration or a History import leaves it), written straight into IndexedDB.
     const profile = sampleProfile();
-    const put = (rec: StoredRow) =>
-      page.evaluate(
+    // Written only once the app has created its database (opening it first would create it without stores).
+    const put = async (rec: StoredRow) => {
+      await expect.poll(() => page.evaluate(async () => (await indexedDB.databases()).some((d) => d.name === 'kvsched')), { timeout: T }).toBe(true);
+      await page.evaluate(
         (r) =>
           new Promise<void>((resolve, reject) => {
             const open = indexedDB.open('kvsched');
@@ -253,6 +255,7 @@ describe('app (Chromium with WebGPU)', () => {
           }),
         rec,
       );
+    };
     await page.goto(served.url + '#/calibrate');
     await put({ id: 'profile-e2e', kind: 'profile', createdAt: Date.now(), title: 'SwiftShader (quick)', data: profile });
     await page.reload();
