@@ -266,7 +266,7 @@ describe('app (Chromium with WebGPU)', () => {
     expect(await page.locator('kv-calibrate-view [data-testid=typical-round]').textContent()).toMatch(/\[[\d.,]+ – [\d.,]+\]/);
     expect(await page.locator('kv-calibrate-view [data-testid=replay]').textContent()).toMatch(/error \+4\.0 %/);
     expect(await page.locator('kv-calibrate-view [data-testid=kernel-efficiency] tbody tr').count()).toBe(3);
-    expect(await page.locator('kv-calibrate-view kv-profile-table').textContent()).toContain('google / swiftshader / SwiftShader');
+    expect(await page.locator('kv-calibrate-view kv-profile-table table').textContent()).toContain('google / swiftshader / SwiftShader');
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=profile-export]').click()]);
     expect(download.suggestedFilename()).toBe('kvsched-profile-google-swiftshader-SwiftShader.json');
     const file = path.join(tmp, 'profile.json');
