@@ -277,7 +277,12 @@ describe('app (Chromium with WebGPU)', () => {
     await shot(page, 'calibrate');
 
     // An unusable profile, stored later: labelled in Calibrate, Compare, the cost-model picker and History.
-    const bad = { ...sampleProfile(), quality: { ...profile.quality, verdict: 'unusable' as const, reasons: ['held-out R² 0.08'] } };
+    // Its per-token term fitted to zero: Compare draws a "0" marker for it, not a missing bar.
+    const bad = {
+      ...sampleProfile(),
+      quality: { ...profile.quality, verdict: 'unusable' as const, reasons: ['held-out R² 0.08'] },
+      reference: { ...profile.reference, ratios: { ...profile.reference.ratios, perTokenMicros: 0 } },
+    };
     await put({ id: 'profile-bad', kind: 'profile', createdAt: Date.now() + 1, title: 'Bad device (quick)', data: bad });
     await page.reload();
     await expect.poll(() => page.locator('kv-calibrate-view [data-testid=profile-verdict]').getAttribute('data-verdict'), { timeout: T }).toBe('unusable');
@@ -287,8 +292,9 @@ describe('app (Chromium with WebGPU)', () => {
     await page.locator('kv-compare-view h2').waitFor();
     const bars = page.locator('kv-compare-view kv-ratio-bars svg[data-testid=ratio-bars]');
     await bars.waitFor({ timeout: T });
-    // Error bars: each drawn bar has its interval (4 terms × 2 profiles).
-    expect(await bars.locator('g[data-lo]:not([data-lo=""])').count()).toBe(8);
+    // Error bars: each drawn bar has its interval (4 terms × 2 profiles, one of them fitted to zero).
+    expect(await bars.locator('g[data-lo]:not([data-lo=""])').count()).toBe(7);
+    expect(await bars.locator('g[data-zero=true]').count()).toBe(1);
     expect(await page.locator('kv-compare-view [data-testid=unusable-warning]').textContent()).toContain('Bad device (quick)');
     await page.locator('[data-testid=compare-run]').click();
     const rows = page.locator('[data-testid=compare-results] tbody tr');
