@@ -104,7 +104,13 @@ async function series(tag: string): Promise<Run[]> {
 }
 
 console.log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ${RUNS} quick calibrations quiet, then ${RUNS} with a busy loop`);
+/** Written after each part, so a long full-preset run cannot lose the quick series. */
+function save(result: object): void {
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, loadavgAtEnd: os.loadavg() }, ...result }, null, 1) + '\n');
+}
 const quiet = await series('quiet');
+save({ partial: 'quiet series only', quiet });
 const spinner = new Worker('for (;;) {}', { eval: true });
 let loaded: Run[];
 try {
@@ -112,6 +118,7 @@ try {
 } finally {
   await spinner.terminate();
 }
+save({ partial: 'quiet and loaded series only', quiet, loaded });
 let full: Run | null = null;
 if (args.full === 'true') {
   full = await one(PRESETS.full);
@@ -143,23 +150,13 @@ const checks = {
 };
 console.log('\nchecks:');
 for (const [k, v] of Object.entries(checks)) console.log(`  ${k}: ${JSON.stringify(v)}`);
-fs.mkdirSync(path.dirname(out), { recursive: true });
-fs.writeFileSync(
-  out,
-  JSON.stringify(
-    {
-      date: new Date().toISOString(),
-      machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, loadavgAtEnd: os.loadavg() },
-      note: 'Node + Dawn on SwiftShader; the 2-core machine was shared with other agents during the run (see each run\'s loadavg)',
-      targets: TARGETS,
-      checks,
-      quiet,
-      loaded,
-      full,
-    },
-    null,
-    1,
-  ) + '\n',
-);
+save({
+  note: "Node + Dawn on SwiftShader; the 2-core machine was shared with other agents during the run (see each run's loadavg)",
+  targets: TARGETS,
+  checks,
+  quiet,
+  loaded,
+  full,
+});
 console.log(`wrote ${out}`);
 process.exit(0);
