@@ -15,12 +15,11 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { a100Llama2_70bTp2 } from '../src/cost/a100.ts';
-import { simulate } from '../src/engine/engine.ts';
 import { GpuEngine } from '../src/gpu-engine/engine.ts';
 import { openNodeSession } from '../src/gpu/node-gpu.ts';
 import { loadEngineShader } from '../src/gpu/shaders-node.ts';
-import { createPolicy } from '../src/policies/registry.ts';
-import { LMSYS_MEMORY, lmsys } from '../src/workload/generators.ts';
+import { LMSYS_MEMORY } from '../src/workload/generators.ts';
+import { measureThroughput } from './engine-throughput.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const args = Object.fromEntries(process.argv.slice(2).map((a) => a.replace(/^--/, '').split('=') as [string, string]));
@@ -30,61 +29,12 @@ const out = path.resolve(args.out ?? path.join(here, 'results', 'gpu-engine.json
 const REQUESTS = 2000;
 const SIZES = [1, 64, 1024];
 
-const instances = new Map<number, ReturnType<typeof lmsys>['requests']>();
-const inst = (seed: number) => {
-  let r = instances.get(seed);
-  if (!r) {
-    r = lmsys({ seed, requests: REQUESTS, rate: 50, mode: 'seconds' }).requests;
-    instances.set(seed, r);
-  }
-  return r;
-};
-
 const session = await openNodeSession();
 const threads = GpuEngine.defaultThreads(session.isFallbackAdapter);
 const engine = await GpuEngine.create(session, await loadEngineShader(), threads);
 console.log(`adapter: ${session.adapterName} (fallback: ${session.isFallbackAdapter}), ${threads} threads per replica; policy ${policy}; budget ${budget} s per measurement`);
 
-interface Row { replicas: number; engine: 'gpu' | 'cpu'; replicaRounds: number; seconds: number; replicaRoundsPerSecond: number; finishedReplicas: number }
-const rows: Row[] = [];
-for (const R of SIZES) {
-  const seeds = Array.from({ length: R }, (_, i) => i + 1);
-  for (const s of seeds) inst(s);
-  // GPU
-  const signal = { aborted: false };
-  let rounds = 0;
-  let finished = 0;
-  const t0 = performance.now();
-  try {
-    await engine.run(seeds.map((s) => ({ requests: inst(s), memory: LMSYS_MEMORY, policy })), {
-      mode: 'seconds', costModel: a100Llama2_70bTp2, signal, stepsPerDispatch: 8, dispatchesPerSubmit: 1,
-      onProgress: (p) => {
-        rounds = p.replicaRounds;
-        finished = p.finished;
-        if ((performance.now() - t0) / 1000 > budget) signal.aborted = true;
-      },
-    });
-  } catch (e) {
-    if ((e as Error).name !== 'AbortError') throw e;
-  }
-  const gs = (performance.now() - t0) / 1000;
-  rows.push({ replicas: R, engine: 'gpu', replicaRounds: rounds, seconds: gs, replicaRoundsPerSecond: rounds / gs, finishedReplicas: finished });
-  // CPU: replicas one after another until done or out of budget.
-  let cr = 0;
-  let cf = 0;
-  const t1 = performance.now();
-  for (const s of seeds) {
-    const res = simulate(inst(s), createPolicy(policy), { memory: LMSYS_MEMORY, mode: 'seconds', costModel: a100Llama2_70bTp2, keepRounds: false });
-    cr += res.totals.rounds;
-    cf++;
-    if ((performance.now() - t1) / 1000 > budget) break;
-  }
-  const cs = (performance.now() - t1) / 1000;
-  rows.push({ replicas: R, engine: 'cpu', replicaRounds: cr, seconds: cs, replicaRoundsPerSecond: cr / cs, finishedReplicas: cf });
-  for (const r of rows.slice(-2)) {
-    console.log(`R=${String(r.replicas).padStart(4)} ${r.engine}: ${r.replicaRounds} replica-rounds in ${r.seconds.toFixed(2)} s = ${r.replicaRoundsPerSecond.toFixed(0)} /s (${r.finishedReplicas}/${R} replicas finished)`);
-  }
-}
+const rows = await measureThroughput(engine, { sizes: SIZES, budget, policy, requests: REQUESTS, log: (l) => console.log(l) });
 fs.mkdirSync(path.dirname(out), { recursive: true });
 fs.writeFileSync(out, JSON.stringify({
   date: new Date().toISOString(),

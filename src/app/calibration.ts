@@ -1,9 +1,12 @@
 /**
  * The calibration feature (src/calibrate/, src/gpu/), loaded on demand by the
- * Calibrate view; and reading stored profiles (`kvsched.profile/1`) for display.
+ * Calibrate view; and reading stored profiles (`kvsched.profile/2`, /1 read as legacy)
+ * for display: verdicts, intervals, the kernel-efficiency table, the ratio bars.
  */
 import { predict, type Term } from '../calibrate/fit.ts';
-import type { Profile } from '../calibrate/profile.ts';
+import { PROFILE_SCHEMA, PROFILE_SCHEMA_V1, type Profile } from '../calibrate/profile.ts';
+import { verdictOf, type Verdict } from '../calibrate/verdict.ts';
+import { fixed } from './format.ts';
 import type { StoredRecord } from '../storage/schema.ts';
 import type { ChartSpec } from './components/kv-chart.ts';
 import { getStore } from './services.ts';
@@ -32,29 +35,96 @@ export async function loadCalibration() {
     import('../gpu/session.ts'),
     import('../gpu/shaders-browser.ts'),
   ]);
-  return { calibrate: calib.calibrate, PRESETS: grid.PRESETS, openSession: session.openSession, shaders: shaders.browserShaders };
+  return { calibrate: calib.calibrate, phases: calib.CALIBRATION_PHASES, PRESETS: grid.PRESETS, openSession: session.openSession, shaders: shaders.browserShaders };
 }
 
-/** Headline numbers of a profile, for tables. */
+/** A number with about 4 significant digits for tables. */
+export function sig(v: number): string {
+  const a = Math.abs(v);
+  return fixed(v, a === 0 ? 0 : a >= 100 ? 0 : a >= 1 ? 2 : a >= 0.001 ? 5 : 8);
+}
+
+/** `value [lo – hi]` (95 % interval) when known, else the value alone. */
+export function withInterval(v: number, i: readonly [number, number] | undefined): string {
+  return i ? `${sig(v)} [${sig(i[0])} – ${sig(i[1])}]` : sig(v);
+}
+
+/**
+ * The verdict of a stored profile record's data without validating it (pickers and
+ * History lines): a /2 profile's `quality`, a /1 profile's from its held-out R² (legacy);
+ * null when the data is not recognisably a profile.
+ */
+export function verdictOfData(data: unknown): { verdict: Verdict; reasons: string[] } | null {
+  if (typeof data !== 'object' || data === null) return null;
+  const d = data as { schema?: unknown; quality?: { verdict?: unknown; reasons?: unknown }; fit?: { r2?: unknown } };
+  const v = d.quality?.verdict;
+  if (d.schema === PROFILE_SCHEMA && (v === 'good' || v === 'noisy' || v === 'unusable')) {
+    return { verdict: v, reasons: Array.isArray(d.quality?.reasons) ? d.quality.reasons.filter((r): r is string => typeof r === 'string') : [] };
+  }
+  if (d.schema === PROFILE_SCHEMA_V1 && typeof d.fit?.r2 === 'number') {
+    return verdictOf({ heldOutR2: d.fit.r2, typicalHalfWidth: NaN, targetHalfWidth: 0.05, notIdentifiable: [], probeDrift: NaN, repeatSpread: NaN, replayError: null, legacy: true });
+  }
+  return null;
+}
+
+/** Label of a stored profile as a cost-model choice: an unusable one says so (a warning in the picker itself). */
+export function profileOptionLabel(title: string, data: unknown): string {
+  const v = verdictOfData(data);
+  if (!v) return `Profile: ${title} (not a valid profile)`;
+  if (v.verdict === 'unusable') return `⚠ Profile: ${title} — UNUSABLE (${v.reasons[0] ?? 'see Calibrate'}): predictions not trustworthy`;
+  return `Profile: ${title} (${v.verdict})`;
+}
+
+/** One line about a stored profile for History: device, preset, verdict, typical round vs the A100. */
+export function profileSummaryLine(data: unknown): string {
+  const v = verdictOfData(data);
+  if (!v) return 'calibration profile (not valid)';
+  const d = data as { device?: { name?: string }; preset?: string; reference?: { typicalRound?: { ratio?: number; ratioInterval?: [number, number] } } };
+  const t = d.reference?.typicalRound;
+  const ratio = typeof t?.ratio === 'number' ? `; typical round ${withInterval(t.ratio, t.ratioInterval)}× the A100` : '';
+  return `calibration profile of ${d.device?.name ?? '?'} (${d.preset ?? '?'}): ${v.verdict}${v.reasons.length > 0 ? ` — ${v.reasons.join('; ')}` : ''}${ratio}`;
+}
+
+/** The kernel-efficiency table: each kernel's rate at the sweeps' largest size against its roof probe. */
+export function kernelRows(p: Profile): { kernel: string; size: string; ms: number; rate: string; efficiency: number; roof: string }[] {
+  const k = p.kernels;
+  const rate = (x: number, unit: string) => {
+    for (const [s, v] of [['T', 1e12], ['G', 1e9], ['M', 1e6], ['k', 1e3]] as const) if (x >= v) return `${(x / v).toFixed(2)} ${s}${unit}`;
+    return `${x.toFixed(2)} ${unit}`;
+  };
+  return [
+    { kernel: 'decode attention', size: `B=${k.decode.point.decodeBatch} L=${k.decode.point.kvLen}`, ms: k.decode.measurement.medianMs, rate: rate(k.decode.bytesPerSecond, 'B/s'), efficiency: k.decode.efficiency, roof: 'streaming probe' },
+    { kernel: 'prefill attention', size: `C=${k.prefill.point.prefillChunk}`, ms: k.prefill.measurement.medianMs, rate: rate(k.prefill.flopPerSecond, 'FLOP/s'), efficiency: k.prefill.efficiency, roof: 'FMA probe' },
+    { kernel: 'linear layers', size: `T=${k.linear.point.tokens}`, ms: k.linear.measurement.medianMs, rate: rate(k.linear.flopPerSecond, 'FLOP/s'), efficiency: k.linear.efficiency, roof: 'FMA probe' },
+  ];
+}
+
+/** Headline numbers of a profile, for tables (intervals as `value [lo – hi]`). */
 export function profileFacts(p: Profile): [string, string, number | string][] {
   const c = p.fullModel.coefficients;
+  const ci = p.fullModel.intervals;
   const t = p.reference.typicalRound;
+  const rp = p.validation.replay;
   return [
+    ['quality', 'verdict', p.quality.verdict],
+    ['quality', 'reasons', p.quality.reasons.join('; ') || '—'],
     ['device', 'adapter', p.device.name],
     ['device', 'software fallback', p.device.adapter.isFallbackAdapter ? 'yes' : 'no'],
     ['device', 'timing', p.device.timing.method],
     ['device', 'round trip (µs)', p.device.timing.roundTripMicros],
+    ['device', 'board power (W)', `${sig(p.power.activeWattsPerGpu)} (${p.power.source === 'default' ? `default, ${p.power.adapterClass} adapter` : 'set by the user'})`],
     ['probes', 'stream read (GB/s)', p.probes.stream.bytesPerSecond / 1e9],
     ['probes', 'FMA (GFLOP/s)', p.probes.fma.flopPerSecond / 1e9],
     ['fit', 'R² (held out)', p.fit.r2],
     ['fit', 'MAPE (held out, %)', p.fit.mape * 100],
-    ['Llama-2 70B', 'fixed (µs/round)', c.fixedMicros],
-    ['Llama-2 70B', 'per token (µs)', c.perTokenMicros],
-    ['Llama-2 70B', 'per KV token (µs)', c.perKvTokenMicros],
-    ['Llama-2 70B', 'per prefill square (µs)', c.perPrefillSquareMicros],
-    ['typical round', 'this device (µs)', t.deviceMicros],
+    ['fit', 'replay error (%)', rp ? `${rp.error >= 0 ? '+' : ''}${fixed(100 * rp.error, 1)} (${rp.rounds} rounds)` : 'not run'],
+    ['Llama-2 70B', 'fixed (µs/round)', withInterval(c.fixedMicros, ci?.fixedMicros)],
+    ['Llama-2 70B', 'per token (µs)', withInterval(c.perTokenMicros, ci?.perTokenMicros)],
+    ['Llama-2 70B', 'per KV token (µs)', withInterval(c.perKvTokenMicros, ci?.perKvTokenMicros)],
+    ['Llama-2 70B', 'per prefill square (µs)', withInterval(c.perPrefillSquareMicros, ci?.perPrefillSquareMicros)],
+    ['typical round', 'this device (µs)', withInterval(t.deviceMicros, t.deviceInterval)],
     ['typical round', `${p.reference.name} (µs)`, t.referenceMicros],
-    ['typical round', 'ratio to reference', t.ratio],
+    ['typical round', 'ratio to reference', withInterval(t.ratio, t.ratioInterval)],
   ];
 }
 
@@ -79,14 +149,15 @@ export function fitChartSpec(p: Profile): ChartSpec {
   const hi = top > 0 ? Math.ceil(top / step) * step : 0;
   return {
     kind: 'line',
-    title: 'Measured vs fitted round time (emulated geometry)',
+    title: 'Measured vs predicted round time (emulated geometry)',
     xLabel: 'measured (µs)',
     yLabel: 'fitted (µs)',
     xMin: 0,
     yMin: 0,
     ...(hi > 0 ? { xMax: hi, yMax: hi } : {}),
     series: [
-      { label: `fitted points (${train.length})`, points: train, scatter: true, color: '#0072B2' },
+      // /2 profiles fit sweeps, not rounds: every round shown is held out (legacy /1 profiles also have fitted rounds).
+      ...(train.length > 0 ? [{ label: `fitted points (${train.length})`, points: train, scatter: true, color: '#0072B2' }] : []),
       { label: `held out (${heldOut.length})`, points: heldOut, scatter: true, pointStyle: 'triangle', color: '#D55E00' },
       { label: 'y = x', points: [{ x: 0, y: 0 }, { x: hi, y: hi }], dashed: true, color: '#8C8C8C' },
     ],
@@ -101,30 +172,26 @@ export const RATIO_TERMS: readonly [Term, string][] = [
   ['perPrefillSquareMicros', 'per prefill square'],
 ];
 
-/** Chart: each profile's time per term relative to the reference (A100), log scale. */
-export function ratioChartSpec(profiles: readonly { title: string; profile: Profile }[]): ChartSpec {
-  const series = profiles.map((p) => ({
-    label: p.title,
-    values: RATIO_TERMS.map(([t]) => {
+/** One bar of the ratio chart: a profile's term ÷ the A100's, with its 95 % interval (null: a legacy profile). */
+export interface RatioBar {
+  term: string;
+  value: number;
+  interval: [number, number] | null;
+  /** The term was fitted to zero (not a missing bar: drawn as a marker at the axis' foot). */
+  zero: boolean;
+}
+
+/** Each profile's time per term relative to the reference (A100), with intervals, for kv-ratio-bars. */
+export function ratioBars(profiles: readonly { title: string; profile: Profile }[]): { title: string; verdict: Verdict; bars: RatioBar[] }[] {
+  return profiles.map((p) => ({
+    title: p.title,
+    verdict: p.profile.quality.verdict,
+    bars: RATIO_TERMS.map(([t, label]) => {
       const v = p.profile.reference.ratios[t];
-      return v > 0 && Number.isFinite(v) ? v : null;
+      const i = p.profile.reference.ratioIntervals?.[t];
+      return { term: label, value: v, interval: i ? [i[0], i[1]] : null, zero: !(v > 0) };
     }),
   }));
-  const vs = series.flatMap((s) => s.values).filter((v): v is number => v !== null);
-  // Whole decades around the data, and always including 1 (as fast as the A100).
-  const lo = 10 ** Math.floor(Math.log10(Math.min(1, ...vs)) - 1e-9);
-  const hi = 10 ** Math.ceil(Math.log10(Math.max(1, ...vs)) + 1e-9);
-  return {
-    kind: 'bars',
-    title: 'Time per term relative to the A100 model (Llama-2 70B; > 1: slower than the A100)',
-    xLabel: 'cost-model term',
-    yLabel: 'device time ÷ A100 time (×, log scale)',
-    labels: RATIO_TERMS.map(([, l]) => l),
-    logY: true,
-    yMin: lo,
-    yMax: hi,
-    series,
-  };
 }
 
 /** `kvsched-profile-<device>.json`, the device name made file-safe. */
@@ -133,9 +200,10 @@ export function profileFileName(p: Profile): string {
   return `kvsched-profile-${dev}.json`;
 }
 
-/** Downloads the profile as JSON (a Blob and a temporary <a download>). */
-export function downloadProfile(p: Profile): void {
-  const url = URL.createObjectURL(new Blob([JSON.stringify(p, null, 2) + '\n'], { type: 'application/json' }));
+/** Downloads the profile as JSON (a Blob and a temporary <a download>): the same text as `kvsched calibrate --out`. */
+export async function downloadProfile(p: Profile): Promise<void> {
+  const { serializeProfile } = await import('../calibrate/profile.ts');
+  const url = URL.createObjectURL(new Blob([serializeProfile(p)], { type: 'application/json' }));
   const a = document.createElement('a');
   a.href = url;
   a.download = profileFileName(p);

@@ -1,19 +1,21 @@
 /**
- * Device calibration: time attention-shaped work on this device and fit the engine's
- * four-term cost model (./fit.ts) to it.
+ * Device calibration: time each cost term with the work that carries it and fit the
+ * engine's four-term cost model with 95 % intervals (docs/calibration.md).
  *
- * 1. Probes: streaming-read bandwidth and FMA rate (the device's roofs).
- * 2. Round trip: submit + wait of a trivial dispatch (the fixed cost of a round).
- * 3. Grid (./grid.ts): every point is one emulated round — `layers` × (the four matmuls
- *    of a layer for T tokens, decode attention for B sequences × L KV tokens, causal
- *    prefill attention over a C-token chunk) in one compute pass, timed by ./timing.ts;
- *    round µs = its GPU time (median over `samples` round-robin visits) + the round trip.
- * 4. Kernel efficiencies at the grid's largest sizes: decode attention's KV bytes/s
- *    against the streaming probe, prefill attention and linear FLOP/s against the FMA probe
- *    (each roof re-measured just before and after the kernel; their mean).
- * 5. Fit on the training points, R² and MAPE on the held-out points.
- * 6. Extrapolation to full Llama-2-70B (see `extrapolate`), the A100 reference in the
- *    same form and the per-term and typical-round ratios.
+ * 1. Probes: streaming-read bandwidth and FMA rate (the device's roofs); the round trip
+ *    (submit + wait of a trivial dispatch, 21 samples).
+ * 2. Sweeps (./grid.ts): the linear layers over tokens, decode attention over KV tokens,
+ *    prefill attention over chunk², each `layers` times per pass; a minimal round; and
+ *    composite rounds held out for the check. Visits go over every point in a shuffled
+ *    (seeded) order, one sample each, so a drift of the device's speed spreads over all
+ *    points; a sample far from its point's median is re-measured at once; a sentinel
+ *    FMA probe at each visit's start tracks interference. After `minSamples` visits the
+ *    fit (./analysis.ts) is redone after every visit until the typical round's interval
+ *    is within ±targetHalfWidth, or the budget or `maxSamples` ends sampling.
+ * 3. Kernel efficiencies at the sweeps' largest sizes against their roof probes.
+ * 4. Replay (./replay.ts): rounds of a real schedule, run and timed, against the
+ *    profile's prediction.
+ * 5. Verdict (./verdict.ts), power model by adapter class, the profile.
  *
  * Progress events and cancellation (AbortSignal, checked between timed intervals).
  */
@@ -23,13 +25,20 @@ import { Kernels, LLAMA2_70B, linearWidths, type Job } from '../gpu/kernels.ts';
 import type { GpuSession } from '../gpu/session.ts';
 import type { ShaderSet } from '../gpu/shaders.ts';
 import { summarize, Timer, type Measurement } from '../gpu/timing.ts';
-import { featuresOf, fitCoefficients, predict, quality, TERMS, type Coefficients } from './fit.ts';
-import { batchOf, gridPoints, isHeldOut, tokensOf, type GridPoint, type Preset } from './grid.ts';
-import { PROFILE_SCHEMA, toPicoseconds, type Profile } from './profile.ts';
+import { analyze, heldOutQuality, relativeHalfWidth, type Analysis, type RawTimings, type SweepData } from './analysis.ts';
+import { featuresOf, predict, TERMS, type Coefficients, type Features } from './fit.ts';
+import { batchOf, tokensOf, type GridPoint, type Preset } from './grid.ts';
+import { defaultPower, PROFILE_SCHEMA, toPicoseconds, type Profile } from './profile.ts';
 import { referenceFit, typicalLmsysRound } from './reference.ts';
+import { replayRounds } from './replay.ts';
+import { median, rng, shuffle } from './stats.ts';
+import { verdictOf } from './verdict.ts';
+
+/** Phases in order (the app's progress bar reads them). */
+export const CALIBRATION_PHASES = ['compile', 'probes', 'sweeps', 'kernels', 'replay', 'fit'] as const;
 
 export interface CalibrationProgress {
-  phase: 'compile' | 'probes' | 'kernels' | 'grid' | 'fit';
+  phase: (typeof CALIBRATION_PHASES)[number];
   /** Steps done / total in this phase. */
   done: number;
   total: number;
@@ -48,6 +57,10 @@ export interface CalibrationOptions {
   version?: string;
   /** Injected clock for reproducible tests. */
   now?: () => Date;
+  /** Seed of the visit order (default 1). */
+  seed?: number;
+  /** Override the preset's sampling budget (ms); tests use a small one. */
+  budgetMs?: number;
 }
 
 /** Keep a grid point's buffers between visits while the kept total stays under this. */
@@ -83,6 +96,25 @@ function measurementJson(m: Measurement): Profile['measurements'][number]['measu
   return { method: m.method, innerReps: m.innerReps, samplesMs: m.samplesMs, medianMs: m.medianMs, minMs: m.minMs, maxMs: m.maxMs, spread: m.spread };
 }
 
+/** A timed point of the sweeps: its jobs are made on demand and kept between visits when they fit. */
+interface Point {
+  kind: 'linear' | 'decode' | 'prefill' | 'minimal' | 'validation';
+  label: string;
+  /** The sweep's x (tokens, KV tokens, chunk²); 0 for rounds. */
+  x: number;
+  features: Features;
+  grid?: GridPoint;
+  make: () => Promise<Job[]>;
+  /** Per-execution GPU time of `layers` copies of the work, µs. */
+  samples: number[];
+  reps?: number;
+  method: Measurement['method'];
+  kept?: Job[];
+}
+
+/** A sample this far from its point's median (fraction) is re-measured at once. */
+export const OUTLIER_FRACTION = 0.3;
+
 export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   const { session, preset } = o;
   const signal = o.signal;
@@ -91,94 +123,144 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     if (signal?.aborted) throw abortReason(signal, 'calibration cancelled');
   };
   const widths = linearWidths(preset.widthDivisor);
-  const topts = { samples: preset.samples, minIntervalMs: preset.minIntervalMs, ...(signal ? { signal } : {}) };
+  const topts = { samples: preset.minSamples, minIntervalMs: preset.minIntervalMs, ...(signal ? { signal } : {}) };
+  const budgetMs = o.budgetMs ?? preset.budgetMs;
 
   progress({ phase: 'compile', done: 0, total: 1, label: 'compiling kernels' });
   const kernels = await Kernels.create(session, o.shaders);
   const timer = new Timer(session);
   check();
 
-  // 1–2. Probes and round trip.
+  // 1. Probes and round trip.
   progress({ phase: 'probes', done: 0, total: 3, label: 'streaming-read probe' });
   const stream = await withJob(kernels.streamProbe(preset.streamBytes), (j) => timer.measure(j, topts).then((m) => ({ m, bytes: j.bytes })));
   progress({ phase: 'probes', done: 1, total: 3, label: 'FMA probe' });
   const fma = await withJob(kernels.fmaProbe(preset.fmaIters), (j) => timer.measure(j, topts).then((m) => ({ m, flops: j.flops })));
   progress({ phase: 'probes', done: 2, total: 3, label: 'round trip' });
   const rt = await withJob(kernels.fmaProbe(1, 1), (j) => timer.roundTrip(j));
-  const roundTripMicros = rt.medianMs * 1000;
+  const roundTripSamples = rt.samplesMs.map((ms) => ms * 1000);
+  const roundTripMicros = median(roundTripSamples);
   const streamBps = stream.bytes / (stream.m.medianMs / 1000);
   const fmaFlops = fma.flops / (fma.m.medianMs / 1000);
   progress({ phase: 'probes', done: 3, total: 3, label: 'probes done' });
 
-  // 3. Grid. Visited round-robin, one sample per visit, so that a drift in the device's
-  // speed (a software adapter on a shared CPU) spreads over all points instead of biasing
-  // a few; each point's median is over its `samples` visits. Jobs stay allocated between
-  // visits when the grid's buffers fit in GRID_KEEP_BYTES, else they are rebuilt per visit
-  // (and warmed up again).
-  const grid = gridPoints(preset);
-  const samplesByPoint: number[][] = grid.map(() => []);
-  const repsByPoint: Array<number | undefined> = grid.map(() => undefined);
-  const methodByPoint: Array<Measurement['method']> = grid.map(() => timer.defaultMethod);
-  const kept: Array<Job[] | undefined> = grid.map(() => undefined);
+  // Reference and typical round (CPU work) before the timed loop.
+  const ref = referenceFit();
+  const typical = typicalLmsysRound();
+
+  // 2. Sweeps.
+  const L = preset.layers;
+  const seqs = (b: number, l: number) => new Array<number>(b).fill(l);
+  const points: Point[] = [
+    ...preset.linearTokens.map((t): Point => ({
+      kind: 'linear', label: `linear T=${t}`, x: t, features: { tokens: t, kvTokens: 0, prefillSquares: 0 },
+      make: async () => [await kernels.linear(t, widths)], samples: [], method: timer.defaultMethod,
+    })),
+    ...preset.decodePoints.map((d): Point => ({
+      kind: 'decode', label: `decode B=${d.decodeBatch} L=${d.kvLen}`, x: d.decodeBatch * d.kvLen,
+      features: { tokens: 0, kvTokens: d.decodeBatch * d.kvLen, prefillSquares: 0 },
+      make: async () => [await kernels.decode({ seqLens: seqs(d.decodeBatch, d.kvLen) })], samples: [], method: timer.defaultMethod,
+    })),
+    ...preset.prefillChunks.map((c): Point => ({
+      kind: 'prefill', label: `prefill C=${c}`, x: c * c, features: { tokens: 0, kvTokens: 0, prefillSquares: c * c },
+      make: async () => [await kernels.prefill({ len: c })], samples: [], method: timer.defaultMethod,
+    })),
+    {
+      kind: 'minimal', label: 'minimal round', x: 0, features: { tokens: 1, kvTokens: 1, prefillSquares: 0 },
+      grid: { decodeBatch: 1, kvLen: 1, prefillChunk: 0 },
+      make: () => roundJobs(kernels, { decodeBatch: 1, kvLen: 1, prefillChunk: 0 }, widths), samples: [], method: timer.defaultMethod,
+    },
+    ...preset.validation.map((g): Point => ({
+      kind: 'validation', label: `round B=${g.decodeBatch} L=${g.kvLen} C=${g.prefillChunk}`, x: 0, features: featuresOf(batchOf(g)), grid: g,
+      make: () => roundJobs(kernels, g, widths), samples: [], method: timer.defaultMethod,
+    })),
+  ];
+  const sentinel = await kernels.fmaProbe(preset.fmaIters);
+  const probeRates: number[] = [];
   let keptBytes = 0;
-  const total = grid.length * preset.samples;
-  try {
-    for (let visit = 0; visit < preset.samples; visit++) {
-      for (const [i, g] of grid.entries()) {
-        check();
-        progress({ phase: 'grid', done: visit * grid.length + i, total, label: `round B=${g.decodeBatch} L=${g.kvLen} C=${g.prefillChunk}` });
-        let jobs = kept[i];
-        const fresh = jobs === undefined;
-        if (!jobs) jobs = await roundJobs(kernels, g, widths);
-        try {
-          const js = jobs;
-          const m = await timer.measure(
-            (pass) => {
-              for (let l = 0; l < preset.layers; l++) for (const j of js) j.encode(pass);
-            },
-            { ...topts, samples: 1, warmup: fresh ? 1 : 0, ...(repsByPoint[i] !== undefined ? { innerReps: repsByPoint[i] } : {}) },
-          );
-          repsByPoint[i] = m.innerReps;
-          methodByPoint[i] = m.method;
-          (samplesByPoint[i] as number[]).push(...m.samplesMs);
-          if (fresh) {
-            const bytes = js.reduce((s, j) => s + j.bytes, 0);
-            if (keptBytes + bytes <= GRID_KEEP_BYTES && visit + 1 < preset.samples) {
-              kept[i] = js;
-              keptBytes += bytes;
-              jobs = undefined;
-            }
-          }
-        } finally {
-          if (jobs && kept[i] !== jobs) jobs.forEach((j) => j.destroy());
+  let remeasured = 0;
+  let visits = 0;
+  let stoppedBecause: 'target' | 'budget' | 'max-samples' = 'budget';
+  let analysis: Analysis | undefined;
+  const order = rng(o.seed ?? 1);
+  const rawOf = (): RawTimings => {
+    const sweep = (k: Point['kind']): SweepData[] => points.filter((p) => p.kind === k).map((p) => ({ x: p.x, samplesMicros: p.samples }));
+    return { layers: L, widthDivisor: preset.widthDivisor, roundTripMicros: roundTripSamples, linear: sweep('linear'), decode: sweep('decode'), prefill: sweep('prefill') };
+  };
+  const sample = async (p: Point): Promise<number> => {
+    let jobs = p.kept;
+    const fresh = jobs === undefined;
+    if (!jobs) jobs = await p.make();
+    try {
+      const js = jobs;
+      const m = await timer.measure(
+        (pass) => {
+          for (let l = 0; l < L; l++) for (const j of js) j.encode(pass);
+        },
+        { ...topts, samples: 1, warmup: fresh ? 1 : 0, ...(p.reps !== undefined ? { innerReps: p.reps } : {}) },
+      );
+      p.reps = m.innerReps;
+      p.method = m.method;
+      if (fresh) {
+        const bytes = js.reduce((s, j) => s + j.bytes, 0);
+        if (keptBytes + bytes <= GRID_KEEP_BYTES) {
+          p.kept = js;
+          keptBytes += bytes;
         }
+      }
+      return (m.samplesMs[0] as number) * 1000;
+    } finally {
+      if (p.kept !== jobs) jobs.forEach((j) => j.destroy());
+    }
+  };
+  const t0 = performance.now();
+  try {
+    for (;;) {
+      check();
+      const fitting = visits >= preset.minSamples;
+      // Validation rounds do not enter the fit: they need only minSamples samples.
+      const due = points.filter((p) => p.samples.length < (p.kind === 'validation' || p.kind === 'minimal' ? preset.minSamples : preset.maxSamples));
+      const sm = await timer.measure(sentinel, { ...topts, samples: 1, warmup: visits === 0 ? 1 : 0 });
+      probeRates.push(sentinel.flops / (sm.medianMs / 1000));
+      for (const [i, p] of shuffle(due, order).entries()) {
+        check();
+        progress({ phase: 'sweeps', done: Math.min(i, due.length), total: due.length, label: `visit ${visits + 1}: ${p.label}${fitting ? ` (typical round ±${((analysis ? relativeHalfWidth(analysis.typical.interval, analysis.typical.micros) : 1) * 100).toFixed(1)} %)` : ''}` });
+        const v = await sample(p);
+        const med = p.samples.length >= 2 ? median(p.samples) : NaN;
+        p.samples.push(v);
+        if (Number.isFinite(med) && Math.abs(v - med) > OUTLIER_FRACTION * med) {
+          p.samples.push(await sample(p));
+          remeasured++;
+        }
+      }
+      visits++;
+      if (visits < preset.minSamples) continue;
+      analysis = analyze(rawOf(), ref.coefficients, typical.features);
+      if (relativeHalfWidth(analysis.typical.interval, analysis.typical.micros) <= preset.targetHalfWidth) {
+        stoppedBecause = 'target';
+        break;
+      }
+      if (performance.now() - t0 >= budgetMs) {
+        stoppedBecause = 'budget';
+        break;
+      }
+      if (points.every((p) => p.kind === 'validation' || p.kind === 'minimal' || p.samples.length >= preset.maxSamples)) {
+        stoppedBecause = 'max-samples';
+        break;
       }
     }
   } finally {
-    kept.forEach((js) => js?.forEach((j) => j.destroy()));
+    points.forEach((p) => p.kept?.forEach((j) => j.destroy()));
+    sentinel.destroy();
   }
-  const measurements: Profile['measurements'] = grid.map((g, i) => {
-    const m = summarize(methodByPoint[i] as Measurement['method'], repsByPoint[i] ?? 1, samplesByPoint[i] as number[]);
-    const f = featuresOf(batchOf(g));
-    return {
-      decodeBatch: g.decodeBatch,
-      kvLen: g.kvLen,
-      prefillChunk: g.prefillChunk,
-      tokens: f.tokens,
-      kvTokens: f.kvTokens,
-      prefillSquares: f.prefillSquares,
-      heldOut: isHeldOut(i),
-      micros: m.medianMs * 1000 + roundTripMicros,
-      measurement: measurementJson(m),
-    };
-  });
-  progress({ phase: 'grid', done: grid.length, total: grid.length, label: 'grid done' });
+  const elapsedMs = performance.now() - t0;
+  const a = analysis ?? analyze(rawOf(), ref.coefficients, typical.features);
+  progress({ phase: 'sweeps', done: 1, total: 1, label: 'sweeps done' });
 
-  // 4. Kernel efficiencies at the largest sizes.
-  const maxB = Math.max(...preset.decodeBatches);
-  const maxL = Math.max(...preset.kvLens);
+  // 3. Kernel efficiencies at the largest sizes.
+  const maxD = preset.decodePoints.reduce((m, d) => (d.decodeBatch * d.kvLen > m.decodeBatch * m.kvLen ? d : m));
   const maxC = Math.max(...preset.prefillChunks);
-  const maxT = Math.max(...grid.map(tokensOf));
+  const maxT = Math.max(...preset.linearTokens);
   const rate = async (label: string, point: GridPoint & { tokens: number }, make: () => Promise<Job>, roof: 'stream' | 'fma', k: number) => {
     check();
     progress({ phase: 'kernels', done: k, total: 3, label });
@@ -198,31 +280,37 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     const roofRate = (before + (await probe())) / 2;
     return { ...r, efficiency: (roof === 'stream' ? r.bytesPerSecond : r.flopPerSecond) / roofRate };
   };
-  const decode = await rate('decode attention', { decodeBatch: maxB, kvLen: maxL, prefillChunk: 0, tokens: maxB }, () => kernels.decode({ seqLens: new Array<number>(maxB).fill(maxL) }), 'stream', 0);
+  const decode = await rate('decode attention', { decodeBatch: maxD.decodeBatch, kvLen: maxD.kvLen, prefillChunk: 0, tokens: maxD.decodeBatch }, () => kernels.decode({ seqLens: seqs(maxD.decodeBatch, maxD.kvLen) }), 'stream', 0);
   const prefill = await rate('prefill attention', { decodeBatch: 0, kvLen: 0, prefillChunk: maxC, tokens: maxC }, () => kernels.prefill({ len: maxC }), 'fma', 1);
   const linear = await rate('linear layers', { decodeBatch: 0, kvLen: 0, prefillChunk: 0, tokens: maxT }, () => kernels.linear(maxT, widths), 'fma', 2);
   progress({ phase: 'kernels', done: 3, total: 3, label: 'kernels done' });
 
-  // 5. Fit.
-  progress({ phase: 'fit', done: 0, total: 1, label: 'least squares' });
-  const pts = measurements.map((m) => ({ features: { tokens: m.tokens, kvTokens: m.kvTokens, prefillSquares: m.prefillSquares }, micros: m.micros, heldOut: m.heldOut }));
-  const train = pts.filter((p) => !p.heldOut);
-  const held = pts.filter((p) => p.heldOut);
-  if (train.length < 4 || held.length < 1) throw new CalibrationError(`grid too small: ${train.length} training and ${held.length} held-out points`);
-  const coefficients = fitCoefficients(train);
-  const heldQ = quality(coefficients, held);
-  const trainQ = quality(coefficients, train);
+  // 4. Replay: rounds of a real schedule, each its own submit, wall time against the prediction.
+  const replay = await replayCheck(kernels, timer, preset, widths, a.coefficients, o.seed ?? 1, (done, total, label) => progress({ phase: 'replay', done, total, label }), check);
 
-  // 6. Full model, reference, ratios.
-  const full = extrapolate(coefficients, preset.layers, preset.widthDivisor, roundTripMicros);
-  const ref = referenceFit();
-  const ratios = Object.fromEntries(
-    TERMS.map((t) => [t, ref.coefficients[t] > 0 ? full[t] / ref.coefficients[t] : 0]),
-  ) as Coefficients;
-  const typical = typicalLmsysRound();
-  const deviceMicros = predict(full, typical.features);
-  const referenceMicros = predict(ref.coefficients, typical.features);
-
+  // 5. Quality, verdict, profile.
+  progress({ phase: 'fit', done: 0, total: 1, label: 'verdict' });
+  const validation = points.filter((p) => p.kind === 'validation');
+  const rounds = validation.map((p) => ({ features: p.features, samplesMicros: p.samples.map((s) => s + roundTripMicros) }));
+  const heldQ = heldOutQuality(a.coefficients, rounds);
+  const sweepPts = (['linear', 'decode', 'prefill'] as const).flatMap((k) => points.filter((p) => p.kind === k).map((p) => ({ p, fit: a.sweeps[k] })));
+  const trainMape = sweepPts.reduce((s, { p, fit }) => {
+    const y = median(p.samples);
+    return s + Math.abs(y - (fit.intercept.value + fit.slope.value * p.x)) / Math.max(y, 1e-9);
+  }, 0) / Math.max(1, sweepPts.length);
+  const minimal = points.find((p) => p.kind === 'minimal') as Point;
+  const spreads = points.filter((p) => p.samples.length >= 2).map((p) => (Math.max(...p.samples) - Math.min(...p.samples)) / Math.max(median(p.samples), 1e-9));
+  const probeDrift = probeRates.length > 1 ? Math.max(...probeRates) / Math.max(Math.min(...probeRates), 1e-300) : 1;
+  const repeatSpread = spreads.length > 0 ? median(spreads) : 0;
+  const typicalHalfWidth = relativeHalfWidth(a.typical.interval, a.typical.micros);
+  const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
+  const notIdentifiable = TERMS.filter((t) => !a.identifiable[t]);
+  const v = verdictOf({ heldOutR2: heldQ.r2, typicalHalfWidth, targetHalfWidth: preset.targetHalfWidth, notIdentifiable, probeDrift, repeatSpread, replayError: replay?.error ?? null });
+  const sweepJson = (k: 'linear' | 'decode' | 'prefill') => ({
+    points: points.filter((p) => p.kind === k).map((p) => ({ x: p.x, label: p.label, samplesMicros: p.samples, medianMicros: median(p.samples) })),
+    fit: a.sweeps[k],
+  });
+  const full = a.full;
   const adapter = adapterIdentity(session.adapter);
   // Dawn's GPUSupportedFeatures is iterable but has no forEach.
   const features = [...(session.adapter.features as Iterable<string>)].sort();
@@ -261,11 +349,48 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
       fma: { flops: fma.flops, measurement: measurementJson(fma.m), flopPerSecond: fmaFlops },
     },
     kernels: { decode, prefill, linear },
-    measurements,
-    fit: { coefficients, r2: heldQ.r2, mape: heldQ.mape, train: trainQ, trainPoints: train.length, heldOutPoints: held.length },
+    design: {
+      linear: sweepJson('linear'),
+      decode: sweepJson('decode'),
+      prefill: sweepJson('prefill'),
+      roundTrip: { samplesMicros: roundTripSamples, estimate: a.roundTrip },
+      minimalRound: { measuredMicros: median(minimal.samples) + roundTripMicros, predictedMicros: predict(a.coefficients, minimal.features) },
+      visits,
+      samples: points.reduce((s, p) => s + p.samples.length, 0),
+      remeasured,
+      elapsedMs,
+      budgetMs,
+      stoppedBecause,
+      probeRates,
+    },
+    measurements: validation.map((p) => {
+      const g = p.grid as GridPoint;
+      const m = summarize(p.method, p.reps ?? 1, p.samples.map((s) => s / 1000));
+      return {
+        decodeBatch: g.decodeBatch,
+        kvLen: g.kvLen,
+        prefillChunk: g.prefillChunk,
+        tokens: p.features.tokens,
+        kvTokens: p.features.kvTokens,
+        prefillSquares: p.features.prefillSquares,
+        heldOut: true,
+        micros: m.medianMs * 1000 + roundTripMicros,
+        measurement: measurementJson(m),
+      };
+    }),
+    fit: {
+      coefficients: a.coefficients,
+      intervals: a.intervals,
+      r2: heldQ.r2,
+      mape: heldQ.mape,
+      train: { r2: Math.min(a.sweeps.linear.r2, a.sweeps.decode.r2, a.sweeps.prefill.r2), mape: trainMape },
+      trainPoints: sweepPts.length,
+      heldOutPoints: validation.length,
+    },
     fullModel: {
       coefficients: full,
-      method: `per KV token and per prefill square × 80/${preset.layers} layers; per token × 80/${preset.layers} × ${preset.widthDivisor}²; fixed = round trip + rest of intercept × 80/${preset.layers}`,
+      intervals: a.fullIntervals,
+      method: `per KV token and per prefill square × 80/${preset.layers} layers; per token × 80/${preset.layers} × ${preset.widthDivisor}²; fixed = round trip + (linear and decode intercepts) × 80/${preset.layers}`,
     },
     costModel: {
       unit: 'ps',
@@ -279,10 +404,82 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
       coefficients: ref.coefficients,
       r2: ref.r2,
       mape: ref.mape,
-      ratios,
-      typicalRound: { description: typical.description, rounds: typical.rounds, mean: typical.mean, deviceMicros, referenceMicros, ratio: deviceMicros / referenceMicros },
+      ratios: a.ratios,
+      ratioIntervals: a.ratioIntervals,
+      typicalRound: {
+        description: typical.description,
+        rounds: typical.rounds,
+        mean: typical.mean,
+        deviceMicros: a.typical.micros,
+        referenceMicros: predict(ref.coefficients, typical.features),
+        ratio: a.typical.ratio,
+        deviceInterval: a.typical.interval,
+        ratioInterval: a.typical.ratioInterval,
+      },
     },
+    quality: { ...v, typicalHalfWidth: finiteOrNull(typicalHalfWidth), probeDrift: finiteOrNull(probeDrift), repeatSpread, notIdentifiable },
+    validation: { replay },
+    power: defaultPower(adapter),
   };
+}
+
+/**
+ * The replay check: `preset.replay.rounds` rounds of the replay schedule (./replay.ts),
+ * run in a seeded random order until `preset.replay.budgetMs` has passed, each as its own
+ * submit (after one unmeasured warm-up of fresh buffers); their wall times are summed
+ * against the emulated model's prediction of the same rounds. Rounds predicted above
+ * REPLAY_OUTSIZED × the sample's median prediction (a rare long prompt: minutes of prefill
+ * on a software adapter) are skipped and counted.
+ */
+export const REPLAY_OUTSIZED = 5;
+
+async function replayCheck(
+  kernels: Kernels,
+  timer: Timer,
+  preset: Preset,
+  widths: ReturnType<typeof linearWidths>,
+  c: Coefficients,
+  seed: number,
+  report: (done: number, total: number, label: string) => void,
+  check: () => void,
+): Promise<Profile['validation']['replay']> {
+  const { description, rounds } = replayRounds(preset.replay.rounds);
+  const cap = REPLAY_OUTSIZED * median(rounds.map((r) => predict(c, r.features)));
+  let measured = 0;
+  let predicted = 0;
+  let done = 0;
+  let skipped = 0;
+  const t0 = performance.now();
+  for (const [i, r] of shuffle(rounds, rng(seed)).entries()) {
+    check();
+    if (performance.now() - t0 > preset.replay.budgetMs) break;
+    report(i, rounds.length, `round ${r.index}: ${r.decodeBatch} decodes × ${r.kvLen}, prefill ${r.prefillChunks.join('+') || '0'}`);
+    const p = predict(c, r.features);
+    if (p > cap || r.tokens === 0) {
+      skipped++;
+      continue;
+    }
+    const jobs: Job[] = [];
+    try {
+      jobs.push(await kernels.linear(r.tokens, widths));
+      if (r.decodeBatch > 0) jobs.push(await kernels.decode({ seqLens: new Array<number>(r.decodeBatch).fill(r.kvLen) }));
+      for (const len of r.prefillChunks) jobs.push(await kernels.prefill({ len }));
+      const m = await timer.measure(
+        (pass) => {
+          for (let l = 0; l < preset.layers; l++) for (const j of jobs) j.encode(pass);
+        },
+        { method: 'wall', innerReps: 1, samples: 1, warmup: 1 },
+      );
+      measured += (m.samplesMs[0] as number) * 1000;
+      predicted += p;
+      done++;
+    } finally {
+      jobs.forEach((j) => j.destroy());
+    }
+  }
+  report(rounds.length, rounds.length, 'replay done');
+  if (done === 0 || !(measured > 0)) return null;
+  return { schedule: description, rounds: done, skipped, measured, predicted, error: (predicted - measured) / measured };
 }
 
 async function withJob<J extends Job, T>(make: Promise<J>, fn: (j: J) => Promise<T>): Promise<T> {

@@ -1,8 +1,18 @@
 /**
- * Calibration presets and the grid of rounds they time. A grid point is one emulated
- * round: `decodeBatch` sequences each attending to `kvLen` KV tokens, plus one prefill
- * chunk of `prefillChunk` prompt tokens; the linear layers process
- * tokens = decodeBatch + prefillChunk tokens.
+ * Calibration presets: the sweeps that measure each cost term with the work that carries
+ * it, varied on its own (docs/calibration.md, "Measurement design"), and the composite
+ * rounds held out to check the fitted model.
+ *
+ * - linear: the four matmuls of a layer for T tokens. The matmul computes 32-row tiles,
+ *   so its time is a staircase in T; T = 16 + 32k sits mid-step, so the sweep is exactly
+ *   linear and its line is the staircase's average (what rounds of any T see on average).
+ * - decode: decode attention over B sequences × L KV tokens (the term's x is B·L); L mid-way
+ *   through the kernel's 256-token tiles for the same reason.
+ * - prefill: causal prefill attention over a chunk of C tokens (x is C²); C = 8 + 16k, mid-way
+ *   through its 16-token key tiles.
+ * - fixed: submit + wait of a trivial dispatch (the round trip), plus the sweeps'
+ *   intercepts; a minimal round (1 token, 1 KV token) is measured as a cross-check.
+ * - validation: composite rounds (linear + decode + prefill in one pass), never fitted.
  */
 import type { BatchStats } from '../model/types.ts';
 
@@ -18,16 +28,31 @@ export interface Preset {
   readonly layers: number;
   /** Linear-layer widths are Llama-2-70B's divided by this (matmul FLOPs scale by its square). */
   readonly widthDivisor: number;
-  readonly decodeBatches: readonly number[];
-  readonly kvLens: readonly number[];
+  /** Tokens of the linear sweep. */
+  readonly linearTokens: readonly number[];
+  /** (B, L) of the decode sweep. */
+  readonly decodePoints: ReadonlyArray<{ readonly decodeBatch: number; readonly kvLen: number }>;
+  /** Chunks C of the prefill sweep. */
   readonly prefillChunks: readonly number[];
-  /** Rounds with both decode and prefill work. */
-  readonly mixed: readonly GridPoint[];
-  readonly samples: number;
+  /** Composite rounds held out to check the model. */
+  readonly validation: readonly GridPoint[];
+  /** Samples of every point before the stopping rule is first checked (≥ 3). */
+  readonly minSamples: number;
+  /** Most samples of a point. */
+  readonly maxSamples: number;
+  /** Stop sampling once the typical round's 95 % interval is within ± this fraction … */
+  readonly targetHalfWidth: number;
+  /** … or when sampling has taken this long (ms). */
+  readonly budgetMs: number;
   readonly minIntervalMs: number;
   /** Probe sizes. */
   readonly streamBytes: number;
   readonly fmaIters: number;
+  /**
+   * Replay check: rounds of the schedule sampled, and the time (ms) after which no more are
+   * started (they run in a seeded random order, so a cut leaves a random subsample).
+   */
+  readonly replay: { readonly rounds: number; readonly budgetMs: number };
 }
 
 export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
@@ -36,50 +61,71 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
     name: 'quick',
     layers: 1,
     widthDivisor: 32,
-    decodeBatches: [2, 8],
-    kvLens: [64, 256],
-    prefillChunks: [24, 48, 72],
-    mixed: [
-      { decodeBatch: 4, kvLen: 128, prefillChunk: 32 },
-      { decodeBatch: 2, kvLen: 256, prefillChunk: 48 },
-      { decodeBatch: 8, kvLen: 64, prefillChunk: 24 },
+    linearTokens: [16, 48, 80, 112, 144, 176],
+    decodePoints: [
+      { decodeBatch: 2, kvLen: 128 },
+      { decodeBatch: 4, kvLen: 128 },
+      { decodeBatch: 8, kvLen: 128 },
+      { decodeBatch: 4, kvLen: 384 },
+      { decodeBatch: 8, kvLen: 384 },
     ],
-    samples: 3,
+    prefillChunks: [24, 40, 56, 72, 88],
+    validation: [
+      { decodeBatch: 4, kvLen: 150, prefillChunk: 20 },
+      { decodeBatch: 2, kvLen: 300, prefillChunk: 44 },
+      { decodeBatch: 8, kvLen: 70, prefillChunk: 0 },
+      { decodeBatch: 10, kvLen: 260, prefillChunk: 60 },
+      { decodeBatch: 16, kvLen: 180, prefillChunk: 0 },
+      { decodeBatch: 30, kvLen: 100, prefillChunk: 12 },
+    ],
+    minSamples: 3,
+    maxSamples: 15,
+    targetHalfWidth: 0.05,
+    budgetMs: 20_000,
     minIntervalMs: 4,
     streamBytes: 32 << 20,
     fmaIters: 32,
+    replay: { rounds: 60, budgetMs: 8_000 },
   },
   full: {
     name: 'full',
     layers: 2,
     widthDivisor: 16,
-    decodeBatches: [8, 32, 64],
-    kvLens: [128, 512, 1024],
-    prefillChunks: [64, 128, 256, 384],
-    mixed: [
+    linearTokens: [16, 48, 80, 112, 144, 208, 272, 336, 400],
+    decodePoints: [
+      { decodeBatch: 8, kvLen: 128 },
+      { decodeBatch: 16, kvLen: 128 },
+      { decodeBatch: 16, kvLen: 384 },
+      { decodeBatch: 32, kvLen: 384 },
+      { decodeBatch: 32, kvLen: 640 },
+      { decodeBatch: 64, kvLen: 640 },
+      { decodeBatch: 64, kvLen: 896 },
+    ],
+    prefillChunks: [40, 72, 104, 136, 200, 264, 328],
+    validation: [
       { decodeBatch: 16, kvLen: 256, prefillChunk: 128 },
       { decodeBatch: 32, kvLen: 512, prefillChunk: 64 },
       { decodeBatch: 64, kvLen: 128, prefillChunk: 256 },
-      { decodeBatch: 8, kvLen: 1024, prefillChunk: 384 },
+      { decodeBatch: 8, kvLen: 1000, prefillChunk: 300 },
+      { decodeBatch: 48, kvLen: 300, prefillChunk: 0 },
+      { decodeBatch: 24, kvLen: 700, prefillChunk: 0 },
+      { decodeBatch: 40, kvLen: 400, prefillChunk: 20 },
+      { decodeBatch: 4, kvLen: 200, prefillChunk: 180 },
     ],
-    samples: 5,
+    minSamples: 5,
+    maxSamples: 25,
+    targetHalfWidth: 0.05,
+    budgetMs: 240_000,
     minIntervalMs: 20,
     streamBytes: 256 << 20,
     fmaIters: 1024,
+    replay: { rounds: 300, budgetMs: 120_000 },
   },
 };
 
+/** The held-out composite rounds of a preset. */
 export function gridPoints(p: Preset): GridPoint[] {
-  const out: GridPoint[] = [];
-  for (const decodeBatch of p.decodeBatches) for (const kvLen of p.kvLens) out.push({ decodeBatch, kvLen, prefillChunk: 0 });
-  for (const prefillChunk of p.prefillChunks) out.push({ decodeBatch: 0, kvLen: 0, prefillChunk });
-  out.push(...p.mixed);
-  return out;
-}
-
-/** Held-out points for the fit's quality: every third grid point (indices 2, 5, 8, …). */
-export function isHeldOut(index: number): boolean {
-  return index % 3 === 2;
+  return [...p.validation];
 }
 
 export function tokensOf(g: GridPoint): number {

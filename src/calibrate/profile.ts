@@ -1,6 +1,9 @@
 /**
- * Calibration profiles: versioned JSON (`"schema": "kvsched.profile/1"`), validated with
- * zod on import, and usable as the engine's cost model.
+ * Calibration profiles: versioned JSON (`"schema": "kvsched.profile/2"`), validated with
+ * zod on import, and usable as the engine's cost model (with the profile's own power
+ * model). A `kvsched.profile/1` profile (before intervals, verdicts and replay) is still
+ * read: it is migrated to /2 as a legacy profile (`legacy: true`, no intervals, verdict
+ * from its held-out R², a default power model for its adapter class).
  *
  * Pure (no Node, no GPU): `parseProfile(text)` and `serializeProfile(p)`; the Node-side
  * `profile:FILE` cost-model scheme lives in ./profile-node.ts.
@@ -18,10 +21,13 @@
 import { z } from '../model/zod.ts';
 import { mulDivFloor } from '../cost/piecewise.ts';
 import { LIMITS, limitText } from '../model/limits.ts';
+import type { PowerModel } from '../cost/energy.ts';
 import type { BatchStats, CostModel } from '../model/types.ts';
+import { verdictOf } from './verdict.ts';
 
-export const PROFILE_SCHEMA = 'kvsched.profile/1';
-export const PROFILE_VERSION = 1;
+export const PROFILE_SCHEMA = 'kvsched.profile/2';
+export const PROFILE_VERSION = 2;
+export const PROFILE_SCHEMA_V1 = 'kvsched.profile/1';
 /** Picoseconds per µs: the fixed-point scale of costModel's coefficients. */
 export const PS_PER_MICRO = 1_000_000;
 
@@ -63,8 +69,9 @@ const kernelRate = z.object({
 
 const quality = z.object({ r2: num, mape: nonNeg });
 
-export const profileSchema = z.object({
-  schema: z.literal(PROFILE_SCHEMA),
+/** The first version's shape (read and migrated). */
+export const profileSchemaV1 = z.object({
+  schema: z.literal(PROFILE_SCHEMA_V1),
   createdAt: z.string().datetime(),
   tool: z.object({ name: z.literal('kvsched'), version: z.string() }),
   preset: z.enum(['quick', 'full']),
@@ -148,7 +155,175 @@ export const profileSchema = z.object({
   }),
 });
 
-export type Profile = z.infer<typeof profileSchema>;
+
+export type ProfileV1 = z.infer<typeof profileSchemaV1>;
+
+const interval = z.tuple([nonNeg, nonNeg]);
+const intervals = z.object({ fixedMicros: interval, perTokenMicros: interval, perKvTokenMicros: interval, perPrefillSquareMicros: interval });
+const estimate = z.object({ value: num, se: nonNeg, df: nonNeg });
+const lineFit = z.object({ intercept: estimate, slope: estimate, r2: num, points: int });
+const sweepPoint = z.object({ x: nonNeg, label: z.string(), samplesMicros: z.array(nonNeg).min(1), medianMicros: nonNeg });
+const sweep = z.object({ points: z.array(sweepPoint).min(3), fit: lineFit });
+
+/** Adapter classes with a default board power (W): the user can set their own. */
+export const ADAPTER_CLASSES = ['software', 'integrated', 'discrete', 'datacenter'] as const;
+export type AdapterClass = (typeof ADAPTER_CLASSES)[number];
+
+const powerSchema = z.object({
+  name: z.string(),
+  gpus: z.number().int().positive(),
+  activeWattsPerGpu: z.number().positive(),
+  idleWattsPerGpu: nonNeg,
+  /** `default`: from the adapter class (see defaultPower); `user`: set by the user. */
+  source: z.enum(['default', 'user']),
+  adapterClass: z.enum(ADAPTER_CLASSES),
+});
+
+const v1Shape = profileSchemaV1.shape;
+
+export const profileSchemaV2 = z.object({
+  schema: z.literal(PROFILE_SCHEMA),
+  /** Migrated from kvsched.profile/1: no intervals, design or replay. */
+  legacy: z.boolean().optional(),
+  createdAt: v1Shape.createdAt,
+  tool: v1Shape.tool,
+  preset: v1Shape.preset,
+  device: v1Shape.device,
+  geometry: v1Shape.geometry,
+  probes: v1Shape.probes,
+  kernels: v1Shape.kernels,
+  /** How the terms were measured (absent in legacy profiles). */
+  design: z
+    .object({
+      linear: sweep,
+      decode: sweep,
+      prefill: sweep,
+      roundTrip: z.object({ samplesMicros: z.array(nonNeg).min(1), estimate }),
+      /** Cross-check of the fixed term: a round of 1 token and 1 KV token, measured and predicted (µs, emulated). */
+      minimalRound: z.object({ measuredMicros: nonNeg, predictedMicros: nonNeg }),
+      visits: int,
+      samples: int,
+      remeasured: int,
+      elapsedMs: nonNeg,
+      budgetMs: nonNeg,
+      stoppedBecause: z.enum(['target', 'budget', 'max-samples']),
+      /** The sentinel probe's rate (FLOP/s) at the start of each visit. */
+      probeRates: z.array(nonNeg),
+    })
+    .optional(),
+  /** The held-out composite rounds (`heldOut` true; legacy profiles: their grid). */
+  measurements: z.array(v1Shape.measurements.element).min(1),
+  fit: z.object({
+    coefficients,
+    intervals: intervals.optional(),
+    /** On the held-out points. */
+    r2: num,
+    mape: nonNeg,
+    /** Over the sweeps (legacy: the training grid). */
+    train: quality,
+    trainPoints: int,
+    heldOutPoints: int,
+  }),
+  fullModel: z.object({ coefficients, intervals: intervals.optional(), method: z.string() }),
+  costModel: v1Shape.costModel,
+  reference: z.object({
+    name: z.string(),
+    coefficients,
+    r2: num,
+    mape: nonNeg,
+    ratios: v1Shape.reference.shape.ratios,
+    ratioIntervals: intervals.optional(),
+    typicalRound: v1Shape.reference.shape.typicalRound.extend({ deviceInterval: interval.optional(), ratioInterval: interval.optional() }),
+  }),
+  quality: z.object({
+    verdict: z.enum(['good', 'noisy', 'unusable']),
+    reasons: z.array(z.string()),
+    /** Relative half-width of the typical round's 95 % interval (legacy: null). */
+    typicalHalfWidth: num.nullable(),
+    probeDrift: num.nullable(),
+    repeatSpread: num.nullable(),
+    notIdentifiable: z.array(z.enum(['fixedMicros', 'perTokenMicros', 'perKvTokenMicros', 'perPrefillSquareMicros'])),
+  }),
+  validation: z.object({
+    replay: z
+      .object({
+        schedule: z.string(),
+        rounds: int,
+        /** Rounds of the sample left out as outsized (predicted above 5 × the median round; see calibrate.ts). */
+        skipped: int,
+        /** Σ over replayed rounds, µs (emulated geometry): wall time of each round's submit + wait. */
+        measured: nonNeg,
+        predicted: nonNeg,
+        /** (predicted − measured) / measured: 0.08 = the profile over-predicts by 8 %. */
+        error: num,
+      })
+      .nullable(),
+  }),
+  power: powerSchema,
+});
+export type Profile = z.infer<typeof profileSchemaV2>;
+export type ProfilePower = Profile['power'];
+
+/** Default board power by adapter class (W per GPU, active / idle): labelled as defaults wherever shown. */
+export const DEFAULT_POWER: Record<AdapterClass, { active: number; idle: number; label: string }> = {
+  software: { active: 65, idle: 10, label: 'software adapter: a desktop CPU package (65 W)' },
+  integrated: { active: 28, idle: 3, label: 'integrated GPU: a laptop SoC (28 W)' },
+  discrete: { active: 250, idle: 20, label: 'discrete GPU (250 W board)' },
+  datacenter: { active: 700, idle: 70, label: 'data-centre GPU (700 W board, H100/H200 SXM class)' },
+};
+
+/** The adapter class from its identity (vendor and description words). */
+export function adapterClassOf(a: ProfileV1['device']['adapter']): AdapterClass {
+  if (a.isFallbackAdapter || /swiftshader|llvmpipe|warp|software|cpu/i.test(`${a.architecture} ${a.description}`)) return 'software';
+  const text = `${a.vendor} ${a.architecture} ${a.device} ${a.description}`;
+  if (/\b(h100|h200|h800|a100|a800|b100|b200|gh200|l40|mi2\d\d|mi3\d\d|tesla)\b/i.test(text)) return 'datacenter';
+  if (/intel|apple|qualcomm|arm|mali|adreno|integrated/i.test(text) && !/\barc\b/i.test(text)) return 'integrated';
+  return 'discrete';
+}
+
+export function defaultPower(a: ProfileV1['device']['adapter']): ProfilePower {
+  const c = adapterClassOf(a);
+  const d = DEFAULT_POWER[c];
+  return { name: `default: ${d.label}`, gpus: 1, activeWattsPerGpu: d.active, idleWattsPerGpu: d.idle, source: 'default', adapterClass: c };
+}
+
+/** The profile with a user-set board power (W while a round runs; idle kept in proportion). */
+export function withBoardPower(p: Profile, activeWatts: number, idleWatts?: number): Profile {
+  if (!(Number.isFinite(activeWatts) && activeWatts > 0)) throw new RangeError(`board power must be a positive number of watts, got ${activeWatts}`);
+  const idle = idleWatts ?? (p.power.idleWattsPerGpu * activeWatts) / p.power.activeWattsPerGpu;
+  if (!(Number.isFinite(idle) && idle >= 0)) throw new RangeError(`idle power must be ≥ 0 W, got ${idle}`);
+  return { ...p, power: { ...p.power, name: `set by the user: ${activeWatts} W`, activeWattsPerGpu: activeWatts, idleWattsPerGpu: idle, source: 'user' } };
+}
+
+/** A kvsched.profile/1 profile as /2: legacy, no intervals, verdict from its held-out R². */
+export function migrateV1(p: ProfileV1): Profile {
+  const { schema: _schema, ...rest } = p;
+  const q = verdictOf({ heldOutR2: p.fit.r2, typicalHalfWidth: NaN, targetHalfWidth: 0.05, notIdentifiable: [], probeDrift: NaN, repeatSpread: NaN, replayError: null, legacy: true });
+  return {
+    ...rest,
+    schema: PROFILE_SCHEMA,
+    legacy: true,
+    quality: { ...q, typicalHalfWidth: null, probeDrift: null, repeatSpread: null, notIdentifiable: [] },
+    validation: { replay: null },
+    power: defaultPower(p.device.adapter),
+  };
+}
+
+function invalidTypeText(i: z.core.$ZodIssue): string {
+  return i.code === 'invalid_type' ? `expected ${i.expected}` : i.message;
+}
+
+/**
+ * Any supported version → a /2 profile: /1 is validated with its own schema and
+ * migrated. Issues keep their paths (and say `expected number` for a wrong type).
+ */
+export const profileSchema = z.unknown().transform((data, ctx): Profile => {
+  const version = typeof data === 'object' && data !== null ? (data as { schema?: unknown }).schema : undefined;
+  const r = version === PROFILE_SCHEMA_V1 ? profileSchemaV1.safeParse(data) : profileSchemaV2.safeParse(data);
+  if (r.success) return 'quality' in r.data ? r.data : migrateV1(r.data);
+  for (const i of r.error.issues) ctx.addIssue({ code: 'custom', message: invalidTypeText(i), path: i.path });
+  return z.NEVER;
+});
 
 export class ProfileError extends Error {
   override name = 'ProfileError';
@@ -173,7 +348,7 @@ export function parseProfile(text: string, source = 'profile'): Profile {
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ProfileError(`${source}: (root): expected an object`);
   const schema = (data as { schema?: unknown }).schema;
   const m = typeof schema === 'string' ? /^kvsched\.profile\/(\d+)$/.exec(schema) : null;
-  if (!m) throw new ProfileError(`${source}: schema: expected "${PROFILE_SCHEMA}", got ${JSON.stringify(schema)}`);
+  if (!m) throw new ProfileError(`${source}: schema: expected "${PROFILE_SCHEMA}" (or "${PROFILE_SCHEMA_V1}"), got ${JSON.stringify(schema)}`);
   const version = Number(m[1]);
   if (version > PROFILE_VERSION) {
     throw new ProfileError(`${source}: schema: ${schema} is newer than this kvsched understands (${PROFILE_SCHEMA}); update kvsched`);
@@ -182,8 +357,7 @@ export function parseProfile(text: string, source = 'profile'): Profile {
   if (!r.success) {
     const msgs = r.error.issues.slice(0, 3).map((i) => {
       const where = pathOf(i.path);
-      if (i.code === 'invalid_type') return `${where}: expected ${i.expected}`;
-      return `${where}: ${i.message}`;
+      return `${where}: ${invalidTypeText(i)}`;
     });
     const more = r.error.issues.length > 3 ? ` (and ${r.error.issues.length - 3} more)` : '';
     throw new ProfileError(`${source}: ${msgs.join('; ')}${more}`);
@@ -191,9 +365,13 @@ export function parseProfile(text: string, source = 'profile'): Profile {
   return r.data;
 }
 
-/** The profile as JSON text (stable key order: the object's own). */
+/**
+ * The profile as JSON text, keys in the schema's order (so that export → import →
+ * export gives the same text, whichever code built the object). The one writer of
+ * profile files: the CLI's --out and the Calibrate view's export both use it.
+ */
 export function serializeProfile(p: Profile): string {
-  return JSON.stringify(p, null, 2) + '\n';
+  return JSON.stringify(profileSchemaV2.parse(p), null, 2) + '\n';
 }
 
 /** µs coefficient → integer picoseconds (round half up). */
@@ -221,8 +399,14 @@ export function profileRoundMicros(c: Profile['costModel'], b: BatchStats): numb
   return Math.max(1, sum);
 }
 
-/** A CostModel from a validated profile. */
+/** The profile's power model, for the energy of simulated rounds. */
+export function profilePower(p: Profile): PowerModel {
+  const w = p.power;
+  return { name: w.name, gpus: w.gpus, activeWattsPerGpu: w.activeWattsPerGpu, idleWattsPerGpu: w.idleWattsPerGpu };
+}
+
+/** A CostModel from a validated profile; it carries the profile's power model. */
 export function profileCostModel(p: Profile, name = `profile:${p.device.name}`): CostModel {
   const c = p.costModel;
-  return { name, roundMicros: (b) => profileRoundMicros(c, b) };
+  return { name, roundMicros: (b) => profileRoundMicros(c, b), power: profilePower(p) };
 }

@@ -17,16 +17,18 @@ export const CALIBRATE = defineCommand({
   summary: 'time WGSL attention kernels on this device and fit a cost-model profile',
   usage: ['[--preset quick|full] [--adapter NAME] [--out profile.json] [--quiet]'],
   description: `Runs WGSL kernels with Llama-2-70B head geometry (64 query heads, 8 KV heads, head dim 128)
-in Node through Dawn (npm webgpu): a streaming-read and an FMA probe, then a grid of emulated
-rounds (decode attention B × L, causal prefill attention over a chunk C, the linear layers for
-T = B + C tokens). Fits round µs = fixed + perToken·T + perKvToken·ΣL + perPrefillSquare·C² by
-least squares (R² and MAPE on held-out points), extrapolates it to 80 full-width layers and
-compares it with the A100 reference (a100-llama2-70b-tp2).`,
+in Node through Dawn (npm webgpu): a streaming-read and an FMA probe, then one sweep per term of
+round µs = fixed + perToken·T + perKvToken·ΣL + perPrefillSquare·C² (the linear layers over T,
+decode attention over B × L, prefill attention over C², the round trip), each fitted on its own
+with a 95 % interval; sampling continues until the typical round is known within ±5 % or the
+preset's budget ends. Held-out composite rounds give R² and MAPE; a replay of a real schedule's
+rounds checks the prediction. Extrapolated to 80 full-width layers, compared with the A100
+reference (a100-llama2-70b-tp2), and judged good / noisy / unusable (see docs/calibration.md).`,
   options: {
-    preset: choice(['quick', 'full'] as const, 'quick: 1 layer, widths ÷ 32, 10 rounds (under a minute on SwiftShader); ' +
-      'full: 2 layers, widths ÷ 16, 17 rounds').withDefault('quick'),
+    preset: choice(['quick', 'full'] as const, 'quick: 1 layer, widths ÷ 32 (about a minute on SwiftShader); ' +
+      'full: 2 layers, widths ÷ 16, larger sweeps, 300 replayed rounds').withDefault('quick'),
     adapter: text('NAME', 'an adapter whose name contains NAME (see: kvsched device)'),
-    out: OPT.out.withHelp('write the profile (kvsched.profile/1 JSON); use it with kvsched simulate --cost-model profile:FILE'),
+    out: OPT.out.withHelp('write the profile (kvsched.profile/2 JSON); use it with kvsched simulate --cost-model profile:FILE'),
     quiet: OPT.quiet,
   },
   epilogue: `VK_ICD_FILENAMES is set to Chromium's SwiftShader ICD in-process when unset and present.
@@ -40,9 +42,15 @@ function fmtRate(x: number, unit: string): string {
   return `${x.toFixed(2)} ${unit}`;
 }
 
+/** `value [lo – hi]` when the interval is known. */
+function withInterval(v: number, i: readonly [number, number] | undefined, d: number): string {
+  return i ? `${num(v, d)} [${num(i[0], d)} – ${num(i[1], d)}]` : num(v, d);
+}
+
 export function describeProfile(p: Profile): string {
   const k = p.kernels;
   const lines: string[] = [];
+  lines.push(`verdict: ${p.quality.verdict.toUpperCase()}${p.quality.reasons.length > 0 ? ` — ${p.quality.reasons.join('; ')}` : ''}`);
   lines.push(`device: ${p.device.name}${p.device.adapter.isFallbackAdapter ? ' (fallback/software adapter)' : ''}; ${p.device.runtime}`);
   lines.push(`  shader-f16: ${p.device.shaderF16 ? 'available (kernels still f32)' : 'not available — f32 only'}; timing: ${p.device.timing.method}, round trip ${num(p.device.timing.roundTripMicros, 0)} µs`);
   lines.push(`  emulated: ${p.geometry.emulatedLayers} layer(s), hidden ${p.geometry.emulatedHidden} (÷${p.geometry.widthDivisor}), ${p.geometry.queryHeads} query / ${p.geometry.kvHeads} KV heads × ${p.geometry.headDim}`);
@@ -63,15 +71,26 @@ export function describeProfile(p: Profile): string {
   const r = p.reference.coefficients;
   const q = p.reference.ratios;
   lines.push('');
-  lines.push(`fit (${p.fit.trainPoints} rounds; held out ${p.fit.heldOutPoints}): R² ${p.fit.r2.toFixed(4)}, MAPE ${(100 * p.fit.mape).toFixed(1)} % (training R² ${p.fit.train.r2.toFixed(4)}, MAPE ${(100 * p.fit.train.mape).toFixed(1)} %)`);
+  const d = p.design;
+  if (d) {
+    const sw = (name: string, s: typeof d.linear) => `${name} ${s.points.length} points (R² ${s.fit.r2.toFixed(4)})`;
+    lines.push(`sweeps: ${sw('linear', d.linear)}, ${sw('decode', d.decode)}, ${sw('prefill', d.prefill)}; ${d.visits} visits, ${d.samples} samples (${d.remeasured} re-measured), ${(d.elapsedMs / 1000).toFixed(1)} s, stopped: ${d.stoppedBecause}`);
+    lines.push(`  minimal round (1 token, 1 KV token): measured ${num(d.minimalRound.measuredMicros, 0)} µs, model ${num(d.minimalRound.predictedMicros, 0)} µs`);
+  }
+  lines.push(`held-out check (${p.fit.heldOutPoints} composite rounds): R² ${p.fit.r2.toFixed(4)}, MAPE ${(100 * p.fit.mape).toFixed(1)} % (sweeps: min R² ${p.fit.train.r2.toFixed(4)}, MAPE ${(100 * p.fit.train.mape).toFixed(1)} %)`);
+  if (p.legacy) lines.push('  legacy profile (kvsched.profile/1): no intervals');
+  else lines.push('  [lo – hi]: 95 % intervals');
+  const ci = p.fit.intervals;
+  const fi = p.fullModel.intervals;
+  const ri = p.reference.ratioIntervals;
   lines.push(
     table(
       ['term', 'emulated (µs)', 'Llama-2-70B here (µs)', `${p.reference.name} (µs)`, 'this / A100'],
       [
-        ['fixed per round', num(c.fixedMicros, 1), num(f.fixedMicros, 0), num(r.fixedMicros, 0), num(q.fixedMicros, 1)],
-        ['per token (linear, compute)', num(c.perTokenMicros, 3), num(f.perTokenMicros, 1), num(r.perTokenMicros, 1), num(q.perTokenMicros, 1)],
-        ['per KV token (bandwidth)', num(c.perKvTokenMicros, 5), num(f.perKvTokenMicros, 3), num(r.perKvTokenMicros, 4), num(q.perKvTokenMicros, 1)],
-        ['per prefill token² (compute)', num(c.perPrefillSquareMicros, 6), num(f.perPrefillSquareMicros, 4), num(r.perPrefillSquareMicros, 5), num(q.perPrefillSquareMicros, 1)],
+        ['fixed per round', withInterval(c.fixedMicros, ci?.fixedMicros, 1), withInterval(f.fixedMicros, fi?.fixedMicros, 0), num(r.fixedMicros, 0), withInterval(q.fixedMicros, ri?.fixedMicros, 1)],
+        ['per token (linear, compute)', withInterval(c.perTokenMicros, ci?.perTokenMicros, 3), withInterval(f.perTokenMicros, fi?.perTokenMicros, 1), num(r.perTokenMicros, 1), withInterval(q.perTokenMicros, ri?.perTokenMicros, 1)],
+        ['per KV token (bandwidth)', withInterval(c.perKvTokenMicros, ci?.perKvTokenMicros, 5), withInterval(f.perKvTokenMicros, fi?.perKvTokenMicros, 3), num(r.perKvTokenMicros, 4), withInterval(q.perKvTokenMicros, ri?.perKvTokenMicros, 1)],
+        ['per prefill token² (compute)', withInterval(c.perPrefillSquareMicros, ci?.perPrefillSquareMicros, 6), withInterval(f.perPrefillSquareMicros, fi?.perPrefillSquareMicros, 4), num(r.perPrefillSquareMicros, 5), withInterval(q.perPrefillSquareMicros, ri?.perPrefillSquareMicros, 1)],
       ],
     ).trimEnd(),
   );
@@ -80,8 +99,17 @@ export function describeProfile(p: Profile): string {
   lines.push(`typical lmsys round (${t.description}):`);
   lines.push(
     `  ${t.mean.decodeRequests.toFixed(1)} decoding requests, mean context ${(t.mean.decodeContext / Math.max(t.mean.decodeRequests, 1e-9)).toFixed(0)} tokens, ${t.mean.prefillTokens.toFixed(1)} prefill tokens per round:` +
-      ` ${num(t.deviceMicros / 1000, 1)} ms here vs ${num(t.referenceMicros / 1000, 1)} ms on the A100 pair (${num(t.ratio, 1)}×)`,
+      ` ${withInterval(t.deviceMicros / 1000, t.deviceInterval?.map((x) => x / 1000) as [number, number] | undefined, 1)} ms here vs ${num(t.referenceMicros / 1000, 1)} ms on the A100 pair (${withInterval(t.ratio, t.ratioInterval, 1)}×)`,
   );
+  const rp = p.validation.replay;
+  lines.push('');
+  lines.push(
+    rp
+      ? `replay: ${rp.rounds} rounds of ${rp.schedule}${rp.skipped > 0 ? ` (${rp.skipped} skipped: predicted above the preset's cap)` : ''}: measured ${num(rp.measured / 1000, 1)} ms, predicted ${num(rp.predicted / 1000, 1)} ms, error ${rp.error >= 0 ? '+' : ''}${(100 * rp.error).toFixed(1)} %`
+      : 'replay: not run',
+  );
+  const w = p.power;
+  lines.push(`power: ${w.gpus} × ${num(w.activeWattsPerGpu, 0)} W active, ${num(w.idleWattsPerGpu, 0)} W idle (${w.source === 'default' ? `default for a ${w.adapterClass} adapter` : 'set by the user'}; ${w.name})`);
   return lines.join('\n') + '\n';
 }
 

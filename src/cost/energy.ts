@@ -42,6 +42,15 @@ export const a100x2Power: PowerModel = {
   idleWattsPerGpu: 60,
 };
 
+/**
+ * The power model for simulating with a cost model: the one it carries (a calibration
+ * profile's cost model carries the profile's board power), else the A100 pair's — which
+ * is right only for the A100 model, so that is the only one that should lack its own.
+ */
+export function powerOf(costModel: { readonly power?: PowerModel }): PowerModel {
+  return costModel.power ?? a100x2Power;
+}
+
 const MICROS_PER_SECOND = 1_000_000;
 
 function checkMicros(micros: number): void {

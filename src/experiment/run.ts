@@ -1,4 +1,4 @@
-import { a100x2Power, type PowerModel } from '../cost/energy.ts';
+import { powerOf, type PowerModel } from '../cost/energy.ts';
 import { LivelockError, simulate, StuckError, type Progress, type SimulationResult } from '../engine/engine.ts';
 import { summarize, type RunSummary } from '../metrics/summary.ts';
 import type { CostModel } from '../model/types.ts';
@@ -31,7 +31,7 @@ export function runPolicy(instance: Instance, policySpec: string | PolicyConfig,
       memory: instance.memory,
       mode: instance.mode,
       costModel: o.costModel,
-      power: o.power ?? a100x2Power,
+      power: o.power ?? powerOf(o.costModel),
       keepRounds: o.keepRounds ?? false,
       ...(o.onProgress ? { onProgress: o.onProgress, progressEvery: 2048 } : {}),
       ...(o.signal ? { signal: o.signal } : {}),

@@ -3,7 +3,7 @@
  * types (PolicyOutcome). No device acquisition here (that is run.ts for Node and
  * src/worker/gpu-runner.ts for the browser), so browser bundles can import it.
  */
-import { a100x2Power, type PowerModel } from '../cost/energy.ts';
+import { powerOf, type PowerModel } from '../cost/energy.ts';
 import type { Instance } from '../experiment/instance.ts';
 import type { PolicyOutcome } from '../experiment/run.ts';
 import { summarize } from '../metrics/summary.ts';
@@ -31,7 +31,7 @@ export async function runCellsOnGpu(engine: GpuEngine, cells: readonly GpuCell[]
   const t0 = performance.now();
   const replicas: GpuReplica[] = cells.map((c) => ({ requests: c.requests, memory: c.memory, policy: c.policy }));
   const out: GpuOutcome[] = await engine.run(replicas, {
-    mode: o.mode, costModel: o.costModel, power: o.power ?? a100x2Power,
+    mode: o.mode, costModel: o.costModel, power: o.power ?? powerOf(o.costModel),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   });

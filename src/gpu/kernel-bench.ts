@@ -38,9 +38,11 @@ export interface KernelBenchResult {
   rows: BenchRow[];
 }
 
-export async function runKernelBench(kernels: Kernels, timer: Timer, o: { quick?: boolean; log?: (line: string) => void } = {}): Promise<KernelBenchResult> {
-  const quick = Boolean(o.quick);
-  const topts = { samples: quick ? 3 : 5, minIntervalMs: 20 };
+/** `smoke`: the smallest sizes, one size per kernel (tests of bench:device; numbers meaningless). */
+export async function runKernelBench(kernels: Kernels, timer: Timer, o: { quick?: boolean; smoke?: boolean; log?: (line: string) => void } = {}): Promise<KernelBenchResult> {
+  const smoke = Boolean(o.smoke);
+  const quick = Boolean(o.quick) || smoke;
+  const topts = smoke ? { samples: 1, minIntervalMs: 1 } : { samples: quick ? 3 : 5, minIntervalMs: 20 };
   const rows: BenchRow[] = [];
   const run = async (kernel: string, size: string, make: () => Promise<Job>): Promise<BenchRow> => {
     const j = await make();
@@ -56,8 +58,8 @@ export async function runKernelBench(kernels: Kernels, timer: Timer, o: { quick?
     }
   };
   let efficiencies = { decodeVsStream: NaN, prefillVsFma: NaN, linearVsFma: NaN };
-  const streamJob = await kernels.streamProbe((quick ? 64 : 256) << 20);
-  const fmaJob = await kernels.fmaProbe(1024, 64);
+  const streamJob = await kernels.streamProbe((smoke ? 4 : quick ? 64 : 256) << 20);
+  const fmaJob = await kernels.fmaProbe(smoke ? 8 : 1024, 64);
   const rate = async (which: 'stream' | 'fma'): Promise<number> => {
     const j = which === 'stream' ? streamJob : fmaJob;
     const m = await timer.measure(j, topts);
@@ -75,13 +77,13 @@ export async function runKernelBench(kernels: Kernels, timer: Timer, o: { quick?
   try {
     await run('probe-stream', quick ? '64 MiB' : '256 MiB', () => Promise.resolve({ ...streamJob, destroy: () => {} }));
     await run('probe-fma', '16384 inv × 1024 it × 256 FLOP', () => Promise.resolve({ ...fmaJob, destroy: () => {} }));
-    const decodeSizes: Array<[number, number]> = quick ? [[8, 256], [16, 512]] : [[8, 256], [16, 512], [32, 1024]];
+    const decodeSizes: Array<[number, number]> = smoke ? [[2, 128]] : quick ? [[8, 256], [16, 512]] : [[8, 256], [16, 512], [32, 1024]];
     let decode: BenchRow | undefined;
     for (const [b, l] of decodeSizes) decode = await withRoof('stream', 'attn-decode', `B=${b} L=${l}`, () => kernels.decode({ seqLens: new Array<number>(b).fill(l) }));
     let prefill: BenchRow | undefined;
-    for (const c of quick ? [64, 128] : [64, 128, 256]) prefill = await withRoof('fma', 'attn-prefill', `C=${c}`, () => kernels.prefill({ len: c }));
+    for (const c of smoke ? [16] : quick ? [64, 128] : [64, 128, 256]) prefill = await withRoof('fma', 'attn-prefill', `C=${c}`, () => kernels.prefill({ len: c }));
     let linear: BenchRow | undefined;
-    for (const t of quick ? [32, 128] : [32, 128, 256]) linear = await withRoof('fma', 'linear', `T=${t} width÷${BENCH_WIDTH_DIVISOR}`, () => kernels.linear(t, linearWidths(BENCH_WIDTH_DIVISOR)));
+    for (const t of smoke ? [16] : quick ? [32, 128] : [32, 128, 256]) linear = await withRoof('fma', 'linear', `T=${t} width÷${BENCH_WIDTH_DIVISOR}`, () => kernels.linear(t, linearWidths(BENCH_WIDTH_DIVISOR)));
     efficiencies = {
       decodeVsStream: decode?.efficiency ?? NaN,
       prefillVsFma: prefill?.efficiency ?? NaN,

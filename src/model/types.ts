@@ -19,6 +19,7 @@
  * microseconds that the cost model gives for its batch. Integers everywhere keep the
  * CPU engine and a 32-bit-integer WGSL engine bit-for-bit identical.
  */
+import type { PowerModel } from '../cost/energy.ts';
 
 export type TimeMode = 'rounds' | 'seconds';
 
@@ -79,4 +80,6 @@ export interface CostModel {
   readonly name: string;
   /** Duration of a round running this batch, in whole microseconds (≥ 1). */
   roundMicros(batch: BatchStats): number;
+  /** The hardware's power while running these rounds (energy.ts `powerOf`); absent: the A100 pair's. */
+  readonly power?: PowerModel;
 }

@@ -23,7 +23,7 @@ export interface RunConfig {
   /** `exact` or `noise:E`. */
   readonly predict: string;
   readonly costModel: string;
-  /** With a `profile:…` cost model: the stored calibration profile (kvsched.profile/1 JSON). */
+  /** With a `profile:…` cost model: the stored calibration profile (kvsched.profile/2 JSON, or /1). */
   readonly profile?: unknown;
   /** Policy specs, e.g. `alpha-clearing:0.1:0.2`. */
   readonly policies: readonly string[];

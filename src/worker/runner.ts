@@ -5,7 +5,7 @@
  * no DOM or worker dependency, so Node tests can call it too.
  */
 import { AbortError } from '../model/abort.ts';
-import { a100x2Power } from '../cost/energy.ts';
+import { powerOf } from '../cost/energy.ts';
 import { profileCostModel, profileSchema } from '../calibrate/profile.ts';
 import { getCostModel } from '../cost/registry.ts';
 import type { CostModel } from '../model/types.ts';
@@ -50,7 +50,7 @@ export function costModelOf(config: RunConfig): CostModel {
   if (!config.costModel.startsWith('profile:')) return getCostModel(config.costModel);
   if (config.profile === undefined) throw new Error(`cost model ${config.costModel}: the profile was not sent with the run`);
   const parsed = profileSchema.safeParse(config.profile);
-  if (!parsed.success) throw new Error(`cost model ${config.costModel}: not a valid kvsched.profile/1 profile (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  if (!parsed.success) throw new Error(`cost model ${config.costModel}: not a valid kvsched.profile/2 (or /1) profile (${parsed.error.issues[0]?.message ?? 'invalid'})`);
   return profileCostModel(parsed.data, config.costModel);
 }
 
@@ -80,7 +80,7 @@ function runPolicies(config: RunConfig, instance: Instance, hooks: RunHooks, slo
         memory: instance.memory,
         mode: config.mode,
         costModel,
-        power: a100x2Power,
+        power: powerOf(costModel),
         keepRounds: true,
         progressEvery: 512,
         onProgress: (p) => report(p.completed, false),

@@ -5,7 +5,7 @@
  * timeouts leave room for a machine shared with other work. Skipped, with the reason, only when Dawn cannot create an adapter.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { calibrate, type CalibrationProgress } from '../../src/calibrate/calibrate.ts';
+import { calibrate, CALIBRATION_PHASES, type CalibrationProgress } from '../../src/calibrate/calibrate.ts';
 import { PRESETS } from '../../src/calibrate/grid.ts';
 import { parseProfile, profileCostModel, serializeProfile } from '../../src/calibrate/profile.ts';
 import { pickNodeAdapter, type FoundAdapter } from '../../src/gpu/node-gpu.ts';
@@ -35,22 +35,37 @@ async function session(): Promise<GpuSession> {
 }
 
 describe('calibration (Node, Dawn)', () => {
-  it('quick preset: probes, grid, fit, a valid profile usable as a cost model', async (ctx) => {
+  it('quick preset: probes, sweeps, fit with intervals, replay, verdict; a valid profile usable as a cost model', async (ctx) => {
     if (!found) return ctx.skip(skipReason);
     const events: CalibrationProgress[] = [];
     const t0 = performance.now();
-    const p = await calibrate({ session: await session(), shaders: await loadNodeShaders(), preset: PRESETS.quick, runtime: 'vitest', onProgress: (e) => events.push(e) });
+    // A short sampling budget: this test checks the pipeline, not the precision (bench/calibration.ts does).
+    const p = await calibrate({ session: await session(), shaders: await loadNodeShaders(), preset: PRESETS.quick, runtime: 'vitest', budgetMs: 1, onProgress: (e) => events.push(e) });
     console.log(
-      `quick calibration in ${((performance.now() - t0) / 1000).toFixed(1)} s: held-out R² ${p.fit.r2.toFixed(3)}, MAPE ${(100 * p.fit.mape).toFixed(1)} %;` +
-        ` decode ${(100 * p.kernels.decode.efficiency).toFixed(0)} % of stream, prefill ${(100 * p.kernels.prefill.efficiency).toFixed(0)} % / linear ${(100 * p.kernels.linear.efficiency).toFixed(0)} % of FMA`,
+      `quick calibration in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${p.quality.verdict} (${p.quality.reasons.join('; ')}); held-out R² ${p.fit.r2.toFixed(3)};` +
+        ` replay error ${p.validation.replay ? (100 * p.validation.replay.error).toFixed(1) : '—'} %`,
     );
-    expect(p.measurements.length).toBe(10);
-    expect(p.fit.heldOutPoints).toBe(3);
+    expect(p.schema).toBe('kvsched.profile/2');
+    expect(p.measurements.length).toBe(PRESETS.quick.validation.length);
+    expect(p.fit.heldOutPoints).toBe(PRESETS.quick.validation.length);
+    const d = p.design;
+    if (!d) throw new Error('no design');
+    expect(d.linear.points.length).toBe(PRESETS.quick.linearTokens.length);
+    for (const pt of [...d.linear.points, ...d.decode.points, ...d.prefill.points]) expect(pt.samplesMicros.length).toBeGreaterThanOrEqual(PRESETS.quick.minSamples);
+    expect(d.stoppedBecause === 'budget' || d.stoppedBecause === 'target').toBe(true);
+    for (const [lo, hi] of Object.values(p.fullModel.intervals ?? {})) expect(lo).toBeLessThanOrEqual(hi);
+    const t = p.reference.typicalRound;
+    expect(t.deviceInterval?.[0]).toBeLessThanOrEqual(t.deviceMicros);
+    expect(t.deviceInterval?.[1]).toBeGreaterThanOrEqual(t.deviceMicros);
+    expect(['good', 'noisy', 'unusable']).toContain(p.quality.verdict);
+    if (p.quality.verdict !== 'good') expect(p.quality.reasons.length).toBeGreaterThan(0);
+    expect(p.validation.replay?.rounds).toBeGreaterThan(0);
+    expect(p.power.source).toBe('default');
     expect(Number.isFinite(p.fit.r2)).toBe(true);
     expect(p.probes.stream.bytesPerSecond).toBeGreaterThan(0);
     expect(p.probes.fma.flopPerSecond).toBeGreaterThan(0);
     expect(p.device.shaderF16).toBe(found?.adapter.features.has('shader-f16'));
-    expect(new Set(events.map((e) => e.phase))).toEqual(new Set(['compile', 'probes', 'grid', 'kernels', 'fit']));
+    expect(new Set(events.map((e) => e.phase))).toEqual(new Set(CALIBRATION_PHASES));
     expect(parseProfile(serializeProfile(p))).toEqual(p);
     const m = profileCostModel(p);
     const r = m.roundMicros({ requests: 10, prefillRequests: 0, prefillTokens: 0, prefillSquares: 0, decodeRequests: 10, decodeContext: 1000 });

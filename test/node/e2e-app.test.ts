@@ -231,50 +231,91 @@ describe('app (Chromium with WebGPU)', () => {
     expect(await page.locator('[data-testid=run]').isDisabled()).toBe(false);
   }, T);
 
-  it('shows the Calibrate and Compare views (with a stored profile: chart, export, comparison run)', async () => {
+  it('shows the Calibrate and Compare views (with a stored profile: verdict, intervals, chart, export, comparison run)', async () => {
     // A stored profile (as a calibration or a History import leaves it), written straight into IndexedDB.
     const profile = sampleProfile();
-    await page.goto(served.url + '#/calibrate');
-    await page.evaluate(
-      (rec) =>
-        new Promise<void>((resolve, reject) => {
-          const open = indexedDB.open('kvsched');
-          open.onerror = () => reject(open.error ?? new Error('open failed'));
-          open.onsuccess = () => {
-            const db = open.result;
-            const tx = db.transaction('records', 'readwrite');
-            tx.objectStore('records').put(rec);
-            tx.oncomplete = () => {
-              db.close();
-              resolve();
+    // Written only once the app has created its database (opening it first would create it without stores).
+    const put = async (rec: StoredRow) => {
+      await expect.poll(() => page.evaluate(async () => (await indexedDB.databases()).some((d) => d.name === 'kvsched')), { timeout: T }).toBe(true);
+      await page.evaluate(
+        (r) =>
+          new Promise<void>((resolve, reject) => {
+            const open = indexedDB.open('kvsched');
+            open.onerror = () => reject(open.error ?? new Error('open failed'));
+            open.onsuccess = () => {
+              const db = open.result;
+              const tx = db.transaction('records', 'readwrite');
+              tx.objectStore('records').put(r);
+              tx.oncomplete = () => {
+                db.close();
+                resolve();
+              };
+              tx.onerror = () => reject(tx.error ?? new Error('put failed'));
             };
-            tx.onerror = () => reject(tx.error ?? new Error('put failed'));
-          };
-        }),
-      { id: 'profile-e2e', kind: 'profile', createdAt: Date.now(), title: 'SwiftShader (quick)', data: profile },
-    );
+          }),
+        rec,
+      );
+    };
+    await page.goto(served.url + '#/calibrate');
+    await put({ id: 'profile-e2e', kind: 'profile', createdAt: Date.now(), title: 'SwiftShader (quick)', data: profile });
     await page.reload();
     await page.locator('kv-calibrate-view [data-testid=calibration-status]').waitFor();
     await page.locator('kv-calibrate-view kv-chart[data-testid=fit-chart][data-drawn=true]').waitFor({ timeout: T });
     expect(await page.locator('kv-calibrate-view kv-chart[data-testid=fit-chart] canvas').count()).toBe(1);
+    expect(await page.locator('kv-calibrate-view [data-testid=profile-verdict]').getAttribute('data-verdict')).toBe('good');
+    expect(await page.locator('kv-calibrate-view [data-testid=typical-round]').textContent()).toMatch(/\[[\d.,]+ – [\d.,]+\]/);
+    expect(await page.locator('kv-calibrate-view [data-testid=replay]').textContent()).toMatch(/error \+4\.0 %/);
+    expect(await page.locator('kv-calibrate-view [data-testid=kernel-efficiency] tbody tr').count()).toBe(3);
+    expect(await page.locator('kv-calibrate-view kv-profile-table table').textContent()).toContain('google / swiftshader / SwiftShader');
     const [download] = await Promise.all([page.waitForEvent('download'), page.locator('[data-testid=profile-export]').click()]);
     expect(download.suggestedFilename()).toBe('kvsched-profile-google-swiftshader-SwiftShader.json');
     const file = path.join(tmp, 'profile.json');
     await download.saveAs(file);
-    expect(JSON.parse(fs.readFileSync(file, 'utf8'))).toEqual(profile);
+    // The export is the same document `kvsched calibrate --out` writes (serializeProfile).
+    const { serializeProfile } = await import('../../src/calibrate/profile.ts');
+    expect(fs.readFileSync(file, 'utf8')).toBe(serializeProfile(profile));
     await shot(page, 'calibrate');
+
+    // An unusable profile, stored later: labelled in Calibrate, Compare, the cost-model picker and History.
+    // Its per-token term fitted to zero: Compare draws a "0" marker for it, not a missing bar.
+    const bad = {
+      ...sampleProfile(),
+      quality: { ...profile.quality, verdict: 'unusable' as const, reasons: ['held-out R² 0.08'] },
+      reference: { ...profile.reference, ratios: { ...profile.reference.ratios, perTokenMicros: 0 } },
+    };
+    await put({ id: 'profile-bad', kind: 'profile', createdAt: Date.now() + 1, title: 'Bad device (quick)', data: bad });
+    await page.reload();
+    await expect.poll(() => page.locator('kv-calibrate-view [data-testid=profile-verdict]').getAttribute('data-verdict'), { timeout: T }).toBe('unusable');
+    expect(await page.locator('kv-calibrate-view [data-testid=profile-verdict]').textContent()).toContain('held-out R² 0.08');
+
     await page.goto(served.url + '#/compare');
     await page.locator('kv-compare-view h2').waitFor();
-    await page.locator('kv-compare-view kv-chart[data-testid=ratio-chart][data-drawn=true]').waitFor({ timeout: T });
+    const bars = page.locator('kv-compare-view kv-ratio-bars svg[data-testid=ratio-bars]');
+    await bars.waitFor({ timeout: T });
+    // Error bars: each drawn bar has its interval (4 terms × 2 profiles, one of them fitted to zero).
+    expect(await bars.locator('g[data-lo]:not([data-lo=""])').count()).toBe(7);
+    expect(await bars.locator('g[data-zero=true]').count()).toBe(1);
+    expect(await page.locator('kv-compare-view [data-testid=unusable-warning]').textContent()).toContain('Bad device (quick)');
     await page.locator('[data-testid=compare-run]').click();
     const rows = page.locator('[data-testid=compare-results] tbody tr');
-    await expect.poll(() => rows.count(), { timeout: 30_000 }).toBe(2);
+    await expect.poll(() => rows.count(), { timeout: 2 * T }).toBe(3);
     await page.locator('[data-testid=compare-running]').waitFor({ state: 'detached' });
     expect(await rows.nth(0).getAttribute('data-cost-model')).toBe('a100-llama2-70b-tp2');
-    expect(await rows.nth(1).getAttribute('data-cost-model')).toBe('profile:profile-e2e');
-    for (let i = 0; i < 2; i++) expect(Number(await rows.nth(i).locator('td[data-key=meanLatency]').getAttribute('data-value'))).toBeGreaterThan(0);
+    const models = [await rows.nth(1).getAttribute('data-cost-model'), await rows.nth(2).getAttribute('data-cost-model')];
+    expect(models.sort()).toEqual(['profile:profile-bad', 'profile:profile-e2e']);
+    expect(await page.locator('[data-testid=compare-results]').textContent()).toMatch(/Bad device \(quick\)[^[]*\[unusable/);
+    for (let i = 0; i < 3; i++) expect(Number(await rows.nth(i).locator('td[data-key=meanLatency]').getAttribute('data-value'))).toBeGreaterThan(0);
     await shot(page, 'compare');
-  }, T);
+
+    await page.goto(served.url + '#/experiment');
+    const option = page.locator('option[value="profile:profile-bad"]');
+    await option.waitFor({ state: 'attached', timeout: T });
+    expect(await option.textContent()).toMatch(/UNUSABLE/);
+    expect(await page.locator('option[value="profile:profile-e2e"]').textContent()).toMatch(/\(good\)/);
+    await page.goto(served.url + '#/history');
+    await page.locator('[data-verdict=unusable]').first().waitFor({ timeout: T });
+    expect(await page.locator('[data-verdict=unusable]').first().textContent()).toContain('held-out R² 0.08');
+  }, 4 * T);
 });
 
 describe('app without WebGPU', () => {

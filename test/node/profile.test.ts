@@ -1,5 +1,5 @@
 /** Calibration fit, A100 reference, profile schema (zod), export/import and the profile cost model. No GPU needed. */
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -7,12 +7,15 @@ import { extrapolate } from '../../src/calibrate/calibrate.ts';
 import { fitCoefficients, predict, quality, type Coefficients } from '../../src/calibrate/fit.ts';
 import { batchOf, gridPoints, PRESETS } from '../../src/calibrate/grid.ts';
 import { loadProfileCostModel, readProfileFile, writeProfileFile } from '../../src/calibrate/profile-node.ts';
-import { parseProfile, profileCostModel, profileRoundMicros, serializeProfile } from '../../src/calibrate/profile.ts';
+import { adapterClassOf, DEFAULT_POWER, parseProfile, profileCostModel, profileRoundMicros, profileSchema, serializeProfile, withBoardPower, type Profile } from '../../src/calibrate/profile.ts';
+import { a100x2Power, powerOf } from '../../src/cost/energy.ts';
+import { buildInstance } from '../../src/experiment/instance.ts';
+import { runPolicy } from '../../src/experiment/run.ts';
 import { referenceFit, typicalLmsysRound } from '../../src/calibrate/reference.ts';
 import { a100Llama2_70bTp2 } from '../../src/cost/a100.ts';
 import { getCostModel } from '../../src/cost/registry.ts';
 import { emptyBatchStats } from '../../src/model/types.ts';
-import { sampleProfile, TRUE } from './helpers/profile.ts';
+import { sampleProfile, sampleProfileV1, TRUE } from './helpers/profile.ts';
 
 
 function synthetic(noise: number) {
@@ -88,6 +91,11 @@ describe('profiles', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kvsched-profile-'));
     writeProfileFile(join(dir, 'p.json'), p);
     expect(readProfileFile(join(dir, 'p.json'))).toEqual(p);
+    // `kvsched calibrate --out` and the Calibrate view's export write this same text (serializeProfile).
+    expect(readFileSync(join(dir, 'p.json'), 'utf8')).toBe(text);
+    // Key order does not matter to the text: it follows the schema.
+    const shuffled = Object.fromEntries(Object.entries(p).reverse()) as Profile;
+    expect(serializeProfile(shuffled)).toBe(text);
   });
 
   it('rejects a bad field, naming it', () => {
@@ -103,9 +111,9 @@ describe('profiles', () => {
   });
 
   it('rejects a newer schema version and non-JSON', () => {
-    const p = { ...sampleProfile(), schema: 'kvsched.profile/2' };
-    expect(() => parseProfile(JSON.stringify(p))).toThrow(/schema: kvsched\.profile\/2 is newer/);
-    expect(() => parseProfile(JSON.stringify({ ...p, schema: 'other' }))).toThrow(/schema: expected "kvsched\.profile\/1"/);
+    const p = { ...sampleProfile(), schema: 'kvsched.profile/3' };
+    expect(() => parseProfile(JSON.stringify(p))).toThrow(/schema: kvsched\.profile\/3 is newer/);
+    expect(() => parseProfile(JSON.stringify({ ...p, schema: 'other' }))).toThrow(/schema: expected "kvsched\.profile\/2"/);
     expect(() => parseProfile('{nope')).toThrow(/not JSON/);
   });
 
@@ -136,5 +144,62 @@ describe('profiles', () => {
     writeFileSync(bad, JSON.stringify({ ...sampleProfile(), fit: { ...sampleProfile().fit, r2: null } }));
     expect(() => getCostModel(`profile:${bad}`)).toThrow(/fit\.r2: expected number/);
     expect(() => getCostModel(`profile:${join(dir, 'missing.json')}`)).toThrow(/no such file/);
+  });
+
+  it('reads a kvsched.profile/1 profile as a legacy /2 profile (no intervals), with the same cost model', () => {
+    const v1 = sampleProfileV1();
+    const p = parseProfile(JSON.stringify(v1));
+    expect(p.schema).toBe('kvsched.profile/2');
+    expect(p.legacy).toBe(true);
+    expect(p.fit.intervals).toBeUndefined();
+    expect(p.validation.replay).toBeNull();
+    expect(p.quality.verdict).toBe('noisy');
+    expect(p.quality.reasons.join(' ')).toMatch(/legacy profile/);
+    expect(p.power).toMatchObject({ source: 'default', adapterClass: 'software', activeWattsPerGpu: DEFAULT_POWER.software.active });
+    const b = { requests: 20, prefillRequests: 1, prefillTokens: 100, prefillSquares: 10_000, decodeRequests: 19, decodeContext: 4000 };
+    expect(profileCostModel(p).roundMicros(b)).toBe(profileRoundMicros(v1.costModel, b));
+    // A legacy profile with a bad held-out R² is unusable, and a bad v1 field is named on its v1 path.
+    expect(parseProfile(JSON.stringify({ ...v1, fit: { ...v1.fit, r2: 0.077 } })).quality.verdict).toBe('unusable');
+    expect(() => parseProfile(JSON.stringify({ ...v1, fit: { ...v1.fit, r2: 'high' } }))).toThrow(/fit\.r2: expected number/);
+    expect(profileSchema.safeParse(v1).success).toBe(true);
+    // Round trip of the migrated profile is stable.
+    expect(parseProfile(serializeProfile(p))).toEqual(p);
+  });
+
+  it('requires the /2 fields (verdict, power) in a /2 profile', () => {
+    const { quality: _q, ...noQuality } = sampleProfile();
+    expect(() => parseProfile(JSON.stringify(noQuality))).toThrow(/quality: expected object/);
+    const bad = { ...sampleProfile(), quality: { ...sampleProfile().quality, verdict: 'great' } };
+    expect(() => parseProfile(JSON.stringify(bad))).toThrow(/quality\.verdict/);
+  });
+});
+
+describe('power per profile', () => {
+  it('defaults by adapter class, labelled as a default', () => {
+    const a = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200', isFallbackAdapter: false };
+    expect(adapterClassOf(a)).toBe('datacenter');
+    expect(adapterClassOf({ ...a, description: 'NVIDIA GeForce RTX 4090', architecture: 'ada' })).toBe('discrete');
+    expect(adapterClassOf({ ...a, vendor: 'intel', architecture: 'gen-12lp', description: 'Intel(R) UHD Graphics' })).toBe('integrated');
+    expect(adapterClassOf({ ...a, vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader', isFallbackAdapter: true })).toBe('software');
+    expect(sampleProfile().power.name).toMatch(/^default: /);
+  });
+
+  it('a profile cost model carries its power, and simulations use it (not the A100 pair silently)', () => {
+    const p = sampleProfile();
+    const m = profileCostModel(p);
+    expect(powerOf(m)).toMatchObject({ gpus: 1, activeWattsPerGpu: p.power.activeWattsPerGpu });
+    expect(powerOf(a100Llama2_70bTp2)).toBe(a100x2Power);
+    const user = withBoardPower(p, 130);
+    expect(user.power).toMatchObject({ source: 'user', activeWattsPerGpu: 130, idleWattsPerGpu: (p.power.idleWattsPerGpu * 130) / p.power.activeWattsPerGpu });
+    expect(() => withBoardPower(p, 0)).toThrow(/positive number of watts/);
+    expect(parseProfile(serializeProfile(user))).toEqual(user);
+    const inst = buildInstance({ workload: { kind: 'lmsys', requests: 60, rate: 10 }, mode: 'seconds', seed: 1, predict: { kind: 'exact' } });
+    const a = runPolicy(inst, 'mcsf', { costModel: profileCostModel(p) });
+    const b = runPolicy(inst, 'mcsf', { costModel: profileCostModel(user) });
+    if (!a.ok || !b.ok) throw new Error('run failed');
+    // Same schedule and durations; energy scales with the board power (idle scales with it too here).
+    expect(b.summary.energyJoules / a.summary.energyJoules).toBeCloseTo(130 / p.power.activeWattsPerGpu, 6);
+    const a100Energy = (a.result.totals.busy * a100x2Power.gpus * a100x2Power.activeWattsPerGpu) / 1e6;
+    expect(a.summary.energyJoules).toBeLessThan(a100Energy);
   });
 });

@@ -7,12 +7,11 @@ import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import { DEFAULT_COST_MODEL } from '../../cost/registry.ts';
 import { CancelledError, EngineClient } from '../../worker/client.ts';
 import type { RunConfig } from '../../worker/protocol.ts';
-import { loadStoredProfiles, ratioChartSpec, type Profile } from '../calibration.ts';
+import { loadStoredProfiles, ratioBars, type Profile } from '../calibration.ts';
 import { dateTime, errorText, fixed } from '../format.ts';
 import { base } from '../theme.ts';
-import './kv-chart.ts';
-import type { ChartSpec } from './kv-chart.ts';
 import './kv-profile-table.ts';
+import './kv-ratio-bars.ts';
 
 interface ProfileEntry {
   id: string;
@@ -55,7 +54,6 @@ export class KvCompareView extends LitElement {
   declare rows: DeviceRow[] | undefined;
   declare running: string | undefined;
   declare runError: string | undefined;
-  private ratioSpec: ChartSpec | undefined;
   private client: EngineClient | undefined;
 
   constructor() {
@@ -74,7 +72,10 @@ export class KvCompareView extends LitElement {
     const ps = this.profiles ?? [];
     const jobs: { device: string; config: RunConfig }[] = [
       { device: 'A100 reference (Llama-2 70B, 2×A100)', config: { ...COMPARE_RUN, costModel: DEFAULT_COST_MODEL } },
-      ...ps.map((p) => ({ device: p.title, config: { ...COMPARE_RUN, costModel: `profile:${p.id}`, profile: p.profile } })),
+      ...ps.map((p) => ({
+        device: p.profile.quality.verdict === 'good' ? p.title : `${p.title} [${p.profile.quality.verdict}${p.profile.quality.verdict === 'unusable' ? ': predictions not trustworthy' : ''}]`,
+        config: { ...COMPARE_RUN, costModel: `profile:${p.id}`, profile: p.profile },
+      })),
     ];
     this.client ??= new EngineClient();
     const client = this.client;
@@ -108,7 +109,6 @@ export class KvCompareView extends LitElement {
       const { valid, invalid } = await loadStoredProfiles();
       const ok: ProfileEntry[] = valid.map(({ record: r, profile }) => ({ id: r.id, title: `${r.title} · ${dateTime(r.createdAt)}`, profile }));
       const bad = invalid.map((r) => r.title);
-      this.ratioSpec = ok.length > 0 ? ratioChartSpec(ok) : undefined;
       this.profiles = ok;
       this.invalid = bad;
     } catch (e) {
@@ -122,14 +122,17 @@ export class KvCompareView extends LitElement {
     return html`<h2>Compare devices</h2>
       <p class="muted" data-testid="calibration-status">Profiles made in the Calibrate view (or imported in History), side by side. Times are for Llama-2 70B extrapolated from each device's measurements; the reference is the A100 model.</p>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
-      ${this.invalid.length > 0 ? html`<p class="notice">Not shown (not a valid kvsched.profile/1): ${this.invalid.join(', ')}</p>` : nothing}
+      ${this.invalid.length > 0 ? html`<p class="notice">Not shown (not a valid kvsched.profile/2 or /1): ${this.invalid.join(', ')}</p>` : nothing}
       ${!ps
         ? html`<p class="muted">Loading…</p>`
         : ps.length === 0
           ? html`<p class="muted" data-testid="no-profiles">No stored profiles yet: run a calibration in the Calibrate view.</p>`
-          : html`<section class="card"><kv-profile-table .profiles=${ps}></kv-profile-table></section>
-              <section class="card"><kv-chart data-testid="ratio-chart" .spec=${this.ratioSpec}></kv-chart>
-                <p class="muted">Each bar is a profile's time for one term of the round-cost model divided by the A100 model's (<code>reference.ratios</code>): bandwidth-bound work is the per-KV-token term, compute-bound work the per-token and per-prefill-square terms.</p></section>
+          : html`${ps.some((p) => p.profile.quality.verdict === 'unusable')
+                ? html`<p class="notice" role="alert" data-testid="unusable-warning">⚠ Unusable profiles (their predictions are not trustworthy): ${ps.filter((p) => p.profile.quality.verdict === 'unusable').map((p) => `${p.title} — ${p.profile.quality.reasons.join('; ')}`).join(' · ')}</p>`
+                : nothing}
+              <section class="card"><kv-profile-table .profiles=${ps}></kv-profile-table></section>
+              <section class="card"><kv-ratio-bars data-testid="ratio-chart" .data=${ratioBars(ps)}></kv-ratio-bars>
+                <p class="muted">Each bar is a profile's time for one term of the round-cost model divided by the A100 model's (<code>reference.ratios</code>), with its 95 % interval: bandwidth-bound work is the per-KV-token term, compute-bound work the per-token and per-prefill-square terms. A "0" marks a term fitted to zero; a legacy (kvsched.profile/1) profile has no intervals.</p></section>
               ${this.renderCompare(ps)}`}`;
   }
 

@@ -19,6 +19,7 @@ import type { TraceFile } from './kv-config-form.ts';
 import { KvPolicyList } from './kv-policy-list.ts';
 import './kv-results-table.ts';
 import './kv-run-progress.ts';
+import { profileOptionLabel } from '../calibration.ts';
 
 type RunState = 'idle' | 'running' | 'done' | 'error' | 'cancelled';
 
@@ -94,7 +95,7 @@ export class KvExperimentView extends LitElement {
     getStore()
       .then((s) => s.list('profile'))
       .then(
-        (rs) => (this.profiles = rs.map((r) => ({ name: `profile:${r.id}`, label: `Profile: ${r.title}`, data: r.data }))),
+        (rs) => (this.profiles = rs.map((r) => ({ name: `profile:${r.id}`, label: profileOptionLabel(r.title, r.data), data: r.data }))),
         () => undefined,
       );
   }

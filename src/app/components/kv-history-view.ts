@@ -12,6 +12,7 @@ import { navigate } from '../route.ts';
 import { getStore } from '../services.ts';
 import { base } from '../theme.ts';
 import type { Persistence } from '../../storage/import.ts';
+import { profileSummaryLine, verdictOfData } from '../calibration.ts';
 
 function download(name: string, text: string): void {
   const url = URL.createObjectURL(new Blob([text], { type: 'application/json' }));
@@ -151,7 +152,7 @@ export class KvHistoryView extends LitElement {
       }
       return html`rate sweep over λ = ${d.result.rates.join(', ')}, ${d.result.series.length} policies`;
     }
-    if (r.kind === 'profile') return html`calibration profile`;
+    if (r.kind === 'profile') return html`<span data-verdict=${verdictOfData(d)?.verdict ?? 'invalid'}>${profileSummaryLine(d)}</span>`;
     return html`<span class="muted">${r.kind} record</span>`;
   }
 

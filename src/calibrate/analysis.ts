@@ -1,0 +1,144 @@
+/**
+ * From raw timing samples to the cost model with 95 % intervals (pure; used by
+ * ./calibrate.ts and by the synthetic-timing tests).
+ *
+ * Each term is fitted from its own sweep (./grid.ts): per token from the linear sweep's
+ * slope, per KV token from the decode sweep's, per prefill square from the prefill
+ * sweep's; the fixed cost of a round is the round trip plus the linear and decode
+ * sweeps' intercepts (work of every decoding round that does not grow with the batch).
+ * Every quantity derived from them — the emulated and the Llama-2-70B coefficients, the
+ * typical round and its ratio to the A100 — is a linear combination of these independent
+ * estimates (./stats.ts), so its interval accounts for all of them at once.
+ */
+import { LLAMA2_70B } from '../gpu/kernels.ts';
+import { predict, quality, TERMS, type Coefficients, type Features, type FitQuality, type Term } from './fit.ts';
+import { combine, fitLine, interval, median, medianEstimate, type Estimate, type Interval, type LineFit } from './stats.ts';
+
+/** One sweep point: its x (tokens, KV tokens or prefill squares) and per-execution times, µs. */
+export interface SweepData {
+  x: number;
+  samplesMicros: number[];
+}
+
+export interface RawTimings {
+  layers: number;
+  widthDivisor: number;
+  /** Submit + wait of a trivial dispatch, µs (wall). */
+  roundTripMicros: number[];
+  linear: SweepData[];
+  decode: SweepData[];
+  prefill: SweepData[];
+}
+
+export type Intervals = Record<Term, Interval>;
+
+export interface Analysis {
+  sweeps: { linear: LineFit; decode: LineFit; prefill: LineFit };
+  roundTrip: Estimate;
+  /** Emulated geometry (µs per unit), values clamped at 0. */
+  coefficients: Coefficients;
+  intervals: Intervals;
+  /** Llama-2-70B on this device. */
+  full: Coefficients;
+  fullIntervals: Intervals;
+  /** Term identifiable: its interval excludes 0. */
+  identifiable: Record<Term, boolean>;
+  /** The typical round (Llama-2-70B, µs) and its ratio to the reference's. */
+  typical: { estimate: Estimate; micros: number; interval: Interval; ratio: number; ratioInterval: Interval };
+  /** Ratios device / reference per term, with intervals. */
+  ratios: Coefficients;
+  ratioIntervals: Intervals;
+}
+
+type Base = 'rt' | 'aLin' | 'aDec' | 'bLin' | 'bDec' | 'bPre';
+
+/** Weights of each Llama-2-70B term over the base estimates (see ./calibrate.ts, extrapolate). */
+function fullWeights(layers: number, widthDivisor: number): Record<Term, Partial<Record<Base, number>>> {
+  const ls = LLAMA2_70B.layers / layers;
+  return {
+    fixedMicros: { rt: 1, aLin: ls, aDec: ls },
+    perTokenMicros: { bLin: ls * widthDivisor * widthDivisor },
+    perKvTokenMicros: { bDec: ls },
+    perPrefillSquareMicros: { bPre: ls },
+  };
+}
+const EMULATED: Record<Term, Partial<Record<Base, number>>> = {
+  fixedMicros: { rt: 1, aLin: 1, aDec: 1 },
+  perTokenMicros: { bLin: 1 },
+  perKvTokenMicros: { bDec: 1 },
+  perPrefillSquareMicros: { bPre: 1 },
+};
+
+function sweepLine(name: string, data: readonly SweepData[]): LineFit {
+  const pts = data.filter((d) => d.samplesMicros.length > 0).map((d) => ({ x: d.x, y: median(d.samplesMicros) }));
+  if (pts.length < 3) throw new RangeError(`${name} sweep: ${pts.length} measured points, need ≥ 3`);
+  return fitLine(pts);
+}
+
+export function analyze(raw: RawTimings, reference: Coefficients, typical: Features): Analysis {
+  const linear = sweepLine('linear', raw.linear);
+  const decode = sweepLine('decode', raw.decode);
+  const prefill = sweepLine('prefill', raw.prefill);
+  const roundTrip = medianEstimate(raw.roundTripMicros);
+  const base: Record<Base, Estimate> = {
+    rt: roundTrip,
+    aLin: linear.intercept,
+    aDec: decode.intercept,
+    bLin: linear.slope,
+    bDec: decode.slope,
+    bPre: prefill.slope,
+  };
+  const lin = (w: Partial<Record<Base, number>>): Estimate =>
+    combine((Object.entries(w) as Array<[Base, number]>).map(([k, v]) => [v, base[k]] as const));
+  const terms = (ws: Record<Term, Partial<Record<Base, number>>>) => {
+    const est = Object.fromEntries(TERMS.map((t) => [t, lin(ws[t])])) as Record<Term, Estimate>;
+    return {
+      est,
+      values: Object.fromEntries(TERMS.map((t) => [t, Math.max(0, est[t].value)])) as Coefficients,
+      intervals: Object.fromEntries(TERMS.map((t) => [t, interval(est[t], 0)])) as Intervals,
+    };
+  };
+  const em = terms(EMULATED);
+  const fw = fullWeights(raw.layers, raw.widthDivisor);
+  const full = terms(fw);
+  // The typical round: Σ_term x_term · (that term's weights), one combination over the bases.
+  const x: Record<Term, number> = { fixedMicros: 1, perTokenMicros: typical.tokens, perKvTokenMicros: typical.kvTokens, perPrefillSquareMicros: typical.prefillSquares };
+  const tw: Partial<Record<Base, number>> = {};
+  for (const t of TERMS) for (const [k, v] of Object.entries(fw[t]) as Array<[Base, number]>) tw[k] = (tw[k] ?? 0) + x[t] * v;
+  const typ = lin(tw);
+  const typMicros = predict(full.values, typical);
+  const typInterval = interval({ ...typ, value: typMicros }, 0);
+  const refTypical = predict(reference, typical);
+  const ratios = Object.fromEntries(TERMS.map((t) => [t, reference[t] > 0 ? full.values[t] / reference[t] : 0])) as Coefficients;
+  const ratioIntervals = Object.fromEntries(
+    TERMS.map((t) => [t, reference[t] > 0 ? (full.intervals[t].map((v) => v / reference[t]) as Interval) : ([0, 0] as Interval)]),
+  ) as Intervals;
+  return {
+    sweeps: { linear, decode, prefill },
+    roundTrip,
+    coefficients: em.values,
+    intervals: em.intervals,
+    full: full.values,
+    fullIntervals: full.intervals,
+    identifiable: Object.fromEntries(TERMS.map((t) => [t, em.intervals[t][0] > 0])) as Record<Term, boolean>,
+    typical: {
+      estimate: typ,
+      micros: typMicros,
+      interval: typInterval,
+      ratio: typMicros / refTypical,
+      ratioInterval: [typInterval[0] / refTypical, typInterval[1] / refTypical],
+    },
+    ratios,
+    ratioIntervals,
+  };
+}
+
+/** Held-out check: the model's prediction of composite rounds (µs) against their medians. */
+export function heldOutQuality(c: Coefficients, rounds: ReadonlyArray<{ features: Features; samplesMicros: readonly number[] }>): FitQuality {
+  return quality(c, rounds.map((r) => ({ features: r.features, micros: median(r.samplesMicros) })));
+}
+
+/** Relative half-width of an interval around a value (Infinity when the value is 0). */
+export function relativeHalfWidth(i: Interval, value: number): number {
+  return value > 0 ? (i[1] - i[0]) / 2 / value : Infinity;
+}

@@ -1,0 +1,72 @@
+/**
+ * A profile's verdict — `good`, `noisy` or `unusable` — with its reasons
+ * (docs/calibration.md, "Verdict rules"). Pure: the thresholds are declared once here
+ * and the docs table and the tests read them.
+ */
+import type { Term } from './fit.ts';
+
+export type Verdict = 'good' | 'noisy' | 'unusable';
+
+export const VERDICT_RULES = {
+  /** Held-out R² below this: unusable; below `noisyR2`: noisy. */
+  unusableR2: 0.5,
+  noisyR2: 0.95,
+  /** Typical round's 95 % interval, ± fraction: above `unusableHalfWidth` unusable; above the preset's target noisy. */
+  unusableHalfWidth: 0.5,
+  /** Replay prediction error |measured − predicted| / measured: above these, unusable / noisy. */
+  unusableReplayError: 0.5,
+  noisyReplayError: 0.15,
+  /** Interference: the sentinel probe's rate max/min across visits above this: noisy. */
+  noisyProbeDrift: 1.3,
+  /** Median over points of (max − min) / median of a point's samples above this: noisy. */
+  noisyRepeatSpread: 0.3,
+} as const;
+
+export const TERM_LABELS: Record<Term, string> = {
+  fixedMicros: 'fixed',
+  perTokenMicros: 'per-token',
+  perKvTokenMicros: 'per-KV-token',
+  perPrefillSquareMicros: 'per-prefill-square',
+};
+
+export interface VerdictInput {
+  heldOutR2: number;
+  /** Relative half-width of the typical round's interval. */
+  typicalHalfWidth: number;
+  targetHalfWidth: number;
+  /** Terms whose 95 % interval includes 0. */
+  notIdentifiable: readonly Term[];
+  probeDrift: number;
+  repeatSpread: number;
+  /** Signed replay error (predicted − measured) / measured; null when no replay ran. */
+  replayError: number | null;
+  /** A kvsched.profile/1 profile read by a newer kvsched: no intervals, no replay. */
+  legacy?: boolean;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)} %`;
+
+export function verdictOf(q: VerdictInput): { verdict: Verdict; reasons: string[] } {
+  const R = VERDICT_RULES;
+  const unusable: string[] = [];
+  const noisy: string[] = [];
+  if (!Number.isFinite(q.heldOutR2) || q.heldOutR2 < R.unusableR2) unusable.push(`held-out R² ${Number.isFinite(q.heldOutR2) ? q.heldOutR2.toFixed(2) : 'not computed'}`);
+  else if (q.heldOutR2 < R.noisyR2) noisy.push(`held-out R² ${q.heldOutR2.toFixed(3)} (< ${R.noisyR2})`);
+  if (!q.legacy) {
+    if (!(q.typicalHalfWidth <= R.unusableHalfWidth)) unusable.push(`typical-round interval ±${Number.isFinite(q.typicalHalfWidth) ? pct(q.typicalHalfWidth) : '∞'}`);
+    else if (q.typicalHalfWidth > q.targetHalfWidth) noisy.push(`typical-round interval ±${pct(q.typicalHalfWidth)} (target ±${pct(q.targetHalfWidth)}) when sampling stopped`);
+    for (const t of q.notIdentifiable) noisy.push(`${TERM_LABELS[t]} term not identifiable (its interval includes 0)`);
+    if (q.probeDrift > R.noisyProbeDrift) noisy.push(`interference: the probe's rate varied ${q.probeDrift.toFixed(2)}× between visits`);
+    if (q.repeatSpread > R.noisyRepeatSpread) noisy.push(`repeats spread ${pct(q.repeatSpread)} (median over points)`);
+    if (q.replayError !== null) {
+      const e = Math.abs(q.replayError);
+      if (!Number.isFinite(e) || e > R.unusableReplayError) unusable.push(`replay error ${Number.isFinite(q.replayError) ? pct(q.replayError) : 'not computed'}`);
+      else if (e > R.noisyReplayError) noisy.push(`replay error ${q.replayError > 0 ? '+' : '−'}${pct(e)}`);
+    }
+  } else {
+    noisy.push('legacy profile (kvsched.profile/1): no intervals or replay check; recalibrate');
+  }
+  if (unusable.length > 0) return { verdict: 'unusable', reasons: [...unusable, ...noisy] };
+  if (noisy.length > 0) return { verdict: 'noisy', reasons: noisy };
+  return { verdict: 'good', reasons: [] };
+}

@@ -1,0 +1,168 @@
+/**
+ * The calibration's statistics on synthetic timings with known coefficients and noise:
+ * line fits, intervals and their coverage, the per-sweep analysis, the verdict rules.
+ * No GPU needed.
+ */
+import { describe, expect, it } from 'vitest';
+import { analyze, heldOutQuality, relativeHalfWidth, type RawTimings } from '../../src/calibrate/analysis.ts';
+import { extrapolate } from '../../src/calibrate/calibrate.ts';
+import { predict, TERMS, type Coefficients } from '../../src/calibrate/fit.ts';
+import { PRESETS } from '../../src/calibrate/grid.ts';
+import { combine, fitLine, interval, medianEstimate, normal, rng, tQuantile975 } from '../../src/calibrate/stats.ts';
+import { VERDICT_RULES, verdictOf, type VerdictInput } from '../../src/calibrate/verdict.ts';
+
+/** Emulated-geometry truth (µs): the round trip, the sweeps' intercepts and slopes. */
+const TRUTH = { rt: 300, aLin: 150, aDec: 80, aPre: 60, bLin: 4, bDec: 0.012, bPre: 0.05 };
+const TYPICAL = { tokens: 60, kvTokens: 6000, prefillSquares: 9700 };
+const REF: Coefficients = { fixedMicros: 20_000, perTokenMicros: 30, perKvTokenMicros: 0.1, perPrefillSquareMicros: 0.004 };
+
+/** Synthetic timings of the quick preset's sweeps: multiplicative log-normal noise σ per sample. */
+function synthetic(rand: () => number, sigma: number, samples = 3, outlier = 0): RawTimings {
+  const p = PRESETS.quick;
+  const noisy = (y: number) =>
+    Array.from({ length: samples }, () => y * Math.exp(sigma * normal(rand)) * (rand() < outlier ? 1.8 : 1));
+  return {
+    layers: p.layers,
+    widthDivisor: p.widthDivisor,
+    roundTripMicros: Array.from({ length: 21 }, () => TRUTH.rt * Math.exp(sigma * normal(rand))),
+    linear: p.linearTokens.map((t) => ({ x: t, samplesMicros: noisy(TRUTH.aLin + TRUTH.bLin * t) })),
+    decode: p.decodePoints.map((d) => ({ x: d.decodeBatch * d.kvLen, samplesMicros: noisy(TRUTH.aDec + TRUTH.bDec * d.decodeBatch * d.kvLen) })),
+    prefill: p.prefillChunks.map((c) => ({ x: c * c, samplesMicros: noisy(TRUTH.aPre + TRUTH.bPre * c * c) })),
+  };
+}
+
+const emulatedTruth: Coefficients = {
+  fixedMicros: TRUTH.rt + TRUTH.aLin + TRUTH.aDec,
+  perTokenMicros: TRUTH.bLin,
+  perKvTokenMicros: TRUTH.bDec,
+  perPrefillSquareMicros: TRUTH.bPre,
+};
+
+describe('t quantiles', () => {
+  it('match the table and approach the normal quantile', () => {
+    expect(tQuantile975(1)).toBeCloseTo(12.706, 3);
+    expect(tQuantile975(10)).toBeCloseTo(2.228, 3);
+    expect(tQuantile975(2.5)).toBeGreaterThan(tQuantile975(3));
+    expect(tQuantile975(2.5)).toBeLessThan(tQuantile975(2));
+    expect(tQuantile975(1e9)).toBeCloseTo(1.96, 2);
+    expect(tQuantile975(0.5)).toBe(Infinity);
+    for (let d = 1; d < 200; d += 0.5) expect(tQuantile975(d + 0.5)).toBeLessThanOrEqual(tQuantile975(d));
+  });
+});
+
+describe('line fits and intervals', () => {
+  it('recovers an exact line with a zero-width interval', () => {
+    const f = fitLine([1, 2, 3, 4].map((x) => ({ x, y: 5 + 2 * x })));
+    expect(f.slope.value).toBeCloseTo(2, 10);
+    expect(f.intercept.value).toBeCloseTo(5, 10);
+    expect(f.slope.se).toBeLessThan(1e-9);
+    expect(f.r2).toBeCloseTo(1, 12);
+  });
+  it('refuses fewer than 3 points or a constant x', () => {
+    expect(() => fitLine([{ x: 1, y: 1 }, { x: 2, y: 2 }])).toThrow(/≥ 3 points/);
+    expect(() => fitLine([1, 1, 1].map((x) => ({ x, y: x })))).toThrow(/different x/);
+  });
+  it('combines independent estimates (variances add)', () => {
+    const c = combine([[2, { value: 1, se: 3, df: 10 }], [1, { value: 4, se: 4, df: 10 }]]);
+    expect(c.value).toBe(6);
+    expect(c.se).toBeCloseTo(Math.sqrt(36 + 16), 10);
+    expect(c.df).toBeGreaterThan(10);
+    expect(c.df).toBeLessThan(20);
+    expect(interval({ value: 1, se: 1, df: 1e9 }, 0)).toEqual([0, expect.closeTo(2.96, 2)]);
+    expect(medianEstimate([1]).se).toBe(Infinity);
+  });
+
+  it('95 % intervals hold the truth about 95 % of the time (coverage over 600 synthetic calibrations)', () => {
+    const rand = rng(20260105);
+    const reps = 600;
+    const hits: Record<string, number> = { perTokenMicros: 0, perKvTokenMicros: 0, perPrefillSquareMicros: 0, fixedMicros: 0, typical: 0, ratio: 0 };
+    const full = extrapolate(emulatedTruth, PRESETS.quick.layers, PRESETS.quick.widthDivisor, TRUTH.rt);
+    const typTruth = predict(full, TYPICAL);
+    const ratioTruth = typTruth / predict(REF, TYPICAL);
+    for (let r = 0; r < reps; r++) {
+      const a = analyze(synthetic(rand, 0.05), REF, TYPICAL);
+      for (const t of TERMS) {
+        const [lo, hi] = a.intervals[t];
+        if (lo <= emulatedTruth[t] && emulatedTruth[t] <= hi) hits[t] = (hits[t] as number) + 1;
+      }
+      if (a.typical.interval[0] <= typTruth && typTruth <= a.typical.interval[1]) hits.typical = (hits.typical as number) + 1;
+      if (a.typical.ratioInterval[0] <= ratioTruth && ratioTruth <= a.typical.ratioInterval[1]) hits.ratio = (hits.ratio as number) + 1;
+    }
+    const coverage = Object.fromEntries(Object.entries(hits).map(([k, v]) => [k, v / reps]));
+    console.log('coverage of the 95 % intervals (600 synthetic calibrations, 5 % log-normal noise, 3 samples a point):', coverage);
+    for (const c of Object.values(coverage)) {
+      expect(c).toBeGreaterThan(0.88);
+      expect(c).toBeLessThan(0.99);
+    }
+  });
+});
+
+describe('analysis of the sweeps', () => {
+  it('recovers the coefficients and the Llama-2-70B terms, consistent with extrapolate()', () => {
+    const a = analyze(synthetic(rng(3), 0.0), REF, TYPICAL);
+    for (const t of TERMS) expect(a.coefficients[t]).toBeCloseTo(emulatedTruth[t], 6);
+    const full = extrapolate(a.coefficients, PRESETS.quick.layers, PRESETS.quick.widthDivisor, a.roundTrip.value);
+    for (const t of TERMS) expect(a.full[t]).toBeCloseTo(full[t], 3);
+    expect(a.typical.micros).toBeCloseTo(predict(full, TYPICAL), 2);
+    expect(a.typical.ratio).toBeCloseTo(predict(full, TYPICAL) / predict(REF, TYPICAL), 9);
+    for (const t of TERMS) expect(a.identifiable[t]).toBe(true);
+    // The held-out check on composite rounds the sweeps never saw.
+    const rounds = [[10, 2000, 400], [40, 500, 0], [80, 9000, 2500]].map(([tokens, kvTokens, prefillSquares]) => {
+      const features = { tokens: tokens as number, kvTokens: kvTokens as number, prefillSquares: prefillSquares as number };
+      return { features, samplesMicros: [predict(emulatedTruth, features)] };
+    });
+    expect(heldOutQuality(a.coefficients, rounds).r2).toBeCloseTo(1, 9);
+  });
+
+  it('narrows with more samples, and a term with no signal is reported as not identifiable', () => {
+    const few = analyze(synthetic(rng(5), 0.05, 3), REF, TYPICAL);
+    const many = analyze(synthetic(rng(5), 0.05, 15), REF, TYPICAL);
+    expect(relativeHalfWidth(many.typical.interval, many.typical.micros)).toBeLessThan(relativeHalfWidth(few.typical.interval, few.typical.micros));
+    const raw = synthetic(rng(7), 0.05);
+    raw.prefill = raw.prefill.map((p) => ({ x: p.x, samplesMicros: p.samplesMicros.map(() => 60 * Math.exp(0.05 * normal(rng(p.x)))) }));
+    const a = analyze(raw, REF, TYPICAL);
+    expect(a.identifiable.perPrefillSquareMicros).toBe(false);
+    expect(a.coefficients.perPrefillSquareMicros).toBeGreaterThanOrEqual(0);
+    expect(a.intervals.perPrefillSquareMicros[0]).toBe(0);
+    expect(a.intervals.perPrefillSquareMicros[1]).toBeGreaterThan(0);
+  });
+
+  it('medians shrug off outliers', () => {
+    const clean = analyze(synthetic(rng(11), 0.02, 5), REF, TYPICAL);
+    const dirty = analyze(synthetic(rng(11), 0.02, 5, 0.15), REF, TYPICAL);
+    expect(Math.abs(dirty.typical.micros / clean.typical.micros - 1)).toBeLessThan(0.1);
+  });
+});
+
+describe('verdict rules', () => {
+  const good: VerdictInput = { heldOutR2: 0.99, typicalHalfWidth: 0.03, targetHalfWidth: 0.05, notIdentifiable: [], probeDrift: 1.05, repeatSpread: 0.05, replayError: 0.04 };
+  it('good when everything is within the rules', () => {
+    expect(verdictOf(good)).toEqual({ verdict: 'good', reasons: [] });
+    expect(verdictOf({ ...good, replayError: null }).verdict).toBe('good');
+  });
+  it.each<[Partial<VerdictInput>, 'noisy' | 'unusable', RegExp]>([
+    [{ heldOutR2: 0.08 }, 'unusable', /held-out R² 0\.08/],
+    [{ heldOutR2: NaN }, 'unusable', /held-out R² not computed/],
+    [{ heldOutR2: 0.9 }, 'noisy', /held-out R² 0\.900/],
+    [{ typicalHalfWidth: 0.08 }, 'noisy', /typical-round interval ±8\.0 %/],
+    [{ typicalHalfWidth: 0.8 }, 'unusable', /typical-round interval ±80 %/],
+    [{ typicalHalfWidth: Infinity }, 'unusable', /±∞/],
+    [{ notIdentifiable: ['perTokenMicros'] }, 'noisy', /per-token term not identifiable/],
+    [{ probeDrift: 1.6 }, 'noisy', /interference: the probe's rate varied 1\.60×/],
+    [{ repeatSpread: 0.5 }, 'noisy', /repeats spread 50 %/],
+    [{ replayError: -0.2 }, 'noisy', /replay error −20 %/],
+    [{ replayError: 0.7 }, 'unusable', /replay error 70 %/],
+    [{ legacy: true }, 'noisy', /legacy profile/],
+    [{ legacy: true, heldOutR2: 0.077 }, 'unusable', /held-out R² 0\.08/],
+  ])('%o → %s', (change, verdict, reason) => {
+    const v = verdictOf({ ...good, ...change });
+    expect(v.verdict).toBe(verdict);
+    expect(v.reasons.join('; ')).toMatch(reason);
+  });
+  it('thresholds sit where the docs say', () => {
+    expect(verdictOf({ ...good, heldOutR2: VERDICT_RULES.noisyR2 }).verdict).toBe('good');
+    expect(verdictOf({ ...good, replayError: VERDICT_RULES.noisyReplayError }).verdict).toBe('good');
+    expect(verdictOf({ ...good, typicalHalfWidth: 0.05 }).verdict).toBe('good');
+    expect(verdictOf({ ...good, heldOutR2: 0.5, typicalHalfWidth: 0.5 }).verdict).toBe('noisy');
+  });
+});
