@@ -19,7 +19,7 @@ import {
   type SyntheticTrial,
 } from '../theory/experiments.ts';
 import { ADVERSARY_HEADROOM } from '../theory/adversary.ts';
-import { num, table } from './format.ts';
+import { count, fixed, table } from './format.ts';
 import { UsageError } from './io.ts';
 import { defineCommand, helpText, int, listOf, OPT, Opt, parseOptions, SEED_MAX, whole } from './options.ts';
 import { writeJsonResult } from './out-file.ts';
@@ -185,12 +185,14 @@ const paperAdversaryExp: PaperExperiment = {
     io.out(`\nAdaptive adversary (block, then flood): ALG and the exact OPT of the instance each policy was shown\n`);
     io.out(
       table(
-        ['n', 'M', 'P / L / σ', 'policy', 'long start', 'ALG', 'OPT (exact)', 'ALG/OPT', ...(solveUpTo > 0 ? ['solver check'] : [])],
+        ['n', 'M (tok)', 'P / L / σ (tok)', 'policy', 'long start (round)', 'ALG (rounds)', 'OPT exact (rounds)', 'ALG/OPT',
+          ...(solveUpTo > 0 ? ['solver check'] : [])],
         rows.map((r) => [
-          String(r.n), String(r.params.memory), `${r.params.longPrompt} / ${r.params.longOutput} / ${r.params.shortPrompt}`, r.policy,
-          r.longStart === null ? 'never' : String(r.longStart),
-          r.alg === null ? (r.failure ?? 'failed').split(':')[0] ?? 'failed' : String(r.alg), String(r.opt),
-          r.ratio === null ? '—' : num(r.ratio, 2),
+          count(r.n), count(r.params.memory), `${count(r.params.longPrompt)} / ${count(r.params.longOutput)} / ${count(r.params.shortPrompt)}`,
+          r.policy,
+          r.longStart === null ? 'never' : count(r.longStart),
+          r.alg === null ? (r.failure ?? 'failed').split(':')[0] ?? 'failed' : count(r.alg), count(r.opt),
+          r.ratio === null ? '—' : fixed(r.ratio, 2),
           ...(solveUpTo > 0 ? [solverCheck(r)] : []),
         ]),
       ),
@@ -300,16 +302,17 @@ const paperRegretExp: PaperExperiment = {
     io.out(`\nRegret of ${spec}, paper-synthetic sizes, Poisson arrivals ${rate === null ? 'λ ~ U[0.5, 1.5]' : `λ = ${rate}`}/round, ${seeds} seeds per n (from ${seed})\n`);
     io.out(
       table(
-        ['n', 'OPT exact', 'LB: B&B / LP / chunks / Σo', 'mean ALG', 'mean OPT (or LB)', 'E[ALG − OPT]', 'lower bound', 'max', 'E[ALG − OPT]/n'],
+        ['n', 'OPT exact', 'LB: B&B / LP / chunks / Σo', 'mean ALG (rounds)', 'mean OPT or LB (rounds)', 'E[ALG − OPT] (rounds)',
+          'lower bound (rounds)', 'max (rounds)', 'E[ALG − OPT]/n (rounds)'],
         summary.map((s) => {
           const b = s.bounded > 0;
           return [
-            String(s.n), `${s.exact}/${s.seeds}`, `${s.bnbUsed} / ${s.lpUsed} / ${s.chunksUsed} / ${s.sumOUsed}`,
-            s.meanAlg === null ? '—' : num(s.meanAlg, 1), s.meanOptLow === null ? '—' : num(s.meanOptLow, 1),
-            s.meanRegret === null ? '—' : `${b ? '≤' : ''}${num(s.meanRegret, 1)}`,
-            s.meanRegretLow === null || !b ? '' : `≥${num(s.meanRegretLow, 1)}`,
-            s.maxRegret === null ? '—' : `${b ? '≤' : ''}${num(s.maxRegret, 1)}`,
-            s.meanRegret === null ? '—' : `${b ? '≤' : ''}${num(s.meanRegret / s.n, 3)}`,
+            count(s.n), `${s.exact}/${s.seeds}`, `${s.bnbUsed} / ${s.lpUsed} / ${s.chunksUsed} / ${s.sumOUsed}`,
+            s.meanAlg === null ? '—' : fixed(s.meanAlg, 1), s.meanOptLow === null ? '—' : fixed(s.meanOptLow, 1),
+            s.meanRegret === null ? '—' : `${b ? '≤' : ''}${fixed(s.meanRegret, 1)}`,
+            s.meanRegretLow === null || !b ? '' : `≥${fixed(s.meanRegretLow, 1)}`,
+            s.maxRegret === null ? '—' : `${b ? '≤' : ''}${fixed(s.maxRegret, 1)}`,
+            s.meanRegret === null ? '—' : `${b ? '≤' : ''}${fixed(s.meanRegret / s.n, 3)}`,
           ];
         }),
       ),

@@ -78,6 +78,14 @@ export const simulateCommand: Command = {
     if (given.has('rate') && kind !== 'lmsys') throw new UsageError('--rate applies to --workload lmsys only');
     if (given.has('arrivals') && kind !== 'paper-synthetic') throw new UsageError('--arrivals applies to --workload paper-synthetic only');
     if (a.requests !== undefined && kind === 'trace') throw new UsageError('--requests does not apply to a trace (it has its own rows)');
+    const files = [['out', a.out], ['csv', a.csv], ['csv-requests', a['csv-requests']]] as const;
+    for (const [i, [name, f]] of files.entries()) {
+      for (const [other, g] of files.slice(i + 1)) {
+        if (f !== undefined && g !== undefined && f.kind === 'regular' && f.real === g.real) {
+          throw new UsageError(`--${name} and --${other} name the same file`);
+        }
+      }
+    }
     const policies = a.policy;
     const costModel = a['cost-model'];
     const progress = progressLine(io, a.quiet);

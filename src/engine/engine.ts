@@ -126,7 +126,7 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
   if (opts.adaptive && mode !== 'rounds') throw new Error('adaptive arrivals need rounds mode');
   const progressEvery = opts.progressEvery ?? 4096;
 
-  const run = new RunState(policy, opts);
+  const run = new RunState(opts);
   const intake = new RequestIntake(requests, memory, run.totals);
   const adaptive = opts.adaptive ? new AdaptiveIntake(opts.adaptive, memory, run) : undefined;
   const watchdog = new LivelockWatchdog(memory, mode);
@@ -216,7 +216,7 @@ class RunState {
   private readonly mode: TimeMode;
   private readonly power: PowerModel | undefined;
 
-  constructor(_policy: Policy, opts: SimulateOptions) {
+  constructor(opts: SimulateOptions) {
     this.mode = opts.mode;
     this.power = opts.power;
     this.rounds = (opts.keepRounds ?? true) ? new RoundTable() : null;

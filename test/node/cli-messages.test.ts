@@ -118,6 +118,13 @@ describe('kvsched simulate --csv / --csv-requests', () => {
     }
   });
 
+  it('refuses two outputs to the same file', async () => {
+    const f = join(dir, 'same.json');
+    const r = await run(['simulate', '--quiet', '--out', f, '--csv', f]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--out and --csv name the same file/);
+  });
+
   it('checks the CSV destinations before the work', async () => {
     const r = await run(['simulate', '--quiet', '--csv', dir]);
     expect(r.code).toBe(2);
