@@ -241,3 +241,172 @@ describe('tables you can read', () => {
     expect(foot).not.toContain('profile:profile-ux');
   }, T);
 });
+
+/** Selects whose chosen option's text is wider than the room the select gives it. */
+function truncatedSelects(p: Page): Promise<string[]> {
+  return p.evaluate(() => {
+    const out: string[] = [];
+    const ctx = document.createElement('canvas').getContext('2d');
+    const walk = (root: Document | ShadowRoot): void => {
+      root.querySelectorAll('select').forEach((s) => {
+        const cs = getComputedStyle(s);
+        if (!ctx || s.offsetParent === null) return;
+        ctx.font = `${cs.fontWeight} ${cs.fontSize} ${cs.fontFamily}`;
+        const text = s.selectedOptions[0]?.text ?? '';
+        // ~20 px for the drop-down arrow.
+        const room = s.clientWidth - parseFloat(cs.paddingLeft) - parseFloat(cs.paddingRight) - 20;
+        if (ctx.measureText(text).width > room) out.push(`${s.name || s.getAttribute('aria-label')}: "${text}"`);
+      });
+      root.querySelectorAll('*').forEach((e) => e.shadowRoot && walk(e.shadowRoot));
+    };
+    walk(document);
+    return out;
+  });
+}
+
+describe('layout at 1400 and 800 px', () => {
+  for (const width of [1400, 800]) {
+    it(`keeps the results table in its card, the trace hint in its box, dropdown texts whole (${width} px)`, async () => {
+      const p = await browser.newPage({ viewport: { width, height: 900 } });
+      try {
+        await p.goto(served.url + '#/experiment?preset=lmsys&rate=50&n=2000');
+        await runAndWait(p);
+        const card = await p.locator('[data-testid=results-card]').boundingBox();
+        const box = await p.locator('kv-results-table .scroll').boundingBox();
+        expect(card && box).toBeTruthy();
+        if (card && box) expect(box.x + box.width).toBeLessThanOrEqual(card.x + card.width);
+        if (width === 1400) {
+          // Wide enough: every column visible without scrolling.
+          const fits = await p.locator('kv-results-table .scroll').evaluate((e) => e.scrollWidth <= e.clientWidth + 1);
+          expect(fits).toBe(true);
+        }
+        expect(await truncatedSelects(p)).toEqual([]);
+        await shot(p, `after-experiment-${width}`);
+        await p.goto(served.url + '#/experiment?preset=trace');
+        await p.locator('kv-config-form input[name=trace]').waitFor();
+        const hint = p.locator('kv-config-form .hint', { hasText: 'arrived_at' });
+        const own = await p.locator('kv-config-form fieldset', { has: p.locator('.hint', { hasText: 'arrived_at' }) }).boundingBox();
+        const h = await hint.boundingBox();
+        const code = await hint.locator('code').last().boundingBox();
+        expect(own && h && code).toBeTruthy();
+        if (own && h && code) {
+          expect(h.x + h.width).toBeLessThanOrEqual(own.x + own.width);
+          expect(code.x + code.width).toBeLessThanOrEqual(own.x + own.width);
+        }
+        expect(await truncatedSelects(p)).toEqual([]);
+        await shot(p, `after-experiment-trace-${width}`);
+      } finally {
+        await p.close();
+      }
+    }, T);
+  }
+});
+
+describe('charts, texts and exports', () => {
+  it('colours a policy by its spelling, offers a log-x CDF, small multiples for many policies', async () => {
+    await page.goto(served.url + '#/experiment?preset=lmsys&rate=20&n=200&pol=vllm,mcsf');
+    await runAndWait(page);
+    const colors = async (sel: string): Promise<Record<string, string>> => {
+      const c = page.locator(sel).first();
+      await expect.poll(() => c.getAttribute('data-colors')).toBeTruthy();
+      return JSON.parse((await c.getAttribute('data-colors')) ?? '{}') as Record<string, string>;
+    };
+    const a = await colors('kv-result-charts kv-chart[data-testid=cdf-chart]');
+    const bars = await colors('kv-result-charts kv-chart[data-testid=bar-chart]');
+    expect(bars.mcsf).toBe(a.mcsf);
+    await page.goto(served.url + '#/experiment?preset=lmsys&rate=20&n=200&pol=mcsf,vllm');
+    await runAndWait(page);
+    await expect.poll(async () => (await colors('kv-result-charts kv-chart[data-testid=cdf-chart]')).mcsf).toBe(a.mcsf);
+    expect((await colors('kv-result-charts kv-chart[data-testid=cdf-chart]')).vllm).toBe(a.vllm);
+    // Log-x CDF.
+    await page.locator('kv-result-charts input[name=cdf-log]').check();
+    await expect.poll(() => page.locator('kv-result-charts kv-chart[data-testid=cdf-chart] figcaption').textContent()).toContain('Latency CDF');
+    expect(await page.evaluate(() => {
+      const charts = document.querySelector('kv-app')?.shadowRoot?.querySelector('kv-experiment-view')?.shadowRoot?.querySelector('kv-result-charts')?.shadowRoot;
+      const el = charts?.querySelector('kv-chart[data-testid=cdf-chart]') as (Element & { spec?: { logX?: boolean } }) | null | undefined;
+      return el?.spec?.logX === true;
+    })).toBe(true);
+    // The paper's seven policies: one KV chart per policy, each with the capacity line.
+    await page.goto(served.url + '#/experiment?preset=lmsys&rate=20&n=300');
+    await runAndWait(page);
+    const multiples = page.locator('kv-result-charts [data-testid=kv-multiples] kv-chart');
+    await expect.poll(() => multiples.count()).toBe(7);
+    const first = JSON.parse((await multiples.first().getAttribute('data-colors')) ?? '{}') as Record<string, string>;
+    expect(Object.keys(first).some((k) => k.startsWith('capacity M ='))).toBe(true);
+    await shot(page, 'after-experiment-7-policies-1400');
+  }, T);
+
+  it('says the GPU engine runs the policies as one job', async () => {
+    await page.goto(served.url + '#/experiment?preset=lmsys&rate=50&n=10000&eng=gpu');
+    await page.locator('kv-config-form select[name=engine] option[value=gpu]:not([disabled])').waitFor({ state: 'attached', timeout: T });
+    await page.locator('[data-testid=run]').click();
+    await expect.poll(() => page.locator('kv-run-progress [data-testid=progress-text]').textContent(), { timeout: T }).toContain('as one GPU job');
+    expect(await page.locator('kv-run-progress [data-testid=progress-text]').textContent()).not.toContain('run 1 of 7');
+    await page.locator('[data-testid=cancel]').click();
+  }, T);
+
+  it('fixes the wrong texts: Device view GPU engine, cost hint with a profile, "1 policy"', async () => {
+    await page.goto(served.url + '#/device');
+    await page.locator('[data-testid=webgpu-status]').waitFor({ timeout: T });
+    expect(await page.locator('[data-testid=gpu-engine]').textContent()).toContain('available');
+    expect(await page.locator('[data-testid=gpu-engine]').textContent()).not.toContain('not in this build');
+    // webgpureport-like: marked limits and copy as JSON.
+    expect(await page.locator('[data-testid=limits] tr[data-above=true]').count()).toBeGreaterThan(0);
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+    await page.locator('[data-testid=copy-json]').click();
+    await page.locator('[data-testid=copy-status]').waitFor();
+    const copied = await page.evaluate(() => navigator.clipboard.readText());
+    const report = JSON.parse(copied) as { detection: { available: boolean; limits: Record<string, number> }; wgslLanguageFeatures: string[] };
+    expect(report.detection.available).toBe(true);
+    expect(report.detection.limits.maxBufferSize).toBeGreaterThan(0);
+    expect(Array.isArray(report.wgslLanguageFeatures)).toBe(true);
+    await shot(page, 'after-device-1400');
+
+    await putRecord(page, { id: 'profile-hint', kind: 'profile', createdAt: Date.now(), title: 'Hint device (quick)', data: sampleProfile() });
+    await page.goto(served.url + '#/experiment?preset=lmsys&rate=20&n=50&pol=mcsf&cost=profile%3Aprofile-hint');
+    await page.reload();
+    await expect.poll(() => page.locator('kv-config-form [data-testid=cost-hint]').textContent()).toContain('Hint device (quick)');
+    expect(await page.locator('kv-config-form [data-testid=cost-hint]').textContent()).not.toContain('Llama-2 70B on 2× A100');
+    await clearDb(page);
+    await runAndWait(page);
+    await page.goto(served.url + '#/history');
+    const row = page.locator('[data-testid=history] tbody tr[data-kind=run]').first();
+    await row.waitFor({ timeout: T });
+    expect(await row.textContent()).toContain('1 policy');
+    expect(await row.textContent()).not.toContain('1 policies');
+  }, T);
+
+  it('exports the results table and per-request data as CSV, charts as PNG; sweeps keep p99, TTFT, throughput, evictions', async () => {
+    await page.goto(served.url + '#/experiment?preset=lmsys&rate=20&n=120&pol=mcsf,vllm&sweep=10,20');
+    await runAndWait(page);
+    const save = async (sel: string): Promise<string> => {
+      const [d] = await Promise.all([page.waitForEvent('download'), page.locator(sel).first().click()]);
+      const f = path.join(tmp, d.suggestedFilename());
+      await d.saveAs(f);
+      return f;
+    };
+    const table = fs.readFileSync(await save('[data-testid=results-csv]'), 'utf8').trim().split('\n');
+    expect(table[0]).toContain('mean_latency_s');
+    expect(table.length).toBe(3);
+    const mean = Number(await page.locator('kv-results-table tr[data-policy=mcsf] td[data-key=meanLatency]').getAttribute('data-value'));
+    expect(Number(table[1]?.split(',')[2])).toBe(mean);
+    const reqs = fs.readFileSync(await save('[data-testid=requests-csv]'), 'utf8').trim().split('\n');
+    expect(reqs[0]).toBe('policy,id,arrival,prompt_tokens,output_tokens,predicted_output_tokens,start,first_token,completion,latency,ttft,restarts,energy_j');
+    expect(reqs.length).toBe(1 + 2 * 120);
+    const lat = reqs.slice(1).filter((l) => l.startsWith('mcsf,')).map((l) => Number(l.split(',')[9]));
+    expect(lat.reduce((x, y) => x + y, 0) / lat.length).toBeCloseTo(mean, 9);
+    const png = fs.readFileSync(await save('kv-result-charts kv-chart[data-testid=cdf-chart] [data-testid=chart-png]'));
+    expect(png.subarray(1, 4).toString()).toBe('PNG');
+    await page.locator('[data-testid=sweep-run]').click();
+    await page.locator('[data-testid=sweep-table]').waitFor({ timeout: T });
+    await page.locator('kv-experiment-view[data-state=done]').waitFor({ timeout: T });
+    const metric = page.locator('select[name=sweep-metric]');
+    const options = await metric.locator('option').allTextContents();
+    for (const want of ['p99 latency', 'mean TTFT', 'throughput', 'evictions']) expect(options.some((o) => o.includes(want))).toBe(true);
+    await metric.selectOption('evictions');
+    await expect.poll(() => page.locator('[data-testid=sweep-table]').getAttribute('data-metric')).toBe('evictions');
+    const sweep = fs.readFileSync(await save('[data-testid=sweep-csv]'), 'utf8').trim().split('\n');
+    expect(sweep[0]).toBe('policy,rate,meanLatency,p99Latency,meanTtft,p99Ttft,throughput,evictions');
+    expect(sweep.length).toBe(1 + 2 * 2);
+  }, T);
+});

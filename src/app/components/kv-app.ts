@@ -108,7 +108,7 @@ export class KvApp extends LitElement {
           (v) => html`<a href="#/${v}" data-view=${v} aria-current=${v === current ? 'page' : 'false'}>${VIEW_LABELS[v]}</a>`,
         )}
       </nav>
-      <kv-webgpu-banner .detection=${this.detection}></kv-webgpu-banner>
+      ${current === 'device' ? nothing : html`<kv-webgpu-banner .detection=${this.detection}></kv-webgpu-banner>`}
       <main>${this.viewTemplate()}</main>
     `;
   }

@@ -75,8 +75,8 @@ export class KvConfigForm extends LitElement {
           aria-invalid=${err ? 'true' : 'false'} aria-describedby=${err ? `${id}-err` : nothing}
           .value=${value === null ? '' : String(value)} ?disabled=${this.disabled}
           @input=${(e: Event) => check(e, false)} @change=${(e: Event) => check(e, true)} />
-        ${err ? html`<span class="field-error" id="${id}-err" data-testid="field-error" data-field=${opts.name}>${err}</span>` : nothing}
-      </div></div>`;
+      </div>
+      ${err ? html`<span class="field-error" id="${id}-err" data-testid="field-error" data-field=${opts.name}>${err}</span>` : nothing}</div>`;
   }
 
   private setError(name: string, error: string | null): void {
@@ -108,6 +108,16 @@ export class KvConfigForm extends LitElement {
       this.errors = next;
       this.dispatchEvent(new CustomEvent<Record<string, string>>('validity-change', { detail: next, bubbles: true, composed: true }));
     }
+  }
+
+  /** What the chosen cost model is: the A100 reference, or a calibration profile by name. */
+  private costHint(name: string): string {
+    const power = 'energy at 400 W per A100 busy, 60 W idle (the 2× A100 power model, whatever the cost model)';
+    if (name.startsWith('profile:')) {
+      const p = this.profiles.find((x) => x.name === name);
+      return `Cost: round times from the calibration profile ${p ? `“${p.label.replace(/^Profile: /, '')}”` : '(not stored any more)'}, its fitted Llama-2 70B terms on this device; ${power}.`;
+    }
+    return `Cost: Llama-2 70B on 2× A100 (TP2); ${power}.`;
   }
 
   /** Enter in a field commits it and asks for a run (`run-request`), as a form's submit would. */
@@ -189,10 +199,10 @@ export class KvConfigForm extends LitElement {
             <option value="gpu" ?selected=${c.engine === 'gpu'} ?disabled=${this.gpu?.available !== true}
               title=${this.gpu?.available === true ? 'The WebGPU scheduler engine (same schedules as the CPU engine)' : `Unavailable: ${this.gpu?.reason ?? 'detecting WebGPU…'}`}>${this.gpu?.available === true ? 'GPU (WebGPU)' : 'GPU — unavailable (no WebGPU)'}</option>
           </select></label>
-        <p class="hint muted">${noise === null ? 'Policies see the true output length o.' : 'Policies see õ = max(1, round(o·U[1−E, 1+E])).'} Cost: Llama-2 70B on 2× A100 (TP2); energy at 400 W per GPU busy, 60 W idle.
+        <p class="hint muted" data-testid="cost-hint">${noise === null ? 'Policies see the true output length o.' : 'Policies see õ = max(1, round(o·U[1−E, 1+E])).'} ${this.costHint(c.costModel)}
           ${this.gpu?.available === true
             ? 'The GPU engine gives the same schedules; it keeps no per-round KV timeline and no per-request energy, and refuses (with its reason) what it cannot run: seconds mode needs the A100 cost model and M ≤ 65 535.'
-            : html`<span data-testid="gpu-unavailable">GPU engine unavailable: ${this.gpu?.reason ?? 'detecting WebGPU…'}</span>`}</p>
+            : html`<span data-testid="gpu-unavailable">GPU engine unavailable: ${this.gpu ? 'this browser has no usable WebGPU (the notice at the top says why).' : 'detecting WebGPU…'}</span>`}</p>
       </fieldset>
       <fieldset class="wide">
         <legend>Policies</legend>
@@ -244,9 +254,11 @@ export class KvConfigForm extends LitElement {
         gap: 0.2rem;
       }
       .field-error {
+        grid-column: 1 / -1;
         color: var(--bad);
         font-size: 0.8rem;
         text-align: right;
+        margin-top: -0.35rem;
       }
       input[aria-invalid='true'] {
         border-color: var(--bad);

@@ -7,7 +7,9 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import type { WebGpuDetection } from '../../gpu/detect.ts';
 import { newRecordId } from '../../storage/store.ts';
 import { CancelledError, EngineClient } from '../../worker/client.ts';
-import type { ExperimentResult, OptimumSummary, ProgressInfo, RunConfig, SweepResult } from '../../worker/protocol.ts';
+import { SWEEP_METRICS, type ExperimentResult, type OptimumSummary, type ProgressInfo, type RunConfig, type SweepMetric, type SweepResult } from '../../worker/protocol.ts';
+import { policyColor } from '../colors.ts';
+import { downloadText, resultsCsv, sweepCsv } from '../export.ts';
 import {
   configDifferences,
   configFromParams,
@@ -57,6 +59,9 @@ export class KvExperimentView extends LitElement {
     resultConfig: { state: true },
     sweepConfig: { state: true },
     latest: { state: true },
+    sweepMetric: { state: true },
+    csvState: { state: true },
+    csvError: { state: true },
   };
 
   /** Time limit of the hindsight optimum's branch and bound. */
@@ -93,6 +98,10 @@ export class KvExperimentView extends LitElement {
   private optimumConfig: ExperimentConfig | undefined;
   /** Which output came last: shown first, where the user looks. */
   declare latest: 'run' | 'sweep';
+  /** The metric the sweep's chart and table show. */
+  declare sweepMetric: SweepMetric;
+  declare csvState: 'idle' | 'running' | 'error';
+  declare csvError: string | undefined;
 
   private client: EngineClient | undefined;
 
@@ -108,6 +117,30 @@ export class KvExperimentView extends LitElement {
     this.optimumState = 'idle';
     this.fieldErrors = {};
     this.latest = 'run';
+    this.sweepMetric = 'meanLatency';
+    this.csvState = 'idle';
+  }
+
+  /** Per-request CSV of the shown results: the worker runs their configuration again on the CPU engine. */
+  private async downloadRequests(): Promise<void> {
+    const cfg = this.resultConfig;
+    if (!cfg || this.busy) return;
+    const run = this.runConfigOf(cfg);
+    if (typeof run === 'string') {
+      this.csvState = 'error';
+      this.csvError = run;
+      return;
+    }
+    this.csvState = 'running';
+    this.client ??= new EngineClient();
+    try {
+      const csv = await this.client.requestsCsv(run);
+      downloadText('kvsched-requests.csv', csv, 'text/csv');
+      this.csvState = 'idle';
+    } catch (e) {
+      this.csvState = 'error';
+      this.csvError = `Per-request CSV: ${errorText(e)}`;
+    }
   }
 
   /** Whether the GPU engine can run here, and why not (from the WebGPU detection). */
@@ -259,7 +292,7 @@ export class KvExperimentView extends LitElement {
   }
 
   private get busy(): boolean {
-    return this.state === 'running' || this.optimumState === 'running';
+    return this.state === 'running' || this.optimumState === 'running' || this.csvState === 'running';
   }
 
   private async start(kind: 'run' | 'sweep'): Promise<void> {
@@ -267,12 +300,8 @@ export class KvExperimentView extends LitElement {
     const cfg = { ...this.config };
     const blocked = this.blockers(kind);
     const run = this.runConfigOf(cfg);
-    if (blocked.length > 0 || typeof run === 'string') {
-      // The buttons are disabled with these reasons shown; this covers Enter in a field.
-      this.error = blocked.join(' ') || String(run);
-      this.state = 'error';
-      return;
-    }
+    // The buttons are disabled with these reasons shown beside them; this covers Enter in a field.
+    if (blocked.length > 0 || typeof run === 'string') return;
     this.error = undefined;
     this.saved = undefined;
     this.progress = undefined;
@@ -374,30 +403,50 @@ export class KvExperimentView extends LitElement {
     const s = this.sweep;
     if (!s || !this.chartsReady) return nothing;
     const unit = s.mode === 'seconds' ? 's' : 'rounds';
+    const per = s.mode === 'seconds' ? 's' : 'round';
     const stale = this.staleNote(this.sweepConfig, true);
+    const metrics: Record<SweepMetric, { label: string; decimals: number }> = {
+      meanLatency: { label: `mean latency (${unit})`, decimals: s.mode === 'seconds' ? 3 : 1 },
+      p99Latency: { label: `p99 latency (${unit})`, decimals: s.mode === 'seconds' ? 3 : 1 },
+      meanTtft: { label: `mean TTFT (${unit})`, decimals: s.mode === 'seconds' ? 3 : 1 },
+      p99Ttft: { label: `p99 TTFT (${unit})`, decimals: s.mode === 'seconds' ? 3 : 1 },
+      throughput: { label: `throughput (tokens/${per})`, decimals: 1 },
+      evictions: { label: 'evictions (count)', decimals: 0 },
+    };
+    // Sweeps stored before the other metrics were kept have mean latency only.
+    const available = SWEEP_METRICS.filter((m) => s.series.every((x) => Array.isArray(x[m])));
+    const metric = available.includes(this.sweepMetric) ? this.sweepMetric : 'meanLatency';
+    const m = metrics[metric];
+    const values = (x: SweepResult['series'][number]): (number | null)[] => x[metric] ?? [];
     return html`<section class="card ${stale ? 'stale' : ''}" data-testid="sweep" data-stale=${stale ? 'true' : 'false'}>
       <h3>Rate sweep${this.sweepConfig ? html` <span class="muted subtitle">${configTitle(this.sweepConfig, true)}</span>` : nothing}</h3>
       ${stale ? html`<p class="stale-note" role="status" data-testid="sweep-stale-note">${stale}</p>` : nothing}
+      <label class="metric">Metric
+        <select name="sweep-metric" @change=${(e: Event) => (this.sweepMetric = (e.target as HTMLSelectElement).value as SweepMetric)}>
+          ${available.map((k) => html`<option value=${k} ?selected=${k === metric}>${metrics[k].label}</option>`)}
+        </select></label>
       <kv-chart .spec=${{
         kind: 'line',
-        title: 'Mean latency vs arrival rate',
-        xLabel: `arrival rate λ (requests/${unit === 's' ? 's' : 'round'})`,
-        yLabel: `mean latency (${unit})`,
+        title: `${m.label.replace(/ \(.*\)$/, '')} vs arrival rate`,
+        xLabel: `arrival rate λ (requests/${per})`,
+        yLabel: m.label,
         yMin: 0,
         series: s.series.map((x) => ({
           label: x.policy,
           showPoints: true,
+          color: policyColor(x.policy),
           points: s.rates.flatMap((r, i) => {
-            const v = x.meanLatency[i];
+            const v = values(x)[i];
             return v === null || v === undefined ? [] : [{ x: r, y: v }];
           }),
         })),
       }}></kv-chart>
-      <table class="sweep-table">
-        <thead><tr><th>policy</th>${s.rates.map((r) => html`<th class="num">λ = ${r}</th>`)}</tr></thead>
-        <tbody>${s.series.map((x) => html`<tr><td><code>${x.policy}</code></td>${x.meanLatency.map((v) => html`<td class="num">${v === null ? 'failed' : fixed(v, 3)}</td>`)}</tr>`)}</tbody>
-      </table>
-      <p class="muted">Mean latency (${unit}) per policy and rate; wall time ${fixed(s.wallMs / 1000, 1)} s.</p>
+      <div class="scroll"><table class="sweep-table" data-testid="sweep-table" data-metric=${metric}>
+        <thead><tr><th>policy</th>${s.rates.map((r) => html`<th class="num">λ = ${r}/${per}</th>`)}</tr></thead>
+        <tbody>${s.series.map((x) => html`<tr data-policy=${x.policy}><td><code>${x.policy}</code></td>${values(x).map((v) => html`<td class="num" data-value=${v === null ? '' : String(v)}>${v === null ? 'failed' : fixed(v, m.decimals)}</td>`)}</tr>`)}</tbody>
+      </table></div>
+      <p class="muted">${m.label} per policy and arrival rate; wall time ${fixed(s.wallMs / 1000, 1)} s.
+        <button data-testid="sweep-csv" @click=${() => downloadText(`kvsched-sweep.csv`, sweepCsv(s), 'text/csv')}>Download CSV (every metric)</button></p>
     </section>`;
   }
 
@@ -428,6 +477,13 @@ export class KvExperimentView extends LitElement {
         ${stale ? html`<p class="stale-note" role="status" data-testid="stale-note">${stale}</p>` : nothing}
         <p class="muted" data-testid="engine-note">${r.engine === 'gpu' ? `${r.engineNote ?? 'GPU engine'}. No per-round KV timeline and no per-request energy with the GPU engine (energy totals are computed).` : 'CPU engine (Web Worker).'}</p>
         <kv-results-table .result=${r} .costModelLabel=${this.costModelLabel(r.costModel)}></kv-results-table>
+        <div class="downloads">
+          <button data-testid="results-csv" @click=${() => downloadText('kvsched-results.csv', resultsCsv(r), 'text/csv')}>Download table (CSV)</button>
+          <button data-testid="requests-csv" ?disabled=${this.busy || this.csvState === 'running' || !this.resultConfig}
+            @click=${() => void this.downloadRequests()}>Download per-request data (CSV)</button>
+          ${this.csvState === 'running' ? html`<span class="muted" role="status" data-testid="requests-csv-running">Running the configuration again in the worker for the per-request rows…</span>` : nothing}
+          ${this.csvState === 'error' ? html`<span class="error" role="alert" data-testid="requests-csv-error">${this.csvError}</span>` : nothing}
+        </div>
       </section>
       ${this.chartsReady ? html`<kv-result-charts .result=${r} class=${stale ? 'stale' : ''}></kv-result-charts>` : nothing}`;
   }
@@ -526,6 +582,22 @@ export class KvExperimentView extends LitElement {
       }
       .sweep-table {
         margin-top: 0.75rem;
+      }
+      .scroll {
+        overflow-x: auto;
+      }
+      .downloads {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: center;
+        margin-top: 0.5rem;
+      }
+      .metric {
+        display: inline-flex;
+        gap: 0.5rem;
+        align-items: center;
+        margin-bottom: 0.5rem;
       }
       .blocked {
         margin: 0.25rem 0 0.5rem;

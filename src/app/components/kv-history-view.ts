@@ -22,6 +22,10 @@ function download(name: string, text: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+function plural(n: number, one: string, many: string): string {
+  return `${int(n)} ${n === 1 ? one : many}`;
+}
+
 function stamp(): string {
   return dateTime(Date.now()).replace(/[-: ]/g, '').replace(/^(\d{8})/, '$1-');
 }
@@ -121,9 +125,9 @@ export class KvHistoryView extends LitElement {
         const ok = d.result.runs.filter((x) => x.ok);
         const unit = d.result.mode === 'seconds' ? 's' : 'rounds';
         const best = ok.reduce<(typeof ok)[number] | undefined>((b, x) => (!b || x.summary.meanLatency < b.summary.meanLatency ? x : b), undefined);
-        return html`${int(d.result.requests)} requests, ${d.result.runs.length} policies${best ? html`; best mean latency <code>${best.policy}</code> <span class="num">${fixed(best.summary.meanLatency, 3)}</span> ${unit}` : nothing}`;
+        return html`${int(d.result.requests)} requests, ${plural(d.result.runs.length, 'policy', 'policies')}${best ? html`; best mean latency <code>${best.policy}</code> <span class="num">${fixed(best.summary.meanLatency, 3)}</span> ${unit}` : nothing}`;
       }
-      return html`rate sweep over λ = ${d.result.rates.join(', ')}, ${d.result.series.length} policies`;
+      return html`rate sweep over λ = ${d.result.rates.join(', ')}, ${plural(d.result.series.length, 'policy', 'policies')}`;
     }
     if (r.kind === 'profile') return html`calibration profile`;
     return html`<span class="muted">${r.kind} record</span>`;

@@ -88,7 +88,8 @@ export class KvResultsTable extends LitElement {
       table {
         width: 100%;
       }
-      th {
+      th,
+      th.num {
         white-space: normal;
         vertical-align: bottom;
       }
