@@ -410,3 +410,95 @@ describe('charts, texts and exports', () => {
     expect(sweep.length).toBe(1 + 2 * 2);
   }, T);
 });
+
+interface AxeViolation {
+  id: string;
+  impact: string | null;
+  help: string;
+  nodes: { target: unknown[]; failureSummary?: string }[];
+}
+
+/** axe-core in the page: its serious and critical violations (the audit reaches into open shadow roots). */
+async function audit(p: Page): Promise<AxeViolation[]> {
+  if (!(await p.evaluate(() => 'axe' in window))) await p.addScriptTag({ path: AXE });
+  const all = await p.evaluate(async () => {
+    const axe = (window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: AxeViolation[] }> } }).axe;
+    const r = await axe.run(document, { resultTypes: ['violations'] });
+    return r.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target, failureSummary: n.failureSummary })) }));
+  });
+  return all.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+}
+
+describe('accessibility', () => {
+  it('axe-core finds no serious or critical violation on any view (1400 and 800 px)', async () => {
+    const report: Record<string, { serious: number; critical: number; ids: string[] }> = {};
+    const failures: string[] = [];
+    await page.goto(served.url + '#/history');
+    // The app creates the database; wait for it before writing into it.
+    await page.locator('[data-testid=history], [data-testid=history-empty]').first().waitFor({ timeout: T });
+    await putRecord(page, { id: 'profile-axe', kind: 'profile', createdAt: Date.now(), title: 'Axe device (quick)', data: sampleProfile() });
+    for (const width of [1400, 800]) {
+      await page.setViewportSize({ width, height: 900 });
+      const views: [string, string, () => Promise<void>][] = [
+        ['device', '#/device', () => page.locator('[data-testid=webgpu-status]').waitFor({ timeout: T })],
+        ['experiment', '#/experiment?preset=lmsys&rate=20&n=200', async () => {
+          await runAndWait(page);
+          await page.locator('kv-result-charts kv-chart[data-drawn=true]').first().waitFor({ timeout: T });
+        }],
+        ['experiment-invalid', '#/experiment?preset=lmsys&rate=20&n=200', async () => {
+          await type(page, 'kv-config-form input[name=rate]', '-1');
+          await page.locator('[data-testid=run-blocked]').waitFor();
+        }],
+        ['calibrate', '#/calibrate', () => page.locator('kv-calibrate-view h2').waitFor({ timeout: T })],
+        ['compare', '#/compare', () => page.locator('kv-compare-view h2').waitFor({ timeout: T })],
+        ['history', '#/history', () => page.locator('[data-testid=history]').waitFor({ timeout: T })],
+      ];
+      for (const [name, hash, ready] of views) {
+        await page.goto(served.url + hash);
+        await ready();
+        const v = await audit(page);
+        if (name === 'experiment-invalid') await type(page, 'kv-config-form input[name=rate]', '20');
+        report[`${name} @${width}`] = { serious: v.filter((x) => x.impact === 'serious').length, critical: v.filter((x) => x.impact === 'critical').length, ids: v.map((x) => x.id) };
+        for (const x of v) failures.push(`${name} @${width}: ${x.impact} ${x.id} (${x.help}) at ${JSON.stringify(x.nodes.map((n) => n.target))}`);
+      }
+    }
+    fs.mkdirSync(SHOTS, { recursive: true });
+    fs.writeFileSync(path.join(SHOTS, 'axe.json'), JSON.stringify(report, null, 1));
+    console.log('axe-core per view:', JSON.stringify(report));
+    await page.setViewportSize({ width: 1400, height: 900 });
+    expect(failures).toEqual([]);
+  }, 3 * T);
+});
+
+describe('keyboard', () => {
+  it('reaches Run by Tab alone, shows the focus, and Enter runs', async () => {
+    await page.goto(served.url + '#/experiment?preset=lmsys&rate=20&n=150&pol=mcsf');
+    await page.reload();
+    await page.locator('[data-testid=run]').waitFor();
+    const focused = () =>
+      page.evaluate(() => {
+        let e: Element | null = document.activeElement;
+        while (e?.shadowRoot?.activeElement) e = e.shadowRoot.activeElement;
+        if (!e) return null;
+        const cs = getComputedStyle(e);
+        return { testid: e.getAttribute('data-testid'), name: e.getAttribute('name'), outline: cs.outlineStyle, width: parseFloat(cs.outlineWidth) };
+      });
+    const seen: string[] = [];
+    let hit = null;
+    for (let i = 0; i < 80 && !hit; i++) {
+      await page.keyboard.press('Tab');
+      const f = await focused();
+      seen.push(f?.name ?? f?.testid ?? '?');
+      if (f?.testid === 'run') hit = f;
+    }
+    expect(hit, `tab order: ${seen.join(' → ')}`).toBeTruthy();
+    // The form's fields come before Run, in reading order.
+    expect(seen.indexOf('rate')).toBeLessThan(seen.indexOf('requests'));
+    expect(seen.indexOf('requests')).toBeLessThan(seen.indexOf('seed'));
+    expect(hit?.outline).not.toBe('none');
+    expect(hit?.width).toBeGreaterThanOrEqual(2);
+    await page.keyboard.press('Enter');
+    await page.locator('kv-experiment-view[data-state=done]').waitFor({ timeout: T });
+    expect(await page.locator('kv-results-table tr[data-policy=mcsf]').count()).toBe(1);
+  }, T);
+});

@@ -441,7 +441,7 @@ export class KvExperimentView extends LitElement {
           }),
         })),
       }}></kv-chart>
-      <div class="scroll"><table class="sweep-table" data-testid="sweep-table" data-metric=${metric}>
+      <div class="scroll" tabindex="0" role="region" aria-label="Sweep results (scrolls sideways when narrow)"><table class="sweep-table" data-testid="sweep-table" data-metric=${metric}>
         <thead><tr><th>policy</th>${s.rates.map((r) => html`<th class="num">λ = ${r}/${per}</th>`)}</tr></thead>
         <tbody>${s.series.map((x) => html`<tr data-policy=${x.policy}><td><code>${x.policy}</code></td>${values(x).map((v) => html`<td class="num" data-value=${v === null ? '' : String(v)}>${v === null ? 'failed' : fixed(v, m.decimals)}</td>`)}</tr>`)}</tbody>
       </table></div>

@@ -13,6 +13,14 @@ import type { ChartSpec, LineSeries } from './kv-chart.ts';
 
 type OkRun = Extract<PolicyRun, { ok: true }>;
 
+/** The smallest 1, 2, 2.5 or 5 × 10^k at or above x: shared axis ends with round ticks. */
+function niceCeil(x: number): number {
+  if (!(x > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(x));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= x) return m * p;
+  return 10 * p;
+}
+
 /** Above this many policies the KV chart becomes small multiples. */
 const OVERLAY_MAX = 3;
 const CAPACITY_COLOR = '#B3261E';
@@ -46,8 +54,8 @@ export class KvResultCharts extends LitElement {
   }
 
   private kvSpecs(r: ExperimentResult, ok: OkRun[], unit: string): ChartSpec[] {
-    const tEnd = Math.max(0, ...ok.map((x) => x.kv.x[x.kv.x.length - 1] ?? 0));
-    const yMax = Math.ceil(Math.max(r.memory, ...ok.map((x) => Math.max(0, ...x.kv.y))) * 1.05);
+    const tEnd = niceCeil(Math.max(0, ...ok.map((x) => x.kv.x[x.kv.x.length - 1] ?? 0)));
+    const yMax = niceCeil(Math.max(r.memory, ...ok.map((x) => Math.max(0, ...x.kv.y))) * 1.05);
     const capacity: LineSeries = { label: `capacity M = ${int(r.memory)}`, points: [{ x: 0, y: r.memory }, { x: tEnd, y: r.memory }], color: CAPACITY_COLOR, dashed: true };
     const line = (x: OkRun): LineSeries => ({ label: x.policy, points: KvResultCharts.zip(x.kv.x, x.kv.y), stepped: true, color: policyColor(x.policy) });
     if (ok.length <= OVERLAY_MAX) {
@@ -87,11 +95,14 @@ export class KvResultCharts extends LitElement {
     const ok = r.runs.filter((x): x is OkRun => x.ok);
     const gpu = r.engine === 'gpu';
     const kv = this.kvSpecs(r, ok, unit);
+    const bar = html`<kv-chart class="card" data-testid="bar-chart" .spec=${this.barSpec(ok, unit)}></kv-chart>`;
+    const multiples = !gpu && kv.length > 1;
     return html`<div class="grid">
       <div class="card">
         <kv-chart data-testid="cdf-chart" .spec=${this.cdfSpec(r, ok, unit)}></kv-chart>
         <label class="toggle"><input type="checkbox" name="cdf-log" .checked=${this.logX} @change=${(e: Event) => (this.logX = (e.target as HTMLInputElement).checked)} /> log-scale latency axis (shows the short latencies and the tail together)</label>
       </div>
+      ${multiples ? bar : nothing}
       ${gpu
         ? html`<div class="card na" data-testid="kv-chart-na"><h4>KV cache in use over time</h4><p class="muted">Not available with the GPU engine: it keeps no per-round timeline (and no per-request energy).</p></div>`
         : kv.length === 1
@@ -101,8 +112,8 @@ export class KvResultCharts extends LitElement {
               <p class="muted small">Same axes in every chart; the dashed red line is the capacity M = ${int(r.memory)} tokens.</p>
               <div class="multiples">${kv.map((s) => html`<kv-chart data-testid="kv-chart" .spec=${s}></kv-chart>`)}</div>
             </section>`}
-      <kv-chart class="card" data-testid="bar-chart" .spec=${this.barSpec(ok, unit)}></kv-chart>
-    </div>${nothing}`;
+      ${multiples ? nothing : bar}
+    </div>`;
   }
 
   static override styles = [

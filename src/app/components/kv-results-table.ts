@@ -56,7 +56,7 @@ export class KvResultsTable extends LitElement {
     const cols = KvResultsTable.columns(r.mode);
     const ok = r.runs.filter((x) => x.ok);
     const best = ok.length > 1 ? Math.min(...ok.map((x) => x.summary.meanLatency)) : Number.NaN;
-    return html`<div class="scroll"><table data-testid="results">
+    return html`<div class="scroll" tabindex="0" role="region" aria-label="Results per policy (scrolls sideways when narrow)"><table data-testid="results">
       <thead>
         <tr><th>policy</th>${cols.map((c) => html`<th class="num" title=${c.title}>${c.label}</th>`)}</tr>
       </thead>
