@@ -502,3 +502,37 @@ describe('keyboard', () => {
     expect(await page.locator('kv-results-table tr[data-policy=mcsf]').count()).toBe(1);
   }, T);
 });
+
+describe('compare stored runs', () => {
+  it('shows two runs from History side by side, with their configuration differences', async () => {
+    await page.goto(served.url + '#/history');
+    await page.locator('[data-testid=history], [data-testid=history-empty]').first().waitFor({ timeout: T });
+    await clearDb(page);
+    await page.goto(served.url + '#/experiment?preset=lmsys&rate=20&n=200&pol=mcsf,vllm');
+    await runAndWait(page);
+    const m20 = Number(await page.locator('kv-results-table tr[data-policy=mcsf] td[data-key=meanLatency]').getAttribute('data-value'));
+    await type(page, 'kv-config-form input[name=rate]', '40');
+    await runAndWait(page);
+    await expect.poll(async () => (await readRecords(page)).length).toBe(2);
+    await page.goto(served.url + '#/history');
+    await page.reload();
+    const picks = page.locator('[data-testid=compare-pick]');
+    await expect.poll(() => picks.count(), { timeout: T }).toBe(2);
+    expect(await page.locator('[data-testid=compare-runs]').isDisabled()).toBe(true);
+    await picks.nth(0).check();
+    await picks.nth(1).check();
+    await page.locator('[data-testid=compare-runs]').click();
+    const cmp = page.locator('kv-run-compare [data-testid=run-compare]');
+    await cmp.waitFor({ timeout: T });
+    const diffRows = page.locator('kv-run-compare [data-testid=compare-diffs] tbody tr');
+    expect(await diffRows.count()).toBe(1);
+    expect(await diffRows.first().getAttribute('data-field')).toBe('rate');
+    expect(await page.locator('kv-run-compare [data-testid=compare-table] tbody tr').count()).toBe(4);
+    const means = await page.locator('kv-run-compare [data-testid=compare-table] tr[data-policy=mcsf] td[data-key=meanLatency]').evaluateAll((els) => els.map((e) => Number(e.getAttribute('data-value'))));
+    expect(means).toContain(m20);
+    const cdf = page.locator('kv-run-compare kv-chart[data-testid=compare-cdf]');
+    await expect.poll(() => cdf.getAttribute('data-colors'), { timeout: T }).toBeTruthy();
+    expect(Object.keys(JSON.parse((await cdf.getAttribute('data-colors')) ?? '{}') as object).length).toBe(4);
+    await shot(page, 'after-history-compare-1400');
+  }, T);
+});

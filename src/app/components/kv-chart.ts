@@ -68,6 +68,8 @@ export interface LineSeries {
   points: { x: number; y: number }[];
   color?: string;
   dashed?: boolean;
+  /** A dash pattern (overrides `dashed`): tells apart the runs of one policy in an overlay. */
+  dash?: number[];
   stepped?: boolean;
   showPoints?: boolean;
   /** Points only, no connecting line (a scatter series). */
@@ -176,7 +178,7 @@ export class KvChart extends LitElement {
         borderColor: color,
         backgroundColor: color,
         borderWidth: 2,
-        borderDash: s.dashed ? [6, 4] : [],
+        borderDash: s.dash ?? (s.dashed ? [6, 4] : []),
         pointRadius: s.showPoints || s.scatter ? 3 : 0,
         pointStyle: s.showPoints || s.scatter ? (s.pointStyle ?? 'circle') : 'line',
         showLine: !s.scatter,
