@@ -271,7 +271,7 @@ describe('layout at 1400 and 800 px', () => {
       try {
         await p.goto(served.url + '#/experiment?preset=lmsys&rate=50&n=2000');
         await runAndWait(p);
-        const card = await p.locator('[data-testid=results-card]').boundingBox();
+        const card = await p.locator('kv-experiment-view section.card', { has: p.locator('kv-results-table') }).boundingBox();
         const box = await p.locator('kv-results-table .scroll').boundingBox();
         expect(card && box).toBeTruthy();
         if (card && box) expect(box.x + box.width).toBeLessThanOrEqual(card.x + card.width);
@@ -500,6 +500,12 @@ describe('keyboard', () => {
     await page.keyboard.press('Enter');
     await page.locator('kv-experiment-view[data-state=done]').waitFor({ timeout: T });
     expect(await page.locator('kv-results-table tr[data-policy=mcsf]').count()).toBe(1);
+    // Enter in a field commits it and runs (a form's submit).
+    const n = page.locator('kv-config-form input[name=requests]');
+    await n.focus();
+    await n.fill('120');
+    await n.press('Enter');
+    await expect.poll(() => page.locator('kv-results-table .foot').textContent(), { timeout: T }).toContain('120 requests');
   }, T);
 });
 
