@@ -117,6 +117,15 @@ export class KvCompareView extends LitElement {
     }
   }
 
+  /** Ratios the log axis cannot draw (a zero term, or none), said rather than silently left out. */
+  private droppedNote(): TemplateResult | typeof nothing {
+    const spec = this.ratioSpec;
+    if (spec?.kind !== 'bars') return nothing;
+    const dropped = spec.series.flatMap((s) => s.values.flatMap((v, i) => (v === null ? [`${s.label}: ${spec.labels[i] ?? '?'}`] : [])));
+    if (dropped.length === 0) return nothing;
+    return html`<p class="notice" data-testid="ratio-dropped">Not drawn: ${dropped.join('; ')} — the fitted term is zero (or missing), which has no place on a log axis.</p>`;
+  }
+
   override render(): TemplateResult {
     const ps = this.profiles;
     return html`<h2>Compare devices</h2>
@@ -129,7 +138,8 @@ export class KvCompareView extends LitElement {
           ? html`<p class="muted" data-testid="no-profiles">No stored profiles yet: run a calibration in the Calibrate view.</p>`
           : html`<section class="card"><kv-profile-table .profiles=${ps}></kv-profile-table></section>
               <section class="card"><kv-chart data-testid="ratio-chart" .spec=${this.ratioSpec}></kv-chart>
-                <p class="muted">Each bar is a profile's time for one term of the round-cost model divided by the A100 model's (<code>reference.ratios</code>): bandwidth-bound work is the per-KV-token term, compute-bound work the per-token and per-prefill-square terms.</p></section>
+                <p class="muted">Each bar is a profile's time for one term of the round-cost model divided by the A100 model's (<code>reference.ratios</code>): bandwidth-bound work is the per-KV-token term, compute-bound work the per-token and per-prefill-square terms.</p>
+                ${this.droppedNote()}</section>
               ${this.renderCompare(ps)}`}`;
   }
 
