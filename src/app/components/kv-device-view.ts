@@ -190,6 +190,9 @@ export class KvDeviceView extends LitElement {
         padding-left: 1.2rem;
         margin: 0;
       }
+      .features code {
+        overflow-wrap: anywhere;
+      }
       th {
         white-space: nowrap;
       }
