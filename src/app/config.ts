@@ -76,12 +76,72 @@ export function applyPreset(c: ExperimentConfig, preset: Preset): ExperimentConf
   return next;
 }
 
-function num(p: URLSearchParams, key: string, min: number, max: number, integer: boolean): number | undefined {
+/**
+ * The numeric fields of the form: their ranges, declared once. The form validates what
+ * is typed against these (a message beside the field, Run disabled), and the URL reader
+ * drops values outside them.
+ */
+export interface NumberRule {
+  readonly label: string;
+  /** Smallest allowed value; `exclusive`: the value must be above it. */
+  readonly min: number;
+  readonly exclusive?: boolean;
+  readonly max: number;
+  /** Values up to max, but not max itself. */
+  readonly maxExclusive?: boolean;
+  readonly integer: boolean;
+}
+
+export const NUMBER_RULES = {
+  rate: { label: 'Arrival rate λ', min: 0, exclusive: true, max: 1e9, integer: false },
+  requests: { label: 'Requests', min: 1, max: 10_000_000, integer: true },
+  synthRequests: { label: 'Requests', min: 1, max: 100_000, integer: true },
+  memory: { label: 'KV capacity M', min: 2, max: 2 ** 31 - 1, integer: true },
+  seed: { label: 'Seed', min: 0, max: 0xffffffff, integer: true },
+  noise: { label: 'Noise E', min: 0, max: 1, maxExclusive: true, integer: false },
+  sweepRate: { label: 'Sweep rate', min: 0, exclusive: true, max: 1e9, integer: false },
+} as const satisfies Record<string, NumberRule>;
+
+export type NumberField = keyof typeof NUMBER_RULES;
+
+function ruleText(r: NumberRule): string {
+  const lo = `${r.exclusive ? '> ' : '≥ '}${r.min.toLocaleString('en-US')}`;
+  const hi = `${r.maxExclusive ? '< ' : '≤ '}${r.max.toLocaleString('en-US')}`;
+  return `${r.integer ? 'a whole number' : 'a number'} ${lo} and ${hi}`;
+}
+
+/** Checks a typed value against a field's rule: the number, or a one-line message. */
+export function checkNumber(field: NumberField, text: string): { value: number } | { error: string } {
+  const r: NumberRule = NUMBER_RULES[field];
+  const t = text.trim();
+  const x = t === '' ? Number.NaN : Number(t);
+  const bad =
+    !Number.isFinite(x) ||
+    (r.exclusive ? x <= r.min : x < r.min) ||
+    (r.maxExclusive ? x >= r.max : x > r.max) ||
+    (r.integer && !Number.isInteger(x));
+  if (bad) return { error: `${r.label} must be ${ruleText(r)}${t === '' ? '' : ` (got ${t})`}.` };
+  return { value: x };
+}
+
+/** Parses the sweep's rate list (commas or spaces): every entry must be a valid rate. */
+export function parseSweepRates(text: string): { value: number[] } | { error: string } {
+  const parts = text.split(/[\s,]+/).filter((s) => s !== '');
+  if (parts.length === 0) return { error: 'Sweep rates: give at least one arrival rate, e.g. 10, 20, 30.' };
+  const out: number[] = [];
+  for (const part of parts) {
+    const c = checkNumber('sweepRate', part);
+    if ('error' in c) return { error: `Sweep rates: ${part} is not ${ruleText(NUMBER_RULES.sweepRate)}.` };
+    out.push(c.value);
+  }
+  return { value: out };
+}
+
+function num(p: URLSearchParams, key: string, field: NumberField): number | undefined {
   const v = p.get(key);
   if (v === null || v.trim() === '') return undefined;
-  const x = Number(v);
-  if (!Number.isFinite(x) || x < min || x > max || (integer && !Number.isInteger(x))) return undefined;
-  return x;
+  const c = checkNumber(field, v);
+  return 'value' in c ? c.value : undefined;
 }
 
 /** Reads a configuration from URL params; missing or invalid values keep their defaults. */
@@ -91,12 +151,12 @@ export function configFromParams(p: URLSearchParams): ExperimentConfig {
   if (preset !== null && (PRESETS as readonly string[]).includes(preset)) {
     Object.assign(c, applyPreset(c, preset as Preset));
   }
-  c.rate = num(p, 'rate', 1e-9, 1e9, false) ?? c.rate;
-  c.requests = num(p, 'n', 1, 10_000_000, true) ?? c.requests;
-  c.synthRequests = num(p, 'sn', 1, 100_000, true) ?? null;
+  c.rate = num(p, 'rate', 'rate') ?? c.rate;
+  c.requests = num(p, 'n', 'requests') ?? c.requests;
+  c.synthRequests = num(p, 'sn', 'synthRequests') ?? null;
   const mode = p.get('mode');
   if (mode === 'rounds' || mode === 'seconds') c.mode = mode;
-  c.memory = num(p, 'mem', 2, 2 ** 31 - 1, true) ?? null;
+  c.memory = num(p, 'mem', 'memory') ?? null;
   const pol = p.get('pol');
   if (pol !== null) {
     const list = pol.split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -105,11 +165,11 @@ export function configFromParams(p: URLSearchParams): ExperimentConfig {
   c.predict = p.get('pred') ?? c.predict;
   c.costModel = p.get('cost') ?? c.costModel;
   if (p.get('eng') === 'gpu') c.engine = 'gpu';
-  c.seed = num(p, 'seed', 0, 0xffffffff, true) ?? c.seed;
+  c.seed = num(p, 'seed', 'seed') ?? c.seed;
   const sweep = p.get('sweep');
   if (sweep !== null) {
-    const rates = sweep.split(',').map(Number).filter((x) => Number.isFinite(x) && x > 0);
-    if (rates.length > 0) c.sweepRates = rates;
+    const rates = parseSweepRates(sweep);
+    if ('value' in rates) c.sweepRates = rates.value;
   }
   c.traceName = p.get('trace');
   return c;
@@ -168,12 +228,50 @@ export function optimumOffered(c: ExperimentConfig): boolean {
   return c.synthRequests === null || c.synthRequests <= 60;
 }
 
-/** A one-line title for a run. */
-export function configTitle(c: ExperimentConfig): string {
+/** A one-line title for a run; a sweep's names its rates instead of the form's one λ. */
+export function configTitle(c: ExperimentConfig, sweep = false): string {
   const w = isLmsys(c.preset)
-    ? `LMSYS λ=${c.rate}, ${c.requests.toLocaleString('en-US')} req`
+    ? sweep
+      ? `LMSYS sweep λ ∈ {${c.sweepRates.join(', ')}}, ${c.requests.toLocaleString('en-US')} req`
+      : `LMSYS λ=${c.rate}, ${c.requests.toLocaleString('en-US')} req`
     : c.preset === 'trace'
       ? `trace ${c.traceName ?? ''}`
       : `paper synthetic (${c.preset === 'synthetic-zero' ? 'zero' : 'Poisson'})`;
   return `${w}, ${c.policies.length} ${c.policies.length === 1 ? 'policy' : 'policies'}, seed ${c.seed}${c.predict === 'exact' ? '' : `, ${c.predict}`}${c.engine === 'gpu' ? ', GPU engine' : ''}`;
+}
+
+/** How each configuration field reads in a difference list. */
+const FIELD_TEXT: { [K in keyof ExperimentConfig]?: { label: string; show: (c: ExperimentConfig) => string } } = {
+  preset: { label: 'workload', show: (c) => PRESET_LABELS[c.preset] },
+  rate: { label: 'λ', show: (c) => (isLmsys(c.preset) ? String(c.rate) : '—') },
+  requests: { label: 'requests', show: (c) => (isLmsys(c.preset) ? c.requests.toLocaleString('en-US') : '—') },
+  synthRequests: { label: 'requests', show: (c) => (isLmsys(c.preset) || c.preset === 'trace' ? '—' : (c.synthRequests?.toLocaleString('en-US') ?? 'drawn')) },
+  traceName: { label: 'trace', show: (c) => (c.preset === 'trace' ? (c.traceName ?? '—') : '—') },
+  mode: { label: 'time', show: (c) => c.mode },
+  memory: { label: 'M', show: (c) => (c.memory === null ? 'default' : c.memory.toLocaleString('en-US')) },
+  policies: { label: 'policies', show: (c) => c.policies.join(', ') },
+  predict: { label: 'prediction', show: (c) => c.predict },
+  costModel: { label: 'cost model', show: (c) => c.costModel },
+  engine: { label: 'engine', show: (c) => c.engine.toUpperCase() },
+  seed: { label: 'seed', show: (c) => String(c.seed) },
+};
+
+export interface ConfigDifference {
+  readonly field: keyof ExperimentConfig;
+  readonly label: string;
+  readonly values: string[];
+}
+
+/**
+ * The fields in which configurations differ (as shown to the user; fields that do not
+ * apply to a workload read "—"). The sweep's rate list is left out: it does not change
+ * an experiment's results. `show` may rename values (a profile's name for its id).
+ */
+export function configDifferences(configs: readonly ExperimentConfig[], rename: (s: string) => string = (s) => s): ConfigDifference[] {
+  const out: ConfigDifference[] = [];
+  for (const [field, t] of Object.entries(FIELD_TEXT) as [keyof ExperimentConfig, { label: string; show: (c: ExperimentConfig) => string }][]) {
+    const values = configs.map((c) => (field === 'costModel' ? rename(t.show(c)) : t.show(c)));
+    if (new Set(values).size > 1) out.push({ field, label: t.label, values });
+  }
+  return out;
 }

@@ -43,3 +43,13 @@ export function dateTime(ms: number): string {
 export function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
+
+/**
+ * A policy's failure as the user reads it: no error class prefix, and the engine's
+ * internal time (whole µs in seconds mode) in the run's unit.
+ */
+export function runErrorText(message: string, mode: 'seconds' | 'rounds'): string {
+  return message.replace(/\bat time (\d+)\b(?![.,]\d)/g, (_, t: string) =>
+    mode === 'seconds' ? `at ${fixed(Number(t) / 1e6, 3)} s` : `at round ${int(Number(t))}`,
+  );
+}

@@ -109,6 +109,13 @@ export class EngineClient {
     return m.result;
   }
 
+  /** Per-request results of every policy as CSV (the CPU engine runs the configuration again, in the worker). */
+  async requestsCsv(config: RunConfig, onProgress?: (p: ProgressInfo) => void): Promise<string> {
+    const m = await this.start((id, abort) => ({ type: 'requests-csv', id, config, ...(abort ? { abort } : {}) }), onProgress);
+    if (m.type !== 'requests-csv-result') throw new Error(`unexpected worker reply ${m.type}`);
+    return m.csv;
+  }
+
   async sweep(config: SweepConfig, onProgress?: (p: ProgressInfo) => void): Promise<SweepResult> {
     const m = await this.start((id, abort) => ({ type: 'sweep', id, config, ...(abort ? { abort } : {}) }), onProgress);
     if (m.type !== 'sweep-result') throw new Error(`unexpected worker reply ${m.type}`);

@@ -8,7 +8,7 @@
 import { runGpuExperiment } from './gpu-runner.ts';
 import { runOptimum } from './optimum-runner.ts';
 import { NO_WORKER_WEBGPU, type FromWorker, type ToWorker } from './protocol.ts';
-import { runExperiment, runSweep, type RunHooks } from './runner.ts';
+import { requestsCsv, runExperiment, runSweep, type RunHooks } from './runner.ts';
 
 /** The worker's global scope (typed locally: the project compiles against the DOM lib, not the webworker lib). */
 const scope = self as unknown as {
@@ -41,6 +41,7 @@ scope.onmessage = async (ev: MessageEvent<ToWorker>) => {
         post({ type: 'result', id: msg.id, result: runExperiment(msg.config, hooks) });
       }
     } else if (msg.type === 'sweep') post({ type: 'sweep-result', id: msg.id, result: runSweep(msg.config, hooks) });
+    else if (msg.type === 'requests-csv') post({ type: 'requests-csv-result', id: msg.id, csv: requestsCsv({ ...msg.config, engine: 'cpu' }, hooks) });
     else post({ type: 'optimum-result', id: msg.id, result: await runOptimum(msg.config, msg.timeLimitSec, hooks) });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

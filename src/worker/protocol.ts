@@ -85,10 +85,17 @@ export interface OptimumSummary {
   readonly policies: { readonly policy: string; readonly total: number | null }[];
 }
 
+/** The metrics a sweep keeps per policy and rate. */
+export const SWEEP_METRICS = ['meanLatency', 'p99Latency', 'meanTtft', 'p99Ttft', 'throughput', 'evictions'] as const;
+export type SweepMetric = (typeof SWEEP_METRICS)[number];
+
 export interface SweepResult {
   readonly rates: number[];
-  /** Mean latency per policy per rate (null: the run failed). */
-  readonly series: { readonly policy: string; readonly meanLatency: (number | null)[] }[];
+  /**
+   * Per policy, each metric per rate (null: the run failed). Sweeps stored before the
+   * other metrics were kept have only meanLatency.
+   */
+  readonly series: ({ readonly policy: string; readonly meanLatency: (number | null)[] } & { readonly [K in Exclude<SweepMetric, 'meanLatency'>]?: (number | null)[] })[];
   readonly mode: TimeMode;
   readonly wallMs: number;
 }
@@ -110,11 +117,13 @@ export const NO_WORKER_WEBGPU = 'NoWorkerWebGpu';
 export type ToWorker =
   | { readonly type: 'run'; readonly id: number; readonly config: RunConfig; readonly abort?: SharedArrayBuffer }
   | { readonly type: 'sweep'; readonly id: number; readonly config: SweepConfig; readonly abort?: SharedArrayBuffer }
-  | { readonly type: 'optimum'; readonly id: number; readonly config: RunConfig; readonly timeLimitSec: number; readonly abort?: SharedArrayBuffer };
+  | { readonly type: 'optimum'; readonly id: number; readonly config: RunConfig; readonly timeLimitSec: number; readonly abort?: SharedArrayBuffer }
+  | { readonly type: 'requests-csv'; readonly id: number; readonly config: RunConfig; readonly abort?: SharedArrayBuffer };
 
 export type FromWorker =
   | { readonly type: 'progress'; readonly id: number; readonly progress: ProgressInfo }
   | { readonly type: 'result'; readonly id: number; readonly result: ExperimentResult }
   | { readonly type: 'sweep-result'; readonly id: number; readonly result: SweepResult }
   | { readonly type: 'optimum-result'; readonly id: number; readonly result: OptimumSummary }
+  | { readonly type: 'requests-csv-result'; readonly id: number; readonly csv: string }
   | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string };

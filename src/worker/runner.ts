@@ -10,12 +10,13 @@ import { profileCostModel, profileSchema } from '../calibrate/profile.ts';
 import { getCostModel } from '../cost/registry.ts';
 import type { CostModel } from '../model/types.ts';
 import { LivelockError, simulate, StuckError } from '../engine/engine.ts';
+import { microsToSeconds } from '../model/types.ts';
 import { buildInstance, type Instance, type WorkloadSpec } from '../experiment/instance.ts';
 import { summarize } from '../metrics/summary.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { parsePredictionSpec } from '../workload/index.ts';
 import { kvSeries, latencyCdf } from './compact.ts';
-import type { ExperimentResult, PolicyRun, ProgressInfo, RunConfig, SweepConfig, SweepResult } from './protocol.ts';
+import { SWEEP_METRICS, type ExperimentResult, type PolicyRun, type ProgressInfo, type RunConfig, type SweepConfig, type SweepMetric, type SweepResult } from './protocol.ts';
 
 export interface RunHooks {
   onProgress?: (p: ProgressInfo) => void;
@@ -126,12 +127,56 @@ export function runSweep(config: SweepConfig, hooks: RunHooks = {}): SweepResult
   const w = config.base.workload;
   if (w.kind !== 'lmsys') throw new Error('a rate sweep needs the generated lmsys workload (it has an arrival rate)');
   if (config.rates.length === 0) throw new Error('a rate sweep needs at least one rate');
-  const series = config.base.policies.map((policy) => ({ policy, meanLatency: [] as (number | null)[] }));
+  const series = config.base.policies.map((policy) => ({
+    policy,
+    ...(Object.fromEntries(SWEEP_METRICS.map((m) => [m, [] as (number | null)[]])) as Record<SweepMetric, (number | null)[]>),
+  }));
   const slot = { run: 0, runs: config.rates.length * config.base.policies.length };
   for (const rate of config.rates) {
     const cfg: RunConfig = { ...config.base, workload: { ...w, rate } };
     const runs = runPolicies(cfg, instanceOf(cfg), hooks, slot);
-    runs.forEach((r, i) => series[i]?.meanLatency.push(r.ok ? r.summary.meanLatency : null));
+    runs.forEach((r, i) => {
+      const row = series[i];
+      if (row) for (const m of SWEEP_METRICS) row[m].push(r.ok ? r.summary[m] : null);
+    });
   }
   return { rates: [...config.rates], series, mode: config.base.mode, wallMs: performance.now() - started };
+}
+
+/** Columns of the per-request CSV (times in the run's unit: seconds, or rounds). */
+export const REQUEST_CSV_COLUMNS = ['policy', 'id', 'arrival', 'prompt_tokens', 'output_tokens', 'predicted_output_tokens', 'start', 'first_token', 'completion', 'latency', 'ttft', 'restarts', 'energy_j'] as const;
+
+/**
+ * Per-request results of every policy as CSV text, from the CPU engine (the GPU engine
+ * gives the same schedules). Runs the configuration again: the results are
+ * deterministic, and keeping per-request rows with every run would make results and
+ * History records hundreds of times larger. A policy that fails contributes no rows.
+ */
+export function requestsCsv(config: RunConfig, hooks: RunHooks = {}): string {
+  const instance = instanceOf(config);
+  const costModel = costModelOf(config);
+  const t = config.mode === 'seconds' ? microsToSeconds : (x: number) => x;
+  const lines: string[] = [REQUEST_CSV_COLUMNS.join(',')];
+  config.policies.forEach((spec, k) => {
+    if (hooks.signal?.aborted) throw cancelled();
+    hooks.onProgress?.({ run: k + 1, runs: config.policies.length, policy: spec, completed: 0, requests: instance.size, fraction: k / config.policies.length });
+    try {
+      const result = simulate(instance.requests(), createPolicy(spec), {
+        memory: instance.memory,
+        mode: config.mode,
+        costModel,
+        power: powerOf(costModel),
+        keepRounds: false,
+        ...(hooks.signal ? { signal: hooks.signal } : {}),
+      });
+      const q = /[",\n]/.test(spec) ? `"${spec.replace(/"/g, '""')}"` : spec;
+      for (const r of result.requests) {
+        const row = [q, r.id, t(r.arrival), r.prompt, r.output, r.predicted, t(r.start), t(r.firstToken), t(r.completion), t(r.completion - r.arrival), t(r.firstToken - r.arrival), r.restarts, r.joules];
+        lines.push(row.join(','));
+      }
+    } catch (e) {
+      if (!(e instanceof LivelockError || e instanceof StuckError)) throw e;
+    }
+  });
+  return lines.join('\n') + '\n';
 }

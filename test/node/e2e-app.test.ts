@@ -324,12 +324,15 @@ describe('app without WebGPU', () => {
     try {
       const p = await b.newPage({ viewport: { width: 1280, height: 900 } });
       await p.goto(served.url + '#/device');
+      await p.locator('[data-testid=webgpu-status]').waitFor({ timeout: T });
+      expect(await p.locator('[data-testid=webgpu-status]').textContent()).toContain('WebGPU unavailable');
+      // The Device view says it once: no banner repeating the same sentence above it.
+      expect(await p.locator('[data-testid=no-webgpu]').count()).toBe(0);
+      await shot(p, 'device-no-webgpu');
+      await p.goto(served.url + '#/experiment');
       const banner = p.locator('[data-testid=no-webgpu]');
       await banner.waitFor({ timeout: T });
       expect(await banner.textContent()).toContain('WebGPU is not available');
-      expect(await p.locator('[data-testid=webgpu-status]').textContent()).toContain('WebGPU unavailable');
-      await shot(p, 'device-no-webgpu');
-      await p.goto(served.url + '#/experiment');
       const gpuOption = p.locator('kv-config-form select[name=engine] option[value=gpu]');
       await gpuOption.waitFor({ state: 'attached', timeout: T });
       expect(await gpuOption.isDisabled()).toBe(true);

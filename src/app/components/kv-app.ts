@@ -100,7 +100,7 @@ export class KvApp extends LitElement {
     const current = this.route.view;
     return html`
       <header>
-        <a class="brand" href="#/experiment">kvsched</a>
+        <h1><a class="brand" href="#/experiment">kvsched</a></h1>
         <span class="tagline muted">LLM inference scheduling under KV-cache limits</span>
       </header>
       <nav aria-label="Views">
@@ -108,7 +108,7 @@ export class KvApp extends LitElement {
           (v) => html`<a href="#/${v}" data-view=${v} aria-current=${v === current ? 'page' : 'false'}>${VIEW_LABELS[v]}</a>`,
         )}
       </nav>
-      <kv-webgpu-banner .detection=${this.detection}></kv-webgpu-banner>
+      ${current === 'device' ? nothing : html`<kv-webgpu-banner .detection=${this.detection}></kv-webgpu-banner>`}
       <main>${this.viewTemplate()}</main>
     `;
   }
@@ -127,6 +127,10 @@ export class KvApp extends LitElement {
         gap: 1rem;
         padding: 1rem 0 0.5rem;
         flex-wrap: wrap;
+      }
+      h1 {
+        margin: 0;
+        font-size: 1.35rem;
       }
       .brand {
         font-weight: 700;

@@ -19,12 +19,29 @@ import {
   type ChartDataset,
 } from 'chart.js';
 import { LitElement, css, html, type PropertyValues, type TemplateResult } from 'lit';
+import { PALETTE } from '../colors.ts';
 import { base } from '../theme.ts';
 
 Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, LogarithmicScale, CategoryScale, Legend, Tooltip);
 
-/** Okabe–Ito colours (distinguishable with colour-vision deficiencies), yellow last. */
-export const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#8C8C8C', '#B8A000'];
+export { PALETTE };
+
+const compact = new Intl.NumberFormat('en-US', { notation: 'compact', maximumSignificantDigits: 3 });
+const plain = new Intl.NumberFormat('en-US', { maximumSignificantDigits: 3 });
+
+/**
+ * Log-axis ticks: only 1, 2 and 5 per decade, written short (`10M`, `0.001`, `1e-6`),
+ * never Chart.js's `10,000,000.0`.
+ */
+export function logTick(value: number | string): string {
+  const v = Number(value);
+  if (!(v > 0)) return '';
+  const mantissa = Math.round(v / 10 ** Math.floor(Math.log10(v) + 1e-9));
+  if (mantissa !== 1 && mantissa !== 2 && mantissa !== 5) return '';
+  if (v >= 1e4) return compact.format(v);
+  if (v >= 1e-4) return plain.format(v);
+  return v.toExponential(0);
+}
 
 /**
  * Charts are drawn one per macrotask, so that a view with several charts never blocks
@@ -51,6 +68,8 @@ export interface LineSeries {
   points: { x: number; y: number }[];
   color?: string;
   dashed?: boolean;
+  /** A dash pattern (overrides `dashed`): tells apart the runs of one policy in an overlay. */
+  dash?: number[];
   stepped?: boolean;
   showPoints?: boolean;
   /** Points only, no connecting line (a scatter series). */
@@ -65,8 +84,24 @@ export interface BarSeries {
 }
 
 export type ChartSpec =
-  | { kind: 'line'; title: string; xLabel: string; yLabel: string; series: LineSeries[]; yMin?: number; yMax?: number; xMin?: number; xMax?: number }
-  | { kind: 'bar'; title: string; xLabel: string; yLabel: string; labels: string[]; values: number[] }
+  | {
+      kind: 'line';
+      title: string;
+      xLabel: string;
+      yLabel: string;
+      series: LineSeries[];
+      yMin?: number;
+      yMax?: number;
+      xMin?: number;
+      xMax?: number;
+      /** Logarithmic x axis (points at x ≤ 0 are left out). */
+      logX?: boolean;
+      /** Plot height (CSS), default 19rem. */
+      height?: string;
+      /** Show the legend (default true). */
+      legend?: boolean;
+    }
+  | { kind: 'bar'; title: string; xLabel: string; yLabel: string; labels: string[]; values: number[]; colors?: string[] }
   | { kind: 'bars'; title: string; xLabel: string; yLabel: string; labels: string[]; series: BarSeries[]; logY?: boolean; yMin?: number; yMax?: number };
 
 export class KvChart extends LitElement {
@@ -87,12 +122,17 @@ export class KvChart extends LitElement {
       type,
       ...extra,
       title: { display: true, text: title, color: fg, font: { size: 13, weight: 600 } },
-      ticks: { color: muted, font: { size: 12 } },
+      ticks: { color: muted, font: { size: 12 }, ...(type === 'logarithmic' ? { callback: logTick, autoSkip: false } : {}) },
       grid: { color: grid },
       border: { color: grid },
     });
     const plugins = {
-      legend: { display: spec.kind !== 'bar', position: 'bottom' as const, labels: { color: fg, boxWidth: 14, font: { size: 12 } } },
+      // Line swatches for lines (a dashed capacity line reads as a dashed line, not a blotch).
+      legend: {
+        display: spec.kind !== 'bar' && !(spec.kind === 'line' && spec.legend === false),
+        position: 'bottom' as const,
+        labels: { color: fg, boxWidth: 24, font: { size: 12 }, usePointStyle: spec.kind === 'line' },
+      },
       tooltip: { intersect: false },
       title: { display: false },
     };
@@ -101,7 +141,7 @@ export class KvChart extends LitElement {
         type: 'bar',
         data: {
           labels: spec.labels,
-          datasets: [{ label: spec.yLabel, data: spec.values, backgroundColor: spec.labels.map((_, i) => PALETTE[i % PALETTE.length] as string) }],
+          datasets: [{ label: spec.yLabel, data: spec.values, backgroundColor: spec.colors ?? spec.labels.map((_, i) => PALETTE[i % PALETTE.length] as string) }],
         },
         options: {
           animation: false,
@@ -134,13 +174,13 @@ export class KvChart extends LitElement {
       const color = s.color ?? (PALETTE[i % PALETTE.length] as string);
       return {
         label: s.label,
-        data: s.points,
+        data: spec.logX ? s.points.filter((p) => p.x > 0) : s.points,
         borderColor: color,
         backgroundColor: color,
         borderWidth: 2,
-        borderDash: s.dashed ? [6, 4] : [],
+        borderDash: s.dash ?? (s.dashed ? [6, 4] : []),
         pointRadius: s.showPoints || s.scatter ? 3 : 0,
-        pointStyle: s.pointStyle ?? 'circle',
+        pointStyle: s.showPoints || s.scatter ? (s.pointStyle ?? 'circle') : 'line',
         showLine: !s.scatter,
         stepped: s.stepped ? 'before' : false,
         tension: 0,
@@ -150,7 +190,7 @@ export class KvChart extends LitElement {
     if (spec.yMin !== undefined) yExtra.min = spec.yMin;
     if (spec.yMax !== undefined) yExtra.max = spec.yMax;
     const xExtra: Record<string, number> = {};
-    if (spec.xMin !== undefined) xExtra.min = spec.xMin;
+    if (spec.xMin !== undefined && !spec.logX) xExtra.min = spec.xMin;
     if (spec.xMax !== undefined) xExtra.max = spec.xMax;
     return {
       type: 'line',
@@ -163,7 +203,7 @@ export class KvChart extends LitElement {
         normalized: true,
         interaction: { mode: 'nearest', intersect: false },
         plugins,
-        scales: { x: axis(spec.xLabel, 'linear', xExtra), y: axis(spec.yLabel, 'linear', yExtra) },
+        scales: { x: axis(spec.xLabel, spec.logX ? 'logarithmic' : 'linear', xExtra), y: axis(spec.yLabel, 'linear', yExtra) },
       },
     } as ChartConfiguration;
   }
@@ -177,7 +217,27 @@ export class KvChart extends LitElement {
       const canvas = this.renderRoot.querySelector('canvas');
       if (!canvas || !spec || spec !== this.spec || !this.isConnected) return;
       this.chart?.destroy();
-      this.chart = new Chart(canvas, this.config(spec));
+      const config = this.config(spec);
+      // An opaque background, so that a downloaded PNG reads like the page.
+      const surface = this.themeColor('--surface', '#ffffff');
+      config.plugins = [
+        {
+          id: 'kv-background',
+          beforeDraw: (c: Chart) => {
+            c.ctx.save();
+            c.ctx.fillStyle = surface;
+            c.ctx.fillRect(0, 0, c.width, c.height);
+            c.ctx.restore();
+          },
+        },
+      ];
+      this.chart = new Chart(canvas, config);
+      // Which colour each series got (read by tests and handy when debugging).
+      const colors: Record<string, unknown> = {};
+      const ds = config.data.datasets;
+      if (spec.kind === 'bar') spec.labels.forEach((l, i) => (colors[l] = (ds[0]?.backgroundColor as unknown[] | undefined)?.[i]));
+      else ds.forEach((d) => (colors[String(d.label)] = d.backgroundColor));
+      this.dataset.colors = JSON.stringify(colors);
       this.dataset.drawn = 'true';
     });
   }
@@ -188,10 +248,22 @@ export class KvChart extends LitElement {
     super.disconnectedCallback();
   }
 
+  /** Downloads the chart as a PNG named after its title. */
+  private downloadPng(): void {
+    if (!this.chart) return;
+    const a = document.createElement('a');
+    a.href = this.chart.toBase64Image('image/png');
+    a.download = `kvsched-${(this.spec?.title ?? 'chart').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}.png`;
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+
   override render(): TemplateResult {
     return html`<figure>
-      <figcaption>${this.spec?.title ?? ''}</figcaption>
-      <div class="box"><canvas role="img" aria-label=${this.spec?.title ?? 'chart'}></canvas></div>
+      <figcaption><span>${this.spec?.title ?? ''}</span>
+        <button class="png" data-testid="chart-png" aria-label="Download the chart ${this.spec?.title ?? ''} as PNG" @click=${() => this.downloadPng()}>PNG</button></figcaption>
+      <div class="box" style=${this.spec?.kind === 'line' && this.spec.height ? `height: ${this.spec.height}` : ''}><canvas role="img" aria-label=${this.spec?.title ?? 'chart'}></canvas></div>
     </figure>`;
   }
 
@@ -204,6 +276,15 @@ export class KvChart extends LitElement {
       figcaption {
         font-weight: 600;
         margin-bottom: 0.35rem;
+        display: flex;
+        justify-content: space-between;
+        align-items: baseline;
+        gap: 0.5rem;
+      }
+      button.png {
+        font-size: 0.75rem;
+        font-weight: 400;
+        padding: 0.05rem 0.45rem;
       }
       .box {
         position: relative;

@@ -2,10 +2,10 @@
  * The experiment configuration form. Emits `config-change` (detail: ExperimentConfig)
  * and `trace-change` (detail: { name, text }) when a trace file is chosen.
  */
-import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { listCostModels } from '../../cost/registry.ts';
 import { LMSYS_MEMORY } from '../../workload/index.ts';
-import { applyPreset, isLmsys, PRESET_LABELS, PRESETS, type ExperimentConfig, type Preset } from '../config.ts';
+import { applyPreset, checkNumber, isLmsys, NUMBER_RULES, PRESET_LABELS, PRESETS, type ExperimentConfig, type NumberField, type NumberRule, type Preset } from '../config.ts';
 import { base } from '../theme.ts';
 import './kv-policy-list.ts';
 
@@ -21,7 +21,10 @@ export class KvConfigForm extends LitElement {
     traceLoaded: { attribute: false },
     profiles: { attribute: false },
     gpu: { attribute: false },
+    errors: { state: true },
   };
+  /** Messages of fields whose typed value is invalid (by input name); announced with `validity-change`. */
+  declare errors: Record<string, string>;
   /** Whether the GPU engine can run here (WebGPU detected), and why not. */
   declare gpu: { available: boolean; reason: string } | undefined;
   declare config: ExperimentConfig;
@@ -36,6 +39,7 @@ export class KvConfigForm extends LitElement {
     this.disabled = false;
     this.traceLoaded = null;
     this.profiles = [];
+    this.errors = {};
   }
 
   private set(patch: Partial<ExperimentConfig>): void {
@@ -43,15 +47,86 @@ export class KvConfigForm extends LitElement {
     this.dispatchEvent(new CustomEvent<ExperimentConfig>('config-change', { detail: next, bubbles: true, composed: true }));
   }
 
-  private numberInput(label: string, value: number | null, onValue: (v: number | null) => void, opts: { step?: string; min?: string; placeholder?: string; name: string }): TemplateResult {
-    return html`<label>${label}
-      <input type="number" name=${opts.name} step=${opts.step ?? '1'} min=${opts.min ?? '0'} placeholder=${opts.placeholder ?? ''}
-        .value=${value === null ? '' : String(value)} ?disabled=${this.disabled}
-        @change=${(e: Event) => {
-          const t = (e.target as HTMLInputElement).value.trim();
-          const v = t === '' ? null : Number(t);
-          onValue(v !== null && Number.isFinite(v) ? v : null);
-        }} /></label>`;
+  /**
+   * A validated number field: what is typed is checked against its rule (config.ts) on
+   * every keystroke; a bad value shows its message beside the field and is never
+   * committed, so the configuration (and the run) is exactly what the form shows once
+   * every message is gone. `nullable`: empty means the default (`placeholder`).
+   */
+  private numberInput(label: string, field: NumberField, value: number | null, commit: (v: number | null) => void,
+    opts: { step?: string; placeholder?: string; name: string; nullable?: boolean }): TemplateResult {
+    const rule: NumberRule = NUMBER_RULES[field];
+    const err = this.errors[opts.name];
+    const id = `f-${opts.name}`;
+    const check = (e: Event, commitIt: boolean): void => {
+      const t = (e.target as HTMLInputElement).value.trim();
+      if (t === '' && opts.nullable) {
+        this.setError(opts.name, null);
+        if (commitIt) commit(null);
+        return;
+      }
+      const c = checkNumber(field, t);
+      this.setError(opts.name, 'error' in c ? c.error : null);
+      if (commitIt && 'value' in c) commit(c.value);
+    };
+    return html`<div class="row"><label for=${id}>${label}</label>
+      <div class="field">
+        <input id=${id} type="number" name=${opts.name} step=${opts.step ?? '1'} min=${String(rule.min)} placeholder=${opts.placeholder ?? ''}
+          aria-invalid=${err ? 'true' : 'false'} aria-describedby=${err ? `${id}-err` : nothing}
+          .value=${value === null ? '' : String(value)} ?disabled=${this.disabled}
+          @input=${(e: Event) => check(e, false)} @change=${(e: Event) => check(e, true)} />
+      </div>
+      ${err ? html`<span class="field-error" id="${id}-err" data-testid="field-error" data-field=${opts.name}>${err}</span>` : nothing}</div>`;
+  }
+
+  private setError(name: string, error: string | null): void {
+    if ((this.errors[name] ?? null) === error) return;
+    const next = { ...this.errors };
+    if (error === null) delete next[name];
+    else next[name] = error;
+    this.errors = next;
+    this.dispatchEvent(new CustomEvent<Record<string, string>>('validity-change', { detail: next, bubbles: true, composed: true }));
+  }
+
+  /** Drops the messages of fields that are no longer shown or whose value was set from outside (a link, a stored run). */
+  protected override updated(changed: PropertyValues<this>): void {
+    const prev = changed.get('config');
+    const names = Object.keys(this.errors);
+    if (names.length === 0) return;
+    const keys: Record<string, keyof ExperimentConfig> = { rate: 'rate', requests: 'requests', 'synth-requests': 'synthRequests', memory: 'memory', seed: 'seed', noise: 'predict' };
+    let next = this.errors;
+    for (const n of names) {
+      const key = keys[n];
+      const gone = !this.renderRoot.querySelector(`input[name="${n}"]`);
+      const reset = prev !== undefined && key !== undefined && prev[key] !== this.config[key];
+      if (gone || reset) {
+        next = { ...next };
+        delete next[n];
+      }
+    }
+    if (next !== this.errors) {
+      this.errors = next;
+      this.dispatchEvent(new CustomEvent<Record<string, string>>('validity-change', { detail: next, bubbles: true, composed: true }));
+    }
+  }
+
+  /** What the chosen cost model is: the A100 reference, or a calibration profile by name. */
+  private costHint(name: string): string {
+    const power = 'energy at 400 W per A100 busy, 60 W idle (the 2× A100 power model, whatever the cost model)';
+    if (name.startsWith('profile:')) {
+      const p = this.profiles.find((x) => x.name === name);
+      return `Cost: round times from the calibration profile ${p ? `“${p.label.replace(/^Profile: /, '')}”` : '(not stored any more)'}, its fitted Llama-2 70B terms on this device; ${power}.`;
+    }
+    return `Cost: Llama-2 70B on 2× A100 (TP2); ${power}.`;
+  }
+
+  /** Enter in a field commits it and asks for a run (`run-request`), as a form's submit would. */
+  private onKey(e: KeyboardEvent): void {
+    const t = e.composedPath()[0];
+    if (e.key !== 'Enter' || !(t instanceof HTMLInputElement) || t.type === 'file') return;
+    e.preventDefault();
+    t.dispatchEvent(new Event('change', { bubbles: true, composed: true }));
+    this.dispatchEvent(new CustomEvent('run-request', { bubbles: true, composed: true }));
   }
 
   private async onFile(e: Event): Promise<void> {
@@ -68,11 +143,11 @@ export class KvConfigForm extends LitElement {
     let extra: TemplateResult | typeof nothing = nothing;
     if (isLmsys(c.preset)) {
       extra = html`
-        ${this.numberInput(`Arrival rate λ (/${unit})`, c.rate, (v) => v !== null && v > 0 && this.set({ rate: v, preset: v === 50 && c.preset === 'lmsys-high' ? 'lmsys-high' : v === 10 && c.preset === 'lmsys-low' ? 'lmsys-low' : 'lmsys' }), { step: 'any', min: '0', name: 'rate' })}
-        ${this.numberInput('Requests', c.requests, (v) => v !== null && v >= 1 && this.set({ requests: Math.round(v) }), { min: '1', name: 'requests' })}
+        ${this.numberInput(`Arrival rate λ (/${unit})`, 'rate', c.rate, (v) => v !== null && this.set({ rate: v, preset: v === 50 && c.preset === 'lmsys-high' ? 'lmsys-high' : v === 10 && c.preset === 'lmsys-low' ? 'lmsys-low' : 'lmsys' }), { step: 'any', name: 'rate' })}
+        ${this.numberInput('Requests', 'requests', c.requests, (v) => v !== null && this.set({ requests: v }), { name: 'requests' })}
         <p class="hint muted">Lognormal stand-in for LMSYS-Chat-1M: prompt ~ LogN(ln 11, 1.616), output ~ LogN(ln 45, 1.131), s + o ≤ 4096.</p>`;
     } else if (c.preset === 'synthetic-zero' || c.preset === 'synthetic-poisson') {
-      extra = html`${this.numberInput('Requests', c.synthRequests, (v) => this.set({ synthRequests: v === null ? null : Math.max(1, Math.round(v)) }), { min: '1', placeholder: 'drawn', name: 'synth-requests' })}
+      extra = html`${this.numberInput('Requests', 'synthRequests', c.synthRequests, (v) => this.set({ synthRequests: v }), { placeholder: 'drawn', name: 'synth-requests', nullable: true })}
         <p class="hint muted">M ~ U{30..50}, n ~ U{40..60}, s ~ U{1..5}, o ~ U{1..M−s}${c.preset === 'synthetic-poisson' ? ', λ ~ U[0.5, 1.5]' : ''}.</p>`;
     } else {
       extra = html`<label>Trace CSV <input type="file" name="trace" accept=".csv,text/csv" ?disabled=${this.disabled} @change=${(e: Event) => void this.onFile(e)} /></label>
@@ -93,17 +168,17 @@ export class KvConfigForm extends LitElement {
     const noise = c.predict.startsWith('noise:') ? Number(c.predict.slice(6)) : null;
     const costModels = listCostModels().filter((n) => !n.includes(':'));
     const synthetic = c.preset === 'synthetic-zero' || c.preset === 'synthetic-poisson';
-    return html`<form @submit=${(e: Event) => e.preventDefault()}>
+    return html`<form @submit=${(e: Event) => e.preventDefault()} @keydown=${(e: KeyboardEvent) => this.onKey(e)}>
       ${this.workload()}
       <fieldset>
         <legend>Memory and time</legend>
-        ${this.numberInput('KV capacity M (tokens)', c.memory, (v) => this.set({ memory: v === null ? null : Math.round(v) }), { min: '2', placeholder: synthetic ? 'drawn' : String(LMSYS_MEMORY), name: 'memory' })}
+        ${this.numberInput('KV capacity M (tokens)', 'memory', c.memory, (v) => this.set({ memory: v }), { placeholder: synthetic ? 'drawn' : String(LMSYS_MEMORY), name: 'memory', nullable: true })}
         <label>Time
           <select name="mode" ?disabled=${this.disabled} @change=${(e: Event) => this.set({ mode: (e.target as HTMLSelectElement).value === 'rounds' ? 'rounds' : 'seconds' })}>
             <option value="seconds" ?selected=${c.mode === 'seconds'}>seconds (cost model)</option>
             <option value="rounds" ?selected=${c.mode === 'rounds'}>rounds (1 round = 1 unit)</option>
           </select></label>
-        ${this.numberInput('Seed', c.seed, (v) => v !== null && this.set({ seed: Math.max(0, Math.min(0xffffffff, Math.round(v))) }), { min: '0', name: 'seed' })}
+        ${this.numberInput('Seed', 'seed', c.seed, (v) => v !== null && this.set({ seed: v }), { name: 'seed' })}
       </fieldset>
       <fieldset>
         <legend>Predictions, cost, engine</legend>
@@ -112,7 +187,7 @@ export class KvConfigForm extends LitElement {
             <option value="exact" ?selected=${noise === null}>exact</option>
             <option value="noise" ?selected=${noise !== null}>noisy (±E)</option>
           </select></label>
-        ${noise !== null ? this.numberInput('Noise E', noise, (v) => v !== null && v >= 0 && v < 1 && this.set({ predict: `noise:${v}` }), { step: '0.05', min: '0', name: 'noise' }) : nothing}
+        ${noise !== null ? this.numberInput('Noise E', 'noise', noise, (v) => v !== null && this.set({ predict: `noise:${v}` }), { step: '0.05', name: 'noise' }) : nothing}
         <label>Cost model
           <select name="cost" ?disabled=${this.disabled} @change=${(e: Event) => this.set({ costModel: (e.target as HTMLSelectElement).value })}>
             ${costModels.map((n) => html`<option value=${n} ?selected=${n === c.costModel}>${n === 'a100-llama2-70b-tp2' ? 'A100 reference' : n}</option>`)}
@@ -124,10 +199,10 @@ export class KvConfigForm extends LitElement {
             <option value="gpu" ?selected=${c.engine === 'gpu'} ?disabled=${this.gpu?.available !== true}
               title=${this.gpu?.available === true ? 'The WebGPU scheduler engine (same schedules as the CPU engine)' : `Unavailable: ${this.gpu?.reason ?? 'detecting WebGPU…'}`}>${this.gpu?.available === true ? 'GPU (WebGPU)' : 'GPU — unavailable (no WebGPU)'}</option>
           </select></label>
-        <p class="hint muted">${noise === null ? 'Policies see the true output length o.' : 'Policies see õ = max(1, round(o·U[1−E, 1+E])).'} Cost: Llama-2 70B on 2× A100 (TP2); energy at 400 W per GPU busy, 60 W idle.
+        <p class="hint muted" data-testid="cost-hint">${noise === null ? 'Policies see the true output length o.' : 'Policies see õ = max(1, round(o·U[1−E, 1+E])).'} ${this.costHint(c.costModel)}
           ${this.gpu?.available === true
             ? 'The GPU engine gives the same schedules; it keeps no per-round KV timeline and no per-request energy, and refuses (with its reason) what it cannot run: seconds mode needs the A100 cost model and M ≤ 65 535.'
-            : html`<span data-testid="gpu-unavailable">GPU engine unavailable: ${this.gpu?.reason ?? 'detecting WebGPU…'}</span>`}</p>
+            : html`<span data-testid="gpu-unavailable">GPU engine unavailable: ${this.gpu ? 'this browser has no usable WebGPU (the notice at the top says why).' : 'detecting WebGPU…'}</span>`}</p>
       </fieldset>
       <fieldset class="wide">
         <legend>Policies</legend>
@@ -141,7 +216,7 @@ export class KvConfigForm extends LitElement {
     css`
       form {
         display: grid;
-        grid-template-columns: repeat(auto-fit, minmax(21rem, 1fr));
+        grid-template-columns: repeat(auto-fit, minmax(23rem, 1fr));
         gap: 0.75rem 1rem;
       }
       fieldset {
@@ -161,18 +236,39 @@ export class KvConfigForm extends LitElement {
         font-weight: 600;
         padding: 0 0.3rem;
       }
-      label {
+      label:not(.param),
+      .row {
         display: grid;
-        grid-template-columns: minmax(7rem, 9.5rem) minmax(0, 1fr);
+        grid-template-columns: minmax(6.5rem, 8.5rem) minmax(0, 1fr);
         align-items: center;
         gap: 0.75rem;
         font-size: 0.92rem;
       }
+      .row > label {
+        display: block;
+      }
+      .field {
+        display: flex;
+        flex-direction: column;
+        align-items: flex-end;
+        gap: 0.2rem;
+      }
+      .field-error {
+        grid-column: 1 / -1;
+        color: var(--bad);
+        font-size: 0.8rem;
+        text-align: right;
+        margin-top: -0.35rem;
+      }
+      input[aria-invalid='true'] {
+        border-color: var(--bad);
+        outline: 1px solid var(--bad);
+      }
+      .hint code {
+        overflow-wrap: anywhere;
+      }
       label > select {
         width: 100%;
-      }
-      label > input[type='number'] {
-        justify-self: end;
       }
       .hint {
         font-size: 0.8rem;

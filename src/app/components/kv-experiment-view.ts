@@ -7,10 +7,22 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import type { WebGpuDetection } from '../../gpu/detect.ts';
 import { newRecordId } from '../../storage/store.ts';
 import { CancelledError, EngineClient } from '../../worker/client.ts';
-import type { ExperimentResult, OptimumSummary, ProgressInfo, RunConfig, SweepResult } from '../../worker/protocol.ts';
-import { configFromParams, configTitle, configToParams, isLmsys, optimumOffered, toRunConfig, type ExperimentConfig } from '../config.ts';
+import { SWEEP_METRICS, type ExperimentResult, type OptimumSummary, type ProgressInfo, type RunConfig, type SweepMetric, type SweepResult } from '../../worker/protocol.ts';
+import { policyColor } from '../colors.ts';
+import { downloadText, resultsCsv, sweepCsv } from '../export.ts';
+import {
+  configDifferences,
+  configFromParams,
+  configTitle,
+  configToParams,
+  isLmsys,
+  optimumOffered,
+  parseSweepRates,
+  toRunConfig,
+  type ExperimentConfig,
+} from '../config.ts';
 import { errorText, fixed } from '../format.ts';
-import { isRunData, type RunRecordData } from '../records.ts';
+import { isOptimumSummary, isRunData, type RunRecordData } from '../records.ts';
 import { replaceParams } from '../route.ts';
 import { getStore } from '../services.ts';
 import { base } from '../theme.ts';
@@ -43,6 +55,14 @@ export class KvExperimentView extends LitElement {
     optimum: { state: true },
     optimumState: { state: true },
     optimumError: { state: true },
+    fieldErrors: { state: true },
+    sweepError: { state: true },
+    resultConfig: { state: true },
+    sweepConfig: { state: true },
+    latest: { state: true },
+    sweepMetric: { state: true },
+    csvState: { state: true },
+    csvError: { state: true },
   };
 
   /** Time limit of the hindsight optimum's branch and bound. */
@@ -68,6 +88,21 @@ export class KvExperimentView extends LitElement {
   declare optimum: OptimumSummary | undefined;
   declare optimumState: 'idle' | 'running' | 'done' | 'error' | 'cancelled';
   declare optimumError: string | undefined;
+  /** Invalid form fields (input name → message), from the form's `validity-change`. */
+  declare fieldErrors: Record<string, string>;
+  /** What is wrong with the typed sweep rates, if anything. */
+  declare sweepError: string | undefined;
+  /** The configurations that produced the shown results (to mark results that no longer match the form). */
+  declare resultConfig: ExperimentConfig | undefined;
+  declare sweepConfig: ExperimentConfig | undefined;
+  /** The configuration the shown hindsight optimum was solved for. */
+  private optimumConfig: ExperimentConfig | undefined;
+  /** Which output came last: shown first, where the user looks. */
+  declare latest: 'run' | 'sweep';
+  /** The metric the sweep's chart and table show. */
+  declare sweepMetric: SweepMetric;
+  declare csvState: 'idle' | 'running' | 'error';
+  declare csvError: string | undefined;
 
   private client: EngineClient | undefined;
 
@@ -81,6 +116,32 @@ export class KvExperimentView extends LitElement {
     this.sweepText = this.config.sweepRates.join(', ');
     this.profiles = [];
     this.optimumState = 'idle';
+    this.fieldErrors = {};
+    this.latest = 'run';
+    this.sweepMetric = 'meanLatency';
+    this.csvState = 'idle';
+  }
+
+  /** Per-request CSV of the shown results: the worker runs their configuration again on the CPU engine. */
+  private async downloadRequests(): Promise<void> {
+    const cfg = this.resultConfig;
+    if (!cfg || this.busy) return;
+    const run = this.runConfigOf(cfg);
+    if (typeof run === 'string') {
+      this.csvState = 'error';
+      this.csvError = run;
+      return;
+    }
+    this.csvState = 'running';
+    this.client ??= new EngineClient();
+    try {
+      const csv = await this.client.requestsCsv(run);
+      downloadText('kvsched-requests.csv', csv, 'text/csv');
+      this.csvState = 'idle';
+    } catch (e) {
+      this.csvState = 'error';
+      this.csvError = `Per-request CSV: ${errorText(e)}`;
+    }
   }
 
   /** Whether the GPU engine can run here, and why not (from the WebGPU detection). */
@@ -131,8 +192,20 @@ export class KvExperimentView extends LitElement {
       const data: RunRecordData = rec.data;
       this.config = configFromParams(configToParams({ ...configFromParams(new URLSearchParams()), ...data.config }));
       this.sweepText = this.config.sweepRates.join(', ');
-      if (data.type === 'experiment') this.result = data.result;
-      else this.sweep = data.result;
+      if (data.type === 'experiment') {
+        this.result = data.result;
+        this.resultConfig = this.config;
+        this.latest = 'run';
+        if (isOptimumSummary(data.optimum)) {
+          this.optimum = data.optimum;
+          this.optimumConfig = this.config;
+          this.optimumState = 'done';
+        }
+      } else {
+        this.sweep = data.result;
+        this.sweepConfig = this.config;
+        this.latest = 'sweep';
+      }
       this.state = 'done';
       this.saved = { ok: true, text: `Showing the stored run “${rec.title}”.` };
       void this.loadCharts();
@@ -169,6 +242,46 @@ export class KvExperimentView extends LitElement {
     }
   }
 
+  private static same(a: ExperimentConfig | undefined, b: ExperimentConfig | undefined): boolean {
+    return a !== undefined && b !== undefined && configDifferences([a, b]).length === 0;
+  }
+
+  /** Stores a solved optimum with the shown run of the same configuration (so History's Open brings it back). */
+  private async saveOptimum(o: OptimumSummary, cfg: ExperimentConfig): Promise<void> {
+    const id = this.loadedRun;
+    if (!id || !this.result || !KvExperimentView.same(this.resultConfig, cfg)) return;
+    try {
+      const store = await getStore();
+      const rec = await store.get(id);
+      if (!rec || !isRunData(rec.data) || rec.data.type !== 'experiment') return;
+      await store.put({ ...rec, data: { ...rec.data, optimum: o } });
+      this.saved = { ok: true, text: 'Saved to History, with the hindsight optimum.' };
+    } catch (e) {
+      this.saved = { ok: false, text: `The hindsight optimum was not saved: ${errorText(e)}` };
+    }
+  }
+
+  /**
+   * Why Run (or Sweep) cannot start now, as sentences shown beside the buttons; empty:
+   * it can. The run then uses exactly the configuration the form shows.
+   */
+  private blockers(kind: 'run' | 'sweep'): string[] {
+    const out = Object.values(this.fieldErrors);
+    const cfg = this.config;
+    if (!KvPolicyList.allValid(cfg.policies)) out.push(cfg.policies.length === 0 ? 'Pick at least one policy.' : 'Fix the policy parameters marked in red.');
+    const run = this.runConfigOf(cfg);
+    if (typeof run === 'string' && !out.includes(run)) out.push(run);
+    if (kind === 'sweep') {
+      if (!isLmsys(cfg.preset)) out.push('A sweep needs a generated LMSYS workload (it varies the arrival rate).');
+      else if (cfg.engine === 'gpu') out.push('The rate sweep runs on the CPU engine only; choose Engine: CPU for a sweep.');
+      if (this.sweepError) out.push(this.sweepError);
+    } else if (cfg.engine === 'gpu') {
+      const gpu = this.gpuStatus();
+      if (gpu?.available !== true) out.push(`The GPU engine is unavailable: ${gpu?.reason ?? 'WebGPU detection has not finished'}. Choose Engine: CPU.`);
+    }
+    return out;
+  }
+
   /** The worker's RunConfig for a configuration, or what is wrong with it. */
   private runConfigOf(cfg: ExperimentConfig): RunConfig | string {
     const run = toRunConfig(cfg, this.trace);
@@ -180,28 +293,16 @@ export class KvExperimentView extends LitElement {
   }
 
   private get busy(): boolean {
-    return this.state === 'running' || this.optimumState === 'running';
+    return this.state === 'running' || this.optimumState === 'running' || this.csvState === 'running';
   }
 
   private async start(kind: 'run' | 'sweep'): Promise<void> {
     if (this.busy) return;
     const cfg = { ...this.config };
-    let run = this.runConfigOf(cfg);
-    if (typeof run !== 'string' && cfg.engine === 'gpu') {
-      const gpu = this.gpuStatus();
-      if (kind === 'sweep') run = 'The rate sweep runs on the CPU engine only; choose Engine: CPU for a sweep.';
-      else if (gpu?.available !== true) run = `The GPU engine is unavailable: ${gpu?.reason ?? 'WebGPU detection has not finished'}. Choose Engine: CPU.`;
-    }
-    if (typeof run === 'string') {
-      this.error = run;
-      this.state = 'error';
-      return;
-    }
-    if (!KvPolicyList.allValid(cfg.policies)) {
-      this.error = 'Fix the invalid policy parameters first.';
-      this.state = 'error';
-      return;
-    }
+    const blocked = this.blockers(kind);
+    const run = this.runConfigOf(cfg);
+    // The buttons are disabled with these reasons shown beside them; this covers Enter in a field.
+    if (blocked.length > 0 || typeof run === 'string') return;
     this.error = undefined;
     this.saved = undefined;
     this.progress = undefined;
@@ -213,17 +314,24 @@ export class KvExperimentView extends LitElement {
         this.progressLabel = cfg.engine === 'gpu' ? 'Running on the GPU engine' : 'Running';
         const result = await this.client.run(run, (p) => (this.progress = p));
         this.result = result;
+        this.resultConfig = cfg;
+        this.latest = 'run';
         this.state = 'done';
         await charts;
-        await this.save(configTitle(cfg), { type: 'experiment', config: cfg, result });
+        const o = this.optimumState === 'done' && KvExperimentView.same(this.optimumConfig, cfg) ? this.optimum : undefined;
+        await this.save(configTitle(cfg), { type: 'experiment', config: cfg, result, ...(o ? { optimum: o } : {}) });
       } else {
         const rates = cfg.sweepRates;
         this.progressLabel = `Sweep over λ = ${rates.join(', ')}`;
         const result = await this.client.sweep({ base: run, rates }, (p) => (this.progress = p));
         this.sweep = result;
+        this.sweepConfig = cfg;
+        this.latest = 'sweep';
         this.state = 'done';
         await charts;
-        await this.save(`Sweep λ ∈ {${rates.join(', ')}}: ${configTitle(cfg)}`, { type: 'sweep', config: cfg, result });
+        await this.updateComplete;
+        this.renderRoot.querySelector('[data-testid=sweep]')?.scrollIntoView({ block: 'start' });
+        await this.save(configTitle(cfg, true), { type: 'sweep', config: cfg, result });
       }
     } catch (e) {
       if (e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError')) {
@@ -237,7 +345,9 @@ export class KvExperimentView extends LitElement {
 
   private async solveOptimum(): Promise<void> {
     if (this.busy) return;
-    const run = this.runConfigOf({ ...this.config });
+    const cfg = { ...this.config };
+    const blocked = Object.values(this.fieldErrors);
+    const run = blocked.length > 0 ? blocked.join(' ') : this.runConfigOf(cfg);
     if (typeof run === 'string') {
       this.optimumError = run;
       this.optimumState = 'error';
@@ -248,8 +358,11 @@ export class KvExperimentView extends LitElement {
     this.optimumState = 'running';
     this.client ??= new EngineClient();
     try {
-      this.optimum = await this.client.optimum({ ...run, engine: 'cpu' }, KvExperimentView.OPTIMUM_TIME_LIMIT_SEC);
+      const o = await this.client.optimum({ ...run, engine: 'cpu' }, KvExperimentView.OPTIMUM_TIME_LIMIT_SEC);
+      this.optimum = o;
+      this.optimumConfig = cfg;
       this.optimumState = 'done';
+      await this.saveOptimum(o, cfg);
     } catch (e) {
       if (e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError')) this.optimumState = 'cancelled';
       else {
@@ -291,77 +404,157 @@ export class KvExperimentView extends LitElement {
     const s = this.sweep;
     if (!s || !this.chartsReady) return nothing;
     const unit = s.mode === 'seconds' ? 's' : 'rounds';
-    return html`<section class="card" data-testid="sweep">
+    const per = s.mode === 'seconds' ? 's' : 'round';
+    const stale = this.staleNote(this.sweepConfig, true);
+    const metrics: Record<SweepMetric, { label: string; decimals: number }> = {
+      meanLatency: { label: `mean latency (${unit})`, decimals: s.mode === 'seconds' ? 3 : 1 },
+      p99Latency: { label: `p99 latency (${unit})`, decimals: s.mode === 'seconds' ? 3 : 1 },
+      meanTtft: { label: `mean TTFT (${unit})`, decimals: s.mode === 'seconds' ? 3 : 1 },
+      p99Ttft: { label: `p99 TTFT (${unit})`, decimals: s.mode === 'seconds' ? 3 : 1 },
+      throughput: { label: `throughput (tokens/${per})`, decimals: 1 },
+      evictions: { label: 'evictions (count)', decimals: 0 },
+    };
+    // Sweeps stored before the other metrics were kept have mean latency only.
+    const available = SWEEP_METRICS.filter((m) => s.series.every((x) => Array.isArray(x[m])));
+    const metric = available.includes(this.sweepMetric) ? this.sweepMetric : 'meanLatency';
+    const m = metrics[metric];
+    const values = (x: SweepResult['series'][number]): (number | null)[] => x[metric] ?? [];
+    return html`<section class="card ${stale ? 'stale' : ''}" data-testid="sweep" data-stale=${stale ? 'true' : 'false'}>
+      <h3>Rate sweep${this.sweepConfig ? html` <span class="muted subtitle">${configTitle(this.sweepConfig, true)}</span>` : nothing}</h3>
+      ${stale ? html`<p class="stale-note" role="status" data-testid="sweep-stale-note">${stale}</p>` : nothing}
+      <label class="metric">Metric
+        <select name="sweep-metric" @change=${(e: Event) => (this.sweepMetric = (e.target as HTMLSelectElement).value as SweepMetric)}>
+          ${available.map((k) => html`<option value=${k} ?selected=${k === metric}>${metrics[k].label}</option>`)}
+        </select></label>
       <kv-chart .spec=${{
         kind: 'line',
-        title: 'Mean latency vs arrival rate',
-        xLabel: `arrival rate λ (requests/${unit === 's' ? 's' : 'round'})`,
-        yLabel: `mean latency (${unit})`,
+        title: `${m.label.replace(/ \(.*\)$/, '')} vs arrival rate`,
+        xLabel: `arrival rate λ (requests/${per})`,
+        yLabel: m.label,
         yMin: 0,
         series: s.series.map((x) => ({
           label: x.policy,
           showPoints: true,
+          color: policyColor(x.policy),
           points: s.rates.flatMap((r, i) => {
-            const v = x.meanLatency[i];
+            const v = values(x)[i];
             return v === null || v === undefined ? [] : [{ x: r, y: v }];
           }),
         })),
       }}></kv-chart>
-      <table class="sweep-table">
-        <thead><tr><th>policy</th>${s.rates.map((r) => html`<th class="num">λ = ${r}</th>`)}</tr></thead>
-        <tbody>${s.series.map((x) => html`<tr><td><code>${x.policy}</code></td>${x.meanLatency.map((v) => html`<td class="num">${v === null ? 'failed' : fixed(v, 3)}</td>`)}</tr>`)}</tbody>
-      </table>
-      <p class="muted">Mean latency (${unit}) per policy and rate; wall time ${fixed(s.wallMs / 1000, 1)} s.</p>
+      <div class="scroll" tabindex="0" role="region" aria-label="Sweep results (scrolls sideways when narrow)"><table class="sweep-table" data-testid="sweep-table" data-metric=${metric}>
+        <thead><tr><th>policy</th>${s.rates.map((r) => html`<th class="num">λ = ${r}/${per}</th>`)}</tr></thead>
+        <tbody>${s.series.map((x) => html`<tr data-policy=${x.policy}><td><code>${x.policy}</code></td>${values(x).map((v) => html`<td class="num" data-value=${v === null ? '' : String(v)}>${v === null ? 'failed' : fixed(v, m.decimals)}</td>`)}</tr>`)}</tbody>
+      </table></div>
+      <p class="muted">${m.label} per policy and arrival rate; wall time ${fixed(s.wallMs / 1000, 1)} s.
+        <button data-testid="sweep-csv" @click=${() => downloadText(`kvsched-sweep.csv`, sweepCsv(s), 'text/csv')}>Download CSV (every metric)</button></p>
     </section>`;
+  }
+
+  /** A cost model as the user knows it: a profile's name, not its record id. */
+  private costModelLabel(name: string): string {
+    if (name === 'a100-llama2-70b-tp2') return 'A100 reference (Llama-2 70B, 2× A100)';
+    const p = this.profiles.find((x) => x.name === name);
+    return p ? p.label : name.startsWith('profile:') ? 'a deleted calibration profile' : name;
+  }
+
+  /** A note on results that no longer match the form (empty: they match). */
+  private staleNote(cfg: ExperimentConfig | undefined, sweep: boolean): string {
+    if (!cfg) return '';
+    if (this.state === 'running') return 'Previous results: a new run is in progress and will replace them.';
+    const now = this.config;
+    const diffs = configDifferences(sweep ? [{ ...cfg, rate: now.rate }, now] : [cfg, now], (n) => this.costModelLabel(n));
+    const parts = diffs.map((d) => `${d.label} ${d.values[0]} → ${d.values[1]}`);
+    if (sweep && cfg.sweepRates.join(',') !== now.sweepRates.join(',')) parts.push(`rates ${cfg.sweepRates.join(', ')} → ${now.sweepRates.join(', ')}`);
+    return parts.length === 0 ? '' : `These results are from a different configuration than the form shows (${parts.join('; ')}). Run again to update them.`;
+  }
+
+  private resultsTemplate(): TemplateResult | typeof nothing {
+    const r = this.result;
+    if (!r) return nothing;
+    const stale = this.staleNote(this.resultConfig, false);
+    return html`<section class="card ${stale ? 'stale' : ''}" data-testid="results-card" data-stale=${stale ? 'true' : 'false'}>
+        <h3>Results${this.resultConfig ? html` <span class="muted subtitle">${configTitle(this.resultConfig)}</span>` : nothing}</h3>
+        ${stale ? html`<p class="stale-note" role="status" data-testid="stale-note">${stale}</p>` : nothing}
+        <p class="muted" data-testid="engine-note">${r.engine === 'gpu' ? `${r.engineNote ?? 'GPU engine'}. No per-round KV timeline and no per-request energy with the GPU engine (energy totals are computed).` : 'CPU engine (Web Worker).'}</p>
+        <kv-results-table .result=${r} .costModelLabel=${this.costModelLabel(r.costModel)}></kv-results-table>
+        <div class="downloads">
+          <button data-testid="results-csv" @click=${() => downloadText('kvsched-results.csv', resultsCsv(r), 'text/csv')}>Download table (CSV)</button>
+          <button data-testid="requests-csv" ?disabled=${this.busy || this.csvState === 'running' || !this.resultConfig}
+            @click=${() => void this.downloadRequests()}>Download per-request data (CSV)</button>
+          ${this.csvState === 'running' ? html`<span class="muted" role="status" data-testid="requests-csv-running">Running the configuration again in the worker for the per-request rows…</span>` : nothing}
+          ${this.csvState === 'error' ? html`<span class="error" role="alert" data-testid="requests-csv-error">${this.csvError}</span>` : nothing}
+        </div>
+      </section>
+      ${this.chartsReady ? html`<kv-result-charts .result=${r} class=${stale ? 'stale' : ''}></kv-result-charts>` : nothing}`;
   }
 
   override render(): TemplateResult {
     const running = this.busy;
     const offerOptimum = optimumOffered(this.config);
     const lmsys = isLmsys(this.config.preset);
+    const runBlocked = this.blockers('run');
+    const sweepBlocked = this.blockers('sweep').filter((b) => !runBlocked.includes(b));
+    const output = this.latest === 'sweep' ? [this.sweepTemplate(), this.resultsTemplate()] : [this.resultsTemplate(), this.sweepTemplate()];
     return html`<h2>Experiment</h2>
       <section class="card">
         <kv-config-form .config=${this.config} ?disabled=${running} .profiles=${this.profiles} .gpu=${this.gpuStatus()} .traceLoaded=${this.trace?.name ?? null}
           @config-change=${(e: CustomEvent<ExperimentConfig>) => this.setConfig(e.detail)}
+          @validity-change=${(e: CustomEvent<Record<string, string>>) => (this.fieldErrors = e.detail)}
+          @run-request=${() => void this.start('run')}
           @trace-change=${(e: CustomEvent<TraceFile>) => {
             this.trace = e.detail;
             this.setConfig({ ...this.config, traceName: e.detail.name });
           }}></kv-config-form>
         <div class="actions">
-          <button class="primary" data-testid="run" ?disabled=${running} @click=${() => void this.start('run')}>Run experiment</button>
+          <button class="primary" data-testid="run" ?disabled=${running || runBlocked.length > 0}
+            aria-describedby=${runBlocked.length > 0 ? 'run-blocked' : nothing} @click=${() => void this.start('run')}>Run experiment</button>
           <span class="sep"></span>
-          <label>Sweep rates λ
-            <input type="text" name="sweep-rates" .value=${this.sweepText} ?disabled=${running || !lmsys} size="16"
-              @change=${(e: Event) => {
-                const text = (e.target as HTMLInputElement).value;
-                this.sweepText = text;
-                const rates = text.split(/[\s,]+/).map(Number).filter((x) => Number.isFinite(x) && x > 0);
-                if (rates.length > 0) this.setConfig({ ...this.config, sweepRates: rates });
-              }} /></label>
-          <button data-testid="sweep-run" ?disabled=${running || !lmsys} title=${lmsys ? 'Run the same configuration at each rate' : 'A sweep needs a generated LMSYS workload'}
+          <label for="sweep-rates">Sweep rates λ</label>
+          <input type="text" id="sweep-rates" name="sweep-rates" .value=${this.sweepText} ?disabled=${running || !lmsys} size="16"
+            aria-invalid=${this.sweepError ? 'true' : 'false'}
+            @input=${(e: Event) => {
+              const r = parseSweepRates((e.target as HTMLInputElement).value);
+              this.sweepError = 'error' in r ? r.error : undefined;
+            }}
+            @keydown=${(e: KeyboardEvent) => {
+              if (e.key !== 'Enter') return;
+              (e.target as HTMLInputElement).dispatchEvent(new Event('change'));
+              void this.start('sweep');
+            }}
+            @change=${(e: Event) => {
+              const text = (e.target as HTMLInputElement).value;
+              this.sweepText = text;
+              const r = parseSweepRates(text);
+              this.sweepError = 'error' in r ? r.error : undefined;
+              if ('value' in r) this.setConfig({ ...this.config, sweepRates: r.value });
+            }} />
+          <button data-testid="sweep-run" ?disabled=${running || runBlocked.length + sweepBlocked.length > 0}
+            aria-describedby=${runBlocked.length + sweepBlocked.length > 0 ? 'run-blocked' : nothing}
             @click=${() => void this.start('sweep')}>Run sweep</button>
           <span class="sep"></span>
-          <button data-testid="optimum-run" ?disabled=${running || !offerOptimum}
-            title=${offerOptimum ? `Exact hindsight optimum by local search and branch and bound (time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s), in the worker` : 'Offered in rounds mode for instances up to 60 requests (paper synthetic presets)'}
+          <button data-testid="optimum-run" ?disabled=${running || !offerOptimum || Object.keys(this.fieldErrors).length > 0}
+            aria-describedby="optimum-why"
             @click=${() => void this.solveOptimum()}>Hindsight optimum</button>
           <span class="sep"></span>
           <button @click=${() => void navigator.clipboard?.writeText(location.href)} title="The link holds this view and its configuration">Copy link</button>
         </div>
-        ${this.state === 'running' ? html`<kv-run-progress .progress=${this.progress} .label=${this.progressLabel} @cancel=${() => this.client?.cancel()}></kv-run-progress>` : nothing}
+        ${runBlocked.length + sweepBlocked.length > 0
+          ? html`<ul class="blocked" id="run-blocked" data-testid="run-blocked">
+              ${runBlocked.length > 0 ? html`<li><strong>Run and Sweep are disabled:</strong> ${runBlocked.join(' ')}</li>` : nothing}
+              ${sweepBlocked.length > 0 ? html`<li><strong>Sweep is disabled:</strong> ${sweepBlocked.join(' ')}</li>` : nothing}
+            </ul>`
+          : nothing}
+        <p class="muted small" id="optimum-why">${offerOptimum
+          ? `Hindsight optimum: the exact optimum by local search and branch and bound (time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s), in the worker.`
+          : 'Hindsight optimum: offered in rounds mode for instances of up to 60 requests (the paper-synthetic presets).'}</p>
+        ${this.state === 'running' ? html`<kv-run-progress .progress=${this.progress} .label=${this.progressLabel} .gpu=${this.config.engine === 'gpu'} @cancel=${() => this.client?.cancel()}></kv-run-progress>` : nothing}
         ${this.state === 'cancelled' ? html`<p class="muted" role="status">Cancelled.</p>` : nothing}
         ${this.error ? html`<p class="error" role="alert" data-testid="run-error">${this.error}</p>` : nothing}
         ${this.optimumTemplate()}
         ${this.saved ? html`<p class=${this.saved.ok ? 'muted' : 'error'} data-testid="save-status">${this.saved.text}</p>` : nothing}
       </section>
-      ${this.result
-        ? html`<section class="card">
-            <h3>Results</h3>
-            <p class="muted" data-testid="engine-note">${this.result.engine === 'gpu' ? `${this.result.engineNote ?? 'GPU engine'}. No per-round KV timeline and no per-request energy with the GPU engine (energy totals are computed).` : 'CPU engine (Web Worker).'}</p>
-            <kv-results-table .result=${this.result}></kv-results-table>
-          </section>
-          ${this.chartsReady ? html`<kv-result-charts .result=${this.result}></kv-result-charts>` : nothing}`
-        : nothing}
-      ${this.sweepTemplate()}`;
+      ${output}`;
   }
 
   static override styles = [
@@ -390,6 +583,51 @@ export class KvExperimentView extends LitElement {
       }
       .sweep-table {
         margin-top: 0.75rem;
+      }
+      .scroll {
+        overflow-x: auto;
+      }
+      .downloads {
+        display: flex;
+        flex-wrap: wrap;
+        gap: 0.5rem;
+        align-items: center;
+        margin-top: 0.5rem;
+      }
+      .metric {
+        display: inline-flex;
+        gap: 0.5rem;
+        align-items: center;
+        margin-bottom: 0.5rem;
+      }
+      .blocked {
+        margin: 0.25rem 0 0.5rem;
+        padding: 0.45rem 0.75rem 0.45rem 1.6rem;
+        border: 1px solid var(--warn);
+        background: var(--warn-bg);
+        border-radius: 6px;
+        font-size: 0.9rem;
+      }
+      .small {
+        font-size: 0.85rem;
+      }
+      .subtitle {
+        font-weight: 400;
+        font-size: 0.9rem;
+        margin-left: 0.4rem;
+      }
+      .stale {
+        border-left: 4px solid var(--warn);
+      }
+      kv-result-charts.stale {
+        border-left: 4px solid var(--warn);
+        padding-left: 0.5rem;
+      }
+      .stale-note {
+        background: var(--warn-bg);
+        border: 1px solid var(--warn);
+        border-radius: 6px;
+        padding: 0.4rem 0.7rem;
       }
     `,
   ];

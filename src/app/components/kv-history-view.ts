@@ -9,6 +9,7 @@ import { configToParams, type ExperimentConfig } from '../config.ts';
 import { dateTime, errorText, fixed, int } from '../format.ts';
 import { isRunData, runDataProblem } from '../records.ts';
 import { navigate } from '../route.ts';
+import type { ComparedRun } from './kv-run-compare.ts';
 import { getStore } from '../services.ts';
 import { base } from '../theme.ts';
 import type { Persistence } from '../../storage/import.ts';
@@ -25,6 +26,10 @@ function download(name: string, text: string): void {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+function plural(n: number, one: string, many: string): string {
+  return `${int(n)} ${n === 1 ? one : many}`;
+}
+
 function stamp(): string {
   return dateTime(Date.now()).replace(/[-: ]/g, '').replace(/^(\d{8})/, '$1-');
 }
@@ -37,7 +42,16 @@ export class KvHistoryView extends LitElement {
     status: { state: true },
     confirmClear: { state: true },
     persistence: { state: true },
+    selected: { state: true },
+    comparing: { state: true },
+    profileNames: { state: true },
   };
+  /** Experiment runs ticked for comparison (record ids). */
+  declare selected: ReadonlySet<string>;
+  /** The runs shown side by side (after Compare). */
+  declare comparing: ComparedRun[] | undefined;
+  /** Calibration profiles' titles by cost-model name (`profile:<id>`). */
+  declare profileNames: ReadonlyMap<string, string>;
   declare records: StoredRecord[] | undefined;
   /** The last action's error (import, delete, open): kept until the next action. */
   declare error: string | undefined;
@@ -50,6 +64,32 @@ export class KvHistoryView extends LitElement {
   constructor() {
     super();
     this.confirmClear = false;
+    this.selected = new Set();
+    this.profileNames = new Map();
+  }
+
+  private toggle(id: string, on: boolean): void {
+    const next = new Set(this.selected);
+    if (on) next.add(id);
+    else next.delete(id);
+    this.selected = next;
+  }
+
+  /** Shows the ticked runs side by side (in list order). */
+  private async compare(): Promise<void> {
+    const rs = (this.records ?? []).filter((r) => this.selected.has(r.id));
+    const runs: ComparedRun[] = [];
+    for (const r of rs) if (isRunData(r.data) && r.data.type === 'experiment') runs.push({ id: r.id, title: r.title, data: r.data });
+    if (runs.length < 2) return;
+    await import('./kv-run-compare.ts');
+    this.comparing = runs;
+    await this.updateComplete;
+    this.renderRoot.querySelector('kv-run-compare')?.scrollIntoView({ block: 'start' });
+  }
+
+  private costModelLabel(name: string): string {
+    if (name === 'a100-llama2-70b-tp2') return 'A100 reference';
+    return this.profileNames.get(name) ?? name;
   }
 
   override connectedCallback(): void {
@@ -64,6 +104,9 @@ export class KvHistoryView extends LitElement {
     try {
       this.records = await (await getStore()).list();
       this.readError = undefined;
+      this.profileNames = new Map(this.records.filter((r) => r.kind === 'profile').map((r) => [`profile:${r.id}`, `profile “${r.title}”`]));
+      const ids = new Set(this.records.map((r) => r.id));
+      this.selected = new Set([...this.selected].filter((id) => ids.has(id)));
     } catch (e) {
       this.readError = `Could not read the stored records: ${errorText(e)}`;
       this.records = [];
@@ -148,9 +191,9 @@ export class KvHistoryView extends LitElement {
         const ok = d.result.runs.filter((x) => x.ok);
         const unit = d.result.mode === 'seconds' ? 's' : 'rounds';
         const best = ok.reduce<(typeof ok)[number] | undefined>((b, x) => (!b || x.summary.meanLatency < b.summary.meanLatency ? x : b), undefined);
-        return html`${int(d.result.requests)} requests, ${d.result.runs.length} policies${best ? html`; best mean latency <code>${best.policy}</code> <span class="num">${fixed(best.summary.meanLatency, 3)}</span> ${unit}` : nothing}`;
+        return html`${int(d.result.requests)} requests, ${plural(d.result.runs.length, 'policy', 'policies')}${best ? html`; best mean latency <code>${best.policy}</code> <span class="num">${fixed(best.summary.meanLatency, 3)}</span> ${unit}` : nothing}`;
       }
-      return html`rate sweep over λ = ${d.result.rates.join(', ')}, ${d.result.series.length} policies`;
+      return html`rate sweep over λ = ${d.result.rates.join(', ')}, ${plural(d.result.series.length, 'policy', 'policies')}`;
     }
     if (r.kind === 'profile') return html`<span data-verdict=${verdictOfData(d)?.verdict ?? 'invalid'}>${profileSummaryLine(d)}</span>`;
     return html`<span class="muted">${r.kind} record</span>`;
@@ -168,6 +211,7 @@ export class KvHistoryView extends LitElement {
               <button @click=${() => (this.confirmClear = false)}>Keep them</button>`
           : html`<button data-testid="clear" ?disabled=${!rs || rs.length === 0} @click=${() => (this.confirmClear = true)}>Delete all…</button>`}
       </div>
+      ${this.compareBar()}
       ${this.error ? html`<p class="error" role="alert" data-testid="history-error">${this.error}</p>` : nothing}
       ${this.readError ? html`<p class="error" role="alert" data-testid="history-read-error">${this.readError}</p>` : nothing}
       ${this.status ? html`<p class="ok" role="status" data-testid="history-status">${this.status}</p>` : nothing}
@@ -176,10 +220,14 @@ export class KvHistoryView extends LitElement {
         : rs.length === 0
           ? html`<p class="muted" data-testid="history-empty">Nothing stored yet. Runs from the Experiment view and calibration profiles appear here.</p>`
           : html`<table data-testid="history">
-              <thead><tr><th>saved</th><th>kind</th><th>title</th><th>details</th><th></th></tr></thead>
+              <thead><tr><th><span class="sr-only">compare</span></th><th>saved</th><th>kind</th><th>title</th><th>details</th><th><span class="sr-only">actions</span></th></tr></thead>
               <tbody>
                 ${rs.map(
-                  (r) => html`<tr data-id=${r.id} data-kind=${r.kind}>
+                  (r) => html`<tr data-id=${r.id} data-kind=${r.kind} class=${this.selected.has(r.id) ? 'picked' : ''}>
+                    <td>${r.kind === 'run' && isRunData(r.data) && r.data.type === 'experiment'
+                      ? html`<input type="checkbox" data-testid="compare-pick" aria-label="compare “${r.title}”" .checked=${this.selected.has(r.id)}
+                          @change=${(e: Event) => this.toggle(r.id, (e.target as HTMLInputElement).checked)} />`
+                      : nothing}</td>
                     <td class="num">${dateTime(r.createdAt)}</td>
                     <td>${r.kind}</td>
                     <td class="title">${r.title}</td>
@@ -194,7 +242,20 @@ export class KvHistoryView extends LitElement {
               </tbody>
             </table>
             <p class="muted">${rs.length} ${rs.length === 1 ? 'record' : 'records'} in this browser (IndexedDB).</p>`}
-      ${this.persistenceNote()}`;
+      ${this.persistenceNote()}
+      ${this.comparing ? html`<kv-run-compare .runs=${this.comparing} .costModelLabel=${(n: string) => this.costModelLabel(n)}></kv-run-compare>` : nothing}`;
+  }
+
+  private compareBar(): TemplateResult | typeof nothing {
+    const rs = this.records ?? [];
+    const runs = rs.filter((r) => r.kind === 'run' && isRunData(r.data) && r.data.type === 'experiment').length;
+    if (runs < 2) return nothing;
+    const n = this.selected.size;
+    return html`<div class="compare-bar">
+      <button data-testid="compare-runs" ?disabled=${n < 2} aria-describedby="compare-why" @click=${() => void this.compare()}>Compare selected (${n})</button>
+      <span class="muted" id="compare-why">${n < 2 ? `Tick two or more experiment runs to see them side by side (${n} ticked).` : 'One table, overlaid charts, configuration differences highlighted.'}</span>
+      ${this.comparing ? html`<button @click=${() => (this.comparing = undefined)}>Close comparison</button>` : nothing}
+    </div>`;
   }
 
   private persistenceNote(): TemplateResult {
@@ -242,6 +303,27 @@ export class KvHistoryView extends LitElement {
       .row-actions {
         white-space: nowrap;
         text-align: right;
+      }
+      .compare-bar {
+        display: flex;
+        gap: 0.6rem;
+        align-items: center;
+        flex-wrap: wrap;
+        margin-bottom: 0.75rem;
+      }
+      tr.picked {
+        background: var(--hover);
+      }
+      .sr-only {
+        position: absolute;
+        width: 1px;
+        height: 1px;
+        overflow: hidden;
+        clip: rect(0 0 0 0);
+        white-space: nowrap;
+      }
+      kv-run-compare {
+        margin-top: 1rem;
       }
       .row-actions button {
         padding: 0.2rem 0.6rem;

@@ -1,61 +1,119 @@
-/** The charts of one experiment: latency CDF, KV use over time, mean latency by policy. */
-import { LitElement, css, html, type TemplateResult } from 'lit';
-import type { ExperimentResult } from '../../worker/protocol.ts';
+/**
+ * The charts of one experiment: latency CDF (linear or log x), KV use over time (one
+ * overlaid chart for up to three policies, small multiples above that, each with the
+ * capacity line), mean latency by policy. Policies keep their colours (colors.ts).
+ */
+import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import type { ExperimentResult, PolicyRun } from '../../worker/protocol.ts';
+import { policyColor } from '../colors.ts';
+import { int } from '../format.ts';
 import { base } from '../theme.ts';
 import './kv-chart.ts';
-import type { ChartSpec } from './kv-chart.ts';
+import type { ChartSpec, LineSeries } from './kv-chart.ts';
+
+type OkRun = Extract<PolicyRun, { ok: true }>;
+
+/** The smallest 1, 2, 2.5 or 5 × 10^k at or above x: shared axis ends with round ticks. */
+function niceCeil(x: number): number {
+  if (!(x > 0)) return 1;
+  const p = 10 ** Math.floor(Math.log10(x));
+  for (const m of [1, 2, 2.5, 5, 10]) if (m * p >= x) return m * p;
+  return 10 * p;
+}
+
+/** Above this many policies the KV chart becomes small multiples. */
+const OVERLAY_MAX = 3;
+const CAPACITY_COLOR = '#B3261E';
 
 export class KvResultCharts extends LitElement {
-  static override properties = { result: { attribute: false } };
+  static override properties = { result: { attribute: false }, logX: { state: true } };
   declare result: ExperimentResult | undefined;
+  declare logX: boolean;
 
-  private specs(r: ExperimentResult): ChartSpec[] {
-    const unit = r.mode === 'seconds' ? 's' : 'rounds';
-    const ok = r.runs.filter((x) => x.ok);
-    const zip = (x: number[], y: number[]) => x.map((v, i) => ({ x: v, y: y[i] as number }));
-    const tEnd = Math.max(0, ...ok.map((x) => x.kv.x[x.kv.x.length - 1] ?? 0));
-    return [
-      {
-        kind: 'line',
-        title: 'Latency CDF',
-        xLabel: `latency (${unit})`,
-        yLabel: 'fraction of requests ≤ latency',
-        yMin: 0,
-        yMax: 1,
-        xMin: 0,
-        series: ok.map((x) => ({ label: x.policy, points: zip(x.cdf.x, x.cdf.y), stepped: true })),
-      },
-      {
-        kind: 'line',
-        title: 'KV cache in use over time (peak per time bucket)',
-        xLabel: `time (${unit})`,
-        yLabel: 'KV in use (tokens)',
-        yMin: 0,
-        xMin: 0,
-        series: [
-          ...ok.map((x) => ({ label: x.policy, points: zip(x.kv.x, x.kv.y), stepped: true })),
-          { label: `capacity M = ${r.memory}`, points: [{ x: 0, y: r.memory }, { x: tEnd, y: r.memory }], color: '#B3261E', dashed: true },
-        ],
-      },
-      {
-        kind: 'bar',
-        title: 'Mean latency by policy',
-        xLabel: 'policy',
-        yLabel: `mean latency (${unit})`,
-        labels: ok.map((x) => x.policy),
-        values: ok.map((x) => x.summary.meanLatency),
-      },
-    ];
+  constructor() {
+    super();
+    this.logX = false;
+  }
+
+  private static zip(x: number[], y: number[]): { x: number; y: number }[] {
+    return x.map((v, i) => ({ x: v, y: y[i] as number }));
+  }
+
+  private cdfSpec(_r: ExperimentResult, ok: OkRun[], unit: string): ChartSpec {
+    return {
+      kind: 'line',
+      title: 'Latency CDF',
+      xLabel: `latency (${unit}${this.logX ? ', log scale' : ''})`,
+      yLabel: 'fraction of requests ≤ latency',
+      yMin: 0,
+      yMax: 1,
+      xMin: 0,
+      logX: this.logX,
+      series: ok.map((x) => ({ label: x.policy, points: KvResultCharts.zip(x.cdf.x, x.cdf.y), stepped: true, color: policyColor(x.policy) })),
+    };
+  }
+
+  private kvSpecs(r: ExperimentResult, ok: OkRun[], unit: string): ChartSpec[] {
+    const tEnd = niceCeil(Math.max(0, ...ok.map((x) => x.kv.x[x.kv.x.length - 1] ?? 0)));
+    const yMax = niceCeil(Math.max(r.memory, ...ok.map((x) => Math.max(0, ...x.kv.y))) * 1.05);
+    const capacity: LineSeries = { label: `capacity M = ${int(r.memory)}`, points: [{ x: 0, y: r.memory }, { x: tEnd, y: r.memory }], color: CAPACITY_COLOR, dashed: true };
+    const line = (x: OkRun): LineSeries => ({ label: x.policy, points: KvResultCharts.zip(x.kv.x, x.kv.y), stepped: true, color: policyColor(x.policy) });
+    if (ok.length <= OVERLAY_MAX) {
+      return [{ kind: 'line', title: 'KV cache in use over time (peak per time bucket)', xLabel: `time (${unit})`, yLabel: 'KV in use (tokens)', yMin: 0, yMax, xMin: 0, xMax: tEnd, series: [...ok.map(line), capacity] }];
+    }
+    return ok.map((x) => ({
+      kind: 'line',
+      title: x.policy,
+      xLabel: `time (${unit})`,
+      yLabel: 'KV (tokens)',
+      yMin: 0,
+      yMax,
+      xMin: 0,
+      xMax: tEnd,
+      height: '11rem',
+      legend: false,
+      series: [line(x), capacity],
+    }));
+  }
+
+  private barSpec(ok: OkRun[], unit: string): ChartSpec {
+    return {
+      kind: 'bar',
+      title: 'Mean latency by policy',
+      xLabel: 'policy',
+      yLabel: `mean latency (${unit})`,
+      labels: ok.map((x) => x.policy),
+      values: ok.map((x) => x.summary.meanLatency),
+      colors: ok.map((x) => policyColor(x.policy)),
+    };
   }
 
   override render(): TemplateResult {
     const r = this.result;
     if (!r) return html``;
+    const unit = r.mode === 'seconds' ? 's' : 'rounds';
+    const ok = r.runs.filter((x): x is OkRun => x.ok);
     const gpu = r.engine === 'gpu';
-    return html`<div class="grid">${this.specs(r).map((s, i) =>
-      gpu && i === 1
+    const kv = this.kvSpecs(r, ok, unit);
+    const bar = html`<kv-chart class="card" data-testid="bar-chart" .spec=${this.barSpec(ok, unit)}></kv-chart>`;
+    const multiples = !gpu && kv.length > 1;
+    return html`<div class="grid">
+      <div class="card">
+        <kv-chart data-testid="cdf-chart" .spec=${this.cdfSpec(r, ok, unit)}></kv-chart>
+        <label class="toggle"><input type="checkbox" name="cdf-log" .checked=${this.logX} @change=${(e: Event) => (this.logX = (e.target as HTMLInputElement).checked)} /> log-scale latency axis (shows the short latencies and the tail together)</label>
+      </div>
+      ${multiples ? bar : nothing}
+      ${gpu
         ? html`<div class="card na" data-testid="kv-chart-na"><h4>KV cache in use over time</h4><p class="muted">Not available with the GPU engine: it keeps no per-round timeline (and no per-request energy).</p></div>`
-        : html`<kv-chart class="card" .spec=${s}></kv-chart>`)}</div>`;
+        : kv.length === 1
+          ? html`<kv-chart class="card" data-testid="kv-chart" .spec=${kv[0]}></kv-chart>`
+          : html`<section class="card wide" data-testid="kv-multiples">
+              <h4>KV cache in use over time (peak per time bucket), one chart per policy</h4>
+              <p class="muted small">Same axes in every chart; the dashed red line is the capacity M = ${int(r.memory)} tokens.</p>
+              <div class="multiples">${kv.map((s) => html`<kv-chart data-testid="kv-chart" .spec=${s}></kv-chart>`)}</div>
+            </section>`}
+      ${multiples ? nothing : bar}
+    </div>`;
   }
 
   static override styles = [
@@ -63,11 +121,32 @@ export class KvResultCharts extends LitElement {
     css`
       .grid {
         display: grid;
-        grid-template-columns: repeat(auto-fit, minmax(30rem, 1fr));
+        grid-template-columns: repeat(auto-fit, minmax(min(30rem, 100%), 1fr));
         gap: 1rem;
       }
-      kv-chart {
+      .wide {
+        grid-column: 1 / -1;
+      }
+      .multiples {
+        display: grid;
+        grid-template-columns: repeat(auto-fill, minmax(min(17rem, 100%), 1fr));
+        gap: 0.75rem 1rem;
+      }
+      h4 {
+        margin: 0 0 0.25rem;
+      }
+      .small {
+        font-size: 0.85rem;
+      }
+      .card {
         margin: 0;
+      }
+      .toggle {
+        display: flex;
+        gap: 0.4rem;
+        align-items: center;
+        font-size: 0.88rem;
+        margin-top: 0.4rem;
       }
     `,
   ];

@@ -1,0 +1,37 @@
+/** The worker's per-request CSV and sweep metrics agree with the run's summaries. */
+import { describe, expect, it } from 'vitest';
+import { requestsCsv, REQUEST_CSV_COLUMNS, runExperiment, runSweep } from '../../src/worker/runner.ts';
+import type { RunConfig } from '../../src/worker/protocol.ts';
+
+const CFG: RunConfig = { workload: { kind: 'lmsys', requests: 150, rate: 20 }, mode: 'seconds', seed: 4, predict: 'exact', costModel: 'a100-llama2-70b-tp2', policies: ['mcsf', 'vllm', 'alpha-greedy:0.99'] };
+
+describe('per-request CSV', () => {
+  it('has one row per request of each policy that ran; its mean latency is the summary’s', () => {
+    const lines = requestsCsv(CFG).trim().split('\n');
+    expect(lines[0]).toBe(REQUEST_CSV_COLUMNS.join(','));
+    const res = runExperiment(CFG);
+    const okRuns = res.runs.filter((r) => r.ok);
+    expect(okRuns.length).toBe(2); // alpha-greedy:0.99 gets stuck: no rows
+    expect(lines.length).toBe(1 + 150 * okRuns.length);
+    const col = REQUEST_CSV_COLUMNS.indexOf('latency');
+    for (const r of okRuns) {
+      const lat = lines.slice(1).filter((l) => l.startsWith(`${r.policy},`)).map((l) => Number(l.split(',')[col]));
+      expect(lat.reduce((a, b) => a + b, 0) / lat.length).toBeCloseTo(r.summary.meanLatency, 9);
+    }
+  });
+});
+
+describe('sweep metrics', () => {
+  it('keeps p99, TTFT, throughput and evictions per policy and rate, as the single runs give them', () => {
+    const s = runSweep({ base: { ...CFG, policies: ['mcsf', 'vllm'] }, rates: [10, 20] });
+    const one = runExperiment({ ...CFG, policies: ['mcsf', 'vllm'], workload: { kind: 'lmsys', requests: 150, rate: 20 } });
+    s.series.forEach((row, i) => {
+      const r = one.runs[i];
+      if (!r?.ok) throw new Error('run failed');
+      expect(row.p99Latency?.[1]).toBe(r.summary.p99Latency);
+      expect(row.meanTtft?.[1]).toBe(r.summary.meanTtft);
+      expect(row.throughput?.[1]).toBe(r.summary.throughput);
+      expect(row.evictions?.[1]).toBe(r.summary.evictions);
+    });
+  });
+});
