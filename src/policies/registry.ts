@@ -15,6 +15,8 @@ import { AlphaGreedyPolicy } from './alpha-greedy.ts';
 import { parseFraction, type Fraction } from './fraction.ts';
 import { McFcfsPolicy } from './mc-fcfs.ts';
 import { McsfPolicy } from './mcsf.ts';
+import { ORCA_DEFAULTS, OrcaPolicy, type OrcaConfig } from './orca.ts';
+import { SARATHI_DEFAULTS, SarathiPolicy, type SarathiConfig } from './sarathi.ts';
 import { VLLM_DEFAULTS, VllmPolicy, type VllmConfig } from './vllm.ts';
 
 /**
@@ -62,6 +64,24 @@ export const POLICY_DECLS = {
       { name: 'maxBatch', type: 'positive-int', default: VLLM_DEFAULTS.maxBatch },
     ],
   },
+  sarathi: {
+    summary:
+      'Sarathi-Serve (chunked prefill) as reproduced by Vidur: vLLM blocks and watermark, a token budget ' +
+      `per round, decodes first, then prefill chunks (defaults ${SARATHI_DEFAULTS.chunk} tokens, ${SARATHI_DEFAULTS.maxBatch} requests)`,
+    params: [
+      { name: 'chunk', type: 'positive-int', default: SARATHI_DEFAULTS.chunk },
+      { name: 'maxBatch', type: 'positive-int', default: SARATHI_DEFAULTS.maxBatch },
+    ],
+  },
+  orca: {
+    summary:
+      'Orca as reproduced by Vidur: iteration-level FCFS batching, each request reserves a full context ' +
+      `(defaults ${ORCA_DEFAULTS.maxBatch} requests, ${ORCA_DEFAULTS.maxTokens} tokens reserved)`,
+    params: [
+      { name: 'maxBatch', type: 'positive-int', default: ORCA_DEFAULTS.maxBatch },
+      { name: 'maxTokens', type: 'positive-int', default: ORCA_DEFAULTS.maxTokens },
+    ],
+  },
 } as const satisfies Record<string, PolicyDecl>;
 
 export type PolicyKind = keyof typeof POLICY_DECLS;
@@ -80,6 +100,8 @@ const BUILDERS: { readonly [K in PolicyKind]: (c: PolicyConfigOf<K>, spec: strin
   'alpha-clearing': (c, spec) =>
     new AlphaClearingPolicy(spec, policyFraction(c.alpha, 'α', 'alpha-clearing'), policyFraction(c.beta, 'β', 'alpha-clearing')),
   vllm: (c, spec) => new VllmPolicy(spec, vllmConfig(c)),
+  sarathi: (c, spec) => new SarathiPolicy(spec, sarathiConfig(c)),
+  orca: (c, spec) => new OrcaPolicy(spec, orcaConfig(c)),
 };
 
 /** How a policy is named on the command line (for help texts and the app). */
@@ -184,6 +206,16 @@ export function policyFraction(v: number, what: string, policy: string): Fractio
 /** vLLM's full configuration (block size and watermark are fixed). */
 export function vllmConfig(c: PolicyConfigOf<'vllm'>): VllmConfig {
   return { ...VLLM_DEFAULTS, maxTokens: c.maxTokens, maxBatch: c.maxBatch };
+}
+
+/** Sarathi's full configuration (block size and watermark are fixed, as vLLM's). */
+export function sarathiConfig(c: PolicyConfigOf<'sarathi'>): SarathiConfig {
+  return { ...SARATHI_DEFAULTS, chunk: c.chunk, maxBatch: c.maxBatch };
+}
+
+/** Orca's full configuration (block size fixed). */
+export function orcaConfig(c: PolicyConfigOf<'orca'>): OrcaConfig {
+  return { ...ORCA_DEFAULTS, maxBatch: c.maxBatch, maxTokens: c.maxTokens };
 }
 
 /** A spec or config as both: the config and the label results carry (the spec as written). */
