@@ -15,6 +15,7 @@ import { AlphaGreedyPolicy } from './alpha-greedy.ts';
 import { parseFraction, type Fraction } from './fraction.ts';
 import { McFcfsPolicy } from './mc-fcfs.ts';
 import { McsfPolicy } from './mcsf.ts';
+import { McsfBudgetPolicy } from './mcsf-budget.ts';
 import { ORCA_DEFAULTS, OrcaPolicy, type OrcaConfig } from './orca.ts';
 import { SARATHI_DEFAULTS, SarathiPolicy, type SarathiConfig } from './sarathi.ts';
 import { VLLM_DEFAULTS, VllmPolicy, type VllmConfig } from './vllm.ts';
@@ -73,6 +74,12 @@ export const POLICY_DECLS = {
       { name: 'maxBatch', type: 'positive-int', default: SARATHI_DEFAULTS.maxBatch },
     ],
   },
+  'mcsf-budget': {
+    summary:
+      "MC-SF's feasible shortest-first admission with Sarathi's chunked prefill under a token budget per round " +
+      `(default ${SARATHI_DEFAULTS.chunk}, as Sarathi)`,
+    params: [{ name: 'chunk', type: 'positive-int', default: SARATHI_DEFAULTS.chunk }],
+  },
   orca: {
     summary:
       'Orca as reproduced by Vidur: iteration-level FCFS batching, each request reserves a full context ' +
@@ -101,6 +108,7 @@ const BUILDERS: { readonly [K in PolicyKind]: (c: PolicyConfigOf<K>, spec: strin
     new AlphaClearingPolicy(spec, policyFraction(c.alpha, 'α', 'alpha-clearing'), policyFraction(c.beta, 'β', 'alpha-clearing')),
   vllm: (c, spec) => new VllmPolicy(spec, vllmConfig(c)),
   sarathi: (c, spec) => new SarathiPolicy(spec, sarathiConfig(c)),
+  'mcsf-budget': (c, spec) => new McsfBudgetPolicy(spec, c.chunk),
   orca: (c, spec) => new OrcaPolicy(spec, orcaConfig(c)),
 };
 

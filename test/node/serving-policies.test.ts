@@ -194,3 +194,55 @@ describe.each(['rounds', 'seconds'] as const)('properties, %s mode', (mode) => {
     );
   }, 60_000);
 });
+
+describe('MC-SF with a token budget (mcsf-budget)', () => {
+  it('admits shortest first while feasible and chunks prompts under the budget', () => {
+    // M = 40, mcsf-budget:4. A (0: a0, s6, o2), B (1: a0, s3, o1).
+    // t0: by õ: B, A. B feasible (4 at τ0) → B(3); A: running-set totals 8 at τ1, 11 at τ0 → A(1).
+    //     B's only token at 1. KV counts s + 1 for a prefilling request: 4 + 7 = 11.
+    // t1: A(4) (5 of 6); t2: A(1) → token 1 at 3; t3: A decodes → done at 4 (holds 6 + 1 + 1).
+    const res = runChecked('mcsf-budget:4', { memory: 40, requests: reqs([[0, 6, 2], [0, 3, 1]]) });
+    expect(schedule(res)).toEqual(rows([[0, 0, 3, 4, 0], [1, 0, 1, 1, 0]]));
+    expect(col(res, 'prefillTokens')).toEqual([4, 4, 1, 0]);
+    expect(col(res, 'batch')).toEqual([2, 1, 1, 1]);
+    expect(col(res, 'kv')).toEqual([11, 7, 7, 8]);
+  });
+
+  it('admits shortest first, only while budget is left, and stops at the first infeasible request', () => {
+    // The MC-SF instance of policies.test.ts (M = 10), mcsf-budget:2. A (0: s4, o6), B (1: s5, o1), C (2: s1, o1).
+    // t0: order B, C, A. B feasible → B(2): budget spent, C not tried. t1: B(2).
+    // t2: B(1) completes its prefill (token at 3); 1 token left: C against B's profile
+    //     (B as if decoding from now: 5 + 1 at τ2) → 6 + 2 = 8 ≤ 10 → C(1), done at 3.
+    //     A not tried (budget spent). t3: A alone: 4 + 6 = 10 at τ8 → A(2); t4: A(2) → token 1
+    //     at 5; t5..t9 decode → done at 10.
+    const inst: Instance = { memory: 10, requests: reqs([[0, 4, 6], [0, 5, 1], [0, 1, 1]]) };
+    expect(schedule(runChecked('mcsf-budget:2', inst))).toEqual(rows([[0, 3, 5, 10, 0], [1, 0, 3, 3, 0], [2, 2, 3, 3, 0]]));
+    const wide = runChecked('mcsf-budget:6', inst);
+    // t0: B(5), then C: 6 + 2 = 8 ≤ 10 → C(1); A: totals 10 + ... > 10 → stop. Both done at 1; A as MC-SF.
+    expect(schedule(wide)).toEqual(rows([[0, 1, 2, 7, 0], [1, 0, 1, 1, 0], [2, 0, 1, 1, 0]]));
+  });
+
+  it.each(['rounds', 'seconds'] as const)('with a budget no round exhausts, equals MC-SF exactly (%s)', (mode) => {
+    fc.assert(
+      fc.property(instanceArb({ mode }), (inst) => {
+        const a = outcome(inst, 'mcsf-budget:1000000', mode);
+        const b = outcome(inst, 'mcsf', mode);
+        if (a instanceof Error || b instanceof Error) throw a instanceof Error ? a : b;
+        expect(tables(a)).toEqual(tables(b));
+      }),
+      { numRuns: RUNS },
+    );
+  }, 60_000);
+
+  it.each(['rounds', 'seconds'] as const)('small budgets: KV ≤ M every round, every request completes once (%s)', (mode) => {
+    fc.assert(
+      fc.property(instanceArb({ mode }), fc.integer({ min: 1, max: 8 }), (inst, chunk) => {
+        const spec = `mcsf-budget:${chunk}`;
+        const res = outcome(inst, spec, mode);
+        if (res instanceof Error) throw res;
+        checkInvariants(res, inst, spec, inst.exact);
+      }),
+      { numRuns: RUNS },
+    );
+  }, 60_000);
+});
