@@ -9,6 +9,9 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { simulate, StuckError, type SimulationResult } from '../../src/engine/engine.ts';
 import type { BatchStats, CostModel, TimeMode } from '../../src/model/types.ts';
+import type { CliIo } from '../../src/cli/io.ts';
+import { main } from '../../src/cli/main.ts';
+import { gpuPolicyRefusal } from '../../src/gpu-engine/engine.ts';
 import { createPolicy, formatPolicySpec, parsePolicySpec } from '../../src/policies/registry.ts';
 import { checkInvariants } from './helpers/invariants.ts';
 import { col, instanceArb, mixedCost, reqs, run, schedule, tables, type Instance } from './helpers/instances.ts';
@@ -245,4 +248,25 @@ describe('MC-SF with a token budget (mcsf-budget)', () => {
       { numRuns: RUNS },
     );
   }, 60_000);
+});
+
+describe('the GPU engine refuses the serving policies (no WGSL port yet)', () => {
+  it.each(['sarathi', 'sarathi:256', 'orca:8', 'mcsf-budget:64'])('%s: one line naming the policy', (spec) => {
+    expect(gpuPolicyRefusal(spec)).toBe(
+      `GPU engine: policy ${spec} has no WGSL port (it runs mcsf, mc-fcfs, alpha-greedy, alpha-clearing, vllm); use the CPU engine`,
+    );
+  });
+
+  it('ported policies are not refused', () => {
+    for (const spec of ['mcsf', 'mc-fcfs', 'alpha-greedy:0.1', 'alpha-clearing:0.1:0.1', 'vllm']) expect(gpuPolicyRefusal(spec)).toBeUndefined();
+  });
+
+  it('kvsched simulate --engine gpu with sarathi exits 2 with one line, before opening a device', async () => {
+    const io = { stdout: '', stderr: '', interactive: false, out(t: string) { io.stdout += t; }, err(t: string) { io.stderr += t; } } satisfies CliIo & { stdout: string; stderr: string };
+    const code = await main(['simulate', '--policy', 'mcsf,sarathi', '--engine', 'gpu', '--requests', '20'], io);
+    expect(code).toBe(2);
+    // The run's header line, then the error as one line (no stack).
+    expect(io.stderr).toMatch(/\nkvsched simulate: --engine gpu: GPU engine: policy sarathi has no WGSL port [^\n]*\n$/);
+    expect(io.stderr).not.toMatch(/\n\s+at /);
+  });
 });
