@@ -69,7 +69,7 @@ export class McsfBudgetPolicy implements Policy {
       if (!r.prefillPending && r.generated >= r.view) r.view = r.generated + 1;
       held += r.kvInRound;
     }
-    if (held > ctx.memory) this.overflow(ctx, held);
+    if (held > ctx.memory) held = this.overflow(ctx, held);
 
     const batch: LiveRequest[] = [];
     let used = 0;
@@ -86,11 +86,15 @@ export class McsfBudgetPolicy implements Policy {
       used += n;
       batch.push(r);
     }
-    if (used < this.chunk && this.queue.size > 0) this.admit(ctx, t, batch, used);
+    if (used < this.chunk && this.queue.size > 0) this.admit(ctx, t, held, batch, used);
     return batch;
   }
 
-  private admit(ctx: RoundContext, t: number, batch: LiveRequest[], used: number): void {
+  private admit(ctx: RoundContext, t: number, held: number, batch: LiveRequest[], used: number): void {
+    // At τ = t every request counts: the head must fit beside `held` tokens now (the
+    // common case when the queue is long, checked before any sorting).
+    const head = this.queue.peek();
+    if (head === undefined || held + head.prompt + 1 > ctx.memory) return;
     // Running profiles: holds b + τ at τ ≤ end, with b = s + g − t + 1.
     const run = this.running;
     const nr = run.length;
@@ -129,7 +133,7 @@ export class McsfBudgetPolicy implements Policy {
     }
   }
 
-  private overflow(ctx: RoundContext, held: number): void {
+  private overflow(ctx: RoundContext, held: number): number {
     const victims = this.running
       .slice()
       .sort((a, b) => (a.startRound !== b.startRound ? b.startRound - a.startRound : b.id - a.id));
@@ -145,6 +149,7 @@ export class McsfBudgetPolicy implements Policy {
       ctx.evict(v, false);
       this.queue.push(v);
     }
+    return held;
   }
 
   stateKey(): string {
