@@ -15,6 +15,7 @@ import { gpuPolicyRefusal } from '../../src/gpu-engine/engine.ts';
 import { createPolicy, formatPolicySpec, parsePolicySpec } from '../../src/policies/registry.ts';
 import { checkInvariants } from './helpers/invariants.ts';
 import { col, instanceArb, mixedCost, reqs, run, schedule, tables, type Instance } from './helpers/instances.ts';
+import { referenceSarathi, sarathiConfigOf } from './helpers/reference.ts';
 
 type Row = [id: number, start: number, firstToken: number, completion: number, restarts: number];
 const rows = (rs: Row[]) => rs.map(([id, start, firstToken, completion, restarts]) => ({ id, start, firstToken, completion, restarts }));
@@ -155,7 +156,7 @@ describe.each(['rounds', 'seconds'] as const)('properties, %s mode', (mode) => {
   const arb = instanceArb({ mode, memoryStep: 16, minMemory: 32, maxMemory: 96, maxPrompt: 40 });
 
   it.each(['sarathi', 'sarathi:8', 'sarathi:3:2', 'sarathi:16:4'])(
-    '%s: blocks ≤ M, every token once (Σ tokens = Σ o), restarts = evictions; stuck only when a request outgrows M',
+    '%s: equals the transcription of Vidur; blocks ≤ M, every token once, restarts = evictions; stuck only when a request outgrows M',
     (spec) => {
       fc.assert(
         fc.property(arb, (inst) => {
@@ -163,6 +164,7 @@ describe.each(['rounds', 'seconds'] as const)('properties, %s mode', (mode) => {
           const blocks = Math.floor(inst.memory / 16);
           if (res instanceof Error) {
             expect(res).toBeInstanceOf(StuckError);
+            expect(referenceSarathi(inst, mode, mode === 'seconds' ? mixedCost : undefined, sarathiConfigOf(spec)).outcome).toBe('stuck');
             // A restarted request re-prefills s + g tokens, up to s + o − 1: only one that can
             // need every block of M (no block left for its next token) gets stuck.
             expect(inst.requests.some((r) => Math.ceil((r.prompt + r.output - 1) / 16) >= blocks)).toBe(true);
@@ -170,6 +172,13 @@ describe.each(['rounds', 'seconds'] as const)('properties, %s mode', (mode) => {
           }
           checkInvariants(res, inst, spec, inst.exact);
           for (const k of res.rounds?.column('kv') ?? []) expect(k % 16 === 0 && k / 16 <= blocks).toBe(true);
+          // The same schedule, round for round, as the literal transcription of Vidur's Python.
+          const ref = referenceSarathi(inst, mode, mode === 'seconds' ? mixedCost : undefined, sarathiConfigOf(spec));
+          expect(ref.outcome).toBe('done');
+          expect(schedule(res)).toEqual(ref.requests);
+          const rt = res.rounds;
+          const cols = ['start', 'duration', 'batch', 'prefillTokens', 'decodeRequests', 'kv', 'admitted', 'evicted', 'waiting'] as const;
+          for (const c of cols) expect(Array.from(rt?.column(c) ?? []), `round column ${c}`).toEqual(ref.rounds.map((r) => r[c]));
           expect(tables(outcome(inst, spec, mode) as SimulationResult)).toEqual(tables(res));
         }),
         { numRuns: RUNS },
