@@ -15,7 +15,7 @@ import { gpuPolicyRefusal } from '../../src/gpu-engine/engine.ts';
 import { createPolicy, formatPolicySpec, parsePolicySpec } from '../../src/policies/registry.ts';
 import { checkInvariants } from './helpers/invariants.ts';
 import { col, instanceArb, mixedCost, reqs, run, schedule, tables, type Instance } from './helpers/instances.ts';
-import { referenceSarathi, sarathiConfigOf } from './helpers/reference.ts';
+import { referenceOrca, referenceSarathi, sarathiConfigOf } from './helpers/reference.ts';
 
 type Row = [id: number, start: number, firstToken: number, completion: number, restarts: number];
 const rows = (rs: Row[]) => rs.map(([id, start, firstToken, completion, restarts]) => ({ id, start, firstToken, completion, restarts }));
@@ -187,7 +187,7 @@ describe.each(['rounds', 'seconds'] as const)('properties, %s mode', (mode) => {
     60_000,
   );
 
-  it('orca: never preempts, reservations ≤ M, stuck exactly when one reservation exceeds M', () => {
+  it('orca: equals the transcription of Vidur; never preempts, reservations ≤ M, stuck exactly when one reservation exceeds M', () => {
     fc.assert(
       fc.property(arb, fc.integer({ min: 1, max: 4 }), (inst, maxBatch) => {
         const longest = Math.max(...inst.requests.map((r) => r.prompt + r.output));
@@ -200,6 +200,10 @@ describe.each(['rounds', 'seconds'] as const)('properties, %s mode', (mode) => {
         }
         checkInvariants(res, inst, spec, inst.exact);
         expect(res.totals.evictions).toBe(0);
+        const ref = referenceOrca(inst, mode, mode === 'seconds' ? mixedCost : undefined, maxBatch, 16 * Math.ceil(longest / 16));
+        expect(schedule(res)).toEqual(ref.requests);
+        const cols = ['start', 'duration', 'batch', 'prefillTokens', 'decodeRequests', 'kv', 'admitted', 'waiting'] as const;
+        for (const c of cols) expect(Array.from(res.rounds?.column(c) ?? []), `round column ${c}`).toEqual(ref.rounds.map((r) => r[c]));
         for (const b of res.rounds?.column('batch') ?? []) expect(b).toBeLessThanOrEqual(maxBatch);
       }),
       { numRuns: RUNS },

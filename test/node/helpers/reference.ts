@@ -664,3 +664,97 @@ export function referenceSarathi(inst: Instance, mode: TimeMode, cost: CostModel
   }
   return { outcome: 'done', evictions, rounds, requests: all.map(vOut).sort((a, b) => a.id - b.id) };
 }
+
+// Orca, transcribed from Vidur's orca_replica_scheduler.py (with base_replica_scheduler.py):
+// every admission allocates max_tokens // 16 blocks; `_max_batch_size` is the number of such
+// reservations memory holds, capped by maxBatch; the running list is popped from the front
+// and the last batch appended. Requests prefill their whole prompt.
+
+export function referenceOrca(inst: Instance, mode: TimeMode, cost: CostModel | undefined, maxBatch: number, maxTokens: number): RefResult {
+  const BLOCK = 16;
+  const totalBlocks = Math.floor(inst.memory / BLOCK);
+  const perSeq = Math.floor(maxTokens / BLOCK);
+  const maxBatchSize = Math.min(maxBatch, Math.floor(totalBlocks / perSeq));
+  const all: VReq[] = inst.requests.map((s) => ({
+    spec: s, numPrefill: s.prompt, numDecode: s.output, processed: 0, prefillComplete: false, restarts: 0,
+    start: -1, firstToken: -1, completion: -1,
+  }));
+  const queue: VReq[] = [];
+  const preempted: VReq[] = [];
+  let allocated = 0;
+  let holding = 0;
+  const rounds: RefRound[] = [];
+  let next = 0;
+  let now = 0;
+  for (;;) {
+    while (next < all.length && (all[next] as VReq).spec.arrival <= now) queue.push(all[next++] as VReq);
+    if (queue.length === 0 && holding === 0) {
+      if (next >= all.length) break;
+      now = (all[next] as VReq).spec.arrival;
+      continue;
+    }
+    const batch: VReq[] = [];
+    while (preempted.length > 0) {
+      if (batch.length === maxBatchSize) break;
+      batch.push(preempted.shift() as VReq);
+    }
+    let admitted = 0;
+    while (queue.length > 0) {
+      if (batch.length === maxBatchSize) break;
+      if (totalBlocks - allocated < perSeq) break;
+      const r = queue.shift() as VReq;
+      allocated += perSeq;
+      holding++;
+      r.start = now;
+      admitted++;
+      batch.push(r);
+    }
+    if (batch.length === 0) {
+      if (next < all.length) {
+        now = (all[next] as VReq).spec.arrival;
+        continue;
+      }
+      return { outcome: 'stuck', evictions: 0, rounds, requests: all.map(vOut).sort((a, b) => a.id - b.id) };
+    }
+    let prefillRequests = 0;
+    let prefillTokens = 0;
+    let prefillSquares = 0;
+    let decodeContext = 0;
+    for (const r of batch) {
+      if (!r.prefillComplete) {
+        prefillRequests++;
+        prefillTokens += r.numPrefill;
+        prefillSquares += r.numPrefill * r.numPrefill;
+      } else decodeContext += r.processed + 1;
+    }
+    const duration =
+      mode === 'rounds'
+        ? 1
+        : (cost as CostModel).roundMicros({
+            requests: batch.length, prefillRequests, prefillTokens, prefillSquares,
+            decodeRequests: batch.length - prefillRequests, decodeContext,
+          });
+    const kv = allocated * BLOCK;
+    const end = now + duration;
+    for (const r of batch) {
+      r.processed += r.prefillComplete ? 1 : r.numPrefill;
+      if (!r.prefillComplete && r.processed === r.numPrefill) {
+        r.prefillComplete = true;
+        r.processed += 1;
+        r.firstToken = end;
+      }
+      if (r.processed === r.numPrefill + r.numDecode) {
+        r.completion = end;
+        allocated -= perSeq;
+        holding--;
+      } else preempted.push(r);
+    }
+    rounds.push({
+      start: now, duration, batch: batch.length, prefillTokens, decodeRequests: batch.length - prefillRequests, kv,
+      admitted, evicted: 0, waiting: queue.length,
+    });
+    now = end;
+    if (rounds.length > 200_000) throw new Error('reference orca: too many rounds');
+  }
+  return { outcome: 'done', evictions: 0, rounds, requests: all.map(vOut).sort((a, b) => a.id - b.id) };
+}
