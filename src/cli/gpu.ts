@@ -5,8 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { GpuEngine } from '../gpu-engine/engine.ts';
-import { CliError, EXIT } from './io.ts';
+import { gpuPolicyRefusal, type GpuEngine } from '../gpu-engine/engine.ts';
+import { CliError, EXIT, UsageError } from './io.ts';
 
 /** Exit status when the requested device is missing or fails. */
 export const EXIT_DEVICE = EXIT.noDevice;
@@ -41,5 +41,13 @@ export async function cliGpuEngine(): Promise<GpuEngine> {
         'see kvsched device, or use --engine cpu',
       EXIT_DEVICE,
     );
+  }
+}
+
+/** `--engine gpu` with a policy the GPU engine has no port for: refused (exit 2) before any device is opened. */
+export function checkGpuPolicies(specs: readonly string[]): void {
+  for (const spec of specs) {
+    const why = gpuPolicyRefusal(spec);
+    if (why !== undefined) throw new UsageError(`--engine gpu: ${why}`);
   }
 }

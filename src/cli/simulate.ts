@@ -9,7 +9,7 @@ import { readTextFileSync } from '../workload/node-files.ts';
 import { runPoliciesOnEngine } from '../gpu-engine/run-cells.ts';
 import { checkArrivalSpan } from './ranges.ts';
 import { count, fixed, table, timeDigits } from './format.ts';
-import { cliGpuEngine } from './gpu.ts';
+import { checkGpuPolicies, cliGpuEngine } from './gpu.ts';
 import { UsageError, type CliIo, type Command } from './io.ts';
 import { choice, defineCommand, flag, helpText, int, OPT, parseOptions } from './options.ts';
 import { runPoliciesInWorkers } from './policy-pool.ts';
@@ -115,6 +115,7 @@ export const simulateCommand: Command = {
     let failed = 0;
     // Each run is written as soon as it finishes (and then dropped): a million-request run
     // per policy is never held all at once.
+    if (a.engine === 'gpu') checkGpuPolicies(policies); // before any file or device is opened
     const writer = a.out !== undefined ? new OutFile(a.out) : undefined;
     const requestsCsv = a['csv-requests'] !== undefined ? new OutFile(a['csv-requests']) : undefined;
     requestsCsv?.write(`${REQUEST_CSV_HEADER}\n`);

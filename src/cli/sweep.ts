@@ -4,7 +4,7 @@ import { runCellsOnGpu, type GpuCell } from '../gpu-engine/run-cells.ts';
 import type { RequestSpec, TimeMode } from '../model/types.ts';
 import { formatPredictionSpec } from '../workload/index.ts';
 import { count, fixed, table, timeDigits } from './format.ts';
-import { cliGpuEngine } from './gpu.ts';
+import { checkGpuPolicies, cliGpuEngine } from './gpu.ts';
 import { CliError, UsageError, type CliIo, type Command } from './io.ts';
 import { defineCommand, helpText, listOf, OPT, Opt, parseOptions, SEED_MAX, whole } from './options.ts';
 import { writeResult } from './out-file.ts';
@@ -100,6 +100,7 @@ export const sweepCommand: Command = {
     const t0 = performance.now();
     let outcomes: PolicyOutcome[];
     if (engine === 'gpu') {
+      checkGpuPolicies(policies);
       const gpu = await cliGpuEngine();
       const gpuCells: GpuCell[] = cells.map((c) => ({ requests: instOf(c).requests, memory: c.memory, policy: c.policy }));
       outcomes = await runCellsOnGpu(gpu, gpuCells, {

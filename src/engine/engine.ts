@@ -175,14 +175,16 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
     const kv = policy.kvHeld(batch);
     const end = checkTime(run.now + duration, `round ${run.round}`);
     const roundJoules = opts.power && cost ? joulesOfRound(opts.power, costMicros) : 0;
-    const completed = completeBatch(batch, end, roundJoules, stats.prefillTokens + stats.decodeRequests, policy, run.table);
+    const { completed, produced } = completeBatch(
+      batch, end, roundJoules, stats.prefillTokens + stats.decodeRequests, policy, run.table,
+    );
     const canCycle = intake.pending === undefined && !adaptive?.active;
     watchdog.afterRound(completed > 0, run.evicted, canCycle, policy, run.now);
     run.rounds?.add({
       round: run.round, start: run.now, duration, batch: batch.length, prefillTokens: stats.prefillTokens,
       decodeRequests: stats.decodeRequests, kv, admitted: run.admitted, evicted: run.evicted, waiting: policy.waitingCount,
     });
-    run.endRound(batch.length, duration, kv, roundJoules, end);
+    run.endRound(produced, duration, kv, roundJoules, end);
     if (run.totals.rounds % progressEvery === 0) report();
   }
   run.totals.end = run.now;
@@ -229,14 +231,14 @@ class RunState {
     if (this.mode === 'rounds') this.round = t;
   }
 
-  /** Totals of an executed round, then the clock moves to its end. */
-  endRound(batchSize: number, duration: number, kv: number, roundJoules: number, end: number): void {
+  /** Totals of an executed round (`produced`: tokens it generated), then the clock moves to its end. */
+  endRound(produced: number, duration: number, kv: number, roundJoules: number, end: number): void {
     const t = this.totals;
     this.admitted = 0;
     this.evicted = 0;
     t.rounds++;
     t.busy += duration;
-    t.tokensGenerated += batchSize;
+    t.tokensGenerated += produced;
     t.kvTime += kv * duration;
     t.activeJoules += roundJoules;
     if (kv > t.peakKv) t.peakKv = kv;
@@ -266,6 +268,8 @@ function roundContext(run: RunState, policy: Policy, memory: number, adaptive: A
       r.restarts++;
       if (!keepGenerated) r.generated = 0;
       r.prefillPending = true;
+      r.prefilled = 0; // a restart re-prefills from scratch, chunked progress included
+      r.chunk = 0;
       r.view = r.planned;
       run.evicted++;
       run.totals.evictions++;
@@ -347,7 +351,12 @@ function squaresError(batch: readonly LiveRequest[], round: number): RangeError 
   );
 }
 
-/** The cost model's view of a batch: prefill members process prompt + kept tokens. */
+/**
+ * The cost model's view of a batch: prefill members process prompt + kept tokens, or a
+ * chunk of them (`LiveRequest.chunk`). A chunk of c tokens after p already prefilled attends
+ * causally within itself and fully to the p before it: (p + c)² − p² in units of the
+ * causal square (p = 0, the whole prefill: c²).
+ */
 function batchStats(batch: readonly LiveRequest[]): BatchStats {
   let prefillRequests = 0;
   let prefillTokens = 0;
@@ -355,10 +364,14 @@ function batchStats(batch: readonly LiveRequest[]): BatchStats {
   let decodeContext = 0;
   for (const r of batch) {
     if (r.prefillPending) {
-      const p = r.prompt + r.generated;
+      const c = r.prefillThisRound;
+      const done = r.prefilled;
+      if (!(Number.isSafeInteger(c) && c >= 1 && done + c <= r.prefillSize)) {
+        throw new Error(`request ${r.id}: prefill chunk ${c} after ${done} of ${r.prefillSize} tokens is out of range`);
+      }
       prefillRequests++;
-      prefillTokens += p;
-      prefillSquares += p * p;
+      prefillTokens += c;
+      prefillSquares += (done + c) * (done + c) - done * done;
     } else {
       decodeContext += r.kvInRound;
     }
@@ -377,16 +390,26 @@ function roundDuration(stats: BatchStats, mode: TimeMode, cost: CostModel | unde
 }
 
 /**
- * Every batch member produces one token at `end` and gets its share of the round's energy;
- * finished requests are recorded and handed back to the policy. Returns how many finished.
+ * Every batch member produces one token at `end` — except one whose prefill chunk leaves
+ * part of its prefill for later rounds — and gets its share of the round's energy;
+ * finished requests are recorded and handed back to the policy. Returns how many finished
+ * and how many tokens were produced.
  */
 function completeBatch(
   batch: readonly LiveRequest[], end: number, roundJoules: number, batchTokens: number, policy: Policy, table: RequestTable,
-): number {
+): { completed: number; produced: number } {
   let completed = 0;
+  let produced = 0;
   for (const r of batch) {
-    const tokens = r.prefillPending ? r.prompt + r.generated : 1;
+    const tokens = r.prefillPending ? r.prefillThisRound : 1;
     if (roundJoules > 0) r.joules += requestEnergyShare(roundJoules, tokens, batchTokens);
+    r.chunk = 0;
+    if (r.prefillPending) {
+      r.prefilled += tokens;
+      if (r.prefilled < r.prefillSize) continue; // partly prefilled: no token yet
+      r.prefilled = 0;
+    }
+    produced++;
     r.prefillPending = false;
     r.generated++;
     if (r.firstToken < 0) r.firstToken = end;
@@ -401,7 +424,7 @@ function completeBatch(
       completed++;
     }
   }
-  return completed;
+  return { completed, produced };
 }
 
 /**

@@ -43,8 +43,14 @@ export class LiveRequest {
   seq = -1;
   /** Energy attributed to this request so far (J). */
   joules = 0;
-  /** Policy scratch: KV blocks held (vLLM). */
+  /** Policy scratch: KV blocks held (vLLM, Sarathi, Orca). */
   blocks = 0;
+  /** Tokens of the pending prefill (prompt + kept tokens) processed in earlier rounds:
+   *  non-zero only while a chunked prefill (Sarathi) is under way. */
+  prefilled = 0;
+  /** Set by a chunking policy for this round only: prefill tokens this request processes
+   *  now. 0 (every other policy): the rest of its prefill. The engine resets it each round. */
+  chunk = 0;
 
   constructor(spec: RequestSpec, memory: number) {
     this.id = spec.id;
@@ -54,6 +60,16 @@ export class LiveRequest {
     this.predicted = spec.predicted;
     this.planned = Math.min(spec.predicted, memory - spec.prompt);
     this.view = this.planned;
+  }
+
+  /** Tokens its next prefill processes in all: prompt + kept tokens. */
+  get prefillSize(): number {
+    return this.prompt + this.generated;
+  }
+
+  /** Prefill tokens it processes in a round it runs in (only meaningful while prefillPending). */
+  get prefillThisRound(): number {
+    return this.chunk > 0 ? this.chunk : this.prompt + this.generated - this.prefilled;
   }
 
   /** KV tokens this request holds in a round it runs in: prompt + kept tokens + the new one. */

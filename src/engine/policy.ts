@@ -33,7 +33,9 @@ export interface Policy {
   enqueue(r: LiveRequest): void;
   /**
    * Build round `ctx.round`'s batch: apply evictions and admissions through `ctx`,
-   * then return the requests that run this round. Each produces one token.
+   * then return the requests that run this round. Each produces one token, except a
+   * prefill member given a `chunk` (LiveRequest.chunk) that leaves part of its prefill for
+   * later rounds (chunked prefill: Sarathi-Serve).
    */
   schedule(ctx: RoundContext): readonly LiveRequest[];
   /** A request of the last batch produced its final token. */

@@ -151,6 +151,19 @@ function hasPort(kind: PolicyKind): kind is PolicyKind & GpuPolicyKind {
   return Object.hasOwn(GPU_PORTS, kind);
 }
 
+/**
+ * Why the GPU engine refuses a policy, as one line, or undefined when it has a WGSL port.
+ * Callers check before acquiring a device (the CLI) and the engine checks again per replica.
+ */
+export function gpuPolicyRefusal(spec: string | PolicyConfig): string | undefined {
+  const { config, label } = resolvePolicy(spec);
+  return hasPort(config.kind) ? undefined : refusal(label);
+}
+
+function refusal(label: string): string {
+  return `GPU engine: policy ${label} has no WGSL port (it runs ${Object.keys(GPU_PORTS).join(', ')}); use the CPU engine`;
+}
+
 interface Prepared {
   readonly index: number;
   readonly spec: GpuReplica;
@@ -174,7 +187,7 @@ function policyParams(
 ): Uint32Array<ArrayBuffer> {
   const words = PARAMS.alloc(1);
   const p = PARAMS.view(words);
-  if (!hasPort(config.kind)) throw new Error(`GPU engine: policy ${label} has no WGSL port`);
+  if (!hasPort(config.kind)) throw new Error(refusal(label));
   p.m = memory;
   p.kind = POLICY_KIND.value[config.kind];
   p.admit = memory;

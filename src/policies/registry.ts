@@ -15,6 +15,9 @@ import { AlphaGreedyPolicy } from './alpha-greedy.ts';
 import { parseFraction, type Fraction } from './fraction.ts';
 import { McFcfsPolicy } from './mc-fcfs.ts';
 import { McsfPolicy } from './mcsf.ts';
+import { McsfBudgetPolicy } from './mcsf-budget.ts';
+import { ORCA_DEFAULTS, OrcaPolicy, type OrcaConfig } from './orca.ts';
+import { SARATHI_DEFAULTS, SarathiPolicy, type SarathiConfig } from './sarathi.ts';
 import { VLLM_DEFAULTS, VllmPolicy, type VllmConfig } from './vllm.ts';
 
 /**
@@ -62,6 +65,30 @@ export const POLICY_DECLS = {
       { name: 'maxBatch', type: 'positive-int', default: VLLM_DEFAULTS.maxBatch },
     ],
   },
+  sarathi: {
+    summary:
+      'Sarathi-Serve (chunked prefill) as reproduced by Vidur: vLLM blocks and watermark, a token budget ' +
+      `per round, decodes first, then prefill chunks (defaults ${SARATHI_DEFAULTS.chunk} tokens, ${SARATHI_DEFAULTS.maxBatch} requests)`,
+    params: [
+      { name: 'chunk', type: 'positive-int', default: SARATHI_DEFAULTS.chunk },
+      { name: 'maxBatch', type: 'positive-int', default: SARATHI_DEFAULTS.maxBatch },
+    ],
+  },
+  'mcsf-budget': {
+    summary:
+      "MC-SF's feasible shortest-first admission with Sarathi's chunked prefill under a token budget per round " +
+      `(default ${SARATHI_DEFAULTS.chunk}, as Sarathi)`,
+    params: [{ name: 'chunk', type: 'positive-int', default: SARATHI_DEFAULTS.chunk }],
+  },
+  orca: {
+    summary:
+      'Orca as reproduced by Vidur: iteration-level FCFS batching, each request reserves a full context ' +
+      `(defaults ${ORCA_DEFAULTS.maxBatch} requests, ${ORCA_DEFAULTS.maxTokens} tokens reserved)`,
+    params: [
+      { name: 'maxBatch', type: 'positive-int', default: ORCA_DEFAULTS.maxBatch },
+      { name: 'maxTokens', type: 'positive-int', default: ORCA_DEFAULTS.maxTokens },
+    ],
+  },
 } as const satisfies Record<string, PolicyDecl>;
 
 export type PolicyKind = keyof typeof POLICY_DECLS;
@@ -86,6 +113,9 @@ const BUILDERS: { readonly [K in PolicyKind]: (c: PolicyConfigOf<K>, spec: strin
       policyFraction(c.beta, 'β', 'alpha-clearing'),
     ),
   vllm: (c, spec) => new VllmPolicy(spec, vllmConfig(c)),
+  sarathi: (c, spec) => new SarathiPolicy(spec, sarathiConfig(c)),
+  'mcsf-budget': (c, spec) => new McsfBudgetPolicy(spec, c.chunk),
+  orca: (c, spec) => new OrcaPolicy(spec, orcaConfig(c)),
 };
 
 /** How a policy is named on the command line (for help texts and the app). */
@@ -193,6 +223,16 @@ export function policyFraction(v: number, what: string, policy: string): Fractio
 /** vLLM's full configuration (block size and watermark are fixed). */
 export function vllmConfig(c: PolicyConfigOf<'vllm'>): VllmConfig {
   return { ...VLLM_DEFAULTS, maxTokens: c.maxTokens, maxBatch: c.maxBatch };
+}
+
+/** Sarathi's full configuration (block size and watermark are fixed, as vLLM's). */
+export function sarathiConfig(c: PolicyConfigOf<'sarathi'>): SarathiConfig {
+  return { ...SARATHI_DEFAULTS, chunk: c.chunk, maxBatch: c.maxBatch };
+}
+
+/** Orca's full configuration (block size fixed). */
+export function orcaConfig(c: PolicyConfigOf<'orca'>): OrcaConfig {
+  return { ...ORCA_DEFAULTS, maxBatch: c.maxBatch, maxTokens: c.maxTokens };
 }
 
 /** A spec or config as both: the config and the label results carry (the spec as written). */

@@ -36,7 +36,7 @@ export interface VllmConfig {
 export const VLLM_DEFAULTS: VllmConfig = { blockSize: 16, watermarkFraction: 0.01, maxTokens: 4096, maxBatch: 128 };
 
 /** FIFO with cheap pushes at both ends (restarts go to the front). */
-class Deque<T> {
+export class Deque<T> {
   private buf: (T | undefined)[] = new Array<T | undefined>(16);
   private head = 0;
   private len = 0;

@@ -227,6 +227,39 @@ describe('a100-llama2-70b-tp2', () => {
     expect(model.roundMicros(prefill(4096))).toBeGreaterThan(1_000_000); // ≈ 1.38 s
   });
 
+  it('prices a mixed round (a 512-token chunk after 1024 prefilled + 100 decodes) from the A100 tables', () => {
+    // Sarathi's rounds: one pass over 512 + 100 = 612 tokens. The non-attention operators and the
+    // all-reduce are read from the tables at 612 tokens (not the sum of two passes), the attention
+    // terms add up, the overhead is paid once.
+    const chunk = 512;
+    const done = 1024;
+    const mixed: BatchStats = {
+      requests: 101, prefillRequests: 1, prefillTokens: chunk, prefillSquares: (done + chunk) ** 2 - done ** 2,
+      decodeRequests: 100, decodeContext: 100 * 1000,
+    };
+    const t = a100Terms(mixed);
+    const half = (d: number) => Math.floor(d / 2);
+    const tokens = chunk + 100;
+    const layerNs = interp(LAYER_NS_BY_TOKENS, tokens);
+    const embNs = interp(EMBEDDING_NS_BY_TOKENS, tokens);
+    expect(t.linearMicros).toBe(Math.floor((layerNs * LAYERS + embNs + 500) / 1000));
+    const arNs = interp(ALL_REDUCE_NS_BY_BYTES, tokens * ALL_REDUCE_BYTES_PER_TOKEN);
+    expect(t.allReduceMicros).toBe(Math.floor((arNs * LAYERS * 2 + 500) / 1000));
+    const kvBytes = 100 * 1000 * KV_BYTES_PER_TOKEN_PER_GPU;
+    expect(t.decodeAttentionMicros).toBe(Math.floor((kvBytes + half(DECODE_ACHIEVED_BYTES_PER_MICRO)) / DECODE_ACHIEVED_BYTES_PER_MICRO));
+    const flop = ((done + chunk) ** 2 - done ** 2) * PREFILL_FLOP_PER_SQUARE_PER_GPU;
+    expect(t.prefillAttentionMicros).toBe(Math.floor((flop + half(PREFILL_ACHIEVED_FLOP_PER_MICRO)) / PREFILL_ACHIEVED_FLOP_PER_MICRO));
+    expect(t.overheadMicros).toBe(2000);
+    // Attention terms equal those of the prefill-only and decode-only rounds; the mixed round
+    // costs less than the two rounds apart (one overhead, sublinear operator times).
+    const alone = a100Terms({ ...mixed, requests: 1, decodeRequests: 0, decodeContext: 0 });
+    const decodes = a100Terms(decode(100, 1000));
+    expect(t.prefillAttentionMicros).toBe(alone.prefillAttentionMicros);
+    expect(t.decodeAttentionMicros).toBe(decodes.decodeAttentionMicros);
+    expect(model.roundMicros(mixed)).toBeLessThan(sumTerms(alone) + sumTerms(decodes));
+    expect(model.roundMicros(mixed)).toBeGreaterThan(Math.max(sumTerms(alone), sumTerms(decodes)));
+  });
+
   it('terms sum to roundMicros and are integers', () => {
     fc.assert(
       fc.property(batchArb(), (b) => {

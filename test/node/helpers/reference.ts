@@ -462,3 +462,299 @@ export function referenceVllm(
 function vOut(r: VReq): RefRequest {
   return { id: r.spec.id, start: r.start, firstToken: r.firstToken, completion: r.completion, restarts: r.restarts };
 }
+
+// Sarathi-Serve, transcribed from Vidur's sarathi_replica_scheduler.py on the same Python
+// semantics as referenceVllm (processed tokens, restart(), an allocation map, the list
+// `_preempted_requests` in Vidur's order: left-overs sorted by arrival, then the last
+// batch appended by on_batch_end). Project conventions on top (model.md §3.9): ties in
+// arrival by id; a request preempted mid-prefill restarts with its whole prefill (Vidur's
+// restart() would turn the unprocessed prompt into decode tokens); an empty batch caused by
+// preemption is retried once at the same time.
+
+export interface SarathiRefConfig {
+  chunk: number;
+  maxBatch: number;
+}
+
+export function sarathiConfigOf(spec: string): SarathiRefConfig {
+  const [, a, b] = spec.split(':');
+  return { chunk: a === undefined ? 512 : Number(a), maxBatch: b === undefined ? 128 : Number(b) };
+}
+
+export function referenceSarathi(inst: Instance, mode: TimeMode, cost: CostModel | undefined, cfg: SarathiRefConfig): RefResult {
+  const BLOCK = 16;
+  const totalBlocks = Math.floor(inst.memory / BLOCK);
+  const watermark = Math.floor(totalBlocks / 100);
+  const all: VReq[] = inst.requests.map((s) => ({
+    spec: s, numPrefill: s.prompt, numDecode: s.output, processed: 0, prefillComplete: false, restarts: 0,
+    start: -1, firstToken: -1, completion: -1,
+  }));
+  let queue: VReq[] = [];
+  let preempted: VReq[] = [];
+  const allocation = new Map<VReq, number>();
+  let allocated = 0;
+  const rounds: RefRound[] = [];
+  let evictions = 0;
+  let next = 0;
+  let now = 0;
+  let retried = false;
+  let carried = 0;
+  const byArrival = (a: VReq, b: VReq): number => a.spec.arrival - b.spec.arrival || a.spec.id - b.spec.id;
+
+  const canAllocate = (r: VReq): boolean => {
+    if (!allocation.has(r)) return totalBlocks - allocated - Math.ceil(r.numPrefill / BLOCK) >= watermark;
+    return totalBlocks - allocated >= 1;
+  };
+  const allocate = (r: VReq, n: number): void => {
+    allocated += n;
+    allocation.set(r, (allocation.get(r) ?? 0) + n);
+    if (allocated > totalBlocks) throw new Error('reference sarathi: over-allocated');
+  };
+  const allocateRequest = (r: VReq): void => {
+    const have = allocation.get(r);
+    if (have === undefined) {
+      allocate(r, Math.ceil(r.numPrefill / BLOCK));
+      return;
+    }
+    const required = Math.max(0, r.processed - have * BLOCK);
+    if (required !== 0 && required !== 1) throw new Error(`reference sarathi: ${required} tokens required`);
+    if (required === 1) allocate(r, 1);
+  };
+  const free = (r: VReq): void => {
+    allocated -= allocation.get(r) ?? 0;
+    allocation.delete(r);
+  };
+  const restart = (r: VReq): void => {
+    if (r.prefillComplete) {
+      const total = r.numPrefill + r.numDecode;
+      r.numPrefill = r.processed;
+      r.numDecode = total - r.numPrefill;
+    }
+    r.processed = 0;
+    r.prefillComplete = false;
+    r.restarts++;
+    evictions++;
+  };
+  const nextTokens = (r: VReq, batchTokens: number): number =>
+    r.prefillComplete ? 1 : Math.max(0, Math.min(r.numPrefill - r.processed, cfg.chunk - batchTokens));
+
+  for (;;) {
+    while (next < all.length && (all[next] as VReq).spec.arrival <= now) queue.push(all[next++] as VReq);
+    if (queue.length === 0 && allocation.size === 0) {
+      if (next >= all.length) break;
+      now = (all[next] as VReq).spec.arrival;
+      continue;
+    }
+    // _get_next_batch
+    const batch: VReq[] = [];
+    const tokens: number[] = [];
+    const skipped: VReq[] = [];
+    const runningPrefills: VReq[] = [];
+    let batchTokens = 0;
+    let evictedNow = 0;
+    while (preempted.length > 0) {
+      if (batch.length === cfg.maxBatch) break;
+      const r = preempted.shift() as VReq;
+      if (!r.prefillComplete) {
+        runningPrefills.push(r);
+        continue;
+      }
+      const nt = nextTokens(r, batchTokens);
+      let ok = true;
+      while (!canAllocate(r)) {
+        const victim = preempted.length > 0 ? (preempted.pop() as VReq) : r;
+        restart(victim);
+        free(victim);
+        queue = [victim, ...queue];
+        evictedNow++;
+        if (victim === r) {
+          ok = false;
+          break;
+        }
+      }
+      if (!ok) continue;
+      allocateRequest(r);
+      batchTokens += nt;
+      batch.push(r);
+      tokens.push(nt);
+    }
+    for (const r of runningPrefills) {
+      const nt = nextTokens(r, batchTokens);
+      if (nt === 0) {
+        skipped.push(r);
+        continue;
+      }
+      batchTokens += nt;
+      batch.push(r);
+      tokens.push(nt);
+    }
+    preempted = [...skipped, ...preempted].sort(byArrival);
+    let admitted = 0;
+    while (queue.length > 0) {
+      if (allocation.size === cfg.maxBatch) break;
+      if (batch.length === cfg.maxBatch) break;
+      const r = queue[0] as VReq;
+      if (!canAllocate(r)) break;
+      const nt = nextTokens(r, batchTokens);
+      if (nt === 0) break;
+      queue.shift();
+      allocateRequest(r);
+      r.start = now;
+      admitted++;
+      batchTokens += nt;
+      batch.push(r);
+      tokens.push(nt);
+    }
+    if (batch.length === 0) {
+      if (evictedNow > 0 && !retried) {
+        retried = true;
+        carried += evictedNow;
+        continue;
+      }
+      retried = false;
+      carried = 0;
+      if (next < all.length) {
+        now = (all[next] as VReq).spec.arrival;
+        continue;
+      }
+      return { outcome: 'stuck', evictions, rounds, requests: all.map(vOut).sort((a, b) => a.id - b.id) };
+    }
+    retried = false;
+    let prefillRequests = 0;
+    let prefillTokens = 0;
+    let prefillSquares = 0;
+    let decodeContext = 0;
+    batch.forEach((r, i) => {
+      const c = tokens[i] as number;
+      if (!r.prefillComplete) {
+        prefillRequests++;
+        prefillTokens += c;
+        prefillSquares += (r.processed + c) ** 2 - r.processed ** 2;
+      } else decodeContext += r.processed + 1;
+    });
+    const duration =
+      mode === 'rounds'
+        ? 1
+        : (cost as CostModel).roundMicros({
+            requests: batch.length, prefillRequests, prefillTokens, prefillSquares,
+            decodeRequests: batch.length - prefillRequests, decodeContext,
+          });
+    const kv = allocated * BLOCK;
+    const end = now + duration;
+    // on_batch_end (Batch.on_batch_end → Request.on_batch_end, then the scheduler's)
+    batch.forEach((r, i) => {
+      r.processed += tokens[i] as number;
+      if (r.processed === r.numPrefill) {
+        r.prefillComplete = true;
+        r.processed += 1;
+        if (r.firstToken < 0) r.firstToken = end;
+      }
+      if (r.processed === r.numPrefill + r.numDecode) {
+        r.completion = end;
+        free(r);
+      } else preempted.push(r);
+    });
+    rounds.push({
+      start: now, duration, batch: batch.length, prefillTokens, decodeRequests: batch.length - prefillRequests, kv,
+      admitted, evicted: evictedNow + carried, waiting: queue.length,
+    });
+    carried = 0;
+    now = end;
+    if (rounds.length > 200_000) throw new Error('reference sarathi: too many rounds');
+  }
+  return { outcome: 'done', evictions, rounds, requests: all.map(vOut).sort((a, b) => a.id - b.id) };
+}
+
+// Orca, transcribed from Vidur's orca_replica_scheduler.py (with base_replica_scheduler.py):
+// every admission allocates max_tokens // 16 blocks; `_max_batch_size` is the number of such
+// reservations memory holds, capped by maxBatch; the running list is popped from the front
+// and the last batch appended. Requests prefill their whole prompt.
+
+export function referenceOrca(inst: Instance, mode: TimeMode, cost: CostModel | undefined, maxBatch: number, maxTokens: number): RefResult {
+  const BLOCK = 16;
+  const totalBlocks = Math.floor(inst.memory / BLOCK);
+  const perSeq = Math.floor(maxTokens / BLOCK);
+  const maxBatchSize = Math.min(maxBatch, Math.floor(totalBlocks / perSeq));
+  const all: VReq[] = inst.requests.map((s) => ({
+    spec: s, numPrefill: s.prompt, numDecode: s.output, processed: 0, prefillComplete: false, restarts: 0,
+    start: -1, firstToken: -1, completion: -1,
+  }));
+  const queue: VReq[] = [];
+  const preempted: VReq[] = [];
+  let allocated = 0;
+  let holding = 0;
+  const rounds: RefRound[] = [];
+  let next = 0;
+  let now = 0;
+  for (;;) {
+    while (next < all.length && (all[next] as VReq).spec.arrival <= now) queue.push(all[next++] as VReq);
+    if (queue.length === 0 && holding === 0) {
+      if (next >= all.length) break;
+      now = (all[next] as VReq).spec.arrival;
+      continue;
+    }
+    const batch: VReq[] = [];
+    while (preempted.length > 0) {
+      if (batch.length === maxBatchSize) break;
+      batch.push(preempted.shift() as VReq);
+    }
+    let admitted = 0;
+    while (queue.length > 0) {
+      if (batch.length === maxBatchSize) break;
+      if (totalBlocks - allocated < perSeq) break;
+      const r = queue.shift() as VReq;
+      allocated += perSeq;
+      holding++;
+      r.start = now;
+      admitted++;
+      batch.push(r);
+    }
+    if (batch.length === 0) {
+      if (next < all.length) {
+        now = (all[next] as VReq).spec.arrival;
+        continue;
+      }
+      return { outcome: 'stuck', evictions: 0, rounds, requests: all.map(vOut).sort((a, b) => a.id - b.id) };
+    }
+    let prefillRequests = 0;
+    let prefillTokens = 0;
+    let prefillSquares = 0;
+    let decodeContext = 0;
+    for (const r of batch) {
+      if (!r.prefillComplete) {
+        prefillRequests++;
+        prefillTokens += r.numPrefill;
+        prefillSquares += r.numPrefill * r.numPrefill;
+      } else decodeContext += r.processed + 1;
+    }
+    const duration =
+      mode === 'rounds'
+        ? 1
+        : (cost as CostModel).roundMicros({
+            requests: batch.length, prefillRequests, prefillTokens, prefillSquares,
+            decodeRequests: batch.length - prefillRequests, decodeContext,
+          });
+    const kv = allocated * BLOCK;
+    const end = now + duration;
+    for (const r of batch) {
+      r.processed += r.prefillComplete ? 1 : r.numPrefill;
+      if (!r.prefillComplete && r.processed === r.numPrefill) {
+        r.prefillComplete = true;
+        r.processed += 1;
+        r.firstToken = end;
+      }
+      if (r.processed === r.numPrefill + r.numDecode) {
+        r.completion = end;
+        allocated -= perSeq;
+        holding--;
+      } else preempted.push(r);
+    }
+    rounds.push({
+      start: now, duration, batch: batch.length, prefillTokens, decodeRequests: batch.length - prefillRequests, kv,
+      admitted, evicted: 0, waiting: queue.length,
+    });
+    now = end;
+    if (rounds.length > 200_000) throw new Error('reference orca: too many rounds');
+  }
+  return { outcome: 'done', evictions: 0, rounds, requests: all.map(vOut).sort((a, b) => a.id - b.id) };
+}
