@@ -2,6 +2,7 @@ import type { SimulationResult } from '../engine/engine.ts';
 import { runPolicy, type PolicyOutcome } from '../experiment/run.ts';
 import { buildInstance, type WorkloadSpec } from '../experiment/instance.ts';
 import { kvTimeline, type RunSummary } from '../metrics/summary.ts';
+import { checkSloMode, evaluateSlo, type SloOutcome } from '../metrics/slo.ts';
 import { microsToSeconds, type TimeMode } from '../model/types.ts';
 import { POLICIES } from '../policies/registry.ts';
 import { formatPredictionSpec } from '../workload/index.ts';
@@ -42,6 +43,7 @@ export const SIMULATE = defineCommand({
     engine: OPT.engine.withHelp('cpu: the reference engine; gpu: the WebGPU engine (src/gpu-engine), every policy a ' +
       'replica of one GPU job — same schedules, no per-round timeline, per-request energy 0; refuses (never falls ' +
       'back) what it cannot run'),
+    slo: OPT.slo.withHelp(OPT.slo.help + '; adds the attainment per policy to the table and the JSON'),
     quiet: OPT.quiet,
   },
   epilogue: `Policies:
@@ -51,6 +53,10 @@ Output: one row per policy. Latency = completion − arrival, TTFT = first token
 run's unit (s or rounds); throughput = output tokens per time unit; KV in tokens; energy in kJ
 (2×A100 power model: 400 W per GPU while a round runs, 60 W idle; in rounds mode each round's
 energy uses the cost model's duration of its batch, and there is no idle time).
+A second table gives token-level metrics: TBT = time between consecutive tokens of a request
+(percentiles over all gaps; max stall = the longest), TPOT = (completion − first token)/(o − 1)
+per request, normalised latency = latency / o; with --slo, the attainment and whether every
+percentile bound holds. The GPU engine records no token times: its TBT is shown as —.
 Exit status: 0 all runs completed, 1 some policy got stuck or livelocked (its reason on stderr),
 2 bad input, 3 --engine gpu without a usable adapter.`,
 });
@@ -75,6 +81,13 @@ export const simulateCommand: Command = {
     const policies = a.policy;
     const costModel = a['cost-model'];
     const progress = progressLine(io, a.quiet);
+    if (a.slo !== undefined) {
+      try {
+        checkSloMode(a.slo, mode);
+      } catch (e) {
+        throw new UsageError(`--slo: ${(e as Error).message}`);
+      }
+    }
 
     let workload: WorkloadSpec;
     if (kind === 'trace') {
@@ -91,6 +104,7 @@ export const simulateCommand: Command = {
     progress.note(`kvsched: ${instance.description}, ${mode} mode, cost model ${costModel.name}, ${a.engine} engine`);
 
     const rows: string[][] = [];
+    const tokenRows: string[][] = [];
     let failed = 0;
     // Each run is written as soon as it finishes (and then dropped): a million-request run
     // per policy is never held all at once.
@@ -104,10 +118,12 @@ export const simulateCommand: Command = {
         return;
       }
       rows.push(summaryRow(o.policy, o.summary, mode));
+      const slo = a.slo !== undefined ? evaluateSlo(o.result, a.slo) : undefined;
+      tokenRows.push(tokenRow(o.policy, o.summary, mode, slo));
       if (writer === undefined) return;
       if (!firstRun) writer.write(',');
       firstRun = false;
-      writeRun(writer, o.result, o.summary, !a['no-rounds']);
+      writeRun(writer, o.result, o.summary, !a['no-rounds'], slo);
     };
     try {
       writer?.write(`{"workload":${JSON.stringify(instance.description)},"seed":${a.seed},"predict":${JSON.stringify(formatPredictionSpec(a.predict))},"runs":[`);
@@ -152,6 +168,22 @@ export const simulateCommand: Command = {
         rows,
       ),
     );
+    if (tokenRows.length > 0) {
+      io.out('\n');
+      io.out(
+        table(
+          ['policy', `p50 TTFT (${unit})`, `p99 TTFT (${unit})`, `p50 TBT (${unit})`, `p90 TBT (${unit})`, `p99 TBT (${unit})`,
+            `max stall (${unit})`, `mean TPOT (${unit})`, `p50 TPOT (${unit})`, `p90 TPOT (${unit})`, `p99 TPOT (${unit})`,
+            `mean lat/tok (${unit})`, `p99 lat/tok (${unit})`,
+            ...(a.slo !== undefined ? ['SLO attainment', 'SLO pct bounds'] : [])],
+          tokenRows,
+        ),
+      );
+      if (a.slo !== undefined) {
+        io.out(`SLO ${a.slo.text}: attainment = fraction of requests meeting every per-request bound; pct bounds = ` +
+          'whether every percentile bound holds (met, missed, none)\n');
+      }
+    }
     if (a.out !== undefined) progress.note(`kvsched: wrote ${a.out.given}`);
     return failed > 0 ? 1 : 0;
   },
@@ -166,18 +198,34 @@ function summaryRow(spec: string, s: RunSummary, mode: TimeMode): string[] {
   ];
 }
 
+function tokenRow(spec: string, s: RunSummary, mode: TimeMode, slo: SloOutcome | undefined): string[] {
+  const d = timeDigits(mode);
+  const row = [
+    spec, fixed(s.p50Ttft, d), fixed(s.p99Ttft, d), fixed(s.p50Tbt, d), fixed(s.p90Tbt, d), fixed(s.p99Tbt, d), fixed(s.maxTbt, d),
+    fixed(s.meanTpot, d), fixed(s.p50Tpot, d), fixed(s.p90Tpot, d), fixed(s.p99Tpot, d), fixed(s.meanNormLatency, d),
+    fixed(s.p99NormLatency, d),
+  ];
+  if (slo) {
+    const pct = slo.percentiles;
+    row.push(fixed(slo.attainment, 4), pct.length === 0 ? 'none' : pct.every((p) => p.met) ? 'met' : 'missed');
+  }
+  return row;
+}
+
 /** One run as JSON, requests by id; times in seconds (seconds mode) or rounds. */
-function writeRun(w: OutFile, r: SimulationResult, s: RunSummary, withRounds: boolean): void {
+function writeRun(w: OutFile, r: SimulationResult, s: RunSummary, withRounds: boolean, slo?: SloOutcome): void {
   const unit = r.mode === 'seconds' ? microsToSeconds : (x: number) => x;
   w.write(`{"policy":${JSON.stringify(r.policy)},"memory":${r.memory},"timeUnit":"${r.mode}","costModel":${JSON.stringify(r.costModel)},"requests":[`);
   let firstReq = true;
   for (const q of r.requests) {
+    const maxGap = q.maxGap === undefined || Number.isNaN(q.maxGap) ? 'null' : String(unit(q.maxGap));
     w.write(
-      `${firstReq ? '' : ','}{"id":${q.id},"arrival":${unit(q.arrival)},"prompt":${q.prompt},"output":${q.output},"predicted":${q.predicted},"start":${unit(q.start)},"firstToken":${unit(q.firstToken)},"completion":${unit(q.completion)},"restarts":${q.restarts},"joules":${round6(q.joules)}}`,
+      `${firstReq ? '' : ','}{"id":${q.id},"arrival":${unit(q.arrival)},"prompt":${q.prompt},"output":${q.output},"predicted":${q.predicted},"start":${unit(q.start)},"firstToken":${unit(q.firstToken)},"completion":${unit(q.completion)},"restarts":${q.restarts},"joules":${round6(q.joules)},"maxGap":${maxGap}}`,
     );
     firstReq = false;
   }
   w.write(`],"summary":${JSON.stringify(s)}`);
+  if (slo) w.write(`,"slo":${JSON.stringify(slo)}`);
   const tl = withRounds ? kvTimeline(r) : null;
   if (tl) w.write(`,"rounds":${JSON.stringify(tl)}`);
   w.write('}');

@@ -2,7 +2,7 @@ import type { BatchStats, CostModel, RequestSpec, TimeMode } from '../model/type
 import { DONE, LiveRequest, RUNNING, WAITING } from './live.ts';
 import type { Policy, RoundContext } from './policy.ts';
 import { idleJoules, requestEnergyShare, roundJoules as joulesOfRound, type PowerModel } from '../cost/energy.ts';
-import { RequestTable, RoundTable } from './results.ts';
+import { RequestTable, RoundTable, TokenGaps } from './results.ts';
 import { AbortError } from '../model/abort.ts';
 
 export interface SimulateOptions {
@@ -16,6 +16,9 @@ export interface SimulateOptions {
   power?: PowerModel;
   /** Keep the per-round trace (default true). Off for very long runs. */
   keepRounds?: boolean;
+  /** Record every gap between consecutive delivered tokens (default true; ~8 bytes per
+   *  output token) for the TBT percentiles. Off: per-request max gaps only. */
+  tokenGaps?: boolean;
   /** Called every `progressEvery` rounds (default 4096) and at the end. */
   onProgress?: (p: Progress) => void;
   progressEvery?: number;
@@ -62,6 +65,8 @@ export interface SimulationResult {
   requests: RequestTable;
   rounds: RoundTable | null;
   totals: RunTotals;
+  /** Every inter-token gap (run's unit), or null/absent when not recorded. */
+  tokenGaps?: Float64Array | null;
 }
 
 export interface RunTotals {
@@ -173,7 +178,9 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
     const kv = policy.kvHeld(batch);
     const end = run.now + duration;
     const roundJoules = opts.power && cost ? joulesOfRound(opts.power, costMicros) : 0;
-    const completed = completeBatch(batch, end, roundJoules, stats.prefillTokens + stats.decodeRequests, policy, run.table);
+    const completed = completeBatch(
+      batch, end, roundJoules, stats.prefillTokens + stats.decodeRequests, policy, run.table, run.gaps,
+    );
     const canCycle = intake.pending === undefined && !adaptive?.active;
     watchdog.afterRound(completed > 0, run.evicted, canCycle, policy, run.now);
     run.rounds?.add({
@@ -187,6 +194,7 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
   report();
   return {
     policy: policy.spec, memory, mode, costModel: cost?.name ?? null, requests: run.table, rounds: run.rounds, totals: run.totals,
+    tokenGaps: run.gaps?.view() ?? null,
   };
 }
 
@@ -207,6 +215,7 @@ class RunState {
   retried = false;
   readonly table = new RequestTable();
   readonly rounds: RoundTable | null;
+  readonly gaps: TokenGaps | null;
   readonly totals: RunTotals = {
     rounds: 0, end: 0, busy: 0, tokensGenerated: 0, evictions: 0, peakKv: 0, kvTime: 0,
     activeJoules: 0, idleJoules: 0, requests: 0,
@@ -218,6 +227,7 @@ class RunState {
     this.mode = opts.mode;
     this.power = opts.power;
     this.rounds = (opts.keepRounds ?? true) ? new RoundTable() : null;
+    this.gaps = (opts.tokenGaps ?? true) ? new TokenGaps() : null;
   }
 
   /** An idle gap up to time t (idle energy in seconds mode; rounds mode's clock is the round). */
@@ -380,6 +390,7 @@ function roundDuration(stats: BatchStats, mode: TimeMode, cost: CostModel | unde
  */
 function completeBatch(
   batch: readonly LiveRequest[], end: number, roundJoules: number, batchTokens: number, policy: Policy, table: RequestTable,
+  gaps: TokenGaps | null,
 ): number {
   let completed = 0;
   for (const r of batch) {
@@ -387,6 +398,7 @@ function completeBatch(
     if (roundJoules > 0) r.joules += requestEnergyShare(roundJoules, tokens, batchTokens);
     r.prefillPending = false;
     r.generated++;
+    if (r.generated > r.delivered) deliverToken(r, end, gaps);
     if (r.firstToken < 0) r.firstToken = end;
     if (r.generated === r.output) {
       r.phase = DONE;
@@ -394,12 +406,27 @@ function completeBatch(
       policy.onComplete(r);
       table.add({
         id: r.id, arrival: r.arrival, prompt: r.prompt, output: r.output, predicted: r.predicted,
-        start: r.start, firstToken: r.firstToken, completion: end, restarts: r.restarts, joules: r.joules,
+        start: r.start, firstToken: r.firstToken, completion: end, restarts: r.restarts, joules: r.joules, maxGap: r.maxGap,
       });
       completed++;
     }
   }
   return completed;
+}
+
+/**
+ * A new output token reaches the user at `end` (token-level metrics, model.md): the gap
+ * since the request's previous delivered token is recorded. Tokens regenerated after an
+ * eviction that lost them were delivered already and are not counted again.
+ */
+function deliverToken(r: LiveRequest, end: number, gaps: TokenGaps | null): void {
+  if (r.lastToken >= 0) {
+    const gap = end - r.lastToken;
+    if (gap > r.maxGap) r.maxGap = gap;
+    gaps?.add(gap);
+  }
+  r.delivered = r.generated;
+  r.lastToken = end;
 }
 
 /**
