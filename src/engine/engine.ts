@@ -194,7 +194,7 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
   report();
   return {
     policy: policy.spec, memory, mode, costModel: cost?.name ?? null, requests: run.table, rounds: run.rounds, totals: run.totals,
-    tokenGaps: run.gaps?.view() ?? null,
+    tokenGaps: run.gaps?.toArray() ?? null,
   };
 }
 
