@@ -8,10 +8,13 @@ import { sweepCommand } from './sweep.ts';
 import { optimumCommand } from './optimum.ts';
 import { calibrateCommand } from './calibrate.ts';
 import { deviceCommand } from './device.ts';
+import { capacityCommand } from './capacity.ts';
 import { sanitize } from './text.ts';
 
 /** Every subcommand; a new one is a module exporting a Command, listed here. */
-export const COMMANDS: Command[] = [simulateCommand, calibrateCommand, deviceCommand, paperCommand, optimumCommand, sweepCommand];
+export const COMMANDS: Command[] = [
+  simulateCommand, capacityCommand, calibrateCommand, deviceCommand, paperCommand, optimumCommand, sweepCommand,
+];
 
 export const VERSION: string = pkg.version;
 

@@ -76,12 +76,13 @@ export function searchCapacity(probe: (rate: number) => CapacityProbe, o: Capaci
     }
     if (lo === 0) return { capacity: 0, lo: 0, hi, probes };
   }
-  while (hi - lo > o.tolerance * hi) {
-    const mid = (lo + hi) / 2;
+  let top: number = hi;
+  while (top - lo > o.tolerance * top) {
+    const mid: number = (lo + top) / 2;
     if (ask(mid)) lo = mid;
-    else hi = mid;
+    else top = mid;
   }
-  return { capacity: lo, lo, hi, probes };
+  return { capacity: lo, lo, hi: top, probes };
 }
 
 /**

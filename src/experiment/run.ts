@@ -9,6 +9,8 @@ export interface PolicyRunOptions {
   costModel: CostModel;
   power?: PowerModel;
   keepRounds?: boolean;
+  /** Record every inter-token gap (default true); see SimulateOptions.tokenGaps. */
+  tokenGaps?: boolean;
   onProgress?: (p: Progress) => void;
   signal?: { readonly aborted: boolean };
 }
@@ -33,6 +35,7 @@ export function runPolicy(instance: Instance, policySpec: string | PolicyConfig,
       costModel: o.costModel,
       power: o.power ?? a100x2Power,
       keepRounds: o.keepRounds ?? false,
+      tokenGaps: o.tokenGaps ?? true,
       ...(o.onProgress ? { onProgress: o.onProgress, progressEvery: 2048 } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     });

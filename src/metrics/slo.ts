@@ -15,7 +15,8 @@
  * PCT is a bound on the run: the PCT-th percentile (nearest rank, as in the summary) of
  * the metric over the run (TBT: over all gaps pooled) must be ≤ X. A run meets the SLO at
  * a target attainment A when its attainment ≥ A and every percentile term holds.
- * Each METRIC appears at most once per form (`ttft=…,p99-ttft=…` is fine).
+ * Each per-request METRIC and each (PCT, METRIC) pair appears at most once
+ * (`ttft=…,p50-ttft=…,p99-ttft=…` is fine; `ttft=1s,ttft=2s` is refused).
  */
 import type { SimulationResult } from '../engine/engine.ts';
 import type { TimeMode } from '../model/types.ts';
@@ -58,8 +59,8 @@ export function parseSlo(text: string): Slo {
     if (p !== null && !(p > 0 && p <= 100)) throw new Error(`"${part}": the percentile must be in (0, 100]`);
     const value = Number(num);
     if (!(value > 0 && Number.isFinite(value))) throw new Error(`"${part}": the bound must be > 0`);
-    const key = `${p === null ? '' : 'p'}${metric}`;
-    if (seen.has(key)) throw new Error(`"${part}": ${p === null ? metric : `a percentile of ${metric}`} given twice`);
+    const key = `${p === null ? '' : `p${p}-`}${metric}`;
+    if (seen.has(key)) throw new Error(`"${part}": ${key} given twice`);
     seen.add(key);
     terms.push({ metric: metric as SloMetric, percentile: p, value, unit: (unit as 's' | 'ms' | undefined) ?? null, text: part });
   }
