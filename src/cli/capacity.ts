@@ -31,6 +31,8 @@ export const CAPACITY = defineCommand({
     seed: OPT.seed,
     predict: OPT.predict,
     'cost-model': OPT.costModel,
+    replicas: OPT.replicas.withHelp(OPT.replicas.help + '; the capacity is then of all K together'),
+    router: OPT.router,
     'rate-start': num('R', `first rate probed (requests/s), ≥ ${CAPACITY_DEFAULTS.minRate} and ≤ ${CAPACITY_DEFAULTS.maxRate}`,
       { min: CAPACITY_DEFAULTS.minRate, max: CAPACITY_DEFAULTS.maxRate }).withDefault(CAPACITY_DEFAULTS.start),
     tolerance: num('T', 'relative width of the final bracket, in (0, 0.5]', { gt: 0, max: 0.5 })
@@ -64,6 +66,8 @@ export const capacityCommand: Command = {
     if (a.trace !== undefined && given.has('requests')) throw new UsageError('--requests does not apply to a trace (it has its own rows)');
     if (a.requests < 2) throw new UsageError('--requests: rescaling needs at least 2 requests');
     const progress = progressLine(io, a.quiet);
+    if (given.has('router') && a.replicas === 1) throw new UsageError('--router needs --replicas K with K ≥ 2');
+    const replicas = a.replicas > 1 ? { replicas: a.replicas, router: a.router, seed: a.seed } : undefined;
     const workload: WorkloadSpec =
       a.trace !== undefined
         ? { kind: 'trace', fileName: a.trace, text: readTextFileSync(a.trace) }
@@ -79,7 +83,7 @@ export const capacityCommand: Command = {
     for (const spec of a.policy) {
       const probe = (rate: number): CapacityProbe => {
         progress.show(`  ${spec}: probing ${fixed(rate, 3)} req/s`);
-        const o = runPolicy(scaled.at(rate), spec, { costModel: a['cost-model'], tokenGaps: needGaps });
+        const o = runPolicy(scaled.at(rate), spec, { costModel: a['cost-model'], tokenGaps: needGaps, ...(replicas ? { replicas } : {}) });
         if (!o.ok) return { rate, met: false, attainment: Number.NaN, percentilesMet: false, failure: `${o.kind}: ${o.error}` };
         const s = evaluateSlo(o.result, slo);
         return { rate, met: sloMet(s, a.attainment), attainment: s.attainment, percentilesMet: s.percentilesMet };
@@ -102,7 +106,7 @@ export const capacityCommand: Command = {
     if (a.out !== undefined) {
       writeJsonResult(a.out, {
         command: 'capacity', workload: label, memory: base.memory, costModel: a['cost-model'].name, seed: a.seed,
-        predict: formatPredictionSpec(a.predict), slo: slo.text, attainment: a.attainment, tolerance: a.tolerance,
+        predict: formatPredictionSpec(a.predict), replicas: a.replicas, router: replicas ? a.router : null, slo: slo.text, attainment: a.attainment, tolerance: a.tolerance,
         policies: results.map((r) => ({ policy: r.policy, capacity: r.capacity, bracket: [r.lo, r.hi], probes: r.probes.length, probeLog: r.probes })),
       }, 'capacity', progress);
     }

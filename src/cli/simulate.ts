@@ -1,5 +1,5 @@
 import type { SimulationResult } from '../engine/engine.ts';
-import { runPolicy, type PolicyOutcome } from '../experiment/run.ts';
+import { runPolicy, type PolicyOutcome, type ReplicaBreakdown } from '../experiment/run.ts';
 import { buildInstance, type WorkloadSpec } from '../experiment/instance.ts';
 import { kvTimeline, type RunSummary } from '../metrics/summary.ts';
 import { checkSloMode, evaluateSlo, type SloOutcome } from '../metrics/slo.ts';
@@ -43,6 +43,8 @@ export const SIMULATE = defineCommand({
     engine: OPT.engine.withHelp('cpu: the reference engine; gpu: the WebGPU engine (src/gpu-engine), every policy a ' +
       'replica of one GPU job — same schedules, no per-round timeline, per-request energy 0; refuses (never falls ' +
       'back) what it cannot run'),
+    replicas: OPT.replicas,
+    router: OPT.router,
     slo: OPT.slo.withHelp(OPT.slo.help + '; adds the attainment per policy to the table and the JSON'),
     quiet: OPT.quiet,
   },
@@ -57,6 +59,8 @@ A second table gives token-level metrics: TBT = time between consecutive tokens 
 (percentiles over all gaps; max stall = the longest), TPOT = (completion − first token)/(o − 1)
 per request, normalised latency = latency / o; with --slo, the attainment and whether every
 percentile bound holds. The GPU engine records no token times: its TBT is shown as —.
+With --replicas K: a row for all replicas together (latencies over all requests; totals summed,
+makespan and peak KV the largest of any replica), then one row per replica.
 Exit status: 0 all runs completed, 1 some policy got stuck or livelocked (its reason on stderr),
 2 bad input, 3 --engine gpu without a usable adapter.`,
 });
@@ -81,6 +85,11 @@ export const simulateCommand: Command = {
     const policies = a.policy;
     const costModel = a['cost-model'];
     const progress = progressLine(io, a.quiet);
+    if (a.engine === 'gpu' && a.replicas > 1) {
+      throw new UsageError('--replicas: the GPU engine does not run replicas behind a router; use --engine cpu');
+    }
+    if (given.has('router') && a.replicas === 1) throw new UsageError('--router needs --replicas K with K ≥ 2');
+    const replicas = a.replicas > 1 ? { replicas: a.replicas, router: a.router, seed: a.seed } : undefined;
     if (a.slo !== undefined) {
       try {
         checkSloMode(a.slo, mode);
@@ -117,13 +126,18 @@ export const simulateCommand: Command = {
         failed++;
         return;
       }
-      rows.push(summaryRow(o.policy, o.summary, mode));
+      const label = o.replicas ? `${o.policy} (${o.replicas.summaries.length} × ${o.replicas.router})` : o.policy;
+      rows.push(summaryRow(label, o.summary, mode));
       const slo = a.slo !== undefined ? evaluateSlo(o.result, a.slo) : undefined;
-      tokenRows.push(tokenRow(o.policy, o.summary, mode, slo));
+      tokenRows.push(tokenRow(label, o.summary, mode, slo));
+      o.replicas?.summaries.forEach((s, k) => {
+        rows.push(summaryRow(`  replica ${k} (${count(s.requests)} req)`, s, mode));
+        tokenRows.push(tokenRow(`  replica ${k}`, s, mode, undefined));
+      });
       if (writer === undefined) return;
       if (!firstRun) writer.write(',');
       firstRun = false;
-      writeRun(writer, o.result, o.summary, !a['no-rounds'], slo);
+      writeRun(writer, o.result, o.summary, !a['no-rounds'], slo, o.replicas);
     };
     try {
       writer?.write(`{"workload":${JSON.stringify(instance.description)},"seed":${a.seed},"predict":${JSON.stringify(formatPredictionSpec(a.predict))},"runs":[`);
@@ -141,7 +155,8 @@ export const simulateCommand: Command = {
         for (const [i, spec] of policies.entries()) {
           const o = runPolicy(instance, spec, {
             costModel,
-            keepRounds: writer !== undefined && !a['no-rounds'],
+            keepRounds: writer !== undefined && !a['no-rounds'] && replicas === undefined,
+            ...(replicas ? { replicas } : {}),
             onProgress: (p) => {
               const clock = mode === 'seconds' ? `${fixed(microsToSeconds(p.now), 1)} s` : `round ${count(p.round)}`;
               progress.show(`  ${spec} (${i + 1}/${policies.length}): ${count(p.completed)}/${count(instance.size)} done, ` +
@@ -213,19 +228,26 @@ function tokenRow(spec: string, s: RunSummary, mode: TimeMode, slo: SloOutcome |
 }
 
 /** One run as JSON, requests by id; times in seconds (seconds mode) or rounds. */
-function writeRun(w: OutFile, r: SimulationResult, s: RunSummary, withRounds: boolean, slo?: SloOutcome): void {
+function writeRun(
+  w: OutFile, r: SimulationResult, s: RunSummary, withRounds: boolean, slo?: SloOutcome, replicas?: ReplicaBreakdown,
+): void {
   const unit = r.mode === 'seconds' ? microsToSeconds : (x: number) => x;
   w.write(`{"policy":${JSON.stringify(r.policy)},"memory":${r.memory},"timeUnit":"${r.mode}","costModel":${JSON.stringify(r.costModel)},"requests":[`);
   let firstReq = true;
   for (const q of r.requests) {
     const maxGap = q.maxGap === undefined || Number.isNaN(q.maxGap) ? 'null' : String(unit(q.maxGap));
+    const replica = replicas ? `,"replica":${replicas.assignment[q.id]}` : '';
     w.write(
-      `${firstReq ? '' : ','}{"id":${q.id},"arrival":${unit(q.arrival)},"prompt":${q.prompt},"output":${q.output},"predicted":${q.predicted},"start":${unit(q.start)},"firstToken":${unit(q.firstToken)},"completion":${unit(q.completion)},"restarts":${q.restarts},"joules":${round6(q.joules)},"maxGap":${maxGap}}`,
+      `${firstReq ? '' : ','}{"id":${q.id},"arrival":${unit(q.arrival)},"prompt":${q.prompt},"output":${q.output},"predicted":${q.predicted},"start":${unit(q.start)},"firstToken":${unit(q.firstToken)},"completion":${unit(q.completion)},"restarts":${q.restarts},"joules":${round6(q.joules)},"maxGap":${maxGap}${replica}}`,
     );
     firstReq = false;
   }
   w.write(`],"summary":${JSON.stringify(s)}`);
   if (slo) w.write(`,"slo":${JSON.stringify(slo)}`);
+  if (replicas) {
+    const per = replicas.summaries.map((summary, replica) => ({ replica, summary }));
+    w.write(`,"router":${JSON.stringify(replicas.router)},"replicas":${JSON.stringify(per)}`);
+  }
   const tl = withRounds ? kvTimeline(r) : null;
   if (tl) w.write(`,"rounds":${JSON.stringify(tl)}`);
   w.write('}');

@@ -26,6 +26,25 @@ export interface SimulateOptions {
   signal?: { readonly aborted: boolean };
   /** An adaptive source of arrivals (rounds mode only), e.g. the lower-bound adversary. */
   adaptive?: AdaptiveArrivals;
+  /** An open request source that a router fills while the run goes on (`simulation` only). */
+  feed?: RequestFeed;
+}
+
+/**
+ * Requests routed to one replica (src/engine/replicas.ts). Its iterator may run dry and
+ * later yield more; the run never starts a round at or after `horizon` (the next arrival
+ * the router has not routed yet: it may be this replica's) and, while the feed is open,
+ * waits instead of ending or reporting a stuck policy.
+ */
+export interface RequestFeed extends Iterable<RequestSpec> {
+  readonly horizon: number;
+  readonly closed: boolean;
+}
+
+/** Where a `simulation` paused: its clock and how many requests it has handed to the policy. */
+export interface Pause {
+  readonly now: number;
+  readonly enqueued: number;
 }
 
 /** What an adaptive arrival source sees at the start of a round. */
@@ -123,6 +142,22 @@ export class LivelockError extends Error {
  * reference mirror these steps.
  */
 export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: SimulateOptions): SimulationResult {
+  if (opts.feed) throw new Error('a feed needs simulation(), which can pause');
+  const steps = simulation(requests, policy, opts);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+  }
+}
+
+/**
+ * `simulate` as a generator: without a feed it never pauses; with one (replicas behind a
+ * router) it pauses at the top of its loop whenever its clock reaches the feed's horizon,
+ * and when it has nothing to do until the router sends more.
+ */
+export function* simulation(
+  requests: Iterable<RequestSpec>, policy: Policy, opts: SimulateOptions,
+): Generator<Pause, SimulationResult, void> {
   const { memory, mode } = opts;
   if (!Number.isSafeInteger(memory) || memory < 2) throw new RangeError(`memory M must be an integer ≥ 2, got ${memory}`);
   const cost = opts.costModel;
@@ -136,8 +171,17 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
   const watchdog = new LivelockWatchdog(memory);
   const ctx = roundContext(run, policy, memory, adaptive);
   const report = (): void => reportProgress(run, policy, opts);
+  const feed = opts.feed;
+  const open = (): boolean => feed !== undefined && !feed.closed;
 
   for (;;) {
+    if (feed) {
+      intake.refill();
+      while (run.now >= feed.horizon) {
+        yield { now: run.now, enqueued: intake.enqueued };
+        intake.refill();
+      }
+    }
     intake.enqueueArrived(run.now, policy);
     adaptive?.poll(policy);
     const adaptiveActive = adaptive?.active === true;
@@ -146,7 +190,11 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
         run.jumpTo(run.now + 1); // an active adversary observes every round, even idle ones
         continue;
       }
-      if (intake.pending === undefined) break;
+      if (intake.pending === undefined) {
+        if (!open()) break;
+        yield { now: run.now, enqueued: intake.enqueued }; // idle until the router sends more
+        continue;
+      }
       run.jumpTo(intake.pending.arrival);
       continue;
     }
@@ -169,6 +217,10 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
         run.jumpTo(intake.pending.arrival);
         continue;
       }
+      if (open()) {
+        yield { now: run.now, enqueued: intake.enqueued }; // blocked until the router sends more
+        continue;
+      }
       throw stuckError(policy, run.now, mode);
     }
     run.retried = false;
@@ -181,7 +233,7 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
     const completed = completeBatch(
       batch, end, roundJoules, stats.prefillTokens + stats.decodeRequests, policy, run.table, run.gaps,
     );
-    const canCycle = intake.pending === undefined && !adaptive?.active;
+    const canCycle = intake.pending === undefined && !adaptive?.active && !open();
     watchdog.afterRound(completed > 0, run.evicted, canCycle, policy, run.now);
     run.rounds?.add({
       round: run.round, start: run.now, duration, batch: batch.length, prefillTokens: stats.prefillTokens,
@@ -285,6 +337,8 @@ function roundContext(run: RunState, policy: Policy, memory: number, adaptive: A
 class RequestIntake {
   /** The next request not yet enqueued (undefined: none left). */
   pending: RequestSpec | undefined;
+  /** Requests handed to the policy so far. */
+  enqueued = 0;
   private readonly it: Iterator<RequestSpec>;
   private lastArrival = -Infinity;
   private lastId = -1;
@@ -298,8 +352,14 @@ class RequestIntake {
   enqueueArrived(now: number, policy: Policy): void {
     while (this.pending !== undefined && this.pending.arrival <= now) {
       policy.enqueue(new LiveRequest(this.pending, this.memory));
+      this.enqueued++;
       this.pull();
     }
+  }
+
+  /** An open feed may have more now: pull again if nothing is pending. */
+  refill(): void {
+    if (this.pending === undefined) this.pull();
   }
 
   private pull(): void {
