@@ -229,7 +229,9 @@ function instanceStats(r: SimulationResult): InstanceStats {
 
 /** Bytes of the typed arrays behind a RequestTable (capacity, not just the used prefix). */
 function requestTableBytes(t: RequestTable): number {
-  const fields = ['arrival', 'prompt', 'output', 'predicted', 'start', 'firstToken', 'completion', 'restarts', 'joules'] as const;
+  const fields = [
+    'arrival', 'prompt', 'output', 'predicted', 'start', 'firstToken', 'completion', 'restarts', 'joules', 'maxGap',
+  ] as const;
   let bytes = 0;
   let capacity = 0;
   for (const f of fields) {
@@ -670,6 +672,8 @@ if (!ARGS.quick) {
     createPolicy('mcsf'),
     options({
       keepRounds: false,
+      // ~8 bytes per output token (~80 M tokens here) would swamp the bound on live requests.
+      tokenGaps: false,
       onProgress(p) {
         const c0 = performance.now();
         callbacks++;

@@ -24,6 +24,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./simulate.ts')).simulateCommand,
   },
   {
+    name: 'capacity',
+    summary: 'largest arrival rate at which each policy meets an SLO (bisection)',
+    load: async () => (await import('./capacity.ts')).capacityCommand,
+  },
+  {
     name: 'calibrate',
     summary: 'time WGSL attention kernels on this device and fit a cost-model profile',
     load: async () => (await import('./calibrate.ts')).calibrateCommand,

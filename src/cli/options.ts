@@ -12,6 +12,8 @@ import { getCostModel, DEFAULT_COST_MODEL, listCostModels } from '../cost/regist
 import type { CostModel } from '../model/types.ts';
 import { PAPER_POLICIES, parsePolicyList } from '../policies/registry.ts';
 import { parsePredictionSpec, type PredictionSpec } from '../workload/index.ts';
+import { parseSlo, type Slo } from '../metrics/slo.ts';
+import { ROUTERS } from '../engine/replicas.ts';
 import { UsageError } from './io.ts';
 import { checkOutPath, type OutTarget } from './out-file.ts';
 import { quote } from './text.ts';
@@ -178,6 +180,15 @@ export const OPT = {
   out: value<OutTarget>('FILE', 'write the results as JSON (checked before the work starts)', checkOutPath),
   timeLimit: num('SEC', 'time limit per optimum in seconds, > 0 and ≤ 1000000', { gt: 0, max: 1e6 }),
   quiet: flag('no progress on stderr'),
+  slo: new Opt<Slo, undefined>('SLO', 'service-level objectives, e.g. ttft=2s,tpot=0.2s or p99-tbt=0.5s: any of ttft, tpot, tbt, ' +
+    'latency, each a per-request bound METRIC=X or a bound on the run\'s percentile pPCT-METRIC=X; X in s or ms ' +
+    '(rounds mode: bare, in rounds); see docs/cli.md, SLO grammar', domain(parseSlo), undefined),
+  replicas: int('K', 'replicas of each policy behind a router (CPU engine), 1..1024', 1, 1024).withDefault(1),
+  router: choice(ROUTERS, 'how --replicas share the arrivals, as Vidur\'s global schedulers: round-robin (i-th arrival ' +
+    'to replica i mod K), random (uniform, from --seed), least-outstanding (fewest waiting or not yet taken in, ' +
+    'ties to the lowest replica)').withDefault('round-robin'),
+  attainment: num('A', 'target SLO attainment: the fraction of requests meeting the per-request bounds, in (0, 1]',
+    { gt: 0, max: 1 }).withDefault(0.9),
 } as const;
 
 // ---------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 import type { SimulationResult } from '../engine/engine.ts';
-import { runPolicy, type PolicyOutcome } from '../experiment/run.ts';
+import { runPolicy, type PolicyOutcome, type ReplicaBreakdown } from '../experiment/run.ts';
 import { buildInstance, type InstanceOptions, type WorkloadSpec } from '../experiment/instance.ts';
 import { kvTimeline, type RunSummary } from '../metrics/summary.ts';
+import { checkSloMode, evaluateSlo, type SloOutcome } from '../metrics/slo.ts';
 import { microsToSeconds, type TimeMode } from '../model/types.ts';
 import { POLICIES } from '../policies/registry.ts';
 import { formatPredictionSpec } from '../workload/index.ts';
@@ -48,6 +49,9 @@ export const SIMULATE = defineCommand({
       'back) what it cannot run'),
     threads: int('N', 'run the CPU engine\'s policies in N worker threads, 1..64 (identical results; each thread ' +
       'rebuilds the instance and warms up its own JIT, so it pays only with idle cores; not with --out)', 1, 64).withDefault(1),
+    replicas: OPT.replicas,
+    router: OPT.router,
+    slo: OPT.slo.withHelp(OPT.slo.help + '; adds the attainment per policy to the table and the JSON'),
     quiet: OPT.quiet,
   },
   epilogue: `Policies:
@@ -57,6 +61,12 @@ Output: one row per policy. Latency = completion − arrival, TTFT = first token
 run's unit (s or rounds); throughput = output tokens per time unit; KV in tokens; energy in kJ
 (2×A100 power model: 400 W per GPU while a round runs, 60 W idle; in rounds mode each round's
 energy uses the cost model's duration of its batch, and there is no idle time).
+A second table gives token-level metrics: TBT = time between consecutive tokens of a request
+(percentiles over all gaps; max stall = the longest), TPOT = (completion − first token)/(o − 1)
+per request, normalised latency = latency / o; with --slo, the attainment and whether every
+percentile bound holds. The GPU engine records no token times: its TBT is shown as —.
+With --replicas K: a row for all replicas together (latencies over all requests; totals summed,
+makespan and peak KV the largest of any replica), then one row per replica.
 Exit status: 0 all runs completed, 1 some policy got stuck or livelocked (its reason on stderr),
 2 bad input, 3 --engine gpu without a usable adapter.`,
 });
@@ -89,6 +99,18 @@ export const simulateCommand: Command = {
     const policies = a.policy;
     const costModel = a['cost-model'];
     const progress = progressLine(io, a.quiet);
+    if (a.engine === 'gpu' && a.replicas > 1) {
+      throw new UsageError('--replicas: the GPU engine does not run replicas behind a router; use --engine cpu');
+    }
+    if (given.has('router') && a.replicas === 1) throw new UsageError('--router needs --replicas K with K ≥ 2');
+    const replicas = a.replicas > 1 ? { replicas: a.replicas, router: a.router, seed: a.seed } : undefined;
+    if (a.slo !== undefined) {
+      try {
+        checkSloMode(a.slo, mode);
+      } catch (e) {
+        throw new UsageError(`--slo: ${(e as Error).message}`);
+      }
+    }
 
     let workload: WorkloadSpec;
     if (kind === 'trace') {
@@ -112,6 +134,7 @@ export const simulateCommand: Command = {
     progress.note(`kvsched: ${instance.description}, ${mode} mode, cost model ${costModel.name}, ${a.engine} engine`);
 
     const rows: string[][] = [];
+    const tokenRows: string[][] = [];
     let failed = 0;
     // Each run is written as soon as it finishes (and then dropped): a million-request run
     // per policy is never held all at once.
@@ -134,12 +157,23 @@ export const simulateCommand: Command = {
       return true;
     };
     const emit = (o: PolicyOutcome): void => {
-      if (!emitSummary(o) || !o.ok) return;
+      if (!o.ok) {
+        emitSummary(o);
+        return;
+      }
+      const label = o.replicas ? `${o.policy} (${o.replicas.summaries.length} × ${o.replicas.router})` : o.policy;
+      emitSummary({ ...o, policy: label });
+      const slo = a.slo !== undefined ? evaluateSlo(o.result, a.slo) : undefined;
+      tokenRows.push(tokenRow(label, o.summary, mode, slo));
+      o.replicas?.summaries.forEach((s, k) => {
+        rows.push(summaryRow(`  replica ${k} (${count(s.requests)} req)`, s, mode));
+        tokenRows.push(tokenRow(`  replica ${k}`, s, mode, undefined));
+      });
       if (requestsCsv) writeRequestsCsv(requestsCsv, o.result);
       if (writer === undefined) return;
       if (!firstRun) writer.write(',');
       firstRun = false;
-      writeRun(writer, o.result, o.summary, !a['no-rounds']);
+      writeRun(writer, o.result, o.summary, !a['no-rounds'], slo, o.replicas);
     };
     try {
       writer?.write(`{"workload":${JSON.stringify(instance.description)},"seed":${a.seed},"predict":${JSON.stringify(formatPredictionSpec(a.predict))},"runs":[`);
@@ -153,19 +187,20 @@ export const simulateCommand: Command = {
         progress.clear();
         progress.note(`  GPU job: ${policies.length} policies × ${count(instance.size)} requests in ${fixed((performance.now() - t0) / 1000, 2)} s wall`);
         outcomes.forEach(emit);
-      } else if (writer === undefined && requestsCsv === undefined && threads > 1 && policies.length > 1) {
+      } else if (writer === undefined && requestsCsv === undefined && a.slo === undefined && replicas === undefined && threads > 1 && policies.length > 1) {
         const outcomes = await runPoliciesInWorkers(instanceOptions, costModel.name, policies, threads, (o, done) => {
           progress.clear();
           if (o.ok) progress.note(`  ${o.policy}: ${count(instance.size)} requests in ${fixed(o.wallSeconds, 2)} s wall`);
           progress.show(`  ${done}/${policies.length} policies done (${threads} threads)`);
         });
         progress.clear();
-        for (const o of outcomes) emitSummary(o);
+        for (const o of outcomes) if (emitSummary(o) && o.ok) tokenRows.push(tokenRow(o.policy, o.summary, mode, undefined));
       } else {
         for (const [i, spec] of policies.entries()) {
           const o = runPolicy(instance, spec, {
             costModel,
-            keepRounds: writer !== undefined && !a['no-rounds'],
+            keepRounds: writer !== undefined && !a['no-rounds'] && replicas === undefined,
+            ...(replicas ? { replicas } : {}),
             onProgress: (p) => {
               const clock = mode === 'seconds' ? `${fixed(microsToSeconds(p.now), 1)} s` : `round ${count(p.round)}`;
               progress.show(`  ${spec} (${i + 1}/${policies.length}): ${count(p.completed)}/${count(instance.size)} done, ` +
@@ -199,6 +234,22 @@ export const simulateCommand: Command = {
         rows,
       ),
     );
+    if (tokenRows.length > 0) {
+      io.out('\n');
+      io.out(
+        table(
+          ['policy', `p50 TTFT (${unit})`, `p99 TTFT (${unit})`, `p50 TBT (${unit})`, `p90 TBT (${unit})`, `p99 TBT (${unit})`,
+            `max stall (${unit})`, `mean TPOT (${unit})`, `p50 TPOT (${unit})`, `p90 TPOT (${unit})`, `p99 TPOT (${unit})`,
+            `mean lat/tok (${unit})`, `p99 lat/tok (${unit})`,
+            ...(a.slo !== undefined ? ['SLO attainment', 'SLO pct bounds'] : [])],
+          tokenRows,
+        ),
+      );
+      if (a.slo !== undefined) {
+        io.out(`SLO ${a.slo.text}: attainment = fraction of requests meeting every per-request bound; pct bounds = ` +
+          'whether every percentile bound holds (met, missed, none)\n');
+      }
+    }
     for (const f of [a.out, a.csv, a['csv-requests']]) if (f !== undefined) progress.note(`kvsched: wrote ${f.given}`);
     return failed > 0 ? 1 : 0;
   },
@@ -239,18 +290,41 @@ function writeRequestsCsv(w: OutFile, r: SimulationResult): void {
   }
 }
 
+function tokenRow(spec: string, s: RunSummary, mode: TimeMode, slo: SloOutcome | undefined): string[] {
+  const d = timeDigits(mode);
+  const row = [
+    spec, fixed(s.p50Ttft, d), fixed(s.p99Ttft, d), fixed(s.p50Tbt, d), fixed(s.p90Tbt, d), fixed(s.p99Tbt, d), fixed(s.maxTbt, d),
+    fixed(s.meanTpot, d), fixed(s.p50Tpot, d), fixed(s.p90Tpot, d), fixed(s.p99Tpot, d), fixed(s.meanNormLatency, d),
+    fixed(s.p99NormLatency, d),
+  ];
+  if (slo) {
+    const pct = slo.percentiles;
+    row.push(fixed(slo.attainment, 4), pct.length === 0 ? 'none' : pct.every((p) => p.met) ? 'met' : 'missed');
+  }
+  return row;
+}
+
 /** One run as JSON, requests by id; times in seconds (seconds mode) or rounds. */
-function writeRun(w: OutFile, r: SimulationResult, s: RunSummary, withRounds: boolean): void {
+function writeRun(
+  w: OutFile, r: SimulationResult, s: RunSummary, withRounds: boolean, slo?: SloOutcome, replicas?: ReplicaBreakdown,
+): void {
   const unit = r.mode === 'seconds' ? microsToSeconds : (x: number) => x;
   w.write(`{"policy":${JSON.stringify(r.policy)},"memory":${r.memory},"timeUnit":"${r.mode}","costModel":${JSON.stringify(r.costModel)},"requests":[`);
   let firstReq = true;
   for (const q of r.requests) {
+    const maxGap = q.maxGap === undefined || Number.isNaN(q.maxGap) ? 'null' : String(unit(q.maxGap));
+    const replica = replicas ? `,"replica":${replicas.assignment[q.id]}` : '';
     w.write(
-      `${firstReq ? '' : ','}{"id":${q.id},"arrival":${unit(q.arrival)},"prompt":${q.prompt},"output":${q.output},"predicted":${q.predicted},"start":${unit(q.start)},"firstToken":${unit(q.firstToken)},"completion":${unit(q.completion)},"restarts":${q.restarts},"joules":${round6(q.joules)}}`,
+      `${firstReq ? '' : ','}{"id":${q.id},"arrival":${unit(q.arrival)},"prompt":${q.prompt},"output":${q.output},"predicted":${q.predicted},"start":${unit(q.start)},"firstToken":${unit(q.firstToken)},"completion":${unit(q.completion)},"restarts":${q.restarts},"joules":${round6(q.joules)},"maxGap":${maxGap}${replica}}`,
     );
     firstReq = false;
   }
   w.write(`],"summary":${JSON.stringify(s)}`);
+  if (slo) w.write(`,"slo":${JSON.stringify(slo)}`);
+  if (replicas) {
+    const per = replicas.summaries.map((summary, replica) => ({ replica, summary }));
+    w.write(`,"router":${JSON.stringify(replicas.router)},"replicas":${JSON.stringify(per)}`);
+  }
   const tl = withRounds ? kvTimeline(r) : null;
   if (tl) w.write(`,"rounds":${JSON.stringify(tl)}`);
   w.write('}');

@@ -3,7 +3,7 @@ import type { BatchStats, CostModel, RequestSpec, TimeMode } from '../model/type
 import { DONE, LiveRequest, RUNNING, WAITING } from './live.ts';
 import type { Policy, RoundContext } from './policy.ts';
 import { idleJoules, requestEnergyShare, roundJoules as joulesOfRound, type PowerModel } from '../cost/energy.ts';
-import { RequestTable, RoundTable } from './results.ts';
+import { RequestTable, RoundTable, TokenGaps } from './results.ts';
 import { AbortError } from '../model/abort.ts';
 
 export interface SimulateOptions {
@@ -17,6 +17,9 @@ export interface SimulateOptions {
   power?: PowerModel;
   /** Keep the per-round trace (default true). Off for very long runs. */
   keepRounds?: boolean;
+  /** Record every gap between consecutive delivered tokens (default true; ~8 bytes per
+   *  output token) for the TBT percentiles. Off: per-request max gaps only. */
+  tokenGaps?: boolean;
   /** Called every `progressEvery` rounds (default 4096) and at the end. */
   onProgress?: (p: Progress) => void;
   progressEvery?: number;
@@ -24,6 +27,25 @@ export interface SimulateOptions {
   signal?: { readonly aborted: boolean };
   /** An adaptive source of arrivals (rounds mode only), e.g. the lower-bound adversary. */
   adaptive?: AdaptiveArrivals;
+  /** An open request source that a router fills while the run goes on (`simulation` only). */
+  feed?: RequestFeed;
+}
+
+/**
+ * Requests routed to one replica (src/engine/replicas.ts). Its iterator may run dry and
+ * later yield more; the run never starts a round at or after `horizon` (the next arrival
+ * the router has not routed yet: it may be this replica's) and, while the feed is open,
+ * waits instead of ending or reporting a stuck policy.
+ */
+export interface RequestFeed extends Iterable<RequestSpec> {
+  readonly horizon: number;
+  readonly closed: boolean;
+}
+
+/** Where a `simulation` paused: its clock and how many requests it has handed to the policy. */
+export interface Pause {
+  readonly now: number;
+  readonly enqueued: number;
 }
 
 /** What an adaptive arrival source sees at the start of a round. */
@@ -63,6 +85,8 @@ export interface SimulationResult {
   requests: RequestTable;
   rounds: RoundTable | null;
   totals: RunTotals;
+  /** Every inter-token gap (run's unit), or null/absent when not recorded. */
+  tokenGaps?: Float64Array | null;
 }
 
 export interface RunTotals {
@@ -119,6 +143,22 @@ export class LivelockError extends Error {
  * reference mirror these steps.
  */
 export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: SimulateOptions): SimulationResult {
+  if (opts.feed) throw new Error('a feed needs simulation(), which can pause');
+  const steps = simulation(requests, policy, opts);
+  for (;;) {
+    const s = steps.next();
+    if (s.done) return s.value;
+  }
+}
+
+/**
+ * `simulate` as a generator: without a feed it never pauses; with one (replicas behind a
+ * router) it pauses at the top of its loop whenever its clock reaches the feed's horizon,
+ * and when it has nothing to do until the router sends more.
+ */
+export function* simulation(
+  requests: Iterable<RequestSpec>, policy: Policy, opts: SimulateOptions,
+): Generator<Pause, SimulationResult, void> {
   const { memory, mode } = opts;
   if (!Number.isSafeInteger(memory) || memory < 2) throw new RangeError(`memory M must be an integer ≥ 2, got ${memory}`);
   const cost = opts.costModel;
@@ -132,8 +172,17 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
   const watchdog = new LivelockWatchdog(memory, mode);
   const ctx = roundContext(run, policy, memory, adaptive);
   const report = (): void => reportProgress(run, policy, opts);
+  const feed = opts.feed;
+  const open = (): boolean => feed !== undefined && !feed.closed;
 
   for (;;) {
+    if (feed) {
+      intake.refill();
+      while (run.now >= feed.horizon) {
+        yield { now: run.now, enqueued: intake.enqueued };
+        intake.refill();
+      }
+    }
     intake.enqueueArrived(run.now, policy);
     adaptive?.poll(policy);
     const adaptiveActive = adaptive?.active === true;
@@ -142,7 +191,11 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
         run.jumpTo(run.now + 1); // an active adversary observes every round, even idle ones
         continue;
       }
-      if (intake.pending === undefined) break;
+      if (intake.pending === undefined) {
+        if (!open()) break;
+        yield { now: run.now, enqueued: intake.enqueued }; // idle until the router sends more
+        continue;
+      }
       run.jumpTo(intake.pending.arrival);
       continue;
     }
@@ -165,6 +218,10 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
         run.jumpTo(intake.pending.arrival);
         continue;
       }
+      if (open()) {
+        yield { now: run.now, enqueued: intake.enqueued }; // blocked until the router sends more
+        continue;
+      }
       throw stuckError(policy, run.now, mode);
     }
     run.retried = false;
@@ -176,9 +233,9 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
     const end = checkTime(run.now + duration, `round ${run.round}`);
     const roundJoules = opts.power && cost ? joulesOfRound(opts.power, costMicros) : 0;
     const { completed, produced } = completeBatch(
-      batch, end, roundJoules, stats.prefillTokens + stats.decodeRequests, policy, run.table,
+      batch, end, roundJoules, stats.prefillTokens + stats.decodeRequests, policy, run.table, run.gaps,
     );
-    const canCycle = intake.pending === undefined && !adaptive?.active;
+    const canCycle = intake.pending === undefined && !adaptive?.active && !open();
     watchdog.afterRound(completed > 0, run.evicted, canCycle, policy, run.now);
     run.rounds?.add({
       round: run.round, start: run.now, duration, batch: batch.length, prefillTokens: stats.prefillTokens,
@@ -191,6 +248,7 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
   report();
   return {
     policy: policy.spec, memory, mode, costModel: cost?.name ?? null, requests: run.table, rounds: run.rounds, totals: run.totals,
+    tokenGaps: run.gaps?.toArray() ?? null,
   };
 }
 
@@ -211,6 +269,7 @@ class RunState {
   retried = false;
   readonly table = new RequestTable();
   readonly rounds: RoundTable | null;
+  readonly gaps: TokenGaps | null;
   readonly totals: RunTotals = {
     rounds: 0, end: 0, busy: 0, tokensGenerated: 0, evictions: 0, peakKv: 0, kvTime: 0,
     activeJoules: 0, idleJoules: 0, requests: 0,
@@ -222,6 +281,7 @@ class RunState {
     this.mode = opts.mode;
     this.power = opts.power;
     this.rounds = (opts.keepRounds ?? true) ? new RoundTable() : null;
+    this.gaps = (opts.tokenGaps ?? true) ? new TokenGaps() : null;
   }
 
   /** An idle gap up to time t (idle energy in seconds mode; rounds mode's clock is the round). */
@@ -281,6 +341,8 @@ function roundContext(run: RunState, policy: Policy, memory: number, adaptive: A
 class RequestIntake {
   /** The next request not yet enqueued (undefined: none left). */
   pending: RequestSpec | undefined;
+  /** Requests handed to the policy so far. */
+  enqueued = 0;
   private readonly it: Iterator<RequestSpec>;
   private last: RequestSpec | undefined;
 
@@ -293,8 +355,14 @@ class RequestIntake {
   enqueueArrived(now: number, policy: Policy): void {
     while (this.pending !== undefined && this.pending.arrival <= now) {
       policy.enqueue(new LiveRequest(this.pending, this.memory));
+      this.enqueued++;
       this.pull();
     }
+  }
+
+  /** An open feed may have more now: pull again if nothing is pending. */
+  refill(): void {
+    if (this.pending === undefined) this.pull();
   }
 
   private pull(): void {
@@ -397,6 +465,7 @@ function roundDuration(stats: BatchStats, mode: TimeMode, cost: CostModel | unde
  */
 function completeBatch(
   batch: readonly LiveRequest[], end: number, roundJoules: number, batchTokens: number, policy: Policy, table: RequestTable,
+  gaps: TokenGaps | null,
 ): { completed: number; produced: number } {
   let completed = 0;
   let produced = 0;
@@ -412,6 +481,7 @@ function completeBatch(
     produced++;
     r.prefillPending = false;
     r.generated++;
+    if (r.generated > r.delivered) deliverToken(r, end, gaps);
     if (r.firstToken < 0) r.firstToken = end;
     if (r.generated === r.output) {
       r.phase = DONE;
@@ -419,12 +489,27 @@ function completeBatch(
       policy.onComplete(r);
       table.add({
         id: r.id, arrival: r.arrival, prompt: r.prompt, output: r.output, predicted: r.predicted,
-        start: r.start, firstToken: r.firstToken, completion: end, restarts: r.restarts, joules: r.joules,
+        start: r.start, firstToken: r.firstToken, completion: end, restarts: r.restarts, joules: r.joules, maxGap: r.maxGap,
       });
       completed++;
     }
   }
   return { completed, produced };
+}
+
+/**
+ * A new output token reaches the user at `end` (token-level metrics, model.md): the gap
+ * since the request's previous delivered token is recorded. Tokens regenerated after an
+ * eviction that lost them were delivered already and are not counted again.
+ */
+function deliverToken(r: LiveRequest, end: number, gaps: TokenGaps | null): void {
+  if (r.lastToken >= 0) {
+    const gap = end - r.lastToken;
+    if (gap > r.maxGap) r.maxGap = gap;
+    gaps?.add(gap);
+  }
+  r.delivered = r.generated;
+  r.lastToken = end;
 }
 
 /**

@@ -41,6 +41,13 @@ export class LiveRequest {
   view: number;
   /** Global admission sequence number: "newest start" = largest seq. */
   seq = -1;
+  /** Output tokens delivered to the user so far: the most ever generated. A token lost to
+   *  an eviction and generated again is not delivered twice (model.md, token-level metrics). */
+  delivered = 0;
+  /** Time the last delivered token was produced; −1 before the first. */
+  lastToken = -1;
+  /** Largest gap between consecutive delivered tokens so far. */
+  maxGap = 0;
   /** Energy attributed to this request so far (J). */
   joules = 0;
   /** Policy scratch: KV blocks held (vLLM, Sarathi, Orca). */

@@ -14,6 +14,13 @@ import { microsToSeconds } from '../model/types.ts';
  * - KV: peak over rounds; time-averaged over [0, makespan] (idle time counts as 0).
  * - energy: active (rounds) + idle (seconds-mode gaps) joules; per request: the mean of
  *   the per-request attribution (src/cost/energy.ts), which excludes idle energy.
+ * - token level (docs/model.md, token-level metrics): a request's k-th output token is
+ *   delivered at the end of the first round in which it has produced k tokens. TBT: every
+ *   gap between consecutive delivered tokens of a request, pooled over all requests
+ *   (p50/p90/p99; max = the longest stall). TPOT = (completion − first token)/(o − 1) per
+ *   request with o ≥ 2. Normalised latency = latency / o per request. NaN (JSON null)
+ *   where the engine did not record token times (the GPU engine; TBT percentiles with
+ *   `tokenGaps: false`).
  */
 export interface RunSummary {
   requests: number;
@@ -27,6 +34,22 @@ export interface RunSummary {
   p90Ttft: number;
   p99Ttft: number;
   maxTtft: number;
+  /** Time between tokens, pooled over every gap of every request. */
+  p50Tbt: number;
+  p90Tbt: number;
+  p99Tbt: number;
+  /** The longest gap between two consecutive tokens of any request (max stall). */
+  maxTbt: number;
+  /** Time per output token, over requests with o ≥ 2. */
+  meanTpot: number;
+  p50Tpot: number;
+  p90Tpot: number;
+  p99Tpot: number;
+  /** Latency / output tokens, per request. */
+  meanNormLatency: number;
+  p50NormLatency: number;
+  p90NormLatency: number;
+  p99NormLatency: number;
   makespan: number;
   throughput: number;
   rounds: number;
@@ -55,8 +78,16 @@ export function summarize(result: SimulationResult): RunSummary {
   const output = t.column('output');
   const restarts = t.column('restarts');
   const joules = t.column('joules');
+  const maxGap = t.column('maxGap');
   const lat = new Float64Array(n);
   const ttft = new Float64Array(n);
+  const norm = new Float64Array(n);
+  const tpot = new Float64Array(n);
+  let nTpot = 0;
+  let sumTpot = 0;
+  let sumNorm = 0;
+  let stall = 0;
+  let stallUnknown = false;
   let k = 0;
   let sumLat = 0;
   let sumTtft = 0;
@@ -68,9 +99,20 @@ export function summarize(result: SimulationResult): RunSummary {
     const a = arrival[id] as number;
     const l = (completion[id] as number) - a;
     const f = (first[id] as number) - a;
+    const o = output[id] as number;
     lat[k] = l;
     ttft[k] = f;
+    norm[k] = l / o;
+    sumNorm += l / o;
     k++;
+    if (o >= 2) {
+      const x = ((completion[id] as number) - (first[id] as number)) / (o - 1);
+      tpot[nTpot++] = x;
+      sumTpot += x;
+    }
+    const g = maxGap[id] as number;
+    if (Number.isNaN(g)) stallUnknown = true; // not recorded: the max is unknown, not 0
+    else if (g > stall) stall = g;
     sumLat += l;
     sumTtft += f;
     tokens += output[id] as number;
@@ -79,6 +121,10 @@ export function summarize(result: SimulationResult): RunSummary {
   }
   lat.sort();
   ttft.sort();
+  norm.sort();
+  const tp = tpot.subarray(0, nTpot).sort();
+  const gaps = result.tokenGaps ? Float64Array.from(result.tokenGaps).sort() : new Float64Array(0);
+  const gapPct = (p: number): number => (result.tokenGaps ? unit(percentile(gaps, p)) : Number.NaN);
   const tot = result.totals;
   const makespan = unit(tot.end);
   return {
@@ -93,6 +139,18 @@ export function summarize(result: SimulationResult): RunSummary {
     p90Ttft: unit(percentile(ttft, 90)),
     p99Ttft: unit(percentile(ttft, 99)),
     maxTtft: unit(percentile(ttft, 100)),
+    p50Tbt: gapPct(50),
+    p90Tbt: gapPct(90),
+    p99Tbt: gapPct(99),
+    maxTbt: n > 0 && !stallUnknown ? unit(stall) : Number.NaN,
+    meanTpot: nTpot > 0 ? unit(sumTpot / nTpot) : Number.NaN,
+    p50Tpot: unit(percentile(tp, 50)),
+    p90Tpot: unit(percentile(tp, 90)),
+    p99Tpot: unit(percentile(tp, 99)),
+    meanNormLatency: unit(sumNorm / n),
+    p50NormLatency: unit(percentile(norm, 50)),
+    p90NormLatency: unit(percentile(norm, 90)),
+    p99NormLatency: unit(percentile(norm, 99)),
     makespan,
     throughput: makespan > 0 ? tokens / makespan : 0,
     rounds: tot.rounds,

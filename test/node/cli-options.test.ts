@@ -46,7 +46,7 @@ const specs = await allSpecs();
 describe('every command, every option, a bad value', () => {
   it('covers every command', () => {
     expect(specs.map((s) => s.name).sort()).toEqual(
-      ['calibrate', 'device', 'optimum', 'paper adversary', 'paper lmsys', 'paper predictions', 'paper regret', 'paper synthetic', 'simulate', 'sweep'],
+      ['calibrate', 'capacity', 'device', 'optimum', 'paper adversary', 'paper lmsys', 'paper predictions', 'paper regret', 'paper synthetic', 'simulate', 'sweep'],
     );
   });
   for (const spec of specs) {

@@ -1,0 +1,197 @@
+/**
+ * Replicas behind a router on the CPU engine (docs/model.md, replicas and routers): K
+ * copies of one policy, each its own `simulation`, run in lockstep by time; every arrival
+ * is routed when it arrives, as Vidur's global schedulers do
+ * (vidur/scheduler/global_scheduler/*.py):
+ *
+ * - round-robin: the i-th request in arrival order (ties by id) goes to replica i mod K;
+ * - random: a uniform replica per request, from the run's seed (Vidur draws from Python's
+ *   global `random`: the same distribution, not the same draws);
+ * - least-outstanding (Vidur's LOR): the replica with the fewest pending requests, ties to
+ *   the lowest replica id; a replica's pending requests are those routed to it and not
+ *   running: its waiting queue (including evicted, restarted requests) plus those routed
+ *   to it that it has not taken in yet because a round is under way.
+ *
+ * Vidur orders same-time events batch end < global schedule < replica schedule, so a
+ * request arriving at t sees every replica after its rounds ending at ≤ t and before it
+ * schedules at t. The lockstep gives exactly that: before routing the arrivals at t, each
+ * replica runs until its next round would start at ≥ t (`RequestFeed.horizon`). Requests
+ * arriving at the same t are routed one after another, each counting the ones before it.
+ */
+import { deriveSeed, Rng } from '../workload/rng.ts';
+import type { RequestSpec } from '../model/types.ts';
+import { simulation, type RequestFeed, type RunTotals, type SimulateOptions, type SimulationResult } from './engine.ts';
+import type { Policy } from './policy.ts';
+import { RequestTable } from './results.ts';
+
+export const ROUTERS = ['round-robin', 'random', 'least-outstanding'] as const;
+export type RouterKind = (typeof ROUTERS)[number];
+
+export interface ReplicaOptions {
+  readonly replicas: number;
+  readonly router: RouterKind;
+  /** Seed of the random router's draws. */
+  readonly seed: number;
+}
+
+export interface ReplicatedResult {
+  /** All requests, all replicas: totals summed, except end and peak KV (max over replicas). */
+  readonly overall: SimulationResult;
+  readonly replicas: readonly SimulationResult[];
+  /** The replica of each request, by id (−1: no request with that id). */
+  readonly assignment: Int32Array;
+}
+
+/** One replica's requests: the router appends, the replica's run pulls. */
+class Feed implements RequestFeed {
+  horizon = -Infinity;
+  closed = false;
+  private queue: RequestSpec[] = [];
+  private head = 0;
+
+  push(q: RequestSpec): void {
+    this.queue.push(q);
+  }
+
+  [Symbol.iterator](): Iterator<RequestSpec> {
+    return {
+      next: (): IteratorResult<RequestSpec> => {
+        if (this.head === this.queue.length) return { done: true, value: undefined };
+        const q = this.queue[this.head++] as RequestSpec;
+        if (this.head > 4096 && this.head * 2 > this.queue.length) {
+          this.queue = this.queue.slice(this.head);
+          this.head = 0;
+        }
+        return { done: false, value: q };
+      },
+    };
+  }
+}
+
+/** Picks a replica for each arrival; `pending(k)` is replica k's pending count (least-outstanding). */
+export type Router = (pending: (k: number) => number) => number;
+
+export function makeRouter(o: ReplicaOptions): Router {
+  const k = o.replicas;
+  if (o.router === 'round-robin') {
+    let counter = 0;
+    return () => counter++ % k;
+  }
+  if (o.router === 'random') {
+    const rng = new Rng(deriveSeed(o.seed, 'router/random'));
+    return () => rng.int(0, k - 1);
+  }
+  return (pending) => {
+    let best = 0;
+    let least = pending(0);
+    for (let r = 1; r < k; r++) {
+      const p = pending(r);
+      if (p < least) {
+        least = p;
+        best = r;
+      }
+    }
+    return best;
+  };
+}
+
+export function simulateReplicas(
+  requests: Iterable<RequestSpec>, makePolicy: () => Policy, opts: SimulateOptions, ro: ReplicaOptions,
+): ReplicatedResult {
+  const k = ro.replicas;
+  if (!Number.isSafeInteger(k) || k < 1) throw new RangeError(`replicas must be an integer ≥ 1, got ${k}`);
+  if (opts.adaptive) throw new Error('adaptive arrivals cannot be routed to replicas');
+  const feeds = Array.from({ length: k }, () => new Feed());
+  const policies = Array.from({ length: k }, makePolicy);
+  const { onProgress: _drop, ...rest } = opts; // per-replica progress would interleave
+  const runs = feeds.map((feed, r) => simulation(feed, policies[r] as Policy, { ...rest, feed }));
+  const results: (SimulationResult | undefined)[] = new Array<SimulationResult | undefined>(k);
+  const enqueued = new Float64Array(k);
+  const routed = new Float64Array(k);
+  const resume = (r: number): void => {
+    if (results[r]) return;
+    const s = (runs[r] as Generator<{ enqueued: number }, SimulationResult, void>).next();
+    if (s.done) results[r] = s.value;
+    else enqueued[r] = s.value.enqueued;
+  };
+  // Vidur's num_pending_requests: the waiting queue plus requests routed but not taken in.
+  const pending = (r: number): number => (policies[r] as Policy).waitingCount + (routed[r] as number) - (enqueued[r] as number);
+  const route = makeRouter(ro);
+
+  const assignment: number[] = [];
+  const it = requests[Symbol.iterator]();
+  let next = it.next();
+  let lastArrival = -Infinity;
+  let lastId = -1;
+  while (!next.done) {
+    const t = next.value.arrival;
+    for (let r = 0; r < k; r++) {
+      (feeds[r] as Feed).horizon = t;
+      resume(r);
+    }
+    while (!next.done && next.value.arrival === t) {
+      const q = next.value;
+      if (q.arrival < lastArrival || (q.arrival === lastArrival && q.id < lastId)) {
+        throw new Error(`requests must come in arrival order (ties by id): request ${q.id} (arrival ${q.arrival}) after request ${lastId} (arrival ${lastArrival})`);
+      }
+      lastArrival = q.arrival;
+      lastId = q.id;
+      const r = route(pending);
+      (feeds[r] as Feed).push(q);
+      routed[r] = (routed[r] as number) + 1;
+      while (assignment.length < q.id) assignment.push(-1);
+      assignment[q.id] = r;
+      next = it.next();
+    }
+    if (!next.done && next.value.arrival < t) {
+      const q = next.value;
+      throw new Error(`requests must come in arrival order (ties by id): request ${q.id} (arrival ${q.arrival}) after request ${lastId} (arrival ${lastArrival})`);
+    }
+  }
+  for (const f of feeds) {
+    f.horizon = Infinity;
+    f.closed = true;
+  }
+  for (let r = 0; r < k; r++) while (!results[r]) resume(r);
+  const done = results as SimulationResult[];
+  return { overall: merge(done), replicas: done, assignment: Int32Array.from(assignment) };
+}
+
+/** The replicas' results as one run. */
+function merge(rs: readonly SimulationResult[]): SimulationResult {
+  const first = rs[0] as SimulationResult;
+  const table = new RequestTable();
+  let gapCount = 0;
+  let gapsKnown = true;
+  for (const r of rs) {
+    for (const q of r.requests) table.add(q);
+    if (r.tokenGaps) gapCount += r.tokenGaps.length;
+    else gapsKnown = false;
+  }
+  let tokenGaps: Float64Array | null = null;
+  if (gapsKnown) {
+    tokenGaps = new Float64Array(gapCount);
+    let at = 0;
+    for (const r of rs) {
+      tokenGaps.set(r.tokenGaps as Float64Array, at);
+      at += (r.tokenGaps as Float64Array).length;
+    }
+  }
+  const totals: RunTotals = {
+    rounds: 0, end: 0, busy: 0, tokensGenerated: 0, evictions: 0, peakKv: 0, kvTime: 0, activeJoules: 0, idleJoules: 0, requests: 0,
+  };
+  for (const r of rs) {
+    const t = r.totals;
+    totals.rounds += t.rounds;
+    totals.end = Math.max(totals.end, t.end);
+    totals.busy += t.busy;
+    totals.tokensGenerated += t.tokensGenerated;
+    totals.evictions += t.evictions;
+    totals.peakKv = Math.max(totals.peakKv, t.peakKv);
+    totals.kvTime += t.kvTime;
+    totals.activeJoules += t.activeJoules;
+    totals.idleJoules += t.idleJoules;
+    totals.requests += t.requests;
+  }
+  return { ...first, requests: table, rounds: null, totals, tokenGaps };
+}

@@ -1,0 +1,123 @@
+/**
+ * Replicas behind a router (src/engine/replicas.ts): the routers' assignments on hand-made
+ * cases, least-outstanding's pending count at arrival time as Vidur defines it (the waiting
+ * queue plus requests routed but not yet taken in; rounds ending at the arrival time count
+ * as ended), one replica = the plain engine, and the CLI's refusals.
+ */
+import { describe, expect, it } from 'vitest';
+import { simulate } from '../../src/engine/engine.ts';
+import { makeRouter, simulateReplicas, type RouterKind } from '../../src/engine/replicas.ts';
+import type { RequestSpec } from '../../src/model/types.ts';
+import { createPolicy } from '../../src/policies/registry.ts';
+import { lmsys } from '../../src/workload/generators.ts';
+import { getCostModel } from '../../src/cost/registry.ts';
+import { main } from '../../src/cli/main.ts';
+
+const req = (id: number, arrival: number, prompt: number, output: number): RequestSpec => ({
+  id, arrival, prompt, output, predicted: output,
+});
+
+// M = 10 and s = 5: MC-FCFS runs one request at a time per replica (two would need ≥ 12),
+// in arrival order (MC-SF would reorder by length and blur what the router saw).
+// R0: r0 (o = 4) runs rounds 0–3. R1: r1 (o = 1) runs round 0, then r3 (o = 4) rounds 1–4.
+const requests = [
+  req(0, 0, 5, 4), req(1, 0, 5, 1), req(2, 0, 5, 1), req(3, 0, 5, 4),
+  req(4, 2, 5, 1), req(5, 2, 5, 1), req(6, 3, 5, 1),
+];
+const assign = (router: RouterKind, k = 2): number[] =>
+  Array.from(simulateReplicas(requests, () => createPolicy('mc-fcfs'), { memory: 10, mode: 'rounds' }, { replicas: k, router, seed: 1 }).assignment);
+
+describe('router assignments on a hand-made case', () => {
+  it('round-robin: the i-th arrival goes to replica i mod K', () => {
+    expect(assign('round-robin')).toEqual([0, 1, 0, 1, 0, 1, 0]);
+    expect(assign('round-robin', 3)).toEqual([0, 1, 2, 0, 1, 2, 0]);
+  });
+
+  it('least-outstanding: fewest pending at arrival, ties to the lowest replica', () => {
+    // t = 0: r0 → R0 (0, 0); r1 → R1 (1, 0); r2 → R0 (1, 1: tie); r3 → R1 (2, 1).
+    // t = 2: R0 waits on r2 (1), R1 has started r3 and waits on nothing (0): r4 → R1;
+    //        r5 sees R1's r4 routed but not taken in (1, 1: tie) → R0.
+    // t = 3: both replicas' rounds end at 3 and have not scheduled yet. R0: r2 and r5
+    //        pending (2); R1: r4 not taken in while r3 ran (1) → r6 → R1.
+    expect(assign('least-outstanding')).toEqual([0, 1, 0, 1, 1, 0, 1]);
+  });
+
+  it('least-outstanding: the schedule that follows from the assignment', () => {
+    const r = simulateReplicas(requests, () => createPolicy('mc-fcfs'), { memory: 10, mode: 'rounds' }, {
+      replicas: 2, router: 'least-outstanding', seed: 1,
+    });
+    const [r0, r1] = r.replicas;
+    // R1: r1 in round 0, r3 rounds 1–4, then r4 at 5, r6 at 6.
+    expect(r1?.requests.get(3)).toMatchObject({ start: 1, completion: 5 });
+    expect(r1?.requests.get(4)).toMatchObject({ start: 5, completion: 6 });
+    expect(r1?.requests.get(6)).toMatchObject({ start: 6, completion: 7 });
+    // R0: r0 rounds 0–3, then r2 at 4, r5 at 5.
+    expect(r0?.requests.get(2)).toMatchObject({ start: 4, completion: 5 });
+    expect(r0?.requests.get(5)).toMatchObject({ start: 5, completion: 6 });
+    expect(r.overall.requests.count).toBe(7);
+    expect(r.overall.totals.end).toBe(7);
+  });
+
+  it('least-outstanding counts evicted (restarted) requests as pending, running ones not', () => {
+    const pending = [3, 1, 1, 0];
+    const route = makeRouter({ replicas: 4, router: 'least-outstanding', seed: 1 });
+    expect(route((k) => pending[k] as number)).toBe(3);
+    pending[3] = 1;
+    expect(route((k) => pending[k] as number)).toBe(1); // tie between 1, 2, 3: lowest
+  });
+
+  it('random: uniform over replicas, fixed by the seed', () => {
+    const route = makeRouter({ replicas: 3, router: 'random', seed: 7 });
+    const again = makeRouter({ replicas: 3, router: 'random', seed: 7 });
+    const counts = [0, 0, 0];
+    for (let i = 0; i < 3000; i++) {
+      const k = route(() => 0);
+      expect(again(() => 0)).toBe(k);
+      counts[k] = (counts[k] as number) + 1;
+    }
+    for (const c of counts) expect(c).toBeGreaterThan(900);
+  });
+});
+
+describe('replicas on the LMSYS stand-in', () => {
+  const w = lmsys({ seed: 2, requests: 2000, rate: 60, mode: 'seconds' });
+  const opts = { memory: w.memory, mode: 'seconds' as const, costModel: getCostModel('a100-llama2-70b-tp2') };
+
+  it('one replica is the plain engine', () => {
+    const plain = simulate(w.requests, createPolicy('vllm'), opts);
+    const one = simulateReplicas(w.requests, () => createPolicy('vllm'), opts, { replicas: 1, router: 'least-outstanding', seed: 1 });
+    expect([...one.overall.requests]).toEqual([...plain.requests]);
+  });
+
+  it('every request completes once, on the replica it was routed to; least-outstanding beats round-robin on p99', () => {
+    const p99 = (router: RouterKind): number => {
+      const r = simulateReplicas(w.requests, () => createPolicy('mcsf'), opts, { replicas: 4, router, seed: 1 });
+      expect(r.overall.requests.count).toBe(2000);
+      r.replicas.forEach((x, k) => {
+        for (const q of x.requests) expect(r.assignment[q.id]).toBe(k);
+      });
+      const lat = [...r.overall.requests].map((q) => q.completion - q.arrival).sort((a, b) => a - b);
+      return lat[Math.ceil(0.99 * lat.length) - 1] as number;
+    };
+    expect(p99('least-outstanding')).toBeLessThanOrEqual(p99('round-robin'));
+  });
+});
+
+describe('CLI', () => {
+  const run = async (argv: string[]) => {
+    let err = '';
+    const code = await main(argv, { interactive: false, out: () => {}, err: (t) => { err += t; } });
+    return { code, err };
+  };
+  it('--engine gpu with --replicas is refused in one line (exit 2)', async () => {
+    const r = await run(['simulate', '--engine', 'gpu', '--replicas', '2', '--requests', '10']);
+    expect(r.code).toBe(2);
+    expect(r.err.trimEnd().split('\n')).toHaveLength(1);
+    expect(r.err).toMatch(/--replicas: the GPU engine does not run replicas/);
+  });
+  it('--router without --replicas is refused', async () => {
+    const r = await run(['simulate', '--router', 'random', '--requests', '10']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--router needs --replicas/);
+  });
+});
