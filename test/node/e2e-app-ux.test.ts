@@ -331,6 +331,9 @@ describe('charts, texts and exports', () => {
     await runAndWait(page);
     const multiples = page.locator('kv-result-charts [data-testid=kv-multiples] kv-chart');
     await expect.poll(() => multiples.count()).toBe(7);
+    // Small multiples draw when they come into view.
+    await multiples.first().scrollIntoViewIfNeeded();
+    await expect.poll(() => multiples.first().getAttribute('data-drawn')).toBe('true');
     const first = JSON.parse((await multiples.first().getAttribute('data-colors')) ?? '{}') as Record<string, string>;
     expect(Object.keys(first).some((k) => k.startsWith('capacity M ='))).toBe(true);
     await shot(page, 'after-experiment-7-policies-1400');
