@@ -11,11 +11,11 @@ export const PRESETS = ['lmsys-high', 'lmsys-low', 'lmsys', 'synthetic-zero', 's
 export type Preset = (typeof PRESETS)[number];
 
 export const PRESET_LABELS: Record<Preset, string> = {
-  'lmsys-high': 'LMSYS, high demand (λ = 50 /s)',
-  'lmsys-low': 'LMSYS, low demand (λ = 10 /s)',
+  'lmsys-high': 'LMSYS high, λ = 50/s',
+  'lmsys-low': 'LMSYS low, λ = 10/s',
   lmsys: 'LMSYS, custom λ and n',
-  'synthetic-zero': 'Paper synthetic, all at 0',
-  'synthetic-poisson': 'Paper synthetic, Poisson',
+  'synthetic-zero': 'Synthetic, all at 0',
+  'synthetic-poisson': 'Synthetic, Poisson',
   trace: 'Trace CSV (upload)',
 };
 

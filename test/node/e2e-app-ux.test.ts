@@ -282,6 +282,11 @@ describe('layout at 1400 and 800 px', () => {
         }
         expect(await truncatedSelects(p)).toEqual([]);
         await shot(p, `after-experiment-${width}`);
+        // Every preset's name fits its dropdown.
+        for (const preset of ['lmsys-high', 'lmsys-low', 'synthetic-zero', 'synthetic-poisson', 'trace', 'lmsys']) {
+          await p.locator('kv-config-form select[name=preset]').selectOption(preset);
+          expect(await truncatedSelects(p), preset).toEqual([]);
+        }
         await p.goto(served.url + '#/experiment?preset=trace');
         await p.locator('kv-config-form input[name=trace]').waitFor();
         const hint = p.locator('kv-config-form .hint', { hasText: 'arrived_at' });
@@ -331,6 +336,9 @@ describe('charts, texts and exports', () => {
     await runAndWait(page);
     const multiples = page.locator('kv-result-charts [data-testid=kv-multiples] kv-chart');
     await expect.poll(() => multiples.count()).toBe(7);
+    // Small multiples draw when they come into view.
+    await multiples.first().scrollIntoViewIfNeeded();
+    await expect.poll(() => multiples.first().getAttribute('data-drawn')).toBe('true');
     const first = JSON.parse((await multiples.first().getAttribute('data-colors')) ?? '{}') as Record<string, string>;
     expect(Object.keys(first).some((k) => k.startsWith('capacity M ='))).toBe(true);
     await shot(page, 'after-experiment-7-policies-1400');
@@ -457,10 +465,28 @@ describe('accessibility', () => {
         await page.goto(served.url + hash);
         await ready();
         const v = await audit(page);
+        report[`${name} @${width}`] = report[`${name} @${width}`] ?? { serious: 0, critical: 0, ids: [] };
+        const cut = await truncatedSelects(page);
+        for (const c of cut) failures.push(`${name} @${width}: truncated dropdown ${c}`);
         if (name === 'experiment-invalid') await type(page, 'kv-config-form input[name=rate]', '20');
         report[`${name} @${width}`] = { serious: v.filter((x) => x.impact === 'serious').length, critical: v.filter((x) => x.impact === 'critical').length, ids: v.map((x) => x.id) };
         for (const x of v) failures.push(`${name} @${width}: ${x.impact} ${x.id} (${x.help}) at ${JSON.stringify(x.nodes.map((n) => n.target))}`);
       }
+    }
+    // Without WebGPU: the Device view's explanation and the Experiment view's banner.
+    const b = await launch(false);
+    try {
+      const p = await b.newPage({ viewport: { width: 1400, height: 900 } });
+      for (const [name, hash, sel] of [['device-no-webgpu', '#/device', '[data-testid=webgpu-status]'], ['experiment-no-webgpu', '#/experiment', '[data-testid=no-webgpu]']] as const) {
+        await p.goto(served.url + hash);
+        await p.locator(sel).waitFor({ timeout: T });
+        const v = await audit(p);
+        report[`${name} @1400`] = { serious: v.filter((x) => x.impact === 'serious').length, critical: v.filter((x) => x.impact === 'critical').length, ids: v.map((x) => x.id) };
+        for (const x of v) failures.push(`${name}: ${x.impact} ${x.id} (${x.help}) at ${JSON.stringify(x.nodes.map((n) => n.target))}`);
+        expect(await truncatedSelects(p)).toEqual([]);
+      }
+    } finally {
+      await b.close();
     }
     fs.mkdirSync(SHOTS, { recursive: true });
     fs.writeFileSync(path.join(SHOTS, 'axe.json'), JSON.stringify(report, null, 1));

@@ -105,8 +105,15 @@ export type ChartSpec =
   | { kind: 'bars'; title: string; xLabel: string; yLabel: string; labels: string[]; series: BarSeries[]; logY?: boolean; yMin?: number; yMax?: number };
 
 export class KvChart extends LitElement {
-  static override properties = { spec: { attribute: false } };
+  static override properties = { spec: { attribute: false }, lazy: { type: Boolean } };
   declare spec: ChartSpec | undefined;
+  /** Draw only once the chart comes near the viewport. */
+  declare lazy: boolean;
+
+  constructor() {
+    super();
+    this.lazy = false;
+  }
   private chart: Chart | undefined;
 
   private themeColor(name: string, fallback: string): string {
@@ -208,10 +215,35 @@ export class KvChart extends LitElement {
     } as ChartConfiguration;
   }
 
+  /** Set when the chart first comes near the viewport (lazy charts draw only then). */
+  private seen = false;
+  private observer: IntersectionObserver | undefined;
+
   protected override updated(changed: PropertyValues<this>): void {
     if (!changed.has('spec')) return;
     this.chart?.destroy();
     this.chart = undefined;
+    delete this.dataset.drawn;
+    if (this.lazy && !this.seen && typeof IntersectionObserver === 'function') {
+      // Many small charts (one per policy): draw each when it scrolls near the viewport,
+      // so that a finished run never draws them all on the main thread at once.
+      this.observer ??= new IntersectionObserver(
+        (entries) => {
+          if (!entries.some((e) => e.isIntersecting)) return;
+          this.seen = true;
+          this.observer?.disconnect();
+          this.observer = undefined;
+          this.draw();
+        },
+        { rootMargin: '200px' },
+      );
+      this.observer.observe(this);
+      return;
+    }
+    this.draw();
+  }
+
+  private draw(): void {
     const spec = this.spec;
     scheduleDraw(() => {
       const canvas = this.renderRoot.querySelector('canvas');
@@ -243,6 +275,8 @@ export class KvChart extends LitElement {
   }
 
   override disconnectedCallback(): void {
+    this.observer?.disconnect();
+    this.observer = undefined;
     this.chart?.destroy();
     this.chart = undefined;
     super.disconnectedCallback();

@@ -239,7 +239,7 @@ export class KvConfigForm extends LitElement {
       label:not(.param),
       .row {
         display: grid;
-        grid-template-columns: minmax(6.5rem, 8.5rem) minmax(0, 1fr);
+        grid-template-columns: minmax(6rem, 7.5rem) minmax(0, 1fr);
         align-items: center;
         gap: 0.75rem;
         font-size: 0.92rem;

@@ -390,7 +390,7 @@ export class KvExperimentView extends LitElement {
           o.localSearch === null ? nothing : html`; the local search over start orders found <span data-testid="optimum-local-search">${o.localSearch}</span> before the branch and bound`
         }.</p>
       <table class="optimum-table">
-        <thead><tr><th>policy</th><th class="num">total latency</th><th class="num">ratio to optimum</th>${o.status === 'optimal' ? nothing : html`<th class="num">ratio to lower bound</th>`}</tr></thead>
+        <thead><tr><th>policy</th><th class="num">total latency Σ(c − a) (rounds)</th><th class="num">ratio to optimum</th>${o.status === 'optimal' ? nothing : html`<th class="num">ratio to lower bound</th>`}</tr></thead>
         <tbody>${o.policies.map((p) => html`<tr data-policy=${p.policy}><td><code>${p.policy}</code></td>
           <td class="num">${p.total ?? 'failed'}</td>
           <td class="num" data-key="ratio" data-value=${p.total === null || o.objective === 0 ? '' : String(p.total / o.objective)}>${p.total === null || o.objective === 0 ? '—' : fixed(p.total / o.objective, 3)}</td>

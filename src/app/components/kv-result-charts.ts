@@ -110,7 +110,7 @@ export class KvResultCharts extends LitElement {
           : html`<section class="card wide" data-testid="kv-multiples">
               <h4>KV cache in use over time (peak per time bucket), one chart per policy</h4>
               <p class="muted small">Same axes in every chart; the dashed red line is the capacity M = ${int(r.memory)} tokens.</p>
-              <div class="multiples">${kv.map((s) => html`<kv-chart data-testid="kv-chart" .spec=${s}></kv-chart>`)}</div>
+              <div class="multiples">${kv.map((s) => html`<kv-chart data-testid="kv-chart" lazy .spec=${s}></kv-chart>`)}</div>
             </section>`}
       ${multiples ? nothing : bar}
     </div>`;
