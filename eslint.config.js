@@ -12,6 +12,7 @@ export default tseslint.config(
       'node_modules/',
       'dist/',
       'dist-cli/',
+      'build/',
       'bench/results/',
       'data/',
       'public/',

@@ -327,7 +327,10 @@ const s10k = series(t10k);
 const s100k = series(t100k);
 const stats10k = instanceStats(last10k);
 const stats100k = instanceStats(last100k);
+// Drop the instances so the collector can take them before the next sections.
+// eslint-disable-next-line no-useless-assignment
 last10k = undefined;
+// eslint-disable-next-line no-useless-assignment
 last100k = undefined;
 const scaling = s100k.medianMs / s10k.medianMs;
 targets.push({

@@ -180,7 +180,7 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   let keptBytes = 0;
   let remeasured = 0;
   let visits = 0;
-  let stoppedBecause: 'target' | 'budget' | 'max-samples' = 'budget';
+  let stoppedBecause: 'target' | 'budget' | 'max-samples';
   let analysis: Analysis | undefined;
   const order = rng(o.seed ?? 1);
   const rawOf = (): RawTimings => {

@@ -36,15 +36,15 @@ function statOrNull(path: string): Stats | null {
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return null;
-    if (code === 'ENOTDIR') throw new Error(`${quote(path)}: a part of the path is not a directory`);
-    throw new Error(`${quote(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    if (code === 'ENOTDIR') throw new Error(`${quote(path)}: a part of the path is not a directory`, { cause: e });
+    throw new Error(`${quote(path)}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
 }
 
 /** Validates an --out destination; throws an Error with a one-line reason. */
 export function checkOutPath(given: string): OutTarget {
   if (given.trim() === '') throw new Error('empty path');
-  let real = resolve(given);
+  let real: string;
   try {
     real = realpathSync(given); // follows symlinks (a dangling one fails: handled below)
   } catch {
@@ -78,7 +78,7 @@ export function checkOutPath(given: string): OutTarget {
     closeSync(openSync(probe, 'wx'));
     unlinkSync(probe);
   } catch (e) {
-    throw new Error(`cannot create files in directory ${quote(dirname(given))} (${errCode(e)})`);
+    throw new Error(`cannot create files in directory ${quote(dirname(given))} (${errCode(e)})`, { cause: e });
   }
   return { given, real, kind: 'regular' };
 }

@@ -45,9 +45,9 @@ export interface RequestResult {
   maxGap?: number;
 }
 
-const REQUEST_FIELDS = [
-  'arrival', 'prompt', 'output', 'predicted', 'start', 'firstToken', 'completion', 'restarts', 'joules', 'maxGap',
-] as const;
+/** The per-request columns that `column()` reads. */
+type RequestField =
+  'arrival' | 'prompt' | 'output' | 'predicted' | 'start' | 'firstToken' | 'completion' | 'restarts' | 'joules' | 'maxGap';
 
 /** Requests by id (ids are dense 0..n−1: trace row or generation order). */
 export class RequestTable {
@@ -111,7 +111,7 @@ export class RequestTable {
   }
 
   /** Column views by id (valid until the next add). */
-  column(f: (typeof REQUEST_FIELDS)[number]): Float64Array | Int32Array {
+  column(f: RequestField): Float64Array | Int32Array {
     return this.cols[f].view(this.length);
   }
 

@@ -57,7 +57,7 @@ export async function runKernelBench(kernels: Kernels, timer: Timer, o: { quick?
       j.destroy();
     }
   };
-  let efficiencies = { decodeVsStream: NaN, prefillVsFma: NaN, linearVsFma: NaN };
+  let efficiencies: { decodeVsStream: number; prefillVsFma: number; linearVsFma: number };
   const streamJob = await kernels.streamProbe((smoke ? 4 : quick ? 64 : 256) << 20);
   const fmaJob = await kernels.fmaProbe(smoke ? 8 : 1024, 64);
   const rate = async (which: 'stream' | 'fma'): Promise<number> => {

@@ -72,19 +72,23 @@ export class GpuSession {
     const d = this.device;
     d.pushErrorScope('out-of-memory');
     d.pushErrorScope('validation');
-    let value: T;
+    // The scopes' errors explain a failure of fn better than fn's own error does, so they
+    // win; fn's error is rethrown only when the scopes are clean.
+    let outcome: { ok: true; value: T } | { ok: false; error: unknown };
     try {
       // An async fn keeps the scopes open until it settles: they are the device's, so
       // other GPU work issued meanwhile lands in them too.
-      value = await fn();
-    } finally {
-      this.checkLost(what);
-      const validation = await this.guard(d.popErrorScope(), `${what} (validation scope)`);
-      const oom = await this.guard(d.popErrorScope(), `${what} (out-of-memory scope)`);
-      if (oom) throw new GpuError(`${what}: out of GPU memory: ${oom.message}`);
-      if (validation) throw new GpuError(`${what}: WebGPU validation error: ${validation.message}`);
+      outcome = { ok: true, value: await fn() };
+    } catch (error) {
+      outcome = { ok: false, error };
     }
-    return value;
+    this.checkLost(what);
+    const validation = await this.guard(d.popErrorScope(), `${what} (validation scope)`);
+    const oom = await this.guard(d.popErrorScope(), `${what} (out-of-memory scope)`);
+    if (oom) throw new GpuError(`${what}: out of GPU memory: ${oom.message}`);
+    if (validation) throw new GpuError(`${what}: WebGPU validation error: ${validation.message}`);
+    if (!outcome.ok) throw outcome.error;
+    return outcome.value;
   }
 
   /** Wait until all submitted work is done. */

@@ -100,7 +100,6 @@ export class Timer {
       const got = await this.timestamps(encode, innerReps, samples);
       const reps = innerReps;
       if (got !== null) return summarize('timestamp', reps, got.map((ms) => ms / reps));
-      method = 'wall';
     }
     const out: number[] = [];
     for (let s = 0; s < samples; s++) {

@@ -36,9 +36,19 @@ async function upgradeToV2(db: IDBPDatabase<unknown>, tx: AnyTx): Promise<void> 
 /** Opens (creating or upgrading as needed) the current-version database. */
 export async function openKvDb(name: string = DB_NAME): Promise<IDBPDatabase<KvDb>> {
   const db = await openDB<unknown>(name, DB_VERSION, {
-    async upgrade(raw, oldVersion, _newVersion, tx) {
+    upgrade(raw, oldVersion, _newVersion, tx) {
       if (oldVersion < 1) upgradeToV1(raw as unknown as IDBPDatabase<KvDbV1>);
-      if (oldVersion < 2) await upgradeToV2(raw, tx as AnyTx);
+      // idb does not wait for this callback: the copy's own requests keep the versionchange
+      // transaction open, and a failed copy aborts it, so the open rejects and v1 stays.
+      if (oldVersion < 2) {
+        upgradeToV2(raw, tx as AnyTx).catch(() => {
+          try {
+            tx.abort();
+          } catch {
+            // already finished or aborted: the open reports the failure
+          }
+        });
+      }
     },
     blocked() {
       console.warn('kvsched: a database upgrade waits for another tab to close');

@@ -21,7 +21,11 @@ function post(m: FromWorker): void {
   scope.postMessage(m);
 }
 
-scope.onmessage = async (ev: MessageEvent<ToWorker>) => {
+scope.onmessage = (ev: MessageEvent<ToWorker>) => {
+  void handle(ev);
+};
+
+async function handle(ev: MessageEvent<ToWorker>): Promise<void> {
   const msg = ev.data;
   const flag = msg.abort ? new Int32Array(msg.abort) : undefined;
   const hooks: RunHooks = {
@@ -47,4 +51,4 @@ scope.onmessage = async (ev: MessageEvent<ToWorker>) => {
     const err = e instanceof Error ? e : new Error(String(e));
     post({ type: 'error', id: msg.id, name: err.name, message: err.message });
   }
-};
+}

@@ -40,11 +40,11 @@ describe('bundles', () => {
     ['another schema', JSON.stringify({ schema: 'other/1', records: [] }), /has schema "other\/1"; expected "kvsched\.bundle\/1"/],
     ['no records', JSON.stringify({ schema: BUNDLE_SCHEMA, exportedAt: 'x' }), /records: /],
     ['a record without id', JSON.stringify(makeBundle([{ ...run, id: '' }])), /records\[0\]\.id/],
-    ['a run without results', JSON.stringify(makeBundle([{ ...run, data: { type: 'experiment', config: {} } }])), /records\[0\] \(id \"run-1\"\)\.data/],
-    ['a profile of another schema', JSON.stringify(makeBundle([{ ...profile, data: { schema: 'x' } }])), /records\[0\] \(id \"profile-1\"\)\.data\.schema/],
-    ['a profile with a bad fit', JSON.stringify(makeBundle([{ ...profile, data: { ...sampleProfile(), fit: { ...sampleProfile().fit, r2: 'high' } } as unknown as StoredRecord['data'] }])), /records\[0\] \(id \"profile-1\"\)\.data\.fit\.r2/],
+    ['a run without results', JSON.stringify(makeBundle([{ ...run, data: { type: 'experiment', config: {} } }])), /records\[0\] \(id "run-1"\)\.data/],
+    ['a profile of another schema', JSON.stringify(makeBundle([{ ...profile, data: { schema: 'x' } }])), /records\[0\] \(id "profile-1"\)\.data\.schema/],
+    ['a profile with a bad fit', JSON.stringify(makeBundle([{ ...profile, data: { ...sampleProfile(), fit: { ...sampleProfile().fit, r2: 'high' } } as unknown as StoredRecord['data'] }])), /records\[0\] \(id "profile-1"\)\.data\.fit\.r2/],
     ['a duplicate id', JSON.stringify(makeBundle([profile, profile])), /"profile-1" appears twice/],
-    ['a bad kind', JSON.stringify(makeBundle([{ ...other, kind: 'Bad Kind' }])), /records\[0\] \(id \"note-1\"\)\.kind/],
+    ['a bad kind', JSON.stringify(makeBundle([{ ...other, kind: 'Bad Kind' }])), /records\[0\] \(id "note-1"\)\.kind/],
   ])('rejects %s and says why', (_what, text, why) => {
     const r = parseBundle(text, 'x.json');
     expect(r.ok).toBe(false);

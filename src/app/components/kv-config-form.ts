@@ -140,7 +140,7 @@ export class KvConfigForm extends LitElement {
   private workload(): TemplateResult {
     const c = this.config;
     const unit = c.mode === 'seconds' ? 's' : 'round';
-    let extra: TemplateResult | typeof nothing = nothing;
+    let extra: TemplateResult | typeof nothing;
     if (isLmsys(c.preset)) {
       extra = html`
         ${this.numberInput(`Arrival rate λ (/${unit})`, 'rate', c.rate, (v) => v !== null && this.set({ rate: v, preset: v === 50 && c.preset === 'lmsys-high' ? 'lmsys-high' : v === 10 && c.preset === 'lmsys-low' ? 'lmsys-low' : 'lmsys' }), { step: 'any', name: 'rate' })}

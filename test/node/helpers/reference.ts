@@ -300,7 +300,7 @@ export function referenceVllm(
     start: -1, firstToken: -1, completion: -1,
   }));
   let queue: VReq[] = [];
-  let preempted: VReq[] = []; // running requests not yet in this round's batch
+  const preempted: VReq[] = []; // running requests not yet in this round's batch
   const allocation = new Map<VReq, number>();
   let allocated = 0;
   const rounds: RefRound[] = [];
