@@ -114,14 +114,22 @@ export class McsfBudgetPolicy implements Policy {
     const keys = this.keys.subarray(0, nr);
     const bAt = this.scratchB(nr);
     let maxEnd = 0;
+    // The total at the head's own end, computed in the same pass: if it exceeds M the head is
+    // infeasible (the full test checks that τ too), and the sort is skipped — the usual round
+    // when the queue is long.
+    const headEnd = t + head.view - 1;
+    let atHeadEnd = head.prompt - t + 1 + headEnd;
     for (let i = 0; i < nr; i++) {
       const r = run[i] as LiveRequest;
       const g = r.prefillPending ? 0 : r.generated;
       const e = t + Math.max(r.view - g, 1) - 1;
-      bAt[i] = r.prompt + g - t + 1;
+      const b = r.prompt + g - t + 1;
+      bAt[i] = b;
       keys[i] = e;
       if (e > maxEnd) maxEnd = e;
+      if (e >= headEnd) atHeadEnd += b + headEnd;
     }
+    if (atHeadEnd > ctx.memory) return;
     const ends = this.ends;
     const bs = this.bs;
     if (nr < KEY_SCALE && maxEnd < 2 ** 31) {
