@@ -22,6 +22,9 @@ import { modelKv, type Policy, type RoundContext } from '../engine/policy.ts';
  * past its planned end: with exact predictions the overflow rule can still fire (rarely),
  * unlike MC-SF. With a budget no round ever exhausts, the schedule is exactly MC-SF's.
  */
+/** Packs (end, index) into one exact double: index < 2²², end < 2³¹. */
+const KEY_SCALE = 2 ** 22;
+
 export class McsfBudgetPolicy implements Policy {
   readonly lookAhead = false;
   private readonly queue = new Heap<LiveRequest>(shortestFirstLess);
@@ -29,9 +32,12 @@ export class McsfBudgetPolicy implements Policy {
   private running: LiveRequest[] = [];
   private completed = 0;
   // Scratch for the feasibility sweep: (end, b) of running requests sorted by end, descending.
-  private ends: number[] = [];
-  private bs: number[] = [];
-  private idx: number[] = [];
+  private keys = new Float64Array(64);
+  private ends = new Float64Array(64);
+  private bs = new Float64Array(64);
+  private bTmp = new Float64Array(64);
+  private readonly cE: number[] = [];
+  private readonly cB: number[] = [];
 
   constructor(
     readonly spec: string,
@@ -95,34 +101,65 @@ export class McsfBudgetPolicy implements Policy {
     // common case when the queue is long, checked before any sorting).
     const head = this.queue.peek();
     if (head === undefined || held + head.prompt + 1 > ctx.memory) return;
-    // Running profiles: holds b + τ at τ ≤ end, with b = s + g − t + 1.
+    // Running profiles: holds b + τ at τ ≤ end, with b = s + g − t + 1, sorted by end
+    // descending. Sorting packed keys end·2²² + index in a Float64Array (exact below 2⁵³)
+    // uses the native numeric sort: no comparator calls in this per-round hot path.
     const run = this.running;
     const nr = run.length;
-    const ends = this.ends;
-    const bs = this.bs;
-    const idx = this.idx;
-    ends.length = nr;
-    bs.length = nr;
-    idx.length = nr;
+    if (this.keys.length < nr) {
+      this.keys = new Float64Array(nr * 2);
+      this.ends = new Float64Array(nr * 2);
+      this.bs = new Float64Array(nr * 2);
+    }
+    const keys = this.keys.subarray(0, nr);
+    const bAt = this.scratchB(nr);
+    let maxEnd = 0;
+    // The total at the head's own end, computed in the same pass: if it exceeds M the head is
+    // infeasible (the full test checks that τ too), and the sort is skipped — the usual round
+    // when the queue is long.
+    const headEnd = t + head.view - 1;
+    let atHeadEnd = head.prompt - t + 1 + headEnd;
     for (let i = 0; i < nr; i++) {
       const r = run[i] as LiveRequest;
       const g = r.prefillPending ? 0 : r.generated;
-      ends[i] = t + Math.max(r.view - g, 1) - 1;
-      bs[i] = r.prompt + g - t + 1;
-      idx[i] = i;
+      const e = t + Math.max(r.view - g, 1) - 1;
+      const b = r.prompt + g - t + 1;
+      bAt[i] = b;
+      keys[i] = e;
+      if (e > maxEnd) maxEnd = e;
+      if (e >= headEnd) atHeadEnd += b + headEnd;
     }
-    idx.sort((x, y) => (ends[y] as number) - (ends[x] as number));
-    const sortedE = idx.map((i) => ends[i] as number);
-    const sortedB = idx.map((i) => bs[i] as number);
+    if (atHeadEnd > ctx.memory) return;
+    const ends = this.ends;
+    const bs = this.bs;
+    if (nr < KEY_SCALE && maxEnd < 2 ** 31) {
+      for (let i = 0; i < nr; i++) keys[i] = (keys[i] as number) * KEY_SCALE + i;
+      keys.sort();
+      for (let k = 0; k < nr; k++) {
+        const key = keys[nr - 1 - k] as number;
+        const i = key % KEY_SCALE;
+        ends[k] = (key - i) / KEY_SCALE;
+        bs[k] = bAt[i] as number;
+      }
+    } else {
+      // Beyond the packed range (millions of running requests or 2³¹ rounds): a comparator sort.
+      const order = Array.from({ length: nr }, (_, i) => i).sort((x, y) => (keys[y] as number) - (keys[x] as number));
+      order.forEach((i, k) => {
+        ends[k] = keys[i] as number;
+        bs[k] = bAt[i] as number;
+      });
+    }
     // Candidates so far (ascending õ → ascending end), as (end, b).
-    const cE: number[] = [];
-    const cB: number[] = [];
+    const cE = this.cE;
+    const cB = this.cB;
+    cE.length = 0;
+    cB.length = 0;
     while (used < this.chunk) {
       const r = this.queue.peek();
       if (r === undefined) break;
       cE.push(t + r.view - 1);
       cB.push(r.prompt - t + 1);
-      if (!feasible(sortedE, sortedB, cE, cB, ctx.memory)) break;
+      if (!feasible(ends, bs, nr, cE, cB, ctx.memory)) break;
       this.queue.pop();
       ctx.admit(r);
       this.running.push(r);
@@ -131,6 +168,11 @@ export class McsfBudgetPolicy implements Policy {
       used += n;
       batch.push(r);
     }
+  }
+
+  private scratchB(n: number): Float64Array {
+    if (this.bTmp.length < n) this.bTmp = new Float64Array(n * 2);
+    return this.bTmp;
   }
 
   private overflow(ctx: RoundContext, held: number): number {
@@ -171,16 +213,18 @@ export class McsfBudgetPolicy implements Policy {
  * candidates in ascending end. The total at τ is Σ_{end ≥ τ} b + τ · #{end ≥ τ}: it only
  * rises between consecutive ends, so checking each distinct end suffices (model.md §3.1).
  */
-function feasible(rE: readonly number[], rB: readonly number[], cE: readonly number[], cB: readonly number[], memory: number): boolean {
+function feasible(
+  rE: Float64Array, rB: Float64Array, nr: number, cE: readonly number[], cB: readonly number[], memory: number,
+): boolean {
   let i = 0;
   let j = cE.length - 1;
   let n = 0;
   let b = 0;
-  while (i < rE.length || j >= 0) {
+  while (i < nr || j >= 0) {
     let e = -Infinity;
-    if (i < rE.length) e = rE[i] as number;
+    if (i < nr) e = rE[i] as number;
     if (j >= 0) e = Math.max(e, cE[j] as number);
-    while (i < rE.length && rE[i] === e) {
+    while (i < nr && rE[i] === e) {
       n++;
       b += rB[i] as number;
       i++;

@@ -28,13 +28,16 @@ export interface OrcaConfig {
 
 export const ORCA_DEFAULTS: OrcaConfig = { blockSize: 16, maxBatch: 128, maxTokens: 4096 };
 
+const NONE: readonly LiveRequest[] = [];
+
 export class OrcaPolicy implements Policy {
   readonly lookAhead = false;
   /** `_request_queue`. */
   private readonly queue = new Deque<LiveRequest>();
   /** `_preempted_requests`: running requests not in a batch yet, in Vidur's list order. */
-  private held: LiveRequest[] = [];
-  private last: readonly LiveRequest[] = [];
+  private held: readonly LiveRequest[] = NONE;
+  private last: LiveRequest[] = [];
+  private spare: LiveRequest[] = [];
   private allocated = 0;
   private numBlocks = -1;
   private readonly blocksPerSeq: number;
@@ -82,11 +85,20 @@ export class OrcaPolicy implements Policy {
       this.numBlocks = Math.floor(ctx.memory / this.config.blockSize);
       this.maxBatchSize = Math.min(this.config.maxBatch, Math.floor(this.numBlocks / this.blocksPerSeq));
     }
-    for (const r of this.last) if (r.phase === RUNNING) this.held.push(r);
+    // Vidur's list is the left-overs, then the last batch's unfinished members (on_batch_end);
+    // the batch takes the first `cap` of it. Two arrays alternate as batches (the engine is
+    // done with a batch before the next call), so a round allocates nothing.
     const cap = this.maxBatchSize;
-    const take = Math.min(cap, this.held.length);
-    const batch = this.held.slice(0, take);
-    this.held = this.held.slice(take);
+    const batch = this.spare;
+    batch.length = 0;
+    let rest: LiveRequest[] | undefined;
+    const take = (r: LiveRequest): void => {
+      if (batch.length < cap) batch.push(r);
+      else (rest ??= []).push(r);
+    };
+    for (const r of this.held) take(r);
+    for (const r of this.last) if (r.phase === RUNNING) take(r);
+    this.held = rest ?? NONE;
     for (;;) {
       const r = this.queue.peek();
       if (r === undefined || batch.length >= cap) break;
@@ -97,6 +109,7 @@ export class OrcaPolicy implements Policy {
       ctx.admit(r);
       batch.push(r);
     }
+    this.spare = this.last;
     this.last = batch;
     return batch;
   }
