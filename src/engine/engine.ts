@@ -85,7 +85,7 @@ export interface SimulationResult {
   rounds: RoundTable | null;
   totals: RunTotals;
   /** Every inter-token gap (run's unit), or null/absent when not recorded. */
-  tokenGaps?: Float64Array | null;
+  tokenGaps?: TokenGaps | null;
 }
 
 export interface RunTotals {
@@ -246,7 +246,7 @@ export function* simulation(
   report();
   return {
     policy: policy.spec, memory, mode, costModel: cost?.name ?? null, requests: run.table, rounds: run.rounds, totals: run.totals,
-    tokenGaps: run.gaps?.toArray() ?? null,
+    tokenGaps: run.gaps?.finish() ?? null,
   };
 }
 

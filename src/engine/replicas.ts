@@ -22,7 +22,7 @@ import { deriveSeed, Rng } from '../workload/rng.ts';
 import type { RequestSpec } from '../model/types.ts';
 import { simulation, type RequestFeed, type RunTotals, type SimulateOptions, type SimulationResult } from './engine.ts';
 import type { Policy } from './policy.ts';
-import { RequestTable } from './results.ts';
+import { RequestTable, TokenGaps } from './results.ts';
 
 export const ROUTERS = ['round-robin', 'random', 'least-outstanding'] as const;
 export type RouterKind = (typeof ROUTERS)[number];
@@ -161,22 +161,9 @@ export function simulateReplicas(
 function merge(rs: readonly SimulationResult[]): SimulationResult {
   const first = rs[0] as SimulationResult;
   const table = new RequestTable();
-  let gapCount = 0;
-  let gapsKnown = true;
-  for (const r of rs) {
-    for (const q of r.requests) table.add(q);
-    if (r.tokenGaps) gapCount += r.tokenGaps.length;
-    else gapsKnown = false;
-  }
-  let tokenGaps: Float64Array | null = null;
-  if (gapsKnown) {
-    tokenGaps = new Float64Array(gapCount);
-    let at = 0;
-    for (const r of rs) {
-      tokenGaps.set(r.tokenGaps as Float64Array, at);
-      at += (r.tokenGaps as Float64Array).length;
-    }
-  }
+  for (const r of rs) table.addAll(r.requests);
+  const gaps = rs.map((r) => r.tokenGaps);
+  const tokenGaps = gaps.every((g) => g) ? TokenGaps.join(gaps as TokenGaps[]) : null;
   const totals: RunTotals = {
     rounds: 0, end: 0, busy: 0, tokensGenerated: 0, evictions: 0, peakKv: 0, kvTime: 0, activeJoules: 0, idleJoules: 0, requests: 0,
   };

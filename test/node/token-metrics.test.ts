@@ -78,7 +78,7 @@ describe('token-level metrics on hand-made schedules (rounds mode)', () => {
   const result = simulate([req(0, 0, 1, 3), req(1, 0, 1, 2)], scripted(steps), { memory: 100, mode: 'rounds' });
 
   it('records each delivered token gap once, and the per-request max gap', () => {
-    expect(Array.from(result.tokenGaps ?? [])).toEqual([1, 1, 4]);
+    expect(Array.from(result.tokenGaps?.toArray() ?? [])).toEqual([1, 1, 4]);
     expect(result.requests.get(0)).toMatchObject({ firstToken: 1, completion: 6, maxGap: 4, restarts: 1 });
     expect(result.requests.get(1)).toMatchObject({ firstToken: 2, completion: 3, maxGap: 1 });
   });
@@ -125,6 +125,6 @@ describe('vLLM: a prefill round pauses running requests', () => {
     // alone in round 1, so A's second token comes at 3, not 2.
     const r = simulate([req(0, 0, 1, 3), req(1, 1, 1, 2)], createPolicy('vllm'), { memory: 1000, mode: 'rounds' });
     expect(r.requests.get(0)).toMatchObject({ firstToken: 1, completion: 4, maxGap: 2 });
-    expect(Array.from(r.tokenGaps ?? []).sort()).toEqual([1, 1, 2]);
+    expect(Array.from(r.tokenGaps?.toArray() ?? []).sort()).toEqual([1, 1, 2]);
   });
 });
