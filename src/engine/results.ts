@@ -92,15 +92,19 @@ export class RequestTable {
     return id < this.length && this.present.data[id] === 1;
   }
 
-  /** Adds every request of another table (ids must not overlap), column by column. */
-  addAll(other: RequestTable): void {
+  /**
+   * Adds every request of another table, column by column, under id `ids[id]` (default:
+   * the same id); the ids must not overlap.
+   */
+  addAll(other: RequestTable, ids?: ArrayLike<number>): void {
     const p = other.present.data;
     for (let id = 0; id < other.length; id++) {
       if (p[id] !== 1) continue;
-      if (this.has(id)) throw new Error(`request ${id} completed twice`);
-      for (const f of REQUEST_FIELDS) this.cols[f].set(id, other.cols[f].data[id] as number);
-      this.present.set(id, 1);
-      if (id + 1 > this.length) this.length = id + 1;
+      const to = ids ? (ids[id] as number) : id;
+      if (this.has(to)) throw new Error(`request ${to} completed twice`);
+      for (const f of REQUEST_FIELDS) this.cols[f].set(to, other.cols[f].data[id] as number);
+      this.present.set(to, 1);
+      if (to + 1 > this.length) this.length = to + 1;
       this.count++;
     }
   }
