@@ -17,7 +17,8 @@ export interface SimulateOptions {
   /** Keep the per-round trace (default true). Off for very long runs. */
   keepRounds?: boolean;
   /** Record every gap between consecutive delivered tokens (default true; ~8 bytes per
-   *  output token) for the TBT percentiles. Off: per-request max gaps only. */
+   *  output token) for the TBT percentiles. Off: per-request max gaps only. Callers turn it
+   *  off above `TOKEN_GAPS_MAX_REQUESTS` (see `recordTokenGaps`). */
   tokenGaps?: boolean;
   /** Called every `progressEvery` rounds (default 4096) and at the end. */
   onProgress?: (p: Progress) => void;
@@ -45,6 +46,18 @@ export interface RequestFeed extends Iterable<RequestSpec> {
 export interface Pause {
   readonly now: number;
   readonly enqueued: number;
+}
+
+/**
+ * Above this many requests the gaps are not recorded by default: ~85 output tokens per
+ * LMSYS request × 8 bytes would be ~170 MB at 200,000 requests and grows without bound
+ * with streamed runs. TBT percentiles are then unknown (the max stall is still exact).
+ */
+export const TOKEN_GAPS_MAX_REQUESTS = 200_000;
+
+/** Whether a run of `requests` requests records every token gap by default. */
+export function recordTokenGaps(requests: number): boolean {
+  return requests <= TOKEN_GAPS_MAX_REQUESTS;
 }
 
 /** What an adaptive arrival source sees at the start of a round. */

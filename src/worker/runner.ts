@@ -9,7 +9,7 @@ import { a100x2Power } from '../cost/energy.ts';
 import { profileCostModel, profileSchema } from '../calibrate/profile.ts';
 import { getCostModel } from '../cost/registry.ts';
 import type { CostModel } from '../model/types.ts';
-import { LivelockError, simulate, StuckError } from '../engine/engine.ts';
+import { LivelockError, recordTokenGaps, simulate, StuckError } from '../engine/engine.ts';
 import { buildInstance, type Instance, type WorkloadSpec } from '../experiment/instance.ts';
 import { summarize } from '../metrics/summary.ts';
 import { createPolicy } from '../policies/registry.ts';
@@ -82,6 +82,7 @@ function runPolicies(config: RunConfig, instance: Instance, hooks: RunHooks, slo
         costModel,
         power: a100x2Power,
         keepRounds: true,
+        tokenGaps: recordTokenGaps(instance.size),
         progressEvery: 512,
         onProgress: (p) => report(p.completed, false),
         ...(hooks.signal ? { signal: hooks.signal } : {}),
