@@ -3,7 +3,7 @@
  * metrics in the summary, the SLO outcome, each request's replica and max gap, per-replica
  * summaries) and `capacity --out` (bracket and probes).
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -73,6 +73,22 @@ describe('capacity --out', () => {
       expect(p.probeLog.some((x) => x.rate === p.capacity && x.met)).toBe(true);
       if (p.bracket[1] !== null) expect(p.probeLog.some((x) => x.rate === p.bracket[1] && !x.met)).toBe(true);
     }
+  });
+
+  it('rescales a trace in time', async () => {
+    const trace = join(dir, 'trace.csv');
+    const rows = ['arrived_at,num_prefill_tokens,num_decode_tokens'];
+    for (let i = 0; i < 120; i++) rows.push(`${(i * 0.5).toFixed(1)},${20 + (i % 7) * 30},${10 + (i % 5) * 40}`);
+    writeFileSync(trace, `${rows.join('\n')}\n`);
+    const file = join(dir, 'cap-trace.json');
+    const r = await run(['capacity', '--policy', 'mcsf', '--slo', 'latency=20s', '--trace', trace, '--out', file, '--quiet']);
+    expect(r.code, r.err).toBe(0);
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { workload: string; policies: { capacity: number; probes: number }[] };
+    expect(json.workload).toBe(`trace ${trace}`);
+    expect(json.policies[0]?.capacity).toBeGreaterThan(0);
+    const both = await run(['capacity', '--slo', 'ttft=1s', '--trace', trace, '--requests', '10']);
+    expect(both.code).toBe(2);
+    expect(both.err).toMatch(/--requests does not apply to a trace/);
   });
 
   it('refuses a unit in rounds mode and a bad SLO (exit 2)', async () => {
