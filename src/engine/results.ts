@@ -139,24 +139,27 @@ export class RequestTable {
 
 /**
  * Every gap between consecutive delivered output tokens of every request, in the order
- * produced (run's unit): ~8 bytes per output token, in fixed-size Float64Array chunks
- * (growing one array by doubling copied and re-faulted ~2× the final size: ~30 ms per 10k
- * LMSYS run, measured). Several runs' gaps join without copying (replicas).
+ * produced (run's unit): ~8 bytes per output token, in Float64Array chunks never copied
+ * while recording (growing one array by doubling copied and re-faulted ~2× the final
+ * size: ~30 ms per 10k LMSYS run, measured). Several runs' gaps join without copying (replicas).
  */
 export class TokenGaps {
-  private static readonly CHUNK = 1 << 16;
+  // Chunks grow from 4 Ki to 256 Ki gaps (32 KiB to 2 MiB): small runs stay small, long
+  // ones allocate few chunks.
+  private static readonly FIRST = 1 << 12;
+  private static readonly LARGEST = 1 << 18;
   /** Finished chunks, each viewed at its used length. */
   private readonly parts: Float64Array[] = [];
-  private chunk: Float64Array | null = new Float64Array(TokenGaps.CHUNK);
+  private chunk: Float64Array | null = new Float64Array(TokenGaps.FIRST);
   private used = 0;
   length = 0;
 
   add(gap: number): void {
     let c = this.chunk;
     if (c === null) throw new Error('TokenGaps: a joined or finished set is read-only');
-    if (this.used === TokenGaps.CHUNK) {
+    if (this.used === c.length) {
       this.parts.push(c);
-      c = this.chunk = new Float64Array(TokenGaps.CHUNK);
+      c = this.chunk = new Float64Array(Math.min(TokenGaps.LARGEST, c.length * 2));
       this.used = 0;
     }
     c[this.used++] = gap;

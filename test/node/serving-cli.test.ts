@@ -48,7 +48,8 @@ describe('simulate --out', () => {
     expect(run0.replicas?.map((x) => x.summary.requests).reduce((a, b) => a + b, 0)).toBe(300);
     const perReplica = [0, 0, 0];
     for (const q of run0.requests) {
-      perReplica[q.replica as number]++;
+      const k = q.replica as number;
+      perReplica[k] = (perReplica[k] as number) + 1;
       expect(q.maxGap as number).toBeLessThanOrEqual(q.completion - q.firstToken + 1e-9);
     }
     expect(perReplica).toEqual(run0.replicas?.map((x) => x.summary.requests));
