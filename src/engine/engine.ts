@@ -167,6 +167,9 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
  * `simulate` as a generator: without a feed it never pauses; with one (replicas behind a
  * router) it pauses at the top of its loop whenever its clock reaches the feed's horizon,
  * and when it has nothing to do until the router sends more.
+ * Cost (measured, 10k LMSYS MC-SF, CPU time): the loop inside a generator runs ~100 ms
+ * against ~75 ms for the same loop in a plain function; a plain step closure called from
+ * both a loop and a generator was no faster. One loop, declared once, was kept.
  */
 export function* simulation(
   requests: Iterable<RequestSpec>, policy: Policy, opts: SimulateOptions,
