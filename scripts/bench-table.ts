@@ -161,6 +161,15 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
       },
     ],
   },
+  'serving.json': {
+    date: date('date'),
+    rows: (r) =>
+      r.list('targets').map((t) => ({
+        command: 'npm run bench:serving',
+        what: t.str('name'),
+        result: `${fmt(t.num('value'), 1)} ${t.str('unit')} (target ${t.str('target')}: ${yes(t.bool('pass'))}); ${t.str('detail')}`,
+      })),
+  },
   'gpu-engine.json': {
     date: date('date'),
     rows: (r) => {

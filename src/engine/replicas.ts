@@ -22,7 +22,7 @@ import { deriveSeed, Rng } from '../workload/rng.ts';
 import type { RequestSpec } from '../model/types.ts';
 import { simulation, type RequestFeed, type RunTotals, type SimulateOptions, type SimulationResult } from './engine.ts';
 import type { Policy } from './policy.ts';
-import { RequestTable } from './results.ts';
+import { RequestTable, TokenGaps } from './results.ts';
 
 export const ROUTERS = ['round-robin', 'random', 'least-outstanding'] as const;
 export type RouterKind = (typeof ROUTERS)[number];
@@ -37,7 +37,10 @@ export interface ReplicaOptions {
 export interface ReplicatedResult {
   /** All requests, all replicas: totals summed, except end and peak KV (max over replicas). */
   readonly overall: SimulationResult;
+  /** Each replica's run. Its requests are numbered 0..n−1 in the order routed to it (dense
+   *  tables per replica); `ids[k][i]` is the input id of replica k's request i. */
   readonly replicas: readonly SimulationResult[];
+  readonly ids: readonly Int32Array[];
   /** The replica of each request, by id (−1: no request with that id). */
   readonly assignment: Int32Array;
 }
@@ -48,9 +51,12 @@ class Feed implements RequestFeed {
   closed = false;
   private queue: RequestSpec[] = [];
   private head = 0;
+  /** Input id of each request routed here, by its id within the replica. */
+  readonly ids: number[] = [];
 
   push(q: RequestSpec): void {
-    this.queue.push(q);
+    this.queue.push({ ...q, id: this.ids.length });
+    this.ids.push(q.id);
   }
 
   [Symbol.iterator](): Iterator<RequestSpec> {
@@ -134,6 +140,13 @@ export function simulateReplicas(
       if (q.arrival < lastArrival || (q.arrival === lastArrival && q.id < lastId)) {
         throw new Error(`requests must come in arrival order (ties by id): request ${q.id} (arrival ${q.arrival}) after request ${lastId} (arrival ${lastArrival})`);
       }
+      // The replicas see their own ids: validate here so that messages name the input's.
+      if (!(q.prompt >= 1 && q.output >= 1 && q.predicted >= 1) || !Number.isInteger(q.arrival) || q.arrival < 0) {
+        throw new Error(`request ${q.id}: prompt, output and predicted must be ≥ 1 and arrival a non-negative integer`);
+      }
+      if (q.prompt + q.output > opts.memory) {
+        throw new RangeError(`request ${q.id}: peak KV s + o = ${q.prompt + q.output} exceeds M = ${opts.memory}`);
+      }
       lastArrival = q.arrival;
       lastId = q.id;
       const r = route(pending);
@@ -154,29 +167,17 @@ export function simulateReplicas(
   }
   for (let r = 0; r < k; r++) while (!results[r]) resume(r);
   const done = results as SimulationResult[];
-  return { overall: merge(done), replicas: done, assignment: Int32Array.from(assignment) };
+  const ids = feeds.map((f) => Int32Array.from(f.ids));
+  return { overall: merge(done, ids), replicas: done, ids, assignment: Int32Array.from(assignment) };
 }
 
 /** The replicas' results as one run. */
-function merge(rs: readonly SimulationResult[]): SimulationResult {
+function merge(rs: readonly SimulationResult[], ids: readonly Int32Array[]): SimulationResult {
   const first = rs[0] as SimulationResult;
   const table = new RequestTable();
-  let gapCount = 0;
-  let gapsKnown = true;
-  for (const r of rs) {
-    for (const q of r.requests) table.add(q);
-    if (r.tokenGaps) gapCount += r.tokenGaps.length;
-    else gapsKnown = false;
-  }
-  let tokenGaps: Float64Array | null = null;
-  if (gapsKnown) {
-    tokenGaps = new Float64Array(gapCount);
-    let at = 0;
-    for (const r of rs) {
-      tokenGaps.set(r.tokenGaps as Float64Array, at);
-      at += (r.tokenGaps as Float64Array).length;
-    }
-  }
+  rs.forEach((r, k) => table.addAll(r.requests, ids[k]));
+  const gaps = rs.map((r) => r.tokenGaps);
+  const tokenGaps = gaps.every((g) => g) ? TokenGaps.join(gaps as TokenGaps[]) : null;
   const totals: RunTotals = {
     rounds: 0, end: 0, busy: 0, tokensGenerated: 0, evictions: 0, peakKv: 0, kvTime: 0, activeJoules: 0, idleJoules: 0, requests: 0,
   };

@@ -45,9 +45,10 @@ export interface RequestResult {
   maxGap?: number;
 }
 
-/** The per-request columns that `column()` reads. */
-type RequestField =
-  'arrival' | 'prompt' | 'output' | 'predicted' | 'start' | 'firstToken' | 'completion' | 'restarts' | 'joules' | 'maxGap';
+const REQUEST_FIELDS = [
+  'arrival', 'prompt', 'output', 'predicted', 'start', 'firstToken', 'completion', 'restarts', 'joules', 'maxGap',
+] as const;
+type RequestField = (typeof REQUEST_FIELDS)[number];
 
 /** Requests by id (ids are dense 0..n−1: trace row or generation order). */
 export class RequestTable {
@@ -92,6 +93,23 @@ export class RequestTable {
     return id < this.length && this.present.data[id] === 1;
   }
 
+  /**
+   * Adds every request of another table, column by column, under id `ids[id]` (default:
+   * the same id); the ids must not overlap.
+   */
+  addAll(other: RequestTable, ids?: ArrayLike<number>): void {
+    const p = other.present.data;
+    for (let id = 0; id < other.length; id++) {
+      if (p[id] !== 1) continue;
+      const to = ids ? (ids[id] as number) : id;
+      if (this.has(to)) throw new Error(`request ${to} completed twice`);
+      for (const f of REQUEST_FIELDS) this.cols[f].set(to, other.cols[f].data[id] as number);
+      this.present.set(to, 1);
+      if (to + 1 > this.length) this.length = to + 1;
+      this.count++;
+    }
+  }
+
   get(id: number): RequestResult {
     if (!this.has(id)) throw new Error(`no result for request ${id}`);
     const c = this.cols;
@@ -122,34 +140,62 @@ export class RequestTable {
 
 /**
  * Every gap between consecutive delivered output tokens of every request, in the order
- * produced (run's unit), in one growable Float64Array: ~8 bytes per output token.
+ * produced (run's unit): ~8 bytes per output token, in Float64Array chunks never copied
+ * while recording (growing one array by doubling copied and re-faulted ~2× the final
+ * size: ~30 ms per 10k LMSYS run, measured). Several runs' gaps join without copying (replicas).
  */
 export class TokenGaps {
-  // Fixed-size chunks, joined once at the end: growing one array by doubling copied and
-  // re-faulted ~2× the final size and cost ~30 ms per 10k LMSYS run (measured).
-  private static readonly CHUNK = 1 << 16;
-  private readonly full: Float64Array[] = [];
-  private chunk = new Float64Array(TokenGaps.CHUNK);
+  // Chunks grow from 4 Ki to 256 Ki gaps (32 KiB to 2 MiB): small runs stay small, long
+  // ones allocate few chunks.
+  private static readonly FIRST = 1 << 12;
+  private static readonly LARGEST = 1 << 18;
+  /** Finished chunks, each viewed at its used length. */
+  private readonly parts: Float64Array[] = [];
+  private chunk: Float64Array | null = new Float64Array(TokenGaps.FIRST);
   private used = 0;
   length = 0;
+
   add(gap: number): void {
-    if (this.used === TokenGaps.CHUNK) {
-      this.full.push(this.chunk);
-      this.chunk = new Float64Array(TokenGaps.CHUNK);
+    let c = this.chunk;
+    if (c === null) throw new Error('TokenGaps: a joined or finished set is read-only');
+    if (this.used === c.length) {
+      this.parts.push(c);
+      c = this.chunk = new Float64Array(Math.min(TokenGaps.LARGEST, c.length * 2));
       this.used = 0;
     }
-    this.chunk[this.used++] = gap;
+    c[this.used++] = gap;
     this.length++;
   }
-  /** Every gap recorded, in one array. */
+
+  /** Ends recording: the set becomes read-only (and joinable). */
+  finish(): this {
+    if (this.chunk !== null) {
+      if (this.used > 0) this.parts.push(this.chunk.subarray(0, this.used));
+      this.chunk = null;
+    }
+    return this;
+  }
+
+  /** The finished sets as one, sharing their chunks. */
+  static join(sets: readonly TokenGaps[]): TokenGaps {
+    const out = new TokenGaps().finish();
+    for (const g of sets) {
+      g.finish();
+      out.parts.push(...g.parts);
+      out.length += g.length;
+    }
+    return out;
+  }
+
+  /** Every gap recorded, copied into one array (callers sort it). */
   toArray(): Float64Array {
     const out = new Float64Array(this.length);
     let at = 0;
-    for (const c of this.full) {
+    for (const c of this.parts) {
       out.set(c, at);
       at += c.length;
     }
-    out.set(this.chunk.subarray(0, this.used), at);
+    if (this.chunk !== null) out.set(this.chunk.subarray(0, this.used), at);
     return out;
   }
 }

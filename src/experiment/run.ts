@@ -1,5 +1,5 @@
 import { powerOf, type PowerModel } from '../cost/energy.ts';
-import { LivelockError, simulate, StuckError, type Progress, type SimulateOptions, type SimulationResult } from '../engine/engine.ts';
+import { LivelockError, recordTokenGaps, simulate, StuckError, type Progress, type SimulateOptions, type SimulationResult } from '../engine/engine.ts';
 import { simulateReplicas, type ReplicaOptions } from '../engine/replicas.ts';
 import { summarize, type RunSummary } from '../metrics/summary.ts';
 import type { CostModel } from '../model/types.ts';
@@ -10,7 +10,7 @@ export interface PolicyRunOptions {
   costModel: CostModel;
   power?: PowerModel;
   keepRounds?: boolean;
-  /** Record every inter-token gap (default true); see SimulateOptions.tokenGaps. */
+  /** Record every inter-token gap (default: up to TOKEN_GAPS_MAX_REQUESTS requests); see SimulateOptions.tokenGaps. */
   tokenGaps?: boolean;
   onProgress?: (p: Progress) => void;
   signal?: { readonly aborted: boolean };
@@ -48,7 +48,7 @@ export function runPolicy(instance: Instance, policySpec: string | PolicyConfig,
       costModel: o.costModel,
       power: o.power ?? powerOf(o.costModel),
       keepRounds: o.keepRounds ?? false,
-      tokenGaps: o.tokenGaps ?? true,
+      tokenGaps: o.tokenGaps ?? recordTokenGaps(instance.size),
       ...(o.onProgress ? { onProgress: o.onProgress, progressEvery: 2048 } : {}),
       ...(o.signal ? { signal: o.signal } : {}),
     };

@@ -152,7 +152,7 @@ export function evaluateSlo(result: SimulationResult, slo: Slo): SloOutcome {
   for (const t of slo.terms) {
     if (t.percentile === null) continue;
     let sample: Float64Array;
-    if (t.metric === 'tbt') sample = result.tokenGaps ? Float64Array.from(result.tokenGaps) : new Float64Array([Number.NaN]);
+    if (t.metric === 'tbt') sample = result.tokenGaps ? result.tokenGaps.toArray() : new Float64Array([Number.NaN]);
     else if (t.metric === 'tpot') sample = perRequest(result, 'tpot').filter((v) => v !== Number.NEGATIVE_INFINITY);
     else sample = perRequest(result, t.metric);
     sample.sort();

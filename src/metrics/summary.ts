@@ -123,7 +123,7 @@ export function summarize(result: SimulationResult): RunSummary {
   ttft.sort();
   norm.sort();
   const tp = tpot.subarray(0, nTpot).sort();
-  const gaps = result.tokenGaps ? Float64Array.from(result.tokenGaps).sort() : new Float64Array(0);
+  const gaps = result.tokenGaps ? result.tokenGaps.toArray().sort() : new Float64Array(0);
   const gapPct = (p: number): number => (result.tokenGaps ? unit(percentile(gaps, p)) : Number.NaN);
   const tot = result.totals;
   const makespan = unit(tot.end);

@@ -9,7 +9,7 @@ import { powerOf } from '../cost/energy.ts';
 import { profileCostModel, profileSchema } from '../calibrate/profile.ts';
 import { getCostModel } from '../cost/registry.ts';
 import type { CostModel } from '../model/types.ts';
-import { LivelockError, simulate, StuckError } from '../engine/engine.ts';
+import { LivelockError, recordTokenGaps, simulate, StuckError } from '../engine/engine.ts';
 import { microsToSeconds } from '../model/types.ts';
 import { buildInstance, type Instance, type WorkloadSpec } from '../experiment/instance.ts';
 import { summarize } from '../metrics/summary.ts';
@@ -83,6 +83,7 @@ function runPolicies(config: RunConfig, instance: Instance, hooks: RunHooks, slo
         costModel,
         power: powerOf(costModel),
         keepRounds: true,
+        tokenGaps: recordTokenGaps(instance.size),
         progressEvery: 512,
         onProgress: (p) => report(p.completed, false),
         ...(hooks.signal ? { signal: hooks.signal } : {}),

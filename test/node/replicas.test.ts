@@ -46,14 +46,17 @@ describe('router assignments on a hand-made case', () => {
     const r = simulateReplicas(requests, () => createPolicy('mc-fcfs'), { memory: 10, mode: 'rounds' }, {
       replicas: 2, router: 'least-outstanding', seed: 1,
     });
-    const [r0, r1] = r.replicas;
+    // Replicas number their requests in routing order: R0 got r0, r2, r5; R1 r1, r3, r4, r6.
+    expect(r.ids.map((x) => Array.from(x))).toEqual([[0, 2, 5], [1, 3, 4, 6]]);
+    const all = r.overall.requests;
     // R1: r1 in round 0, r3 rounds 1–4, then r4 at 5, r6 at 6.
-    expect(r1?.requests.get(3)).toMatchObject({ start: 1, completion: 5 });
-    expect(r1?.requests.get(4)).toMatchObject({ start: 5, completion: 6 });
-    expect(r1?.requests.get(6)).toMatchObject({ start: 6, completion: 7 });
+    expect(all.get(3)).toMatchObject({ start: 1, completion: 5 });
+    expect(all.get(4)).toMatchObject({ start: 5, completion: 6 });
+    expect(all.get(6)).toMatchObject({ start: 6, completion: 7 });
+    expect(r.replicas[1]?.requests.get(2)).toMatchObject({ start: 5, completion: 6, arrival: 2 }); // r4
     // R0: r0 rounds 0–3, then r2 at 4, r5 at 5.
-    expect(r0?.requests.get(2)).toMatchObject({ start: 4, completion: 5 });
-    expect(r0?.requests.get(5)).toMatchObject({ start: 5, completion: 6 });
+    expect(all.get(2)).toMatchObject({ start: 4, completion: 5 });
+    expect(all.get(5)).toMatchObject({ start: 5, completion: 6 });
     expect(r.overall.requests.count).toBe(7);
     expect(r.overall.totals.end).toBe(7);
   });
@@ -94,12 +97,21 @@ describe('replicas on the LMSYS stand-in', () => {
       const r = simulateReplicas(w.requests, () => createPolicy('mcsf'), opts, { replicas: 4, router, seed: 1 });
       expect(r.overall.requests.count).toBe(2000);
       r.replicas.forEach((x, k) => {
-        for (const q of x.requests) expect(r.assignment[q.id]).toBe(k);
+        for (const q of x.requests) expect(r.assignment[r.ids[k]?.[q.id] as number]).toBe(k);
       });
       const lat = [...r.overall.requests].map((q) => q.completion - q.arrival).sort((a, b) => a - b);
       return lat[Math.ceil(0.99 * lat.length) - 1] as number;
     };
     expect(p99('least-outstanding')).toBeLessThanOrEqual(p99('round-robin'));
+  });
+});
+
+describe('input errors name the input ids', () => {
+  it('a request too large for M', () => {
+    const bad = [req(0, 0, 5, 1), req(1, 0, 5, 1), req(2, 0, 9, 9)];
+    expect(() => simulateReplicas(bad, () => createPolicy('mcsf'), { memory: 10, mode: 'rounds' }, {
+      replicas: 2, router: 'round-robin', seed: 1,
+    })).toThrow(/request 2: peak KV s \+ o = 18 exceeds M = 10/);
   });
 });
 

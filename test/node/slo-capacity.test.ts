@@ -6,7 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { SimulationResult } from '../../src/engine/engine.ts';
-import { RequestTable, type RequestResult } from '../../src/engine/results.ts';
+import { RequestTable, TokenGaps, type RequestResult } from '../../src/engine/results.ts';
 import { CAPACITY_DEFAULTS, RescaledWorkload, searchCapacity } from '../../src/experiment/capacity.ts';
 import { buildInstance } from '../../src/experiment/instance.ts';
 import { runPolicy } from '../../src/experiment/run.ts';
@@ -15,6 +15,12 @@ import { checkSloMode, evaluateSlo, parseSlo, sloMet } from '../../src/metrics/s
 import { main } from '../../src/cli/main.ts';
 
 const S = 1e6; // µs per second
+
+function gapsOf(xs: number[]): TokenGaps {
+  const g = new TokenGaps();
+  for (const x of xs) g.add(x);
+  return g.finish();
+}
 
 /** A seconds-mode result from hand-made rows (times in s). */
 function result(rows: Omit<RequestResult, 'id' | 'prompt' | 'predicted' | 'start' | 'restarts' | 'joules'>[], gaps?: number[]): SimulationResult {
@@ -29,7 +35,7 @@ function result(rows: Omit<RequestResult, 'id' | 'prompt' | 'predicted' | 'start
   return {
     policy: 'hand', memory: 100, mode: 'seconds', costModel: 'x', requests: table, rounds: null,
     totals: { rounds: 0, end: 0, busy: 0, tokensGenerated: 0, evictions: 0, peakKv: 0, kvTime: 0, activeJoules: 0, idleJoules: 0, requests: rows.length },
-    tokenGaps: gaps ? Float64Array.from(gaps, (g) => g * S) : null,
+    tokenGaps: gaps ? gapsOf(gaps.map((g) => g * S)) : null,
   };
 }
 

@@ -10,6 +10,8 @@ import { modelKv, type Policy, type RoundContext } from '../../src/engine/policy
 import { summarize } from '../../src/metrics/summary.ts';
 import type { RequestSpec } from '../../src/model/types.ts';
 import { createPolicy } from '../../src/policies/registry.ts';
+import { getCostModel } from '../../src/cost/registry.ts';
+import { lmsys } from '../../src/workload/generators.ts';
 
 /** One round of a script: who is admitted, who is evicted (losing progress), who runs. */
 interface Step {
@@ -78,7 +80,7 @@ describe('token-level metrics on hand-made schedules (rounds mode)', () => {
   const result = simulate([req(0, 0, 1, 3), req(1, 0, 1, 2)], scripted(steps), { memory: 100, mode: 'rounds' });
 
   it('records each delivered token gap once, and the per-request max gap', () => {
-    expect(Array.from(result.tokenGaps ?? [])).toEqual([1, 1, 4]);
+    expect(Array.from(result.tokenGaps?.toArray() ?? [])).toEqual([1, 1, 4]);
     expect(result.requests.get(0)).toMatchObject({ firstToken: 1, completion: 6, maxGap: 4, restarts: 1 });
     expect(result.requests.get(1)).toMatchObject({ firstToken: 2, completion: 3, maxGap: 1 });
   });
@@ -125,6 +127,36 @@ describe('vLLM: a prefill round pauses running requests', () => {
     // alone in round 1, so A's second token comes at 3, not 2.
     const r = simulate([req(0, 0, 1, 3), req(1, 1, 1, 2)], createPolicy('vllm'), { memory: 1000, mode: 'rounds' });
     expect(r.requests.get(0)).toMatchObject({ firstToken: 1, completion: 4, maxGap: 2 });
-    expect(Array.from(r.tokenGaps ?? []).sort()).toEqual([1, 1, 2]);
+    expect(Array.from(r.tokenGaps?.toArray() ?? []).sort()).toEqual([1, 1, 2]);
+  });
+});
+
+describe('token-level identities on the LMSYS stand-in', () => {
+  const w = lmsys({ seed: 4, requests: 400, rate: 80, mode: 'seconds' });
+  const cost = getCostModel('a100-llama2-70b-tp2');
+  for (const p of ['mcsf', 'vllm', 'alpha-clearing:0.1:0.1']) {
+    it(`${p}: the gaps of all requests add up to Σ (completion − first token), o − 1 of them each`, () => {
+      // A small M forces evictions (α-clearing loses progress, vLLM recomputes).
+      const r = simulate(w.requests, createPolicy(p), { memory: 6000, mode: 'seconds', costModel: cost });
+      let span = 0;
+      let tokens = 0;
+      for (const q of r.requests) {
+        span += q.completion - q.firstToken;
+        tokens += q.output - 1;
+        expect(q.maxGap as number).toBeLessThanOrEqual(q.completion - q.firstToken);
+      }
+      const gaps = r.tokenGaps?.toArray() ?? new Float64Array(0);
+      expect(gaps.length).toBe(tokens);
+      expect(gaps.reduce((a, b) => a + b, 0)).toBe(span);
+      if (p !== 'mcsf') expect(r.totals.evictions).toBeGreaterThan(0);
+    });
+  }
+
+  it('rounds mode with room for everyone: every gap is one round', () => {
+    const rw = lmsys({ seed: 4, requests: 200, rate: 0.5, mode: 'rounds' });
+    const r = simulate(rw.requests, createPolicy('mcsf'), { memory: 1_000_000, mode: 'rounds' });
+    const gaps = r.tokenGaps?.toArray() ?? new Float64Array(0);
+    expect(gaps.length).toBeGreaterThan(0);
+    expect(gaps.every((g) => g === 1)).toBe(true);
   });
 });
