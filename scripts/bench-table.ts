@@ -161,6 +161,16 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
       },
     ],
   },
+  'optimum-time-limit.json': {
+    date: date('date'),
+    rows: (r) =>
+      r.list('cases').map((c) => ({
+        command: 'npm run bench:optimum-time-limit',
+        what: `optimum --time-limit: ${c.str('case')}`,
+        result: `median wall ${fmt(c.num('medianWallSec'), 2)} s, max ${fmt(c.num('maxWallSec'), 2)} s ` +
+          `(limit ${fmt(c.num('limitSec'))} s, ${fmt(r.num('repeats'))} runs): ${c.str('outcome')}`,
+      })),
+  },
   'serving.json': {
     date: date('date'),
     rows: (r) =>

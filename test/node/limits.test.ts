@@ -4,7 +4,7 @@
  * return a number that overflowed.
  */
 import { describe, expect, it } from 'vitest';
-import { parseProfile, serializeProfile } from '../../src/calibrate/profile.ts';
+import { parseProfile } from '../../src/calibrate/profile.ts';
 import { simulate } from '../../src/engine/engine.ts';
 import { LIMITS, checkRequest } from '../../src/model/limits.ts';
 import type { CostModel, RequestSpec } from '../../src/model/types.ts';
@@ -55,12 +55,12 @@ describe('generators', () => {
 describe('profile import', () => {
   it('refuses coefficients beyond the supported maximum, naming the field and the limit', () => {
     const p = sampleProfile();
-    const big = { ...p, costModel: { ...p.costModel, perTokenPs: Number.MAX_SAFE_INTEGER } };
-    expect(() => parseProfile(serializeProfile(big), 'p.json')).toThrow(
-      'p.json: costModel.perTokenPs: exceeds the supported maximum 1e14 ps (100 s per unit)',
+    const big = { ...p, costModel: { ...p.costModel, perTokenPs: 2e15 } };
+    expect(() => parseProfile(JSON.stringify(big), 'p.json')).toThrow(
+      'p.json: costModel.perTokenPs: exceeds the supported maximum 1e15 ps (1000 s per unit)',
     );
     const b = parseBundle(JSON.stringify(makeBundle([{ id: 'p', kind: 'profile', createdAt: 1, title: 't', data: big }])));
-    expect(!b.ok && b.error).toMatch(/data\.costModel\.perTokenPs: exceeds the supported maximum 1e14 ps/);
+    expect(!b.ok && b.error).toMatch(/data\.costModel\.perTokenPs: exceeds the supported maximum 1e15 ps/);
   });
 });
 

@@ -39,15 +39,17 @@ describe('sweep metrics', () => {
 describe('stored with the run', () => {
   it('a bundle keeps a run’s hindsight optimum and a sweep’s metrics (export → import)', async () => {
     const { makeBundle, parseBundle } = await import('../../src/storage/bundle.ts');
+    const { defaultConfig } = await import('../../src/app/config.ts');
+    const config = defaultConfig(); // imports validate stored run configs whole
     const result = runExperiment({ ...CFG, policies: ['mcsf'] });
     const optimum = { status: 'optimal', objective: 10, lowerBound: 10, seconds: 0.1, nodes: 5, localSearch: 10, requests: 3, memory: 40, policies: [{ policy: 'mcsf', total: 12 }] };
     const sweep = runSweep({ base: { ...CFG, policies: ['mcsf'] }, rates: [10] });
     const records = [
-      { id: 'run-a', kind: 'run', createdAt: 1, title: 'a', data: { type: 'experiment', config: { preset: 'lmsys' }, result, optimum } },
-      { id: 'run-b', kind: 'run', createdAt: 2, title: 'b', data: { type: 'sweep', config: { preset: 'lmsys' }, result: sweep } },
+      { id: 'run-a', kind: 'run', createdAt: 1, title: 'a', data: { type: 'experiment', config, result, optimum } },
+      { id: 'run-b', kind: 'run', createdAt: 2, title: 'b', data: { type: 'sweep', config, result: sweep } },
     ];
     const parsed = parseBundle(JSON.stringify(makeBundle(JSON.parse(JSON.stringify(records)))));
-    expect(parsed.ok).toBe(true);
+    expect(parsed.ok ? 'ok' : parsed.error).toBe('ok');
     if (!parsed.ok) return;
     expect((parsed.bundle.records[0]?.data as { optimum?: unknown }).optimum).toEqual(optimum);
     expect((parsed.bundle.records[1]?.data as { result: { series: { p99Latency?: unknown }[] } }).result.series[0]?.p99Latency).toEqual(sweep.series[0]?.p99Latency);
