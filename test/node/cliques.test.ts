@@ -90,14 +90,15 @@ describe('conflict cliques', () => {
   }, 120_000);
 
   it('closes most of the plain LP’s gap on a paper-synthetic instance (n = 14)', async () => {
-    const wl = paperSynthetic({ seed: 1, arrivals: 'zero', mode: 'rounds', requests: 14 });
+    // Seed 3 is proved optimal in about a second; seed 1 needs 17–60+ s depending on load.
+    const wl = paperSynthetic({ seed: 3, arrivals: 'zero', mode: 'rounds', requests: 14 });
     const opt = await solveOptimum(wl, { timeLimitSec: 60 });
     expect(opt.status).toBe('optimal');
     const plain = await solveTimeIndexed(wl, { upperBound: opt.objective });
     const cut = await solveTimeIndexed(wl, { upperBound: opt.objective, cuts: true });
     expect(cut.cuts).toBeGreaterThan(0);
     expect(cut.value!).toBeLessThanOrEqual(opt.objective + 1e-6);
-    // measured: plain 429.0, with cuts 495.1, OPT 535: at least half of the gap goes
+    // measured: plain 726.9, with cuts 993.3, OPT 1016: at least half of the gap goes
     expect(opt.objective - cut.value!).toBeLessThan(0.5 * (opt.objective - plain.value!));
   }, 120_000);
 
