@@ -1,4 +1,5 @@
 import type { Policy } from '../engine/policy.ts';
+import { LIMITS, limitText } from '../model/limits.ts';
 import { AlphaClearingPolicy } from './alpha-clearing.ts';
 import { AlphaGreedyPolicy } from './alpha-greedy.ts';
 import { parseFraction } from './fraction.ts';
@@ -22,6 +23,8 @@ function noArgs(name: string, args: readonly string[]): void {
 
 function positiveInt(text: string, what: string, policy: string): number {
   if (!/^\d+$/.test(text) || Number(text) < 1) throw new Error(`${policy}: ${what} "${text}" is not a positive integer`);
+  // Token counts share the model's range (src/model/limits.ts): vllm:99999999999999999999 was taken as 1e20.
+  if (Number(text) > LIMITS.tokens.max) throw new Error(`${policy}: ${what} ${text} exceeds the supported maximum ${limitText(LIMITS.tokens.max)}`);
   return Number(text);
 }
 

@@ -129,3 +129,12 @@ describe('bounded memory', () => {
     expect([...small.requests()].slice(0, 3)).toEqual(paperSynthetic({ seed: 1, arrivals: 'poisson', mode: 'rounds', requests: 300_000 }).requests.slice(0, 3));
   });
 });
+
+describe('policy parameters', () => {
+  it('vllm token counts beyond 2^31 − 1 are refused, not taken as 1e20', async () => {
+    const { createPolicy: create } = await import('../../src/policies/registry.ts');
+    expect(() => create('vllm:99999999999999999999')).toThrow('vllm: maxTokens 99999999999999999999 exceeds the supported maximum 2^31 − 1');
+    expect(() => create('vllm:4096:2147483648')).toThrow(/maxBatch 2147483648 exceeds/);
+    expect(() => create('vllm:2147483647')).not.toThrow();
+  });
+});
