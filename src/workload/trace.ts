@@ -17,6 +17,7 @@
  * - With `memory` M given, every request must satisfy s + o ≤ M.
  * All-or-nothing: the first problem throws an InputError `file:line: field: …`.
  */
+import { shownText } from '../model/text.ts';
 import Papa from 'papaparse';
 import type { RequestSpec, TimeMode } from '../model/types.ts';
 import { secondsToMicros } from '../model/types.ts';
@@ -90,7 +91,7 @@ export function parseTrace(text: string, opts: ParseTraceOptions): TraceResult {
       const cols = header;
       const seen = new Set<string>();
       for (const h of cols) {
-        if (h !== '' && seen.has(h)) throw new InputError(file, ln, h, 'duplicate column in header');
+        if (h !== '' && seen.has(h)) throw new InputError(file, ln, shownText(h), 'duplicate column in header');
         seen.add(h);
       }
       for (const need of TRACE_COLUMNS) {
@@ -99,7 +100,7 @@ export function parseTrace(text: string, opts: ParseTraceOptions): TraceResult {
             file,
             ln,
             need,
-            `missing column in header (need ${TRACE_COLUMNS.join(',')}[,${TRACE_PREDICTED_COLUMN}]; found ${cols.join(',') || 'an empty line'})`,
+            `missing column in header (need ${TRACE_COLUMNS.join(',')}[,${TRACE_PREDICTED_COLUMN}]; found ${shownText(cols.join(',')) || 'an empty line'})`,
           );
         }
       }

@@ -138,3 +138,19 @@ describe('policy parameters', () => {
     expect(() => create('vllm:2147483647')).not.toThrow();
   });
 });
+
+describe('echoed file text', () => {
+  it('a trace header with terminal escapes is shown escaped and capped', () => {
+    const text = '\u001b[31marrived_at\u001b[0m,x,' + 'y'.repeat(200) + '\n1,1,1\n';
+    let msg = '';
+    try {
+      parseTrace(text, { fileName: 't.csv', mode: 'rounds' });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toContain('found \\u001b[31marrived_at\\u001b[0m,x,yyy');
+    expect(msg).not.toMatch(/\u001b/);
+    expect(msg).toMatch(/…\)$/);
+    expect(msg.length).toBeLessThan(300);
+  });
+});
