@@ -77,7 +77,7 @@ export function parseTrace(text: string, opts: ParseTraceOptions): TraceResult {
     const v = raw.trim();
     if (v === '') throw new InputError(file, ln, field, 'empty value');
     const x = Number(v);
-    if (!DECIMAL.test(v) || !Number.isInteger(x)) throw new InputError(file, ln, field, `${JSON.stringify(v)} is not an integer`);
+    if (!DECIMAL.test(v) || !Number.isInteger(x)) throw new InputError(file, ln, field, `${shownText(JSON.stringify(v))} is not an integer`);
     if (x < 1) throw new InputError(file, ln, field, `must be ≥ 1, got ${v}`);
     if (x > MAX_TOKENS) throw new InputError(file, ln, field, `${v} exceeds the maximum ${MAX_TOKENS}`);
     return x;
@@ -124,11 +124,11 @@ export function parseTrace(text: string, opts: ParseTraceOptions): TraceResult {
     const aText = (fields[col.arrival] ?? '').trim();
     if (aText === '') throw new InputError(file, ln, 'arrived_at', 'empty value');
     const aRaw = Number(aText);
-    if (!DECIMAL.test(aText) || !Number.isFinite(aRaw)) throw new InputError(file, ln, 'arrived_at', `${JSON.stringify(aText)} is not a number`);
+    if (!DECIMAL.test(aText) || !Number.isFinite(aRaw)) throw new InputError(file, ln, 'arrived_at', `${shownText(JSON.stringify(aText))} is not a number`);
     if (aRaw < 0) throw new InputError(file, ln, 'arrived_at', `negative arrival ${aText}`);
     let arrival: number;
     if (mode === 'rounds') {
-      if (!Number.isSafeInteger(aRaw)) throw new InputError(file, ln, 'arrived_at', `${JSON.stringify(aText)} is not a whole number of rounds (rounds mode)`);
+      if (!Number.isSafeInteger(aRaw)) throw new InputError(file, ln, 'arrived_at', `${shownText(JSON.stringify(aText))} is not a whole number of rounds (rounds mode)`);
       arrival = aRaw;
     } else {
       arrival = secondsToMicros(aRaw);

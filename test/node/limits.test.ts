@@ -154,3 +154,10 @@ describe('echoed file text', () => {
     expect(msg.length).toBeLessThan(300);
   });
 });
+
+describe('long cells', () => {
+  it('a 3,000-character cell is echoed capped', () => {
+    const text = `arrived_at,num_prefill_tokens,num_decode_tokens\n0,1,${'x'.repeat(3000)}\n`;
+    expect(() => parseTrace(text, { fileName: 't.csv', mode: 'rounds' })).toThrow(/^t\.csv:2: num_decode_tokens: "x{79}… is not an integer$/);
+  });
+});
