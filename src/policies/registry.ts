@@ -1,5 +1,6 @@
 import type { Policy } from '../engine/policy.ts';
 import { LIMITS, limitText } from '../model/limits.ts';
+import { shownText } from '../model/text.ts';
 import { AlphaClearingPolicy } from './alpha-clearing.ts';
 import { AlphaGreedyPolicy } from './alpha-greedy.ts';
 import { parseFraction } from './fraction.ts';
@@ -81,7 +82,7 @@ export function createPolicy(spec: string): Policy {
   const text = spec.trim();
   const [name, ...args] = text.split(':');
   const f = POLICIES.find((p) => p.name === name);
-  if (!f) throw new Error(`unknown policy "${spec}"; known: ${POLICIES.map((p) => p.usage).join(', ')}`);
+  if (!f) throw new Error(`unknown policy "${shownText(spec)}"; known: ${POLICIES.map((p) => p.usage).join(', ')}`);
   return f.create(args, text);
 }
 

@@ -161,3 +161,10 @@ describe('long cells', () => {
     expect(() => parseTrace(text, { fileName: 't.csv', mode: 'rounds' })).toThrow(/^t\.csv:2: num_decode_tokens: "x{79}… is not an integer$/);
   });
 });
+
+describe('policy names', () => {
+  it('an unknown policy is echoed without its terminal escapes', async () => {
+    const { createPolicy: create } = await import('../../src/policies/registry.ts');
+    expect(() => create('\u001b[2Jmcsf')).toThrow('unknown policy "\\u001b[2Jmcsf"');
+  });
+});
