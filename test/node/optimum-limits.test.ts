@@ -72,3 +72,17 @@ describe('optimum bound when stopped early', () => {
     expect(res.lowerBound).toBeGreaterThanOrEqual(sumO);
   });
 });
+
+describe('LP start windows', () => {
+  it('past the deadline the tightening stops and the plain (valid) windows are used', async () => {
+    const { startWindows } = await import('../../src/theory/lp.ts');
+    const wl = paperSynthetic({ seed: 1, arrivals: 'zero', mode: 'rounds', requests: 12 });
+    const p = prepare(wl);
+    const inc = bestPolicySchedule(policySchedules(wl, p));
+    if (!inc) throw new Error('no incumbent');
+    const plain = startWindows(p, inc.total, true);
+    expect(startWindows(p, inc.total, false, 0)).toEqual(plain); // deadline long past
+    const tight = startWindows(p, inc.total, false);
+    for (let i = 0; i < p.n; i++) expect(tight[i]).toBeLessThanOrEqual(plain[i] as number);
+  });
+});
