@@ -18,6 +18,7 @@
  * Each term is one `mulDivFloor` (exact: BigInt when a product passes 2⁵³), so the result
  * is a whole number of µs computed with integer arithmetic only, like the A100 model.
  */
+import { shownText } from '../model/text.ts';
 import { z } from '../model/zod.ts';
 import { mulDivFloor } from '../cost/piecewise.ts';
 import { LIMITS, limitText } from '../model/limits.ts';
@@ -343,7 +344,7 @@ export function parseProfile(text: string, source = 'profile'): Profile {
     // A UTF-8 byte-order mark is accepted, as in traces (editors on Windows write one).
     data = JSON.parse(text.startsWith('\uFEFF') ? text.slice(1) : text);
   } catch (e) {
-    throw new ProfileError(`${source}: not JSON: ${(e as Error).message}`);
+    throw new ProfileError(`${source}: not JSON: ${shownText((e as Error).message, 200)}`);
   }
   if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ProfileError(`${source}: (root): expected an object`);
   const schema = (data as { schema?: unknown }).schema;

@@ -10,6 +10,8 @@
  * the GPU engine has its own table of ports (GPU_PORTS in src/gpu-engine/engine.ts).
  */
 import type { Policy } from '../engine/policy.ts';
+import { LIMITS, limitText } from '../model/limits.ts';
+import { shownText } from '../model/text.ts';
 import { AlphaClearingPolicy } from './alpha-clearing.ts';
 import { AlphaGreedyPolicy } from './alpha-greedy.ts';
 import { parseFraction, type Fraction } from './fraction.ts';
@@ -169,7 +171,11 @@ function arityError(name: string, params: readonly ParamDecl[], args: readonly s
 function parseParam(p: ParamDecl, text: string, policy: string): number {
   if (p.type === 'fraction') return parseFraction(text, symbolOf(p), policy).value;
   if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
-    throw new Error(`${policy}: ${symbolOf(p)} "${text}" is not a positive integer`);
+    throw new Error(`${policy}: ${symbolOf(p)} "${shownText(text)}" is not a positive integer`);
+  }
+  // Token counts share the model's range (src/model/limits.ts): vllm:99999999999999999999 was taken as 1e20.
+  if (Number(text) > LIMITS.tokens.max) {
+    throw new Error(`${policy}: ${symbolOf(p)} ${text} exceeds the supported maximum ${limitText(LIMITS.tokens.max)}`);
   }
   return Number(text);
 }
@@ -178,7 +184,7 @@ function parseParam(p: ParamDecl, text: string, policy: string): number {
 export function parsePolicySpec(spec: string): PolicyConfig {
   const text = spec.trim();
   const [name = '', ...args] = text.split(':');
-  if (!isKind(name)) throw new Error(`unknown policy "${spec}"; known: ${POLICIES.map((p) => p.usage).join(', ')}`);
+  if (!isKind(name)) throw new Error(`unknown policy "${shownText(spec)}"; known: ${POLICIES.map((p) => p.usage).join(', ')}`);
   const params: readonly ParamDecl[] = POLICY_DECLS[name].params;
   const required = params.filter((p) => p.default === undefined).length;
   if (args.length < required || args.length > params.length) throw arityError(name, params, args, text);

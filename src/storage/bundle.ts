@@ -3,6 +3,7 @@
  * An import is validated whole (zod) before anything is written; an invalid file
  * changes nothing and the error says where it is wrong.
  */
+import { shownText } from '../model/text.ts';
 import { z } from '../model/zod.ts';
 import { PROFILE_SCHEMA, profileSchema } from '../calibrate/profile.ts';
 import { experimentConfigSchema } from './run-config.ts';
@@ -93,7 +94,7 @@ export function parseBundle(text: string, fileName = 'the file'): ParseResult {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return { ok: false, error: `${fileName} is not JSON: ${e instanceof Error ? e.message : String(e)}` };
+    return { ok: false, error: `${fileName} is not JSON: ${shownText(e instanceof Error ? e.message : String(e), 200)}` };
   }
   if (typeof json === 'object' && json !== null && 'schema' in json && json.schema !== BUNDLE_SCHEMA) {
     return { ok: false, error: `${fileName} has schema ${JSON.stringify(json.schema)}; expected "${BUNDLE_SCHEMA}"` };

@@ -9,6 +9,7 @@
  * - different content: kept as a new record under a new id, reported as such.
  * A bare profile carries no id: it is already present when a stored profile has the same data.
  */
+import { shownText } from '../model/text.ts';
 import { parseProfile, ProfileError, type Profile } from '../calibrate/profile.ts';
 import { bytesText, MAX_FILE_BYTES } from '../model/limits.ts';
 import { parseBundle } from './bundle.ts';
@@ -46,7 +47,7 @@ export function parseImportFile(raw: string, fileName = 'the file'): ParsedImpor
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return { ok: false, error: `${fileName} is not JSON: ${e instanceof Error ? e.message : String(e)}` };
+    return { ok: false, error: `${fileName} is not JSON: ${shownText(e instanceof Error ? e.message : String(e), 200)}` };
   }
   const schema = typeof json === 'object' && json !== null ? (json as { schema?: unknown }).schema : undefined;
   if (typeof schema === 'string' && schema.startsWith('kvsched.profile/')) {

@@ -40,13 +40,16 @@ export function policySchedules(
   inst.requests.forEach((r, i) => indexOf.set(r.id, i));
   const out: PolicySchedule[] = [];
   for (const spec of policies) {
-    if (signal?.aborted) {
+    // `signal` (a deadline) stops the rest once one feasible schedule exists: there is
+    // always an answer to give, however short the time limit.
+    const watch = signal !== undefined && out.some((r) => r.starts !== null);
+    if (watch && signal.aborted) {
       out.push({ policy: spec, total: null, starts: null, error: 'not run: out of time' });
       continue;
     }
     try {
       // progressEvery: how often the engine looks at `signal` (a time limit), in rounds.
-      const res = simulate(sorted, createPolicy(spec), { memory: inst.memory, mode: 'rounds', keepRounds: false, progressEvery: 1024, ...(signal ? { signal } : {}) });
+      const res = simulate(sorted, createPolicy(spec), { memory: inst.memory, mode: 'rounds', keepRounds: false, progressEvery: 1024, ...(watch ? { signal } : {}) });
       const starts = new Int32Array(p.n);
       for (const q of res.requests) starts[indexOf.get(q.id) as number] = q.completion - q.output;
       let total = 0;

@@ -17,6 +17,7 @@
  * - With `memory` M given, every request must satisfy s + o ≤ M.
  * All-or-nothing: the first problem throws an InputError `file:line: field: …`.
  */
+import { shownText } from '../model/text.ts';
 import Papa from 'papaparse';
 import type { RequestSpec, TimeMode } from '../model/types.ts';
 import { secondsToMicros } from '../model/types.ts';
@@ -76,7 +77,7 @@ export function parseTrace(text: string, opts: ParseTraceOptions): TraceResult {
     const v = raw.trim();
     if (v === '') throw new InputError(file, ln, field, 'empty value');
     const x = Number(v);
-    if (!DECIMAL.test(v) || !Number.isInteger(x)) throw new InputError(file, ln, field, `${JSON.stringify(v)} is not an integer`);
+    if (!DECIMAL.test(v) || !Number.isInteger(x)) throw new InputError(file, ln, field, `${shownText(JSON.stringify(v))} is not an integer`);
     if (x < 1) throw new InputError(file, ln, field, `must be ≥ 1, got ${v}`);
     if (x > MAX_TOKENS) throw new InputError(file, ln, field, `${v} exceeds the maximum ${MAX_TOKENS}`);
     return x;
@@ -90,7 +91,7 @@ export function parseTrace(text: string, opts: ParseTraceOptions): TraceResult {
       const cols = header;
       const seen = new Set<string>();
       for (const h of cols) {
-        if (h !== '' && seen.has(h)) throw new InputError(file, ln, h, 'duplicate column in header');
+        if (h !== '' && seen.has(h)) throw new InputError(file, ln, shownText(h), 'duplicate column in header');
         seen.add(h);
       }
       for (const need of TRACE_COLUMNS) {
@@ -99,7 +100,7 @@ export function parseTrace(text: string, opts: ParseTraceOptions): TraceResult {
             file,
             ln,
             need,
-            `missing column in header (need ${TRACE_COLUMNS.join(',')}[,${TRACE_PREDICTED_COLUMN}]; found ${cols.join(',') || 'an empty line'})`,
+            `missing column in header (need ${TRACE_COLUMNS.join(',')}[,${TRACE_PREDICTED_COLUMN}]; found ${shownText(cols.join(',')) || 'an empty line'})`,
           );
         }
       }
@@ -123,11 +124,11 @@ export function parseTrace(text: string, opts: ParseTraceOptions): TraceResult {
     const aText = (fields[col.arrival] ?? '').trim();
     if (aText === '') throw new InputError(file, ln, 'arrived_at', 'empty value');
     const aRaw = Number(aText);
-    if (!DECIMAL.test(aText) || !Number.isFinite(aRaw)) throw new InputError(file, ln, 'arrived_at', `${JSON.stringify(aText)} is not a number`);
+    if (!DECIMAL.test(aText) || !Number.isFinite(aRaw)) throw new InputError(file, ln, 'arrived_at', `${shownText(JSON.stringify(aText))} is not a number`);
     if (aRaw < 0) throw new InputError(file, ln, 'arrived_at', `negative arrival ${aText}`);
     let arrival: number;
     if (mode === 'rounds') {
-      if (!Number.isSafeInteger(aRaw)) throw new InputError(file, ln, 'arrived_at', `${JSON.stringify(aText)} is not a whole number of rounds (rounds mode)`);
+      if (!Number.isSafeInteger(aRaw)) throw new InputError(file, ln, 'arrived_at', `${shownText(JSON.stringify(aText))} is not a whole number of rounds (rounds mode)`);
       arrival = aRaw;
     } else {
       arrival = secondsToMicros(aRaw);

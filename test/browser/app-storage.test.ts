@@ -109,3 +109,34 @@ describe('writes', () => {
     expect(await store.count()).toBe(0);
   });
 });
+
+describe('chunked imports (real IndexedDB)', () => {
+  it('a failing chunk keeps the chunks before it, names what was not saved, and leaves older records', async () => {
+    const { importParsed, parseImportFile, ImportError } = await import('../../src/storage/import.ts');
+    const { makeBundle } = await import('../../src/storage/bundle.ts');
+    const store = await open(dbName());
+    await store.put(rec('keep', 1));
+    const incoming = Array.from({ length: 6 }, (_, i) => ({ id: `n${i}`, kind: 'note', createdAt: 10 + i, title: `note ${i}`, data: { i } }));
+    const parsed = parseImportFile(JSON.stringify(makeBundle(incoming)), 'b.json');
+    if (!parsed.ok) throw new Error(parsed.error);
+    const original = IDBObjectStore.prototype.put;
+    let calls = 0;
+    IDBObjectStore.prototype.put = function (this: IDBObjectStore, ...args: Parameters<IDBObjectStore['put']>) {
+      if (++calls > 2) throw new DOMException('The quota has been exceeded.', 'QuotaExceededError');
+      return original.apply(this, args);
+    };
+    let err: unknown;
+    try {
+      err = await importParsed(parsed, store, { chunkCount: 2, estimate: () => Promise.resolve(undefined) }).catch((x: unknown) => x);
+    } finally {
+      IDBObjectStore.prototype.put = original;
+    }
+    expect(err).toBeInstanceOf(ImportError);
+    const e = err as InstanceType<typeof ImportError>;
+    expect(e.saved.map((r) => r.id)).toEqual(['n0', 'n1']);
+    expect(e.notSaved.map((r) => r.id)).toEqual(['n2', 'n3', 'n4', 'n5']);
+    expect(e.quota).toBe(true);
+    expect(e.message).toMatch(/^Imported 2 records \(“note 0”, “note 1”\); not saved: 4 records .* storage quota/);
+    expect((await store.list()).map((r) => r.id).sort()).toEqual(['keep', 'n0', 'n1']);
+  });
+});

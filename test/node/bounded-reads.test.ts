@@ -39,3 +39,18 @@ describe('capped reads', () => {
     expect(readProfileFile(p)).toEqual(sampleProfile());
   });
 });
+
+describe('echoed profile text', () => {
+  it('a profile that is not JSON is reported without its terminal escapes', () => {
+    const p = join(dir, 'esc.json');
+    writeFileSync(p, '\u001b[31m not json');
+    let msg = '';
+    try {
+      readProfileFile(p);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/esc\.json: not JSON: /);
+    expect(msg).not.toMatch(/\u001b/);
+  });
+});

@@ -129,3 +129,42 @@ describe('bounded memory', () => {
     expect([...small.requests()].slice(0, 3)).toEqual(paperSynthetic({ seed: 1, arrivals: 'poisson', mode: 'rounds', requests: 300_000 }).requests.slice(0, 3));
   });
 });
+
+describe('policy parameters', () => {
+  it('vllm token counts beyond 2^31 − 1 are refused, not taken as 1e20', async () => {
+    const { createPolicy: create } = await import('../../src/policies/registry.ts');
+    expect(() => create('vllm:99999999999999999999')).toThrow('vllm: maxTokens 99999999999999999999 exceeds the supported maximum 2^31 − 1');
+    expect(() => create('vllm:4096:2147483648')).toThrow(/maxBatch 2147483648 exceeds/);
+    expect(() => create('vllm:2147483647')).not.toThrow();
+  });
+});
+
+describe('echoed file text', () => {
+  it('a trace header with terminal escapes is shown escaped and capped', () => {
+    const text = '\u001b[31marrived_at\u001b[0m,x,' + 'y'.repeat(200) + '\n1,1,1\n';
+    let msg = '';
+    try {
+      parseTrace(text, { fileName: 't.csv', mode: 'rounds' });
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toContain('found \\u001b[31marrived_at\\u001b[0m,x,yyy');
+    expect(msg).not.toMatch(/\u001b/);
+    expect(msg).toMatch(/…\)$/);
+    expect(msg.length).toBeLessThan(300);
+  });
+});
+
+describe('long cells', () => {
+  it('a 3,000-character cell is echoed capped', () => {
+    const text = `arrived_at,num_prefill_tokens,num_decode_tokens\n0,1,${'x'.repeat(3000)}\n`;
+    expect(() => parseTrace(text, { fileName: 't.csv', mode: 'rounds' })).toThrow(/^t\.csv:2: num_decode_tokens: "x{79}… is not an integer$/);
+  });
+});
+
+describe('policy names', () => {
+  it('an unknown policy is echoed without its terminal escapes', async () => {
+    const { createPolicy: create } = await import('../../src/policies/registry.ts');
+    expect(() => create('\u001b[2Jmcsf')).toThrow('unknown policy "\\u001b[2Jmcsf"');
+  });
+});
