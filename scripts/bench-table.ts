@@ -171,6 +171,71 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
           `(limit ${fmt(c.num('limitSec'))} s, ${fmt(r.num('repeats'))} runs): ${c.str('outcome')}`,
       })),
   },
+  'calibration.json': {
+    date: date('date'),
+    rows: (r) => {
+      const c = (k: string) => `checks.${k}`;
+      const ok = (k: string) => yes(r.bool(`${c(k)}.ok`));
+      const terms = ['perTokenMicros', 'perKvTokenMicros', 'perPrefillSquareMicros', 'fixedMicros']
+        .map((t) => `${t.replace('Micros', '')} ${fmt(r.num(`${c('quietTerms')}.${t}.maxMin`), 2)}×` +
+          ` (not identifiable in ${fmt(r.num(`${c('quietTerms')}.${t}.notIdentifiableIn`))})`)
+        .join(', ');
+      const command = 'npm run bench:calibration';
+      return [
+        { command, what: '5 quick calibrations, quiet: held-out R² ≥ 0.95 each',
+          result: `${r.list(`${c('quietHeldOutR2')}.values`).map((v) => fmt(v.num(''), 2)).join(', ')}: ${ok('quietHeldOutR2')}` },
+        { command, what: 'quiet: typical round max/min ≤ 1.15',
+          result: `${fmt(r.num(`${c('quietTypicalMaxMin')}.value`), 2)}: ${ok('quietTypicalMaxMin')}` },
+        { command, what: 'quiet: each Llama-2-70B term max/min ≤ 1.5 or not identifiable',
+          result: `${terms}: ${yes(['perTokenMicros', 'perKvTokenMicros', 'perPrefillSquareMicros', 'fixedMicros']
+            .every((t) => r.bool(`${c('quietTerms')}.${t}.ok`)))}` },
+        { command, what: 'busy core: max/min ≤ 1.3, or labelled noisy/unusable (none good and 30 % off)',
+          result: `${fmt(r.num(`${c('loadedTypicalMaxMin')}.value`), 2)}, labelled: ` +
+            `${r.bool(`${c('loadedTypicalMaxMin')}.labelledNoisyOrUnusable`) ? 'yes' : 'no'}: ${ok('loadedTypicalMaxMin')}` },
+        { command, what: 'replay: median prediction error ≤ 10 % (quiet)',
+          result: `${pct(r.num(`${c('quietReplayMedianError')}.value`))}: ${ok('quietReplayMedianError')}` },
+        { command, what: 'quick preset ≤ 60 s; full preset ≤ 8 min',
+          result: `quick ${fmt(r.num(`${c('quickSeconds')}.median`))} s median (${ok('quickSeconds')}); ` +
+            `full ${fmt(r.num(`${c('fullSeconds')}.value`))} s (${ok('fullSeconds')})` },
+      ];
+    },
+  },
+  'device-*.json': {
+    date: date('date'),
+    rows: (r) => {
+      const command = `npm run bench:device${r.bool('smoke') ? ' -- --smoke' : ''}`;
+      const eff = (k: string) => pct(r.num(`kernels.efficiencies.${k}`), 0);
+      const rows = r.list('throughput.rows');
+      const rate = (R: number, e: string) =>
+        fmt(rows.find((x) => x.num('replicas') === R && x.str('engine') === e)?.num('replicaRoundsPerSecond') ?? NaN);
+      const sizes = r.list('throughput.sizes').map((x) => x.num(''));
+      return [
+        { command, what: `${r.str('adapter.name')}: quick calibration with replay`,
+          result: `${r.str('calibration.verdict')} in ${fmt(r.num('calibration.seconds'))} s; ` +
+            r.list('calibration.reasons').map((x) => x.str('')).join('; ') },
+        { command, what: 'kernel efficiency vs the roof probes',
+          result: `decode ${eff('decodeVsStream')} of streaming, prefill ${eff('prefillVsFma')} and linear ${eff('linearVsFma')} of FMA` },
+        { command, what: `replica-rounds/s, GPU vs CPU engine, R = ${sizes.join(' / ')}`,
+          result: `GPU ${sizes.map((R) => rate(R, 'gpu')).join(' / ')}; CPU ${sizes.map((R) => rate(R, 'cpu')).join(' / ')}` },
+      ];
+    },
+  },
+  'fuzz.json': {
+    date: date('date'),
+    rows: (r) => {
+      const counts = (k: string) => {
+        const v = r.get(`${k}.counts`);
+        if (typeof v !== 'object' || v === null) throw new Error(`fuzz.json: ${k}.counts is not an object`);
+        return Object.entries(v as Record<string, unknown>).map(([n, x]) => `${n} ${fmt(Number(x))}`).join(', ');
+      };
+      return [
+        { command: 'npm run fuzz', what: `CLI inputs, ${fmt(r.num('cli.cases'))} cases (seed ${fmt(r.num('seed'))})`, result: counts('cli') },
+        { command: 'npm run fuzz', what: `bundle/profile imports in memory, ${fmt(r.num('imports.cases'))} cases`, result: counts('imports') },
+        { command: 'npm run fuzz', what: `imports in Chromium (IndexedDB), ${fmt(r.num('importsChromium.cases'))} cases`,
+          result: counts('importsChromium') },
+      ];
+    },
+  },
   'serving.json': {
     date: date('date'),
     rows: (r) =>
@@ -322,26 +387,33 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
 };
 
 /** Markdown cell: no pipes or newlines. */
+/** The SUMMARISERS key for a results file: its name, or a `prefix-*.json` pattern it matches. */
+function summariserKey(file: string): string | undefined {
+  if (Object.hasOwn(SUMMARISERS, file)) return file;
+  return Object.keys(SUMMARISERS).find((k) => k.endsWith('-*.json') && file.startsWith(k.slice(0, -'*.json'.length)));
+}
+
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
 }
 
 /** The generated block (markers included) from the parsed files, keyed by file name. */
 export function renderBenchTable(files: ReadonlyMap<string, unknown>): string {
-  const unknown = [...files.keys()].filter((f) => !(f in SUMMARISERS));
+  const unknown = [...files.keys()].filter((f) => summariserKey(f) === undefined);
   if (unknown.length > 0) {
     throw new Error(
       `no summariser in scripts/bench-table.ts for ${unknown.map((f) => `${RESULTS_DIR}/${f}`).join(', ')}`,
     );
   }
   const lines = [BEGIN, '', '| command | what | result | file, date |', '|---|---|---|---|'];
-  for (const [file, s] of Object.entries(SUMMARISERS)) {
-    const json = files.get(file);
-    if (json === undefined) continue;
-    const r = new Result(file, json);
-    const when = s.date(r);
-    for (const row of s.rows(r)) {
-      lines.push(`| \`${cell(row.command)}\` | ${cell(row.what)} | ${cell(row.result)} | \`${file}\`, ${when} |`);
+  for (const [key, s] of Object.entries(SUMMARISERS)) {
+    for (const [file, json] of files) {
+      if (summariserKey(file) !== key) continue;
+      const r = new Result(file, json);
+      const when = s.date(r);
+      for (const row of s.rows(r)) {
+        lines.push(`| \`${cell(row.command)}\` | ${cell(row.what)} | ${cell(row.result)} | \`${file}\`, ${when} |`);
+      }
     }
   }
   lines.push('', END);
