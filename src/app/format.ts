@@ -45,11 +45,16 @@ export function errorText(e: unknown): string {
 }
 
 /**
- * A policy's failure as the user reads it: no error class prefix, and the engine's
- * internal time (whole µs in seconds mode) in the run's unit.
+ * A policy's failure as the user reads it: no error class prefix, and its time once, in
+ * the run's unit. The CPU engine already writes a seconds-mode time in seconds
+ * (`at time 48.336 s`, src/engine/engine.ts timeText); the GPU engine and records stored
+ * before that write the internal time (whole µs in seconds mode, `at time 48336000`),
+ * which is converted here. A rounds-mode time is a bare round number either way.
  */
 export function runErrorText(message: string, mode: 'seconds' | 'rounds'): string {
-  return message.replace(/\bat time (\d+)\b(?![.,]\d)/g, (_, t: string) =>
-    mode === 'seconds' ? `at ${fixed(Number(t) / 1e6, 3)} s` : `at round ${int(Number(t))}`,
-  );
+  const text = message.replace(/^(?:StuckError|LivelockError): /, '');
+  return text.replace(/\bat time (?:(\d+(?:\.\d+)?(?:e[+-]?\d+)?) s\b|(\d+)\b(?![.,]\d))/g, (_, secs: string | undefined, t: string | undefined) => {
+    if (secs !== undefined) return `at ${fixed(Number(secs), 3)} s`;
+    return mode === 'seconds' ? `at ${fixed(Number(t) / 1e6, 3)} s` : `at round ${int(Number(t))}`;
+  });
 }

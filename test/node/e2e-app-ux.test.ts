@@ -426,7 +426,11 @@ interface AxeViolation {
   nodes: { target: unknown[]; failureSummary?: string }[];
 }
 
-/** axe-core in the page: its serious and critical violations (the audit reaches into open shadow roots). */
+/**
+ * axe-core in the page: its serious and critical violations (the audit reaches into open
+ * shadow roots). `addScriptTag` injects an inline script, which the app's CSP blocks: audit
+ * pages are opened with `bypassCSP: true` (the CSP itself is tested in e2e-csp.test.ts).
+ */
 async function audit(p: Page): Promise<AxeViolation[]> {
   if (!(await p.evaluate(() => 'axe' in window))) await p.addScriptTag({ path: AXE });
   const all = await p.evaluate(async () => {
@@ -441,6 +445,8 @@ describe('accessibility', () => {
   it('axe-core finds no serious or critical violation on any view (1400 and 800 px)', async () => {
     const report: Record<string, { serious: number; critical: number; ids: string[] }> = {};
     const failures: string[] = [];
+    // Its own page (so its own context), with the CSP bypassed so that axe-core can be injected (see audit()).
+    const page = await browser.newPage({ viewport: { width: 1400, height: 900 }, bypassCSP: true });
     await page.goto(served.url + '#/history');
     // The app creates the database; wait for it before writing into it.
     await page.locator('[data-testid=history], [data-testid=history-empty]').first().waitFor({ timeout: T });
@@ -476,7 +482,7 @@ describe('accessibility', () => {
     // Without WebGPU: the Device view's explanation and the Experiment view's banner.
     const b = await launch(false);
     try {
-      const p = await b.newPage({ viewport: { width: 1400, height: 900 } });
+      const p = await b.newPage({ viewport: { width: 1400, height: 900 }, bypassCSP: true });
       for (const [name, hash, sel] of [['device-no-webgpu', '#/device', '[data-testid=webgpu-status]'], ['experiment-no-webgpu', '#/experiment', '[data-testid=no-webgpu]']] as const) {
         await p.goto(served.url + hash);
         await p.locator(sel).waitFor({ timeout: T });
@@ -491,7 +497,7 @@ describe('accessibility', () => {
     fs.mkdirSync(SHOTS, { recursive: true });
     fs.writeFileSync(path.join(SHOTS, 'axe.json'), JSON.stringify(report, null, 1));
     console.log('axe-core per view:', JSON.stringify(report));
-    await page.setViewportSize({ width: 1400, height: 900 });
+    await page.close();
     expect(failures).toEqual([]);
   }, 3 * T);
 });

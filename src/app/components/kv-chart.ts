@@ -20,6 +20,7 @@ import {
 } from 'chart.js';
 import { LitElement, css, html, type PropertyValues, type TemplateResult } from 'lit';
 import { PALETTE } from '../colors.ts';
+import { cssProps } from '../css-props.ts';
 import { base } from '../theme.ts';
 
 Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, LogarithmicScale, CategoryScale, Legend, Tooltip);
@@ -297,7 +298,7 @@ export class KvChart extends LitElement {
     return html`<figure>
       <figcaption><span>${this.spec?.title ?? ''}</span>
         <button class="png" data-testid="chart-png" aria-label="Download the chart ${this.spec?.title ?? ''} as PNG" @click=${() => this.downloadPng()}>PNG</button></figcaption>
-      <div class="box" style=${this.spec?.kind === 'line' && this.spec.height ? `height: ${this.spec.height}` : ''}><canvas role="img" aria-label=${this.spec?.title ?? 'chart'}></canvas></div>
+      <div class="box" ${cssProps({ height: this.spec?.kind === 'line' && this.spec.height ? this.spec.height : undefined })}><canvas role="img" aria-label=${this.spec?.title ?? 'chart'}></canvas></div>
     </figure>`;
   }
 

@@ -6,6 +6,7 @@
  */
 import { LitElement, css, html, svg, type TemplateResult } from 'lit';
 import type { RatioBar } from '../calibration.ts';
+import { cssProps } from '../css-props.ts';
 import { base } from '../theme.ts';
 
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442'];
@@ -63,7 +64,7 @@ export class KvRatioBars extends LitElement {
         )}
         <line x1=${m.l} x2=${m.l} y1=${m.t} y2=${H - m.b} class="axis"></line>
       </svg>
-      <ul class="legend">${data.map((d, di) => html`<li><span class="swatch" style="background:${PALETTE[di % PALETTE.length]}"></span>${d.title} <span class="verdict ${d.verdict}">${d.verdict}</span></li>`)}</ul>
+      <ul class="legend">${data.map((d, di) => html`<li><span class="swatch" ${cssProps({ background: PALETTE[di % PALETTE.length] })}></span>${d.title} <span class="verdict ${d.verdict}">${d.verdict}</span></li>`)}</ul>
     </figure>`;
   }
 
