@@ -20,7 +20,12 @@ import type { Page } from 'playwright';
 import { PAPER_POLICIES } from '../src/policies/registry.ts';
 import { buildApp, launch, ROOT, serve } from '../test/e2e/harness.ts';
 
-const args = new Map(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k ?? '', v ?? 'true']; }));
+const args = new Map(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k ?? '', v ?? 'true'];
+  }),
+);
 const REQUESTS = Number(args.get('requests') ?? 10_000);
 const OUT = path.resolve(ROOT, args.get('out') ?? 'bench/results/app.json');
 
@@ -81,7 +86,9 @@ try {
     const p = await ctx.newPage();
     await p.goto(served.url + '#/device');
     await p.waitForFunction(() => performance.getEntriesByName('kvsched:shell-interactive').length > 0);
-    shellMs.push(await p.evaluate(() => performance.getEntriesByName('kvsched:shell-interactive')[0]?.startTime ?? Number.NaN));
+    shellMs.push(
+      await p.evaluate(() => performance.getEntriesByName('kvsched:shell-interactive')[0]?.startTime ?? Number.NaN),
+    );
     await ctx.close();
   }
 
@@ -127,7 +134,13 @@ try {
   await page.waitForTimeout(300);
   const runWallMs = Date.now() - wall0;
   const t1 = await page.evaluate(() => performance.now());
-  const longtasks = await page.evaluate(([a, b]) => (window as unknown as { __longtasks: { start: number; duration: number }[] }).__longtasks.filter((t) => t.start >= (a as number) && t.start <= (b as number)), [t0, t1]);
+  const longtasks = await page.evaluate(
+    ([a, b]) =>
+      (window as unknown as { __longtasks: { start: number; duration: number }[] }).__longtasks.filter(
+        (t) => t.start >= (a as number) && t.start <= (b as number),
+      ),
+    [t0, t1],
+  );
   const longest = longtasks.reduce((m, t) => Math.max(m, t.duration), 0);
   const table = await scrapeTable(page);
   fs.mkdirSync(path.join(ROOT, 'bench/results/screenshots'), { recursive: true });
@@ -142,15 +155,28 @@ try {
   if ((await start.count()) > 0) {
     const c0 = Date.now();
     await start.click();
-    await page.locator('kv-calibrate-view[data-state=done], kv-calibrate-view[data-state=error]').waitFor({ timeout: 300_000 });
-    const result = (await page.locator('kv-calibrate-view [data-testid=calibration-result]').count()) > 0
-      ? await page.locator('kv-calibrate-view kv-profile-table tbody tr').evaluateAll((trs) => trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent?.trim() ?? '').join(' | ')))
-      : null;
+    await page
+      .locator('kv-calibrate-view[data-state=done], kv-calibrate-view[data-state=error]')
+      .waitFor({ timeout: 300_000 });
+    const result =
+      (await page.locator('kv-calibrate-view [data-testid=calibration-result]').count()) > 0
+        ? await page
+            .locator('kv-calibrate-view kv-profile-table tbody tr')
+            .evaluateAll((trs) =>
+              trs.map((tr) => Array.from(tr.querySelectorAll('td'), (td) => td.textContent?.trim() ?? '').join(' | ')),
+            )
+        : null;
     await page.screenshot({ path: path.join(ROOT, 'bench/results/screenshots/bench-calibrate.png'), fullPage: true });
     await page.goto(served.url + '#/compare');
-    await page.locator('kv-compare-view [data-testid=profiles]').waitFor({ timeout: 10_000 }).catch(() => undefined);
+    await page
+      .locator('kv-compare-view [data-testid=profiles]')
+      .waitFor({ timeout: 10_000 })
+      .catch(() => undefined);
     await page.screenshot({ path: path.join(ROOT, 'bench/results/screenshots/bench-compare.png'), fullPage: true });
-    const error = await page.locator('kv-calibrate-view [data-testid=calibration-error]').textContent().catch(() => null);
+    const error = await page
+      .locator('kv-calibrate-view [data-testid=calibration-error]')
+      .textContent()
+      .catch(() => null);
     calibration = { available: true, preset: 'quick', wallMs: Date.now() - c0, result, error: error?.trim() ?? null };
   }
 
@@ -158,15 +184,34 @@ try {
   console.log(`\nkvsched app benchmark (${new Date().toISOString()})`);
   console.log(`device: ${device.status}`);
   for (const [k, v] of Object.entries(device.adapter)) console.log(`  ${k}: ${v}`);
-  console.log(`\ninitial JS (gzip -9): ${(bundle.gzipTotal / 1024).toFixed(1)} KiB in ${bundle.files.length} file(s) (limit 150 KB)`);
-  console.log(`shell interactive after navigation: median ${median(shellMs).toFixed(1)} ms (${shellMs.map((x) => x.toFixed(0)).join(', ')})`);
-  console.log(`\nLMSYS λ = 50 /s, ${REQUESTS} requests, seconds mode, A100 reference cost model (CPU engine in a Web Worker):`);
+  console.log(
+    `\ninitial JS (gzip -9): ${(bundle.gzipTotal / 1024).toFixed(1)} KiB in ${bundle.files.length} file(s) (limit 150 KB)`,
+  );
+  console.log(
+    `shell interactive after navigation: median ${median(shellMs).toFixed(1)} ms (${shellMs.map((x) => x.toFixed(0)).join(', ')})`,
+  );
+  console.log(
+    `\nLMSYS λ = 50 /s, ${REQUESTS} requests, seconds mode, A100 reference cost model (CPU engine in a Web Worker):`,
+  );
   printTable(
     ['policy', 'mean (s)', 'p50', 'p90', 'p99', 'TTFT (s)', 'tok/s', 'evictions', 'peak KV', 'energy (kJ)'],
-    Object.entries(table).map(([p, r]) => [p, (r.meanLatency ?? NaN).toFixed(3), (r.p50Latency ?? NaN).toFixed(3), (r.p90Latency ?? NaN).toFixed(3), (r.p99Latency ?? NaN).toFixed(3), (r.meanTtft ?? NaN).toFixed(3), (r.throughput ?? NaN).toFixed(1), String(r.evictions), String(r.peakKv), ((r.energyJoules ?? NaN) / 1000).toFixed(1)]),
+    Object.entries(table).map(([p, r]) => [
+      p,
+      (r.meanLatency ?? NaN).toFixed(3),
+      (r.p50Latency ?? NaN).toFixed(3),
+      (r.p90Latency ?? NaN).toFixed(3),
+      (r.p99Latency ?? NaN).toFixed(3),
+      (r.meanTtft ?? NaN).toFixed(3),
+      (r.throughput ?? NaN).toFixed(1),
+      String(r.evictions),
+      String(r.peakKv),
+      ((r.energyJoules ?? NaN) / 1000).toFixed(1),
+    ]),
   );
   console.log(`run wall time (click → table and charts): ${(runWallMs / 1000).toFixed(2)} s`);
-  console.log(`main thread during the run: ${longtasks.length} long task(s) > 50 ms, longest ${longest.toFixed(0)} ms (target ≤ 100 ms)`);
+  console.log(
+    `main thread during the run: ${longtasks.length} long task(s) > 50 ms, longest ${longest.toFixed(0)} ms (target ≤ 100 ms)`,
+  );
   console.log('\ncalibration (quick preset, Calibrate view):');
   if (Array.isArray(calibration.result)) for (const r of calibration.result as string[]) console.log(`  ${r}`);
   else console.log(`  ${JSON.stringify(calibration)}`);

@@ -26,10 +26,24 @@ import { openSession } from '../src/gpu/session.ts';
 import { loadNodeShaders } from '../src/gpu/shaders-node.ts';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const args = Object.fromEntries(process.argv.slice(2).map((a) => { const [k, v] = a.replace(/^--/, '').split('='); return [k, v ?? 'true']; }));
+const args = Object.fromEntries(
+  process.argv.slice(2).map((a) => {
+    const [k, v] = a.replace(/^--/, '').split('=');
+    return [k, v ?? 'true'];
+  }),
+);
 const RUNS = Number(args.runs ?? 5);
 const out = path.resolve(String(args.out ?? path.join(here, 'results', 'calibration.json')));
-const TARGETS = { heldOutR2: 0.95, typicalMaxMin: 1.15, termMaxMin: 1.5, loadedMaxMin: 1.3, loadedGoodOff: 0.3, replayMedianError: 0.1, quickSeconds: 60, fullSeconds: 480 } as const;
+const TARGETS = {
+  heldOutR2: 0.95,
+  typicalMaxMin: 1.15,
+  termMaxMin: 1.5,
+  loadedMaxMin: 1.3,
+  loadedGoodOff: 0.3,
+  replayMedianError: 0.1,
+  quickSeconds: 60,
+  fullSeconds: 480,
+} as const;
 
 interface Run {
   seconds: number;
@@ -54,7 +68,12 @@ async function one(preset: Preset): Promise<Run> {
   const session = await openSession(found.adapter);
   const t0 = performance.now();
   try {
-    const p = await calibrate({ session, shaders: await loadNodeShaders(), preset, runtime: `Node ${process.version}, Dawn (bench)` });
+    const p = await calibrate({
+      session,
+      shaders: await loadNodeShaders(),
+      preset,
+      runtime: `Node ${process.version}, Dawn (bench)`,
+    });
     const seconds = (performance.now() - t0) / 1000;
     const iv = p.fullModel.intervals;
     return {
@@ -68,7 +87,14 @@ async function one(preset: Preset): Promise<Run> {
       typicalInterval: p.reference.typicalRound.deviceInterval ?? null,
       ratio: p.reference.typicalRound.ratio,
       terms: Object.fromEntries(
-        TERMS.map((t) => [t, { value: p.fullModel.coefficients[t], interval: iv?.[t] ?? null, identifiable: !p.quality.notIdentifiable.includes(t) }]),
+        TERMS.map((t) => [
+          t,
+          {
+            value: p.fullModel.coefficients[t],
+            interval: iv?.[t] ?? null,
+            identifiable: !p.quality.notIdentifiable.includes(t),
+          },
+        ]),
       ) as Run['terms'],
       replay: p.validation.replay,
       visits: p.design?.visits ?? 0,
@@ -103,11 +129,32 @@ async function series(tag: string): Promise<Run[]> {
   return runs;
 }
 
-console.log(`machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os.loadavg().map((x) => x.toFixed(1)).join(' ')}; ${RUNS} quick calibrations quiet, then ${RUNS} with a busy loop`);
+console.log(
+  `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os
+    .loadavg()
+    .map((x) => x.toFixed(1))
+    .join(' ')}; ${RUNS} quick calibrations quiet, then ${RUNS} with a busy loop`,
+);
 /** Written after each part, so a long full-preset run cannot lose the quick series. */
 function save(result: object): void {
   fs.mkdirSync(path.dirname(out), { recursive: true });
-  fs.writeFileSync(out, JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, loadavgAtEnd: os.loadavg() }, ...result }, null, 1) + '\n');
+  fs.writeFileSync(
+    out,
+    JSON.stringify(
+      {
+        date: new Date().toISOString(),
+        machine: {
+          cpus: os.cpus().length,
+          cpuModel: os.cpus()[0]?.model ?? '',
+          node: process.version,
+          loadavgAtEnd: os.loadavg(),
+        },
+        ...result,
+      },
+      null,
+      1,
+    ) + '\n',
+  );
 }
 const quiet = await series('quiet');
 save({ partial: 'quiet series only', quiet });
@@ -132,20 +179,38 @@ const termChecks = Object.fromEntries(
     const vals = quiet.map((r) => r.terms[t].value);
     const notIdentifiable = quiet.some((r) => !r.terms[t].identifiable);
     const mm = maxMin(vals);
-    return [t, { maxMin: mm, notIdentifiableIn: quiet.filter((r) => !r.terms[t].identifiable).length, ok: mm <= TARGETS.termMaxMin || notIdentifiable }];
+    return [
+      t,
+      {
+        maxMin: mm,
+        notIdentifiableIn: quiet.filter((r) => !r.terms[t].identifiable).length,
+        ok: mm <= TARGETS.termMaxMin || notIdentifiable,
+      },
+    ];
   }),
 );
 const loadedMaxMin = maxMin(loaded.map((r) => r.typicalMicros));
 const loadedLabelled = loaded.every((r) => r.verdict !== 'good');
-const badGood = loaded.filter((r) => r.verdict === 'good' && Math.abs(r.typicalMicros / quietMedian - 1) > TARGETS.loadedGoodOff).length;
+const badGood = loaded.filter(
+  (r) => r.verdict === 'good' && Math.abs(r.typicalMicros / quietMedian - 1) > TARGETS.loadedGoodOff,
+).length;
 const replayErrors = quiet.map((r) => (r.replay ? Math.abs(r.replay.error) : Infinity));
 const checks = {
   quietHeldOutR2: { values: quiet.map((r) => r.heldOutR2), ok: quiet.every((r) => r.heldOutR2 >= TARGETS.heldOutR2) },
   quietTypicalMaxMin: { value: maxMin(typicalQuiet), ok: maxMin(typicalQuiet) <= TARGETS.typicalMaxMin },
   quietTerms: termChecks,
-  loadedTypicalMaxMin: { value: loadedMaxMin, labelledNoisyOrUnusable: loadedLabelled, goodButOffBy30: badGood, ok: (loadedMaxMin <= TARGETS.loadedMaxMin || loadedLabelled) && badGood === 0 },
+  loadedTypicalMaxMin: {
+    value: loadedMaxMin,
+    labelledNoisyOrUnusable: loadedLabelled,
+    goodButOffBy30: badGood,
+    ok: (loadedMaxMin <= TARGETS.loadedMaxMin || loadedLabelled) && badGood === 0,
+  },
   quietReplayMedianError: { value: median(replayErrors), ok: median(replayErrors) <= TARGETS.replayMedianError },
-  quickSeconds: { median: median(quiet.map((r) => r.seconds)), max: Math.max(...quiet.map((r) => r.seconds)), ok: Math.max(...quiet.map((r) => r.seconds)) <= TARGETS.quickSeconds },
+  quickSeconds: {
+    median: median(quiet.map((r) => r.seconds)),
+    max: Math.max(...quiet.map((r) => r.seconds)),
+    ok: Math.max(...quiet.map((r) => r.seconds)) <= TARGETS.quickSeconds,
+  },
   fullSeconds: full ? { value: full.seconds, ok: full.seconds <= TARGETS.fullSeconds } : { value: null, ok: null },
 };
 console.log('\nchecks:');

@@ -25,9 +25,16 @@ import { measureThroughput, type ThroughputRow } from './engine-throughput.ts';
 export const SMOKE_PRESET: Preset = {
   ...PRESETS.quick,
   linearTokens: [16, 48, 80],
-  decodePoints: [{ decodeBatch: 1, kvLen: 128 }, { decodeBatch: 2, kvLen: 128 }, { decodeBatch: 4, kvLen: 128 }],
+  decodePoints: [
+    { decodeBatch: 1, kvLen: 128 },
+    { decodeBatch: 2, kvLen: 128 },
+    { decodeBatch: 4, kvLen: 128 },
+  ],
   prefillChunks: [8, 24, 40],
-  validation: [{ decodeBatch: 2, kvLen: 100, prefillChunk: 8 }, { decodeBatch: 4, kvLen: 60, prefillChunk: 0 }],
+  validation: [
+    { decodeBatch: 2, kvLen: 100, prefillChunk: 8 },
+    { decodeBatch: 4, kvLen: 60, prefillChunk: 0 },
+  ],
   budgetMs: 1,
   minIntervalMs: 1,
   streamBytes: 4 << 20,
@@ -39,7 +46,15 @@ export interface DeviceBenchResult {
   date: string;
   smoke: boolean;
   machine: { cpus: number; cpuModel: string; node: string; loadavg: number[] };
-  adapter: { name: string; slug: string; isFallbackAdapter: boolean; vendor: string; architecture: string; device: string; description: string };
+  adapter: {
+    name: string;
+    slug: string;
+    isFallbackAdapter: boolean;
+    vendor: string;
+    architecture: string;
+    device: string;
+    description: string;
+  };
   calibration: {
     seconds: number;
     verdict: string;
@@ -58,18 +73,36 @@ export interface DeviceBenchResult {
 
 /** `vendor-architecture` (or the description) made file-safe: `google-swiftshader`, `nvidia-hopper`. */
 export function adapterSlug(a: { vendor: string; architecture: string; description: string }): string {
-  const s = [a.vendor, a.architecture || a.description].filter((x) => x !== '').join('-').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-+|-+$/g, '');
+  const s = [a.vendor, a.architecture || a.description]
+    .filter((x) => x !== '')
+    .join('-')
+    .toLowerCase()
+    .replace(/[^a-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '');
   return s || 'adapter';
 }
 
-export async function runDeviceBench(o: { smoke?: boolean; browser?: boolean; outDir: string; log?: (line: string) => void }): Promise<DeviceBenchResult> {
+export async function runDeviceBench(o: {
+  smoke?: boolean;
+  browser?: boolean;
+  outDir: string;
+  log?: (line: string) => void;
+}): Promise<DeviceBenchResult> {
   const log = o.log ?? (() => {});
   const smoke = Boolean(o.smoke);
   // 1. Detection.
   const found = await pickNodeAdapter();
   const info = found.info;
-  const adapter = { name: found.name, slug: adapterSlug(info), isFallbackAdapter: info.isFallbackAdapter, vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description };
-  log(`adapter: ${adapter.name}${adapter.isFallbackAdapter ? ' (fallback: a CPU, numbers are the CPU\'s)' : ''}`);
+  const adapter = {
+    name: found.name,
+    slug: adapterSlug(info),
+    isFallbackAdapter: info.isFallbackAdapter,
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+  };
+  log(`adapter: ${adapter.name}${adapter.isFallbackAdapter ? " (fallback: a CPU, numbers are the CPU's)" : ''}`);
 
   // 2. Quick calibration with the replay check.
   const session = await openSession(found.adapter);
@@ -77,12 +110,28 @@ export async function runDeviceBench(o: { smoke?: boolean; browser?: boolean; ou
   let kernels: KernelBenchResult;
   try {
     const t0 = performance.now();
-    const p = await calibrate({ session, shaders: await loadNodeShaders(), preset: smoke ? SMOKE_PRESET : PRESETS.quick, runtime: `Node ${process.version}, Dawn (bench:device)` });
+    const p = await calibrate({
+      session,
+      shaders: await loadNodeShaders(),
+      preset: smoke ? SMOKE_PRESET : PRESETS.quick,
+      runtime: `Node ${process.version}, Dawn (bench:device)`,
+    });
     const seconds = (performance.now() - t0) / 1000;
     const rp = p.validation.replay;
-    log(`calibration (${smoke ? 'smoke' : 'quick'}): ${seconds.toFixed(1)} s, ${p.quality.verdict}${p.quality.reasons.length ? ` (${p.quality.reasons.join('; ')})` : ''}; held-out R² ${p.fit.r2.toFixed(3)}; ` +
-      `typical round ${(p.reference.typicalRound.deviceMicros / 1000).toFixed(1)} ms = ${p.reference.typicalRound.ratio.toPrecision(3)}× the A100; replay ${rp ? `${(100 * rp.error).toFixed(1)} % over ${rp.rounds} rounds` : 'not run'}`);
-    calibration = { seconds, verdict: p.quality.verdict, reasons: p.quality.reasons, heldOutR2: p.fit.r2, typicalRound: p.reference.typicalRound, fullModel: p.fullModel, replay: rp, profile: JSON.parse(serializeProfile(p)) as unknown };
+    log(
+      `calibration (${smoke ? 'smoke' : 'quick'}): ${seconds.toFixed(1)} s, ${p.quality.verdict}${p.quality.reasons.length ? ` (${p.quality.reasons.join('; ')})` : ''}; held-out R² ${p.fit.r2.toFixed(3)}; ` +
+        `typical round ${(p.reference.typicalRound.deviceMicros / 1000).toFixed(1)} ms = ${p.reference.typicalRound.ratio.toPrecision(3)}× the A100; replay ${rp ? `${(100 * rp.error).toFixed(1)} % over ${rp.rounds} rounds` : 'not run'}`,
+    );
+    calibration = {
+      seconds,
+      verdict: p.quality.verdict,
+      reasons: p.quality.reasons,
+      heldOutR2: p.fit.r2,
+      typicalRound: p.reference.typicalRound,
+      fullModel: p.fullModel,
+      replay: rp,
+      profile: JSON.parse(serializeProfile(p)) as unknown,
+    };
     // 3. Kernel efficiencies against the probes (src/gpu/kernel-bench.ts).
     const k = await Kernels.create(session, await loadNodeShaders());
     kernels = await runKernelBench(k, new Timer(session), { quick: true, smoke, log });
@@ -106,14 +155,23 @@ export async function runDeviceBench(o: { smoke?: boolean; browser?: boolean; ou
   const budgetSeconds = smoke ? 0.5 : 15;
   const requests = smoke ? 200 : 2000;
   const engineSession = await openNodeSession(found.name);
-  const engine = await GpuEngine.create(engineSession, await loadEngineShader(), GpuEngine.defaultThreads(engineSession.isFallbackAdapter));
+  const engine = await GpuEngine.create(
+    engineSession,
+    await loadEngineShader(),
+    GpuEngine.defaultThreads(engineSession.isFallbackAdapter),
+  );
   const rows = await measureThroughput(engine, { sizes, budget: budgetSeconds, policy: 'mcsf', requests, log });
 
   const file = path.join(o.outDir, `device-${adapter.slug}${smoke ? '-smoke' : ''}.json`);
   const result: DeviceBenchResult = {
     date: new Date().toISOString(),
     smoke,
-    machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, loadavg: os.loadavg() },
+    machine: {
+      cpus: os.cpus().length,
+      cpuModel: os.cpus()[0]?.model ?? '',
+      node: process.version,
+      loadavg: os.loadavg(),
+    },
     adapter,
     calibration,
     kernels,

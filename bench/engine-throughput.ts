@@ -11,7 +11,14 @@ import type { GpuEngine } from '../src/gpu-engine/engine.ts';
 import { createPolicy } from '../src/policies/registry.ts';
 import { LMSYS_MEMORY, lmsys } from '../src/workload/generators.ts';
 
-export interface ThroughputRow { replicas: number; engine: 'gpu' | 'cpu'; replicaRounds: number; seconds: number; replicaRoundsPerSecond: number; finishedReplicas: number }
+export interface ThroughputRow {
+  replicas: number;
+  engine: 'gpu' | 'cpu';
+  replicaRounds: number;
+  seconds: number;
+  replicaRoundsPerSecond: number;
+  finishedReplicas: number;
+}
 
 export async function measureThroughput(
   engine: GpuEngine,
@@ -36,33 +43,61 @@ export async function measureThroughput(
     let finished = 0;
     const t0 = performance.now();
     try {
-      await engine.run(seeds.map((s) => ({ requests: inst(s), memory: LMSYS_MEMORY, policy: o.policy })), {
-        mode: 'seconds', costModel: a100Llama2_70bTp2, signal, stepsPerDispatch: 8, dispatchesPerSubmit: 1,
-        onProgress: (p) => {
-          rounds = p.replicaRounds;
-          finished = p.finished;
-          if ((performance.now() - t0) / 1000 > o.budget) signal.aborted = true;
+      await engine.run(
+        seeds.map((s) => ({ requests: inst(s), memory: LMSYS_MEMORY, policy: o.policy })),
+        {
+          mode: 'seconds',
+          costModel: a100Llama2_70bTp2,
+          signal,
+          stepsPerDispatch: 8,
+          dispatchesPerSubmit: 1,
+          onProgress: (p) => {
+            rounds = p.replicaRounds;
+            finished = p.finished;
+            if ((performance.now() - t0) / 1000 > o.budget) signal.aborted = true;
+          },
         },
-      });
+      );
     } catch (e) {
       if ((e as Error).name !== 'AbortError') throw e;
     }
     const gs = (performance.now() - t0) / 1000;
-    rows.push({ replicas: R, engine: 'gpu', replicaRounds: rounds, seconds: gs, replicaRoundsPerSecond: rounds / gs, finishedReplicas: finished });
+    rows.push({
+      replicas: R,
+      engine: 'gpu',
+      replicaRounds: rounds,
+      seconds: gs,
+      replicaRoundsPerSecond: rounds / gs,
+      finishedReplicas: finished,
+    });
     // CPU: replicas one after another until done or out of budget.
     let cr = 0;
     let cf = 0;
     const t1 = performance.now();
     for (const s of seeds) {
-      const res = simulate(inst(s), createPolicy(o.policy), { memory: LMSYS_MEMORY, mode: 'seconds', costModel: a100Llama2_70bTp2, keepRounds: false });
+      const res = simulate(inst(s), createPolicy(o.policy), {
+        memory: LMSYS_MEMORY,
+        mode: 'seconds',
+        costModel: a100Llama2_70bTp2,
+        keepRounds: false,
+      });
       cr += res.totals.rounds;
       cf++;
       if ((performance.now() - t1) / 1000 > o.budget) break;
     }
     const cs = (performance.now() - t1) / 1000;
-    rows.push({ replicas: R, engine: 'cpu', replicaRounds: cr, seconds: cs, replicaRoundsPerSecond: cr / cs, finishedReplicas: cf });
+    rows.push({
+      replicas: R,
+      engine: 'cpu',
+      replicaRounds: cr,
+      seconds: cs,
+      replicaRoundsPerSecond: cr / cs,
+      finishedReplicas: cf,
+    });
     for (const r of rows.slice(-2)) {
-      o.log?.(`R=${String(r.replicas).padStart(4)} ${r.engine}: ${r.replicaRounds} replica-rounds in ${r.seconds.toFixed(2)} s = ${r.replicaRoundsPerSecond.toFixed(0)} /s (${r.finishedReplicas}/${R} replicas finished)`);
+      o.log?.(
+        `R=${String(r.replicas).padStart(4)} ${r.engine}: ${r.replicaRounds} replica-rounds in ${r.seconds.toFixed(2)} s = ${r.replicaRoundsPerSecond.toFixed(0)} /s (${r.finishedReplicas}/${R} replicas finished)`,
+      );
     }
   }
   return rows;

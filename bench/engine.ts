@@ -64,7 +64,9 @@ function parseArgs(argv: readonly string[]): Args {
     else if (a.startsWith('--seed=')) args.seed = Number(a.slice(7));
     else if (a.startsWith('--out=')) args.out = path.resolve(a.slice(6));
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node --expose-gc --import tsx bench/engine.ts [--quick] [--strict] [--reps=N (≥7, default 9)] [--seed=N] [--out=FILE]');
+      console.log(
+        'usage: node --expose-gc --import tsx bench/engine.ts [--quick] [--strict] [--reps=N (≥7, default 9)] [--seed=N] [--out=FILE]',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -230,7 +232,16 @@ function instanceStats(r: SimulationResult): InstanceStats {
 /** Bytes of the typed arrays behind a RequestTable (capacity, not just the used prefix). */
 function requestTableBytes(t: RequestTable): number {
   const fields = [
-    'arrival', 'prompt', 'output', 'predicted', 'start', 'firstToken', 'completion', 'restarts', 'joules', 'maxGap',
+    'arrival',
+    'prompt',
+    'output',
+    'predicted',
+    'start',
+    'firstToken',
+    'completion',
+    'restarts',
+    'joules',
+    'maxGap',
   ] as const;
   let bytes = 0;
   let capacity = 0;
@@ -258,7 +269,8 @@ interface Target {
 function table(headers: readonly string[], rows: readonly (readonly (string | number)[])[]): string {
   const cells = [headers, ...rows].map((r) => r.map((c) => String(c)));
   const widths = headers.map((_, j) => Math.max(...cells.map((r) => (r[j] ?? '').length)));
-  const line = (r: readonly string[]) => r.map((c, j) => (j === 0 ? c.padEnd(widths[j] ?? 0) : c.padStart(widths[j] ?? 0))).join('  ');
+  const line = (r: readonly string[]) =>
+    r.map((c, j) => (j === 0 ? c.padEnd(widths[j] ?? 0) : c.padStart(widths[j] ?? 0))).join('  ');
   return [line(cells[0] ?? []), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.slice(1).map(line)].join('\n');
 }
 const log = (s = ''): void => console.log(s);
@@ -291,8 +303,12 @@ const machine = {
   },
 };
 log(`kvsched engine benchmark — ${machine.date}`);
-log(`node ${machine.node} (V8 ${machine.v8}), ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAvgAtStart.join(' ')}, gc: ${gcMethod}`);
-log(`lmsys seed ${ARGS.seed}, λ = ${RATE}/s, M = ${MEMORY}, seconds mode, ${COST.name}, power ${a100x2Power.name} (${ACTIVE_WATTS} W active / ${IDLE_WATTS} W idle)`);
+log(
+  `node ${machine.node} (V8 ${machine.v8}), ${machine.cpu}, ${machine.cores} cores, load ${machine.loadAvgAtStart.join(' ')}, gc: ${gcMethod}`,
+);
+log(
+  `lmsys seed ${ARGS.seed}, λ = ${RATE}/s, M = ${MEMORY}, seconds mode, ${COST.name}, power ${a100x2Power.name} (${ACTIVE_WATTS} W active / ${IDLE_WATTS} W idle)`,
+);
 log();
 
 const targets: Target[] = [];
@@ -310,7 +326,9 @@ if (w10k.memory !== MEMORY || w100k.memory !== MEMORY) throw new Error('unexpect
 const run10k = (): SimulationResult => simulate(w10k.requests, createPolicy('mcsf'), options());
 const run100k = (): SimulationResult => simulate(w100k.requests, createPolicy('mcsf'), options());
 
-log(`MC-SF 10k / 100k: warm-up, then ${ARGS.reps} interleaved repetitions each (instances generated in ${Math.round(genMs)} ms, untimed)…`);
+log(
+  `MC-SF 10k / 100k: warm-up, then ${ARGS.reps} interleaved repetitions each (instances generated in ${Math.round(genMs)} ms, untimed)…`,
+);
 let last10k: SimulationResult | undefined = timed(run10k).result;
 let last100k: SimulationResult | undefined = timed(run100k).result;
 const t10k: number[] = [];
@@ -352,17 +370,37 @@ targets.push({
 
 log(
   table(
-    ['instance', 'median ms', 'min ms', 'max ms', 'µs/round', 'ns/token', 'rounds', 'tokens', 'makespan s', 'peak queue', 'mean latency s'],
     [
-      ['mcsf 10k', s10k, stats10k] as const,
-      ['mcsf 100k', s100k, stats100k] as const,
-    ].map(([name, s, st]) => [
-      name, s.medianMs, s.minMs, s.maxMs, round3((s.medianMs * 1e3) / st.rounds), round1((s.medianMs * 1e6) / st.tokensGenerated),
-      st.rounds, st.tokensGenerated, st.makespanS, st.peakQueue, st.meanLatencyS,
+      'instance',
+      'median ms',
+      'min ms',
+      'max ms',
+      'µs/round',
+      'ns/token',
+      'rounds',
+      'tokens',
+      'makespan s',
+      'peak queue',
+      'mean latency s',
+    ],
+    [['mcsf 10k', s10k, stats10k] as const, ['mcsf 100k', s100k, stats100k] as const].map(([name, s, st]) => [
+      name,
+      s.medianMs,
+      s.minMs,
+      s.maxMs,
+      round3((s.medianMs * 1e3) / st.rounds),
+      round1((s.medianMs * 1e6) / st.tokensGenerated),
+      st.rounds,
+      st.tokensGenerated,
+      st.makespanS,
+      st.peakQueue,
+      st.meanLatencyS,
     ]),
   ),
 );
-log(`100k/10k ratio of medians: ${round3(scaling)}× (rounds ${round3(stats100k.rounds / stats10k.rounds)}×, tokens ${round3(stats100k.tokensGenerated / stats10k.tokensGenerated)}×)`);
+log(
+  `100k/10k ratio of medians: ${round3(scaling)}× (rounds ${round3(stats100k.rounds / stats10k.rounds)}×, tokens ${round3(stats100k.tokensGenerated / stats10k.tokensGenerated)}×)`,
+);
 log();
 
 // ---------------------------------------------------------------------------------
@@ -424,15 +462,44 @@ for (const spec of SERVING_POLICIES) {
     unit: 'ms',
     target: `≤ ${TARGET_10K_MS} ms`,
     pass: ms <= TARGET_10K_MS,
-    detail: p?.ok === false ? `failed: ${p.error ?? ''}` : `min ${p?.time?.minMs}, max ${p?.time?.maxMs}, ${p?.time?.runs} runs`,
+    detail:
+      p?.ok === false
+        ? `failed: ${p.error ?? ''}`
+        : `min ${p?.time?.minMs}, max ${p?.time?.maxMs}, ${p?.time?.runs} runs`,
   });
 }
 log(
   table(
-    ['policy', 'median ms', 'min ms', 'max ms', 'µs/round', 'rounds', 'makespan s', 'mean lat s', 'mean TTFT s', 'evictions', 'energy kJ', 'peak queue'],
+    [
+      'policy',
+      'median ms',
+      'min ms',
+      'max ms',
+      'µs/round',
+      'rounds',
+      'makespan s',
+      'mean lat s',
+      'mean TTFT s',
+      'evictions',
+      'energy kJ',
+      'peak queue',
+    ],
     policies.map((p) =>
       p.ok && p.time
-        ? [p.policy, p.time.medianMs, p.time.minMs, p.time.maxMs, p.usPerRound ?? '', p.rounds ?? '', p.makespanS ?? '', p.meanLatencyS ?? '', p.meanTtftS ?? '', p.evictions ?? '', p.energyKJ ?? '', p.peakQueue ?? '']
+        ? [
+            p.policy,
+            p.time.medianMs,
+            p.time.minMs,
+            p.time.maxMs,
+            p.usPerRound ?? '',
+            p.rounds ?? '',
+            p.makespanS ?? '',
+            p.meanLatencyS ?? '',
+            p.meanTtftS ?? '',
+            p.evictions ?? '',
+            p.energyKJ ?? '',
+            p.peakQueue ?? '',
+          ]
         : [p.policy, `FAILED: ${p.error ?? ''}`.slice(0, 100), '', '', '', '', '', '', '', '', '', ''],
     ),
   ),
@@ -532,11 +599,21 @@ for (const spec of ['mcsf', 'mc-fcfs']) {
   for (const w of [w10k, w100k]) admissionProfiles.push(profileAdmission(spec, w.requests));
 }
 for (const p of admissionProfiles) {
-  log(`${p.policy}, ${p.requests} requests: ${p.calls} calls, peak waiting ${p.peakWaiting}, schedule() = ${round1(p.scheduleShare * 100)}% of ${p.wallMs} ms`);
+  log(
+    `${p.policy}, ${p.requests} requests: ${p.calls} calls, peak waiting ${p.peakWaiting}, schedule() = ${round1(p.scheduleShare * 100)}% of ${p.wallMs} ms`,
+  );
   log(
     table(
       ['waiting', 'rounds', 'median µs', 'p99 µs', 'mean µs', 'median batch', 'median ns/batch member'],
-      p.buckets.map((b) => [b.bucket, b.rounds, b.medianUs, b.p99Us, b.meanUs, b.medianBatch, b.medianNsPerBatchMember]),
+      p.buckets.map((b) => [
+        b.bucket,
+        b.rounds,
+        b.medianUs,
+        b.p99Us,
+        b.meanUs,
+        b.medianBatch,
+        b.medianNsPerBatchMember,
+      ]),
     ),
   );
   log();
@@ -637,7 +714,8 @@ function perLiveRequestBytes(n: number): { live: number; spec: number } {
   collect();
   const h0 = process.memoryUsage().heapUsed;
   const heap = new Heap<LiveRequest>(shortestFirstLess);
-  for (const s of lmsysStream({ seed: ARGS.seed + 1, requests: n, rate: RATE, mode: 'seconds' })) heap.push(new LiveRequest(s, MEMORY));
+  for (const s of lmsysStream({ seed: ARGS.seed + 1, requests: n, rate: RATE, mode: 'seconds' }))
+    heap.push(new LiveRequest(s, MEMORY));
   collect();
   const live = (process.memoryUsage().heapUsed - h0) / n;
   const specs: RequestSpec[] = [];
@@ -731,7 +809,12 @@ if (!ARGS.quick) {
     baselineArrayBufferBytes: base.arrayBuffers,
     peakHeapAfterGcBytes: peakGc,
     liveAtHeapPeak: liveAtPeak,
-    heapFit: { bytesPerLive: round1(fit.slope), fixedBytes: Math.round(fit.intercept), r2: round3(fit.r2), points: fitPoints.length },
+    heapFit: {
+      bytesPerLive: round1(fit.slope),
+      fixedBytes: Math.round(fit.intercept),
+      r2: round3(fit.r2),
+      points: fitPoints.length,
+    },
     peakHeapRawBytes: peakRaw,
     peakArrayBufferBytes: peakAb,
     outputBytes,
@@ -761,7 +844,9 @@ if (!ARGS.quick) {
     unit: 'MiB',
     target: `≤ 1.25 × (output ${mib(outputBytes)} + ${maxLive} live × ${round1(perReq.live)} B = ${mib(bound)}) + 16 = ${mib(allowed)} MiB`,
     pass: gc !== undefined && peakTotal <= allowed,
-    detail: gc ? `peak heapUsed ${mib(peakGc)} MiB (at ${liveAtPeak} live), array buffers ${mib(peakAb)} MiB; a materialised input would add ≈ ${mib(MILLION * perReq.spec)} MiB` : 'no GC available: not measured',
+    detail: gc
+      ? `peak heapUsed ${mib(peakGc)} MiB (at ${liveAtPeak} live), array buffers ${mib(peakAb)} MiB; a materialised input would add ≈ ${mib(MILLION * perReq.spec)} MiB`
+      : 'no GC available: not measured',
   });
   targets.push({
     name: '1M streamed: heap tracks live requests (fit intercept)',
@@ -808,7 +893,12 @@ if (!ARGS.quick) {
 
 function wallOf(args: readonly string[], env: NodeJS.ProcessEnv = process.env): number {
   const t0 = performance.now();
-  const r = spawnSync(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], encoding: 'utf8' });
+  const r = spawnSync(process.execPath, args, {
+    cwd: ROOT,
+    env,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    encoding: 'utf8',
+  });
   const ms = performance.now() - t0;
   if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}: ${r.stderr}`);
   return ms;
@@ -837,21 +927,50 @@ const cli = {
   helpTsx: series(cliSamples.helpTsx),
   note: 'whole-process wall ms (spawnSync); bundle = build/cli/main.mjs, tsx = KVSCHED_TSX=1',
 };
-log(table(['command', 'median ms', 'min ms', 'max ms', 'runs'], [
-  ['node -e 1', round1(cli.node.medianMs), round1(cli.node.minMs), round1(cli.node.maxMs), cliSamples.node.length],
-  ['kvsched --help (bundle)', round1(cli.help.medianMs), round1(cli.help.minMs), round1(cli.help.maxMs), cliSamples.help.length],
-  ['kvsched simulate (bundle)', round1(cli.simulate.medianMs), round1(cli.simulate.minMs), round1(cli.simulate.maxMs), cliSamples.simulate.length],
-  ['kvsched --help (tsx)', round1(cli.helpTsx.medianMs), round1(cli.helpTsx.minMs), round1(cli.helpTsx.maxMs), cliSamples.helpTsx.length],
-]));
+log(
+  table(
+    ['command', 'median ms', 'min ms', 'max ms', 'runs'],
+    [
+      ['node -e 1', round1(cli.node.medianMs), round1(cli.node.minMs), round1(cli.node.maxMs), cliSamples.node.length],
+      [
+        'kvsched --help (bundle)',
+        round1(cli.help.medianMs),
+        round1(cli.help.minMs),
+        round1(cli.help.maxMs),
+        cliSamples.help.length,
+      ],
+      [
+        'kvsched simulate (bundle)',
+        round1(cli.simulate.medianMs),
+        round1(cli.simulate.minMs),
+        round1(cli.simulate.maxMs),
+        cliSamples.simulate.length,
+      ],
+      [
+        'kvsched --help (tsx)',
+        round1(cli.helpTsx.medianMs),
+        round1(cli.helpTsx.minMs),
+        round1(cli.helpTsx.maxMs),
+        cliSamples.helpTsx.length,
+      ],
+    ],
+  ),
+);
 log();
 targets.push({
   name: 'kvsched --help: median whole-process wall time',
-  value: round1(cli.help.medianMs), unit: 'ms', target: '≤ 500 ms', pass: cli.help.medianMs <= 500,
+  value: round1(cli.help.medianMs),
+  unit: 'ms',
+  target: '≤ 500 ms',
+  pass: cli.help.medianMs <= 500,
   detail: `node -e 1: ${round1(cli.node.medianMs)} ms in the same run; tsx: ${round1(cli.helpTsx.medianMs)} ms`,
 });
 targets.push({
   name: 'kvsched simulate (default): median whole-process wall time',
-  value: round1(cli.simulate.medianMs), unit: 'ms', target: '≤ 1000 ms', pass: cli.simulate.medianMs <= 1000,
+  value: round1(cli.simulate.medianMs),
+  unit: 'ms',
+  target: '≤ 1000 ms',
+  pass: cli.simulate.medianMs <= 1000,
   detail: `node -e 1: ${round1(cli.node.medianMs)} ms in the same run`,
 });
 
@@ -860,13 +979,22 @@ targets.push({
 
 const totalS = (performance.now() - started) / 1000;
 log('Targets');
-log(table(['target', 'value', 'unit', 'required', 'result'], targets.map((t) => [t.name, t.value, t.unit, t.target, t.pass ? 'PASS' : 'FAIL'])));
+log(
+  table(
+    ['target', 'value', 'unit', 'required', 'result'],
+    targets.map((t) => [t.name, t.value, t.unit, t.target, t.pass ? 'PASS' : 'FAIL']),
+  ),
+);
 for (const t of targets) if (t.detail) log(`  ${t.name}: ${t.detail}`);
 log();
 log(`benchmark took ${round1(totalS)} s`);
 
 const report = {
-  machine: { ...machine, loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100), benchmarkSeconds: round1(totalS) },
+  machine: {
+    ...machine,
+    loadAvgAtEnd: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    benchmarkSeconds: round1(totalS),
+  },
   targets,
   instances: {
     '10k': { ...stats10k, generateMs: round1(genMs), time: s10k },

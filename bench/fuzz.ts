@@ -18,7 +18,12 @@ import { fuzzCli } from '../test/fuzz/cli.ts';
 import { importCases, runImportCase, validRecords, type ImportOutcome } from '../test/fuzz/imports.ts';
 
 const { values } = parseArgs({
-  options: { cli: { type: 'string', default: '10000' }, imports: { type: 'string', default: '10000' }, browser: { type: 'string', default: '1000' }, seed: { type: 'string', default: '1' } },
+  options: {
+    cli: { type: 'string', default: '10000' },
+    imports: { type: 'string', default: '10000' },
+    browser: { type: 'string', default: '1000' },
+    seed: { type: 'string', default: '1' },
+  },
 });
 const seed = Number(values.seed);
 
@@ -30,7 +35,12 @@ const cliSec = (performance.now() - t0) / 1000;
 console.log(`CLI: ${cli.cases} cases in ${cliSec.toFixed(0)} s: ${JSON.stringify(cli.counts)}`);
 const groups = new Map<string, { count: number; example: string }>();
 for (const f of cli.findings) {
-  const key = `${f.outcome}: ${f.detail.split('\n')[0]?.replace(/\/tmp\/\S*/g, 'FILE').replace(/'--?[a-z-]+'/g, "'--OPTION'").replace(/"[^"]*"/g, '"…"').slice(0, 120)}`;
+  const key = `${f.outcome}: ${f.detail
+    .split('\n')[0]
+    ?.replace(/\/tmp\/\S*/g, 'FILE')
+    .replace(/'--?[a-z-]+'/g, "'--OPTION'")
+    .replace(/"[^"]*"/g, '"…"')
+    .slice(0, 120)}`;
   const g = groups.get(key) ?? { count: 0, example: f.argv.join(' ') };
   g.count++;
   groups.set(key, g);
@@ -49,7 +59,13 @@ const mem = {
   count: () => Promise.resolve(map.size),
 };
 const t1 = performance.now();
-const importCounts: Record<ImportOutcome, number> = { rejected: 0, imported: 0, thrown: 0, 'count-changed': 0, 'count-wrong': 0 };
+const importCounts: Record<ImportOutcome, number> = {
+  rejected: 0,
+  imported: 0,
+  thrown: 0,
+  'count-changed': 0,
+  'count-wrong': 0,
+};
 const importFindings: string[] = [];
 const nImports = Number(values.imports);
 for (const c of importCases(seed, nImports)) {
@@ -68,7 +84,9 @@ if (Number(values.browser) > 0) {
     timeout: 900_000,
   });
   const m = /FUZZ-IMPORT-COUNTS (\{.*\})/.exec(`${r.stdout}${r.stderr}`);
-  browser = m ? { ...(JSON.parse(m[1] as string) as object), passed: r.status === 0 } : { error: `no counts (exit ${r.status})` };
+  browser = m
+    ? { ...(JSON.parse(m[1] as string) as object), passed: r.status === 0 }
+    : { error: `no counts (exit ${r.status})` };
   console.log(`Imports (Chromium, IndexedDB): ${JSON.stringify(browser)}`);
 }
 
@@ -79,8 +97,18 @@ writeFileSync(
     {
       date: new Date().toISOString(),
       seed,
-      cli: { cases: cli.cases, seconds: Math.round(cliSec), counts: cli.counts, findings: [...groups].map(([k, g]) => ({ finding: k, count: g.count, example: g.example })) },
-      imports: { cases: nImports, seconds: Math.round(importSec), counts: importCounts, findings: importFindings.slice(0, 50) },
+      cli: {
+        cases: cli.cases,
+        seconds: Math.round(cliSec),
+        counts: cli.counts,
+        findings: [...groups].map(([k, g]) => ({ finding: k, count: g.count, example: g.example })),
+      },
+      imports: {
+        cases: nImports,
+        seconds: Math.round(importSec),
+        counts: importCounts,
+        findings: importFindings.slice(0, 50),
+      },
       importsChromium: browser,
     },
     null,

@@ -32,18 +32,51 @@ const SIZES = [1, 64, 1024];
 const session = await openNodeSession();
 const threads = GpuEngine.defaultThreads(session.isFallbackAdapter);
 const engine = await GpuEngine.create(session, await loadEngineShader(), threads);
-console.log(`adapter: ${session.adapterName} (fallback: ${session.isFallbackAdapter}), ${threads} threads per replica; policy ${policy}; budget ${budget} s per measurement`);
+console.log(
+  `adapter: ${session.adapterName} (fallback: ${session.isFallbackAdapter}), ${threads} threads per replica; policy ${policy}; budget ${budget} s per measurement`,
+);
 
-const rows = await measureThroughput(engine, { sizes: SIZES, budget, policy, requests: REQUESTS, log: (l) => console.log(l) });
+const rows = await measureThroughput(engine, {
+  sizes: SIZES,
+  budget,
+  policy,
+  requests: REQUESTS,
+  log: (l) => console.log(l),
+});
 fs.mkdirSync(path.dirname(out), { recursive: true });
-fs.writeFileSync(out, JSON.stringify({
-  date: new Date().toISOString(),
-  adapter: session.adapterName, isFallbackAdapter: session.isFallbackAdapter, threadsPerReplica: threads,
-  machine: { cpus: os.cpus().length, cpuModel: os.cpus()[0]?.model ?? '', node: process.version, loadavg: os.loadavg() },
-  workload: { kind: 'lmsys', requests: REQUESTS, rate: 50, memory: LMSYS_MEMORY, mode: 'seconds', costModel: a100Llama2_70bTp2.name, policy, seeds: 'replica index + 1' },
-  budgetSeconds: budget,
-  note: session.isFallbackAdapter ? 'CPU adapter (SwiftShader): GPU-engine numbers are CPU numbers, reported only' : 'hardware adapter',
-  rows,
-}, null, 1) + '\n');
+fs.writeFileSync(
+  out,
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      adapter: session.adapterName,
+      isFallbackAdapter: session.isFallbackAdapter,
+      threadsPerReplica: threads,
+      machine: {
+        cpus: os.cpus().length,
+        cpuModel: os.cpus()[0]?.model ?? '',
+        node: process.version,
+        loadavg: os.loadavg(),
+      },
+      workload: {
+        kind: 'lmsys',
+        requests: REQUESTS,
+        rate: 50,
+        memory: LMSYS_MEMORY,
+        mode: 'seconds',
+        costModel: a100Llama2_70bTp2.name,
+        policy,
+        seeds: 'replica index + 1',
+      },
+      budgetSeconds: budget,
+      note: session.isFallbackAdapter
+        ? 'CPU adapter (SwiftShader): GPU-engine numbers are CPU numbers, reported only'
+        : 'hardware adapter',
+      rows,
+    },
+    null,
+    1,
+  ) + '\n',
+);
 console.log(`wrote ${out}`);
 process.exit(0);

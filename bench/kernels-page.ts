@@ -6,7 +6,15 @@ import { openSession } from '../src/gpu/session.ts';
 import { browserShaderLoader } from '../src/gpu/shaders-browser.ts';
 import { Timer } from '../src/gpu/timing.ts';
 
-type Out = { ok: true; adapter: Record<string, unknown>; userAgent: string; crossOriginIsolated: boolean; result: KernelBenchResult } | { ok: false; error: string };
+type Out =
+  | {
+      ok: true;
+      adapter: Record<string, unknown>;
+      userAgent: string;
+      crossOriginIsolated: boolean;
+      result: KernelBenchResult;
+    }
+  | { ok: false; error: string };
 const w = window as unknown as { __kernelBench?: Out };
 const log = document.getElementById('log') as HTMLElement;
 
@@ -16,11 +24,18 @@ async function main(): Promise<Out> {
   if (!adapter) return { ok: false, error: 'no WebGPU adapter (launch Chromium with --enable-unsafe-webgpu)' };
   const session = await openSession(adapter);
   const kernels = await Kernels.create(session, await browserShaderLoader.load());
-  const result = await runKernelBench(kernels, new Timer(session), { quick, log: (l) => (log.textContent += `\n${l}`) });
+  const result = await runKernelBench(kernels, new Timer(session), {
+    quick,
+    log: (l) => (log.textContent += `\n${l}`),
+  });
   session.destroy();
   return {
     ok: true,
-    adapter: { ...adapterIdentity(adapter), features: [...adapter.features].sort(), shaderF16: adapter.features.has('shader-f16') },
+    adapter: {
+      ...adapterIdentity(adapter),
+      features: [...adapter.features].sort(),
+      shaderF16: adapter.features.has('shader-f16'),
+    },
     userAgent: navigator.userAgent,
     crossOriginIsolated: globalThis.crossOriginIsolated,
     result,

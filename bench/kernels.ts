@@ -16,7 +16,14 @@ import { openSession } from '../src/gpu/session.ts';
 import { loadNodeShaders } from '../src/gpu/shaders-node.ts';
 import { Timer } from '../src/gpu/timing.ts';
 
-const { values: args } = parseArgs({ options: { adapter: { type: 'string' }, out: { type: 'string' }, quick: { type: 'boolean' }, browser: { type: 'boolean' } } });
+const { values: args } = parseArgs({
+  options: {
+    adapter: { type: 'string' },
+    out: { type: 'string' },
+    quick: { type: 'boolean' },
+    browser: { type: 'boolean' },
+  },
+});
 const out = args.out ?? 'bench/results/kernels.json';
 
 const found = await pickNodeAdapter(args.adapter);
@@ -44,7 +51,12 @@ const result = {
   createdAt: new Date().toISOString(),
   precision: 'f32',
   node: {
-    adapter: { name: found.name, ...found.info, features: [...(found.adapter.features as Iterable<string>)].sort(), shaderF16: found.adapter.features.has('shader-f16') },
+    adapter: {
+      name: found.name,
+      ...found.info,
+      features: [...(found.adapter.features as Iterable<string>)].sort(),
+      shaderF16: found.adapter.features.has('shader-f16'),
+    },
     runtime: `Node ${process.version}, npm webgpu (Dawn), VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '(unset)'}`,
     ...node,
   },

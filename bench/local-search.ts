@@ -86,11 +86,29 @@ for (const arrivals of arrivalsList) {
     for (const budget of budgets) {
       for (const ms of seeds) {
         const r = improveSchedule(p, start.starts, start.total, { iterations: budget * p.n, runs: 1, seed: ms });
-        runs.push({ budget, seed: ms, value: r.value, seconds: Math.round(r.seconds * 1000) / 1000, ordersPerSecond: Math.round(r.iterations / r.seconds) });
-        process.stderr.write(`${arrivals} seed ${seed} (n ${p.n}, M ${p.memory}): ${start.policy} ${start.total}, budget ${budget}·n seed ${ms} → ${r.value} (${r.seconds.toFixed(1)} s)\n`);
+        runs.push({
+          budget,
+          seed: ms,
+          value: r.value,
+          seconds: Math.round(r.seconds * 1000) / 1000,
+          ordersPerSecond: Math.round(r.iterations / r.seconds),
+        });
+        process.stderr.write(
+          `${arrivals} seed ${seed} (n ${p.n}, M ${p.memory}): ${start.policy} ${start.total}, budget ${budget}·n seed ${ms} → ${r.value} (${r.seconds.toFixed(1)} s)\n`,
+        );
       }
     }
-    rows.push({ arrivals, seed, n: p.n, memory: p.memory, policy: start.policy, policyTotal: start.total, mcsf, runs, best: Math.min(...runs.map((r) => r.value)) });
+    rows.push({
+      arrivals,
+      seed,
+      n: p.n,
+      memory: p.memory,
+      policy: start.policy,
+      policyTotal: start.total,
+      mcsf,
+      runs,
+      best: Math.min(...runs.map((r) => r.value)),
+    });
   }
 }
 
@@ -122,12 +140,29 @@ const perBudget = budgets.map((budget) => {
   };
 });
 // Best of the first k seeds (= `runs: k` from seed 1) for k = 1, 2, 4, … up to the seeds given.
-const bestOfRuns: { budget: number; runs: number; ordersPerN: number; medianAboveBestOfAll: number; meanAboveBestOfAll: number }[] = [];
+const bestOfRuns: {
+  budget: number;
+  runs: number;
+  ordersPerN: number;
+  medianAboveBestOfAll: number;
+  meanAboveBestOfAll: number;
+}[] = [];
 for (const budget of budgets) {
   for (let k = 1; k <= seeds.length; k *= 2) {
     const first = seeds.slice(0, k);
-    const rel = rows.map((row) => Math.min(...row.runs.filter((r) => r.budget === budget && first.includes(r.seed)).map((r) => r.value)) / row.best - 1);
-    bestOfRuns.push({ budget, runs: k, ordersPerN: budget * k, medianAboveBestOfAll: median(rel), meanAboveBestOfAll: rel.reduce((z, v) => z + v, 0) / rel.length });
+    const rel = rows.map(
+      (row) =>
+        Math.min(...row.runs.filter((r) => r.budget === budget && first.includes(r.seed)).map((r) => r.value)) /
+          row.best -
+        1,
+    );
+    bestOfRuns.push({
+      budget,
+      runs: k,
+      ordersPerN: budget * k,
+      medianAboveBestOfAll: median(rel),
+      meanAboveBestOfAll: rel.reduce((z, v) => z + v, 0) / rel.length,
+    });
   }
 }
 const summary = {

@@ -24,7 +24,14 @@ import { getHighs } from '../src/theory/highs.ts';
 import { rowBounds, startColumns } from '../src/theory/lp-model.ts';
 
 const { values: a } = parseArgs({
-  options: { seeds: { type: 'string' }, arrivals: { type: 'string' }, k: { type: 'string' }, seconds: { type: 'string' }, from: { type: 'string' }, out: { type: 'string' } },
+  options: {
+    seeds: { type: 'string' },
+    arrivals: { type: 'string' },
+    k: { type: 'string' },
+    seconds: { type: 'string' },
+    from: { type: 'string' },
+    out: { type: 'string' },
+  },
   strict: true,
 });
 const seeds = (a.seeds ?? '1,2').split(',').map(Number);
@@ -36,7 +43,12 @@ if (from !== 'policy' && from !== 'local-search') throw new Error(`--from must b
 const SLACK = 20;
 
 /** Best re-placement of `free` with every other start fixed (null: HiGHS found none in time). */
-async function resolve(p: Prepared, starts: Int32Array, free: readonly number[], timeLimit: number): Promise<Int32Array | null> {
+async function resolve(
+  p: Prepared,
+  starts: Int32Array,
+  free: readonly number[],
+  timeLimit: number,
+): Promise<Int32Array | null> {
   const M = p.memory;
   const isFree = new Uint8Array(p.n);
   for (const i of free) isFree[i] = 1;
@@ -44,7 +56,8 @@ async function resolve(p: Prepared, starts: Int32Array, free: readonly number[],
   const bg = new Int32Array(tokensPerRound(p, kept).length + 4 * M + 2 * SLACK);
   for (let i = 0; i < p.n; i++) {
     if (isFree[i]) continue;
-    for (let q = 0; q < (p.o[i] as number); q++) bg[(starts[i] as number) + q] = (bg[(starts[i] as number) + q] as number) + (p.s[i] as number) + q + 1;
+    for (let q = 0; q < (p.o[i] as number); q++)
+      bg[(starts[i] as number) + q] = (bg[(starts[i] as number) + q] as number) + (p.s[i] as number) + q + 1;
   }
   let lo = Infinity;
   let hi = 0;
@@ -57,7 +70,8 @@ async function resolve(p: Prepared, starts: Int32Array, free: readonly number[],
   for (const i of free) {
     for (let t = Math.max(p.a[i] as number, lo - SLACK); t <= hi + SLACK; t++) {
       let fits = true;
-      for (let q = 0; q < (p.o[i] as number) && fits; q++) if ((bg[t + q] as number) + (p.s[i] as number) + q + 1 > M) fits = false;
+      for (let q = 0; q < (p.o[i] as number) && fits; q++)
+        if ((bg[t + q] as number) + (p.s[i] as number) + q + 1 > M) fits = false;
       if (fits) {
         job.push(i);
         at.push(t);
@@ -74,8 +88,21 @@ async function resolve(p: Prepared, starts: Int32Array, free: readonly number[],
   for (let r = p.n; r < nRows; r++) rowUpper[r] = M - (bg[r - p.n] as number);
   const n = job.length;
   const model = highs.createModel({
-    numCols: n, numRows: nRows, colCost: cols.cost, colLower: new Float64Array(n), colUpper: new Float64Array(n).fill(1), rowLower, rowUpper,
-    matrix: { format: 'csc', numRows: nRows, numCols: n, starts: cols.starts, indices: cols.indices, values: cols.values },
+    numCols: n,
+    numRows: nRows,
+    colCost: cols.cost,
+    colLower: new Float64Array(n),
+    colUpper: new Float64Array(n).fill(1),
+    rowLower,
+    rowUpper,
+    matrix: {
+      format: 'csc',
+      numRows: nRows,
+      numCols: n,
+      starts: cols.starts,
+      indices: cols.indices,
+      values: cols.values,
+    },
     integrality: new Int32Array(n).fill(1),
   });
   try {
@@ -90,7 +117,18 @@ async function resolve(p: Prepared, starts: Int32Array, free: readonly number[],
   }
 }
 
-const rows: { arrivals: PaperArrivals; seed: number; n: number; memory: number; policy: number; start: number; best: number; improvement: number; iterations: number; seconds: number }[] = [];
+const rows: {
+  arrivals: PaperArrivals;
+  seed: number;
+  n: number;
+  memory: number;
+  policy: number;
+  start: number;
+  best: number;
+  improvement: number;
+  iterations: number;
+  seconds: number;
+}[] = [];
 for (const arrivals of arrivalsList) {
   for (const seed of seeds) {
     const w = paperSynthetic({ seed, arrivals, mode: 'rounds' });
@@ -113,7 +151,9 @@ for (const arrivals of arrivalsList) {
     while ((performance.now() - t0) / 1000 < seconds) {
       it++;
       const s = cur;
-      const order = Array.from({ length: p.n }, (_, i) => i).sort((x, y) => (s[x] as number) - (s[y] as number) || x - y);
+      const order = Array.from({ length: p.n }, (_, i) => i).sort(
+        (x, y) => (s[x] as number) - (s[y] as number) || x - y,
+      );
       const from = rng.int(0, Math.max(0, p.n - K));
       const next = await resolve(p, cur, order.slice(from, from + K), 2);
       if (next === null) continue;
@@ -125,9 +165,22 @@ for (const arrivals of arrivalsList) {
         console.log(`  ${arrivals} seed ${seed}: ${v} after ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       }
     }
-    const row = { arrivals, seed, n: p.n, memory: p.memory, policy: policyValue, start, best: value, improvement: (start - value) / start, iterations: it, seconds };
+    const row = {
+      arrivals,
+      seed,
+      n: p.n,
+      memory: p.memory,
+      policy: policyValue,
+      start,
+      best: value,
+      improvement: (start - value) / start,
+      iterations: it,
+      seconds,
+    };
     rows.push(row);
-    console.log(`${arrivals} seed ${seed} (n ${p.n}, M ${p.memory}): ${start} → ${value} (${(100 * row.improvement).toFixed(2)} %), ${it} neighbourhoods`);
+    console.log(
+      `${arrivals} seed ${seed} (n ${p.n}, M ${p.memory}): ${start} → ${value} (${(100 * row.improvement).toFixed(2)} %), ${it} neighbourhoods`,
+    );
   }
 }
 const out = a.out ?? path.join('bench', 'results', 'optimum-lns.json');

@@ -26,11 +26,29 @@ const cases: Case[] = [
   {
     name: '2 requests 1e9 rounds apart, 10 s',
     limit: 10,
-    inst: () => ({ memory: 10, requests: [{ id: 0, arrival: 0, prompt: 1, output: 2, predicted: 2 }, { id: 1, arrival: 1e9, prompt: 1, output: 2, predicted: 2 }] }),
+    inst: () => ({
+      memory: 10,
+      requests: [
+        { id: 0, arrival: 0, prompt: 1, output: 2, predicted: 2 },
+        { id: 1, arrival: 1e9, prompt: 1, output: 2, predicted: 2 },
+      ],
+    }),
   },
-  { name: '10,000 requests (paper-synthetic, Poisson), 5 s', limit: 5, inst: () => paperSynthetic({ seed: 1, arrivals: 'poisson', mode: 'rounds', requests: 10_000 }) },
-  { name: 'paper-synthetic --memory 2147483647, 5 s', limit: 5, inst: () => paperSynthetic({ seed: 1, arrivals: 'zero', mode: 'rounds', memory: 2147483647 }) },
-  { name: 'paper-synthetic n = 50 (zero), 5 s', limit: 5, inst: () => paperSynthetic({ seed: 1, arrivals: 'zero', mode: 'rounds', requests: 50 }) },
+  {
+    name: '10,000 requests (paper-synthetic, Poisson), 5 s',
+    limit: 5,
+    inst: () => paperSynthetic({ seed: 1, arrivals: 'poisson', mode: 'rounds', requests: 10_000 }),
+  },
+  {
+    name: 'paper-synthetic --memory 2147483647, 5 s',
+    limit: 5,
+    inst: () => paperSynthetic({ seed: 1, arrivals: 'zero', mode: 'rounds', memory: 2147483647 }),
+  },
+  {
+    name: 'paper-synthetic n = 50 (zero), 5 s',
+    limit: 5,
+    inst: () => paperSynthetic({ seed: 1, arrivals: 'zero', mode: 'rounds', requests: 50 }),
+  },
 ];
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] as number;
@@ -49,12 +67,30 @@ for (const c of cases) {
     }
     walls.push((performance.now() - t0) / 1000);
   }
-  const row = { case: c.name, limitSec: c.limit, medianWallSec: median(walls), maxWallSec: Math.max(...walls), walls, outcome };
-  console.log(`${c.name}: median ${row.medianWallSec.toFixed(2)} s, max ${row.maxWallSec.toFixed(2)} s (limit ${c.limit} s) — ${outcome.slice(0, 160)}`);
+  const row = {
+    case: c.name,
+    limitSec: c.limit,
+    medianWallSec: median(walls),
+    maxWallSec: Math.max(...walls),
+    walls,
+    outcome,
+  };
+  console.log(
+    `${c.name}: median ${row.medianWallSec.toFixed(2)} s, max ${row.maxWallSec.toFixed(2)} s (limit ${c.limit} s) — ${outcome.slice(0, 160)}`,
+  );
   out.push(row);
 }
 mkdirSync('bench/results', { recursive: true });
 writeFileSync(
   'bench/results/optimum-time-limit.json',
-  JSON.stringify({ date: new Date().toISOString(), machine: { cpus: os.cpus().length, loadavg: os.loadavg() }, repeats: R, cases: out }, null, 1) + '\n',
+  JSON.stringify(
+    {
+      date: new Date().toISOString(),
+      machine: { cpus: os.cpus().length, loadavg: os.loadavg() },
+      repeats: R,
+      cases: out,
+    },
+    null,
+    1,
+  ) + '\n',
 );

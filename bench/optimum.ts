@@ -46,7 +46,9 @@ const K = Number(a.k ?? (a.ablation ? 10 : 5));
 const limit = Number(a['time-limit'] ?? (a.ablation ? 20 : 60));
 const arrivalsList = (a.arrivals ?? 'zero,poisson').split(',') as PaperArrivals[];
 const requests = a.requests === undefined ? (a.ablation ? 10 : undefined) : Number(a.requests);
-const out = a.out ?? path.join('bench', 'results', a.ablation ? 'optimum-ablation.json' : a.mip ? 'optimum-mip.json' : 'optimum.json');
+const out =
+  a.out ??
+  path.join('bench', 'results', a.ablation ? 'optimum-ablation.json' : a.mip ? 'optimum-mip.json' : 'optimum.json');
 
 const machine = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
@@ -79,7 +81,14 @@ interface Row {
   seconds: number;
   nodes: number;
   /** --mip: the time-indexed IP in HiGHS (null fields: HiGHS found no schedule or no bound). */
-  mip?: { status: string; objective: number | null; dualBound: number | null; gap: number | null; seconds: number; binaries: number };
+  mip?: {
+    status: string;
+    objective: number | null;
+    dualBound: number | null;
+    gap: number | null;
+    seconds: number;
+    binaries: number;
+  };
 }
 
 function median(xs: number[]): number {
@@ -97,13 +106,24 @@ async function runSet(opts: OptimumOptions, label: string): Promise<Row[]> {
       const r = await solveOptimum(wl, { timeLimitSec: limit, ...opts });
       const lb = Math.ceil(r.lowerBound - 1e-9);
       const row: Row = {
-        arrivals, seed, n: wl.requests.length, memory: wl.memory, status: r.status, objective: r.objective, lowerBound: lb,
-        rootBound: Math.ceil(r.stats.rootBound - 1e-9), incumbent: r.stats.incumbent, incumbentPolicy: r.stats.incumbentPolicy,
+        arrivals,
+        seed,
+        n: wl.requests.length,
+        memory: wl.memory,
+        status: r.status,
+        objective: r.objective,
+        lowerBound: lb,
+        rootBound: Math.ceil(r.stats.rootBound - 1e-9),
+        incumbent: r.stats.incumbent,
+        incumbentPolicy: r.stats.incumbentPolicy,
         mcsf: r.stats.policies.find((q) => q.policy === 'mcsf')?.total ?? null,
         localSearch: r.stats.localSearch?.value ?? null,
         gap: (r.objective - lb) / r.objective,
         searchGap: (r.objective - Math.min(r.objective, Math.ceil(r.stats.rootBound - 1e-9))) / r.objective,
-        boundFrom: r.stats.boundFrom, lpBound: r.stats.lpBound === null ? null : Math.round(r.stats.lpBound * 10) / 10, seconds: Math.round(r.seconds * 1000) / 1000, nodes: r.stats.nodes,
+        boundFrom: r.stats.boundFrom,
+        lpBound: r.stats.lpBound === null ? null : Math.round(r.stats.lpBound * 10) / 10,
+        seconds: Math.round(r.seconds * 1000) / 1000,
+        nodes: r.stats.nodes,
       };
       if (a.mip) {
         // Windows from our best schedule: every schedule at least as good stays inside them.
@@ -111,10 +131,16 @@ async function runSet(opts: OptimumOptions, label: string): Promise<Row[]> {
         const obj = m.value === null ? null : Math.round(m.value);
         const dual = m.dualBound === null ? null : Math.ceil(m.dualBound - 1e-6);
         row.mip = {
-          status: m.status, objective: obj, dualBound: dual, seconds: Math.round(m.seconds * 1000) / 1000, binaries: m.columns,
+          status: m.status,
+          objective: obj,
+          dualBound: dual,
+          seconds: Math.round(m.seconds * 1000) / 1000,
+          binaries: m.columns,
           gap: obj === null || dual === null ? null : (obj - Math.min(obj, dual)) / obj,
         };
-        process.stderr.write(`  HiGHS time-indexed IP: ${m.status}, best ${obj}, bound ${dual}, ${m.seconds.toFixed(1)} s, ${m.columns} binaries\n`);
+        process.stderr.write(
+          `  HiGHS time-indexed IP: ${m.status}, best ${obj}, bound ${dual}, ${m.seconds.toFixed(1)} s, ${m.columns} binaries\n`,
+        );
       }
       rows.push(row);
       process.stderr.write(
@@ -144,7 +170,9 @@ function summarise(rows: Row[]): Record<string, unknown> {
           mipMedianSeconds: median(xs.map((r) => r.mip?.seconds ?? NaN)),
           mipWithSchedule: xs.filter((r) => r.mip?.objective !== null && r.mip?.objective !== undefined).length,
           /** HiGHS' proven bound over ours (< 1: weaker). */
-          mipMedianBoundOverOurs: median(xs.filter((r) => r.mip?.dualBound != null).map((r) => (r.mip?.dualBound as number) / r.lowerBound)),
+          mipMedianBoundOverOurs: median(
+            xs.filter((r) => r.mip?.dualBound != null).map((r) => (r.mip?.dualBound as number) / r.lowerBound),
+          ),
         }
       : {}),
   });
@@ -155,15 +183,90 @@ function summarise(rows: Row[]): Record<string, unknown> {
 
 if (a.ablation) {
   const steps: { name: string; opts: OptimumOptions }[] = [
-    { name: '1 release bound only', opts: { bound: { area: false, betas: [], pair: false }, obligations: false, memo: false, symmetry: false, localSearch: false } },
-    { name: '2 + area bound', opts: { bound: { area: true, betas: [], pair: false }, obligations: false, memo: false, symmetry: false, localSearch: false } },
-    { name: '3 + pair-machine bound', opts: { bound: { area: true, betas: [], pair: true }, obligations: false, memo: false, symmetry: false, localSearch: false } },
-    { name: '4 + active-schedule obligations', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: false, symmetry: false, localSearch: false } },
-    { name: '5 + memo', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: false, localSearch: false } },
-    { name: '6 + symmetry', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: true, localSearch: false } },
-    { name: '7 + idle tokens in the area bound (off by default)', opts: { bound: { area: true, betas: [], pair: true, waste: true }, obligations: true, memo: true, symmetry: true, localSearch: false } },
-    { name: '8 6 + coupled area/pair-machine bound', opts: { bound: { area: true, betas: [], pair: true, coupled: true }, obligations: true, memo: true, symmetry: true, localSearch: false } },
-    { name: '9 6 + local-search incumbent', opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: true } },
+    {
+      name: '1 release bound only',
+      opts: {
+        bound: { area: false, betas: [], pair: false },
+        obligations: false,
+        memo: false,
+        symmetry: false,
+        localSearch: false,
+      },
+    },
+    {
+      name: '2 + area bound',
+      opts: {
+        bound: { area: true, betas: [], pair: false },
+        obligations: false,
+        memo: false,
+        symmetry: false,
+        localSearch: false,
+      },
+    },
+    {
+      name: '3 + pair-machine bound',
+      opts: {
+        bound: { area: true, betas: [], pair: true },
+        obligations: false,
+        memo: false,
+        symmetry: false,
+        localSearch: false,
+      },
+    },
+    {
+      name: '4 + active-schedule obligations',
+      opts: {
+        bound: { area: true, betas: [], pair: true },
+        obligations: true,
+        memo: false,
+        symmetry: false,
+        localSearch: false,
+      },
+    },
+    {
+      name: '5 + memo',
+      opts: {
+        bound: { area: true, betas: [], pair: true },
+        obligations: true,
+        memo: true,
+        symmetry: false,
+        localSearch: false,
+      },
+    },
+    {
+      name: '6 + symmetry',
+      opts: {
+        bound: { area: true, betas: [], pair: true },
+        obligations: true,
+        memo: true,
+        symmetry: true,
+        localSearch: false,
+      },
+    },
+    {
+      name: '7 + idle tokens in the area bound (off by default)',
+      opts: {
+        bound: { area: true, betas: [], pair: true, waste: true },
+        obligations: true,
+        memo: true,
+        symmetry: true,
+        localSearch: false,
+      },
+    },
+    {
+      name: '8 6 + coupled area/pair-machine bound',
+      opts: {
+        bound: { area: true, betas: [], pair: true, coupled: true },
+        obligations: true,
+        memo: true,
+        symmetry: true,
+        localSearch: false,
+      },
+    },
+    {
+      name: '9 6 + local-search incumbent',
+      opts: { bound: { area: true, betas: [], pair: true }, obligations: true, memo: true, symmetry: true },
+    },
   ];
   const results: Record<string, unknown>[] = [];
   const from = Number(a.from ?? 1);
@@ -176,15 +279,24 @@ if (a.ablation) {
   mkdirSync(path.dirname(out), { recursive: true });
   writeFileSync(out, JSON.stringify({ machine, k: K, timeLimitSec: limit, requests, steps: results }, null, 1) + '\n');
   process.stdout.write(
-    results.map((r) => {
-      const all = (r.summary as Record<string, { medianSeconds: number; optimalShare: number }>).all!;
-      return `${String(r.step).padEnd(46)} median ${all.medianSeconds.toFixed(3)} s, optimal ${(100 * all.optimalShare).toFixed(0)} %`;
-    }).join('\n') + `\nwrote ${out}\n`,
+    results
+      .map((r) => {
+        const all = (r.summary as Record<string, { medianSeconds: number; optimalShare: number }>).all!;
+        return `${String(r.step).padEnd(46)} median ${all.medianSeconds.toFixed(3)} s, optimal ${(100 * all.optimalShare).toFixed(0)} %`;
+      })
+      .join('\n') + `\nwrote ${out}\n`,
   );
 } else {
   const rows = await runSet({}, '');
   const summary = summarise(rows);
   mkdirSync(path.dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ machine, k: K, timeLimitSec: limit, requests: requests ?? 'drawn (U{40..60})', summary, rows }, null, 1) + '\n');
+  writeFileSync(
+    out,
+    JSON.stringify(
+      { machine, k: K, timeLimitSec: limit, requests: requests ?? 'drawn (U{40..60})', summary, rows },
+      null,
+      1,
+    ) + '\n',
+  );
   process.stdout.write(JSON.stringify(summary, null, 1) + `\nwrote ${out}\n`);
 }

@@ -167,7 +167,8 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
       r.list('cases').map((c) => ({
         command: 'npm run bench:optimum-time-limit',
         what: `optimum --time-limit: ${c.str('case')}`,
-        result: `median wall ${fmt(c.num('medianWallSec'), 2)} s, max ${fmt(c.num('maxWallSec'), 2)} s ` +
+        result:
+          `median wall ${fmt(c.num('medianWallSec'), 2)} s, max ${fmt(c.num('maxWallSec'), 2)} s ` +
           `(limit ${fmt(c.num('limitSec'))} s, ${fmt(r.num('repeats'))} runs): ${c.str('outcome')}`,
       })),
   },
@@ -177,26 +178,55 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
       const c = (k: string) => `checks.${k}`;
       const ok = (k: string) => yes(r.bool(`${c(k)}.ok`));
       const terms = ['perTokenMicros', 'perKvTokenMicros', 'perPrefillSquareMicros', 'fixedMicros']
-        .map((t) => `${t.replace('Micros', '')} ${fmt(r.num(`${c('quietTerms')}.${t}.maxMin`), 2)}×` +
-          ` (not identifiable in ${fmt(r.num(`${c('quietTerms')}.${t}.notIdentifiableIn`))})`)
+        .map(
+          (t) =>
+            `${t.replace('Micros', '')} ${fmt(r.num(`${c('quietTerms')}.${t}.maxMin`), 2)}×` +
+            ` (not identifiable in ${fmt(r.num(`${c('quietTerms')}.${t}.notIdentifiableIn`))})`,
+        )
         .join(', ');
       const command = 'npm run bench:calibration';
       return [
-        { command, what: '5 quick calibrations, quiet: held-out R² ≥ 0.95 each',
-          result: `${r.list(`${c('quietHeldOutR2')}.values`).map((v) => fmt(v.num(''), 2)).join(', ')}: ${ok('quietHeldOutR2')}` },
-        { command, what: 'quiet: typical round max/min ≤ 1.15',
-          result: `${fmt(r.num(`${c('quietTypicalMaxMin')}.value`), 2)}: ${ok('quietTypicalMaxMin')}` },
-        { command, what: 'quiet: each Llama-2-70B term max/min ≤ 1.5 or not identifiable',
-          result: `${terms}: ${yes(['perTokenMicros', 'perKvTokenMicros', 'perPrefillSquareMicros', 'fixedMicros']
-            .every((t) => r.bool(`${c('quietTerms')}.${t}.ok`)))}` },
-        { command, what: 'busy core: max/min ≤ 1.3, or labelled noisy/unusable (none good and 30 % off)',
-          result: `${fmt(r.num(`${c('loadedTypicalMaxMin')}.value`), 2)}, labelled: ` +
-            `${r.bool(`${c('loadedTypicalMaxMin')}.labelledNoisyOrUnusable`) ? 'yes' : 'no'}: ${ok('loadedTypicalMaxMin')}` },
-        { command, what: 'replay: median prediction error ≤ 10 % (quiet)',
-          result: `${pct(r.num(`${c('quietReplayMedianError')}.value`))}: ${ok('quietReplayMedianError')}` },
-        { command, what: 'quick preset ≤ 60 s; full preset ≤ 8 min',
-          result: `quick ${fmt(r.num(`${c('quickSeconds')}.median`))} s median (${ok('quickSeconds')}); ` +
-            `full ${fmt(r.num(`${c('fullSeconds')}.value`))} s (${ok('fullSeconds')})` },
+        {
+          command,
+          what: '5 quick calibrations, quiet: held-out R² ≥ 0.95 each',
+          result: `${r
+            .list(`${c('quietHeldOutR2')}.values`)
+            .map((v) => fmt(v.num(''), 2))
+            .join(', ')}: ${ok('quietHeldOutR2')}`,
+        },
+        {
+          command,
+          what: 'quiet: typical round max/min ≤ 1.15',
+          result: `${fmt(r.num(`${c('quietTypicalMaxMin')}.value`), 2)}: ${ok('quietTypicalMaxMin')}`,
+        },
+        {
+          command,
+          what: 'quiet: each Llama-2-70B term max/min ≤ 1.5 or not identifiable',
+          result: `${terms}: ${yes(
+            ['perTokenMicros', 'perKvTokenMicros', 'perPrefillSquareMicros', 'fixedMicros'].every((t) =>
+              r.bool(`${c('quietTerms')}.${t}.ok`),
+            ),
+          )}`,
+        },
+        {
+          command,
+          what: 'busy core: max/min ≤ 1.3, or labelled noisy/unusable (none good and 30 % off)',
+          result:
+            `${fmt(r.num(`${c('loadedTypicalMaxMin')}.value`), 2)}, labelled: ` +
+            `${r.bool(`${c('loadedTypicalMaxMin')}.labelledNoisyOrUnusable`) ? 'yes' : 'no'}: ${ok('loadedTypicalMaxMin')}`,
+        },
+        {
+          command,
+          what: 'replay: median prediction error ≤ 10 % (quiet)',
+          result: `${pct(r.num(`${c('quietReplayMedianError')}.value`))}: ${ok('quietReplayMedianError')}`,
+        },
+        {
+          command,
+          what: 'quick preset ≤ 60 s; full preset ≤ 8 min',
+          result:
+            `quick ${fmt(r.num(`${c('quickSeconds')}.median`))} s median (${ok('quickSeconds')}); ` +
+            `full ${fmt(r.num(`${c('fullSeconds')}.value`))} s (${ok('fullSeconds')})`,
+        },
       ];
     },
   },
@@ -210,13 +240,26 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
         fmt(rows.find((x) => x.num('replicas') === R && x.str('engine') === e)?.num('replicaRoundsPerSecond') ?? NaN);
       const sizes = r.list('throughput.sizes').map((x) => x.num(''));
       return [
-        { command, what: `${r.str('adapter.name')}: quick calibration with replay`,
-          result: `${r.str('calibration.verdict')} in ${fmt(r.num('calibration.seconds'))} s; ` +
-            r.list('calibration.reasons').map((x) => x.str('')).join('; ') },
-        { command, what: 'kernel efficiency vs the roof probes',
-          result: `decode ${eff('decodeVsStream')} of streaming, prefill ${eff('prefillVsFma')} and linear ${eff('linearVsFma')} of FMA` },
-        { command, what: `replica-rounds/s, GPU vs CPU engine, R = ${sizes.join(' / ')}`,
-          result: `GPU ${sizes.map((R) => rate(R, 'gpu')).join(' / ')}; CPU ${sizes.map((R) => rate(R, 'cpu')).join(' / ')}` },
+        {
+          command,
+          what: `${r.str('adapter.name')}: quick calibration with replay`,
+          result:
+            `${r.str('calibration.verdict')} in ${fmt(r.num('calibration.seconds'))} s; ` +
+            r
+              .list('calibration.reasons')
+              .map((x) => x.str(''))
+              .join('; '),
+        },
+        {
+          command,
+          what: 'kernel efficiency vs the roof probes',
+          result: `decode ${eff('decodeVsStream')} of streaming, prefill ${eff('prefillVsFma')} and linear ${eff('linearVsFma')} of FMA`,
+        },
+        {
+          command,
+          what: `replica-rounds/s, GPU vs CPU engine, R = ${sizes.join(' / ')}`,
+          result: `GPU ${sizes.map((R) => rate(R, 'gpu')).join(' / ')}; CPU ${sizes.map((R) => rate(R, 'cpu')).join(' / ')}`,
+        },
       ];
     },
   },
@@ -226,13 +269,26 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
       const counts = (k: string) => {
         const v = r.get(`${k}.counts`);
         if (typeof v !== 'object' || v === null) throw new Error(`fuzz.json: ${k}.counts is not an object`);
-        return Object.entries(v as Record<string, unknown>).map(([n, x]) => `${n} ${fmt(Number(x))}`).join(', ');
+        return Object.entries(v as Record<string, unknown>)
+          .map(([n, x]) => `${n} ${fmt(Number(x))}`)
+          .join(', ');
       };
       return [
-        { command: 'npm run fuzz', what: `CLI inputs, ${fmt(r.num('cli.cases'))} cases (seed ${fmt(r.num('seed'))})`, result: counts('cli') },
-        { command: 'npm run fuzz', what: `bundle/profile imports in memory, ${fmt(r.num('imports.cases'))} cases`, result: counts('imports') },
-        { command: 'npm run fuzz', what: `imports in Chromium (IndexedDB), ${fmt(r.num('importsChromium.cases'))} cases`,
-          result: counts('importsChromium') },
+        {
+          command: 'npm run fuzz',
+          what: `CLI inputs, ${fmt(r.num('cli.cases'))} cases (seed ${fmt(r.num('seed'))})`,
+          result: counts('cli'),
+        },
+        {
+          command: 'npm run fuzz',
+          what: `bundle/profile imports in memory, ${fmt(r.num('imports.cases'))} cases`,
+          result: counts('imports'),
+        },
+        {
+          command: 'npm run fuzz',
+          what: `imports in Chromium (IndexedDB), ${fmt(r.num('importsChromium.cases'))} cases`,
+          result: counts('importsChromium'),
+        },
       ];
     },
   },

@@ -45,7 +45,7 @@ await esbuild.build({
   outdir: tmp,
   outExtension: { '.js': '.mjs' },
   splitting: true,
-  chunkNames: "[name]-[hash]",
+  chunkNames: '[name]-[hash]',
   bundle: true,
   platform: 'node',
   format: 'esm',

@@ -192,15 +192,26 @@ export function buildA100Tables(mlpCsv: string, allReduceCsv: string): A100Table
     const ops = MLP_OPS.map((op) => medianNs(r, op, 'mlp.csv'));
     return { tokens: int(r, 'num_tokens', 'mlp.csv'), ops, total: ops.reduce((a, b) => a + b, 0) };
   });
-  const mlpDedup = dedupe(mlp, (m) => m.tokens, (m) => m.total);
+  const mlpDedup = dedupe(
+    mlp,
+    (m) => m.tokens,
+    (m) => m.total,
+  );
   const embRaw: Point[] = mlpDedup.map((m) => [m.tokens, m.ops[0] ?? 0]);
   const layerRaw: Point[] = mlpDedup.map((m) => [m.tokens, m.total - (m.ops[0] ?? 0)]);
 
   const arRows = parseCsv(allReduceCsv, 'all_reduce.csv').filter(
     (r) => int(r, 'num_workers', 'all_reduce.csv') === TP_DEGREE && r['collective'] === 'all_reduce',
   );
-  const ar = arRows.map((r) => ({ size: int(r, 'size', 'all_reduce.csv'), ns: medianNs(r, 'all_reduce', 'all_reduce.csv') }));
-  const arDedup = dedupe(ar, (a) => a.size, (a) => a.ns);
+  const ar = arRows.map((r) => ({
+    size: int(r, 'size', 'all_reduce.csv'),
+    ns: medianNs(r, 'all_reduce', 'all_reduce.csv'),
+  }));
+  const arDedup = dedupe(
+    ar,
+    (a) => a.size,
+    (a) => a.ns,
+  );
   const arRaw: Point[] = arDedup.map((a) => [a.size, a.ns]);
 
   if (layerRaw.length === 0 || arRaw.length === 0) throw new Error('no TP-2 rows found');
@@ -237,7 +248,11 @@ export function generateA100Tables(mlpCsv: string, allReduceCsv: string): string
       'One transformer layer, every non-attention operator except emb (sum of medians, ns), by tokens in the batch.',
       t.layer,
     ),
-    emitKnots('EMBEDDING_NS_BY_TOKENS', 'Token embedding, once per forward pass (median, ns), by tokens in the batch.', t.embedding),
+    emitKnots(
+      'EMBEDDING_NS_BY_TOKENS',
+      'Token embedding, once per forward pass (median, ns), by tokens in the batch.',
+      t.embedding,
+    ),
     emitKnots(
       'ALL_REDUCE_NS_BY_BYTES',
       'One all-reduce between 2 A100s over NVLink (median, ns), by message size in bytes.',

@@ -23,7 +23,8 @@ const COMPONENTS = ['x', 'y', 'z', 'w'] as const;
 export function generateMatmulWgsl(): string {
   const R = MATMUL_ROWS;
   // Invocation t stages row t of the X tile; each invocation owns two vec4 columns.
-  if (MATMUL_WG !== R || MATMUL_COLS !== MATMUL_WG * 8) throw new Error('matmul tile: rows must equal invocations, columns 8 per invocation');
+  if (MATMUL_WG !== R || MATMUL_COLS !== MATMUL_WG * 8)
+    throw new Error('matmul tile: rows must equal invocations, columns 8 per invocation');
   const L: string[] = [];
   L.push(
     '// GENERATED FILE — DO NOT EDIT. Regenerate with: npx tsx scripts/gen-matmul-wgsl.ts',
@@ -86,16 +87,30 @@ export function generateMatmulWgsl(): string {
   );
   for (let kk = 0; kk < 4; kk++) {
     const c = COMPONENTS[kk] as string;
-    L.push(`    // k = k0 + ${kk}`, '    {', `      let wr = (k0 + ${kk}u) * n_v4;`, '      let wa = w[wr + wc0];', '      let wb = w[wr + wc1];');
+    L.push(
+      `    // k = k0 + ${kk}`,
+      '    {',
+      `      let wr = (k0 + ${kk}u) * n_v4;`,
+      '      let wa = w[wr + wc0];',
+      '      let wb = w[wr + wc1];',
+    );
     for (let r = 0; r < R; r++) {
-      L.push(`      let x${r} = vec4<f32>(xs[${r}].${c});`, `      y${r}a = fma(x${r}, wa, y${r}a);`, `      y${r}b = fma(x${r}, wb, y${r}b);`);
+      L.push(
+        `      let x${r} = vec4<f32>(xs[${r}].${c});`,
+        `      y${r}a = fma(x${r}, wa, y${r}a);`,
+        `      y${r}b = fma(x${r}, wb, y${r}b);`,
+      );
     }
     L.push('    }');
   }
   L.push('    workgroupBarrier();', '  }');
-  for (const [col, s] of [['col0', 'a'], ['col1', 'b']] as const) {
+  for (const [col, s] of [
+    ['col0', 'a'],
+    ['col1', 'b'],
+  ] as const) {
     L.push(`  if (${col} < n_v4) {`);
-    for (let r = 0; r < R; r++) L.push(`    if (row0 + ${r}u < p.m) { y[(row0 + ${r}u) * n_v4 + ${col}] = y${r}${s}; }`);
+    for (let r = 0; r < R; r++)
+      L.push(`    if (row0 + ${r}u < p.m) { y[(row0 + ${r}u) * n_v4 + ${col}] = y${r}${s}; }`);
     L.push('  }');
   }
   L.push('}', '');

@@ -5,7 +5,15 @@
  * Sizes are small: SwiftShader is slow on barrier-heavy kernels.
  */
 import type { Kernels, ReadableJob } from '../src/gpu/kernels.ts';
-import { decodeAttentionRef, GQA_GROUP, HEAD_DIM, matmulRef, maxRelativeError, prefillAttentionRef, randomArray } from '../src/gpu/reference.ts';
+import {
+  decodeAttentionRef,
+  GQA_GROUP,
+  HEAD_DIM,
+  matmulRef,
+  maxRelativeError,
+  prefillAttentionRef,
+  randomArray,
+} from '../src/gpu/reference.ts';
 
 export const F32_TOLERANCE = 1e-4;
 

@@ -15,8 +15,14 @@ export type { Profile };
 
 /** Stored `profile` records in store order, split into valid profiles (checked with the
  *  profile schema, loaded on demand) and records that are not valid profiles. */
-export async function loadStoredProfiles(): Promise<{ valid: { record: StoredRecord; profile: Profile }[]; invalid: StoredRecord[] }> {
-  const [records, { profileSchema }] = await Promise.all([getStore().then((s) => s.list('profile')), import('../calibrate/profile.ts')]);
+export async function loadStoredProfiles(): Promise<{
+  valid: { record: StoredRecord; profile: Profile }[];
+  invalid: StoredRecord[];
+}> {
+  const [records, { profileSchema }] = await Promise.all([
+    getStore().then((s) => s.list('profile')),
+    import('../calibrate/profile.ts'),
+  ]);
   const valid: { record: StoredRecord; profile: Profile }[] = [];
   const invalid: StoredRecord[] = [];
   for (const record of records) {
@@ -35,7 +41,13 @@ export async function loadCalibration() {
     import('../gpu/session.ts'),
     import('../gpu/shaders-browser.ts'),
   ]);
-  return { calibrate: calib.calibrate, phases: calib.CALIBRATION_PHASES, PRESETS: grid.PRESETS, openSession: session.openSession, shaders: shaders.browserShaders };
+  return {
+    calibrate: calib.calibrate,
+    phases: calib.CALIBRATION_PHASES,
+    PRESETS: grid.PRESETS,
+    openSession: session.openSession,
+    shaders: shaders.browserShaders,
+  };
 }
 
 /** A number with about 4 significant digits for tables. */
@@ -59,10 +71,24 @@ export function verdictOfData(data: unknown): { verdict: Verdict; reasons: strin
   const d = data as { schema?: unknown; quality?: { verdict?: unknown; reasons?: unknown }; fit?: { r2?: unknown } };
   const v = d.quality?.verdict;
   if (d.schema === PROFILE_SCHEMA && (v === 'good' || v === 'noisy' || v === 'unusable')) {
-    return { verdict: v, reasons: Array.isArray(d.quality?.reasons) ? d.quality.reasons.filter((r): r is string => typeof r === 'string') : [] };
+    return {
+      verdict: v,
+      reasons: Array.isArray(d.quality?.reasons)
+        ? d.quality.reasons.filter((r): r is string => typeof r === 'string')
+        : [],
+    };
   }
   if (d.schema === PROFILE_SCHEMA_V1 && typeof d.fit?.r2 === 'number') {
-    return verdictOf({ heldOutR2: d.fit.r2, typicalHalfWidth: NaN, targetHalfWidth: 0.05, notIdentifiable: [], probeDrift: NaN, repeatSpread: NaN, replayError: null, legacy: true });
+    return verdictOf({
+      heldOutR2: d.fit.r2,
+      typicalHalfWidth: NaN,
+      targetHalfWidth: 0.05,
+      notIdentifiable: [],
+      probeDrift: NaN,
+      repeatSpread: NaN,
+      replayError: null,
+      legacy: true,
+    });
   }
   return null;
 }
@@ -71,7 +97,8 @@ export function verdictOfData(data: unknown): { verdict: Verdict; reasons: strin
 export function profileOptionLabel(title: string, data: unknown): string {
   const v = verdictOfData(data);
   if (!v) return `Profile: ${title} (not a valid profile)`;
-  if (v.verdict === 'unusable') return `⚠ Profile: ${title} — UNUSABLE (${v.reasons[0] ?? 'see Calibrate'}): predictions not trustworthy`;
+  if (v.verdict === 'unusable')
+    return `⚠ Profile: ${title} — UNUSABLE (${v.reasons[0] ?? 'see Calibrate'}): predictions not trustworthy`;
   return `Profile: ${title} (${v.verdict})`;
 }
 
@@ -79,23 +106,57 @@ export function profileOptionLabel(title: string, data: unknown): string {
 export function profileSummaryLine(data: unknown): string {
   const v = verdictOfData(data);
   if (!v) return 'calibration profile (not valid)';
-  const d = data as { device?: { name?: string }; preset?: string; reference?: { typicalRound?: { ratio?: number; ratioInterval?: [number, number] } } };
+  const d = data as {
+    device?: { name?: string };
+    preset?: string;
+    reference?: { typicalRound?: { ratio?: number; ratioInterval?: [number, number] } };
+  };
   const t = d.reference?.typicalRound;
-  const ratio = typeof t?.ratio === 'number' ? `; typical round ${withInterval(t.ratio, t.ratioInterval)}× the A100` : '';
+  const ratio =
+    typeof t?.ratio === 'number' ? `; typical round ${withInterval(t.ratio, t.ratioInterval)}× the A100` : '';
   return `calibration profile of ${d.device?.name ?? '?'} (${d.preset ?? '?'}): ${v.verdict}${v.reasons.length > 0 ? ` — ${v.reasons.join('; ')}` : ''}${ratio}`;
 }
 
 /** The kernel-efficiency table: each kernel's rate at the sweeps' largest size against its roof probe. */
-export function kernelRows(p: Profile): { kernel: string; size: string; ms: number; rate: string; efficiency: number; roof: string }[] {
+export function kernelRows(
+  p: Profile,
+): { kernel: string; size: string; ms: number; rate: string; efficiency: number; roof: string }[] {
   const k = p.kernels;
   const rate = (x: number, unit: string) => {
-    for (const [s, v] of [['T', 1e12], ['G', 1e9], ['M', 1e6], ['k', 1e3]] as const) if (x >= v) return `${(x / v).toFixed(2)} ${s}${unit}`;
+    for (const [s, v] of [
+      ['T', 1e12],
+      ['G', 1e9],
+      ['M', 1e6],
+      ['k', 1e3],
+    ] as const)
+      if (x >= v) return `${(x / v).toFixed(2)} ${s}${unit}`;
     return `${x.toFixed(2)} ${unit}`;
   };
   return [
-    { kernel: 'decode attention', size: `B=${k.decode.point.decodeBatch} L=${k.decode.point.kvLen}`, ms: k.decode.measurement.medianMs, rate: rate(k.decode.bytesPerSecond, 'B/s'), efficiency: k.decode.efficiency, roof: 'streaming probe' },
-    { kernel: 'prefill attention', size: `C=${k.prefill.point.prefillChunk}`, ms: k.prefill.measurement.medianMs, rate: rate(k.prefill.flopPerSecond, 'FLOP/s'), efficiency: k.prefill.efficiency, roof: 'FMA probe' },
-    { kernel: 'linear layers', size: `T=${k.linear.point.tokens}`, ms: k.linear.measurement.medianMs, rate: rate(k.linear.flopPerSecond, 'FLOP/s'), efficiency: k.linear.efficiency, roof: 'FMA probe' },
+    {
+      kernel: 'decode attention',
+      size: `B=${k.decode.point.decodeBatch} L=${k.decode.point.kvLen}`,
+      ms: k.decode.measurement.medianMs,
+      rate: rate(k.decode.bytesPerSecond, 'B/s'),
+      efficiency: k.decode.efficiency,
+      roof: 'streaming probe',
+    },
+    {
+      kernel: 'prefill attention',
+      size: `C=${k.prefill.point.prefillChunk}`,
+      ms: k.prefill.measurement.medianMs,
+      rate: rate(k.prefill.flopPerSecond, 'FLOP/s'),
+      efficiency: k.prefill.efficiency,
+      roof: 'FMA probe',
+    },
+    {
+      kernel: 'linear layers',
+      size: `T=${k.linear.point.tokens}`,
+      ms: k.linear.measurement.medianMs,
+      rate: rate(k.linear.flopPerSecond, 'FLOP/s'),
+      efficiency: k.linear.efficiency,
+      roof: 'FMA probe',
+    },
   ];
 }
 
@@ -112,12 +173,20 @@ export function profileFacts(p: Profile): [string, string, number | string][] {
     ['device', 'software fallback', p.device.adapter.isFallbackAdapter ? 'yes' : 'no'],
     ['device', 'timing', p.device.timing.method],
     ['device', 'round trip (µs)', p.device.timing.roundTripMicros],
-    ['device', 'board power (W)', `${sig(p.power.activeWattsPerGpu)} (${p.power.source === 'default' ? `default, ${p.power.adapterClass} adapter` : 'set by the user'})`],
+    [
+      'device',
+      'board power (W)',
+      `${sig(p.power.activeWattsPerGpu)} (${p.power.source === 'default' ? `default, ${p.power.adapterClass} adapter` : 'set by the user'})`,
+    ],
     ['probes', 'stream read (GB/s)', p.probes.stream.bytesPerSecond / 1e9],
     ['probes', 'FMA (GFLOP/s)', p.probes.fma.flopPerSecond / 1e9],
     ['fit', 'R² (held out)', p.fit.r2],
     ['fit', 'MAPE (held out, %)', p.fit.mape * 100],
-    ['fit', 'replay error (%)', rp ? `${rp.error >= 0 ? '+' : ''}${fixed(100 * rp.error, 1)} (${rp.rounds} rounds)` : 'not run'],
+    [
+      'fit',
+      'replay error (%)',
+      rp ? `${rp.error >= 0 ? '+' : ''}${fixed(100 * rp.error, 1)} (${rp.rounds} rounds)` : 'not run',
+    ],
     ['Llama-2 70B', 'fixed (µs/round)', withInterval(c.fixedMicros, ci?.fixedMicros)],
     ['Llama-2 70B', 'per token (µs)', withInterval(c.perTokenMicros, ci?.perTokenMicros)],
     ['Llama-2 70B', 'per KV token (µs)', withInterval(c.perKvTokenMicros, ci?.perKvTokenMicros)],
@@ -133,7 +202,10 @@ export function fitPoints(p: Profile): { train: { x: number; y: number }[]; held
   const train: { x: number; y: number }[] = [];
   const heldOut: { x: number; y: number }[] = [];
   for (const m of p.measurements) {
-    const pt = { x: m.micros, y: predict(p.fit.coefficients, { tokens: m.tokens, kvTokens: m.kvTokens, prefillSquares: m.prefillSquares }) };
+    const pt = {
+      x: m.micros,
+      y: predict(p.fit.coefficients, { tokens: m.tokens, kvTokens: m.kvTokens, prefillSquares: m.prefillSquares }),
+    };
     (m.heldOut ? heldOut : train).push(pt);
   }
   return { train, heldOut };
@@ -157,9 +229,25 @@ export function fitChartSpec(p: Profile): ChartSpec {
     ...(hi > 0 ? { xMax: hi, yMax: hi } : {}),
     series: [
       // /2 profiles fit sweeps, not rounds: every round shown is held out (legacy /1 profiles also have fitted rounds).
-      ...(train.length > 0 ? [{ label: `fitted points (${train.length})`, points: train, scatter: true, color: '#0072B2' }] : []),
-      { label: `held out (${heldOut.length})`, points: heldOut, scatter: true, pointStyle: 'triangle', color: '#D55E00' },
-      { label: 'y = x', points: [{ x: 0, y: 0 }, { x: hi, y: hi }], dashed: true, color: '#8C8C8C' },
+      ...(train.length > 0
+        ? [{ label: `fitted points (${train.length})`, points: train, scatter: true, color: '#0072B2' }]
+        : []),
+      {
+        label: `held out (${heldOut.length})`,
+        points: heldOut,
+        scatter: true,
+        pointStyle: 'triangle',
+        color: '#D55E00',
+      },
+      {
+        label: 'y = x',
+        points: [
+          { x: 0, y: 0 },
+          { x: hi, y: hi },
+        ],
+        dashed: true,
+        color: '#8C8C8C',
+      },
     ],
   };
 }
@@ -182,7 +270,9 @@ export interface RatioBar {
 }
 
 /** Each profile's time per term relative to the reference (A100), with intervals, for kv-ratio-bars. */
-export function ratioBars(profiles: readonly { title: string; profile: Profile }[]): { title: string; verdict: Verdict; bars: RatioBar[] }[] {
+export function ratioBars(
+  profiles: readonly { title: string; profile: Profile }[],
+): { title: string; verdict: Verdict; bars: RatioBar[] }[] {
   return profiles.map((p) => ({
     title: p.title,
     verdict: p.profile.quality.verdict,

@@ -159,7 +159,10 @@ export function configFromParams(p: URLSearchParams): ExperimentConfig {
   c.memory = num(p, 'mem', 'memory') ?? null;
   const pol = p.get('pol');
   if (pol !== null) {
-    const list = pol.split(',').map((s) => s.trim()).filter((s) => s !== '');
+    const list = pol
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
     if (list.length > 0) c.policies = list;
   }
   c.predict = p.get('pred') ?? c.predict;
@@ -202,9 +205,16 @@ export function toRunConfig(c: ExperimentConfig, trace: { name: string; text: st
   let workload: RunWorkload;
   if (isLmsys(c.preset)) workload = { kind: 'lmsys', requests: c.requests, rate: c.rate };
   else if (c.preset === 'synthetic-zero' || c.preset === 'synthetic-poisson') {
-    workload = { kind: 'paper-synthetic', arrivals: c.preset === 'synthetic-zero' ? 'zero' : 'poisson', ...(c.synthRequests !== null ? { requests: c.synthRequests } : {}) };
+    workload = {
+      kind: 'paper-synthetic',
+      arrivals: c.preset === 'synthetic-zero' ? 'zero' : 'poisson',
+      ...(c.synthRequests !== null ? { requests: c.synthRequests } : {}),
+    };
   } else {
-    if (!trace) return c.traceName ? `Upload the trace file ${c.traceName} again (trace contents are not kept in the link).` : 'Choose a trace CSV file first.';
+    if (!trace)
+      return c.traceName
+        ? `Upload the trace file ${c.traceName} again (trace contents are not kept in the link).`
+        : 'Choose a trace CSV file first.';
     workload = { kind: 'trace', fileName: trace.name, text: trace.text };
   }
   if (c.policies.length === 0) return 'Pick at least one policy.';
@@ -245,7 +255,11 @@ const FIELD_TEXT: { [K in keyof ExperimentConfig]?: { label: string; show: (c: E
   preset: { label: 'workload', show: (c) => PRESET_LABELS[c.preset] },
   rate: { label: 'λ', show: (c) => (isLmsys(c.preset) ? String(c.rate) : '—') },
   requests: { label: 'requests', show: (c) => (isLmsys(c.preset) ? c.requests.toLocaleString('en-US') : '—') },
-  synthRequests: { label: 'requests', show: (c) => (isLmsys(c.preset) || c.preset === 'trace' ? '—' : (c.synthRequests?.toLocaleString('en-US') ?? 'drawn')) },
+  synthRequests: {
+    label: 'requests',
+    show: (c) =>
+      isLmsys(c.preset) || c.preset === 'trace' ? '—' : (c.synthRequests?.toLocaleString('en-US') ?? 'drawn'),
+  },
   traceName: { label: 'trace', show: (c) => (c.preset === 'trace' ? (c.traceName ?? '—') : '—') },
   mode: { label: 'time', show: (c) => c.mode },
   memory: { label: 'M', show: (c) => (c.memory === null ? 'default' : c.memory.toLocaleString('en-US')) },
@@ -267,9 +281,15 @@ export interface ConfigDifference {
  * apply to a workload read "—"). The sweep's rate list is left out: it does not change
  * an experiment's results. `show` may rename values (a profile's name for its id).
  */
-export function configDifferences(configs: readonly ExperimentConfig[], rename: (s: string) => string = (s) => s): ConfigDifference[] {
+export function configDifferences(
+  configs: readonly ExperimentConfig[],
+  rename: (s: string) => string = (s) => s,
+): ConfigDifference[] {
   const out: ConfigDifference[] = [];
-  for (const [field, t] of Object.entries(FIELD_TEXT) as [keyof ExperimentConfig, { label: string; show: (c: ExperimentConfig) => string }][]) {
+  for (const [field, t] of Object.entries(FIELD_TEXT) as [
+    keyof ExperimentConfig,
+    { label: string; show: (c: ExperimentConfig) => string },
+  ][]) {
     const values = configs.map((c) => (field === 'costModel' ? rename(t.show(c)) : t.show(c)));
     if (new Set(values).size > 1) out.push({ field, label: t.label, values });
   }

@@ -16,7 +16,8 @@ class CssPropsDirective extends Directive {
 
   constructor(info: PartInfo) {
     super(info);
-    if (info.type !== PartType.ELEMENT) throw new Error('cssProps() must be used as an element directive: <el ${cssProps(…)}>');
+    if (info.type !== PartType.ELEMENT)
+      throw new Error('cssProps() must be used as an element directive: <el ${cssProps(…)}>');
   }
 
   render(_props: CssProps): typeof noChange {

@@ -39,7 +39,18 @@ const SUMMARY_COLUMNS = [
 /** The results table as CSV: one row per policy, times in the run's unit (named in the header). */
 export function resultsCsv(r: ExperimentResult): string {
   const unit = r.mode === 'seconds' ? 's' : 'rounds';
-  const head = ['policy', 'ok', ...SUMMARY_COLUMNS.map(([k, name]) => (/latency|ttft/.test(name) ? `${name}_${unit}` : k === 'throughput' ? `throughput_tokens_per_${r.mode === 'seconds' ? 's' : 'round'}` : name)), 'error'];
+  const head = [
+    'policy',
+    'ok',
+    ...SUMMARY_COLUMNS.map(([k, name]) =>
+      /latency|ttft/.test(name)
+        ? `${name}_${unit}`
+        : k === 'throughput'
+          ? `throughput_tokens_per_${r.mode === 'seconds' ? 's' : 'round'}`
+          : name,
+    ),
+    'error',
+  ];
   const rows = r.runs.map((run) =>
     run.ok
       ? [run.policy, 'true', ...SUMMARY_COLUMNS.map(([k]) => run.summary[k]), '']
@@ -53,6 +64,7 @@ export function sweepCsv(s: SweepResult): string {
   const metrics = SWEEP_METRICS.filter((m) => s.series.every((x) => Array.isArray(x[m])));
   const head = ['policy', 'rate', ...metrics];
   const rows: (string | number | null)[][] = [];
-  for (const x of s.series) s.rates.forEach((rate, i) => rows.push([x.policy, rate, ...metrics.map((m) => x[m]?.[i] ?? null)]));
+  for (const x of s.series)
+    s.rates.forEach((rate, i) => rows.push([x.policy, rate, ...metrics.map((m) => x[m]?.[i] ?? null)]));
   return [head, ...rows].map((row) => row.map(cell).join(',')).join('\n') + '\n';
 }

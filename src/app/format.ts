@@ -53,8 +53,11 @@ export function errorText(e: unknown): string {
  */
 export function runErrorText(message: string, mode: 'seconds' | 'rounds'): string {
   const text = message.replace(/^(?:StuckError|LivelockError): /, '');
-  return text.replace(/\bat time (?:(\d+(?:\.\d+)?(?:e[+-]?\d+)?) s\b|(\d+)\b(?![.,]\d))/g, (_, secs: string | undefined, t: string | undefined) => {
-    if (secs !== undefined) return `at ${fixed(Number(secs), 3)} s`;
-    return mode === 'seconds' ? `at ${fixed(Number(t) / 1e6, 3)} s` : `at round ${int(Number(t))}`;
-  });
+  return text.replace(
+    /\bat time (?:(\d+(?:\.\d+)?(?:e[+-]?\d+)?) s\b|(\d+)\b(?![.,]\d))/g,
+    (_, secs: string | undefined, t: string | undefined) => {
+      if (secs !== undefined) return `at ${fixed(Number(secs), 3)} s`;
+      return mode === 'seconds' ? `at ${fixed(Number(t) / 1e6, 3)} s` : `at round ${int(Number(t))}`;
+    },
+  );
 }

@@ -26,5 +26,10 @@ export function runDataProblem(x: unknown): string | null {
 export function isOptimumSummary(x: unknown): x is OptimumSummary {
   if (typeof x !== 'object' || x === null) return false;
   const o = x as Partial<Record<keyof OptimumSummary, unknown>>;
-  return (o.status === 'optimal' || o.status === 'time-limit') && typeof o.objective === 'number' && typeof o.lowerBound === 'number' && Array.isArray(o.policies);
+  return (
+    (o.status === 'optimal' || o.status === 'time-limit') &&
+    typeof o.objective === 'number' &&
+    typeof o.lowerBound === 'number' &&
+    Array.isArray(o.policies)
+  );
 }

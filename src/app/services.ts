@@ -5,9 +5,11 @@ let store: Promise<RecordStore> | undefined;
 
 /** The app's record store (IndexedDB `kvsched`), opened on first use. */
 export function getStore(): Promise<RecordStore> {
-  store ??= import('../storage/store.ts').then((m) => m.RecordStore.open()).catch((e: unknown) => {
-    store = undefined;
-    throw e;
-  });
+  store ??= import('../storage/store.ts')
+    .then((m) => m.RecordStore.open())
+    .catch((e: unknown) => {
+      store = undefined;
+      throw e;
+    });
   return store;
 }

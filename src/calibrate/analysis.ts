@@ -12,7 +12,16 @@
  */
 import { LLAMA2_70B } from '../gpu/kernels.ts';
 import { predict, quality, TERMS, type Coefficients, type Features, type FitQuality, type Term } from './fit.ts';
-import { combine, fitLine, interval, median, medianEstimate, type Estimate, type Interval, type LineFit } from './stats.ts';
+import {
+  combine,
+  fitLine,
+  interval,
+  median,
+  medianEstimate,
+  type Estimate,
+  type Interval,
+  type LineFit,
+} from './stats.ts';
 
 /** One sweep point: its x (tokens, KV tokens or prefill squares) and per-execution times, µs. */
 export interface SweepData {
@@ -102,16 +111,27 @@ export function analyze(raw: RawTimings, reference: Coefficients, typical: Featu
   const fw = fullWeights(raw.layers, raw.widthDivisor);
   const full = terms(fw);
   // The typical round: Σ_term x_term · (that term's weights), one combination over the bases.
-  const x: Record<Term, number> = { fixedMicros: 1, perTokenMicros: typical.tokens, perKvTokenMicros: typical.kvTokens, perPrefillSquareMicros: typical.prefillSquares };
+  const x: Record<Term, number> = {
+    fixedMicros: 1,
+    perTokenMicros: typical.tokens,
+    perKvTokenMicros: typical.kvTokens,
+    perPrefillSquareMicros: typical.prefillSquares,
+  };
   const tw: Partial<Record<Base, number>> = {};
-  for (const t of TERMS) for (const [k, v] of Object.entries(fw[t]) as Array<[Base, number]>) tw[k] = (tw[k] ?? 0) + x[t] * v;
+  for (const t of TERMS)
+    for (const [k, v] of Object.entries(fw[t]) as Array<[Base, number]>) tw[k] = (tw[k] ?? 0) + x[t] * v;
   const typ = lin(tw);
   const typMicros = predict(full.values, typical);
   const typInterval = interval({ ...typ, value: typMicros }, 0);
   const refTypical = predict(reference, typical);
-  const ratios = Object.fromEntries(TERMS.map((t) => [t, reference[t] > 0 ? full.values[t] / reference[t] : 0])) as Coefficients;
+  const ratios = Object.fromEntries(
+    TERMS.map((t) => [t, reference[t] > 0 ? full.values[t] / reference[t] : 0]),
+  ) as Coefficients;
   const ratioIntervals = Object.fromEntries(
-    TERMS.map((t) => [t, reference[t] > 0 ? (full.intervals[t].map((v) => v / reference[t]) as Interval) : ([0, 0] as Interval)]),
+    TERMS.map((t) => [
+      t,
+      reference[t] > 0 ? (full.intervals[t].map((v) => v / reference[t]) as Interval) : ([0, 0] as Interval),
+    ]),
   ) as Intervals;
   return {
     sweeps: { linear, decode, prefill },
@@ -134,8 +154,14 @@ export function analyze(raw: RawTimings, reference: Coefficients, typical: Featu
 }
 
 /** Held-out check: the model's prediction of composite rounds (µs) against their medians. */
-export function heldOutQuality(c: Coefficients, rounds: ReadonlyArray<{ features: Features; samplesMicros: readonly number[] }>): FitQuality {
-  return quality(c, rounds.map((r) => ({ features: r.features, micros: median(r.samplesMicros) })));
+export function heldOutQuality(
+  c: Coefficients,
+  rounds: ReadonlyArray<{ features: Features; samplesMicros: readonly number[] }>,
+): FitQuality {
+  return quality(
+    c,
+    rounds.map((r) => ({ features: r.features, micros: median(r.samplesMicros) })),
+  );
 }
 
 /** Relative half-width of an interval around a value (Infinity when the value is 0). */

@@ -25,7 +25,14 @@ import { Kernels, LLAMA2_70B, linearWidths, type Job } from '../gpu/kernels.ts';
 import type { GpuSession } from '../gpu/session.ts';
 import type { ShaderSet } from '../gpu/shaders.ts';
 import { summarize, Timer, type Measurement } from '../gpu/timing.ts';
-import { analyze, heldOutQuality, relativeHalfWidth, type Analysis, type RawTimings, type SweepData } from './analysis.ts';
+import {
+  analyze,
+  heldOutQuality,
+  relativeHalfWidth,
+  type Analysis,
+  type RawTimings,
+  type SweepData,
+} from './analysis.ts';
 import { featuresOf, predict, TERMS, type Coefficients, type Features } from './fit.ts';
 import { batchOf, tokensOf, type GridPoint, type Preset } from './grid.ts';
 import { defaultPower, PROFILE_SCHEMA, toPicoseconds, type Profile } from './profile.ts';
@@ -80,7 +87,12 @@ export class CalibrationError extends Error {
  *   It is not scaled by width²: at the emulated widths the intercept is not weight
  *   streaming (the weights of a ÷32 layer fit in cache), so scaling it would multiply noise.
  */
-export function extrapolate(c: Coefficients, layers: number, widthDivisor: number, roundTripMicros: number): Coefficients {
+export function extrapolate(
+  c: Coefficients,
+  layers: number,
+  widthDivisor: number,
+  roundTripMicros: number,
+): Coefficients {
   const ls = LLAMA2_70B.layers / layers;
   const ws = widthDivisor * widthDivisor;
   const rt = Math.min(roundTripMicros, c.fixedMicros);
@@ -93,7 +105,15 @@ export function extrapolate(c: Coefficients, layers: number, widthDivisor: numbe
 }
 
 function measurementJson(m: Measurement): Profile['measurements'][number]['measurement'] {
-  return { method: m.method, innerReps: m.innerReps, samplesMs: m.samplesMs, medianMs: m.medianMs, minMs: m.minMs, maxMs: m.maxMs, spread: m.spread };
+  return {
+    method: m.method,
+    innerReps: m.innerReps,
+    samplesMs: m.samplesMs,
+    medianMs: m.medianMs,
+    minMs: m.minMs,
+    maxMs: m.maxMs,
+    spread: m.spread,
+  };
 }
 
 /** A timed point of the sweeps: its jobs are made on demand and kept between visits when they fit. */
@@ -133,9 +153,13 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
 
   // 1. Probes and round trip.
   progress({ phase: 'probes', done: 0, total: 3, label: 'streaming-read probe' });
-  const stream = await withJob(kernels.streamProbe(preset.streamBytes), (j) => timer.measure(j, topts).then((m) => ({ m, bytes: j.bytes })));
+  const stream = await withJob(kernels.streamProbe(preset.streamBytes), (j) =>
+    timer.measure(j, topts).then((m) => ({ m, bytes: j.bytes })),
+  );
   progress({ phase: 'probes', done: 1, total: 3, label: 'FMA probe' });
-  const fma = await withJob(kernels.fmaProbe(preset.fmaIters), (j) => timer.measure(j, topts).then((m) => ({ m, flops: j.flops })));
+  const fma = await withJob(kernels.fmaProbe(preset.fmaIters), (j) =>
+    timer.measure(j, topts).then((m) => ({ m, flops: j.flops })),
+  );
   progress({ phase: 'probes', done: 2, total: 3, label: 'round trip' });
   const rt = await withJob(kernels.fmaProbe(1, 1), (j) => timer.roundTrip(j));
   const roundTripSamples = rt.samplesMs.map((ms) => ms * 1000);
@@ -153,26 +177,51 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   const seqs = (b: number, l: number) => new Array<number>(b).fill(l);
   const points: Point[] = [
     ...preset.linearTokens.map((t): Point => ({
-      kind: 'linear', label: `linear T=${t}`, x: t, features: { tokens: t, kvTokens: 0, prefillSquares: 0 },
-      make: async () => [await kernels.linear(t, widths)], samples: [], method: timer.defaultMethod,
+      kind: 'linear',
+      label: `linear T=${t}`,
+      x: t,
+      features: { tokens: t, kvTokens: 0, prefillSquares: 0 },
+      make: async () => [await kernels.linear(t, widths)],
+      samples: [],
+      method: timer.defaultMethod,
     })),
     ...preset.decodePoints.map((d): Point => ({
-      kind: 'decode', label: `decode B=${d.decodeBatch} L=${d.kvLen}`, x: d.decodeBatch * d.kvLen,
+      kind: 'decode',
+      label: `decode B=${d.decodeBatch} L=${d.kvLen}`,
+      x: d.decodeBatch * d.kvLen,
       features: { tokens: 0, kvTokens: d.decodeBatch * d.kvLen, prefillSquares: 0 },
-      make: async () => [await kernels.decode({ seqLens: seqs(d.decodeBatch, d.kvLen) })], samples: [], method: timer.defaultMethod,
+      make: async () => [await kernels.decode({ seqLens: seqs(d.decodeBatch, d.kvLen) })],
+      samples: [],
+      method: timer.defaultMethod,
     })),
     ...preset.prefillChunks.map((c): Point => ({
-      kind: 'prefill', label: `prefill C=${c}`, x: c * c, features: { tokens: 0, kvTokens: 0, prefillSquares: c * c },
-      make: async () => [await kernels.prefill({ len: c })], samples: [], method: timer.defaultMethod,
+      kind: 'prefill',
+      label: `prefill C=${c}`,
+      x: c * c,
+      features: { tokens: 0, kvTokens: 0, prefillSquares: c * c },
+      make: async () => [await kernels.prefill({ len: c })],
+      samples: [],
+      method: timer.defaultMethod,
     })),
     {
-      kind: 'minimal', label: 'minimal round', x: 0, features: { tokens: 1, kvTokens: 1, prefillSquares: 0 },
+      kind: 'minimal',
+      label: 'minimal round',
+      x: 0,
+      features: { tokens: 1, kvTokens: 1, prefillSquares: 0 },
       grid: { decodeBatch: 1, kvLen: 1, prefillChunk: 0 },
-      make: () => roundJobs(kernels, { decodeBatch: 1, kvLen: 1, prefillChunk: 0 }, widths), samples: [], method: timer.defaultMethod,
+      make: () => roundJobs(kernels, { decodeBatch: 1, kvLen: 1, prefillChunk: 0 }, widths),
+      samples: [],
+      method: timer.defaultMethod,
     },
     ...preset.validation.map((g): Point => ({
-      kind: 'validation', label: `round B=${g.decodeBatch} L=${g.kvLen} C=${g.prefillChunk}`, x: 0, features: featuresOf(batchOf(g)), grid: g,
-      make: () => roundJobs(kernels, g, widths), samples: [], method: timer.defaultMethod,
+      kind: 'validation',
+      label: `round B=${g.decodeBatch} L=${g.kvLen} C=${g.prefillChunk}`,
+      x: 0,
+      features: featuresOf(batchOf(g)),
+      grid: g,
+      make: () => roundJobs(kernels, g, widths),
+      samples: [],
+      method: timer.defaultMethod,
     })),
   ];
   const sentinel = await kernels.fmaProbe(preset.fmaIters);
@@ -184,8 +233,16 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   let analysis: Analysis | undefined;
   const order = rng(o.seed ?? 1);
   const rawOf = (): RawTimings => {
-    const sweep = (k: Point['kind']): SweepData[] => points.filter((p) => p.kind === k).map((p) => ({ x: p.x, samplesMicros: p.samples }));
-    return { layers: L, widthDivisor: preset.widthDivisor, roundTripMicros: roundTripSamples, linear: sweep('linear'), decode: sweep('decode'), prefill: sweep('prefill') };
+    const sweep = (k: Point['kind']): SweepData[] =>
+      points.filter((p) => p.kind === k).map((p) => ({ x: p.x, samplesMicros: p.samples }));
+    return {
+      layers: L,
+      widthDivisor: preset.widthDivisor,
+      roundTripMicros: roundTripSamples,
+      linear: sweep('linear'),
+      decode: sweep('decode'),
+      prefill: sweep('prefill'),
+    };
   };
   const sample = async (p: Point): Promise<number> => {
     let jobs = p.kept;
@@ -219,12 +276,20 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
       check();
       const fitting = visits >= preset.minSamples;
       // Validation rounds do not enter the fit: they need only minSamples samples.
-      const due = points.filter((p) => p.samples.length < (p.kind === 'validation' || p.kind === 'minimal' ? preset.minSamples : preset.maxSamples));
+      const due = points.filter(
+        (p) =>
+          p.samples.length < (p.kind === 'validation' || p.kind === 'minimal' ? preset.minSamples : preset.maxSamples),
+      );
       const sm = await timer.measure(sentinel, { ...topts, samples: 1, warmup: visits === 0 ? 1 : 0 });
       probeRates.push(sentinel.flops / (sm.medianMs / 1000));
       for (const [i, p] of shuffle(due, order).entries()) {
         check();
-        progress({ phase: 'sweeps', done: Math.min(i, due.length), total: due.length, label: `visit ${visits + 1}: ${p.label}${fitting ? ` (typical round ±${((analysis ? relativeHalfWidth(analysis.typical.interval, analysis.typical.micros) : 1) * 100).toFixed(1)} %)` : ''}` });
+        progress({
+          phase: 'sweeps',
+          done: Math.min(i, due.length),
+          total: due.length,
+          label: `visit ${visits + 1}: ${p.label}${fitting ? ` (typical round ±${((analysis ? relativeHalfWidth(analysis.typical.interval, analysis.typical.micros) : 1) * 100).toFixed(1)} %)` : ''}`,
+        });
         const v = await sample(p);
         const med = p.samples.length >= 2 ? median(p.samples) : NaN;
         p.samples.push(v);
@@ -244,7 +309,9 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
         stoppedBecause = 'budget';
         break;
       }
-      if (points.every((p) => p.kind === 'validation' || p.kind === 'minimal' || p.samples.length >= preset.maxSamples)) {
+      if (
+        points.every((p) => p.kind === 'validation' || p.kind === 'minimal' || p.samples.length >= preset.maxSamples)
+      ) {
         stoppedBecause = 'max-samples';
         break;
       }
@@ -261,53 +328,114 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   const maxD = preset.decodePoints.reduce((m, d) => (d.decodeBatch * d.kvLen > m.decodeBatch * m.kvLen ? d : m));
   const maxC = Math.max(...preset.prefillChunks);
   const maxT = Math.max(...preset.linearTokens);
-  const rate = async (label: string, point: GridPoint & { tokens: number }, make: () => Promise<Job>, roof: 'stream' | 'fma', k: number) => {
+  const rate = async (
+    label: string,
+    point: GridPoint & { tokens: number },
+    make: () => Promise<Job>,
+    roof: 'stream' | 'fma',
+    k: number,
+  ) => {
     check();
     progress({ phase: 'kernels', done: k, total: 3, label });
     // The roof probe is measured again right before and after the kernel (a software
     // adapter's CPU speed drifts on a shared machine); efficiency uses the mean.
     const probe = async () =>
-      withJob(roof === 'stream' ? kernels.streamProbe(preset.streamBytes) : kernels.fmaProbe(preset.fmaIters), async (j) => {
-        const m = await timer.measure(j, topts);
-        return (roof === 'stream' ? j.bytes : j.flops) / (m.medianMs / 1000);
-      });
+      withJob(
+        roof === 'stream' ? kernels.streamProbe(preset.streamBytes) : kernels.fmaProbe(preset.fmaIters),
+        async (j) => {
+          const m = await timer.measure(j, topts);
+          return (roof === 'stream' ? j.bytes : j.flops) / (m.medianMs / 1000);
+        },
+      );
     const before = await probe();
     const r = await withJob(make(), async (j) => {
       const m = await timer.measure(j, topts);
       const s = m.medianMs / 1000;
-      return { point, measurement: measurementJson(m), bytes: j.bytes, flops: j.flops, bytesPerSecond: j.bytes / s, flopPerSecond: j.flops / s };
+      return {
+        point,
+        measurement: measurementJson(m),
+        bytes: j.bytes,
+        flops: j.flops,
+        bytesPerSecond: j.bytes / s,
+        flopPerSecond: j.flops / s,
+      };
     });
     const roofRate = (before + (await probe())) / 2;
     return { ...r, efficiency: (roof === 'stream' ? r.bytesPerSecond : r.flopPerSecond) / roofRate };
   };
-  const decode = await rate('decode attention', { decodeBatch: maxD.decodeBatch, kvLen: maxD.kvLen, prefillChunk: 0, tokens: maxD.decodeBatch }, () => kernels.decode({ seqLens: seqs(maxD.decodeBatch, maxD.kvLen) }), 'stream', 0);
-  const prefill = await rate('prefill attention', { decodeBatch: 0, kvLen: 0, prefillChunk: maxC, tokens: maxC }, () => kernels.prefill({ len: maxC }), 'fma', 1);
-  const linear = await rate('linear layers', { decodeBatch: 0, kvLen: 0, prefillChunk: 0, tokens: maxT }, () => kernels.linear(maxT, widths), 'fma', 2);
+  const decode = await rate(
+    'decode attention',
+    { decodeBatch: maxD.decodeBatch, kvLen: maxD.kvLen, prefillChunk: 0, tokens: maxD.decodeBatch },
+    () => kernels.decode({ seqLens: seqs(maxD.decodeBatch, maxD.kvLen) }),
+    'stream',
+    0,
+  );
+  const prefill = await rate(
+    'prefill attention',
+    { decodeBatch: 0, kvLen: 0, prefillChunk: maxC, tokens: maxC },
+    () => kernels.prefill({ len: maxC }),
+    'fma',
+    1,
+  );
+  const linear = await rate(
+    'linear layers',
+    { decodeBatch: 0, kvLen: 0, prefillChunk: 0, tokens: maxT },
+    () => kernels.linear(maxT, widths),
+    'fma',
+    2,
+  );
   progress({ phase: 'kernels', done: 3, total: 3, label: 'kernels done' });
 
   // 4. Replay: rounds of a real schedule, each its own submit, wall time against the prediction.
-  const replay = await replayCheck(kernels, timer, preset, widths, a.coefficients, o.seed ?? 1, (done, total, label) => progress({ phase: 'replay', done, total, label }), check);
+  const replay = await replayCheck(
+    kernels,
+    timer,
+    preset,
+    widths,
+    a.coefficients,
+    o.seed ?? 1,
+    (done, total, label) => progress({ phase: 'replay', done, total, label }),
+    check,
+  );
 
   // 5. Quality, verdict, profile.
   progress({ phase: 'fit', done: 0, total: 1, label: 'verdict' });
   const validation = points.filter((p) => p.kind === 'validation');
-  const rounds = validation.map((p) => ({ features: p.features, samplesMicros: p.samples.map((s) => s + roundTripMicros) }));
+  const rounds = validation.map((p) => ({
+    features: p.features,
+    samplesMicros: p.samples.map((s) => s + roundTripMicros),
+  }));
   const heldQ = heldOutQuality(a.coefficients, rounds);
-  const sweepPts = (['linear', 'decode', 'prefill'] as const).flatMap((k) => points.filter((p) => p.kind === k).map((p) => ({ p, fit: a.sweeps[k] })));
-  const trainMape = sweepPts.reduce((s, { p, fit }) => {
-    const y = median(p.samples);
-    return s + Math.abs(y - (fit.intercept.value + fit.slope.value * p.x)) / Math.max(y, 1e-9);
-  }, 0) / Math.max(1, sweepPts.length);
+  const sweepPts = (['linear', 'decode', 'prefill'] as const).flatMap((k) =>
+    points.filter((p) => p.kind === k).map((p) => ({ p, fit: a.sweeps[k] })),
+  );
+  const trainMape =
+    sweepPts.reduce((s, { p, fit }) => {
+      const y = median(p.samples);
+      return s + Math.abs(y - (fit.intercept.value + fit.slope.value * p.x)) / Math.max(y, 1e-9);
+    }, 0) / Math.max(1, sweepPts.length);
   const minimal = points.find((p) => p.kind === 'minimal') as Point;
-  const spreads = points.filter((p) => p.samples.length >= 2).map((p) => (Math.max(...p.samples) - Math.min(...p.samples)) / Math.max(median(p.samples), 1e-9));
+  const spreads = points
+    .filter((p) => p.samples.length >= 2)
+    .map((p) => (Math.max(...p.samples) - Math.min(...p.samples)) / Math.max(median(p.samples), 1e-9));
   const probeDrift = probeRates.length > 1 ? Math.max(...probeRates) / Math.max(Math.min(...probeRates), 1e-300) : 1;
   const repeatSpread = spreads.length > 0 ? median(spreads) : 0;
   const typicalHalfWidth = relativeHalfWidth(a.typical.interval, a.typical.micros);
   const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
   const notIdentifiable = TERMS.filter((t) => !a.identifiable[t]);
-  const v = verdictOf({ heldOutR2: heldQ.r2, typicalHalfWidth, targetHalfWidth: preset.targetHalfWidth, notIdentifiable, probeDrift, repeatSpread, replayError: replay?.error ?? null });
+  const v = verdictOf({
+    heldOutR2: heldQ.r2,
+    typicalHalfWidth,
+    targetHalfWidth: preset.targetHalfWidth,
+    notIdentifiable,
+    probeDrift,
+    repeatSpread,
+    replayError: replay?.error ?? null,
+  });
   const sweepJson = (k: 'linear' | 'decode' | 'prefill') => ({
-    points: points.filter((p) => p.kind === k).map((p) => ({ x: p.x, label: p.label, samplesMicros: p.samples, medianMicros: median(p.samples) })),
+    points: points
+      .filter((p) => p.kind === k)
+      .map((p) => ({ x: p.x, label: p.label, samplesMicros: p.samples, medianMicros: median(p.samples) })),
     fit: a.sweeps[k],
   });
   const full = a.full;
@@ -354,7 +482,10 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
       decode: sweepJson('decode'),
       prefill: sweepJson('prefill'),
       roundTrip: { samplesMicros: roundTripSamples, estimate: a.roundTrip },
-      minimalRound: { measuredMicros: median(minimal.samples) + roundTripMicros, predictedMicros: predict(a.coefficients, minimal.features) },
+      minimalRound: {
+        measuredMicros: median(minimal.samples) + roundTripMicros,
+        predictedMicros: predict(a.coefficients, minimal.features),
+      },
       visits,
       samples: points.reduce((s, p) => s + p.samples.length, 0),
       remeasured,
@@ -365,7 +496,11 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     },
     measurements: validation.map((p) => {
       const g = p.grid as GridPoint;
-      const m = summarize(p.method, p.reps ?? 1, p.samples.map((s) => s / 1000));
+      const m = summarize(
+        p.method,
+        p.reps ?? 1,
+        p.samples.map((s) => s / 1000),
+      );
       return {
         decodeBatch: g.decodeBatch,
         kvLen: g.kvLen,
@@ -417,7 +552,13 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
         ratioInterval: a.typical.ratioInterval,
       },
     },
-    quality: { ...v, typicalHalfWidth: finiteOrNull(typicalHalfWidth), probeDrift: finiteOrNull(probeDrift), repeatSpread, notIdentifiable },
+    quality: {
+      ...v,
+      typicalHalfWidth: finiteOrNull(typicalHalfWidth),
+      probeDrift: finiteOrNull(probeDrift),
+      repeatSpread,
+      notIdentifiable,
+    },
     validation: { replay },
     power: defaultPower(adapter),
   };
@@ -453,7 +594,11 @@ async function replayCheck(
   for (const [i, r] of shuffle(rounds, rng(seed)).entries()) {
     check();
     if (performance.now() - t0 > preset.replay.budgetMs) break;
-    report(i, rounds.length, `round ${r.index}: ${r.decodeBatch} decodes × ${r.kvLen}, prefill ${r.prefillChunks.join('+') || '0'}`);
+    report(
+      i,
+      rounds.length,
+      `round ${r.index}: ${r.decodeBatch} decodes × ${r.kvLen}, prefill ${r.prefillChunks.join('+') || '0'}`,
+    );
     const p = predict(c, r.features);
     if (p > cap || r.tokens === 0) {
       skipped++;
@@ -462,7 +607,8 @@ async function replayCheck(
     const jobs: Job[] = [];
     try {
       jobs.push(await kernels.linear(r.tokens, widths));
-      if (r.decodeBatch > 0) jobs.push(await kernels.decode({ seqLens: new Array<number>(r.decodeBatch).fill(r.kvLen) }));
+      if (r.decodeBatch > 0)
+        jobs.push(await kernels.decode({ seqLens: new Array<number>(r.decodeBatch).fill(r.kvLen) }));
       for (const len of r.prefillChunks) jobs.push(await kernels.prefill({ len }));
       const m = await timer.measure(
         (pass) => {
@@ -479,7 +625,14 @@ async function replayCheck(
   }
   report(rounds.length, rounds.length, 'replay done');
   if (done === 0 || !(measured > 0)) return null;
-  return { schedule: description, rounds: done, skipped, measured, predicted, error: (predicted - measured) / measured };
+  return {
+    schedule: description,
+    rounds: done,
+    skipped,
+    measured,
+    predicted,
+    error: (predicted - measured) / measured,
+  };
 }
 
 async function withJob<J extends Job, T>(make: Promise<J>, fn: (j: J) => Promise<T>): Promise<T> {
@@ -504,4 +657,3 @@ async function roundJobs(k: Kernels, g: GridPoint, widths: ReturnType<typeof lin
     throw e;
   }
 }
-

@@ -31,7 +31,12 @@ function row(f: Features): number[] {
 }
 
 export function predict(c: Coefficients, f: Features): number {
-  return c.fixedMicros + c.perTokenMicros * f.tokens + c.perKvTokenMicros * f.kvTokens + c.perPrefillSquareMicros * f.prefillSquares;
+  return (
+    c.fixedMicros +
+    c.perTokenMicros * f.tokens +
+    c.perKvTokenMicros * f.kvTokens +
+    c.perPrefillSquareMicros * f.prefillSquares
+  );
 }
 
 /** Solve A x = b (n × n, partial pivoting); null when singular. */
@@ -40,7 +45,8 @@ function solve(a: number[][], b: number[]): number[] | null {
   const m = a.map((r, i) => [...r, b[i] as number]);
   for (let c = 0; c < n; c++) {
     let p = c;
-    for (let r = c + 1; r < n; r++) if (Math.abs((m[r] as number[])[c] as number) > Math.abs((m[p] as number[])[c] as number)) p = r;
+    for (let r = c + 1; r < n; r++)
+      if (Math.abs((m[r] as number[])[c] as number) > Math.abs((m[p] as number[])[c] as number)) p = r;
     const pr = m[p] as number[];
     if (Math.abs(pr[c] as number) < 1e-12) return null;
     [m[c], m[p]] = [pr, m[c] as number[]];
@@ -65,7 +71,8 @@ function lsq(xs: number[][], ys: number[], active: number[]): number[] | null {
     const v = active.map((j, a) => (r[j] as number) / (scale[a] as number));
     for (let a = 0; a < k; a++) {
       aty[a] = (aty[a] as number) + (v[a] as number) * (ys[i] as number);
-      for (let b = 0; b < k; b++) (ata[a] as number[])[b] = ((ata[a] as number[])[b] as number) + (v[a] as number) * (v[b] as number);
+      for (let b = 0; b < k; b++)
+        (ata[a] as number[])[b] = ((ata[a] as number[])[b] as number) + (v[a] as number) * (v[b] as number);
     }
   });
   const sol = solve(ata, aty);
@@ -95,7 +102,12 @@ export function fitCoefficients(points: ReadonlyArray<{ features: Features; micr
     }
     const full = [0, 0, 0, 0];
     active.forEach((j, a) => (full[j] = sol[a] as number));
-    return { fixedMicros: full[0] as number, perTokenMicros: full[1] as number, perKvTokenMicros: full[2] as number, perPrefillSquareMicros: full[3] as number };
+    return {
+      fixedMicros: full[0] as number,
+      perTokenMicros: full[1] as number,
+      perKvTokenMicros: full[2] as number,
+      perPrefillSquareMicros: full[3] as number,
+    };
   }
 }
 

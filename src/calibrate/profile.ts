@@ -77,7 +77,13 @@ export const profileSchemaV1 = z.object({
   tool: z.object({ name: z.literal('kvsched'), version: z.string() }),
   preset: z.enum(['quick', 'full']),
   device: z.object({
-    adapter: z.object({ vendor: z.string(), architecture: z.string(), device: z.string(), description: z.string(), isFallbackAdapter: z.boolean() }),
+    adapter: z.object({
+      vendor: z.string(),
+      architecture: z.string(),
+      device: z.string(),
+      description: z.string(),
+      isFallbackAdapter: z.boolean(),
+    }),
     name: z.string(),
     limits: z.record(z.string(), num),
     features: z.array(z.string()),
@@ -105,20 +111,22 @@ export const profileSchemaV1 = z.object({
     fma: z.object({ flops: nonNeg, measurement, flopPerSecond: nonNeg }),
   }),
   kernels: z.object({ decode: kernelRate, prefill: kernelRate, linear: kernelRate }),
-  measurements: z.array(
-    z.object({
-      decodeBatch: int,
-      kvLen: int,
-      prefillChunk: int,
-      tokens: int,
-      kvTokens: int,
-      prefillSquares: int,
-      heldOut: z.boolean(),
-      /** Round time on the emulated geometry, µs: GPU time of the round + the round trip. */
-      micros: nonNeg,
-      measurement,
-    }),
-  ).min(5),
+  measurements: z
+    .array(
+      z.object({
+        decodeBatch: int,
+        kvLen: int,
+        prefillChunk: int,
+        tokens: int,
+        kvTokens: int,
+        prefillSquares: int,
+        heldOut: z.boolean(),
+        /** Round time on the emulated geometry, µs: GPU time of the round + the round trip. */
+        micros: nonNeg,
+        measurement,
+      }),
+    )
+    .min(5),
   fit: z.object({
     /** Fitted on the emulated geometry (µs per unit), non-held-out points. */
     coefficients,
@@ -144,11 +152,22 @@ export const profileSchemaV1 = z.object({
     r2: num,
     mape: nonNeg,
     /** This device's time ÷ the reference's, per term (bandwidth-bound: perKvToken; compute-bound: perPrefillSquare, perToken). */
-    ratios: z.object({ fixedMicros: nonNeg, perTokenMicros: nonNeg, perKvTokenMicros: nonNeg, perPrefillSquareMicros: nonNeg }),
+    ratios: z.object({
+      fixedMicros: nonNeg,
+      perTokenMicros: nonNeg,
+      perKvTokenMicros: nonNeg,
+      perPrefillSquareMicros: nonNeg,
+    }),
     typicalRound: z.object({
       description: z.string(),
       rounds: int,
-      mean: z.object({ requests: nonNeg, prefillTokens: nonNeg, prefillSquares: nonNeg, decodeRequests: nonNeg, decodeContext: nonNeg }),
+      mean: z.object({
+        requests: nonNeg,
+        prefillTokens: nonNeg,
+        prefillSquares: nonNeg,
+        decodeRequests: nonNeg,
+        decodeContext: nonNeg,
+      }),
       deviceMicros: nonNeg,
       referenceMicros: nonNeg,
       ratio: nonNeg,
@@ -156,14 +175,23 @@ export const profileSchemaV1 = z.object({
   }),
 });
 
-
 export type ProfileV1 = z.infer<typeof profileSchemaV1>;
 
 const interval = z.tuple([nonNeg, nonNeg]);
-const intervals = z.object({ fixedMicros: interval, perTokenMicros: interval, perKvTokenMicros: interval, perPrefillSquareMicros: interval });
+const intervals = z.object({
+  fixedMicros: interval,
+  perTokenMicros: interval,
+  perKvTokenMicros: interval,
+  perPrefillSquareMicros: interval,
+});
 const estimate = z.object({ value: num, se: nonNeg, df: nonNeg });
 const lineFit = z.object({ intercept: estimate, slope: estimate, r2: num, points: int });
-const sweepPoint = z.object({ x: nonNeg, label: z.string(), samplesMicros: z.array(nonNeg).min(1), medianMicros: nonNeg });
+const sweepPoint = z.object({
+  x: nonNeg,
+  label: z.string(),
+  samplesMicros: z.array(nonNeg).min(1),
+  medianMicros: nonNeg,
+});
 const sweep = z.object({ points: z.array(sweepPoint).min(3), fit: lineFit });
 
 /** Adapter classes with a default board power (W): the user can set their own. */
@@ -234,7 +262,10 @@ export const profileSchemaV2 = z.object({
     mape: nonNeg,
     ratios: v1Shape.reference.shape.ratios,
     ratioIntervals: intervals.optional(),
-    typicalRound: v1Shape.reference.shape.typicalRound.extend({ deviceInterval: interval.optional(), ratioInterval: interval.optional() }),
+    typicalRound: v1Shape.reference.shape.typicalRound.extend({
+      deviceInterval: interval.optional(),
+      ratioInterval: interval.optional(),
+    }),
   }),
   quality: z.object({
     verdict: z.enum(['good', 'noisy', 'unusable']),
@@ -275,7 +306,8 @@ export const DEFAULT_POWER: Record<AdapterClass, { active: number; idle: number;
 
 /** The adapter class from its identity (vendor and description words). */
 export function adapterClassOf(a: ProfileV1['device']['adapter']): AdapterClass {
-  if (a.isFallbackAdapter || /swiftshader|llvmpipe|warp|software|cpu/i.test(`${a.architecture} ${a.description}`)) return 'software';
+  if (a.isFallbackAdapter || /swiftshader|llvmpipe|warp|software|cpu/i.test(`${a.architecture} ${a.description}`))
+    return 'software';
   const text = `${a.vendor} ${a.architecture} ${a.device} ${a.description}`;
   if (/\b(h100|h200|h800|a100|a800|b100|b200|gh200|l40|mi2\d\d|mi3\d\d|tesla)\b/i.test(text)) return 'datacenter';
   if (/intel|apple|qualcomm|arm|mali|adreno|integrated/i.test(text) && !/\barc\b/i.test(text)) return 'integrated';
@@ -285,21 +317,47 @@ export function adapterClassOf(a: ProfileV1['device']['adapter']): AdapterClass 
 export function defaultPower(a: ProfileV1['device']['adapter']): ProfilePower {
   const c = adapterClassOf(a);
   const d = DEFAULT_POWER[c];
-  return { name: `default: ${d.label}`, gpus: 1, activeWattsPerGpu: d.active, idleWattsPerGpu: d.idle, source: 'default', adapterClass: c };
+  return {
+    name: `default: ${d.label}`,
+    gpus: 1,
+    activeWattsPerGpu: d.active,
+    idleWattsPerGpu: d.idle,
+    source: 'default',
+    adapterClass: c,
+  };
 }
 
 /** The profile with a user-set board power (W while a round runs; idle kept in proportion). */
 export function withBoardPower(p: Profile, activeWatts: number, idleWatts?: number): Profile {
-  if (!(Number.isFinite(activeWatts) && activeWatts > 0)) throw new RangeError(`board power must be a positive number of watts, got ${activeWatts}`);
+  if (!(Number.isFinite(activeWatts) && activeWatts > 0))
+    throw new RangeError(`board power must be a positive number of watts, got ${activeWatts}`);
   const idle = idleWatts ?? (p.power.idleWattsPerGpu * activeWatts) / p.power.activeWattsPerGpu;
   if (!(Number.isFinite(idle) && idle >= 0)) throw new RangeError(`idle power must be ≥ 0 W, got ${idle}`);
-  return { ...p, power: { ...p.power, name: `set by the user: ${activeWatts} W`, activeWattsPerGpu: activeWatts, idleWattsPerGpu: idle, source: 'user' } };
+  return {
+    ...p,
+    power: {
+      ...p.power,
+      name: `set by the user: ${activeWatts} W`,
+      activeWattsPerGpu: activeWatts,
+      idleWattsPerGpu: idle,
+      source: 'user',
+    },
+  };
 }
 
 /** A kvsched.profile/1 profile as /2: legacy, no intervals, verdict from its held-out R². */
 export function migrateV1(p: ProfileV1): Profile {
   const { schema: _schema, ...rest } = p;
-  const q = verdictOf({ heldOutR2: p.fit.r2, typicalHalfWidth: NaN, targetHalfWidth: 0.05, notIdentifiable: [], probeDrift: NaN, repeatSpread: NaN, replayError: null, legacy: true });
+  const q = verdictOf({
+    heldOutR2: p.fit.r2,
+    typicalHalfWidth: NaN,
+    targetHalfWidth: 0.05,
+    notIdentifiable: [],
+    probeDrift: NaN,
+    repeatSpread: NaN,
+    replayError: null,
+    legacy: true,
+  });
   return {
     ...rest,
     schema: PROFILE_SCHEMA,
@@ -331,7 +389,12 @@ export class ProfileError extends Error {
 }
 
 function pathOf(path: ReadonlyArray<PropertyKey>): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(root)';
+  return (
+    path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '') || '(root)'
+  );
 }
 
 /**
@@ -346,13 +409,19 @@ export function parseProfile(text: string, source = 'profile'): Profile {
   } catch (e) {
     throw new ProfileError(`${source}: not JSON: ${shownText((e as Error).message, 200)}`);
   }
-  if (typeof data !== 'object' || data === null || Array.isArray(data)) throw new ProfileError(`${source}: (root): expected an object`);
+  if (typeof data !== 'object' || data === null || Array.isArray(data))
+    throw new ProfileError(`${source}: (root): expected an object`);
   const schema = (data as { schema?: unknown }).schema;
   const m = typeof schema === 'string' ? /^kvsched\.profile\/(\d+)$/.exec(schema) : null;
-  if (!m) throw new ProfileError(`${source}: schema: expected "${PROFILE_SCHEMA}" (or "${PROFILE_SCHEMA_V1}"), got ${JSON.stringify(schema)}`);
+  if (!m)
+    throw new ProfileError(
+      `${source}: schema: expected "${PROFILE_SCHEMA}" (or "${PROFILE_SCHEMA_V1}"), got ${JSON.stringify(schema)}`,
+    );
   const version = Number(m[1]);
   if (version > PROFILE_VERSION) {
-    throw new ProfileError(`${source}: schema: ${schema} is newer than this kvsched understands (${PROFILE_SCHEMA}); update kvsched`);
+    throw new ProfileError(
+      `${source}: schema: ${schema} is newer than this kvsched understands (${PROFILE_SCHEMA}); update kvsched`,
+    );
   }
   const r = profileSchema.safeParse(data);
   if (!r.success) {
@@ -377,7 +446,8 @@ export function serializeProfile(p: Profile): string {
 
 /** µs coefficient → integer picoseconds (round half up). */
 export function toPicoseconds(micros: number): number {
-  if (!Number.isFinite(micros) || micros < 0) throw new RangeError(`coefficient ${micros} is not a non-negative number`);
+  if (!Number.isFinite(micros) || micros < 0)
+    throw new RangeError(`coefficient ${micros} is not a non-negative number`);
   const ps = Math.round(micros * PS_PER_MICRO);
   if (!Number.isSafeInteger(ps)) throw new RangeError(`coefficient ${micros} µs does not fit in a safe integer of ps`);
   return ps;
@@ -389,7 +459,8 @@ const HALF = PS_PER_MICRO / 2;
 export function profileRoundMicros(c: Profile['costModel'], b: BatchStats): number {
   for (const f of ['prefillTokens', 'decodeRequests', 'decodeContext', 'prefillSquares'] as const) {
     const v = b[f];
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`BatchStats.${f} must be a non-negative integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`BatchStats.${f} must be a non-negative integer, got ${v}`);
   }
   const tokens = b.prefillTokens + b.decodeRequests;
   const sum =

@@ -26,9 +26,15 @@ import { batchOf, type GridPoint } from './grid.ts';
 
 export const REFERENCE_GRID: GridPoint[] = (() => {
   const g: GridPoint[] = [];
-  for (const decodeBatch of [1, 8, 32, 64, 128, 256]) for (const kvLen of [64, 256, 1024, 2048]) g.push({ decodeBatch, kvLen, prefillChunk: 0 });
+  for (const decodeBatch of [1, 8, 32, 64, 128, 256])
+    for (const kvLen of [64, 256, 1024, 2048]) g.push({ decodeBatch, kvLen, prefillChunk: 0 });
   for (const prefillChunk of [128, 512, 1024, 2048]) g.push({ decodeBatch: 0, kvLen: 0, prefillChunk });
-  for (const [decodeBatch, kvLen, prefillChunk] of [[32, 256, 512], [128, 512, 256], [64, 1024, 1024]] as const) g.push({ decodeBatch, kvLen, prefillChunk });
+  for (const [decodeBatch, kvLen, prefillChunk] of [
+    [32, 256, 512],
+    [128, 512, 256],
+    [64, 1024, 1024],
+  ] as const)
+    g.push({ decodeBatch, kvLen, prefillChunk });
   return g;
 })();
 
@@ -53,10 +59,18 @@ export function referenceFit(): ReferenceFit {
   const rest = REFERENCE_GRID.map((g) => {
     const b = batchOf(g);
     const t = a100Terms(b);
-    return { features: { tokens: featuresOf(b).tokens, kvTokens: 0, prefillSquares: 0 }, micros: t.linearMicros + t.allReduceMicros + t.overheadMicros };
+    return {
+      features: { tokens: featuresOf(b).tokens, kvTokens: 0, prefillSquares: 0 },
+      micros: t.linearMicros + t.allReduceMicros + t.overheadMicros,
+    };
   });
   const lin = fitCoefficients(rest);
-  const coefficients: Coefficients = { fixedMicros: lin.fixedMicros, perTokenMicros: lin.perTokenMicros, perKvTokenMicros, perPrefillSquareMicros };
+  const coefficients: Coefficients = {
+    fixedMicros: lin.fixedMicros,
+    perTokenMicros: lin.perTokenMicros,
+    perKvTokenMicros,
+    perPrefillSquareMicros,
+  };
   const pts = REFERENCE_GRID.map((g) => {
     const b = batchOf(g);
     return { features: featuresOf(b), micros: a100Llama2_70bTp2.roundMicros(b) };
@@ -68,7 +82,13 @@ export interface TypicalRound {
   description: string;
   rounds: number;
   /** Mean of each BatchStats field over the run's rounds. */
-  mean: { requests: number; prefillTokens: number; prefillSquares: number; decodeRequests: number; decodeContext: number };
+  mean: {
+    requests: number;
+    prefillTokens: number;
+    prefillSquares: number;
+    decodeRequests: number;
+    decodeContext: number;
+  };
   features: Features;
 }
 
@@ -98,7 +118,12 @@ export function typicalLmsysRound(): TypicalRound {
     seed: TYPICAL_RUN.seed,
     predict: { kind: 'exact' },
   });
-  simulate(inst.requests(), createPolicy(TYPICAL_RUN.policy), { memory: inst.memory, mode: 'seconds', costModel: recorder, keepRounds: false });
+  simulate(inst.requests(), createPolicy(TYPICAL_RUN.policy), {
+    memory: inst.memory,
+    mode: 'seconds',
+    costModel: recorder,
+    keepRounds: false,
+  });
   const n = Math.max(1, rounds);
   const mean = {
     requests: sums.requests / n,
@@ -111,7 +136,11 @@ export function typicalLmsysRound(): TypicalRound {
     description: `mean round of lmsys (${TYPICAL_RUN.requests} requests, λ = ${TYPICAL_RUN.rate}/s, M = ${inst.memory}, seed ${TYPICAL_RUN.seed}) under ${TYPICAL_RUN.policy} with the A100 model`,
     rounds,
     mean,
-    features: { tokens: mean.prefillTokens + mean.decodeRequests, kvTokens: mean.decodeContext, prefillSquares: mean.prefillSquares },
+    features: {
+      tokens: mean.prefillTokens + mean.decodeRequests,
+      kvTokens: mean.decodeContext,
+      prefillSquares: mean.prefillSquares,
+    },
   };
   return typicalCache;
 }

@@ -42,8 +42,18 @@ export function replaySchedule(): { description: string; rounds: BatchStats[] } 
       return a100Llama2_70bTp2.roundMicros(b);
     },
   };
-  const inst = buildInstance({ workload: { kind: 'lmsys', requests: REPLAY_RUN.requests, rate: REPLAY_RUN.rate }, mode: 'seconds', seed: REPLAY_RUN.seed, predict: { kind: 'exact' } });
-  simulate(inst.requests(), createPolicy(REPLAY_RUN.policy), { memory: inst.memory, mode: 'seconds', costModel: recorder, keepRounds: false });
+  const inst = buildInstance({
+    workload: { kind: 'lmsys', requests: REPLAY_RUN.requests, rate: REPLAY_RUN.rate },
+    mode: 'seconds',
+    seed: REPLAY_RUN.seed,
+    predict: { kind: 'exact' },
+  });
+  simulate(inst.requests(), createPolicy(REPLAY_RUN.policy), {
+    memory: inst.memory,
+    mode: 'seconds',
+    costModel: recorder,
+    keepRounds: false,
+  });
   cache = {
     description: `${REPLAY_RUN.policy} on lmsys (${REPLAY_RUN.requests} requests, λ = ${REPLAY_RUN.rate}/s, M = ${inst.memory}, seed ${REPLAY_RUN.seed}), ${rounds.length} rounds`,
     rounds,

@@ -19,11 +19,17 @@
 
 /** Two-sided 95 % Student-t quantiles t₀.₉₇₅ for 1–30 degrees of freedom. */
 const T975 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086,
-  2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11,
+  2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
 ];
 /** Beyond 30: (df, t) knots, interpolated linearly in 1/df; the last is the normal quantile. */
-const T975_TAIL: ReadonlyArray<[number, number]> = [[30, 2.042], [40, 2.021], [60, 2.0], [120, 1.98], [Infinity, 1.96]];
+const T975_TAIL: ReadonlyArray<[number, number]> = [
+  [30, 2.042],
+  [40, 2.021],
+  [60, 2.0],
+  [120, 1.98],
+  [Infinity, 1.96],
+];
 
 /** t₀.₉₇₅(df) for df ≥ 1 (fractional df interpolated in 1/df); Infinity for df < 1. */
 export function tQuantile975(df: number): number {
@@ -113,7 +119,11 @@ export interface LineFit {
 }
 
 /** Weighted least squares y = a + b·x with weights w; null when x does not vary. */
-function wls(xs: readonly number[], ys: readonly number[], ws: readonly number[]): { a: number; b: number; sxx: number; sw: number; sx: number } | null {
+function wls(
+  xs: readonly number[],
+  ys: readonly number[],
+  ws: readonly number[],
+): { a: number; b: number; sxx: number; sw: number; sx: number } | null {
   let sw = 0;
   let sx = 0;
   let sy = 0;
@@ -145,7 +155,11 @@ export function fitLine(points: ReadonlyArray<{ x: number; y: number }>): LineFi
   if (k < 3) throw new RangeError(`a line fit needs ≥ 3 points, got ${k}`);
   const xs = points.map((p) => p.x);
   const ys = points.map((p) => p.y);
-  const first = wls(xs, ys, xs.map(() => 1));
+  const first = wls(
+    xs,
+    ys,
+    xs.map(() => 1),
+  );
   if (!first) throw new RangeError('a line fit needs points with different x');
   const yMax = Math.max(...ys.map(Math.abs), 1e-300);
   // Weights from the first pass's prediction; floored so that a near-zero prediction cannot dominate.

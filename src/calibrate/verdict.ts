@@ -50,17 +50,24 @@ export function verdictOf(q: VerdictInput): { verdict: Verdict; reasons: string[
   const R = VERDICT_RULES;
   const unusable: string[] = [];
   const noisy: string[] = [];
-  if (!Number.isFinite(q.heldOutR2) || q.heldOutR2 < R.unusableR2) unusable.push(`held-out R² ${Number.isFinite(q.heldOutR2) ? q.heldOutR2.toFixed(2) : 'not computed'}`);
+  if (!Number.isFinite(q.heldOutR2) || q.heldOutR2 < R.unusableR2)
+    unusable.push(`held-out R² ${Number.isFinite(q.heldOutR2) ? q.heldOutR2.toFixed(2) : 'not computed'}`);
   else if (q.heldOutR2 < R.noisyR2) noisy.push(`held-out R² ${q.heldOutR2.toFixed(3)} (< ${R.noisyR2})`);
   if (!q.legacy) {
-    if (!(q.typicalHalfWidth <= R.unusableHalfWidth)) unusable.push(`typical-round interval ±${Number.isFinite(q.typicalHalfWidth) ? pct(q.typicalHalfWidth) : '∞'}`);
-    else if (q.typicalHalfWidth > q.targetHalfWidth) noisy.push(`typical-round interval ±${pct(q.typicalHalfWidth)} (target ±${pct(q.targetHalfWidth)}) when sampling stopped`);
+    if (!(q.typicalHalfWidth <= R.unusableHalfWidth))
+      unusable.push(`typical-round interval ±${Number.isFinite(q.typicalHalfWidth) ? pct(q.typicalHalfWidth) : '∞'}`);
+    else if (q.typicalHalfWidth > q.targetHalfWidth)
+      noisy.push(
+        `typical-round interval ±${pct(q.typicalHalfWidth)} (target ±${pct(q.targetHalfWidth)}) when sampling stopped`,
+      );
     for (const t of q.notIdentifiable) noisy.push(`${TERM_LABELS[t]} term not identifiable (its interval includes 0)`);
-    if (q.probeDrift > R.noisyProbeDrift) noisy.push(`interference: the probe's rate varied ${q.probeDrift.toFixed(2)}× between visits`);
+    if (q.probeDrift > R.noisyProbeDrift)
+      noisy.push(`interference: the probe's rate varied ${q.probeDrift.toFixed(2)}× between visits`);
     if (q.repeatSpread > R.noisyRepeatSpread) noisy.push(`repeats spread ${pct(q.repeatSpread)} (median over points)`);
     if (q.replayError !== null) {
       const e = Math.abs(q.replayError);
-      if (!Number.isFinite(e) || e > R.unusableReplayError) unusable.push(`replay error ${Number.isFinite(q.replayError) ? pct(q.replayError) : 'not computed'}`);
+      if (!Number.isFinite(e) || e > R.unusableReplayError)
+        unusable.push(`replay error ${Number.isFinite(q.replayError) ? pct(q.replayError) : 'not computed'}`);
       else if (e > R.noisyReplayError) noisy.push(`replay error ${q.replayError > 0 ? '+' : '−'}${pct(e)}`);
     }
   } else {

@@ -25,10 +25,15 @@ preset's budget ends. Held-out composite rounds give R² and MAPE; a replay of a
 rounds checks the prediction. Extrapolated to 80 full-width layers, compared with the A100
 reference (a100-llama2-70b-tp2), and judged good / noisy / unusable (see docs/calibration.md).`,
   options: {
-    preset: choice(['quick', 'full'] as const, 'quick: 1 layer, widths ÷ 32 (about a minute on SwiftShader); ' +
-      'full: 2 layers, widths ÷ 16, larger sweeps, 300 replayed rounds').withDefault('quick'),
+    preset: choice(
+      ['quick', 'full'] as const,
+      'quick: 1 layer, widths ÷ 32 (about a minute on SwiftShader); ' +
+        'full: 2 layers, widths ÷ 16, larger sweeps, 300 replayed rounds',
+    ).withDefault('quick'),
     adapter: text('NAME', 'an adapter whose name contains NAME (see: kvsched device)'),
-    out: OPT.out.withHelp('write the profile (kvsched.profile/2 JSON); use it with kvsched simulate --cost-model profile:FILE'),
+    out: OPT.out.withHelp(
+      'write the profile (kvsched.profile/2 JSON); use it with kvsched simulate --cost-model profile:FILE',
+    ),
     quiet: OPT.quiet,
   },
   epilogue: `VK_ICD_FILENAMES is set to Chromium's SwiftShader ICD in-process when unset and present.
@@ -37,7 +42,12 @@ Exit status: 0, 1 the calibration stopped (device lost, validation error, interr
 });
 
 function fmtRate(x: number, unit: string): string {
-  const p = [['T', 1e12], ['G', 1e9], ['M', 1e6], ['k', 1e3]] as const;
+  const p = [
+    ['T', 1e12],
+    ['G', 1e9],
+    ['M', 1e6],
+    ['k', 1e3],
+  ] as const;
   for (const [s, v] of p) if (x >= v) return `${(x / v).toFixed(2)} ${s}${unit}`;
   return `${x.toFixed(2)} ${unit}`;
 }
@@ -50,19 +60,50 @@ function withInterval(v: number, i: readonly [number, number] | undefined, d: nu
 export function describeProfile(p: Profile): string {
   const k = p.kernels;
   const lines: string[] = [];
-  lines.push(`verdict: ${p.quality.verdict.toUpperCase()}${p.quality.reasons.length > 0 ? ` — ${p.quality.reasons.join('; ')}` : ''}`);
-  lines.push(`device: ${p.device.name}${p.device.adapter.isFallbackAdapter ? ' (fallback/software adapter)' : ''}; ${p.device.runtime}`);
-  lines.push(`  shader-f16: ${p.device.shaderF16 ? 'available (kernels still f32)' : 'not available — f32 only'}; timing: ${p.device.timing.method}, round trip ${num(p.device.timing.roundTripMicros, 0)} µs`);
-  lines.push(`  emulated: ${p.geometry.emulatedLayers} layer(s), hidden ${p.geometry.emulatedHidden} (÷${p.geometry.widthDivisor}), ${p.geometry.queryHeads} query / ${p.geometry.kvHeads} KV heads × ${p.geometry.headDim}`);
+  lines.push(
+    `verdict: ${p.quality.verdict.toUpperCase()}${p.quality.reasons.length > 0 ? ` — ${p.quality.reasons.join('; ')}` : ''}`,
+  );
+  lines.push(
+    `device: ${p.device.name}${p.device.adapter.isFallbackAdapter ? ' (fallback/software adapter)' : ''}; ${p.device.runtime}`,
+  );
+  lines.push(
+    `  shader-f16: ${p.device.shaderF16 ? 'available (kernels still f32)' : 'not available — f32 only'}; timing: ${p.device.timing.method}, round trip ${num(p.device.timing.roundTripMicros, 0)} µs`,
+  );
+  lines.push(
+    `  emulated: ${p.geometry.emulatedLayers} layer(s), hidden ${p.geometry.emulatedHidden} (÷${p.geometry.widthDivisor}), ${p.geometry.queryHeads} query / ${p.geometry.kvHeads} KV heads × ${p.geometry.headDim}`,
+  );
   lines.push('');
-  lines.push(`probes: streaming read ${fmtRate(p.probes.stream.bytesPerSecond, 'B/s')}, FMA ${fmtRate(p.probes.fma.flopPerSecond, 'FLOP/s')}`);
+  lines.push(
+    `probes: streaming read ${fmtRate(p.probes.stream.bytesPerSecond, 'B/s')}, FMA ${fmtRate(p.probes.fma.flopPerSecond, 'FLOP/s')}`,
+  );
   lines.push(
     table(
       ['kernel', 'size', 'time (ms)', 'rate', 'efficiency', 'vs'],
       [
-        ['decode attention', `B=${k.decode.point.decodeBatch} L=${k.decode.point.kvLen}`, num(k.decode.measurement.medianMs, 2), fmtRate(k.decode.bytesPerSecond, 'B/s'), `${(100 * k.decode.efficiency).toFixed(0)} %`, 'streaming probe'],
-        ['prefill attention', `C=${k.prefill.point.prefillChunk}`, num(k.prefill.measurement.medianMs, 2), fmtRate(k.prefill.flopPerSecond, 'FLOP/s'), `${(100 * k.prefill.efficiency).toFixed(0)} %`, 'FMA probe'],
-        ['linear layers', `T=${k.linear.point.tokens}`, num(k.linear.measurement.medianMs, 2), fmtRate(k.linear.flopPerSecond, 'FLOP/s'), `${(100 * k.linear.efficiency).toFixed(0)} %`, 'FMA probe'],
+        [
+          'decode attention',
+          `B=${k.decode.point.decodeBatch} L=${k.decode.point.kvLen}`,
+          num(k.decode.measurement.medianMs, 2),
+          fmtRate(k.decode.bytesPerSecond, 'B/s'),
+          `${(100 * k.decode.efficiency).toFixed(0)} %`,
+          'streaming probe',
+        ],
+        [
+          'prefill attention',
+          `C=${k.prefill.point.prefillChunk}`,
+          num(k.prefill.measurement.medianMs, 2),
+          fmtRate(k.prefill.flopPerSecond, 'FLOP/s'),
+          `${(100 * k.prefill.efficiency).toFixed(0)} %`,
+          'FMA probe',
+        ],
+        [
+          'linear layers',
+          `T=${k.linear.point.tokens}`,
+          num(k.linear.measurement.medianMs, 2),
+          fmtRate(k.linear.flopPerSecond, 'FLOP/s'),
+          `${(100 * k.linear.efficiency).toFixed(0)} %`,
+          'FMA probe',
+        ],
       ],
     ).trimEnd(),
   );
@@ -74,10 +115,16 @@ export function describeProfile(p: Profile): string {
   const d = p.design;
   if (d) {
     const sw = (name: string, s: typeof d.linear) => `${name} ${s.points.length} points (R² ${s.fit.r2.toFixed(4)})`;
-    lines.push(`sweeps: ${sw('linear', d.linear)}, ${sw('decode', d.decode)}, ${sw('prefill', d.prefill)}; ${d.visits} visits, ${d.samples} samples (${d.remeasured} re-measured), ${(d.elapsedMs / 1000).toFixed(1)} s, stopped: ${d.stoppedBecause}`);
-    lines.push(`  minimal round (1 token, 1 KV token): measured ${num(d.minimalRound.measuredMicros, 0)} µs, model ${num(d.minimalRound.predictedMicros, 0)} µs`);
+    lines.push(
+      `sweeps: ${sw('linear', d.linear)}, ${sw('decode', d.decode)}, ${sw('prefill', d.prefill)}; ${d.visits} visits, ${d.samples} samples (${d.remeasured} re-measured), ${(d.elapsedMs / 1000).toFixed(1)} s, stopped: ${d.stoppedBecause}`,
+    );
+    lines.push(
+      `  minimal round (1 token, 1 KV token): measured ${num(d.minimalRound.measuredMicros, 0)} µs, model ${num(d.minimalRound.predictedMicros, 0)} µs`,
+    );
   }
-  lines.push(`held-out check (${p.fit.heldOutPoints} composite rounds): R² ${p.fit.r2.toFixed(4)}, MAPE ${(100 * p.fit.mape).toFixed(1)} % (sweeps: min R² ${p.fit.train.r2.toFixed(4)}, MAPE ${(100 * p.fit.train.mape).toFixed(1)} %)`);
+  lines.push(
+    `held-out check (${p.fit.heldOutPoints} composite rounds): R² ${p.fit.r2.toFixed(4)}, MAPE ${(100 * p.fit.mape).toFixed(1)} % (sweeps: min R² ${p.fit.train.r2.toFixed(4)}, MAPE ${(100 * p.fit.train.mape).toFixed(1)} %)`,
+  );
   if (p.legacy) lines.push('  legacy profile (kvsched.profile/1): no intervals');
   else lines.push('  [lo – hi]: 95 % intervals');
   const ci = p.fit.intervals;
@@ -87,10 +134,34 @@ export function describeProfile(p: Profile): string {
     table(
       ['term', 'emulated (µs)', 'Llama-2-70B here (µs)', `${p.reference.name} (µs)`, 'this / A100'],
       [
-        ['fixed per round', withInterval(c.fixedMicros, ci?.fixedMicros, 1), withInterval(f.fixedMicros, fi?.fixedMicros, 0), num(r.fixedMicros, 0), withInterval(q.fixedMicros, ri?.fixedMicros, 1)],
-        ['per token (linear, compute)', withInterval(c.perTokenMicros, ci?.perTokenMicros, 3), withInterval(f.perTokenMicros, fi?.perTokenMicros, 1), num(r.perTokenMicros, 1), withInterval(q.perTokenMicros, ri?.perTokenMicros, 1)],
-        ['per KV token (bandwidth)', withInterval(c.perKvTokenMicros, ci?.perKvTokenMicros, 5), withInterval(f.perKvTokenMicros, fi?.perKvTokenMicros, 3), num(r.perKvTokenMicros, 4), withInterval(q.perKvTokenMicros, ri?.perKvTokenMicros, 1)],
-        ['per prefill token² (compute)', withInterval(c.perPrefillSquareMicros, ci?.perPrefillSquareMicros, 6), withInterval(f.perPrefillSquareMicros, fi?.perPrefillSquareMicros, 4), num(r.perPrefillSquareMicros, 5), withInterval(q.perPrefillSquareMicros, ri?.perPrefillSquareMicros, 1)],
+        [
+          'fixed per round',
+          withInterval(c.fixedMicros, ci?.fixedMicros, 1),
+          withInterval(f.fixedMicros, fi?.fixedMicros, 0),
+          num(r.fixedMicros, 0),
+          withInterval(q.fixedMicros, ri?.fixedMicros, 1),
+        ],
+        [
+          'per token (linear, compute)',
+          withInterval(c.perTokenMicros, ci?.perTokenMicros, 3),
+          withInterval(f.perTokenMicros, fi?.perTokenMicros, 1),
+          num(r.perTokenMicros, 1),
+          withInterval(q.perTokenMicros, ri?.perTokenMicros, 1),
+        ],
+        [
+          'per KV token (bandwidth)',
+          withInterval(c.perKvTokenMicros, ci?.perKvTokenMicros, 5),
+          withInterval(f.perKvTokenMicros, fi?.perKvTokenMicros, 3),
+          num(r.perKvTokenMicros, 4),
+          withInterval(q.perKvTokenMicros, ri?.perKvTokenMicros, 1),
+        ],
+        [
+          'per prefill token² (compute)',
+          withInterval(c.perPrefillSquareMicros, ci?.perPrefillSquareMicros, 6),
+          withInterval(f.perPrefillSquareMicros, fi?.perPrefillSquareMicros, 4),
+          num(r.perPrefillSquareMicros, 5),
+          withInterval(q.perPrefillSquareMicros, ri?.perPrefillSquareMicros, 1),
+        ],
       ],
     ).trimEnd(),
   );
@@ -109,7 +180,9 @@ export function describeProfile(p: Profile): string {
       : 'replay: not run',
   );
   const w = p.power;
-  lines.push(`power: ${w.gpus} × ${num(w.activeWattsPerGpu, 0)} W active, ${num(w.idleWattsPerGpu, 0)} W idle (${w.source === 'default' ? `default for a ${w.adapterClass} adapter` : 'set by the user'}; ${w.name})`);
+  lines.push(
+    `power: ${w.gpus} × ${num(w.activeWattsPerGpu, 0)} W active, ${num(w.idleWattsPerGpu, 0)} W idle (${w.source === 'default' ? `default for a ${w.adapterClass} adapter` : 'set by the user'}; ${w.name})`,
+  );
   return lines.join('\n') + '\n';
 }
 
@@ -140,7 +213,9 @@ export const calibrateCommand: Command = {
     process.once('SIGINT', onSigint);
     let last = '';
     try {
-      const { version } = (await import('../../package.json', { with: { type: 'json' } })).default as { version: string };
+      const { version } = (await import('../../package.json', { with: { type: 'json' } })).default as {
+        version: string;
+      };
       const profile = await calibrate({
         session,
         shaders: await loadNodeShaders(),

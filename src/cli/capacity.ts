@@ -1,4 +1,10 @@
-import { CAPACITY_DEFAULTS, RescaledWorkload, searchCapacity, type CapacityProbe, type CapacitySearch } from '../experiment/capacity.ts';
+import {
+  CAPACITY_DEFAULTS,
+  RescaledWorkload,
+  searchCapacity,
+  type CapacityProbe,
+  type CapacitySearch,
+} from '../experiment/capacity.ts';
 import { buildInstance, type WorkloadSpec } from '../experiment/instance.ts';
 import { runPolicy } from '../experiment/run.ts';
 import { evaluateSlo, sloMet } from '../metrics/slo.ts';
@@ -16,28 +22,36 @@ export const CAPACITY = defineCommand({
   usage: ['--slo SLO [--policy LIST] [--attainment A] [--trace FILE | --requests N] [options]'],
   description:
     'For each policy, finds by bracketing and bisection the largest mean arrival rate (requests/s) at which the ' +
-    'fraction of requests meeting the SLO\'s per-request bounds is at least --attainment and every percentile bound ' +
+    "fraction of requests meeting the SLO's per-request bounds is at least --attainment and every percentile bound " +
     'holds. Every probe replays the same requests rescaled in time (the LMSYS stand-in drawn once, or the trace): ' +
-    'arrival′ = round(arrival · ρ / rate), ρ = the instance\'s own mean rate (n − 1)/(last − first arrival). ' +
+    "arrival′ = round(arrival · ρ / rate), ρ = the instance's own mean rate (n − 1)/(last − first arrival). " +
     'From --rate-start the rate doubles while the SLO is met (halves while it is not), then the bracket is bisected ' +
     'until its width is ≤ tolerance × its top. A looser SLO never gives a lower capacity. Seconds mode only.',
   options: {
     policy: OPT.policies,
     slo: OPT.slo,
     attainment: OPT.attainment,
-    trace: OPT.trace.withHelp('rescale this trace CSV instead of the LMSYS stand-in (needs ≥ 2 distinct arrival times)'),
-    requests: OPT.requests(1_000_000).withHelp('requests per probe of the LMSYS stand-in, 2..1,000,000').withDefault(5000),
+    trace: OPT.trace.withHelp(
+      'rescale this trace CSV instead of the LMSYS stand-in (needs ≥ 2 distinct arrival times)',
+    ),
+    requests: OPT.requests(1_000_000)
+      .withHelp('requests per probe of the LMSYS stand-in, 2..1,000,000')
+      .withDefault(5000),
     memory: OPT.memory.withHelp('KV capacity in tokens, 2..2147483647 (default 16492)'),
     seed: OPT.seed,
     predict: OPT.predict,
     'cost-model': OPT.costModel,
     replicas: OPT.replicas.withHelp(OPT.replicas.help + '; the capacity is then of all K together'),
     router: OPT.router,
-    'rate-start': num('R', `first rate probed (requests/s), ≥ ${CAPACITY_DEFAULTS.minRate} and ≤ ${CAPACITY_DEFAULTS.maxRate}`,
-      { min: CAPACITY_DEFAULTS.minRate, max: CAPACITY_DEFAULTS.maxRate }).withDefault(CAPACITY_DEFAULTS.start),
-    tolerance: num('T', 'relative width of the final bracket, in (0, 0.5]', { gt: 0, max: 0.5 })
-      .withDefault(CAPACITY_DEFAULTS.tolerance),
-    out: OPT.out.withHelp('write every policy\'s capacity, bracket and probes as JSON'),
+    'rate-start': num(
+      'R',
+      `first rate probed (requests/s), ≥ ${CAPACITY_DEFAULTS.minRate} and ≤ ${CAPACITY_DEFAULTS.maxRate}`,
+      { min: CAPACITY_DEFAULTS.minRate, max: CAPACITY_DEFAULTS.maxRate },
+    ).withDefault(CAPACITY_DEFAULTS.start),
+    tolerance: num('T', 'relative width of the final bracket, in (0, 0.5]', { gt: 0, max: 0.5 }).withDefault(
+      CAPACITY_DEFAULTS.tolerance,
+    ),
+    out: OPT.out.withHelp("write every policy's capacity, bracket and probes as JSON"),
     quiet: OPT.quiet,
   },
   epilogue: `Output: one row per policy: capacity = the largest probed rate that met the SLO (0: none did down to
@@ -63,7 +77,8 @@ export const capacityCommand: Command = {
     }
     const slo = a.slo;
     if (slo === undefined) throw new UsageError('--slo is required (e.g. --slo ttft=2s,tpot=0.2s)');
-    if (a.trace !== undefined && given.has('requests')) throw new UsageError('--requests does not apply to a trace (it has its own rows)');
+    if (a.trace !== undefined && given.has('requests'))
+      throw new UsageError('--requests does not apply to a trace (it has its own rows)');
     if (a.requests < 2) throw new UsageError('--requests: rescaling needs at least 2 requests');
     const progress = progressLine(io, a.quiet);
     if (given.has('router') && a.replicas === 1) throw new UsageError('--router needs --replicas K with K ≥ 2');
@@ -72,19 +87,33 @@ export const capacityCommand: Command = {
       a.trace !== undefined
         ? { kind: 'trace', fileName: a.trace, text: readTextFileSync(a.trace) }
         : { kind: 'lmsys', requests: a.requests, rate: 1 };
-    const base = buildInstance({ workload, mode: 'seconds', seed: a.seed, predict: a.predict, ...(a.memory !== undefined ? { memory: a.memory } : {}) });
-    const label = a.trace !== undefined ? `trace ${a.trace}` : `lmsys stand-in (${a.requests} requests, seed ${a.seed})`;
+    const base = buildInstance({
+      workload,
+      mode: 'seconds',
+      seed: a.seed,
+      predict: a.predict,
+      ...(a.memory !== undefined ? { memory: a.memory } : {}),
+    });
+    const label =
+      a.trace !== undefined ? `trace ${a.trace}` : `lmsys stand-in (${a.requests} requests, seed ${a.seed})`;
     const scaled = new RescaledWorkload([...base.requests()], base.memory, label);
     const needGaps = slo.terms.some((t) => t.metric === 'tbt' && t.percentile !== null);
-    progress.note(`kvsched: capacity of ${label}, M = ${base.memory}, cost model ${a['cost-model'].name}, SLO ${slo.text} ` +
-      `at attainment ≥ ${a.attainment}`);
+    progress.note(
+      `kvsched: capacity of ${label}, M = ${base.memory}, cost model ${a['cost-model'].name}, SLO ${slo.text} ` +
+        `at attainment ≥ ${a.attainment}`,
+    );
 
     const results: PolicyCapacity[] = [];
     for (const spec of a.policy) {
       const probe = (rate: number): CapacityProbe => {
         progress.show(`  ${spec}: probing ${fixed(rate, 3)} req/s`);
-        const o = runPolicy(scaled.at(rate), spec, { costModel: a['cost-model'], tokenGaps: needGaps, ...(replicas ? { replicas } : {}) });
-        if (!o.ok) return { rate, met: false, attainment: Number.NaN, percentilesMet: false, failure: `${o.kind}: ${o.error}` };
+        const o = runPolicy(scaled.at(rate), spec, {
+          costModel: a['cost-model'],
+          tokenGaps: needGaps,
+          ...(replicas ? { replicas } : {}),
+        });
+        if (!o.ok)
+          return { rate, met: false, attainment: Number.NaN, percentilesMet: false, failure: `${o.kind}: ${o.error}` };
         const s = evaluateSlo(o.result, slo);
         return { rate, met: sloMet(s, a.attainment), attainment: s.attainment, percentilesMet: s.percentilesMet };
       };
@@ -95,20 +124,53 @@ export const capacityCommand: Command = {
     }
     io.out(
       table(
-        ['policy', 'capacity (req/s)', 'bracket met (req/s)', 'bracket missed (req/s)', 'probes', 'attainment at capacity'],
+        [
+          'policy',
+          'capacity (req/s)',
+          'bracket met (req/s)',
+          'bracket missed (req/s)',
+          'probes',
+          'attainment at capacity',
+        ],
         results.map((r) => {
           const at = r.probes.find((p) => p.rate === r.capacity && p.met);
-          return [r.policy, fixed(r.capacity, 3), fixed(r.lo, 3), r.hi === null ? '—' : fixed(r.hi, 3), count(r.probes.length),
-            at ? fixed(at.attainment, 4) : '—'];
+          return [
+            r.policy,
+            fixed(r.capacity, 3),
+            fixed(r.lo, 3),
+            r.hi === null ? '—' : fixed(r.hi, 3),
+            count(r.probes.length),
+            at ? fixed(at.attainment, 4) : '—',
+          ];
         }),
       ),
     );
     if (a.out !== undefined) {
-      writeJsonResult(a.out, {
-        command: 'capacity', workload: label, memory: base.memory, costModel: a['cost-model'].name, seed: a.seed,
-        predict: formatPredictionSpec(a.predict), replicas: a.replicas, router: replicas ? a.router : null, slo: slo.text, attainment: a.attainment, tolerance: a.tolerance,
-        policies: results.map((r) => ({ policy: r.policy, capacity: r.capacity, bracket: [r.lo, r.hi], probes: r.probes.length, probeLog: r.probes })),
-      }, 'capacity', progress);
+      writeJsonResult(
+        a.out,
+        {
+          command: 'capacity',
+          workload: label,
+          memory: base.memory,
+          costModel: a['cost-model'].name,
+          seed: a.seed,
+          predict: formatPredictionSpec(a.predict),
+          replicas: a.replicas,
+          router: replicas ? a.router : null,
+          slo: slo.text,
+          attainment: a.attainment,
+          tolerance: a.tolerance,
+          policies: results.map((r) => ({
+            policy: r.policy,
+            capacity: r.capacity,
+            bracket: [r.lo, r.hi],
+            probes: r.probes.length,
+            probeLog: r.probes,
+          })),
+        },
+        'capacity',
+        progress,
+      );
     }
     return 0;
   },

@@ -34,7 +34,11 @@ export const deviceCommand: Command = {
     const rows = [];
     for (const f of adapters) {
       // Dawn's GPUSupportedFeatures is iterable but has no forEach (which detectWebGpu uses).
-      const view = { info: f.adapter.info, limits: f.adapter.limits, features: new Set(f.adapter.features as Iterable<string>) };
+      const view = {
+        info: f.adapter.info,
+        limits: f.adapter.limits,
+        features: new Set(f.adapter.features as Iterable<string>),
+      };
       const gpu = { requestAdapter: () => Promise.resolve(view) } as unknown as GPU;
       rows.push({ via: f.via, name: f.name, detection: await detectWebGpu(gpu) });
     }

@@ -61,7 +61,6 @@ export const VERSION: string = pkg.version;
 /** `kvsched paper` experiments (checked against PAPER_EXPERIMENTS by the tests). */
 export const PAPER_EXPERIMENT_NAMES: readonly string[] = ['lmsys', 'predictions', 'synthetic', 'adversary', 'regret'];
 
-
 function mainHelp(): string {
   return `kvsched ${VERSION} — LLM inference scheduling under KV-cache constraints (arXiv 2502.07115)
 

@@ -25,21 +25,40 @@ lower bound (and proves optimality when it reaches the best schedule), and the s
 resumes with the time left.`,
   options: {
     trace: OPT.trace.withHelp('CSV arrived_at,num_prefill_tokens,num_decode_tokens (arrived_at in whole rounds)'),
-    workload: choice(['paper-synthetic'] as const, "the paper's synthetic instance (M ~ U{30..50}, n ~ U{40..60}, " +
-      's ~ U{1..5}, o ~ U{1..M−s})'),
+    workload: choice(
+      ['paper-synthetic'] as const,
+      "the paper's synthetic instance (M ~ U{30..50}, n ~ U{40..60}, " + 's ~ U{1..5}, o ~ U{1..M−s})',
+    ),
     seed: OPT.seed.withHelp('paper-synthetic seed, 0..4294967295'),
     arrivals: OPT.arrivals,
     requests: OPT.requests(100_000).withHelp('paper-synthetic: number of requests, 1..100,000 (default: drawn)'),
     memory: OPT.memory.withHelp('KV capacity in tokens, 2..2147483647 (required with --trace; paper-synthetic: drawn)'),
-    'time-limit': OPT.timeLimit.withHelp('stop after SEC seconds with the best schedule found, > 0 and ≤ 1000000').withDefault(60),
-    'lp-share': num('F', 'share of the time limit the LP bound may use, in [0, 1] (0: search only); it runs after ' +
-      'a first search of a tenth of the limit, then the search resumes', { min: 0, max: 1 }).withDefault(0.5),
-    'local-search': int('N', 'start orders the local search decodes per run, 0..10^12 (default 1000 × requests; ' +
-      '0: off). Given explicitly, it may use the whole time limit', 0, 1e12),
-    'local-search-runs': int('R', 'independent runs of the local search, other move seeds; the best is kept, ' +
-      '1..1000000', 1, 1e6).withDefault(4),
-    out: OPT.out.withHelp('write {"status","stoppedBy","objective","lowerBound","seconds","requests":[{"id","start",' +
-      '"completion"}],"policies",…} (checked before the search; a finished result is never lost)'),
+    'time-limit': OPT.timeLimit
+      .withHelp('stop after SEC seconds with the best schedule found, > 0 and ≤ 1000000')
+      .withDefault(60),
+    'lp-share': num(
+      'F',
+      'share of the time limit the LP bound may use, in [0, 1] (0: search only); it runs after ' +
+        'a first search of a tenth of the limit, then the search resumes',
+      { min: 0, max: 1 },
+    ).withDefault(0.5),
+    'local-search': int(
+      'N',
+      'start orders the local search decodes per run, 0..10^12 (default 1000 × requests; ' +
+        '0: off). Given explicitly, it may use the whole time limit',
+      0,
+      1e12,
+    ),
+    'local-search-runs': int(
+      'R',
+      'independent runs of the local search, other move seeds; the best is kept, ' + '1..1000000',
+      1,
+      1e6,
+    ).withDefault(4),
+    out: OPT.out.withHelp(
+      'write {"status","stoppedBy","objective","lowerBound","seconds","requests":[{"id","start",' +
+        '"completion"}],"policies",…} (checked before the search; a finished result is never lost)',
+    ),
     quiet: OPT.quiet,
   },
   epilogue: `Output: status (optimal, or time-limit with the gap between the best schedule and the proven
@@ -59,20 +78,24 @@ export const optimumCommand: Command = {
       io.out(helpText(OPTIMUM));
       return 0;
     }
-    if (a.trace !== undefined && a.workload !== undefined) throw new UsageError('give either --trace or --workload, not both');
-    if (a.trace === undefined && a.workload === undefined) throw new UsageError('give --trace FILE or --workload paper-synthetic');
+    if (a.trace !== undefined && a.workload !== undefined)
+      throw new UsageError('give either --trace or --workload, not both');
+    if (a.trace === undefined && a.workload === undefined)
+      throw new UsageError('give --trace FILE or --workload paper-synthetic');
     const memory = a.memory;
     const timeLimit = a['time-limit'];
     const lpShare = a['lp-share'];
     const orders = a['local-search'];
     const runs = given.has('local-search-runs') ? a['local-search-runs'] : undefined;
-    if (orders === 0 && runs !== undefined) throw new UsageError('--local-search-runs needs the local search on (--local-search 0 turns it off)');
+    if (orders === 0 && runs !== undefined)
+      throw new UsageError('--local-search-runs needs the local search on (--local-search 0 turns it off)');
     let requests: RequestSpec[];
     let M: number;
     let description: string;
     if (a.trace !== undefined) {
       if (memory === undefined) throw new UsageError('--memory M is required with --trace');
-      for (const k of ['seed', 'arrivals', 'requests'] as const) if (given.has(k)) throw new UsageError(`--${k} applies to --workload paper-synthetic only`);
+      for (const k of ['seed', 'arrivals', 'requests'] as const)
+        if (given.has(k)) throw new UsageError(`--${k} applies to --workload paper-synthetic only`);
       const file = a.trace;
       requests = readTraceFileSync(file, { mode: 'rounds', memory }).requests;
       M = memory;
@@ -80,7 +103,13 @@ export const optimumCommand: Command = {
     } else {
       const { seed, arrivals } = a;
       const n = a.requests;
-      const wl = paperSynthetic({ seed, arrivals, mode: 'rounds', ...(n !== undefined ? { requests: n } : {}), ...(memory !== undefined ? { memory } : {}) });
+      const wl = paperSynthetic({
+        seed,
+        arrivals,
+        mode: 'rounds',
+        ...(n !== undefined ? { requests: n } : {}),
+        ...(memory !== undefined ? { memory } : {}),
+      });
       requests = wl.requests;
       M = wl.memory;
       description = `paper-synthetic seed ${seed}, ${arrivals} arrivals, ${requests.length} requests`;
@@ -98,8 +127,17 @@ export const optimumCommand: Command = {
           ? { localSearch: false }
           : orders === undefined && runs === undefined
             ? {}
-            : { localSearch: { ...(orders !== undefined ? { iterations: orders } : {}), ...(runs !== undefined ? { runs } : {}) }, localSearchShare: 1 }),
-        onProgress: (p) => progress.show(`  best ${count(p.bestObjective)}, bound ${count(Math.ceil(p.lowerBound))}, ${count(p.nodes)} nodes, ${fixed(p.seconds, 1)} s`),
+            : {
+                localSearch: {
+                  ...(orders !== undefined ? { iterations: orders } : {}),
+                  ...(runs !== undefined ? { runs } : {}),
+                },
+                localSearchShare: 1,
+              }),
+        onProgress: (p) =>
+          progress.show(
+            `  best ${count(p.bestObjective)}, bound ${count(Math.ceil(p.lowerBound))}, ${count(p.nodes)} nodes, ${fixed(p.seconds, 1)} s`,
+          ),
       },
     );
     progress.clear();
@@ -132,7 +170,8 @@ export const optimumCommand: Command = {
         ),
       ),
     );
-    for (const q of res.stats.policies) if (q.total === null) io.out(`${q.policy}: ${q.error ?? 'failed (stuck or livelock)'}\n`);
+    for (const q of res.stats.policies)
+      if (q.total === null) io.out(`${q.policy}: ${q.error ?? 'failed (stuck or livelock)'}\n`);
     if (a.out !== undefined) {
       const byId = [...requests].sort((x, y) => x.id - y.id);
       const parts = [

@@ -96,7 +96,10 @@ export function whole(text: string, min: number, max: number): number {
 
 /** A comma-separated list, blanks dropped; empty is an error. */
 export function listOf<T>(text: string, item: (t: string) => T): T[] {
-  const parts = text.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const parts = text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (parts.length === 0) throw new Error('empty list');
   return parts.map(item);
 }
@@ -115,17 +118,28 @@ export function num(arg: string, help: string, r: { min?: number; gt?: number; m
 }
 
 export function choice<T extends string>(choices: readonly T[], help: string): Opt<T, undefined> {
-  return new Opt(choices.join('|'), help, (t) => {
-    if (!(choices as readonly string[]).includes(t)) throw new Error(`${quote(t)} is not one of ${choices.join(', ')}`);
-    return t as T;
-  }, undefined);
+  return new Opt(
+    choices.join('|'),
+    help,
+    (t) => {
+      if (!(choices as readonly string[]).includes(t))
+        throw new Error(`${quote(t)} is not one of ${choices.join(', ')}`);
+      return t as T;
+    },
+    undefined,
+  );
 }
 
 export function text(arg: string, help: string): Opt<string, undefined> {
-  return new Opt(arg, help, (t) => {
-    if (t.trim() === '') throw new Error('empty value');
-    return t;
-  }, undefined);
+  return new Opt(
+    arg,
+    help,
+    (t) => {
+      if (t.trim() === '') throw new Error('empty value');
+      return t;
+    },
+    undefined,
+  );
 }
 
 export function flag(help: string): Opt<boolean, boolean> {
@@ -150,45 +164,72 @@ export const SEED_MAX = 0xffffffff;
 export const OPT = {
   seed: int('S', 'seed of every random draw, 0..4294967295', 0, SEED_MAX).withDefault(1),
   memory: int('M', 'KV capacity in tokens, 2..2147483647', 2, 2 ** 31 - 1),
-  memoryList: value('LIST', 'KV capacities M in tokens, e.g. 8000,16492',
-    (t) => listOf(t, (x) => whole(x, 2, 2 ** 31 - 1))),
+  memoryList: value('LIST', 'KV capacities M in tokens, e.g. 8000,16492', (t) =>
+    listOf(t, (x) => whole(x, 2, 2 ** 31 - 1)),
+  ),
   requests: (max: number) => int('N', `number of requests, 1..${max.toLocaleString('en-US')}`, 1, max),
-  policies: value('LIST', 'comma-separated policies (see kvsched simulate --help)', domain(parsePolicyList))
-    .withDefault(PAPER_POLICIES, PAPER_POLICIES.join(',')),
-  policy: new Opt('P', 'one policy', domain((t) => {
-    const ps = parsePolicyList(t);
-    if (ps.length !== 1) throw new Error('give one policy');
-    return ps[0] as string;
-  }), undefined),
+  policies: value(
+    'LIST',
+    'comma-separated policies (see kvsched simulate --help)',
+    domain(parsePolicyList),
+  ).withDefault(PAPER_POLICIES, PAPER_POLICIES.join(',')),
+  policy: new Opt(
+    'P',
+    'one policy',
+    domain((t) => {
+      const ps = parsePolicyList(t);
+      if (ps.length !== 1) throw new Error('give one policy');
+      return ps[0] as string;
+    }),
+    undefined,
+  ),
   /** Arrival rate: bounded so that arrivals stay within the engine's time range (see `checkArrivalSpan`). */
   rate: num('R', 'arrival rate per time unit, > 0 and ≤ 1000000', { gt: 0, max: 1e6 }),
-  rates: value('LIST', 'arrival rates per time unit, e.g. 10,50',
-    (t) => listOf(t, (x) => decimal(x, { gt: 0, max: 1e6 }))),
-  arrivals: choice(['zero', 'poisson'] as const,
-    'paper-synthetic arrivals: all at round 0, or Poisson with λ ~ U[0.5, 1.5]')
-    .withDefault('poisson'),
+  rates: value('LIST', 'arrival rates per time unit, e.g. 10,50', (t) =>
+    listOf(t, (x) => decimal(x, { gt: 0, max: 1e6 })),
+  ),
+  arrivals: choice(
+    ['zero', 'poisson'] as const,
+    'paper-synthetic arrivals: all at round 0, or Poisson with λ ~ U[0.5, 1.5]',
+  ).withDefault('poisson'),
   time: choice(['rounds', 'seconds'] as const, 'time mode: rounds (one round = one time unit) or seconds (cost model)'),
-  predict: value<PredictionSpec>('SPEC',
+  predict: value<PredictionSpec>(
+    'SPEC',
     'output-length predictions: exact, or noise:E (õ = max(1, round(o·U[1−E, 1+E])))',
-    domain(parsePredictionSpec)).withDefault({ kind: 'exact' }, 'exact'),
-  costModel: value<CostModel>('NAME', `round cost model; known: ${listCostModels().join(', ')}`, domain(getCostModel))
-    .withDefault(getCostModel(DEFAULT_COST_MODEL), DEFAULT_COST_MODEL),
-  engine: choice(['cpu', 'gpu'] as const,
-    'cpu: the reference engine; gpu: the WebGPU engine (one GPU job, no fallback)')
-    .withDefault('cpu'),
+    domain(parsePredictionSpec),
+  ).withDefault({ kind: 'exact' }, 'exact'),
+  costModel: value<CostModel>(
+    'NAME',
+    `round cost model; known: ${listCostModels().join(', ')}`,
+    domain(getCostModel),
+  ).withDefault(getCostModel(DEFAULT_COST_MODEL), DEFAULT_COST_MODEL),
+  engine: choice(
+    ['cpu', 'gpu'] as const,
+    'cpu: the reference engine; gpu: the WebGPU engine (one GPU job, no fallback)',
+  ).withDefault('cpu'),
   trace: text('FILE', 'a trace CSV: arrived_at,num_prefill_tokens,num_decode_tokens[,predicted_decode_tokens]'),
   out: value<OutTarget>('FILE', 'write the results as JSON (checked before the work starts)', checkOutPath),
   timeLimit: num('SEC', 'time limit per optimum in seconds, > 0 and ≤ 1000000', { gt: 0, max: 1e6 }),
   quiet: flag('no progress on stderr'),
-  slo: new Opt<Slo, undefined>('SLO', 'service-level objectives, e.g. ttft=2s,tpot=0.2s or p99-tbt=0.5s: any of ttft, tpot, tbt, ' +
-    'latency, each a per-request bound METRIC=X or a bound on the run\'s percentile pPCT-METRIC=X; X in s or ms ' +
-    '(rounds mode: bare, in rounds); see docs/cli.md, SLO grammar', domain(parseSlo), undefined),
+  slo: new Opt<Slo, undefined>(
+    'SLO',
+    'service-level objectives, e.g. ttft=2s,tpot=0.2s or p99-tbt=0.5s: any of ttft, tpot, tbt, ' +
+      "latency, each a per-request bound METRIC=X or a bound on the run's percentile pPCT-METRIC=X; X in s or ms " +
+      '(rounds mode: bare, in rounds); see docs/cli.md, SLO grammar',
+    domain(parseSlo),
+    undefined,
+  ),
   replicas: int('K', 'replicas of each policy behind a router (CPU engine), 1..1024', 1, 1024).withDefault(1),
-  router: choice(ROUTERS, 'how --replicas share the arrivals, as Vidur\'s global schedulers: round-robin (i-th arrival ' +
-    'to replica i mod K), random (uniform, from --seed), least-outstanding (fewest waiting or not yet taken in, ' +
-    'ties to the lowest replica)').withDefault('round-robin'),
-  attainment: num('A', 'target SLO attainment: the fraction of requests meeting the per-request bounds, in (0, 1]',
-    { gt: 0, max: 1 }).withDefault(0.9),
+  router: choice(
+    ROUTERS,
+    "how --replicas share the arrivals, as Vidur's global schedulers: round-robin (i-th arrival " +
+      'to replica i mod K), random (uniform, from --seed), least-outstanding (fewest waiting or not yet taken in, ' +
+      'ties to the lowest replica)',
+  ).withDefault('round-robin'),
+  attainment: num('A', 'target SLO attainment: the fraction of requests meeting the per-request bounds, in (0, 1]', {
+    gt: 0,
+    max: 1,
+  }).withDefault(0.9),
 } as const;
 
 // ---------------------------------------------------------------------------------
@@ -236,7 +277,8 @@ export function parseOptions<O extends OptionTable>(spec: CommandSpec<O>, argv: 
   for (const [name, opt] of Object.entries(spec.options)) {
     const t = texts.get(name);
     if (t === undefined) values[name] = opt.defaultValue;
-    else if (help) values[name] = opt.defaultValue; // --help wins over bad values
+    else if (help)
+      values[name] = opt.defaultValue; // --help wins over bad values
     else {
       try {
         values[name] = opt.parse(t);

@@ -13,7 +13,16 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import {
-  accessSync, closeSync, constants, openSync, realpathSync, renameSync, statSync, unlinkSync, writeSync, type Stats,
+  accessSync,
+  closeSync,
+  constants,
+  openSync,
+  realpathSync,
+  renameSync,
+  statSync,
+  unlinkSync,
+  writeSync,
+  type Stats,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';

@@ -30,13 +30,14 @@ import type { PaperExperiment } from './paper.ts';
 const intList = (arg: string, help: string, min: number, max: number): Opt<number[], undefined> =>
   new Opt(arg, help, (t) => listOf(t, (x) => whole(x, min, max)), undefined);
 
-const ratio = (x: number | null, bounded: boolean): string => (x === null ? '—' : `${bounded ? '≤' : ''}${x.toFixed(3)}`);
+const ratio = (x: number | null, bounded: boolean): string =>
+  x === null ? '—' : `${bounded ? '≤' : ''}${x.toFixed(3)}`;
 
 // ---------------------------------------------------------------------------------
 
 const SYNTHETIC = defineCommand({
   name: 'paper synthetic',
-  summary: 'every policy vs the exact optimum on the paper\'s synthetic instances (ratio table)',
+  summary: "every policy vs the exact optimum on the paper's synthetic instances (ratio table)",
   usage: ['[--trials N] [--seed S] [--time-limit SEC] [--arrivals LIST] [--policy LIST] [--out FILE.json]'],
   description: `The paper's synthetic experiment (docs/model.md): M ~ U{30..50}, n ~ U{40..60},
 s ~ U{1..5}, o ~ U{1..M−s}; all arrivals at round 0, and Poisson arrivals with
@@ -51,10 +52,15 @@ figures. A policy that cannot finish an instance (stuck or livelocked) is counte
   options: {
     trials: int('N', 'trials per arrival model, 1..1000000 (slow: minutes to hours)', 1, 1e6).withDefault(200),
     seed: OPT.seed.withHelp('seed of trial 0, 0..4294967295'),
-    'time-limit': OPT.timeLimit.withHelp('per optimum, > 0 and ≤ 1000000 (an unproven one then gets as long again ' +
-      'for its LP lower bound)').withDefault(20),
-    arrivals: new Opt('LIST', 'arrival models, zero,poisson', (t) => listOf(t, (x) => OPT.arrivals.parse(x)), undefined)
-      .withDefault(['zero', 'poisson'], 'zero,poisson'),
+    'time-limit': OPT.timeLimit
+      .withHelp('per optimum, > 0 and ≤ 1000000 (an unproven one then gets as long again ' + 'for its LP lower bound)')
+      .withDefault(20),
+    arrivals: new Opt(
+      'LIST',
+      'arrival models, zero,poisson',
+      (t) => listOf(t, (x) => OPT.arrivals.parse(x)),
+      undefined,
+    ).withDefault(['zero', 'poisson'], 'zero,poisson'),
     policy: OPT.policies,
     out: OPT.out.withHelp('write the tables and every trial as JSON'),
     quiet: OPT.quiet,
@@ -67,23 +73,38 @@ const paperSyntheticExp: PaperExperiment = {
   spec: SYNTHETIC,
   async run(argv, io) {
     const { help, values: a } = parseOptions(SYNTHETIC, argv);
-    if (help) return io.out(helpText(SYNTHETIC)), 0;
+    if (help) return (io.out(helpText(SYNTHETIC)), 0);
     const { trials, seed, policy: policies } = a;
     if (seed + trials - 1 > SEED_MAX) throw new UsageError('--seed + --trials exceeds the 32-bit seed range');
     const timeLimitSec = a['time-limit'];
     const arrivalsList = [...new Set(a.arrivals)];
     const p = progressLine(io, a.quiet);
     const t0 = performance.now();
-    const sections: { arrivals: PaperArrivals; rows: RatioRow[]; trials: SyntheticTrial[]; optimal: number; bounded: number; failed: number; optSeconds: number }[] = [];
+    const sections: {
+      arrivals: PaperArrivals;
+      rows: RatioRow[];
+      trials: SyntheticTrial[];
+      optimal: number;
+      bounded: number;
+      failed: number;
+      optSeconds: number;
+    }[] = [];
     for (const arrivals of arrivalsList) {
       const done: SyntheticTrial[] = [];
       for (let i = 0; i < trials; i++) {
         const label = `synthetic ${arrivals}: trial ${i + 1}/${trials}`;
         p.show(label);
-        done.push(await syntheticTrial(arrivals, seed + i, policies, { timeLimitSec, onProgress: (t) => p.show(`${label}: ${t}`) }));
+        done.push(
+          await syntheticTrial(arrivals, seed + i, policies, {
+            timeLimitSec,
+            onProgress: (t) => p.show(`${label}: ${t}`),
+          }),
+        );
       }
       sections.push({
-        arrivals, trials: done, rows: ratioRows(done, policies),
+        arrivals,
+        trials: done,
+        rows: ratioRows(done, policies),
         optimal: done.filter((t) => t.opt.status === 'optimal').length,
         bounded: done.filter((t) => t.opt.status === 'time-limit').length,
         failed: done.filter((t) => t.opt.status === 'failed').length,
@@ -94,41 +115,108 @@ const paperSyntheticExp: PaperExperiment = {
     const wall = (performance.now() - t0) / 1000;
     for (const s of sections) {
       const fig = PAPER_SYNTHETIC_FIGURES[s.arrivals];
-      io.out(`\nSynthetic, ${s.arrivals === 'zero' ? 'all arrivals at round 0' : 'Poisson arrivals, λ ~ U[0.5, 1.5]'}: ${trials} trials (seeds ${seed}..${seed + trials - 1}); OPT exact in ${s.optimal}, time-limited (lower bound used) in ${s.bounded}, exact solver failed in ${s.failed} (LP bound used where it finished); ${s.optSeconds.toFixed(1)} s solving\n`);
+      io.out(
+        `\nSynthetic, ${s.arrivals === 'zero' ? 'all arrivals at round 0' : 'Poisson arrivals, λ ~ U[0.5, 1.5]'}: ${trials} trials (seeds ${seed}..${seed + trials - 1}); OPT exact in ${s.optimal}, time-limited (lower bound used) in ${s.bounded}, exact solver failed in ${s.failed} (LP bound used where it finished); ${s.optSeconds.toFixed(1)} s solving\n`,
+      );
       io.out(
         table(
-          ['policy', 'finished', 'stuck', 'livelock', 'OPT bounded', 'mean ALG/OPT', '(≥ mean)', 'range (best – worst)', 'optimal', 'beaten', 'paper (MC-SF): mean, range'],
+          [
+            'policy',
+            'finished',
+            'stuck',
+            'livelock',
+            'OPT bounded',
+            'mean ALG/OPT',
+            '(≥ mean)',
+            'range (best – worst)',
+            'optimal',
+            'beaten',
+            'paper (MC-SF): mean, range',
+          ],
           s.rows.map((r) => {
             const b = r.bounded > 0;
-            const paper = r.policy === 'mcsf' ? `${fig.mean.toFixed(3)}, ${fig.best.toFixed(3)} – ${fig.worst.toFixed(3)}${fig.optimal !== null ? `, ${fig.optimal}/${fig.trials} optimal` : ''}` : '';
+            const paper =
+              r.policy === 'mcsf'
+                ? `${fig.mean.toFixed(3)}, ${fig.best.toFixed(3)} – ${fig.worst.toFixed(3)}${fig.optimal !== null ? `, ${fig.optimal}/${fig.trials} optimal` : ''}`
+                : '';
             const low = b && r.meanLow !== null ? `≥${r.meanLow.toFixed(3)}` : '';
             const range = r.best === null || r.worst === null ? '—' : `${ratio(r.best, b)} – ${ratio(r.worst, false)}`;
-            return [r.policy, String(r.finished), String(r.stuck), String(r.livelock), String(r.bounded), ratio(r.mean, b), low, range, `${r.optimal}/${r.finished}`, `${r.beaten}/${r.finished}`, paper];
+            return [
+              r.policy,
+              String(r.finished),
+              String(r.stuck),
+              String(r.livelock),
+              String(r.bounded),
+              ratio(r.mean, b),
+              low,
+              range,
+              `${r.optimal}/${r.finished}`,
+              `${r.beaten}/${r.finished}`,
+              paper,
+            ];
           }),
         ),
       );
       const fails = s.trials.filter((t) => t.opt.status === 'failed');
-      if (fails.length > 0) io.out(`exact solver failures: ${fails.map((t) => `seed ${t.seed}: ${t.opt.error}`).slice(0, 5).join('; ')}${fails.length > 5 ? ' …' : ''}\n`);
+      if (fails.length > 0)
+        io.out(
+          `exact solver failures: ${fails
+            .map((t) => `seed ${t.seed}: ${t.opt.error}`)
+            .slice(0, 5)
+            .join('; ')}${fails.length > 5 ? ' …' : ''}\n`,
+        );
     }
-    io.out(`\nratio = ALG/OPT per trial (≤: some trials use ALG/lower bound, an upper bound; "≥ mean" uses the best schedule found instead, a lower bound); optimal = trials with ALG = OPT proven; beaten = trials where a better schedule was found (ALG proven not optimal); ${wall.toFixed(1)} s\n`);
+    io.out(
+      `\nratio = ALG/OPT per trial (≤: some trials use ALG/lower bound, an upper bound; "≥ mean" uses the best schedule found instead, a lower bound); optimal = trials with ALG = OPT proven; beaten = trials where a better schedule was found (ALG proven not optimal); ${wall.toFixed(1)} s\n`,
+    );
     if (a.out) {
-      writeJsonResult(a.out, {
-        experiment: 'paper synthetic', seed, trials, timeLimitSec, policies, seconds: wall,
-        paper: PAPER_SYNTHETIC_FIGURES,
-        sections: s2json(sections),
-      }, 'paper-synthetic', p);
+      writeJsonResult(
+        a.out,
+        {
+          experiment: 'paper synthetic',
+          seed,
+          trials,
+          timeLimitSec,
+          policies,
+          seconds: wall,
+          paper: PAPER_SYNTHETIC_FIGURES,
+          sections: s2json(sections),
+        },
+        'paper-synthetic',
+        p,
+      );
     }
     return 0;
   },
 };
 
-function s2json(sections: { arrivals: PaperArrivals; rows: RatioRow[]; trials: SyntheticTrial[]; optimal: number; bounded: number; failed: number; optSeconds: number }[]): unknown {
+function s2json(
+  sections: {
+    arrivals: PaperArrivals;
+    rows: RatioRow[];
+    trials: SyntheticTrial[];
+    optimal: number;
+    bounded: number;
+    failed: number;
+    optSeconds: number;
+  }[],
+): unknown {
   return sections.map((s) => ({
-    arrivals: s.arrivals, optExact: s.optimal, optTimeLimited: s.bounded, optFailed: s.failed, optSeconds: s.optSeconds,
+    arrivals: s.arrivals,
+    optExact: s.optimal,
+    optTimeLimited: s.bounded,
+    optFailed: s.failed,
+    optSeconds: s.optSeconds,
     rows: s.rows,
     trials: s.trials.map((t) => ({
-      seed: t.seed, n: t.n, memory: t.memory, rate: t.rate, opt: t.opt,
-      runs: t.runs.map((r) => (r.ok ? { policy: r.policy, total: r.total, evictions: r.evictions } : { policy: r.policy, failed: r.kind })),
+      seed: t.seed,
+      n: t.n,
+      memory: t.memory,
+      rate: t.rate,
+      opt: t.opt,
+      runs: t.runs.map((r) =>
+        r.ok ? { policy: r.policy, total: r.total, evictions: r.evictions } : { policy: r.policy, failed: r.kind },
+      ),
     })),
   }));
 }
@@ -152,9 +240,17 @@ request's start finds the optimum (src/theory/adversary.ts has the proof); its s
 is memory-checked round by round. --solve-up-to N also runs the general exact solver on
 instances of at most N requests as a cross-check.`,
   options: {
-    n: intList('LIST', 'request counts, each 1..20000 (M grows like 4n²)', 1, 20_000).withDefault([16, 64, 256, 1024], '16,64,256,1024'),
+    n: intList('LIST', 'request counts, each 1..20000 (M grows like 4n²)', 1, 20_000).withDefault(
+      [16, 64, 256, 1024],
+      '16,64,256,1024',
+    ),
     policy: OPT.policies,
-    'solve-up-to': int('N', 'cross-check OPT with the exact solver up to N requests, 0..1000000 (0: off)', 0, 1e6).withDefault(0),
+    'solve-up-to': int(
+      'N',
+      'cross-check OPT with the exact solver up to N requests, 0..1000000 (0: off)',
+      0,
+      1e6,
+    ).withDefault(0),
     'time-limit': OPT.timeLimit.withHelp('per cross-check, > 0 and ≤ 1000000').withDefault(20),
     out: OPT.out.withHelp('write the table as JSON'),
     quiet: OPT.quiet,
@@ -167,7 +263,7 @@ const paperAdversaryExp: PaperExperiment = {
   spec: ADVERSARY,
   async run(argv, io) {
     const { help, values: a } = parseOptions(ADVERSARY, argv);
-    if (help) return io.out(helpText(ADVERSARY)), 0;
+    if (help) return (io.out(helpText(ADVERSARY)), 0);
     const { n: ns, policy: policies } = a;
     const solveUpTo = a['solve-up-to'];
     const timeLimitSec = a['time-limit'];
@@ -177,7 +273,13 @@ const paperAdversaryExp: PaperExperiment = {
     for (const n of ns) {
       for (const spec of policies) {
         p.show(`adversary n = ${n}: ${spec}`);
-        rows.push(await adversaryRow(n, spec, { solveUpTo, timeLimitSec, onProgress: (t) => p.show(`adversary n = ${n}: ${spec}: ${t}`) }));
+        rows.push(
+          await adversaryRow(n, spec, {
+            solveUpTo,
+            timeLimitSec,
+            onProgress: (t) => p.show(`adversary n = ${n}: ${spec}: ${t}`),
+          }),
+        );
       }
     }
     p.clear();
@@ -185,13 +287,25 @@ const paperAdversaryExp: PaperExperiment = {
     io.out(`\nAdaptive adversary (block, then flood): ALG and the exact OPT of the instance each policy was shown\n`);
     io.out(
       table(
-        ['n', 'M (tok)', 'P / L / σ (tok)', 'policy', 'long start (round)', 'ALG (rounds)', 'OPT exact (rounds)', 'ALG/OPT',
-          ...(solveUpTo > 0 ? ['solver check'] : [])],
+        [
+          'n',
+          'M (tok)',
+          'P / L / σ (tok)',
+          'policy',
+          'long start (round)',
+          'ALG (rounds)',
+          'OPT exact (rounds)',
+          'ALG/OPT',
+          ...(solveUpTo > 0 ? ['solver check'] : []),
+        ],
         rows.map((r) => [
-          count(r.n), count(r.params.memory), `${count(r.params.longPrompt)} / ${count(r.params.longOutput)} / ${count(r.params.shortPrompt)}`,
+          count(r.n),
+          count(r.params.memory),
+          `${count(r.params.longPrompt)} / ${count(r.params.longOutput)} / ${count(r.params.shortPrompt)}`,
           r.policy,
           r.longStart === null ? 'never' : count(r.longStart),
-          r.alg === null ? (r.failure ?? 'failed').split(':')[0] ?? 'failed' : count(r.alg), count(r.opt),
+          r.alg === null ? ((r.failure ?? 'failed').split(':')[0] ?? 'failed') : count(r.alg),
+          count(r.opt),
           r.ratio === null ? '—' : fixed(r.ratio, 2),
           ...(solveUpTo > 0 ? [solverCheck(r)] : []),
         ]),
@@ -201,11 +315,25 @@ const paperAdversaryExp: PaperExperiment = {
     const failed = rows.filter((r) => !r.ok).length;
     io.out(
       `\nOPT is exact (scan over the long request's start, schedule memory-checked)` +
-        (perN.length ? `; ALG/OPT ÷ n ranges over [${Math.min(...perN).toFixed(2)}, ${Math.max(...perN).toFixed(2)}]` : '') +
+        (perN.length
+          ? `; ALG/OPT ÷ n ranges over [${Math.min(...perN).toFixed(2)}, ${Math.max(...perN).toFixed(2)}]`
+          : '') +
         (failed ? `; ${failed} runs failed (stuck or livelocked: no ratio)` : '') +
         `; ${wall.toFixed(1)} s\n`,
     );
-    if (a.out) writeJsonResult(a.out, { experiment: 'paper adversary', construction: 'block-then-flood', headroom: ADVERSARY_HEADROOM, seconds: wall, rows }, 'paper-adversary', p);
+    if (a.out)
+      writeJsonResult(
+        a.out,
+        {
+          experiment: 'paper adversary',
+          construction: 'block-then-flood',
+          headroom: ADVERSARY_HEADROOM,
+          seconds: wall,
+          rows,
+        },
+        'paper-adversary',
+        p,
+      );
     return 0;
   },
 };
@@ -214,10 +342,13 @@ function solverCheck(r: AdversaryRow): string {
   const s = r.solver;
   if (s === null) return '—';
   if (s.status === 'failed') return `failed: ${s.error ?? ''}`.slice(0, 60);
-  if (s.status === 'optimal') return s.objective === r.opt ? `agrees (${s.seconds.toFixed(1)} s)` : `DISAGREES: ${s.objective}`;
+  if (s.status === 'optimal')
+    return s.objective === r.opt ? `agrees (${s.seconds.toFixed(1)} s)` : `DISAGREES: ${s.objective}`;
   const lb = s.lowerBound ?? -Infinity;
   const ub = s.objective ?? Infinity;
-  return lb <= r.opt && r.opt <= ub ? `consistent: [${Math.ceil(lb)}, ${ub}]` : `INCONSISTENT: [${Math.ceil(lb)}, ${ub}]`;
+  return lb <= r.opt && r.opt <= ub
+    ? `consistent: [${Math.ceil(lb)}, ${ub}]`
+    : `INCONSISTENT: [${Math.ceil(lb)}, ${ub}]`;
 }
 
 // ---------------------------------------------------------------------------------
@@ -240,12 +371,17 @@ Note: at λ ~ U[0.5, 1.5] the paper's instances are overloaded (each request nee
 o·(s + o/2) ≈ 250 token-rounds against M ≈ 40 tokens per round), so waiting times grow
 with n for every schedule; a stable variant is e.g. --rate 0.1.`,
   options: {
-    n: intList('LIST', 'request counts, each 1..1000000', 1, 1e6).withDefault([25, 50, 100, 200, 400, 800], '25,50,100,200,400,800'),
+    n: intList('LIST', 'request counts, each 1..1000000', 1, 1e6).withDefault(
+      [25, 50, 100, 200, 400, 800],
+      '25,50,100,200,400,800',
+    ),
     seeds: int('K', 'seeds per n, 1..1000000', 1, 1e6).withDefault(5),
     seed: OPT.seed.withHelp('first seed, 0..4294967295'),
     rate: OPT.rate.withHelp("fixed arrival rate per round, > 0 and ≤ 1000000 (default: the paper's U[0.5, 1.5])"),
     policy: OPT.policy.withHelp('the policy').withDefault('mcsf'),
-    'time-limit': OPT.timeLimit.withHelp('per optimum, > 0 and ≤ 1000000 (chunks get min(2, SEC) each)').withDefault(20),
+    'time-limit': OPT.timeLimit
+      .withHelp('per optimum, > 0 and ≤ 1000000 (chunks get min(2, SEC) each)')
+      .withDefault(20),
     chunk: int('K', 'chunk size of the chunk bound, 0..1000000 (0: off)', 0, 1e6).withDefault(20),
     out: OPT.out.withHelp('write the table and every point as JSON'),
     quiet: OPT.quiet,
@@ -258,7 +394,7 @@ const paperRegretExp: PaperExperiment = {
   spec: REGRET,
   async run(argv, io) {
     const { help, values: a } = parseOptions(REGRET, argv);
-    if (help) return io.out(helpText(REGRET)), 0;
+    if (help) return (io.out(helpText(REGRET)), 0);
     const { n: ns, seeds, seed, chunk } = a;
     if (seed + seeds - 1 > SEED_MAX) throw new UsageError('--seed + --seeds exceeds the 32-bit seed range');
     const rate = a.rate ?? null;
@@ -272,7 +408,13 @@ const paperRegretExp: PaperExperiment = {
       for (let j = 0; j < seeds; j++) {
         const label = `regret n = ${n}: seed ${j + 1}/${seeds}`;
         p.show(label);
-        points.push(await regretPoint(n, seed + j, rate, spec, { timeLimitSec, chunk, onProgress: (t) => p.show(`${label}: ${t}`) }));
+        points.push(
+          await regretPoint(n, seed + j, rate, spec, {
+            timeLimitSec,
+            chunk,
+            onProgress: (t) => p.show(`${label}: ${t}`),
+          }),
+        );
       }
     }
     p.clear();
@@ -285,9 +427,16 @@ const paperRegretExp: PaperExperiment = {
       const mean = (xs: number[]) => (xs.length ? xs.reduce((x, y) => x + y, 0) / xs.length : null);
       // ALG − (best schedule found): only when every seed has one (a failed solver leaves none).
       const lowsOk = withRegret.every((q) => q.opt.status === 'optimal' || q.regretLow !== null);
-      const lows = lowsOk ? withRegret.map((q) => (q.opt.status === 'optimal' ? (q.regret as number) : (q.regretLow as number))) : [];
+      const lows = lowsOk
+        ? withRegret.map((q) => (q.opt.status === 'optimal' ? (q.regret as number) : (q.regretLow as number)))
+        : [];
       return {
-        n, seeds: pts.length, exact, bounded: withRegret.length - exact, failed: pts.length - withRegret.length, solverFailed,
+        n,
+        seeds: pts.length,
+        exact,
+        bounded: withRegret.length - exact,
+        failed: pts.length - withRegret.length,
+        solverFailed,
         meanAlg: mean(pts.flatMap((q) => (q.alg === null ? [] : [q.alg]))),
         meanOptLow: mean(withRegret.map((q) => q.opt.lowerBound as number)),
         meanRegret: mean(withRegret.map((q) => q.regret as number)),
@@ -299,16 +448,30 @@ const paperRegretExp: PaperExperiment = {
         sumOUsed: pts.filter((q) => q.opt.boundFrom === 'sum-o').length,
       };
     });
-    io.out(`\nRegret of ${spec}, paper-synthetic sizes, Poisson arrivals ${rate === null ? 'λ ~ U[0.5, 1.5]' : `λ = ${rate}`}/round, ${seeds} seeds per n (from ${seed})\n`);
+    io.out(
+      `\nRegret of ${spec}, paper-synthetic sizes, Poisson arrivals ${rate === null ? 'λ ~ U[0.5, 1.5]' : `λ = ${rate}`}/round, ${seeds} seeds per n (from ${seed})\n`,
+    );
     io.out(
       table(
-        ['n', 'OPT exact', 'LB: B&B / LP / chunks / Σo', 'mean ALG (rounds)', 'mean OPT or LB (rounds)', 'E[ALG − OPT] (rounds)',
-          'lower bound (rounds)', 'max (rounds)', 'E[ALG − OPT]/n (rounds)'],
+        [
+          'n',
+          'OPT exact',
+          'LB: B&B / LP / chunks / Σo',
+          'mean ALG (rounds)',
+          'mean OPT or LB (rounds)',
+          'E[ALG − OPT] (rounds)',
+          'lower bound (rounds)',
+          'max (rounds)',
+          'E[ALG − OPT]/n (rounds)',
+        ],
         summary.map((s) => {
           const b = s.bounded > 0;
           return [
-            count(s.n), `${s.exact}/${s.seeds}`, `${s.bnbUsed} / ${s.lpUsed} / ${s.chunksUsed} / ${s.sumOUsed}`,
-            s.meanAlg === null ? '—' : fixed(s.meanAlg, 1), s.meanOptLow === null ? '—' : fixed(s.meanOptLow, 1),
+            count(s.n),
+            `${s.exact}/${s.seeds}`,
+            `${s.bnbUsed} / ${s.lpUsed} / ${s.chunksUsed} / ${s.sumOUsed}`,
+            s.meanAlg === null ? '—' : fixed(s.meanAlg, 1),
+            s.meanOptLow === null ? '—' : fixed(s.meanOptLow, 1),
             s.meanRegret === null ? '—' : `${b ? '≤' : ''}${fixed(s.meanRegret, 1)}`,
             s.meanRegretLow === null || !b ? '' : `≥${fixed(s.meanRegretLow, 1)}`,
             s.maxRegret === null ? '—' : `${b ? '≤' : ''}${fixed(s.maxRegret, 1)}`,
@@ -320,9 +483,28 @@ const paperRegretExp: PaperExperiment = {
     const failures = points.filter((q) => q.opt.status === 'failed');
     io.out(
       `\n≤: for some seeds OPT is not known exactly (time limit ${timeLimitSec} s, or the exact solver failed) and a lower bound stands in — the branch and bound's, the LP relaxation's, the chunk bound, or Σ o_i (every latency ≥ o_i) — so the regret shown is an upper bound; "lower bound" uses the best schedule found instead, where there is one; ${wall.toFixed(1)} s\n` +
-        (failures.length ? `exact solver failures: ${failures.length} (${[...new Set(failures.map((q) => q.opt.error))].slice(0, 3).join('; ')})\n` : ''),
+        (failures.length
+          ? `exact solver failures: ${failures.length} (${[...new Set(failures.map((q) => q.opt.error))].slice(0, 3).join('; ')})\n`
+          : ''),
     );
-    if (a.out) writeJsonResult(a.out, { experiment: 'paper regret', policy: spec, seed, seeds, rate, timeLimitSec, chunk, seconds: wall, summary, points }, 'paper-regret', p);
+    if (a.out)
+      writeJsonResult(
+        a.out,
+        {
+          experiment: 'paper regret',
+          policy: spec,
+          seed,
+          seeds,
+          rate,
+          timeLimitSec,
+          chunk,
+          seconds: wall,
+          summary,
+          points,
+        },
+        'paper-regret',
+        p,
+      );
     return 0;
   },
 };

@@ -23,13 +23,22 @@ export interface PaperExperiment {
 }
 
 /** Runs policies on an instance, with a progress line naming the step. */
-function runAll(instance: Instance, policies: readonly string[], io: CliIo, progress: ProgressLine, label: string): PolicyOutcome[] {
+function runAll(
+  instance: Instance,
+  policies: readonly string[],
+  io: CliIo,
+  progress: ProgressLine,
+  label: string,
+): PolicyOutcome[] {
   const costModel = getCostModel(DEFAULT_COST_MODEL);
   const out: PolicyOutcome[] = [];
   for (const [i, spec] of policies.entries()) {
     const o = runPolicy(instance, spec, {
       costModel,
-      onProgress: (p) => progress.show(`${label}: ${spec} (${i + 1}/${policies.length}) ${count(p.completed)}/${count(instance.size)} done`),
+      onProgress: (p) =>
+        progress.show(
+          `${label}: ${spec} (${i + 1}/${policies.length}) ${count(p.completed)}/${count(instance.size)} done`,
+        ),
     });
     progress.clear();
     if (!o.ok) io.err(`kvsched: ${label}: ${o.error}\n`);
@@ -67,33 +76,67 @@ const paperLmsys: PaperExperiment = {
   spec: LMSYS,
   async run(argv, io) {
     const { help, values: a } = parseOptions(LMSYS, argv);
-    if (help) return io.out(helpText(LMSYS)), 0;
+    if (help) return (io.out(helpText(LMSYS)), 0);
     if (a.trace !== undefined && a['no-trace']) throw new UsageError('give either --trace or --no-trace, not both');
     const { requests, seed, policy: policies } = a;
     const progress = progressLine(io, a.quiet);
     const file = a['no-trace'] ? null : (a.trace ?? azureTracePath());
     // Checked before the LMSYS runs: a missing trace is found in a second, not after minutes.
-    if (file !== null && !existsSync(file)) throw new InputError(file, null, null, 'no such file (give --trace FILE or --no-trace)');
+    if (file !== null && !existsSync(file))
+      throw new InputError(file, null, null, 'no such file (give --trace FILE or --no-trace)');
     const sections: { name: string; description: string; rows: Row[] }[] = [];
     for (const rate of [50, 10]) {
-      const inst = buildInstance({ workload: { kind: 'lmsys', requests, rate }, mode: 'seconds', seed, predict: { kind: 'exact' } });
+      const inst = buildInstance({
+        workload: { kind: 'lmsys', requests, rate },
+        mode: 'seconds',
+        seed,
+        predict: { kind: 'exact' },
+      });
       const name = `LMSYS λ = ${rate}/s (${rate === 50 ? 'high' : 'low'} demand)`;
       sections.push({ name, description: inst.description, rows: toRows(runAll(inst, policies, io, progress, name)) });
     }
     if (file !== null) {
-      const inst = buildInstance({ workload: { kind: 'trace', fileName: file, text: readTextFileSync(file) }, mode: 'seconds', seed, predict: { kind: 'exact' } });
+      const inst = buildInstance({
+        workload: { kind: 'trace', fileName: file, text: readTextFileSync(file) },
+        mode: 'seconds',
+        seed,
+        predict: { kind: 'exact' },
+      });
       const tracePolicies = policies.map((p) => (p === 'vllm' ? 'vllm:16384' : p));
-      sections.push({ name: `trace ${a.trace ?? AZURE_TRACE}`, description: inst.description, rows: toRows(runAll(inst, tracePolicies, io, progress, 'trace')) });
+      sections.push({
+        name: `trace ${a.trace ?? AZURE_TRACE}`,
+        description: inst.description,
+        rows: toRows(runAll(inst, tracePolicies, io, progress, 'trace')),
+      });
     }
     for (const s of sections) {
       io.out(`\n${s.name} — ${s.description}\n`);
       io.out(
         table(
-          ['policy', 'mean latency (s)', 'p99 latency (s)', 'mean TTFT (s)', 'throughput (tok/s)', 'energy (kJ)', 'J/request', 'evictions'],
-          s.rows.map((r) => (r.ok
-            ? [r.policy, fixed(r.meanLatency ?? NaN, 2), fixed(r.p99Latency ?? NaN, 2), fixed(r.meanTtft ?? NaN, 2), fixed(r.throughput ?? NaN, 1),
-                fixed((r.energyJoules ?? NaN) / 1000, 1), fixed(r.joulesPerRequest ?? NaN, 1), count(r.evictions ?? NaN)]
-            : [r.policy, r.error ?? ''])),
+          [
+            'policy',
+            'mean latency (s)',
+            'p99 latency (s)',
+            'mean TTFT (s)',
+            'throughput (tok/s)',
+            'energy (kJ)',
+            'J/request',
+            'evictions',
+          ],
+          s.rows.map((r) =>
+            r.ok
+              ? [
+                  r.policy,
+                  fixed(r.meanLatency ?? NaN, 2),
+                  fixed(r.p99Latency ?? NaN, 2),
+                  fixed(r.meanTtft ?? NaN, 2),
+                  fixed(r.throughput ?? NaN, 1),
+                  fixed((r.energyJoules ?? NaN) / 1000, 1),
+                  fixed(r.joulesPerRequest ?? NaN, 1),
+                  count(r.evictions ?? NaN),
+                ]
+              : [r.policy, r.error ?? ''],
+          ),
         ),
       );
       const best = s.rows.filter((r) => r.ok).sort((x, y) => (x.meanLatency ?? 0) - (y.meanLatency ?? 0))[0];
@@ -122,9 +165,16 @@ function toRows(outcomes: PolicyOutcome[]): Row[] {
   return outcomes.map((o) =>
     o.ok
       ? {
-          policy: o.policy, ok: true, meanLatency: o.summary.meanLatency, p99Latency: o.summary.p99Latency, meanTtft: o.summary.meanTtft,
-          throughput: o.summary.throughput, energyJoules: o.summary.energyJoules, joulesPerRequest: o.summary.joulesPerRequest,
-          evictions: o.summary.evictions, restartedRequests: o.summary.restartedRequests,
+          policy: o.policy,
+          ok: true,
+          meanLatency: o.summary.meanLatency,
+          p99Latency: o.summary.p99Latency,
+          meanTtft: o.summary.meanTtft,
+          throughput: o.summary.throughput,
+          energyJoules: o.summary.energyJoules,
+          joulesPerRequest: o.summary.joulesPerRequest,
+          evictions: o.summary.evictions,
+          restartedRequests: o.summary.restartedRequests,
         }
       : { policy: o.policy, ok: false, error: `${o.kind}` },
   );
@@ -141,11 +191,17 @@ random streams), and so are the uniform draws: only ε scales the error.`,
   options: {
     rate: OPT.rate.withHelp('arrival rate per second, > 0 and ≤ 1000000').withDefault(50),
     requests: OPT.requests(100_000_000).withHelp('requests, 1..100,000,000').withDefault(10_000),
-    epsilons: new Opt('LIST', 'comma-separated ε values in [0, 1)', (t) => listOf(t, (x) => {
-      const e = decimal(x, { min: 0, max: 1 });
-      if (e >= 1) throw new Error(`${e} must be < 1`);
-      return e;
-    }), undefined).withDefault([0, 0.2, 0.5, 0.8], '0,0.2,0.5,0.8'),
+    epsilons: new Opt(
+      'LIST',
+      'comma-separated ε values in [0, 1)',
+      (t) =>
+        listOf(t, (x) => {
+          const e = decimal(x, { min: 0, max: 1 });
+          if (e >= 1) throw new Error(`${e} must be < 1`);
+          return e;
+        }),
+      undefined,
+    ).withDefault([0, 0.2, 0.5, 0.8], '0,0.2,0.5,0.8'),
     seed: OPT.seed,
     policy: OPT.policies,
     out: OPT.out.withHelp('write the table as JSON'),
@@ -159,7 +215,7 @@ const paperPredictions: PaperExperiment = {
   spec: PREDICTIONS,
   async run(argv, io) {
     const { help, values: a } = parseOptions(PREDICTIONS, argv);
-    if (help) return io.out(helpText(PREDICTIONS)), 0;
+    if (help) return (io.out(helpText(PREDICTIONS)), 0);
     const { rate, requests, seed, policy: policies, epsilons } = a;
     checkArrivalSpan(requests, rate, 'seconds', '--rate');
     const progress = progressLine(io, a.quiet);
@@ -169,17 +225,27 @@ const paperPredictions: PaperExperiment = {
       const inst = buildInstance({ workload: { kind: 'lmsys', requests, rate }, mode: 'seconds', seed, predict });
       results.push({ epsilon: eps, rows: toRows(runAll(inst, policies, io, progress, `ε = ${eps}`)) });
     }
-    io.out(`\nLMSYS stand-in, ${count(requests)} requests, λ = ${rate}/s, M = 16492, seed ${seed}: mean latency in s (evictions)\n`);
+    io.out(
+      `\nLMSYS stand-in, ${count(requests)} requests, λ = ${rate}/s, M = 16492, seed ${seed}: mean latency in s (evictions)\n`,
+    );
     const header = ['policy', ...results.map((r) => `ε = ${r.epsilon} (s)`)];
     const rows = policies.map((p, i) => [
       p,
       ...results.map((r) => {
         const row = r.rows[i] as Row;
-        return row.ok ? `${fixed(row.meanLatency ?? NaN, 2)} (${count(row.evictions ?? NaN)})` : (row.error ?? 'failed');
+        return row.ok
+          ? `${fixed(row.meanLatency ?? NaN, 2)} (${count(row.evictions ?? NaN)})`
+          : (row.error ?? 'failed');
       }),
     ]);
     io.out(table(header, rows));
-    if (a.out) writeExperimentJson(a.out, { experiment: 'paper predictions', seed, rate, requests, results }, 'predictions', progress);
+    if (a.out)
+      writeExperimentJson(
+        a.out,
+        { experiment: 'paper predictions', seed, rate, requests, results },
+        'predictions',
+        progress,
+      );
     return 0;
   },
 };
@@ -210,9 +276,10 @@ export const paperCommand: Command = {
       return name === undefined ? 2 : 0;
     }
     const exp = PAPER_EXPERIMENTS.find((e) => e.name === name);
-    if (!exp) throw new UsageError(`unknown experiment ${quote(name)}; known: ${PAPER_EXPERIMENTS.map((e) => e.name).join(', ')}`);
+    if (!exp)
+      throw new UsageError(
+        `unknown experiment ${quote(name)}; known: ${PAPER_EXPERIMENTS.map((e) => e.name).join(', ')}`,
+      );
     return exp.run(rest, io);
   },
 };
-
-

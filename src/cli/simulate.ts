@@ -22,33 +22,51 @@ export const SIMULATE = defineCommand({
   summary: 'run policies on a workload and print their metrics',
   usage: ['[--workload lmsys|paper-synthetic | --trace FILE] [options]'],
   options: {
-    workload: choice(['lmsys', 'paper-synthetic'] as const,
+    workload: choice(
+      ['lmsys', 'paper-synthetic'] as const,
       'lmsys: the LMSYS-Chat-1M lognormal stand-in (prompt ~ LogN(ln 11, 1.616), output ~ LogN(ln 45, 1.131), ' +
-        's + o ≤ 4096, Poisson arrivals); paper-synthetic: the paper\'s synthetic instance (M ~ U{30..50}, ' +
-        'n ~ U{40..60}, s ~ U{1..5}, o ~ U{1..M−s})').withDefault('lmsys'),
-    trace: OPT.trace.withHelp('a trace CSV instead of a workload: arrived_at,num_prefill_tokens,num_decode_tokens' +
-      '[,predicted_decode_tokens] (Vidur\'s format; arrived_at in seconds, or whole rounds with --time rounds)'),
-    time: OPT.time.withHelp('rounds: one round = one time unit (the paper\'s theory); seconds: each round lasts what ' +
-      'the cost model gives for its batch (default: seconds, rounds for paper-synthetic)'),
+        "s + o ≤ 4096, Poisson arrivals); paper-synthetic: the paper's synthetic instance (M ~ U{30..50}, " +
+        'n ~ U{40..60}, s ~ U{1..5}, o ~ U{1..M−s})',
+    ).withDefault('lmsys'),
+    trace: OPT.trace.withHelp(
+      'a trace CSV instead of a workload: arrived_at,num_prefill_tokens,num_decode_tokens' +
+        "[,predicted_decode_tokens] (Vidur's format; arrived_at in seconds, or whole rounds with --time rounds)",
+    ),
+    time: OPT.time.withHelp(
+      "rounds: one round = one time unit (the paper's theory); seconds: each round lasts what " +
+        'the cost model gives for its batch (default: seconds, rounds for paper-synthetic)',
+    ),
     memory: OPT.memory.withHelp('KV capacity in tokens, 2..2147483647 (default 16492; paper-synthetic: drawn)'),
     policy: OPT.policies,
     rate: OPT.rate.withHelp('lmsys arrival rate per time unit, > 0 and ≤ 1000000').withDefault(50),
     arrivals: OPT.arrivals,
-    requests: OPT.requests(100_000_000).withHelp('number of requests, 1..100,000,000 (default: lmsys 10000; ' +
-      'paper-synthetic: drawn)'),
+    requests: OPT.requests(100_000_000).withHelp(
+      'number of requests, 1..100,000,000 (default: lmsys 10000; ' + 'paper-synthetic: drawn)',
+    ),
     seed: OPT.seed,
     predict: OPT.predict,
     'cost-model': OPT.costModel,
     out: OPT.out.withHelp('write every run as JSON: per-request schedule, summary, per-round KV timeline'),
     'no-rounds': flag('leave the per-round timeline out of --out (smaller files)'),
-    csv: OPT.out.withHelp('write the results table as CSV: one row per policy, full precision, times in the run\'s unit'),
-    'csv-requests': OPT.out.withHelp('write the per-request data of every policy as CSV (policy,id,arrival,…,completion,' +
-      'latency,ttft,restarts,joules; times in the run\'s unit)'),
-    engine: OPT.engine.withHelp('cpu: the reference engine; gpu: the WebGPU engine (src/gpu-engine), every policy a ' +
-      'replica of one GPU job — same schedules, no per-round timeline, per-request energy 0; refuses (never falls ' +
-      'back) what it cannot run'),
-    threads: int('N', 'run the CPU engine\'s policies in N worker threads, 1..64 (identical results; each thread ' +
-      'rebuilds the instance and warms up its own JIT, so it pays only with idle cores; not with --out)', 1, 64).withDefault(1),
+    csv: OPT.out.withHelp(
+      "write the results table as CSV: one row per policy, full precision, times in the run's unit",
+    ),
+    'csv-requests': OPT.out.withHelp(
+      'write the per-request data of every policy as CSV (policy,id,arrival,…,completion,' +
+        "latency,ttft,restarts,joules; times in the run's unit)",
+    ),
+    engine: OPT.engine.withHelp(
+      'cpu: the reference engine; gpu: the WebGPU engine (src/gpu-engine), every policy a ' +
+        'replica of one GPU job — same schedules, no per-round timeline, per-request energy 0; refuses (never falls ' +
+        'back) what it cannot run',
+    ),
+    threads: int(
+      'N',
+      "run the CPU engine's policies in N worker threads, 1..64 (identical results; each thread " +
+        'rebuilds the instance and warms up its own JIT, so it pays only with idle cores; not with --out)',
+      1,
+      64,
+    ).withDefault(1),
     replicas: OPT.replicas,
     router: OPT.router,
     slo: OPT.slo.withHelp(OPT.slo.help + '; adds the attainment per policy to the table and the JSON'),
@@ -82,13 +100,20 @@ export const simulateCommand: Command = {
       io.out(helpText(SIMULATE));
       return 0;
     }
-    if (a.trace !== undefined && given.has('workload')) throw new UsageError('give either --workload or --trace, not both');
+    if (a.trace !== undefined && given.has('workload'))
+      throw new UsageError('give either --workload or --trace, not both');
     const kind = a.trace !== undefined ? 'trace' : a.workload;
     const mode: TimeMode = a.time ?? (kind === 'paper-synthetic' ? 'rounds' : 'seconds');
     if (given.has('rate') && kind !== 'lmsys') throw new UsageError('--rate applies to --workload lmsys only');
-    if (given.has('arrivals') && kind !== 'paper-synthetic') throw new UsageError('--arrivals applies to --workload paper-synthetic only');
-    if (a.requests !== undefined && kind === 'trace') throw new UsageError('--requests does not apply to a trace (it has its own rows)');
-    const files = [['out', a.out], ['csv', a.csv], ['csv-requests', a['csv-requests']]] as const;
+    if (given.has('arrivals') && kind !== 'paper-synthetic')
+      throw new UsageError('--arrivals applies to --workload paper-synthetic only');
+    if (a.requests !== undefined && kind === 'trace')
+      throw new UsageError('--requests does not apply to a trace (it has its own rows)');
+    const files = [
+      ['out', a.out],
+      ['csv', a.csv],
+      ['csv-requests', a['csv-requests']],
+    ] as const;
     for (const [i, [name, f]] of files.entries()) {
       for (const [other, g] of files.slice(i + 1)) {
         if (f !== undefined && g !== undefined && f.kind === 'regular' && f.real === g.real) {
@@ -117,13 +142,23 @@ export const simulateCommand: Command = {
       const file = a.trace as string;
       workload = { kind: 'trace', fileName: file, text: readTextFileSync(file) };
     } else if (kind === 'paper-synthetic') {
-      workload = { kind: 'paper-synthetic', arrivals: a.arrivals, ...(a.requests !== undefined ? { requests: a.requests } : {}) };
+      workload = {
+        kind: 'paper-synthetic',
+        arrivals: a.arrivals,
+        ...(a.requests !== undefined ? { requests: a.requests } : {}),
+      };
     } else {
       const requests = a.requests ?? 10_000;
       checkArrivalSpan(requests, a.rate, mode, '--rate');
       workload = { kind: 'lmsys', requests, rate: a.rate };
     }
-    const instanceOptions: InstanceOptions = { workload, mode, seed: a.seed, predict: a.predict, ...(a.memory !== undefined ? { memory: a.memory } : {}) };
+    const instanceOptions: InstanceOptions = {
+      workload,
+      mode,
+      seed: a.seed,
+      predict: a.predict,
+      ...(a.memory !== undefined ? { memory: a.memory } : {}),
+    };
     const instance = buildInstance(instanceOptions);
     if (given.has('threads') && (a.engine === 'gpu' || a.out !== undefined || a['csv-requests'] !== undefined)) {
       throw new UsageError(`--threads applies to the CPU engine without --out or --csv-requests`);
@@ -145,7 +180,10 @@ export const simulateCommand: Command = {
     const summaries: { policy: string; summary: RunSummary }[] = [];
     let firstRun = true;
     /** A row for the table; false when the policy did not finish. */
-    const emitSummary = (o: Pick<PolicyOutcome, 'policy'> & ({ ok: true; summary: RunSummary } | { ok: false; error: string; kind: string })): boolean => {
+    const emitSummary = (
+      o: Pick<PolicyOutcome, 'policy'> &
+        ({ ok: true; summary: RunSummary } | { ok: false; error: string; kind: string }),
+    ): boolean => {
       if (!o.ok) {
         io.err(`kvsched: ${o.policy}: ${o.error}\n`);
         rows.push([o.policy, `${o.kind}: see stderr`]);
@@ -176,25 +214,41 @@ export const simulateCommand: Command = {
       writeRun(writer, o.result, o.summary, !a['no-rounds'], slo, o.replicas);
     };
     try {
-      writer?.write(`{"workload":${JSON.stringify(instance.description)},"seed":${a.seed},"predict":${JSON.stringify(formatPredictionSpec(a.predict))},"runs":[`);
+      writer?.write(
+        `{"workload":${JSON.stringify(instance.description)},"seed":${a.seed},"predict":${JSON.stringify(formatPredictionSpec(a.predict))},"runs":[`,
+      );
       if (a.engine === 'gpu') {
         const gpu = await cliGpuEngine();
         const t0 = performance.now();
         const outcomes = await runPoliciesOnEngine(gpu, instance, policies, {
           costModel,
-          onProgress: (p) => progress.show(`  GPU job (${policies.length} policies as one job): ${count(p.completedRequests)}/${count(p.totalRequests)} requests done`),
+          onProgress: (p) =>
+            progress.show(
+              `  GPU job (${policies.length} policies as one job): ${count(p.completedRequests)}/${count(p.totalRequests)} requests done`,
+            ),
         });
         progress.clear();
-        progress.note(`  GPU job: ${policies.length} policies × ${count(instance.size)} requests in ${fixed((performance.now() - t0) / 1000, 2)} s wall`);
+        progress.note(
+          `  GPU job: ${policies.length} policies × ${count(instance.size)} requests in ${fixed((performance.now() - t0) / 1000, 2)} s wall`,
+        );
         outcomes.forEach(emit);
-      } else if (writer === undefined && requestsCsv === undefined && a.slo === undefined && replicas === undefined && threads > 1 && policies.length > 1) {
+      } else if (
+        writer === undefined &&
+        requestsCsv === undefined &&
+        a.slo === undefined &&
+        replicas === undefined &&
+        threads > 1 &&
+        policies.length > 1
+      ) {
         const outcomes = await runPoliciesInWorkers(instanceOptions, costModel.name, policies, threads, (o, done) => {
           progress.clear();
-          if (o.ok) progress.note(`  ${o.policy}: ${count(instance.size)} requests in ${fixed(o.wallSeconds, 2)} s wall`);
+          if (o.ok)
+            progress.note(`  ${o.policy}: ${count(instance.size)} requests in ${fixed(o.wallSeconds, 2)} s wall`);
           progress.show(`  ${done}/${policies.length} policies done (${threads} threads)`);
         });
         progress.clear();
-        for (const o of outcomes) if (emitSummary(o) && o.ok) tokenRows.push(tokenRow(o.policy, o.summary, mode, undefined));
+        for (const o of outcomes)
+          if (emitSummary(o) && o.ok) tokenRows.push(tokenRow(o.policy, o.summary, mode, undefined));
       } else {
         for (const [i, spec] of policies.entries()) {
           const o = runPolicy(instance, spec, {
@@ -203,12 +257,15 @@ export const simulateCommand: Command = {
             ...(replicas ? { replicas } : {}),
             onProgress: (p) => {
               const clock = mode === 'seconds' ? `${fixed(microsToSeconds(p.now), 1)} s` : `round ${count(p.round)}`;
-              progress.show(`  ${spec} (${i + 1}/${policies.length}): ${count(p.completed)}/${count(instance.size)} done, ` +
-                `${count(p.running)} running, ${count(p.waiting)} waiting, ${clock}`);
+              progress.show(
+                `  ${spec} (${i + 1}/${policies.length}): ${count(p.completed)}/${count(instance.size)} done, ` +
+                  `${count(p.running)} running, ${count(p.waiting)} waiting, ${clock}`,
+              );
             },
           });
           progress.clear();
-          if (o.ok) progress.note(`  ${spec}: ${count(o.summary.requests)} requests in ${fixed(o.wallSeconds, 2)} s wall`);
+          if (o.ok)
+            progress.note(`  ${spec}: ${count(o.summary.requests)} requests in ${fixed(o.wallSeconds, 2)} s wall`);
           emit(o);
         }
       }
@@ -229,8 +286,21 @@ export const simulateCommand: Command = {
     const perUnit = mode === 'seconds' ? 's' : 'round';
     io.out(
       table(
-        ['policy', `mean lat (${unit})`, `p50 (${unit})`, `p90 (${unit})`, `p99 (${unit})`, `max (${unit})`, `mean TTFT (${unit})`,
-          `makespan (${unit})`, `tok/${perUnit}`, 'peak KV (tok)', 'mean KV (tok)', 'evictions', 'energy (kJ)'],
+        [
+          'policy',
+          `mean lat (${unit})`,
+          `p50 (${unit})`,
+          `p90 (${unit})`,
+          `p99 (${unit})`,
+          `max (${unit})`,
+          `mean TTFT (${unit})`,
+          `makespan (${unit})`,
+          `tok/${perUnit}`,
+          'peak KV (tok)',
+          'mean KV (tok)',
+          'evictions',
+          'energy (kJ)',
+        ],
         rows,
       ),
     );
@@ -238,16 +308,30 @@ export const simulateCommand: Command = {
       io.out('\n');
       io.out(
         table(
-          ['policy', `p50 TTFT (${unit})`, `p99 TTFT (${unit})`, `p50 TBT (${unit})`, `p90 TBT (${unit})`, `p99 TBT (${unit})`,
-            `max stall (${unit})`, `mean TPOT (${unit})`, `p50 TPOT (${unit})`, `p90 TPOT (${unit})`, `p99 TPOT (${unit})`,
-            `mean lat/tok (${unit})`, `p99 lat/tok (${unit})`,
-            ...(a.slo !== undefined ? ['SLO attainment', 'SLO pct bounds'] : [])],
+          [
+            'policy',
+            `p50 TTFT (${unit})`,
+            `p99 TTFT (${unit})`,
+            `p50 TBT (${unit})`,
+            `p90 TBT (${unit})`,
+            `p99 TBT (${unit})`,
+            `max stall (${unit})`,
+            `mean TPOT (${unit})`,
+            `p50 TPOT (${unit})`,
+            `p90 TPOT (${unit})`,
+            `p99 TPOT (${unit})`,
+            `mean lat/tok (${unit})`,
+            `p99 lat/tok (${unit})`,
+            ...(a.slo !== undefined ? ['SLO attainment', 'SLO pct bounds'] : []),
+          ],
           tokenRows,
         ),
       );
       if (a.slo !== undefined) {
-        io.out(`SLO ${a.slo.text}: attainment = fraction of requests meeting every per-request bound; pct bounds = ` +
-          'whether every percentile bound holds (met, missed, none)\n');
+        io.out(
+          `SLO ${a.slo.text}: attainment = fraction of requests meeting every per-request bound; pct bounds = ` +
+            'whether every percentile bound holds (met, missed, none)\n',
+        );
       }
     }
     for (const f of [a.out, a.csv, a['csv-requests']]) if (f !== undefined) progress.note(`kvsched: wrote ${f.given}`);
@@ -258,15 +342,42 @@ export const simulateCommand: Command = {
 function summaryRow(spec: string, s: RunSummary, mode: TimeMode): string[] {
   const d = timeDigits(mode);
   return [
-    spec, fixed(s.meanLatency, d), fixed(s.p50Latency, d), fixed(s.p90Latency, d), fixed(s.p99Latency, d), fixed(s.maxLatency, d),
-    fixed(s.meanTtft, d), fixed(s.makespan, d), fixed(s.throughput, 1), count(s.peakKv), count(s.meanKv), count(s.evictions),
+    spec,
+    fixed(s.meanLatency, d),
+    fixed(s.p50Latency, d),
+    fixed(s.p90Latency, d),
+    fixed(s.p99Latency, d),
+    fixed(s.maxLatency, d),
+    fixed(s.meanTtft, d),
+    fixed(s.makespan, d),
+    fixed(s.throughput, 1),
+    count(s.peakKv),
+    count(s.meanKv),
+    count(s.evictions),
     fixed(s.energyJoules / 1000, 1),
   ];
 }
 
 const SUMMARY_COLUMNS = [
-  'meanLatency', 'p50Latency', 'p90Latency', 'p99Latency', 'maxLatency', 'meanTtft', 'p50Ttft', 'p90Ttft', 'p99Ttft', 'maxTtft',
-  'makespan', 'throughput', 'rounds', 'peakKv', 'meanKv', 'evictions', 'restartedRequests', 'energyJoules', 'joulesPerRequest',
+  'meanLatency',
+  'p50Latency',
+  'p90Latency',
+  'p99Latency',
+  'maxLatency',
+  'meanTtft',
+  'p50Ttft',
+  'p90Ttft',
+  'p99Ttft',
+  'maxTtft',
+  'makespan',
+  'throughput',
+  'rounds',
+  'peakKv',
+  'meanKv',
+  'evictions',
+  'restartedRequests',
+  'energyJoules',
+  'joulesPerRequest',
   'requests',
 ] as const satisfies readonly (keyof RunSummary)[];
 
@@ -277,7 +388,8 @@ function summaryCsv(rows: readonly { policy: string; summary: RunSummary }[]): s
   return lines.join('\n') + '\n';
 }
 
-const REQUEST_CSV_HEADER = 'policy,id,arrival,prompt,output,predicted,start,first_token,completion,latency,ttft,restarts,joules';
+const REQUEST_CSV_HEADER =
+  'policy,id,arrival,prompt,output,predicted,start,first_token,completion,latency,ttft,restarts,joules';
 
 /** One run's requests as CSV rows; times in seconds (seconds mode) or rounds. */
 function writeRequestsCsv(w: OutFile, r: SimulationResult): void {
@@ -293,8 +405,18 @@ function writeRequestsCsv(w: OutFile, r: SimulationResult): void {
 function tokenRow(spec: string, s: RunSummary, mode: TimeMode, slo: SloOutcome | undefined): string[] {
   const d = timeDigits(mode);
   const row = [
-    spec, fixed(s.p50Ttft, d), fixed(s.p99Ttft, d), fixed(s.p50Tbt, d), fixed(s.p90Tbt, d), fixed(s.p99Tbt, d), fixed(s.maxTbt, d),
-    fixed(s.meanTpot, d), fixed(s.p50Tpot, d), fixed(s.p90Tpot, d), fixed(s.p99Tpot, d), fixed(s.meanNormLatency, d),
+    spec,
+    fixed(s.p50Ttft, d),
+    fixed(s.p99Ttft, d),
+    fixed(s.p50Tbt, d),
+    fixed(s.p90Tbt, d),
+    fixed(s.p99Tbt, d),
+    fixed(s.maxTbt, d),
+    fixed(s.meanTpot, d),
+    fixed(s.p50Tpot, d),
+    fixed(s.p90Tpot, d),
+    fixed(s.p99Tpot, d),
+    fixed(s.meanNormLatency, d),
     fixed(s.p99NormLatency, d),
   ];
   if (slo) {
@@ -306,10 +428,17 @@ function tokenRow(spec: string, s: RunSummary, mode: TimeMode, slo: SloOutcome |
 
 /** One run as JSON, requests by id; times in seconds (seconds mode) or rounds. */
 function writeRun(
-  w: OutFile, r: SimulationResult, s: RunSummary, withRounds: boolean, slo?: SloOutcome, replicas?: ReplicaBreakdown,
+  w: OutFile,
+  r: SimulationResult,
+  s: RunSummary,
+  withRounds: boolean,
+  slo?: SloOutcome,
+  replicas?: ReplicaBreakdown,
 ): void {
   const unit = r.mode === 'seconds' ? microsToSeconds : (x: number) => x;
-  w.write(`{"policy":${JSON.stringify(r.policy)},"memory":${r.memory},"timeUnit":"${r.mode}","costModel":${JSON.stringify(r.costModel)},"requests":[`);
+  w.write(
+    `{"policy":${JSON.stringify(r.policy)},"memory":${r.memory},"timeUnit":"${r.mode}","costModel":${JSON.stringify(r.costModel)},"requests":[`,
+  );
   let firstReq = true;
   for (const q of r.requests) {
     const maxGap = q.maxGap === undefined || Number.isNaN(q.maxGap) ? 'null' : String(unit(q.maxGap));
@@ -333,4 +462,3 @@ function writeRun(
 function round6(x: number): number {
   return Math.round(x * 1e6) / 1e6;
 }
-

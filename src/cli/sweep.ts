@@ -31,20 +31,26 @@ const required = <T>(o: Opt<T, undefined>, help: string): Opt<T, undefined> => o
 
 export const SWEEP = defineCommand({
   name: 'sweep',
-  summary: 'latency, TTFT, throughput and evictions over a grid of rates × memories × policies × seeds (CPU or one GPU job)',
+  summary:
+    'latency, TTFT, throughput and evictions over a grid of rates × memories × policies × seeds (CPU or one GPU job)',
   usage: ['--rates LIST --memory LIST --policy LIST --seeds LIST [options]'],
   description: 'One LMSYS instance per (rate, memory, seed); every policy runs on the same requests.',
   options: {
     rates: required(OPT.rates, 'lmsys arrival rates per time unit, e.g. 10,50'),
     memory: required(OPT.memoryList, 'KV capacities M in tokens, e.g. 8000,16492'),
-    policy: required(new Opt('LIST', '', OPT.policies.parse, undefined), 'policies, e.g. mcsf,vllm (see kvsched simulate --help)'),
+    policy: required(
+      new Opt('LIST', '', OPT.policies.parse, undefined),
+      'policies, e.g. mcsf,vllm (see kvsched simulate --help)',
+    ),
     seeds: required(new Opt('LIST', '', seedList, undefined), 'seeds, e.g. 1,2,3 or 1-8'),
     requests: OPT.requests(10_000_000).withHelp('requests per instance, 1..10,000,000').withDefault(2000),
     time: OPT.time.withDefault('seconds'),
     predict: OPT.predict,
     'cost-model': OPT.costModel,
-    engine: OPT.engine.withHelp('cpu: one run after another; gpu: the whole grid as one GPU job, every cell a ' +
-      'replica (no fallback: refusals are reported)'),
+    engine: OPT.engine.withHelp(
+      'cpu: one run after another; gpu: the whole grid as one GPU job, every cell a ' +
+        'replica (no fallback: refusals are reported)',
+    ),
     out: OPT.out.withHelp('write every cell (outcome, mean/p99 latency, TTFT, throughput, evictions) as JSON'),
     quiet: OPT.quiet,
   },
@@ -72,7 +78,8 @@ export const sweepCommand: Command = {
       io.out(helpText(SWEEP));
       return 0;
     }
-    for (const k of ['rates', 'memory', 'policy', 'seeds'] as const) if (a[k] === undefined) throw new UsageError(`--${k} is required`);
+    for (const k of ['rates', 'memory', 'policy', 'seeds'] as const)
+      if (a[k] === undefined) throw new UsageError(`--${k} is required`);
     const rates = a.rates as number[];
     const memories = a.memory as number[];
     const policies = a.policy as string[];
@@ -89,29 +96,50 @@ export const sweepCommand: Command = {
     for (const rate of rates) {
       for (const memory of memories) {
         for (const seed of seeds) {
-          const inst = buildInstance({ workload: { kind: 'lmsys', requests, rate }, mode, memory, seed, predict: a.predict });
+          const inst = buildInstance({
+            workload: { kind: 'lmsys', requests, rate },
+            mode,
+            memory,
+            seed,
+            predict: a.predict,
+          });
           instances.set(`${rate}/${memory}/${seed}`, { requests: [...inst.requests()], memory });
           for (const policy of policies) cells.push({ rate, memory, policy, seed });
         }
       }
     }
-    const instOf = (c: Cell) => instances.get(`${c.rate}/${c.memory}/${c.seed}`) as { requests: RequestSpec[]; memory: number };
-    progress.note(`kvsched sweep: ${cells.length} cells (${rates.length} rates × ${memories.length} memories × ${policies.length} policies × ${seeds.length} seeds), ${requests} requests each, ${mode} mode, ${engine} engine`);
+    const instOf = (c: Cell) =>
+      instances.get(`${c.rate}/${c.memory}/${c.seed}`) as { requests: RequestSpec[]; memory: number };
+    progress.note(
+      `kvsched sweep: ${cells.length} cells (${rates.length} rates × ${memories.length} memories × ${policies.length} policies × ${seeds.length} seeds), ${requests} requests each, ${mode} mode, ${engine} engine`,
+    );
     const t0 = performance.now();
     let outcomes: PolicyOutcome[];
     if (engine === 'gpu') {
       checkGpuPolicies(policies);
       const gpu = await cliGpuEngine();
-      const gpuCells: GpuCell[] = cells.map((c) => ({ requests: instOf(c).requests, memory: c.memory, policy: c.policy }));
+      const gpuCells: GpuCell[] = cells.map((c) => ({
+        requests: instOf(c).requests,
+        memory: c.memory,
+        policy: c.policy,
+      }));
       outcomes = await runCellsOnGpu(gpu, gpuCells, {
-        mode, costModel,
-        onProgress: (p) => progress.show(`  GPU job: ${count(p.finished)}/${count(p.replicas)} cells, ${count(p.completedRequests)}/${count(p.totalRequests)} requests done`),
+        mode,
+        costModel,
+        onProgress: (p) =>
+          progress.show(
+            `  GPU job: ${count(p.finished)}/${count(p.replicas)} cells, ${count(p.completedRequests)}/${count(p.totalRequests)} requests done`,
+          ),
       });
     } else {
       outcomes = cells.map((c, i) => {
         const inst = instOf(c);
         progress.show(`  cell ${i + 1}/${cells.length}: λ = ${c.rate}, M = ${c.memory}, ${c.policy}, seed ${c.seed}`);
-        return runPolicy({ memory: c.memory, mode, size: inst.requests.length, requests: () => inst.requests, description: '' }, c.policy, { costModel });
+        return runPolicy(
+          { memory: c.memory, mode, size: inst.requests.length, requests: () => inst.requests, description: '' },
+          c.policy,
+          { costModel },
+        );
       });
     }
     progress.clear();
@@ -134,19 +162,31 @@ export const sweepCommand: Command = {
             if (o.ok) ok.push(o.summary);
             else fails++;
             json.push({
-              ...c, ok: o.ok,
+              ...c,
+              ok: o.ok,
               ...(o.ok
-                ? { meanLatency: o.summary.meanLatency, p99Latency: o.summary.p99Latency, meanTtft: o.summary.meanTtft,
-                    throughput: o.summary.throughput, evictions: o.summary.evictions, error: null }
+                ? {
+                    meanLatency: o.summary.meanLatency,
+                    p99Latency: o.summary.p99Latency,
+                    meanTtft: o.summary.meanTtft,
+                    throughput: o.summary.throughput,
+                    evictions: o.summary.evictions,
+                    error: null,
+                  }
                 : { meanLatency: null, error: o.error }),
             });
           });
           failed += fails;
           const lats = ok.map((s) => s.meanLatency);
           rows.push([
-            fixed(rate, 1), count(memory), policy,
-            fixed(mean(lats), d), fixed(mean(ok.map((s) => s.p99Latency)), d), fixed(mean(ok.map((s) => s.meanTtft)), d),
-            fixed(mean(ok.map((s) => s.throughput)), 1), fixed(mean(ok.map((s) => s.evictions)), 1),
+            fixed(rate, 1),
+            count(memory),
+            policy,
+            fixed(mean(lats), d),
+            fixed(mean(ok.map((s) => s.p99Latency)), d),
+            fixed(mean(ok.map((s) => s.meanTtft)), d),
+            fixed(mean(ok.map((s) => s.throughput)), 1),
+            fixed(mean(ok.map((s) => s.evictions)), 1),
             lats.length > 0 ? `${fixed(Math.min(...lats), d)} – ${fixed(Math.max(...lats), d)}` : '—',
             `${lats.length}/${lats.length + fails}`,
           ]);
@@ -155,13 +195,38 @@ export const sweepCommand: Command = {
     }
     const unit = mode === 'seconds' ? 's' : 'rounds';
     const perUnit = mode === 'seconds' ? 's' : 'round';
-    io.out(table(
-      [`rate (/${perUnit})`, 'memory (tok)', 'policy', `mean lat (${unit})`, `p99 lat (${unit})`, `mean TTFT (${unit})`,
-        `tok/${perUnit}`, 'evictions', `mean lat range (${unit})`, 'seeds ok'],
-      rows,
-    ));
+    io.out(
+      table(
+        [
+          `rate (/${perUnit})`,
+          'memory (tok)',
+          'policy',
+          `mean lat (${unit})`,
+          `p99 lat (${unit})`,
+          `mean TTFT (${unit})`,
+          `tok/${perUnit}`,
+          'evictions',
+          `mean lat range (${unit})`,
+          'seeds ok',
+        ],
+        rows,
+      ),
+    );
     if (a.out !== undefined) {
-      const text = JSON.stringify({ engine, mode, requests, predict: formatPredictionSpec(a.predict), costModel: costModel.name, wallSeconds: wall, cells: json }, null, 1) + '\n';
+      const text =
+        JSON.stringify(
+          {
+            engine,
+            mode,
+            requests,
+            predict: formatPredictionSpec(a.predict),
+            costModel: costModel.name,
+            wallSeconds: wall,
+            cells: json,
+          },
+          null,
+          1,
+        ) + '\n';
       const w = writeResult(a.out, text, 'sweep');
       if (!w.ok) throw new CliError(w.message);
       progress.note(`kvsched: ${w.message}`);

@@ -61,8 +61,7 @@ export const ALL_REDUCES_PER_LAYER = 2;
  * (model.md §7: 320 KiB per token for the model, 160 KiB per GPU). Both GPUs read their
  * halves in parallel, so time = per-GPU bytes ÷ one GPU's bandwidth.
  */
-export const KV_BYTES_PER_TOKEN_PER_GPU =
-  2 * (KV_HEADS / TP_DEGREE) * HEAD_DIM * BYTES_PER_ELEMENT * LAYERS;
+export const KV_BYTES_PER_TOKEN_PER_GPU = 2 * (KV_HEADS / TP_DEGREE) * HEAD_DIM * BYTES_PER_ELEMENT * LAYERS;
 /** A100 80 GB SXM HBM2e peak bandwidth, rounded as in model.md §7 (datasheet: 2 039 GB/s). */
 export const HBM_BYTES_PER_SECOND = 2_000_000_000_000;
 /**
@@ -73,7 +72,7 @@ export const HBM_BYTES_PER_SECOND = 2_000_000_000_000;
 export const DECODE_BANDWIDTH_EFFICIENCY_PERCENT = 75;
 /** Achieved bandwidth in bytes per µs: 2.0e12 × 75 / 100 / 1e6 = 1 500 000. */
 export const DECODE_ACHIEVED_BYTES_PER_MICRO =
-  (HBM_BYTES_PER_SECOND / 1_000_000) * DECODE_BANDWIDTH_EFFICIENCY_PERCENT / 100;
+  ((HBM_BYTES_PER_SECOND / 1_000_000) * DECODE_BANDWIDTH_EFFICIENCY_PERCENT) / 100;
 
 // ---- Prefill attention: compute-bound ------------------------------------------------
 
@@ -93,7 +92,7 @@ export const PEAK_FLOP_PER_SECOND = 312_000_000_000_000;
 export const PREFILL_FLOP_EFFICIENCY_PERCENT = 50;
 /** Achieved FLOP per µs: 312e12 × 50 / 100 / 1e6 = 156 000 000. */
 export const PREFILL_ACHIEVED_FLOP_PER_MICRO =
-  (PEAK_FLOP_PER_SECOND / 1_000_000) * PREFILL_FLOP_EFFICIENCY_PERCENT / 100;
+  ((PEAK_FLOP_PER_SECOND / 1_000_000) * PREFILL_FLOP_EFFICIENCY_PERCENT) / 100;
 
 // ---- Fixed overhead --------------------------------------------------------------------
 
@@ -134,12 +133,20 @@ export interface A100Terms {
   readonly overheadMicros: number;
 }
 
-const FIELDS = ['requests', 'prefillRequests', 'prefillTokens', 'prefillSquares', 'decodeRequests', 'decodeContext'] as const;
+const FIELDS = [
+  'requests',
+  'prefillRequests',
+  'prefillTokens',
+  'prefillSquares',
+  'decodeRequests',
+  'decodeContext',
+] as const;
 
 function checkBatch(batch: BatchStats): void {
   for (const f of FIELDS) {
     const v = batch[f];
-    if (!Number.isSafeInteger(v) || v < 0) throw new RangeError(`BatchStats.${f} must be a non-negative integer, got ${v}`);
+    if (!Number.isSafeInteger(v) || v < 0)
+      throw new RangeError(`BatchStats.${f} must be a non-negative integer, got ${v}`);
   }
 }
 

@@ -173,10 +173,13 @@ export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: 
  * both a loop and a generator was no faster. One loop, declared once, was kept.
  */
 export function* simulation(
-  requests: Iterable<RequestSpec>, policy: Policy, opts: SimulateOptions,
+  requests: Iterable<RequestSpec>,
+  policy: Policy,
+  opts: SimulateOptions,
 ): Generator<Pause, SimulationResult, void> {
   const { memory, mode } = opts;
-  if (!Number.isSafeInteger(memory) || memory < 2) throw new RangeError(`memory M must be an integer ≥ 2, got ${memory}`);
+  if (!Number.isSafeInteger(memory) || memory < 2)
+    throw new RangeError(`memory M must be an integer ≥ 2, got ${memory}`);
   const cost = opts.costModel;
   if (mode === 'seconds' && cost === undefined) throw new Error('seconds mode needs a cost model');
   if (opts.adaptive && mode !== 'rounds') throw new Error('adaptive arrivals need rounds mode');
@@ -249,13 +252,27 @@ export function* simulation(
     const end = checkTime(run.now + duration, `round ${run.round}`);
     const roundJoules = opts.power && cost ? joulesOfRound(opts.power, costMicros) : 0;
     const { completed, produced } = completeBatch(
-      batch, end, roundJoules, stats.prefillTokens + stats.decodeRequests, policy, run.table, run.gaps,
+      batch,
+      end,
+      roundJoules,
+      stats.prefillTokens + stats.decodeRequests,
+      policy,
+      run.table,
+      run.gaps,
     );
     const canCycle = intake.pending === undefined && !adaptive?.active && !open();
     watchdog.afterRound(completed > 0, run.evicted, canCycle, policy, run.now);
     run.rounds?.add({
-      round: run.round, start: run.now, duration, batch: batch.length, prefillTokens: stats.prefillTokens,
-      decodeRequests: stats.decodeRequests, kv, admitted: run.admitted, evicted: run.evicted, waiting: policy.waitingCount,
+      round: run.round,
+      start: run.now,
+      duration,
+      batch: batch.length,
+      prefillTokens: stats.prefillTokens,
+      decodeRequests: stats.decodeRequests,
+      kv,
+      admitted: run.admitted,
+      evicted: run.evicted,
+      waiting: policy.waitingCount,
     });
     run.endRound(produced, duration, kv, roundJoules, end);
     if (run.totals.rounds % progressEvery === 0) report();
@@ -263,7 +280,13 @@ export function* simulation(
   run.totals.end = run.now;
   report();
   return {
-    policy: policy.spec, memory, mode, costModel: cost?.name ?? null, requests: run.table, rounds: run.rounds, totals: run.totals,
+    policy: policy.spec,
+    memory,
+    mode,
+    costModel: cost?.name ?? null,
+    requests: run.table,
+    rounds: run.rounds,
+    totals: run.totals,
     tokenGaps: run.gaps?.finish() ?? null,
   };
 }
@@ -287,8 +310,16 @@ class RunState {
   readonly rounds: RoundTable | null;
   readonly gaps: TokenGaps | null;
   readonly totals: RunTotals = {
-    rounds: 0, end: 0, busy: 0, tokensGenerated: 0, evictions: 0, peakKv: 0, kvTime: 0,
-    activeJoules: 0, idleJoules: 0, requests: 0,
+    rounds: 0,
+    end: 0,
+    busy: 0,
+    tokensGenerated: 0,
+    evictions: 0,
+    peakKv: 0,
+    kvTime: 0,
+    activeJoules: 0,
+    idleJoules: 0,
+    requests: 0,
   };
   private readonly mode: TimeMode;
   private readonly power: PowerModel | undefined;
@@ -324,10 +355,19 @@ class RunState {
 }
 
 /** What a policy sees and calls during schedule(): the clock, M, admit and evict. */
-function roundContext(run: RunState, policy: Policy, memory: number, adaptive: AdaptiveIntake | undefined): RoundContext {
+function roundContext(
+  run: RunState,
+  policy: Policy,
+  memory: number,
+  adaptive: AdaptiveIntake | undefined,
+): RoundContext {
   return {
-    get round() { return run.round; },
-    get now() { return run.now; },
+    get round() {
+      return run.round;
+    },
+    get now() {
+      return run.now;
+    },
     memory,
     admit(r) {
       if (r.phase !== WAITING) throw new Error(`policy ${policy.spec} admitted request ${r.id} that is not waiting`);
@@ -362,7 +402,11 @@ class RequestIntake {
   private readonly it: Iterator<RequestSpec>;
   private last: RequestSpec | undefined;
 
-  constructor(requests: Iterable<RequestSpec>, private readonly memory: number, private readonly totals: RunTotals) {
+  constructor(
+    requests: Iterable<RequestSpec>,
+    private readonly memory: number,
+    private readonly totals: RunTotals,
+  ) {
     this.it = requests[Symbol.iterator]();
     this.pull();
   }
@@ -399,7 +443,11 @@ class AdaptiveIntake {
   private readonly seen = new Set<number>();
   private lastPolled = -1;
 
-  constructor(private readonly source: AdaptiveArrivals, private readonly memory: number, private readonly run: RunState) {}
+  constructor(
+    private readonly source: AdaptiveArrivals,
+    private readonly memory: number,
+    private readonly run: RunState,
+  ) {}
 
   started(id: number, round: number): void {
     this.starts.set(id, round);
@@ -409,13 +457,19 @@ class AdaptiveIntake {
     const run = this.run;
     if (!this.active || this.lastPolled === run.round) return;
     this.lastPolled = run.round;
-    const released = this.source.poll({ round: run.round, now: run.now, starts: this.starts, completed: run.table.count });
+    const released = this.source.poll({
+      round: run.round,
+      now: run.now,
+      starts: this.starts,
+      completed: run.table.count,
+    });
     if (released === null) {
       this.active = false;
       return;
     }
     for (const q of released) {
-      if (q.arrival !== run.now) throw new Error(`adaptive request ${q.id} must arrive now (${run.now}), not at ${q.arrival}`);
+      if (q.arrival !== run.now)
+        throw new Error(`adaptive request ${q.id} must arrive now (${run.now}), not at ${q.arrival}`);
       if (this.seen.has(q.id)) throw new Error(`adaptive request id ${q.id} used twice`);
       checkRequest(q, this.memory);
       this.seen.add(q.id);
@@ -460,15 +514,28 @@ function batchStats(batch: readonly LiveRequest[]): BatchStats {
       decodeContext += r.kvInRound;
     }
   }
-  return { requests: batch.length, prefillRequests, prefillTokens, prefillSquares, decodeRequests: batch.length - prefillRequests, decodeContext };
+  return {
+    requests: batch.length,
+    prefillRequests,
+    prefillTokens,
+    prefillSquares,
+    decodeRequests: batch.length - prefillRequests,
+    decodeContext,
+  };
 }
 
 /** A round's cost (µs, 0 without a cost model) and duration in the run's unit (rounds mode: 1). */
-function roundDuration(stats: BatchStats, mode: TimeMode, cost: CostModel | undefined): { costMicros: number; duration: number } {
+function roundDuration(
+  stats: BatchStats,
+  mode: TimeMode,
+  cost: CostModel | undefined,
+): { costMicros: number; duration: number } {
   const costMicros = cost ? cost.roundMicros(stats) : 0;
   const duration = mode === 'rounds' ? 1 : costMicros;
   if (!(Number.isSafeInteger(duration) && duration >= 1)) {
-    throw new Error(`cost model ${cost?.name} returned ${duration} µs for a round; whole microseconds ≥ 1 are required`);
+    throw new Error(
+      `cost model ${cost?.name} returned ${duration} µs for a round; whole microseconds ≥ 1 are required`,
+    );
   }
   return { costMicros, duration };
 }
@@ -480,7 +547,12 @@ function roundDuration(stats: BatchStats, mode: TimeMode, cost: CostModel | unde
  * and how many tokens were produced.
  */
 function completeBatch(
-  batch: readonly LiveRequest[], end: number, roundJoules: number, batchTokens: number, policy: Policy, table: RequestTable,
+  batch: readonly LiveRequest[],
+  end: number,
+  roundJoules: number,
+  batchTokens: number,
+  policy: Policy,
+  table: RequestTable,
   gaps: TokenGaps | null,
 ): { completed: number; produced: number } {
   let completed = 0;
@@ -504,8 +576,17 @@ function completeBatch(
       r.completion = end;
       policy.onComplete(r);
       table.add({
-        id: r.id, arrival: r.arrival, prompt: r.prompt, output: r.output, predicted: r.predicted,
-        start: r.start, firstToken: r.firstToken, completion: end, restarts: r.restarts, joules: r.joules, maxGap: r.maxGap,
+        id: r.id,
+        arrival: r.arrival,
+        prompt: r.prompt,
+        output: r.output,
+        predicted: r.predicted,
+        start: r.start,
+        firstToken: r.firstToken,
+        completion: end,
+        restarts: r.restarts,
+        joules: r.joules,
+        maxGap: r.maxGap,
       });
       completed++;
     }
@@ -539,7 +620,10 @@ class LivelockWatchdog {
   private readonly limit: number;
   private readonly statesSeen = new Map<string, number>();
 
-  constructor(memory: number, private readonly mode: TimeMode) {
+  constructor(
+    memory: number,
+    private readonly mode: TimeMode,
+  ) {
     this.limit = 4 * memory + 64;
   }
 
@@ -553,7 +637,13 @@ class LivelockWatchdog {
     }
     this.roundsSinceCompletion++;
     this.evictionsSinceCompletion += evicted;
-    if (this.roundsSinceCompletion <= this.limit || this.evictionsSinceCompletion === 0 || !canCycle || !policy.stateKey) return;
+    if (
+      this.roundsSinceCompletion <= this.limit ||
+      this.evictionsSinceCompletion === 0 ||
+      !canCycle ||
+      !policy.stateKey
+    )
+      return;
     const key = policy.stateKey();
     const seenAt = this.statesSeen.get(key);
     if (seenAt !== undefined) {
@@ -572,10 +662,18 @@ function timeText(t: number, mode: TimeMode): string {
 
 function stuckError(policy: Policy, now: number, mode: TimeMode): StuckError {
   const why = policy.blockedReason?.() ?? 'the policy admits nothing into an empty system';
-  return new StuckError(`policy ${policy.spec} is stuck at time ${timeText(now, mode)} with ${policy.waitingCount} waiting requests and no arrivals left: ${why}`);
+  return new StuckError(
+    `policy ${policy.spec} is stuck at time ${timeText(now, mode)} with ${policy.waitingCount} waiting requests and no arrivals left: ${why}`,
+  );
 }
 
 function reportProgress(run: RunState, policy: Policy, opts: SimulateOptions): void {
-  opts.onProgress?.({ round: run.round, now: run.now, completed: run.table.count, waiting: policy.waitingCount, running: policy.runningCount });
+  opts.onProgress?.({
+    round: run.round,
+    now: run.now,
+    completed: run.table.count,
+    waiting: policy.waitingCount,
+    running: policy.runningCount,
+  });
   if (opts.signal?.aborted) throw new AbortError('simulation cancelled');
 }

@@ -102,7 +102,10 @@ export function makeRouter(o: ReplicaOptions): Router {
 }
 
 export function simulateReplicas(
-  requests: Iterable<RequestSpec>, makePolicy: () => Policy, opts: SimulateOptions, ro: ReplicaOptions,
+  requests: Iterable<RequestSpec>,
+  makePolicy: () => Policy,
+  opts: SimulateOptions,
+  ro: ReplicaOptions,
 ): ReplicatedResult {
   const k = ro.replicas;
   if (!Number.isSafeInteger(k) || k < 1) throw new RangeError(`replicas must be an integer ≥ 1, got ${k}`);
@@ -121,7 +124,8 @@ export function simulateReplicas(
     else enqueued[r] = s.value.enqueued;
   };
   // Vidur's num_pending_requests: the waiting queue plus requests routed but not taken in.
-  const pending = (r: number): number => (policies[r] as Policy).waitingCount + (routed[r] as number) - (enqueued[r] as number);
+  const pending = (r: number): number =>
+    (policies[r] as Policy).waitingCount + (routed[r] as number) - (enqueued[r] as number);
   const route = makeRouter(ro);
 
   const assignment: number[] = [];
@@ -138,7 +142,9 @@ export function simulateReplicas(
     while (!next.done && next.value.arrival === t) {
       const q = next.value;
       if (q.arrival < lastArrival || (q.arrival === lastArrival && q.id < lastId)) {
-        throw new Error(`requests must come in arrival order (ties by id): request ${q.id} (arrival ${q.arrival}) after request ${lastId} (arrival ${lastArrival})`);
+        throw new Error(
+          `requests must come in arrival order (ties by id): request ${q.id} (arrival ${q.arrival}) after request ${lastId} (arrival ${lastArrival})`,
+        );
       }
       // The replicas see their own ids: validate here so that messages name the input's.
       if (!(q.prompt >= 1 && q.output >= 1 && q.predicted >= 1) || !Number.isInteger(q.arrival) || q.arrival < 0) {
@@ -158,7 +164,9 @@ export function simulateReplicas(
     }
     if (!next.done && next.value.arrival < t) {
       const q = next.value;
-      throw new Error(`requests must come in arrival order (ties by id): request ${q.id} (arrival ${q.arrival}) after request ${lastId} (arrival ${lastArrival})`);
+      throw new Error(
+        `requests must come in arrival order (ties by id): request ${q.id} (arrival ${q.arrival}) after request ${lastId} (arrival ${lastArrival})`,
+      );
     }
   }
   for (const f of feeds) {
@@ -179,7 +187,16 @@ function merge(rs: readonly SimulationResult[], ids: readonly Int32Array[]): Sim
   const gaps = rs.map((r) => r.tokenGaps);
   const tokenGaps = gaps.every((g) => g) ? TokenGaps.join(gaps as TokenGaps[]) : null;
   const totals: RunTotals = {
-    rounds: 0, end: 0, busy: 0, tokensGenerated: 0, evictions: 0, peakKv: 0, kvTime: 0, activeJoules: 0, idleJoules: 0, requests: 0,
+    rounds: 0,
+    end: 0,
+    busy: 0,
+    tokensGenerated: 0,
+    evictions: 0,
+    peakKv: 0,
+    kvTime: 0,
+    activeJoules: 0,
+    idleJoules: 0,
+    requests: 0,
   };
   for (const r of rs) {
     const t = r.totals;

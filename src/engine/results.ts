@@ -46,7 +46,16 @@ export interface RequestResult {
 }
 
 const REQUEST_FIELDS = [
-  'arrival', 'prompt', 'output', 'predicted', 'start', 'firstToken', 'completion', 'restarts', 'joules', 'maxGap',
+  'arrival',
+  'prompt',
+  'output',
+  'predicted',
+  'start',
+  'firstToken',
+  'completion',
+  'restarts',
+  'joules',
+  'maxGap',
 ] as const;
 type RequestField = (typeof REQUEST_FIELDS)[number];
 
@@ -214,7 +223,18 @@ export interface RoundRecord {
   waiting: number;
 }
 
-const ROUND_FIELDS = ['round', 'start', 'duration', 'batch', 'prefillTokens', 'decodeRequests', 'kv', 'admitted', 'evicted', 'waiting'] as const;
+const ROUND_FIELDS = [
+  'round',
+  'start',
+  'duration',
+  'batch',
+  'prefillTokens',
+  'decodeRequests',
+  'kv',
+  'admitted',
+  'evicted',
+  'waiting',
+] as const;
 
 export class RoundTable {
   private readonly cols = {

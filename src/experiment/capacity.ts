@@ -45,7 +45,11 @@ export interface CapacityOptions {
 export const CAPACITY_DEFAULTS = { start: 10, tolerance: 0.02, minRate: 1e-3, maxRate: 1e6 } as const;
 
 export function searchCapacity(probe: (rate: number) => CapacityProbe, o: CapacityOptions): CapacitySearch {
-  if (!(o.start > 0) || !(o.tolerance > 0 && o.tolerance < 1) || !(o.minRate > 0 && o.minRate <= o.start && o.start <= o.maxRate)) {
+  if (
+    !(o.start > 0) ||
+    !(o.tolerance > 0 && o.tolerance < 1) ||
+    !(o.minRate > 0 && o.minRate <= o.start && o.start <= o.maxRate)
+  ) {
     throw new RangeError(`capacity search: bad options ${JSON.stringify(o)}`);
   }
   const probes: CapacityProbe[] = [];
@@ -110,7 +114,8 @@ export class RescaledWorkload {
     const f = this.nativeRate / rate;
     const reqs = this.base.map((q) => ({ ...q, arrival: Math.round(q.arrival * f) }));
     const lastArrival = reqs[reqs.length - 1]?.arrival ?? 0;
-    if (!Number.isSafeInteger(lastArrival)) throw new RangeError(`${this.label} at rate ${rate}: arrivals past the time range`);
+    if (!Number.isSafeInteger(lastArrival))
+      throw new RangeError(`${this.label} at rate ${rate}: arrivals past the time range`);
     return {
       memory: this.memory,
       mode: 'seconds',

@@ -46,7 +46,8 @@ const STREAM_ABOVE = 200_000;
 
 export function buildInstance(o: InstanceOptions): Instance {
   const w = o.workload;
-  const predict = (xs: Iterable<RequestSpec>) => (o.predict.kind === 'exact' ? xs : withPredictions(xs, o.predict, o.seed));
+  const predict = (xs: Iterable<RequestSpec>) =>
+    o.predict.kind === 'exact' ? xs : withPredictions(xs, o.predict, o.seed);
   if (w.kind === 'lmsys') {
     const memory = o.memory ?? LMSYS_MEMORY;
     const opts = { seed: o.seed, requests: w.requests, rate: w.rate, mode: o.mode, memory };
@@ -54,7 +55,14 @@ export function buildInstance(o: InstanceOptions): Instance {
     if (w.requests > STREAM_ABOVE) {
       // lmsys sizes satisfy s + o ≤ 4096; M below that is checked per request by the engine.
       lmsysStream(opts).next(); // validates the options eagerly
-      return { memory, mode: o.mode, size: w.requests, rate: w.rate, requests: () => predict(lmsysStream(opts)), description };
+      return {
+        memory,
+        mode: o.mode,
+        size: w.requests,
+        rate: w.rate,
+        requests: () => predict(lmsysStream(opts)),
+        description,
+      };
     }
     const inst = lmsys(opts);
     validateInstance(inst.requests, memory, 'lmsys');
@@ -63,21 +71,53 @@ export function buildInstance(o: InstanceOptions): Instance {
   }
   if (w.kind === 'paper-synthetic' && w.requests !== undefined && w.requests > STREAM_ABOVE) {
     // Streamed like lmsys: 10⁷ stored requests took 35 s and 1.3 GB just to build.
-    const st = paperSyntheticStream({ seed: o.seed, arrivals: w.arrivals, mode: o.mode, requests: w.requests, ...(o.memory !== undefined ? { memory: o.memory } : {}) });
+    const st = paperSyntheticStream({
+      seed: o.seed,
+      arrivals: w.arrivals,
+      mode: o.mode,
+      requests: w.requests,
+      ...(o.memory !== undefined ? { memory: o.memory } : {}),
+    });
     const rate = st.rate;
     const description = `paper-synthetic (${w.arrivals === 'zero' ? 'all at 0' : `Poisson λ = ${rate?.toFixed(3)}/${o.mode === 'rounds' ? 'round' : 's'}`}), ${st.size} requests, M = ${st.memory}, seed ${o.seed}`;
-    return { memory: st.memory, mode: o.mode, size: st.size, ...(rate !== undefined ? { rate } : {}), requests: () => predict(st.requests()), description };
+    return {
+      memory: st.memory,
+      mode: o.mode,
+      size: st.size,
+      ...(rate !== undefined ? { rate } : {}),
+      requests: () => predict(st.requests()),
+      description,
+    };
   }
   if (w.kind === 'paper-synthetic') {
-    const inst = paperSynthetic({ seed: o.seed, arrivals: w.arrivals, mode: o.mode, ...(w.requests !== undefined ? { requests: w.requests } : {}), ...(o.memory !== undefined ? { memory: o.memory } : {}) });
+    const inst = paperSynthetic({
+      seed: o.seed,
+      arrivals: w.arrivals,
+      mode: o.mode,
+      ...(w.requests !== undefined ? { requests: w.requests } : {}),
+      ...(o.memory !== undefined ? { memory: o.memory } : {}),
+    });
     const reqs = [...predict(inst.requests)];
     const rate = inst.rate;
     const description = `paper-synthetic (${w.arrivals === 'zero' ? 'all at 0' : `Poisson λ = ${rate?.toFixed(3)}/${o.mode === 'rounds' ? 'round' : 's'}`}), ${reqs.length} requests, M = ${inst.memory}, seed ${o.seed}`;
-    return { memory: inst.memory, mode: o.mode, size: reqs.length, ...(rate !== undefined ? { rate } : {}), requests: () => reqs, description };
+    return {
+      memory: inst.memory,
+      mode: o.mode,
+      size: reqs.length,
+      ...(rate !== undefined ? { rate } : {}),
+      requests: () => reqs,
+      description,
+    };
   }
   const memory = o.memory ?? LMSYS_MEMORY;
   const parsed = parseTrace(w.text, { fileName: w.fileName, mode: o.mode, memory });
   if (parsed.requests.length === 0) throw new InputError(w.fileName, null, null, 'the trace has no requests');
   const reqs = [...predict(parsed.requests)];
-  return { memory, mode: o.mode, size: reqs.length, requests: () => reqs, description: `trace ${w.fileName}, ${reqs.length} requests, M = ${memory}` };
+  return {
+    memory,
+    mode: o.mode,
+    size: reqs.length,
+    requests: () => reqs,
+    description: `trace ${w.fileName}, ${reqs.length} requests, M = ${memory}`,
+  };
 }

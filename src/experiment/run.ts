@@ -1,5 +1,13 @@
 import { powerOf, type PowerModel } from '../cost/energy.ts';
-import { LivelockError, recordTokenGaps, simulate, StuckError, type Progress, type SimulateOptions, type SimulationResult } from '../engine/engine.ts';
+import {
+  LivelockError,
+  recordTokenGaps,
+  simulate,
+  StuckError,
+  type Progress,
+  type SimulateOptions,
+  type SimulationResult,
+} from '../engine/engine.ts';
 import { simulateReplicas, type ReplicaOptions } from '../engine/replicas.ts';
 import { summarize, type RunSummary } from '../metrics/summary.ts';
 import type { CostModel } from '../model/types.ts';
@@ -28,8 +36,12 @@ export interface ReplicaBreakdown {
 /** A policy's run: its summary, or why it could not finish (stuck or livelocked). */
 export type PolicyOutcome =
   | {
-      readonly policy: string; readonly ok: true; readonly summary: RunSummary; readonly result: SimulationResult;
-      readonly wallSeconds: number; readonly replicas?: ReplicaBreakdown;
+      readonly policy: string;
+      readonly ok: true;
+      readonly summary: RunSummary;
+      readonly result: SimulationResult;
+      readonly wallSeconds: number;
+      readonly replicas?: ReplicaBreakdown;
     }
   | { readonly policy: string; readonly ok: false; readonly error: string; readonly kind: 'stuck' | 'livelock' };
 
@@ -55,7 +67,9 @@ export function runPolicy(instance: Instance, policySpec: string | PolicyConfig,
     if (o.replicas && o.replicas.replicas > 1) {
       const rep = simulateReplicas(instance.requests(), () => createPolicy(policySpec), opts, o.replicas);
       const replicas: ReplicaBreakdown = {
-        router: o.replicas.router, summaries: rep.replicas.map(summarize), assignment: rep.assignment,
+        router: o.replicas.router,
+        summaries: rep.replicas.map(summarize),
+        assignment: rep.assignment,
       };
       const wallSeconds = (performance.now() - t0) / 1000;
       return { policy: spec, ok: true, summary: summarize(rep.overall), result: rep.overall, wallSeconds, replicas };

@@ -31,10 +31,26 @@
  */
 import { AbortError } from '../model/abort.ts';
 import { checkRequest } from '../model/limits.ts';
-import { a100Llama2_70bTp2, A100_MODEL_NAME, ALL_REDUCE_BYTES_PER_TOKEN, ALL_REDUCES_PER_LAYER, DECODE_ACHIEVED_BYTES_PER_MICRO, KV_BYTES_PER_TOKEN_PER_GPU, LAYERS, NS_PER_MICRO, PREFILL_ACHIEVED_FLOP_PER_MICRO, PREFILL_FLOP_PER_SQUARE_PER_GPU, ROUND_OVERHEAD_MICROS } from '../cost/a100.ts';
+import {
+  a100Llama2_70bTp2,
+  A100_MODEL_NAME,
+  ALL_REDUCE_BYTES_PER_TOKEN,
+  ALL_REDUCES_PER_LAYER,
+  DECODE_ACHIEVED_BYTES_PER_MICRO,
+  KV_BYTES_PER_TOKEN_PER_GPU,
+  LAYERS,
+  NS_PER_MICRO,
+  PREFILL_ACHIEVED_FLOP_PER_MICRO,
+  PREFILL_FLOP_PER_SQUARE_PER_GPU,
+  ROUND_OVERHEAD_MICROS,
+} from '../cost/a100.ts';
 import { idleJoules, roundJoules, type PowerModel } from '../cost/energy.ts';
 import type { Knots } from '../cost/piecewise.ts';
-import { ALL_REDUCE_NS_BY_BYTES, EMBEDDING_NS_BY_TOKENS, LAYER_NS_BY_TOKENS } from '../cost/tables/a100-llama2-70b-tp2.ts';
+import {
+  ALL_REDUCE_NS_BY_BYTES,
+  EMBEDDING_NS_BY_TOKENS,
+  LAYER_NS_BY_TOKENS,
+} from '../cost/tables/a100-llama2-70b-tp2.ts';
 import { LivelockError, StuckError, type RunTotals, type SimulationResult } from '../engine/engine.ts';
 import { RequestTable } from '../engine/results.ts';
 import type { CostModel, RequestSpec, TimeMode } from '../model/types.ts';
@@ -42,11 +58,28 @@ import { GpuError, type GpuSession } from '../gpu/session.ts';
 import { wgslLocation, type WgslSource } from '../gpu/shaders.ts';
 import { capacityBelow } from '../policies/fraction.ts';
 import {
-  policyFraction, resolvePolicy, vllmConfig, type PolicyConfig, type PolicyConfigOf, type PolicyKind,
+  policyFraction,
+  resolvePolicy,
+  vllmConfig,
+  type PolicyConfig,
+  type PolicyConfigOf,
+  type PolicyKind,
 } from '../policies/registry.ts';
 import {
-  CFG, KNOTS, NONE, PARAMS, PHASE, POLICY_KIND, PROBE, REQ_INPUT, REQ_STATE, SCRATCH_SECTIONS, STATE, STATUS,
-  type GpuPolicyKind, type RecordView,
+  CFG,
+  KNOTS,
+  NONE,
+  PARAMS,
+  PHASE,
+  POLICY_KIND,
+  PROBE,
+  REQ_INPUT,
+  REQ_STATE,
+  SCRATCH_SECTIONS,
+  STATE,
+  STATUS,
+  type GpuPolicyKind,
+  type RecordView,
 } from './layout.ts';
 
 /**
@@ -89,7 +122,12 @@ export interface GpuProgress {
 
 export type GpuOutcome =
   | { readonly ok: true; readonly replica: number; readonly result: SimulationResult }
-  | { readonly ok: false; readonly replica: number; readonly kind: 'stuck' | 'livelock'; readonly error: StuckError | LivelockError };
+  | {
+      readonly ok: false;
+      readonly replica: number;
+      readonly kind: 'stuck' | 'livelock';
+      readonly error: StuckError | LivelockError;
+    };
 
 /** A device, validation or out-of-memory failure, naming the replicas whose job failed. */
 export class GpuEngineError extends GpuError {
@@ -139,10 +177,14 @@ const GPU_PORTS: { readonly [K in PolicyKind & GpuPolicyKind]: GpuPort<K> } = {
     p.maxTokens = cfg.maxTokens;
     p.maxBatch = cfg.maxBatch;
     if ((cfg.maxBatch + 1) * Math.max(cfg.maxTokens, memory) >= 2 ** 31) {
-      throw new RangeError(`GPU engine: vllm maxBatch × max(maxTokens, M) is too large for u32 arithmetic (${label}, M = ${memory}); use the CPU engine`);
+      throw new RangeError(
+        `GPU engine: vllm maxBatch × max(maxTokens, M) is too large for u32 arithmetic (${label}, M = ${memory}); use the CPU engine`,
+      );
     }
     if (seconds && cfg.maxTokens > GPU_SECONDS_MAX_MEMORY) {
-      throw new RangeError(`GPU engine: seconds mode needs vllm maxTokens ≤ ${GPU_SECONDS_MAX_MEMORY} (the a100 cost model's u32 domain), got ${cfg.maxTokens}; use the CPU engine`);
+      throw new RangeError(
+        `GPU engine: seconds mode needs vllm maxTokens ≤ ${GPU_SECONDS_MAX_MEMORY} (the a100 cost model's u32 domain), got ${cfg.maxTokens}; use the CPU engine`,
+      );
     }
   },
 };
@@ -212,10 +254,13 @@ export function gpuSizeProblem(n: number, memory: number): string | null {
 function prepare(index: number, r: GpuReplica, mode: TimeMode, costOn: boolean): Prepared {
   const { memory, requests } = r;
   const tag = `replica ${index}`;
-  if (!Number.isSafeInteger(memory) || memory < 2) throw new RangeError(`${tag}: memory M must be an integer ≥ 2, got ${memory}`);
+  if (!Number.isSafeInteger(memory) || memory < 2)
+    throw new RangeError(`${tag}: memory M must be an integer ≥ 2, got ${memory}`);
   const seconds = mode === 'seconds';
   if (seconds && memory > GPU_SECONDS_MAX_MEMORY) {
-    throw new RangeError(`${tag}: the GPU engine's seconds mode needs M ≤ ${GPU_SECONDS_MAX_MEMORY} (the a100 cost model's u32 domain), got ${memory}; use the CPU engine`);
+    throw new RangeError(
+      `${tag}: the GPU engine's seconds mode needs M ≤ ${GPU_SECONDS_MAX_MEMORY} (the a100 cost model's u32 domain), got ${memory}; use the CPU engine`,
+    );
   }
   const n = requests.length;
   const tooBig = gpuSizeProblem(n, memory);
@@ -227,7 +272,8 @@ function prepare(index: number, r: GpuReplica, mode: TimeMode, costOn: boolean):
   for (let i = 0; i < n; i++) {
     const p = requests[i] as RequestSpec;
     checkRequest(p, memory, i > 0 ? requests[i - 1] : undefined);
-    if (!seconds && p.arrival >= TWO32) throw new RangeError(`${tag}: request ${p.id}: rounds-mode arrival ${p.arrival} ≥ 2^32`);
+    if (!seconds && p.arrival >= TWO32)
+      throw new RangeError(`${tag}: request ${p.id}: rounds-mode arrival ${p.arrival} ≥ 2^32`);
     planned[i] = Math.min(p.predicted, memory - p.prompt);
   }
   // Static order of the policy's waiting queue (live.ts): MC-SF by (planned, arrival, id);
@@ -250,7 +296,9 @@ function prepare(index: number, r: GpuReplica, mode: TimeMode, costOn: boolean):
     inputToSlot[input] = slot;
     slotToInput[slot] = input;
   });
-  const byId = Array.from({ length: n }, (_, i) => i).sort((a, b) => (requests[a] as RequestSpec).id - (requests[b] as RequestSpec).id);
+  const byId = Array.from({ length: n }, (_, i) => i).sort(
+    (a, b) => (requests[a] as RequestSpec).id - (requests[b] as RequestSpec).id,
+  );
   const idRank = new Int32Array(n);
   byId.forEach((input, rank) => (idRank[input] = rank));
   const w = REQ_INPUT.alloc(n);
@@ -294,7 +342,8 @@ export function a100KnotsBuffer(): Uint32Array<ArrayBuffer> {
   k.embeddingOff = place(EMBEDDING_NS_BY_TOKENS);
   k.allReduceCount = ALL_REDUCE_NS_BY_BYTES.length;
   k.allReduceOff = place(ALL_REDUCE_NS_BY_BYTES);
-  for (const v of pairs) if (!Number.isInteger(v) || v < 0 || v >= TWO32) throw new RangeError(`a100 cost constant ${v} does not fit u32`);
+  for (const v of pairs)
+    if (!Number.isInteger(v) || v < 0 || v >= TWO32) throw new RangeError(`a100 cost constant ${v} does not fit u32`);
   return Uint32Array.from([...words, ...pairs]);
 }
 
@@ -322,8 +371,14 @@ export class GpuEngine {
     readonly threads: number,
   ) {
     const device = session.device;
-    this.pipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main', constants: { W: threads } } });
-    this.probePipeline = device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'cost_probe' } });
+    this.pipeline = device.createComputePipeline({
+      layout: 'auto',
+      compute: { module, entryPoint: 'main', constants: { W: threads } },
+    });
+    this.probePipeline = device.createComputePipeline({
+      layout: 'auto',
+      compute: { module, entryPoint: 'cost_probe' },
+    });
   }
 
   get device(): GPUDevice {
@@ -340,7 +395,8 @@ export class GpuEngine {
     shader: WgslSource,
     threads = GpuEngine.defaultThreads(session.isFallbackAdapter),
   ): Promise<GpuEngine> {
-    if (!Number.isInteger(threads) || threads < 1 || threads > 64) throw new RangeError(`threads per replica must be 1..64, got ${threads}`);
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64)
+      throw new RangeError(`threads per replica must be 1..64, got ${threads}`);
     const device = session.device;
     try {
       let module: GPUShaderModule | undefined;
@@ -436,7 +492,10 @@ export class GpuEngine {
     const cost = opts.costModel;
     if (seconds && cost === undefined) throw new Error('seconds mode needs a cost model');
     if (cost !== undefined && cost.name !== A100_MODEL_NAME) {
-      if (seconds) throw new RangeError(`the GPU engine has a WGSL port of the ${A100_MODEL_NAME} cost model only, not ${cost.name}; use the CPU engine`);
+      if (seconds)
+        throw new RangeError(
+          `the GPU engine has a WGSL port of the ${A100_MODEL_NAME} cost model only, not ${cost.name}; use the CPU engine`,
+        );
     }
     const costOn = cost !== undefined && cost.name === a100Llama2_70bTp2.name;
     const prepared = replicas.map((r, i) => prepare(i, r, opts.mode, costOn));
@@ -450,7 +509,9 @@ export class GpuEngine {
     const perReq = Math.max(REQ_STATE.stride, SCRATCH_SECTIONS, REQ_INPUT.stride);
     for (const p of prepared) {
       if ((p.n + 1) * perReq > maxWords) {
-        throw new RangeError(`replica ${p.index}: ${p.n} requests need ${(p.n + 1) * perReq * 4} bytes in one storage buffer, above this adapter's limit of ${maxWords * 4} bytes; use the CPU engine`);
+        throw new RangeError(
+          `replica ${p.index}: ${p.n} requests need ${(p.n + 1) * perReq * 4} bytes in one storage buffer, above this adapter's limit of ${maxWords * 4} bytes; use the CPU engine`,
+        );
       }
       if (cur.length > 0 && ((curReq + p.n + cur.length + 1) * perReq > maxWords || cur.length >= cap)) {
         jobs.push(cur);
@@ -472,7 +533,14 @@ export class GpuEngine {
       await this.runJob(job, opts, outcomes, (finished, completed, rounds) => {
         submits++;
         jobRounds = rounds;
-        opts.onProgress?.({ replicas: replicas.length, finished: finishedBefore + finished, completedRequests: doneBefore + completed, totalRequests, submits, replicaRounds: roundsBefore + rounds });
+        opts.onProgress?.({
+          replicas: replicas.length,
+          finished: finishedBefore + finished,
+          completedRequests: doneBefore + completed,
+          totalRequests,
+          submits,
+          replicaRounds: roundsBefore + rounds,
+        });
         if (opts.signal?.aborted) {
           throw new AbortError('GPU simulation cancelled');
         }
@@ -484,7 +552,12 @@ export class GpuEngine {
     return outcomes;
   }
 
-  private async runJob(job: readonly Prepared[], opts: GpuRunOptions, outcomes: GpuOutcome[], progress: (finished: number, completed: number, rounds: number) => void): Promise<void> {
+  private async runJob(
+    job: readonly Prepared[],
+    opts: GpuRunOptions,
+    outcomes: GpuOutcome[],
+    progress: (finished: number, completed: number, rounds: number) => void,
+  ): Promise<void> {
     const { session, device: dev } = this;
     const R = job.length;
     const names = job.map((p) => p.index);
@@ -568,7 +641,9 @@ export class GpuEngine {
           // No timeout: a submit's length grows with the replicas and the adapter's speed
           // (SwiftShader takes seconds per submit for large jobs); device loss still ends it.
           const mapped = bRead.mapAsync(GPUMapMode.READ).catch((e: unknown) => {
-            throw new GpuError(`reading the replicas' progress back failed: ${e instanceof Error ? e.message : String(e)}`);
+            throw new GpuError(
+              `reading the replicas' progress back failed: ${e instanceof Error ? e.message : String(e)}`,
+            );
           });
           await session.guard(mapped, "reading the replicas' progress back", Infinity);
         });
@@ -613,14 +688,19 @@ export class GpuEngine {
     const spec = p.label;
     const tag = `replica ${p.index}`;
     if (s.status === STATUS.value.stuck) {
-      const err = new StuckError(`${tag}: policy ${spec} is stuck at time ${now} with ${s.wait} waiting requests and no arrivals left`);
+      const err = new StuckError(
+        `${tag}: policy ${spec} is stuck at time ${now} with ${s.wait} waiting requests and no arrivals left`,
+      );
       return { ok: false, replica: p.index, kind: 'stuck', error: err };
     }
     if (s.status === STATUS.value.livelock) {
-      const err = new LivelockError(`${tag}: policy ${spec} livelocked at time ${now}: no request completed in ${s.rsc} rounds while ${s.esc} evictions restarted requests (${s.run} running, ${s.wait} waiting)`);
+      const err = new LivelockError(
+        `${tag}: policy ${spec} livelocked at time ${now}: no request completed in ${s.rsc} rounds while ${s.esc} evictions restarted requests (${s.run} running, ${s.wait} waiting)`,
+      );
       return { ok: false, replica: p.index, kind: 'livelock', error: err };
     }
-    if (s.status !== STATUS.value.done) throw new GpuEngineError(`${tag}: the GPU engine ended in an unexpected state ${s.status}`, [p.index]);
+    if (s.status !== STATUS.value.done)
+      throw new GpuEngineError(`${tag}: the GPU engine ended in an unexpected state ${s.status}`, [p.index]);
     const table = new RequestTable();
     const reqs = p.spec.requests;
     const rows: { input: number; slot: number }[] = [];
@@ -630,9 +710,14 @@ export class GpuEngine {
     for (const { input, slot } of rows) {
       const q = reqs[input] as RequestSpec;
       st.at(slot);
-      if (st.phase !== PHASE.value.done) throw new GpuEngineError(`${tag}: request ${q.id} did not complete although the replica finished`, [p.index]);
+      if (st.phase !== PHASE.value.done)
+        throw new GpuEngineError(`${tag}: request ${q.id} did not complete although the replica finished`, [p.index]);
       table.add({
-        id: q.id, arrival: q.arrival, prompt: q.prompt, output: q.output, predicted: q.predicted,
+        id: q.id,
+        arrival: q.arrival,
+        prompt: q.prompt,
+        output: q.output,
+        predicted: q.predicted,
         start: st.start,
         firstToken: st.firstToken,
         completion: st.completion,
@@ -657,7 +742,15 @@ export class GpuEngine {
     return {
       ok: true,
       replica: p.index,
-      result: { policy: spec, memory: p.spec.memory, mode: opts.mode, costModel: opts.costModel?.name ?? null, requests: table, rounds: null, totals },
+      result: {
+        policy: spec,
+        memory: p.spec.memory,
+        mode: opts.mode,
+        costModel: opts.costModel?.name ?? null,
+        requests: table,
+        rounds: null,
+        totals,
+      },
     };
   }
 }

@@ -119,7 +119,10 @@ export function record<const F extends readonly FieldDecl[]>(
           this.$words[this.$base + o + 1] = Math.floor(v / TWO32);
         },
       });
-      for (const [half, k] of [['Lo', 0], ['Hi', 1]] as const) {
+      for (const [half, k] of [
+        ['Lo', 0],
+        ['Hi', 1],
+      ] as const) {
         Object.defineProperty(Cursor.prototype, `${f.name}${half}`, {
           get(this: Cursor) {
             return this.$words[this.$base + o + k] as number;

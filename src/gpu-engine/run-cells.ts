@@ -27,11 +27,17 @@ export interface GpuCellsOptions {
 }
 
 /** Every cell as one replica of one GPU job; outcomes in cell order, as PolicyOutcome. */
-export async function runCellsOnGpu(engine: GpuEngine, cells: readonly GpuCell[], o: GpuCellsOptions): Promise<PolicyOutcome[]> {
+export async function runCellsOnGpu(
+  engine: GpuEngine,
+  cells: readonly GpuCell[],
+  o: GpuCellsOptions,
+): Promise<PolicyOutcome[]> {
   const t0 = performance.now();
   const replicas: GpuReplica[] = cells.map((c) => ({ requests: c.requests, memory: c.memory, policy: c.policy }));
   const out: GpuOutcome[] = await engine.run(replicas, {
-    mode: o.mode, costModel: o.costModel, power: o.power ?? powerOf(o.costModel),
+    mode: o.mode,
+    costModel: o.costModel,
+    power: o.power ?? powerOf(o.costModel),
     ...(o.onProgress ? { onProgress: o.onProgress } : {}),
     ...(o.signal ? { signal: o.signal } : {}),
   });
@@ -55,5 +61,9 @@ export function runPoliciesOnEngine(
   const tooBig = gpuSizeProblem(instance.size, instance.memory);
   if (tooBig !== null) throw new RangeError(`GPU engine: ${instance.description}: ${tooBig}`);
   const requests = [...instance.requests()];
-  return runCellsOnGpu(engine, policies.map((policy) => ({ requests, memory: instance.memory, policy })), { mode: instance.mode, ...o });
+  return runCellsOnGpu(
+    engine,
+    policies.map((policy) => ({ requests, memory: instance.memory, policy })),
+    { mode: instance.mode, ...o },
+  );
 }

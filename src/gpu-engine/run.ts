@@ -28,6 +28,10 @@ export function nodeGpuEngine(): Promise<GpuEngine> {
 }
 
 /** Every policy on one instance, as replicas of one GPU job. */
-export async function runPoliciesOnGpu(instance: Instance, policies: readonly (string | PolicyConfig)[], o: { costModel: CostModel; power?: PowerModel }): Promise<PolicyOutcome[]> {
+export async function runPoliciesOnGpu(
+  instance: Instance,
+  policies: readonly (string | PolicyConfig)[],
+  o: { costModel: CostModel; power?: PowerModel },
+): Promise<PolicyOutcome[]> {
   return runPoliciesOnEngine(await nodeGpuEngine(), instance, policies, o);
 }

@@ -53,9 +53,13 @@ export function navigatorGpu(): GPU | undefined {
 }
 
 /** Whether adapter info describes Dawn's `null` backend (an adapter that computes nothing). */
-export function isNullBackendInfo(info: Partial<Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>>): boolean {
+export function isNullBackendInfo(
+  info: Partial<Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'device' | 'description'>>,
+): boolean {
   const fields = [info.vendor, info.architecture, info.device, info.description];
-  return fields.some((f) => typeof f === 'string' && (/\bnull[\s_-]*backend\b/i.test(f) || f.trim().toLowerCase() === 'null'));
+  return fields.some(
+    (f) => typeof f === 'string' && (/\bnull[\s_-]*backend\b/i.test(f) || f.trim().toLowerCase() === 'null'),
+  );
 }
 
 /**
@@ -63,7 +67,10 @@ export function isNullBackendInfo(info: Partial<Pick<GPUAdapterInfo, 'vendor' | 
  * `vendor / architecture / description`, empty parts left out.
  */
 export function adapterName(info: Partial<Pick<GPUAdapterInfo, 'vendor' | 'architecture' | 'description'>>): string {
-  return [info.vendor, info.architecture, info.description].filter((s) => s !== undefined && s !== '').join(' / ') || '(unnamed adapter)';
+  return (
+    [info.vendor, info.architecture, info.description].filter((s) => s !== undefined && s !== '').join(' / ') ||
+    '(unnamed adapter)'
+  );
 }
 
 function errorText(e: unknown): string {

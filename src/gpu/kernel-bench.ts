@@ -39,7 +39,11 @@ export interface KernelBenchResult {
 }
 
 /** `smoke`: the smallest sizes, one size per kernel (tests of bench:device; numbers meaningless). */
-export async function runKernelBench(kernels: Kernels, timer: Timer, o: { quick?: boolean; smoke?: boolean; log?: (line: string) => void } = {}): Promise<KernelBenchResult> {
+export async function runKernelBench(
+  kernels: Kernels,
+  timer: Timer,
+  o: { quick?: boolean; smoke?: boolean; log?: (line: string) => void } = {},
+): Promise<KernelBenchResult> {
   const smoke = Boolean(o.smoke);
   const quick = Boolean(o.quick) || smoke;
   const topts = smoke ? { samples: 1, minIntervalMs: 1 } : { samples: quick ? 3 : 5, minIntervalMs: 20 };
@@ -49,9 +53,21 @@ export async function runKernelBench(kernels: Kernels, timer: Timer, o: { quick?
     try {
       const m = await timer.measure(j, topts);
       const s = m.medianMs / 1000;
-      const r = { kernel, size, medianMs: m.medianMs, spread: m.spread, bytes: j.bytes, flops: j.flops, gbPerSecond: j.bytes / s / 1e9, gflopPerSecond: j.flops / s / 1e9, measurement: m };
+      const r = {
+        kernel,
+        size,
+        medianMs: m.medianMs,
+        spread: m.spread,
+        bytes: j.bytes,
+        flops: j.flops,
+        gbPerSecond: j.bytes / s / 1e9,
+        gflopPerSecond: j.flops / s / 1e9,
+        measurement: m,
+      };
       rows.push(r);
-      o.log?.(`  ${kernel.padEnd(18)} ${size.padEnd(22)} ${m.medianMs.toFixed(2).padStart(9)} ms  ${r.gbPerSecond.toFixed(3)} GB/s  ${r.gflopPerSecond.toFixed(3)} GFLOP/s  spread ${(100 * m.spread).toFixed(0)} %`);
+      o.log?.(
+        `  ${kernel.padEnd(18)} ${size.padEnd(22)} ${m.medianMs.toFixed(2).padStart(9)} ms  ${r.gbPerSecond.toFixed(3)} GB/s  ${r.gflopPerSecond.toFixed(3)} GFLOP/s  spread ${(100 * m.spread).toFixed(0)} %`,
+      );
       return r;
     } finally {
       j.destroy();
@@ -65,25 +81,50 @@ export async function runKernelBench(kernels: Kernels, timer: Timer, o: { quick?
     const m = await timer.measure(j, topts);
     return which === 'stream' ? j.bytes / (m.medianMs / 1000) / 1e9 : j.flops / (m.medianMs / 1000) / 1e9;
   };
-  const withRoof = async (which: 'stream' | 'fma', kernel: string, size: string, make: () => Promise<Job>): Promise<BenchRow> => {
+  const withRoof = async (
+    which: 'stream' | 'fma',
+    kernel: string,
+    size: string,
+    make: () => Promise<Job>,
+  ): Promise<BenchRow> => {
     const before = await rate(which);
     const r = await run(kernel, size, make);
     const after = await rate(which);
     r.roof = (before + after) / 2;
     r.efficiency = (which === 'stream' ? r.gbPerSecond : r.gflopPerSecond) / r.roof;
-    o.log?.(`    vs ${which} probe ${r.roof.toFixed(3)} ${which === 'stream' ? 'GB/s' : 'GFLOP/s'} (before ${before.toFixed(3)}, after ${after.toFixed(3)}): ${(100 * r.efficiency).toFixed(0)} %`);
+    o.log?.(
+      `    vs ${which} probe ${r.roof.toFixed(3)} ${which === 'stream' ? 'GB/s' : 'GFLOP/s'} (before ${before.toFixed(3)}, after ${after.toFixed(3)}): ${(100 * r.efficiency).toFixed(0)} %`,
+    );
     return r;
   };
   try {
     await run('probe-stream', quick ? '64 MiB' : '256 MiB', () => Promise.resolve({ ...streamJob, destroy: () => {} }));
     await run('probe-fma', '16384 inv × 1024 it × 256 FLOP', () => Promise.resolve({ ...fmaJob, destroy: () => {} }));
-    const decodeSizes: Array<[number, number]> = smoke ? [[2, 128]] : quick ? [[8, 256], [16, 512]] : [[8, 256], [16, 512], [32, 1024]];
+    const decodeSizes: Array<[number, number]> = smoke
+      ? [[2, 128]]
+      : quick
+        ? [
+            [8, 256],
+            [16, 512],
+          ]
+        : [
+            [8, 256],
+            [16, 512],
+            [32, 1024],
+          ];
     let decode: BenchRow | undefined;
-    for (const [b, l] of decodeSizes) decode = await withRoof('stream', 'attn-decode', `B=${b} L=${l}`, () => kernels.decode({ seqLens: new Array<number>(b).fill(l) }));
+    for (const [b, l] of decodeSizes)
+      decode = await withRoof('stream', 'attn-decode', `B=${b} L=${l}`, () =>
+        kernels.decode({ seqLens: new Array<number>(b).fill(l) }),
+      );
     let prefill: BenchRow | undefined;
-    for (const c of smoke ? [16] : quick ? [64, 128] : [64, 128, 256]) prefill = await withRoof('fma', 'attn-prefill', `C=${c}`, () => kernels.prefill({ len: c }));
+    for (const c of smoke ? [16] : quick ? [64, 128] : [64, 128, 256])
+      prefill = await withRoof('fma', 'attn-prefill', `C=${c}`, () => kernels.prefill({ len: c }));
     let linear: BenchRow | undefined;
-    for (const t of smoke ? [16] : quick ? [32, 128] : [32, 128, 256]) linear = await withRoof('fma', 'linear', `T=${t} width÷${BENCH_WIDTH_DIVISOR}`, () => kernels.linear(t, linearWidths(BENCH_WIDTH_DIVISOR)));
+    for (const t of smoke ? [16] : quick ? [32, 128] : [32, 128, 256])
+      linear = await withRoof('fma', 'linear', `T=${t} width÷${BENCH_WIDTH_DIVISOR}`, () =>
+        kernels.linear(t, linearWidths(BENCH_WIDTH_DIVISOR)),
+      );
     efficiencies = {
       decodeVsStream: decode?.efficiency ?? NaN,
       prefillVsFma: prefill?.efficiency ?? NaN,

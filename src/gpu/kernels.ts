@@ -32,7 +32,12 @@ export interface LinearWidths {
 }
 
 export function linearWidths(widthDivisor: number): LinearWidths {
-  if (!Number.isInteger(widthDivisor) || widthDivisor < 1 || 8192 % widthDivisor !== 0 || (1024 / widthDivisor) % 4 !== 0) {
+  if (
+    !Number.isInteger(widthDivisor) ||
+    widthDivisor < 1 ||
+    8192 % widthDivisor !== 0 ||
+    (1024 / widthDivisor) % 4 !== 0
+  ) {
     throw new RangeError(`width divisor ${widthDivisor} must divide 256 (a power of two ≤ 256)`);
   }
   return { hidden: 8192 / widthDivisor, kvDim: 1024 / widthDivisor, intermediate: 28672 / widthDivisor };
@@ -106,7 +111,8 @@ export class Kernels {
       const module = device.createShaderModule({ code: shaders[name], label: name });
       const info = await session.guard(module.getCompilationInfo(), `compiling ${name}.wgsl`);
       const errors = info.messages.filter((m) => m.type === 'error');
-      if (errors.length > 0) throw new Error(`${name}.wgsl: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
+      if (errors.length > 0)
+        throw new Error(`${name}.wgsl: ${errors.map((m) => `${m.lineNum}:${m.linePos} ${m.message}`).join('; ')}`);
       const pipeline = await session.scoped(`pipeline ${name}`, () =>
         device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: 'main' }, label: name }),
       );
@@ -167,7 +173,9 @@ export class Kernels {
 
   private checkSize(bytes: number, what: string): void {
     if (bytes > this.maxBindingBytes) {
-      throw new RangeError(`${what} needs ${bytes} bytes in one binding; this device allows ${this.maxBindingBytes} (maxStorageBufferBindingSize / maxBufferSize)`);
+      throw new RangeError(
+        `${what} needs ${bytes} bytes in one binding; this device allows ${this.maxBindingBytes} (maxStorageBufferBindingSize / maxBufferSize)`,
+      );
     }
   }
 
@@ -176,7 +184,14 @@ export class Kernels {
    * back to back). KV larger than one binding is split into segments of whole sequences,
    * each with its own K / V buffers and bind group.
    */
-  async decode(o: { seqLens: readonly number[]; kvHeads?: number; q?: Float32Array; k?: Float32Array; v?: Float32Array; workgroups?: number }): Promise<ReadableJob> {
+  async decode(o: {
+    seqLens: readonly number[];
+    kvHeads?: number;
+    q?: Float32Array;
+    k?: Float32Array;
+    v?: Float32Array;
+    workgroups?: number;
+  }): Promise<ReadableJob> {
     const kvHeads = o.kvHeads ?? LLAMA2_70B.kvHeads;
     const qHeads = kvHeads * GQA_GROUP;
     const rowBytes = kvHeads * HEAD_DIM * 4;
@@ -190,7 +205,10 @@ export class Kernels {
       let cur = { seqBase: 0, count: 0, tokenBase: 0, tokens: 0 };
       o.seqLens.forEach((len, s) => {
         if (!Number.isInteger(len) || len < 1) throw new RangeError(`decode: sequence ${s} has length ${len}`);
-        if (len > maxTokens) throw new RangeError(`decode: a sequence of ${len} tokens needs ${len * rowBytes} bytes of K in one binding; this device allows ${this.maxBindingBytes}`);
+        if (len > maxTokens)
+          throw new RangeError(
+            `decode: a sequence of ${len} tokens needs ${len * rowBytes} bytes of K in one binding; this device allows ${this.maxBindingBytes}`,
+          );
         if (cur.tokens + len > maxTokens) {
           segments.push(cur);
           cur = { seqBase: s, count: 0, tokenBase, tokens: 0 };
@@ -220,7 +238,16 @@ export class Kernels {
         const off = seg.tokenBase * kvHeads * HEAD_DIM;
         const k = this.buffer(elems * 4, STORAGE.storage, o.k?.subarray(off, off + elems));
         const v = this.buffer(elems * 4, STORAGE.storage, o.v?.subarray(off, off + elems));
-        const params = this.uniform([['u', kvHeads], ['u', seg.seqBase], ['u', seg.tokenBase], ['f', 1 / Math.sqrt(HEAD_DIM)], ['u', seg.count], ['u', 0], ['u', 0], ['u', 0]]);
+        const params = this.uniform([
+          ['u', kvHeads],
+          ['u', seg.seqBase],
+          ['u', seg.tokenBase],
+          ['f', 1 / Math.sqrt(HEAD_DIM)],
+          ['u', seg.count],
+          ['u', 0],
+          ['u', 0],
+          ['u', 0],
+        ]);
         owned.push(k, v, params);
         groups.push({ group: this.bind('attn-decode', [params, q, k, v, seqs, out]), count: seg.count });
       }
@@ -244,7 +271,14 @@ export class Kernels {
   }
 
   /** Causal prefill attention over one chunk of `len` positions. */
-  async prefill(o: { len: number; kvHeads?: number; q?: Float32Array; k?: Float32Array; v?: Float32Array; workgroups?: number }): Promise<ReadableJob> {
+  async prefill(o: {
+    len: number;
+    kvHeads?: number;
+    q?: Float32Array;
+    k?: Float32Array;
+    v?: Float32Array;
+    workgroups?: number;
+  }): Promise<ReadableJob> {
     const kvHeads = o.kvHeads ?? LLAMA2_70B.kvHeads;
     const qBytes = o.len * kvHeads * GQA_GROUP * HEAD_DIM * 4;
     const kvBytes = o.len * kvHeads * HEAD_DIM * 4;
@@ -256,7 +290,12 @@ export class Kernels {
       const out = this.buffer(qBytes, STORAGE.storage);
       const blocks = Math.ceil(o.len / 8);
       const workgroups = Math.min(blocks * kvHeads, o.workgroups ?? this.decodeWorkgroups);
-      const params = this.uniform([['u', o.len], ['u', kvHeads], ['f', 1 / Math.sqrt(HEAD_DIM)], ['u', blocks]]);
+      const params = this.uniform([
+        ['u', o.len],
+        ['u', kvHeads],
+        ['f', 1 / Math.sqrt(HEAD_DIM)],
+        ['u', blocks],
+      ]);
       const group = this.bind('attn-prefill', [params, q, k, v, out]);
       const pipeline = this.pipeline('attn-prefill');
       return {
@@ -278,18 +317,35 @@ export class Kernels {
    * Y[m × n] = X[m × k] · W[k × n]; k and n multiples of 4. `variant` (tests): 'cpu' is
    * matmul.wgsl, 'gpu' matmul-gpu.wgsl; by default the one that suits the adapter.
    */
-  async matmul(o: { m: number; n: number; k: number; x?: Float32Array; w?: Float32Array; variant?: 'cpu' | 'gpu' }): Promise<ReadableJob> {
+  async matmul(o: {
+    m: number;
+    n: number;
+    k: number;
+    x?: Float32Array;
+    w?: Float32Array;
+    variant?: 'cpu' | 'gpu';
+  }): Promise<ReadableJob> {
     const { m, n, k } = o;
     const cpu = (o.variant ?? (this.isFallback ? 'cpu' : 'gpu')) === 'cpu';
     const shader = cpu ? 'matmul' : 'matmul-gpu';
     const tile = cpu ? MATMUL_TILE : MATMUL_GPU_TILE;
     if (n % 4 !== 0 || k % 4 !== 0) throw new RangeError(`matmul: n (${n}) and k (${k}) must be multiples of 4`);
-    for (const [bytes, what] of [[m * k * 4, 'matmul X'], [k * n * 4, 'matmul W'], [m * n * 4, 'matmul Y']] as const) this.checkSize(bytes, what);
+    for (const [bytes, what] of [
+      [m * k * 4, 'matmul X'],
+      [k * n * 4, 'matmul W'],
+      [m * n * 4, 'matmul Y'],
+    ] as const)
+      this.checkSize(bytes, what);
     return this.session.scoped('matmul buffers', () => {
       const x = this.buffer(m * k * 4, STORAGE.storage, o.x);
       const w = this.buffer(k * n * 4, STORAGE.storage, o.w);
       const y = this.buffer(m * n * 4, STORAGE.storage);
-      const params = this.uniform([['u', m], ['u', n], ['u', k], ['u', 0]]);
+      const params = this.uniform([
+        ['u', m],
+        ['u', n],
+        ['u', k],
+        ['u', 0],
+      ]);
       const group = this.bind(shader, [params, x, w, y]);
       const pipeline = this.pipeline(shader);
       return {
@@ -332,7 +388,10 @@ export class Kernels {
    * probe-stream.wgsl). `layout` and `data` (the buffer's contents, zeros by default) are
    * for tests; `read()` returns the per-invocation sums.
    */
-  async streamProbe(bytes: number, o: { layout?: 'strided' | 'contiguous'; data?: Float32Array } = {}): Promise<ReadableJob> {
+  async streamProbe(
+    bytes: number,
+    o: { layout?: 'strided' | 'contiguous'; data?: Float32Array } = {},
+  ): Promise<ReadableJob> {
     const rows = Math.floor(Math.min(bytes, this.maxBindingBytes) / 128);
     const n = rows * 8; // vec4s
     const workgroups = 64;
@@ -343,7 +402,12 @@ export class Kernels {
     return this.session.scoped('bandwidth probe buffers', () => {
       const src = this.buffer(n * 16, STORAGE.storage, o.data?.subarray(0, n * 4));
       const dst = this.buffer(invocations * 16, STORAGE.storage);
-      const params = this.uniform([['u', rows], ['u', layout[0]], ['u', layout[1]], ['u', layout[2]]]);
+      const params = this.uniform([
+        ['u', rows],
+        ['u', layout[0]],
+        ['u', layout[1]],
+        ['u', layout[2]],
+      ]);
       const group = this.bind('probe-stream', [params, src, dst]);
       const pipeline = this.pipeline('probe-stream');
       return {
@@ -365,7 +429,12 @@ export class Kernels {
   async fmaProbe(iters: number, workgroups = 64): Promise<ReadableJob> {
     return this.session.scoped('FMA probe buffers', () => {
       const dst = this.buffer(workgroups * 256 * 16, STORAGE.storage);
-      const params = this.uniform([['u', iters], ['u', 0], ['u', 0], ['u', 0]]);
+      const params = this.uniform([
+        ['u', iters],
+        ['u', 0],
+        ['u', 0],
+        ['u', 0],
+      ]);
       const group = this.bind('probe-fma', [params, dst]);
       const pipeline = this.pipeline('probe-fma');
       return {

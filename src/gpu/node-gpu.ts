@@ -58,7 +58,13 @@ export async function nodeGpu(flags: string[] = []): Promise<GPU> {
 export interface FoundAdapter {
   /** `vendor / architecture / description`, for display and --adapter matching. */
   readonly name: string;
-  readonly info: { vendor: string; architecture: string; device: string; description: string; isFallbackAdapter: boolean };
+  readonly info: {
+    vendor: string;
+    architecture: string;
+    device: string;
+    description: string;
+    isFallbackAdapter: boolean;
+  };
   /** How it was found. */
   readonly via: string;
   readonly adapter: GPUAdapter;

@@ -6,7 +6,13 @@ export const GQA_GROUP = 8;
 export const HEAD_DIM = 128;
 
 /** Decode attention: each sequence's query (qHeads × 128) against its own KV rows. */
-export function decodeAttentionRef(q: Float32Array, k: Float32Array, v: Float32Array, seqLens: readonly number[], kvHeads: number): Float32Array {
+export function decodeAttentionRef(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  seqLens: readonly number[],
+  kvHeads: number,
+): Float32Array {
   const qHeads = kvHeads * GQA_GROUP;
   const o = new Float32Array(seqLens.length * qHeads * HEAD_DIM);
   const scale = 1 / Math.sqrt(HEAD_DIM);
@@ -23,7 +29,13 @@ export function decodeAttentionRef(q: Float32Array, k: Float32Array, v: Float32A
 }
 
 /** Causal prefill attention over one chunk of `len` positions. */
-export function prefillAttentionRef(q: Float32Array, k: Float32Array, v: Float32Array, len: number, kvHeads: number): Float32Array {
+export function prefillAttentionRef(
+  q: Float32Array,
+  k: Float32Array,
+  v: Float32Array,
+  len: number,
+  kvHeads: number,
+): Float32Array {
   const qHeads = kvHeads * GQA_GROUP;
   const o = new Float32Array(len * qHeads * HEAD_DIM);
   const scale = 1 / Math.sqrt(HEAD_DIM);
@@ -38,8 +50,15 @@ export function prefillAttentionRef(q: Float32Array, k: Float32Array, v: Float32
 }
 
 function attendRow(
-  q: Float32Array, qb: number, k: Float32Array, v: Float32Array,
-  row: (j: number) => number, n: number, scale: number, o: Float32Array, ob: number,
+  q: Float32Array,
+  qb: number,
+  k: Float32Array,
+  v: Float32Array,
+  row: (j: number) => number,
+  n: number,
+  scale: number,
+  o: Float32Array,
+  ob: number,
 ): void {
   const s = new Float64Array(n);
   let m = -Infinity;

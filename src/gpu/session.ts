@@ -52,17 +52,22 @@ export class GpuSession {
 
   /** Throw a GpuError if the device has been lost. */
   checkLost(what?: string): void {
-    if (this.lostReason !== null) throw new GpuError(`${what ? `${what}: ` : ''}the GPU device was lost (${this.lostReason})`);
+    if (this.lostReason !== null)
+      throw new GpuError(`${what ? `${what}: ` : ''}the GPU device was lost (${this.lostReason})`);
   }
 
   /** Await `p`, but fail on device loss or after `timeoutMs` (Infinity: on device loss only). */
   guard<T>(p: Promise<T>, what: string, timeoutMs = this.timeoutMs): Promise<T> {
-    if (this.lostReason !== null) return Promise.reject(new GpuError(`${what}: the GPU device was lost (${this.lostReason})`));
+    if (this.lostReason !== null)
+      return Promise.reject(new GpuError(`${what}: the GPU device was lost (${this.lostReason})`));
     // setTimeout treats delays above 2^31 − 1 ms as 1 ms.
     if (!Number.isFinite(timeoutMs) || timeoutMs > 2 ** 31 - 1) return Promise.race([p, this.lost]);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new GpuError(`${what} did not finish within ${timeoutMs} ms (GPU hung or far too slow)`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new GpuError(`${what} did not finish within ${timeoutMs} ms (GPU hung or far too slow)`)),
+        timeoutMs,
+      );
     });
     return Promise.race([p, this.lost, timeout]).finally(() => clearTimeout(timer));
   }
@@ -120,7 +125,10 @@ export class GpuSession {
 }
 
 /** Request a device with the adapter's full buffer limits (defaults are smaller). */
-export async function openSession(adapter: GPUAdapter, opts: SessionOptions & { features?: GPUFeatureName[] } = {}): Promise<GpuSession> {
+export async function openSession(
+  adapter: GPUAdapter,
+  opts: SessionOptions & { features?: GPUFeatureName[] } = {},
+): Promise<GpuSession> {
   const l = adapter.limits;
   const requiredLimits: Record<string, number> = {
     maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
@@ -136,10 +144,12 @@ export async function openSession(adapter: GPUAdapter, opts: SessionOptions & { 
  * a missing GPU object, a null adapter and Dawn's null backend (it computes nothing).
  */
 export async function requestSession(gpu: GPU | undefined, opts: SessionOptions = {}): Promise<GpuSession> {
-  if (gpu === undefined) throw new GpuError('WebGPU is not available here (no GPU object; in a browser, navigator.gpu is undefined)');
+  if (gpu === undefined)
+    throw new GpuError('WebGPU is not available here (no GPU object; in a browser, navigator.gpu is undefined)');
   const adapter = await gpu.requestAdapter();
   if (adapter === null) throw new GpuError('WebGPU requestAdapter() returned null: no usable adapter');
   const info = adapterIdentity(adapter);
-  if (isNullBackendInfo(info)) throw new GpuError(`refusing Dawn's null backend adapter (${adapterName(info)}): it computes nothing`);
+  if (isNullBackendInfo(info))
+    throw new GpuError(`refusing Dawn's null backend adapter (${adapterName(info)}): it computes nothing`);
   return openSession(adapter, opts);
 }

@@ -6,7 +6,14 @@
  */
 
 /** One concern per file: shaders/<name>.wgsl. */
-export const SHADER_NAMES = ['attn-decode', 'attn-prefill', 'matmul', 'matmul-gpu', 'probe-stream', 'probe-fma'] as const;
+export const SHADER_NAMES = [
+  'attn-decode',
+  'attn-prefill',
+  'matmul',
+  'matmul-gpu',
+  'probe-stream',
+  'probe-fma',
+] as const;
 export type ShaderName = (typeof SHADER_NAMES)[number];
 
 /** WGSL source text of every kernel. */

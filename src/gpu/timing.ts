@@ -58,7 +58,15 @@ export function summarize(method: TimingMethod, innerReps: number, samplesMs: nu
   const med = median(samplesMs);
   const min = Math.min(...samplesMs);
   const max = Math.max(...samplesMs);
-  return { method, innerReps, samplesMs, medianMs: med, minMs: min, maxMs: max, spread: med > 0 ? (max - min) / med : 0 };
+  return {
+    method,
+    innerReps,
+    samplesMs,
+    medianMs: med,
+    minMs: min,
+    maxMs: max,
+    spread: med > 0 ? (max - min) / med : 0,
+  };
 }
 
 function throwIfAborted(signal?: AbortSignal): void {
@@ -76,7 +84,10 @@ export class Timer {
   }
 
   /** Time `work` (a job, or an encode function). */
-  async measure(work: Pick<Job, 'encode'> | ((pass: GPUComputePassEncoder) => void), opts: TimingOptions = {}): Promise<Measurement> {
+  async measure(
+    work: Pick<Job, 'encode'> | ((pass: GPUComputePassEncoder) => void),
+    opts: TimingOptions = {},
+  ): Promise<Measurement> {
     const encode = typeof work === 'function' ? work : (p: GPUComputePassEncoder) => work.encode(p);
     const minMs = opts.minIntervalMs ?? 4;
     const samples = Math.max(1, opts.samples ?? 5);
@@ -99,7 +110,12 @@ export class Timer {
     if (method === 'timestamp') {
       const got = await this.timestamps(encode, innerReps, samples);
       const reps = innerReps;
-      if (got !== null) return summarize('timestamp', reps, got.map((ms) => ms / reps));
+      if (got !== null)
+        return summarize(
+          'timestamp',
+          reps,
+          got.map((ms) => ms / reps),
+        );
     }
     const out: number[] = [];
     for (let s = 0; s < samples; s++) {
@@ -124,7 +140,11 @@ export class Timer {
   }
 
   /** GPU time of each of `samples` passes of `reps` copies, ms; null when timestamps are unusable. */
-  private async timestamps(encode: (p: GPUComputePassEncoder) => void, reps: number, samples: number): Promise<number[] | null> {
+  private async timestamps(
+    encode: (p: GPUComputePassEncoder) => void,
+    reps: number,
+    samples: number,
+  ): Promise<number[] | null> {
     const d = this.session.device;
     const count = 2 * samples;
     const { querySet, resolve } = await this.session.scoped('timestamp query set', () => ({
@@ -134,7 +154,9 @@ export class Timer {
     try {
       const enc = d.createCommandEncoder();
       for (let s = 0; s < samples; s++) {
-        const pass = enc.beginComputePass({ timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * s, endOfPassWriteIndex: 2 * s + 1 } });
+        const pass = enc.beginComputePass({
+          timestampWrites: { querySet, beginningOfPassWriteIndex: 2 * s, endOfPassWriteIndex: 2 * s + 1 },
+        });
         for (let r = 0; r < reps; r++) encode(pass);
         pass.end();
       }

@@ -44,7 +44,10 @@ const TERM = /^(?:p(\d+(?:\.\d+)?)-)?([a-z]+)=((?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-
 
 /** Parses `--slo`; throws an Error naming the bad term. */
 export function parseSlo(text: string): Slo {
-  const parts = text.split(',').map((s) => s.replace(/\s+/g, '')).filter((s) => s !== '');
+  const parts = text
+    .split(',')
+    .map((s) => s.replace(/\s+/g, ''))
+    .filter((s) => s !== '');
   if (parts.length === 0) throw new Error('empty SLO (e.g. ttft=2s,tpot=0.2s)');
   const terms: SloTerm[] = [];
   const seen = new Set<string>();
@@ -62,7 +65,13 @@ export function parseSlo(text: string): Slo {
     const key = `${p === null ? '' : `p${p}-`}${metric}`;
     if (seen.has(key)) throw new Error(`"${part}": ${key} given twice`);
     seen.add(key);
-    terms.push({ metric: metric as SloMetric, percentile: p, value, unit: (unit as 's' | 'ms' | undefined) ?? null, text: part });
+    terms.push({
+      metric: metric as SloMetric,
+      percentile: p,
+      value,
+      unit: (unit as 's' | 'ms' | undefined) ?? null,
+      text: part,
+    });
   }
   return { terms, text: terms.map((t) => t.text).join(',') };
 }

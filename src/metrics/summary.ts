@@ -111,7 +111,8 @@ export function summarize(result: SimulationResult): RunSummary {
       sumTpot += x;
     }
     const g = maxGap[id] as number;
-    if (Number.isNaN(g)) stallUnknown = true; // not recorded: the max is unknown, not 0
+    if (Number.isNaN(g))
+      stallUnknown = true; // not recorded: the max is unknown, not 0
     else if (g > stall) stall = g;
     sumLat += l;
     sumTtft += f;
@@ -164,7 +165,9 @@ export function summarize(result: SimulationResult): RunSummary {
 }
 
 /** The KV-use timeline: one point per executed round (start time in display units). */
-export function kvTimeline(result: SimulationResult): { start: number[]; duration: number[]; kv: number[]; batch: number[] } | null {
+export function kvTimeline(
+  result: SimulationResult,
+): { start: number[]; duration: number[]; kv: number[]; batch: number[] } | null {
   const r = result.rounds;
   if (!r) return null;
   const unit = result.mode === 'seconds' ? microsToSeconds : (x: number) => x;

@@ -99,7 +99,9 @@ export function checkRequest(p: RequestSpec, memory: number, prev?: RequestSpec)
 /** Throws a RangeError unless `t` (a time the engine computed) is still exact. */
 export function checkTime(t: number, what: string): number {
   if (!Number.isSafeInteger(t)) {
-    throw new RangeError(`${what}: time ${t} is beyond 2^53 and cannot be represented exactly; the instance is outside the supported range (times ≤ 2^50)`);
+    throw new RangeError(
+      `${what}: time ${t} is beyond 2^53 and cannot be represented exactly; the instance is outside the supported range (times ≤ 2^50)`,
+    );
   }
   return t;
 }

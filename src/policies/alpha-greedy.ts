@@ -33,6 +33,8 @@ export class AlphaGreedyPolicy extends ContinuousPolicy {
 
   blockedReason(): string | undefined {
     const r = this.queue.peek();
-    return r === undefined ? undefined : `request ${r.id} needs ${r.prompt + 1} tokens in its first round, above the admission limit (1−α)·M`;
+    return r === undefined
+      ? undefined
+      : `request ${r.id} needs ${r.prompt + 1} tokens in its first round, above the admission limit (1−α)·M`;
   }
 }

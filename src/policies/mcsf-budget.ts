@@ -214,7 +214,12 @@ export class McsfBudgetPolicy implements Policy {
  * rises between consecutive ends, so checking each distinct end suffices (model.md §3.1).
  */
 function feasible(
-  rE: Float64Array, rB: Float64Array, nr: number, cE: readonly number[], cB: readonly number[], memory: number,
+  rE: Float64Array,
+  rB: Float64Array,
+  nr: number,
+  cE: readonly number[],
+  cB: readonly number[],
+  memory: number,
 ): boolean {
   let i = 0;
   let j = cE.length - 1;

@@ -184,7 +184,8 @@ function parseParam(p: ParamDecl, text: string, policy: string): number {
 export function parsePolicySpec(spec: string): PolicyConfig {
   const text = spec.trim();
   const [name = '', ...args] = text.split(':');
-  if (!isKind(name)) throw new Error(`unknown policy "${shownText(spec)}"; known: ${POLICIES.map((p) => p.usage).join(', ')}`);
+  if (!isKind(name))
+    throw new Error(`unknown policy "${shownText(spec)}"; known: ${POLICIES.map((p) => p.usage).join(', ')}`);
   const params: readonly ParamDecl[] = POLICY_DECLS[name].params;
   const required = params.filter((p) => p.default === undefined).length;
   if (args.length < required || args.length > params.length) throw arityError(name, params, args, text);
@@ -258,11 +259,22 @@ export function createPolicy(spec: string | PolicyConfig): Policy {
 
 /** Validate a comma-separated list of policies; returns the specs, trimmed. */
 export function parsePolicyList(list: string): string[] {
-  const specs = list.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const specs = list
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (specs.length === 0) throw new Error('no policy given');
   for (const s of specs) parsePolicySpec(s);
   return specs;
 }
 
 /** The paper's line-up (model.md §5 real-trace experiment). */
-export const PAPER_POLICIES = ['mcsf', 'mc-fcfs', 'alpha-greedy:0.1', 'alpha-greedy:0.2', 'alpha-clearing:0.1:0.1', 'alpha-clearing:0.2:0.2', 'vllm'];
+export const PAPER_POLICIES = [
+  'mcsf',
+  'mc-fcfs',
+  'alpha-greedy:0.1',
+  'alpha-greedy:0.2',
+  'alpha-clearing:0.1:0.1',
+  'alpha-clearing:0.2:0.2',
+  'vllm',
+];

@@ -42,7 +42,8 @@ export interface SarathiConfig {
 
 export const SARATHI_DEFAULTS: SarathiConfig = { blockSize: 16, watermarkFraction: 0.01, chunk: 512, maxBatch: 128 };
 
-const byArrival = (a: LiveRequest, b: LiveRequest): number => (a.arrival !== b.arrival ? a.arrival - b.arrival : a.id - b.id);
+const byArrival = (a: LiveRequest, b: LiveRequest): number =>
+  a.arrival !== b.arrival ? a.arrival - b.arrival : a.id - b.id;
 
 export class SarathiPolicy implements Policy {
   readonly lookAhead = false;
@@ -188,9 +189,13 @@ export class SarathiPolicy implements Policy {
       wait.push(r.id, r.generated);
       this.queue.pushBack(r);
     }
-    const own = (r: LiveRequest): string => `${r.id}:${r.generated}:${r.blocks}:${r.prefilled}:${r.prefillPending ? 1 : 0}`;
+    const own = (r: LiveRequest): string =>
+      `${r.id}:${r.generated}:${r.blocks}:${r.prefilled}:${r.prefillPending ? 1 : 0}`;
     const held = this.held.map(own).join(',');
-    const last = this.last.filter((r) => r.phase === RUNNING).map(own).join(',');
+    const last = this.last
+      .filter((r) => r.phase === RUNNING)
+      .map(own)
+      .join(',');
     return `${held}|${last}|${wait.join(',')}|${this.allocated}`;
   }
 

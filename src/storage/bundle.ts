@@ -68,7 +68,8 @@ const record = z
     if (!check) return;
     const res = check.safeParse(r.data);
     if (!res.success) {
-      for (const issue of res.error.issues) ctx.addIssue({ code: 'custom', message: issue.message, path: ['data', ...issue.path] });
+      for (const issue of res.error.issues)
+        ctx.addIssue({ code: 'custom', message: issue.message, path: ['data', ...issue.path] });
     }
   });
 
@@ -85,7 +86,12 @@ export function makeBundle(records: readonly StoredRecord[], now = new Date()): 
 export type ParseResult = { ok: true; bundle: Bundle } | { ok: false; error: string };
 
 function pathText(path: readonly PropertyKey[]): string {
-  return path.map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`)).join('').replace(/^\./, '') || '(top level)';
+  return (
+    path
+      .map((p) => (typeof p === 'number' ? `[${p}]` : `.${String(p)}`))
+      .join('')
+      .replace(/^\./, '') || '(top level)'
+  );
 }
 
 /** Parses and validates a bundle file's text. Never throws. */
@@ -94,7 +100,10 @@ export function parseBundle(text: string, fileName = 'the file'): ParseResult {
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return { ok: false, error: `${fileName} is not JSON: ${shownText(e instanceof Error ? e.message : String(e), 200)}` };
+    return {
+      ok: false,
+      error: `${fileName} is not JSON: ${shownText(e instanceof Error ? e.message : String(e), 200)}`,
+    };
   }
   if (typeof json === 'object' && json !== null && 'schema' in json && json.schema !== BUNDLE_SCHEMA) {
     return { ok: false, error: `${fileName} has schema ${JSON.stringify(json.schema)}; expected "${BUNDLE_SCHEMA}"` };
@@ -105,7 +114,8 @@ export function parseBundle(text: string, fileName = 'the file'): ParseResult {
     // Name the record by its id too: "records[3] (id "run-x").data.config.rate: …".
     const where = (path: readonly PropertyKey[]): string => {
       const [head, index] = path;
-      const r = head === 'records' && typeof index === 'number' && Array.isArray(recs) ? (recs[index] as unknown) : undefined;
+      const r =
+        head === 'records' && typeof index === 'number' && Array.isArray(recs) ? (recs[index] as unknown) : undefined;
       const id = typeof r === 'object' && r !== null ? (r as { id?: unknown }).id : undefined;
       if (typeof id !== 'string' || id === '') return pathText(path);
       const rest = pathText(path.slice(2));
@@ -117,7 +127,8 @@ export function parseBundle(text: string, fileName = 'the file'): ParseResult {
   }
   const seen = new Set<string>();
   for (const r of res.data.records) {
-    if (seen.has(r.id)) return { ok: false, error: `${fileName} is not a valid kvsched bundle: record id "${r.id}" appears twice` };
+    if (seen.has(r.id))
+      return { ok: false, error: `${fileName} is not a valid kvsched bundle: record id "${r.id}" appears twice` };
     seen.add(r.id);
   }
   return { ok: true, bundle: res.data as Bundle };

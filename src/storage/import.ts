@@ -22,8 +22,7 @@ export interface ImportRecord extends Omit<StoredRecord, 'id'> {
 }
 
 export type ParsedImport =
-  | { ok: true; what: 'bundle' | 'profile'; records: ImportRecord[]; bytes: number }
-  | { ok: false; error: string };
+  { ok: true; what: 'bundle' | 'profile'; records: ImportRecord[]; bytes: number } | { ok: false; error: string };
 
 const BOM = '\uFEFF';
 
@@ -47,7 +46,10 @@ export function parseImportFile(raw: string, fileName = 'the file'): ParsedImpor
   try {
     json = JSON.parse(text);
   } catch (e) {
-    return { ok: false, error: `${fileName} is not JSON: ${shownText(e instanceof Error ? e.message : String(e), 200)}` };
+    return {
+      ok: false,
+      error: `${fileName} is not JSON: ${shownText(e instanceof Error ? e.message : String(e), 200)}`,
+    };
   }
   const schema = typeof json === 'object' && json !== null ? (json as { schema?: unknown }).schema : undefined;
   if (typeof schema === 'string' && schema.startsWith('kvsched.profile/')) {
@@ -58,7 +60,15 @@ export function parseImportFile(raw: string, fileName = 'the file'): ParsedImpor
         ok: true,
         what: 'profile',
         bytes,
-        records: [{ id: null, kind: 'profile', createdAt: Number.isFinite(created) ? created : Date.now(), title: profileTitle(profile), data: profile }],
+        records: [
+          {
+            id: null,
+            kind: 'profile',
+            createdAt: Number.isFinite(created) ? created : Date.now(),
+            title: profileTitle(profile),
+            data: profile,
+          },
+        ],
       };
     } catch (e) {
       return { ok: false, error: e instanceof ProfileError ? e.message : String(e) };
@@ -74,12 +84,18 @@ export function canonicalJson(x: unknown): string {
   return JSON.stringify(x, (_k, v: unknown) => {
     if (typeof v !== 'object' || v === null || Array.isArray(v)) return v;
     const o = v as Record<string, unknown>;
-    return Object.fromEntries(Object.keys(o).sort().map((k) => [k, o[k]]));
+    return Object.fromEntries(
+      Object.keys(o)
+        .sort()
+        .map((k) => [k, o[k]]),
+    );
   });
 }
 
 function sameContent(a: Omit<StoredRecord, 'id'>, b: Omit<StoredRecord, 'id'>): boolean {
-  return canonicalJson([a.kind, a.createdAt, a.title, a.data]) === canonicalJson([b.kind, b.createdAt, b.title, b.data]);
+  return (
+    canonicalJson([a.kind, a.createdAt, a.title, a.data]) === canonicalJson([b.kind, b.createdAt, b.title, b.data])
+  );
 }
 
 /** What the store must offer the planner. */
@@ -98,7 +114,11 @@ export interface ImportPlan {
 }
 
 /** Resolves every incoming record against the store (nothing is written). */
-export async function planImport(records: readonly ImportRecord[], store: StoreReader, newId = newRecordId): Promise<ImportPlan> {
+export async function planImport(
+  records: readonly ImportRecord[],
+  store: StoreReader,
+  newId = newRecordId,
+): Promise<ImportPlan> {
   const plan: ImportPlan = { write: [], present: [], renamed: [] };
   let profiles: StoredRecord[] | undefined;
   for (const r of records) {
@@ -203,7 +223,10 @@ function defaultEstimate(): Promise<StorageEstimateLike | undefined> {
 }
 
 function titles(rs: readonly StoredRecord[]): string {
-  const shown = rs.slice(0, 3).map((r) => `“${r.title}”`).join(', ');
+  const shown = rs
+    .slice(0, 3)
+    .map((r) => `“${r.title}”`)
+    .join(', ');
   return rs.length > 3 ? `${shown} and ${rs.length - 3} more` : shown;
 }
 
@@ -260,9 +283,14 @@ export function importSummary(o: ImportOutcome, fileName: string): string {
   parts.push(`Imported ${plural(written)} from ${fileName}`);
   if (o.present.length > 0) parts.push(`${plural(o.present.length)} already present (${titles(o.present)}), skipped`);
   if (o.renamed.length > 0) {
-    const r = o.renamed.slice(0, 3).map((x) => `“${x.title}” (${x.from} → ${x.to})`).join(', ');
+    const r = o.renamed
+      .slice(0, 3)
+      .map((x) => `“${x.title}” (${x.from} → ${x.to})`)
+      .join(', ');
     const more = o.renamed.length > 3 ? ` and ${o.renamed.length - 3} more` : '';
-    parts.push(`${plural(o.renamed.length)} differed from a stored record with the same id and were kept as new records: ${r}${more}`);
+    parts.push(
+      `${plural(o.renamed.length)} differed from a stored record with the same id and were kept as new records: ${r}${more}`,
+    );
   }
   return parts.join('; ') + '.';
 }

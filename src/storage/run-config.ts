@@ -7,7 +7,14 @@
 import { z } from '../model/zod.ts';
 import { LIMITS } from '../model/limits.ts';
 
-export const STORED_PRESETS = ['lmsys-high', 'lmsys-low', 'lmsys', 'synthetic-zero', 'synthetic-poisson', 'trace'] as const;
+export const STORED_PRESETS = [
+  'lmsys-high',
+  'lmsys-low',
+  'lmsys',
+  'synthetic-zero',
+  'synthetic-poisson',
+  'trace',
+] as const;
 
 const positive = z.number().refine((x) => Number.isFinite(x) && x > 0, 'must be a positive finite number');
 const count = z.number().int().min(1).max(LIMITS.requests.max);

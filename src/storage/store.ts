@@ -22,13 +22,20 @@ export class SaveError extends Error {
 function reasonOf(e: unknown): { reason: string; quota: boolean } {
   const name = e instanceof Error || e instanceof DOMException ? e.name : '';
   const message = e instanceof Error || e instanceof DOMException ? e.message : String(e);
-  if (name === 'QuotaExceededError') return { reason: "the browser's storage quota for this site is full (delete old runs or export and clear them)", quota: true };
+  if (name === 'QuotaExceededError')
+    return {
+      reason: "the browser's storage quota for this site is full (delete old runs or export and clear them)",
+      quota: true,
+    };
   return { reason: `${name || 'error'}: ${message}`, quota: false };
 }
 
 /** A record id: kind, time and randomness. */
 export function newRecordId(kind: string): string {
-  const rnd = typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID().slice(0, 8) : Math.random().toString(36).slice(2, 10);
+  const rnd =
+    typeof crypto !== 'undefined' && 'randomUUID' in crypto
+      ? crypto.randomUUID().slice(0, 8)
+      : Math.random().toString(36).slice(2, 10);
   return `${kind}-${Date.now().toString(36)}-${rnd}`;
 }
 
@@ -41,7 +48,10 @@ export class RecordStore {
 
   /** All records, newest first (optionally of one kind). */
   async list(kind?: string): Promise<StoredRecord[]> {
-    const all = kind === undefined ? await this.db.getAllFromIndex('records', 'by-created') : await this.db.getAllFromIndex('records', 'by-kind', kind);
+    const all =
+      kind === undefined
+        ? await this.db.getAllFromIndex('records', 'by-created')
+        : await this.db.getAllFromIndex('records', 'by-kind', kind);
     return all.sort((a, b) => b.createdAt - a.createdAt || (a.id < b.id ? -1 : 1));
   }
 
@@ -66,7 +76,11 @@ export class RecordStore {
       tx = this.db.transaction('records', 'readwrite');
     } catch (e) {
       const { reason, quota } = reasonOf(e);
-      throw new SaveError(records.map((r) => r.title), reason, quota);
+      throw new SaveError(
+        records.map((r) => r.title),
+        reason,
+        quota,
+      );
     }
     const done = tx.done;
     const writes: Promise<unknown>[] = [];
@@ -84,7 +98,11 @@ export class RecordStore {
       }
       await done.catch(() => undefined);
       const { reason, quota } = reasonOf(e instanceof Error || e instanceof DOMException ? e : (tx.error ?? e));
-      throw new SaveError(records.map((r) => r.title), reason, quota);
+      throw new SaveError(
+        records.map((r) => r.title),
+        reason,
+        quota,
+      );
     }
   }
 

@@ -87,7 +87,7 @@ export function adversaryParams(n: number): AdversaryParams {
   if (!Number.isSafeInteger(n) || n < 1) throw new RangeError(`the adversary needs n ≥ 1 requests, got ${n}`);
   const k = n - 1;
   const memory = 16 * Math.ceil(Math.max(4 * k * k, 2048) / 16);
-  const admit = Math.floor(((1 - ADVERSARY_HEADROOM) * memory));
+  const admit = Math.floor((1 - ADVERSARY_HEADROOM) * memory);
   const longPrompt = 16 * Math.floor((admit - 1) / 16);
   return {
     memory,
@@ -103,9 +103,11 @@ export function adversaryParams(n: number): AdversaryParams {
 export function checkParams(p: AdversaryParams): void {
   const { memory: M, longPrompt: P, longOutput: L, shortPrompt: s, shorts: k } = p;
   const ints = [M, P, L, s, k, p.patience];
-  if (!ints.every((x) => Number.isSafeInteger(x)) || P < 1 || L < 1 || s < 1 || k < 0) throw new RangeError(`bad adversary parameters ${JSON.stringify(p)}`);
+  if (!ints.every((x) => Number.isSafeInteger(x)) || P < 1 || L < 1 || s < 1 || k < 0)
+    throw new RangeError(`bad adversary parameters ${JSON.stringify(p)}`);
   if (P + L > M || s + 1 > M) throw new RangeError(`adversary requests do not fit in M = ${M}`);
-  if (L >= 2 && P + 2 + s + 1 <= M) throw new RangeError(`a short (σ = ${s}) fits beside the long request (P = ${P}) in its second round`);
+  if (L >= 2 && P + 2 + s + 1 <= M)
+    throw new RangeError(`a short (σ = ${s}) fits beside the long request (P = ${P}) in its second round`);
 }
 
 /** The long request (id 0, arrival 0). */
@@ -229,11 +231,16 @@ export function adversaryOptimum(p: AdversaryParams, shortArrival: number | null
  * Tokens held in every round by a schedule of `requests` (starts indexed alike), and the
  * first round above M (−1 if none): the memory check of model.md §1.
  */
-export function scheduleRoundUse(memory: number, requests: readonly RequestSpec[], starts: readonly number[]): { use: Int32Array; firstOver: number } {
+export function scheduleRoundUse(
+  memory: number,
+  requests: readonly RequestSpec[],
+  starts: readonly number[],
+): { use: Int32Array; firstOver: number } {
   let end = 0;
   requests.forEach((q, i) => {
     const st = starts[i];
-    if (st === undefined || !Number.isInteger(st) || st < q.arrival) throw new RangeError(`request ${q.id}: start ${st} is before its arrival ${q.arrival}`);
+    if (st === undefined || !Number.isInteger(st) || st < q.arrival)
+      throw new RangeError(`request ${q.id}: start ${st} is before its arrival ${q.arrival}`);
     end = Math.max(end, st + q.output);
   });
   const use = new Int32Array(end);

@@ -118,7 +118,11 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
 
   // Candidate order: by o, then s, then arrival, then index (MC-SF's order first).
   const order = Array.from({ length: n }, (_, i) => i).sort(
-    (x, y) => (p.o[x] as number) - (p.o[y] as number) || (p.s[x] as number) - (p.s[y] as number) || (p.a[x] as number) - (p.a[y] as number) || x - y,
+    (x, y) =>
+      (p.o[x] as number) - (p.o[y] as number) ||
+      (p.s[x] as number) - (p.s[y] as number) ||
+      (p.a[x] as number) - (p.a[y] as number) ||
+      x - y,
   );
   // Symmetry: previous request of the same (a, s, o), or −1.
   const symPrev = new Int32Array(n).fill(-1);
@@ -178,10 +182,28 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
       }
     }
     const view: NodeView = {
-      t, usage, waiting, nWaiting: nw, running: runningIdx, runningStart: runningSt, nRunning: nr,
-      started: startedList, startedAt: startedAtList, nStarted,
+      t,
+      usage,
+      waiting,
+      nWaiting: nw,
+      running: runningIdx,
+      runningStart: runningSt,
+      nRunning: nr,
+      started: startedList,
+      startedAt: startedAtList,
+      nStarted,
     };
-    return cost + waitingLowerBound(p, view, work, enough === Infinity || opts.sawtoothAtNodes ? opts.bound : innerBound, undefined, enough - cost);
+    return (
+      cost +
+      waitingLowerBound(
+        p,
+        view,
+        work,
+        enough === Infinity || opts.sawtoothAtNodes ? opts.bound : innerBound,
+        undefined,
+        enough - cost,
+      )
+    );
   };
 
   const memoKey = (t: number, dl: number): string => {
@@ -215,7 +237,12 @@ export function branchAndBound(p: Prepared, opts: BnbOptions): BnbResult {
     }
     if (opts.onProgress && now - lastReport > 500) {
       lastReport = now;
-      opts.onProgress({ bestObjective: bestValue, lowerBound: Math.max(rootBound, known), nodes, seconds: (now - t0) / 1000 });
+      opts.onProgress({
+        bestObjective: bestValue,
+        lowerBound: Math.max(rootBound, known),
+        nodes,
+        seconds: (now - t0) / 1000,
+      });
     }
   };
 

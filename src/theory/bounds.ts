@@ -206,7 +206,16 @@ function areaWasteBound(p: Prepared, v: NodeView, w: BoundWork, out: Float64Arra
  * SRPT on one machine with fixed blocks; jobs (rel, len) for idx[0..m); writes completion
  * times (unsorted) into done[0..m). Blocks are disjoint, sorted by start.
  */
-function srpt(rel: Float64Array, len: Float64Array, m: number, bs: Int32Array, be: Int32Array, nb: number, order: Int32Array, done: Float64Array): void {
+function srpt(
+  rel: Float64Array,
+  len: Float64Array,
+  m: number,
+  bs: Int32Array,
+  be: Int32Array,
+  nb: number,
+  order: Int32Array,
+  done: Float64Array,
+): void {
   for (let k = 0; k < m; k++) order[k] = k;
   // sort by release (insertion)
   for (let i = 1; i < m; i++) {
@@ -240,7 +249,8 @@ function srpt(rel: Float64Array, len: Float64Array, m: number, bs: Int32Array, b
       continue;
     }
     let bi = 0;
-    for (let i = 1; i < active.length; i++) if ((rem[active[i] as number] as number) < (rem[active[bi] as number] as number)) bi = i;
+    for (let i = 1; i < active.length; i++)
+      if ((rem[active[i] as number] as number) < (rem[active[bi] as number] as number)) bi = i;
     const j = active[bi] as number;
     let until = time + (rem[j] as number);
     if (next < m) until = Math.min(until, rel[order[next] as number] as number);
@@ -451,7 +461,8 @@ function coupledBound(p: Prepared, v: NodeView, out: Float64Array): boolean {
   }
   const pre = new Float64Array(tFree - t + 1);
   for (let r = t; r < tFree; r++) pre[r - t + 1] = (pre[r - t] as number) + M - (use[r] as number);
-  const free = (T: number): number => (T <= tFree ? (pre[Math.max(0, T - t)] as number) : (pre[tFree - t] as number) + (T - tFree) * M);
+  const free = (T: number): number =>
+    T <= tFree ? (pre[Math.max(0, T - t)] as number) : (pre[tFree - t] as number) + (T - tFree) * M;
   const heavy = M - theta + 1;
   const nN = areaN.length;
   const nP = areaP.length;
@@ -524,11 +535,13 @@ const sawTables = new WeakMap<Prepared, SawTable>();
 
 function sawTable(p: Prepared, lambdas: readonly number[]): SawTable {
   const hit = sawTables.get(p);
-  if (hit !== undefined && hit.lambdas.length === lambdas.length && hit.lambdas.every((l, i) => l === lambdas[i])) return hit;
+  if (hit !== undefined && hit.lambdas.length === lambdas.length && hit.lambdas.every((l, i) => l === lambdas[i]))
+    return hit;
   const value: Float64Array[] = [];
   const order: Int32Array[] = [];
   for (const lambda of lambdas) {
-    if (!(lambda >= 0) || !Number.isFinite(lambda)) throw new RangeError(`sawtooth multipliers must be finite and ≥ 0, got ${lambda}`);
+    if (!(lambda >= 0) || !Number.isFinite(lambda))
+      throw new RangeError(`sawtooth multipliers must be finite and ≥ 0, got ${lambda}`);
     const v = new Float64Array(p.n);
     // identical (s, o) pairs are common: cache the DP per pair
     const memo = new Map<number, number>();
@@ -625,7 +638,14 @@ function sawtoothBound(p: Prepared, v: NodeView, w: BoundWork, lambdas: readonly
  * once the cheaper bounds reach it (the node is pruned anyway), the sawtooth bound, the
  * dearest, is skipped.
  */
-export function waitingLowerBound(p: Prepared, v: NodeView, w: BoundWork, opts: BoundOptions, which?: number[], enough = Infinity): number {
+export function waitingLowerBound(
+  p: Prepared,
+  v: NodeView,
+  w: BoundWork,
+  opts: BoundOptions,
+  which?: number[],
+  enough = Infinity,
+): number {
   const m = v.nWaiting;
   if (m === 0) return 0;
   const best = w.vec;

@@ -43,7 +43,12 @@ export interface CliqueSeparation {
  * sum exceeds 1, lifts it with every other start that conflicts with all its members
  * (nearest in time first) so the cut also binds the starts the LP would move to next.
  */
-export function separateCliques(p: Prepared, cols: Columns, x: ArrayLike<number>, opts: { maxCuts?: number; seen?: Set<string> } = {}): CliqueSeparation {
+export function separateCliques(
+  p: Prepared,
+  cols: Columns,
+  x: ArrayLike<number>,
+  opts: { maxCuts?: number; seen?: Set<string> } = {},
+): CliqueSeparation {
   const maxCuts = opts.maxCuts ?? 200;
   const seen = opts.seen ?? new Set<string>();
   const eps = 1e-6;
@@ -107,4 +112,3 @@ export function separateCliques(p: Prepared, cols: Columns, x: ArrayLike<number>
   }
   return { cuts, maxViolation };
 }
-

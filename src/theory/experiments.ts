@@ -12,7 +12,14 @@ import { LivelockError, simulate, StuckError, type AdaptiveArrivals } from '../e
 import type { RequestSpec } from '../model/types.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { paperSynthetic, type PaperArrivals } from '../workload/generators.ts';
-import { adversaryInstance, adversaryOptimum, adversaryParams, BlockThenFlood, scheduleRoundUse, type AdversaryParams } from './adversary.ts';
+import {
+  adversaryInstance,
+  adversaryOptimum,
+  adversaryParams,
+  BlockThenFlood,
+  scheduleRoundUse,
+  type AdversaryParams,
+} from './adversary.ts';
 import { lpLowerBound, solveOptimum, type OptimumResult } from './optimum.ts';
 
 /** One policy's run of one instance. */
@@ -21,9 +28,19 @@ export type RunOutcome =
   | { readonly policy: string; readonly ok: false; readonly kind: 'stuck' | 'livelock'; readonly error: string };
 
 /** Runs `spec` on the requests (rounds mode, exact predictions), optionally with an adaptive source. */
-export function runRounds(spec: string, memory: number, requests: readonly RequestSpec[], adaptive?: AdaptiveArrivals): RunOutcome {
+export function runRounds(
+  spec: string,
+  memory: number,
+  requests: readonly RequestSpec[],
+  adaptive?: AdaptiveArrivals,
+): RunOutcome {
   try {
-    const res = simulate(requests, createPolicy(spec), { memory, mode: 'rounds', keepRounds: false, ...(adaptive ? { adaptive } : {}) });
+    const res = simulate(requests, createPolicy(spec), {
+      memory,
+      mode: 'rounds',
+      keepRounds: false,
+      ...(adaptive ? { adaptive } : {}),
+    });
     let total = 0;
     for (const r of res.requests) total += r.completion - r.arrival;
     return { policy: spec, ok: true, total, evictions: res.totals.evictions };
@@ -66,7 +83,10 @@ export interface OptOptions {
 }
 
 /** OPT by the exact solver; when it is not proven, the best of the lower bounds asked for. */
-export async function optimumOf(inst: { memory: number; requests: readonly RequestSpec[] }, o: OptOptions): Promise<OptSummary> {
+export async function optimumOf(
+  inst: { memory: number; requests: readonly RequestSpec[] },
+  o: OptOptions,
+): Promise<OptSummary> {
   const t0 = performance.now();
   let r: OptimumResult | null = null;
   let error: string | undefined;
@@ -74,12 +94,26 @@ export async function optimumOf(inst: { memory: number; requests: readonly Reque
     r = await solveOptimum(inst, {
       timeLimitSec: o.timeLimitSec,
       lpShare: 0, // the LP bound runs below, after the search, with its own time
-      ...(o.onProgress ? { onProgress: (p) => o.onProgress?.(`OPT ∈ [${Math.ceil(p.lowerBound)}, ${p.bestObjective}] after ${p.nodes} nodes, ${p.seconds.toFixed(1)} s`) } : {}),
+      ...(o.onProgress
+        ? {
+            onProgress: (p) =>
+              o.onProgress?.(
+                `OPT ∈ [${Math.ceil(p.lowerBound)}, ${p.bestObjective}] after ${p.nodes} nodes, ${p.seconds.toFixed(1)} s`,
+              ),
+          }
+        : {}),
     });
   } catch (e) {
     error = (e as Error).message;
   }
-  if (r !== null && r.status === 'optimal') return { status: 'optimal', objective: r.objective, lowerBound: r.objective, boundFrom: 'exact', seconds: r.seconds };
+  if (r !== null && r.status === 'optimal')
+    return {
+      status: 'optimal',
+      objective: r.objective,
+      lowerBound: r.objective,
+      boundFrom: 'exact',
+      seconds: r.seconds,
+    };
   // Not proven: every valid lower bound, the largest wins.
   let lb = inst.requests.reduce((z, q) => z + q.output, 0); // every latency is ≥ o_i
   let from: OptSummary['boundFrom'] = 'sum-o';
@@ -100,13 +134,21 @@ export async function optimumOf(inst: { memory: number; requests: readonly Reque
     consider(await chunkBound(inst, o.chunk, Math.min(2, o.timeLimitSec), o.onProgress), 'chunks');
   }
   return {
-    status: r === null ? 'failed' : 'time-limit', objective: r === null ? null : r.objective, lowerBound: lb, boundFrom: from,
-    seconds: (performance.now() - t0) / 1000, ...(error !== undefined ? { error } : {}),
+    status: r === null ? 'failed' : 'time-limit',
+    objective: r === null ? null : r.objective,
+    lowerBound: lb,
+    boundFrom: from,
+    seconds: (performance.now() - t0) / 1000,
+    ...(error !== undefined ? { error } : {}),
   };
 }
 
 /** The bound of the LP relaxation with clique cuts, or null when it would exceed LP_MAX_STARTS (lp.ts), fails or runs out of time. */
-export async function boundedLp(inst: { memory: number; requests: readonly RequestSpec[] }, upper: number | null, timeLimitSec: number): Promise<number | null> {
+export async function boundedLp(
+  inst: { memory: number; requests: readonly RequestSpec[] },
+  upper: number | null,
+  timeLimitSec: number,
+): Promise<number | null> {
   try {
     let U = upper;
     if (U === null) {
@@ -121,7 +163,12 @@ export async function boundedLp(inst: { memory: number; requests: readonly Reque
 }
 
 /** Σ over chunks (consecutive in arrival order) of each chunk's optimum or lower bound: ≤ OPT (see OptOptions.chunk). */
-export async function chunkBound(inst: { memory: number; requests: readonly RequestSpec[] }, size: number, timeLimitSec: number, onProgress?: (t: string) => void): Promise<number> {
+export async function chunkBound(
+  inst: { memory: number; requests: readonly RequestSpec[] },
+  size: number,
+  timeLimitSec: number,
+  onProgress?: (t: string) => void,
+): Promise<number> {
   const reqs = inst.requests;
   let total = 0;
   for (let i = 0; i < reqs.length; i += size) {
@@ -147,7 +194,10 @@ export async function chunkBound(inst: { memory: number; requests: readonly Requ
 // kvsched paper synthetic
 
 /** The paper's figures (model.md §5), MC-SF against the hindsight optimum, 200 trials each. */
-export const PAPER_SYNTHETIC_FIGURES: Record<PaperArrivals, { mean: number; best: number; worst: number; optimal: number | null; trials: number }> = {
+export const PAPER_SYNTHETIC_FIGURES: Record<
+  PaperArrivals,
+  { mean: number; best: number; worst: number; optimal: number | null; trials: number }
+> = {
   zero: { mean: 1.005, best: 1.0, worst: 1.074, optimal: 114, trials: 200 },
   poisson: { mean: 1.047, best: 1.0, worst: 1.227, optimal: null, trials: 200 },
 };
@@ -162,10 +212,18 @@ export interface SyntheticTrial {
   readonly runs: RunOutcome[];
 }
 
-export async function syntheticTrial(arrivals: PaperArrivals, seed: number, policies: readonly string[], o: OptOptions): Promise<SyntheticTrial> {
+export async function syntheticTrial(
+  arrivals: PaperArrivals,
+  seed: number,
+  policies: readonly string[],
+  o: OptOptions,
+): Promise<SyntheticTrial> {
   const w = paperSynthetic({ seed, arrivals, mode: 'rounds' });
   const runs = policies.map((p) => runRounds(p, w.memory, w.requests));
-  const opt = await optimumOf({ memory: w.memory, requests: w.requests }, { ...o, lpOnTimeLimit: o.lpOnTimeLimit ?? true });
+  const opt = await optimumOf(
+    { memory: w.memory, requests: w.requests },
+    { ...o, lpOnTimeLimit: o.lpOnTimeLimit ?? true },
+  );
   return { arrivals, seed, n: w.requests.length, memory: w.memory, rate: w.rate ?? null, opt, runs };
 }
 
@@ -235,7 +293,16 @@ export function ratioRows(trials: readonly SyntheticTrial[], policies: readonly 
     }
     const xs = ratios.filter((x): x is number => x !== null);
     return {
-      policy, trials: trials.length, finished, stuck, livelock, noOpt, bounded, optimal, beaten, ratios,
+      policy,
+      trials: trials.length,
+      finished,
+      stuck,
+      livelock,
+      noOpt,
+      bounded,
+      optimal,
+      beaten,
+      ratios,
       meanLow: lows.length ? lows.reduce((a, b) => a + b, 0) / lows.length : null,
       mean: xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : null,
       best: xs.length ? Math.min(...xs) : null,
@@ -279,7 +346,11 @@ export interface AdversaryRow {
  * exact OPT (scan of adversary.ts, its schedule memory-checked); with `solveUpTo ≥ n` the
  * exact solver is run on the same instance too.
  */
-export async function adversaryRow(n: number, spec: string, o: { solveUpTo: number; timeLimitSec: number; onProgress?: (t: string) => void }): Promise<AdversaryRow> {
+export async function adversaryRow(
+  n: number,
+  spec: string,
+  o: { solveUpTo: number; timeLimitSec: number; onProgress?: (t: string) => void },
+): Promise<AdversaryRow> {
   const params = adversaryParams(n);
   const policy = adversaryPolicySpec(spec, params.memory);
   const adv = new BlockThenFlood(params);
@@ -287,14 +358,29 @@ export async function adversaryRow(n: number, spec: string, o: { solveUpTo: numb
   const opt = adversaryOptimum(params, adv.shortArrival);
   const inst = adversaryInstance(params, adv.shortArrival);
   const check = scheduleRoundUse(params.memory, inst, opt.starts);
-  if (check.firstOver >= 0) throw new Error(`internal error: the adversary's optimum overflows M in round ${check.firstOver}`);
+  if (check.firstOver >= 0)
+    throw new Error(`internal error: the adversary's optimum overflows M in round ${check.firstOver}`);
   let solver: OptSummary | null = null;
-  if (inst.length <= o.solveUpTo) solver = await optimumOf({ memory: params.memory, requests: inst }, { timeLimitSec: o.timeLimitSec, ...(o.onProgress ? { onProgress: o.onProgress } : {}) });
+  if (inst.length <= o.solveUpTo)
+    solver = await optimumOf(
+      { memory: params.memory, requests: inst },
+      { timeLimitSec: o.timeLimitSec, ...(o.onProgress ? { onProgress: o.onProgress } : {}) },
+    );
   const alg = run.ok ? run.total : null;
   return {
-    n, params, policy, ok: run.ok, ...(run.ok ? {} : { failure: `${run.kind}: ${run.error}` }),
-    longStart: adv.longStart, shortArrival: adv.shortArrival, requests: inst.length,
-    alg, opt: opt.objective, ratio: alg === null ? null : alg / opt.objective, optLongStart: opt.longStart, solver,
+    n,
+    params,
+    policy,
+    ok: run.ok,
+    ...(run.ok ? {} : { failure: `${run.kind}: ${run.error}` }),
+    longStart: adv.longStart,
+    shortArrival: adv.shortArrival,
+    requests: inst.length,
+    alg,
+    opt: opt.objective,
+    ratio: alg === null ? null : alg / opt.objective,
+    optLongStart: opt.longStart,
+    solver,
   };
 }
 
@@ -307,7 +393,11 @@ export async function adversaryRow(n: number, spec: string, o: { solveUpTo: numb
  * (`rate` = null) or the given λ per round (the seed's λ draw is then replaced; the
  * sizes stay the same).
  */
-export function regretInstance(n: number, seed: number, rate: number | null): { memory: number; rate: number; requests: RequestSpec[] } {
+export function regretInstance(
+  n: number,
+  seed: number,
+  rate: number | null,
+): { memory: number; rate: number; requests: RequestSpec[] } {
   const w = paperSynthetic({ seed, arrivals: 'poisson', requests: n, mode: 'rounds' });
   const lambda = w.rate as number;
   if (rate === null) return { memory: w.memory, rate: lambda, requests: w.requests };
@@ -339,12 +429,31 @@ export interface RegretPoint {
   readonly regretLow: number | null;
 }
 
-export async function regretPoint(n: number, seed: number, rate: number | null, policy: string, o: OptOptions): Promise<RegretPoint> {
+export async function regretPoint(
+  n: number,
+  seed: number,
+  rate: number | null,
+  policy: string,
+  o: OptOptions,
+): Promise<RegretPoint> {
   const inst = regretInstance(n, seed, rate);
   const run = runRounds(policy, inst.memory, inst.requests);
-  const opt = await optimumOf({ memory: inst.memory, requests: inst.requests }, { ...o, lpOnTimeLimit: o.lpOnTimeLimit ?? true, chunk: o.chunk ?? 20 });
+  const opt = await optimumOf(
+    { memory: inst.memory, requests: inst.requests },
+    { ...o, lpOnTimeLimit: o.lpOnTimeLimit ?? true, chunk: o.chunk ?? 20 },
+  );
   const alg = run.ok ? run.total : null;
   const regret = alg !== null && opt.lowerBound !== null ? alg - opt.lowerBound : null;
   const regretLow = alg !== null && opt.objective !== null && opt.status !== 'optimal' ? alg - opt.objective : null;
-  return { n, seed, memory: inst.memory, rate: inst.rate, alg, ...(run.ok ? {} : { algFailure: `${run.kind}` }), opt, regret, regretLow };
+  return {
+    n,
+    seed,
+    memory: inst.memory,
+    rate: inst.rate,
+    alg,
+    ...(run.ok ? {} : { algFailure: `${run.kind}` }),
+    opt,
+    regret,
+    regretLow,
+  };
 }

@@ -20,10 +20,12 @@ export function configureHighs(o: LoaderOptions): void {
 export function getHighs(): Promise<Highs> {
   if (instance === undefined) {
     // Imported on first use: the module is large and most runs never need the LP.
-    instance = import('highs').then((m) => m.default(options)).catch((e: unknown) => {
-      instance = undefined;
-      throw e;
-    });
+    instance = import('highs')
+      .then((m) => m.default(options))
+      .catch((e: unknown) => {
+        instance = undefined;
+        throw e;
+      });
   }
   return instance;
 }

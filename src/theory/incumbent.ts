@@ -23,7 +23,9 @@ export interface StartSchedule {
 /** The feasible schedule of least total latency (the first on ties), or undefined when no policy gave one. */
 export function bestPolicySchedule(schedules: readonly PolicySchedule[]): StartSchedule | undefined {
   let best: StartSchedule | undefined;
-  for (const r of schedules) if (r.total !== null && r.starts !== null && (best === undefined || r.total < best.total)) best = { policy: r.policy, total: r.total, starts: r.starts };
+  for (const r of schedules)
+    if (r.total !== null && r.starts !== null && (best === undefined || r.total < best.total))
+      best = { policy: r.policy, total: r.total, starts: r.starts };
   return best;
 }
 
@@ -49,7 +51,13 @@ export function policySchedules(
     }
     try {
       // progressEvery: how often the engine looks at `signal` (a time limit), in rounds.
-      const res = simulate(sorted, createPolicy(spec), { memory: inst.memory, mode: 'rounds', keepRounds: false, progressEvery: 1024, ...(watch ? { signal } : {}) });
+      const res = simulate(sorted, createPolicy(spec), {
+        memory: inst.memory,
+        mode: 'rounds',
+        keepRounds: false,
+        progressEvery: 1024,
+        ...(watch ? { signal } : {}),
+      });
       const starts = new Int32Array(p.n);
       for (const q of res.requests) starts[indexOf.get(q.id) as number] = q.completion - q.output;
       let total = 0;
@@ -61,8 +69,10 @@ export function policySchedules(
       const feasible = checkSchedule(p, starts) === null && totalLatency(p, starts) === total;
       out.push({ policy: spec, total, starts: feasible ? starts : null });
     } catch (e) {
-      if (e instanceof LivelockError || e instanceof StuckError) out.push({ policy: spec, total: null, starts: null, error: `${e.name}: ${e.message}` });
-      else if (e instanceof Error && e.name === 'AbortError') out.push({ policy: spec, total: null, starts: null, error: 'stopped: out of time' });
+      if (e instanceof LivelockError || e instanceof StuckError)
+        out.push({ policy: spec, total: null, starts: null, error: `${e.name}: ${e.message}` });
+      else if (e instanceof Error && e.name === 'AbortError')
+        out.push({ policy: spec, total: null, starts: null, error: 'stopped: out of time' });
       else throw e;
     }
   }

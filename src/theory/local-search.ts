@@ -110,13 +110,19 @@ export function orderOfStarts(p: Prepared, starts: ArrayLike<number>): Int32Arra
  * Improves a feasible schedule `from` (starts indexed like the instance, total `fromValue`)
  * by late-acceptance local search over start orders, beginning with the order of `from`.
  */
-export function improveSchedule(p: Prepared, from: ArrayLike<number>, fromValue: number, opts: LocalSearchOptions = {}): LocalSearchResult {
+export function improveSchedule(
+  p: Prepared,
+  from: ArrayLike<number>,
+  fromValue: number,
+  opts: LocalSearchOptions = {},
+): LocalSearchResult {
   const t0 = performance.now();
   const n = p.n;
   const maxIter = opts.iterations ?? 1000 * n;
   const runs = opts.runs ?? 4;
   const L = opts.history ?? 200;
-  if (!Number.isInteger(maxIter) || maxIter < 0) throw new RangeError(`iterations must be a whole number ≥ 0, got ${maxIter}`);
+  if (!Number.isInteger(maxIter) || maxIter < 0)
+    throw new RangeError(`iterations must be a whole number ≥ 0, got ${maxIter}`);
   if (!Number.isInteger(runs) || runs < 1) throw new RangeError(`runs must be a whole number ≥ 1, got ${runs}`);
   if (!Number.isInteger(L) || L < 1) throw new RangeError(`history must be a whole number ≥ 1, got ${L}`);
   const seed0 = opts.seed ?? 1;
@@ -196,5 +202,13 @@ export function improveSchedule(p: Prepared, from: ArrayLike<number>, fromValue:
       total++;
     }
   }
-  return { starts: best, value: bestValue, iterations: total, runs: begun, improvements, seconds: (performance.now() - t0) / 1000, stoppedBy };
+  return {
+    starts: best,
+    value: bestValue,
+    iterations: total,
+    runs: begun,
+    improvements,
+    seconds: (performance.now() - t0) / 1000,
+    stoppedBy,
+  };
 }

@@ -73,8 +73,17 @@ export async function solvePricedLp(p: Prepared, o: PricedLpOptions): Promise<Pr
 
   const costOf = (i: number, t: number) => t + (p.o[i] as number) - (p.a[i] as number);
   const block = (count: number, c: CscBlock) => ({
-    cost: c.cost, lower: new Float64Array(count), upper: new Float64Array(count).fill(1),
-    matrix: { format: 'csc' as const, numRows: nRows + cutRows.length, numCols: count, starts: c.starts, indices: c.indices, values: c.values },
+    cost: c.cost,
+    lower: new Float64Array(count),
+    upper: new Float64Array(count).fill(1),
+    matrix: {
+      format: 'csc' as const,
+      numRows: nRows + cutRows.length,
+      numCols: count,
+      starts: c.starts,
+      indices: c.indices,
+      values: c.values,
+    },
   });
   /** The columns of the given universe ids, recorded in the bookkeeping, as a block for HiGHS. */
   const columnsOf = (ids: number[]) => {
@@ -133,8 +142,14 @@ export async function solvePricedLp(p: Prepared, o: PricedLpOptions): Promise<Pr
   const first = columnsOf(seed);
   const rows = rowBounds(p, nRows, highs.infinity);
   const model = highs.createModel({
-    numCols: first.cost.length, numRows: nRows, colCost: first.cost, colLower: first.lower, colUpper: first.upper,
-    rowLower: rows.lower, rowUpper: rows.upper, matrix: first.matrix,
+    numCols: first.cost.length,
+    numRows: nRows,
+    colCost: first.cost,
+    colLower: first.lower,
+    colUpper: first.upper,
+    rowLower: rows.lower,
+    rowUpper: rows.upper,
+    matrix: first.matrix,
   });
   let bestBound: number | null = null;
   let converged = false;
@@ -186,7 +201,8 @@ export async function solvePricedLp(p: Prepared, o: PricedLpOptions): Promise<Pr
         const neg: { u: number; rc: number }[] = [];
         for (let u = base[i] as number; u < (base[i + 1] as number); u++) {
           const t = a + u - (base[i] as number);
-          const mem = (s - t + 1) * ((S0[t + oi] as number) - (S0[t] as number)) + ((S1[t + oi] as number) - (S1[t] as number));
+          const mem =
+            (s - t + 1) * ((S0[t + oi] as number) - (S0[t] as number)) + ((S1[t + oi] as number) - (S1[t] as number));
           const rcp = costOf(i, t) - mem + (cutAdj[u] as number); // reduced cost without the assignment dual
           if (rcp < best) best = rcp;
           if (modelCol[u] === -1 && rcp - pi < -1e-7) neg.push({ u, rc: rcp - pi });
@@ -196,7 +212,13 @@ export async function solvePricedLp(p: Prepared, o: PricedLpOptions): Promise<Pr
         for (const q of neg.slice(0, COLS_PER_PRICE)) add.push(q.u);
       }
       if (bestBound === null || L > bestBound) bestBound = L;
-      o.onRound?.({ round: rounds, value: bestBound, cuts: cutRows.length, columns: colU.length, seconds: (performance.now() - t0) / 1000 });
+      o.onRound?.({
+        round: rounds,
+        value: bestBound,
+        cuts: cutRows.length,
+        columns: colU.length,
+        seconds: (performance.now() - t0) / 1000,
+      });
       if (add.length > 0) {
         model.addCols(columnsOf(add));
         continue;
@@ -211,7 +233,8 @@ export async function solvePricedLp(p: Prepared, o: PricedLpOptions): Promise<Pr
       const x = Float64Array.from(sol.colValue);
       for (let c = 0; c < x.length; c++) if ((colU[c] as number) < 0) x[c] = 0; // artificial columns are in no clique
       const sep = separateCliques(p, { job: colJob, start: colStart, byJob }, x, {
-        seen: seenCuts, ...(o.maxCutsPerRound !== undefined ? { maxCuts: o.maxCutsPerRound } : {}),
+        seen: seenCuts,
+        ...(o.maxCutsPerRound !== undefined ? { maxCuts: o.maxCutsPerRound } : {}),
       });
       if (sep.cuts.length === 0) {
         converged = true;
@@ -233,11 +256,26 @@ export async function solvePricedLp(p: Prepared, o: PricedLpOptions): Promise<Pr
       model.addRows({
         lower: new Float64Array(sep.cuts.length).fill(-highs.infinity),
         upper: new Float64Array(sep.cuts.length).fill(1),
-        matrix: { format: 'csr', numRows: sep.cuts.length, numCols: colU.length, starts: rs, indices: ri, values: new Float64Array(nnz).fill(1) },
+        matrix: {
+          format: 'csr',
+          numRows: sep.cuts.length,
+          numCols: colU.length,
+          starts: rs,
+          indices: ri,
+          values: new Float64Array(nnz).fill(1),
+        },
       });
     }
   } finally {
     model.dispose();
   }
-  return { bound: bestBound, converged, columns: colU.length, universe, rows: nRows + cutRows.length, cuts: cutRows.length, rounds };
+  return {
+    bound: bestBound,
+    converged,
+    columns: colU.length,
+    universe,
+    rows: nRows + cutRows.length,
+    cuts: cutRows.length,
+    rounds,
+  };
 }

@@ -76,7 +76,19 @@ export function startWindows(p: Prepared, upper: number, plain = false, deadline
       const rest = all.filter((i) => i !== j);
       const lb = waitingLowerBound(
         p,
-        { t: 0, usage: new Int32Array(0), waiting: rest, nWaiting: rest.length, running: [], runningStart: [], nRunning: 0, started: [], startedAt: [], nStarted: 0, outside: 1 },
+        {
+          t: 0,
+          usage: new Int32Array(0),
+          waiting: rest,
+          nWaiting: rest.length,
+          running: [],
+          runningStart: [],
+          nRunning: 0,
+          started: [],
+          startedAt: [],
+          nStarted: 0,
+          outside: 1,
+        },
         work,
         DEFAULT_BOUND_OPTIONS,
       );
@@ -87,7 +99,10 @@ export function startWindows(p: Prepared, upper: number, plain = false, deadline
   return L;
 }
 
-export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedOptions = {}): Promise<TimeIndexedResult> {
+export async function solveTimeIndexed(
+  inst: OptimumInstance,
+  opts: TimeIndexedOptions = {},
+): Promise<TimeIndexedResult> {
   const t0 = performance.now();
   const p = prepare(inst);
   let U = opts.upperBound;
@@ -99,16 +114,34 @@ export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedO
     hint ??= best?.starts;
     if (U === undefined) throw new Error('no policy produced a schedule: give upperBound');
   }
-  const L = startWindows(p, U, opts.plainWindows ?? false, opts.timeLimitSec === undefined ? Infinity : t0 + opts.timeLimitSec * 1000);
+  const L = startWindows(
+    p,
+    U,
+    opts.plainWindows ?? false,
+    opts.timeLimitSec === undefined ? Infinity : t0 + opts.timeLimitSec * 1000,
+  );
   if (!opts.integer) {
     let starts = 0;
     for (let i = 0; i < p.n; i++) starts += Math.max(0, (L[i] as number) - (p.a[i] as number) + 1);
     if (starts > LP_MAX_STARTS) {
-      return { status: 'error', value: null, dualBound: null, starts: null, columns: 0, rows: 0, cuts: 0, rounds: 0, seconds: (performance.now() - t0) / 1000 };
+      return {
+        status: 'error',
+        value: null,
+        dualBound: null,
+        starts: null,
+        columns: 0,
+        rows: 0,
+        cuts: 0,
+        rounds: 0,
+        seconds: (performance.now() - t0) / 1000,
+      };
     }
     const cfg = typeof opts.cuts === 'object' ? opts.cuts : {};
     const r = await solvePricedLp(p, {
-      latest: L, upper: U, ...(hint ? { hint } : {}), cuts: !!opts.cuts,
+      latest: L,
+      upper: U,
+      ...(hint ? { hint } : {}),
+      cuts: !!opts.cuts,
       ...(cfg.maxRounds !== undefined ? { maxCutRounds: cfg.maxRounds } : {}),
       ...(cfg.maxCutsPerRound !== undefined ? { maxCutsPerRound: cfg.maxCutsPerRound } : {}),
       ...(opts.timeLimitSec !== undefined ? { timeLimitSec: opts.timeLimitSec } : {}),
@@ -119,7 +152,12 @@ export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedO
       // still a valid lower bound (the best Lagrangian bound met), just not the LP optimum.
       status: r.bound === null ? 'error' : r.converged ? 'optimal' : 'time-limit',
       value: r.bound,
-      dualBound: null, starts: null, columns: r.columns, rows: r.rows, cuts: r.cuts, rounds: r.rounds,
+      dualBound: null,
+      starts: null,
+      columns: r.columns,
+      rows: r.rows,
+      cuts: r.cuts,
+      rounds: r.rounds,
       seconds: (performance.now() - t0) / 1000,
     };
   }
@@ -147,11 +185,21 @@ export async function solveTimeIndexed(inst: OptimumInstance, opts: TimeIndexedO
     colUpper: new Float64Array(nCols).fill(1),
     rowLower: rows.lower,
     rowUpper: rows.upper,
-    matrix: { format: 'csc', numRows: nRows, numCols: nCols, starts: cols.starts, indices: cols.indices, values: cols.values },
+    matrix: {
+      format: 'csc',
+      numRows: nRows,
+      numCols: nCols,
+      starts: cols.starts,
+      indices: cols.indices,
+      values: cols.values,
+    },
     ...(opts.integer ? { integrality: new Int32Array(nCols).fill(1) } : {}),
   });
   try {
-    model.options.set({ output_flag: false, ...(opts.timeLimitSec !== undefined ? { time_limit: opts.timeLimitSec } : {}) });
+    model.options.set({
+      output_flag: false,
+      ...(opts.timeLimitSec !== undefined ? { time_limit: opts.timeLimitSec } : {}),
+    });
     const run = model.run();
     const st = run.modelStatus;
     const C = highs.constants.modelStatus;

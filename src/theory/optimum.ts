@@ -131,19 +131,28 @@ export interface OptimumResult {
 
 export const DEFAULT_BOUND: BoundOptions = DEFAULT_BOUND_OPTIONS;
 
-export async function solveOptimum(inst: { memory: number; requests: readonly RequestSpec[] }, opts: OptimumOptions = {}): Promise<OptimumResult> {
+export async function solveOptimum(
+  inst: { memory: number; requests: readonly RequestSpec[] },
+  opts: OptimumOptions = {},
+): Promise<OptimumResult> {
   const t0 = performance.now();
   checkOptimumHorizon(inst);
   const p = prepare(inst);
   // Every phase watches the deadline: the policies through the engine's signal, the local
   // search and the searches through their time limits, the LP through HiGHS's.
   const deadline = opts.timeLimitSec === undefined ? Infinity : t0 + opts.timeLimitSec * 1000;
-  const outOfTime = { get aborted() { return opts.signal?.aborted === true || performance.now() > deadline; } };
+  const outOfTime = {
+    get aborted() {
+      return opts.signal?.aborted === true || performance.now() > deadline;
+    },
+  };
   const runs = policySchedules(inst, p, PAPER_POLICIES, outOfTime);
   const inc = bestPolicySchedule(runs);
   if (inc === undefined) {
     if (opts.signal?.aborted) throw Object.assign(new Error('optimum cancelled'), { name: 'AbortError' });
-    const why = runs.some((r) => r.error?.includes('out of time')) ? ` within the time limit of ${opts.timeLimitSec} s` : '';
+    const why = runs.some((r) => r.error?.includes('out of time'))
+      ? ` within the time limit of ${opts.timeLimitSec} s`
+      : '';
     throw new Error(`no policy produced a schedule to start from${why}`);
   }
   const policiesOutOfTime = outOfTime.aborted;
@@ -154,14 +163,28 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
     const ls = improveSchedule(p, inc.starts, inc.total, {
       ...(opts.localSearch ?? {}),
       ...(opts.timeLimitSec !== undefined
-        ? { timeLimitSec: Math.max(0, Math.min(opts.localSearch?.timeLimitSec ?? Infinity, opts.timeLimitSec * lsShare, (deadline - performance.now()) / 1000)) }
+        ? {
+            timeLimitSec: Math.max(
+              0,
+              Math.min(
+                opts.localSearch?.timeLimitSec ?? Infinity,
+                opts.timeLimitSec * lsShare,
+                (deadline - performance.now()) / 1000,
+              ),
+            ),
+          }
         : {}),
       ...(opts.signal ? { signal: opts.signal } : {}),
       ...(opts.onProgress
         ? {
             // Before the search there is no bound yet but the trivial one: every latency is ≥ o.
             onProgress: (q: { best: number; seconds: number }) =>
-              opts.onProgress?.({ bestObjective: q.best, lowerBound: p.sumO, nodes: 0, seconds: (performance.now() - t0) / 1000 }),
+              opts.onProgress?.({
+                bestObjective: q.best,
+                lowerBound: p.sumO,
+                nodes: 0,
+                seconds: (performance.now() - t0) / 1000,
+              }),
           }
         : {}),
     });
@@ -170,7 +193,11 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
   }
   const share = opts.timeLimitSec === undefined ? 0 : Math.min(1, Math.max(0, opts.lpShare ?? 0.5));
   const elapsed = () => (performance.now() - t0) / 1000;
-  const search = (incumbent: { starts: ArrayLike<number>; value: number }, limitSec: number | undefined, known?: number) =>
+  const search = (
+    incumbent: { starts: ArrayLike<number>; value: number },
+    limitSec: number | undefined,
+    known?: number,
+  ) =>
     branchAndBound(p, {
       incumbent,
       bound: opts.bound ?? DEFAULT_BOUND,
@@ -197,7 +224,12 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
   let boundFrom: OptimumStats['boundFrom'] = status === 'optimal' ? 'exact' : 'branch-and-bound';
   let lpBound: number | null = null;
   if (lpOn && status !== 'optimal' && T - elapsed() > 0.1 && !opts.signal?.aborted) {
-    const lp = await solveTimeIndexed(inst, { upperBound: res.value, hint: res.starts, cuts: opts.lpCutRounds !== undefined ? { maxRounds: opts.lpCutRounds } : true, timeLimitSec: Math.min(T * share, T - elapsed()) });
+    const lp = await solveTimeIndexed(inst, {
+      upperBound: res.value,
+      hint: res.starts,
+      cuts: opts.lpCutRounds !== undefined ? { maxRounds: opts.lpCutRounds } : true,
+      timeLimitSec: Math.min(T * share, T - elapsed()),
+    });
     let known: number | undefined;
     if (lp.value !== null) {
       lpBound = lp.value;
@@ -223,7 +255,13 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
         lowerBound = again.lowerBound;
         boundFrom = 'branch-and-bound';
       }
-      res = { ...again, nodes: res.nodes + again.nodes, memoHits: res.memoHits + again.memoHits, boundCuts: res.boundCuts + again.boundCuts, obligationCuts: res.obligationCuts + again.obligationCuts };
+      res = {
+        ...again,
+        nodes: res.nodes + again.nodes,
+        memoHits: res.memoHits + again.memoHits,
+        boundCuts: res.boundCuts + again.boundCuts,
+        obligationCuts: res.obligationCuts + again.obligationCuts,
+      };
     }
   }
   // A search stopped before its root bound reports 0: every latency is at least o.
@@ -259,7 +297,11 @@ export async function solveOptimum(inst: { memory: number; requests: readonly Re
       boundCuts: res.boundCuts,
       obligationCuts: res.obligationCuts,
       rootBound,
-      policies: runs.map((r) => ({ policy: r.policy, total: r.total, ...(r.error !== undefined ? { error: r.error } : {}) })),
+      policies: runs.map((r) => ({
+        policy: r.policy,
+        total: r.total,
+        ...(r.error !== undefined ? { error: r.error } : {}),
+      })),
       incumbentPolicy: inc.policy,
       incumbent: inc.total,
       localSearch,

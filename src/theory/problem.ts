@@ -45,7 +45,8 @@ export function prepare(inst: OptimumInstance): Prepared {
   inst.requests.forEach((r, i) => {
     // Unordered here (the optimum sorts itself): no `prev`.
     checkRequest(r, M);
-    if (!Number.isInteger(r.id) || r.id < 0 || seen.has(r.id)) throw new RangeError(`request ids must be distinct integers ≥ 0 (id ${r.id})`);
+    if (!Number.isInteger(r.id) || r.id < 0 || seen.has(r.id))
+      throw new RangeError(`request ids must be distinct integers ≥ 0 (id ${r.id})`);
     seen.add(r.id);
     ids[i] = r.id;
     a[i] = r.arrival;
@@ -80,10 +81,12 @@ export function checkSchedule(p: Prepared, starts: ArrayLike<number>): string | 
   if (starts.length !== p.n) return `expected ${p.n} starts, got ${starts.length}`;
   for (let i = 0; i < p.n; i++) {
     const st = starts[i] as number;
-    if (!Number.isInteger(st) || st < (p.a[i] as number)) return `request ${p.ids[i]} starts at ${st} before its arrival ${p.a[i]}`;
+    if (!Number.isInteger(st) || st < (p.a[i] as number))
+      return `request ${p.ids[i]} starts at ${st} before its arrival ${p.a[i]}`;
   }
   const use = tokensPerRound(p, starts);
-  for (let r = 0; r < use.length; r++) if ((use[r] as number) > p.memory) return `round ${r} holds ${use[r]} tokens > M = ${p.memory}`;
+  for (let r = 0; r < use.length; r++)
+    if ((use[r] as number) > p.memory) return `round ${r} holds ${use[r]} tokens > M = ${p.memory}`;
   return null;
 }
 

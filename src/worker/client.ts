@@ -2,7 +2,17 @@
  * Main-thread side of the engine worker: one run at a time, progress callbacks,
  * cancel. The worker is created lazily and recreated after a hard cancel.
  */
-import { NO_WORKER_WEBGPU, type ExperimentResult, type FromWorker, type OptimumSummary, type ProgressInfo, type RunConfig, type SweepConfig, type SweepResult, type ToWorker } from './protocol.ts';
+import {
+  NO_WORKER_WEBGPU,
+  type ExperimentResult,
+  type FromWorker,
+  type OptimumSummary,
+  type ProgressInfo,
+  type RunConfig,
+  type SweepConfig,
+  type SweepResult,
+  type ToWorker,
+} from './protocol.ts';
 
 /** A cancelled run: the project's one AbortError (src/model/abort.ts). */
 export { AbortError as CancelledError } from '../model/abort.ts';
@@ -58,11 +68,15 @@ export class EngineClient {
     return this.pending !== undefined || this.mainRun !== undefined;
   }
 
-  private start(make: (id: number, abort: SharedArrayBuffer | undefined) => ToWorker, onProgress?: (p: ProgressInfo) => void): Promise<FromWorker> {
+  private start(
+    make: (id: number, abort: SharedArrayBuffer | undefined) => ToWorker,
+    onProgress?: (p: ProgressInfo) => void,
+  ): Promise<FromWorker> {
     if (this.busy) return Promise.reject(new Error('a run is already in progress'));
     const w = this.ensureWorker();
     const id = this.nextId++;
-    const abort = typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated ? new SharedArrayBuffer(4) : undefined;
+    const abort =
+      typeof SharedArrayBuffer === 'function' && globalThis.crossOriginIsolated ? new SharedArrayBuffer(4) : undefined;
     return new Promise<FromWorker>((resolve, reject) => {
       this.pending = { id, resolve, reject, onProgress, flag: abort ? new Int32Array(abort) : undefined };
       w.postMessage(make(id, abort));
@@ -79,7 +93,8 @@ export class EngineClient {
     try {
       m = await this.start((id, abort) => ({ type: 'run', id, config, ...(abort ? { abort } : {}) }), onProgress);
     } catch (e) {
-      if (config.engine === 'gpu' && e instanceof Error && e.name === NO_WORKER_WEBGPU) return this.runGpuHere(config, onProgress);
+      if (config.engine === 'gpu' && e instanceof Error && e.name === NO_WORKER_WEBGPU)
+        return this.runGpuHere(config, onProgress);
       throw e;
     }
     if (m.type !== 'result') throw new Error(`unexpected worker reply ${m.type}`);
@@ -104,14 +119,23 @@ export class EngineClient {
 
   /** The hindsight optimum of a rounds-mode configuration (in the worker, cancellable). */
   async optimum(config: RunConfig, timeLimitSec: number): Promise<OptimumSummary> {
-    const m = await this.start((id, abort) => ({ type: 'optimum', id, config, timeLimitSec, ...(abort ? { abort } : {}) }));
+    const m = await this.start((id, abort) => ({
+      type: 'optimum',
+      id,
+      config,
+      timeLimitSec,
+      ...(abort ? { abort } : {}),
+    }));
     if (m.type !== 'optimum-result') throw new Error(`unexpected worker reply ${m.type}`);
     return m.result;
   }
 
   /** Per-request results of every policy as CSV (the CPU engine runs the configuration again, in the worker). */
   async requestsCsv(config: RunConfig, onProgress?: (p: ProgressInfo) => void): Promise<string> {
-    const m = await this.start((id, abort) => ({ type: 'requests-csv', id, config, ...(abort ? { abort } : {}) }), onProgress);
+    const m = await this.start(
+      (id, abort) => ({ type: 'requests-csv', id, config, ...(abort ? { abort } : {}) }),
+      onProgress,
+    );
     if (m.type !== 'requests-csv-result') throw new Error(`unexpected worker reply ${m.type}`);
     return m.csv;
   }

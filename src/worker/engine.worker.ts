@@ -30,14 +30,23 @@ async function handle(ev: MessageEvent<ToWorker>): Promise<void> {
   const flag = msg.abort ? new Int32Array(msg.abort) : undefined;
   const hooks: RunHooks = {
     onProgress: (progress) => post({ type: 'progress', id: msg.id, progress }),
-    signal: { get aborted() { return flag !== undefined && Atomics.load(flag, 0) === 1; } },
+    signal: {
+      get aborted() {
+        return flag !== undefined && Atomics.load(flag, 0) === 1;
+      },
+    },
   };
   try {
     if (msg.type === 'run') {
       if (msg.config.engine === 'gpu') {
         const gpu = scope.navigator?.gpu;
         if (gpu === undefined) {
-          post({ type: 'error', id: msg.id, name: NO_WORKER_WEBGPU, message: 'navigator.gpu is undefined in the worker' });
+          post({
+            type: 'error',
+            id: msg.id,
+            name: NO_WORKER_WEBGPU,
+            message: 'navigator.gpu is undefined in the worker',
+          });
           return;
         }
         post({ type: 'result', id: msg.id, result: await runGpuExperiment(msg.config, gpu, 'in the worker', hooks) });
@@ -45,7 +54,8 @@ async function handle(ev: MessageEvent<ToWorker>): Promise<void> {
         post({ type: 'result', id: msg.id, result: runExperiment(msg.config, hooks) });
       }
     } else if (msg.type === 'sweep') post({ type: 'sweep-result', id: msg.id, result: runSweep(msg.config, hooks) });
-    else if (msg.type === 'requests-csv') post({ type: 'requests-csv-result', id: msg.id, csv: requestsCsv({ ...msg.config, engine: 'cpu' }, hooks) });
+    else if (msg.type === 'requests-csv')
+      post({ type: 'requests-csv-result', id: msg.id, csv: requestsCsv({ ...msg.config, engine: 'cpu' }, hooks) });
     else post({ type: 'optimum-result', id: msg.id, result: await runOptimum(msg.config, msg.timeLimitSec, hooks) });
   } catch (e) {
     const err = e instanceof Error ? e : new Error(String(e));

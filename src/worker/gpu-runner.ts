@@ -34,14 +34,20 @@ function engineFor(gpu: GPU): Promise<{ engine: GpuEngine; adapter: string }> {
 }
 
 /** `where`: shown with the results (e.g. `in the worker`). */
-export async function runGpuExperiment(config: RunConfig, gpu: GPU | undefined, where: string, hooks: RunHooks = {}): Promise<ExperimentResult> {
+export async function runGpuExperiment(
+  config: RunConfig,
+  gpu: GPU | undefined,
+  where: string,
+  hooks: RunHooks = {},
+): Promise<ExperimentResult> {
   const started = performance.now();
   const instance = instanceOf(config);
   const costModel = costModelOf(config);
   if (gpu === undefined) throw new Error('WebGPU is not available here (navigator.gpu is undefined)');
   const { engine, adapter } = await engineFor(gpu);
   if (hooks.signal?.aborted) throw cancelled();
-  const label = config.policies.length === 1 ? (config.policies[0] as string) : `${config.policies.length} policies on the GPU`;
+  const label =
+    config.policies.length === 1 ? (config.policies[0] as string) : `${config.policies.length} policies on the GPU`;
   const runs = config.policies.length;
   hooks.onProgress?.({ run: 1, runs, policy: label, completed: 0, requests: instance.size, fraction: 0 });
   const outcomes = await runPoliciesOnEngine(engine, instance, config.policies, {
@@ -59,7 +65,14 @@ export async function runGpuExperiment(config: RunConfig, gpu: GPU | undefined, 
   });
   const out: PolicyRun[] = outcomes.map((o) =>
     o.ok
-      ? { policy: o.policy, ok: true, summary: o.summary, cdf: latencyCdf(o.result), kv: { x: [], y: [] }, wallMs: o.wallSeconds * 1000 }
+      ? {
+          policy: o.policy,
+          ok: true,
+          summary: o.summary,
+          cdf: latencyCdf(o.result),
+          kv: { x: [], y: [] },
+          wallMs: o.wallSeconds * 1000,
+        }
       : { policy: o.policy, ok: false, error: o.error, errorName: o.kind === 'stuck' ? 'StuckError' : 'LivelockError' },
   );
   return {

@@ -11,16 +11,27 @@ import { instanceOf, runExperiment, type RunHooks } from './runner.ts';
 /** Largest instance offered (the paper's synthetic instances have 40..60 requests). */
 export const OPTIMUM_MAX_REQUESTS = 60;
 
-export async function runOptimum(config: RunConfig, timeLimitSec: number, hooks: RunHooks = {}): Promise<OptimumSummary> {
-  if (config.mode !== 'rounds') throw new Error('the hindsight optimum is defined in rounds mode; switch Time to rounds');
+export async function runOptimum(
+  config: RunConfig,
+  timeLimitSec: number,
+  hooks: RunHooks = {},
+): Promise<OptimumSummary> {
+  if (config.mode !== 'rounds')
+    throw new Error('the hindsight optimum is defined in rounds mode; switch Time to rounds');
   const instance = instanceOf(config);
-  if (instance.size > OPTIMUM_MAX_REQUESTS) throw new Error(`the hindsight optimum is offered for up to ${OPTIMUM_MAX_REQUESTS} requests; this instance has ${instance.size}`);
-  const res = await solveOptimum({ memory: instance.memory, requests: [...instance.requests()] }, {
-    timeLimitSec,
-    // The LP bound needs HiGHS' WebAssembly, which the app does not ship: the search gets all the time.
-    lpShare: 0,
-    ...(hooks.signal ? { signal: hooks.signal } : {}),
-  });
+  if (instance.size > OPTIMUM_MAX_REQUESTS)
+    throw new Error(
+      `the hindsight optimum is offered for up to ${OPTIMUM_MAX_REQUESTS} requests; this instance has ${instance.size}`,
+    );
+  const res = await solveOptimum(
+    { memory: instance.memory, requests: [...instance.requests()] },
+    {
+      timeLimitSec,
+      // The LP bound needs HiGHS' WebAssembly, which the app does not ship: the search gets all the time.
+      lpShare: 0,
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+    },
+  );
   if (hooks.signal?.aborted) {
     throw new AbortError();
   }
@@ -34,6 +45,9 @@ export async function runOptimum(config: RunConfig, timeLimitSec: number, hooks:
     localSearch: res.stats.localSearch?.value ?? null,
     requests: instance.size,
     memory: instance.memory,
-    policies: exp.runs.map((r) => ({ policy: r.policy, total: r.ok ? Math.round(r.summary.meanLatency * exp.requests) : null })),
+    policies: exp.runs.map((r) => ({
+      policy: r.policy,
+      total: r.ok ? Math.round(r.summary.meanLatency * exp.requests) : null,
+    })),
   };
 }

@@ -95,7 +95,9 @@ export interface SweepResult {
    * Per policy, each metric per rate (null: the run failed). Sweeps stored before the
    * other metrics were kept have only meanLatency.
    */
-  readonly series: ({ readonly policy: string; readonly meanLatency: (number | null)[] } & { readonly [K in Exclude<SweepMetric, 'meanLatency'>]?: (number | null)[] })[];
+  readonly series: ({ readonly policy: string; readonly meanLatency: (number | null)[] } & {
+    readonly [K in Exclude<SweepMetric, 'meanLatency'>]?: (number | null)[];
+  })[];
   readonly mode: TimeMode;
   readonly wallMs: number;
 }
@@ -117,8 +119,19 @@ export const NO_WORKER_WEBGPU = 'NoWorkerWebGpu';
 export type ToWorker =
   | { readonly type: 'run'; readonly id: number; readonly config: RunConfig; readonly abort?: SharedArrayBuffer }
   | { readonly type: 'sweep'; readonly id: number; readonly config: SweepConfig; readonly abort?: SharedArrayBuffer }
-  | { readonly type: 'optimum'; readonly id: number; readonly config: RunConfig; readonly timeLimitSec: number; readonly abort?: SharedArrayBuffer }
-  | { readonly type: 'requests-csv'; readonly id: number; readonly config: RunConfig; readonly abort?: SharedArrayBuffer };
+  | {
+      readonly type: 'optimum';
+      readonly id: number;
+      readonly config: RunConfig;
+      readonly timeLimitSec: number;
+      readonly abort?: SharedArrayBuffer;
+    }
+  | {
+      readonly type: 'requests-csv';
+      readonly id: number;
+      readonly config: RunConfig;
+      readonly abort?: SharedArrayBuffer;
+    };
 
 export type FromWorker =
   | { readonly type: 'progress'; readonly id: number; readonly progress: ProgressInfo }

@@ -16,7 +16,16 @@ import { summarize } from '../metrics/summary.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { parsePredictionSpec } from '../workload/index.ts';
 import { kvSeries, latencyCdf } from './compact.ts';
-import { SWEEP_METRICS, type ExperimentResult, type PolicyRun, type ProgressInfo, type RunConfig, type SweepConfig, type SweepMetric, type SweepResult } from './protocol.ts';
+import {
+  SWEEP_METRICS,
+  type ExperimentResult,
+  type PolicyRun,
+  type ProgressInfo,
+  type RunConfig,
+  type SweepConfig,
+  type SweepMetric,
+  type SweepResult,
+} from './protocol.ts';
 
 export interface RunHooks {
   onProgress?: (p: ProgressInfo) => void;
@@ -35,7 +44,11 @@ export function instanceOf(config: RunConfig): Instance {
     w.kind === 'lmsys'
       ? { kind: 'lmsys', requests: w.requests, rate: w.rate }
       : w.kind === 'paper-synthetic'
-        ? { kind: 'paper-synthetic', arrivals: w.arrivals, ...(w.requests !== undefined ? { requests: w.requests } : {}) }
+        ? {
+            kind: 'paper-synthetic',
+            arrivals: w.arrivals,
+            ...(w.requests !== undefined ? { requests: w.requests } : {}),
+          }
         : { kind: 'trace', fileName: w.fileName, text: w.text };
   return buildInstance({
     workload,
@@ -49,9 +62,13 @@ export function instanceOf(config: RunConfig): Instance {
 /** The named cost model; `profile:…` names use the calibration profile sent with the run. */
 export function costModelOf(config: RunConfig): CostModel {
   if (!config.costModel.startsWith('profile:')) return getCostModel(config.costModel);
-  if (config.profile === undefined) throw new Error(`cost model ${config.costModel}: the profile was not sent with the run`);
+  if (config.profile === undefined)
+    throw new Error(`cost model ${config.costModel}: the profile was not sent with the run`);
   const parsed = profileSchema.safeParse(config.profile);
-  if (!parsed.success) throw new Error(`cost model ${config.costModel}: not a valid kvsched.profile/2 (or /1) profile (${parsed.error.issues[0]?.message ?? 'invalid'})`);
+  if (!parsed.success)
+    throw new Error(
+      `cost model ${config.costModel}: not a valid kvsched.profile/2 (or /1) profile (${parsed.error.issues[0]?.message ?? 'invalid'})`,
+    );
   return profileCostModel(parsed.data, config.costModel);
 }
 
@@ -73,7 +90,14 @@ function runPolicies(config: RunConfig, instance: Instance, hooks: RunHooks, slo
       if (!force && t - last < interval) return;
       last = t;
       const fraction = (slot.run + completed / Math.max(1, instance.size)) / slot.runs;
-      hooks.onProgress?.({ run: slot.run + 1, runs: slot.runs, policy: spec, completed, requests: instance.size, fraction });
+      hooks.onProgress?.({
+        run: slot.run + 1,
+        runs: slot.runs,
+        policy: spec,
+        completed,
+        requests: instance.size,
+        fraction,
+      });
     };
     report(0, true);
     try {
@@ -130,7 +154,10 @@ export function runSweep(config: SweepConfig, hooks: RunHooks = {}): SweepResult
   if (config.rates.length === 0) throw new Error('a rate sweep needs at least one rate');
   const series = config.base.policies.map((policy) => ({
     policy,
-    ...(Object.fromEntries(SWEEP_METRICS.map((m) => [m, [] as (number | null)[]])) as Record<SweepMetric, (number | null)[]>),
+    ...(Object.fromEntries(SWEEP_METRICS.map((m) => [m, [] as (number | null)[]])) as Record<
+      SweepMetric,
+      (number | null)[]
+    >),
   }));
   const slot = { run: 0, runs: config.rates.length * config.base.policies.length };
   for (const rate of config.rates) {
@@ -145,7 +172,21 @@ export function runSweep(config: SweepConfig, hooks: RunHooks = {}): SweepResult
 }
 
 /** Columns of the per-request CSV (times in the run's unit: seconds, or rounds). */
-export const REQUEST_CSV_COLUMNS = ['policy', 'id', 'arrival', 'prompt_tokens', 'output_tokens', 'predicted_output_tokens', 'start', 'first_token', 'completion', 'latency', 'ttft', 'restarts', 'energy_j'] as const;
+export const REQUEST_CSV_COLUMNS = [
+  'policy',
+  'id',
+  'arrival',
+  'prompt_tokens',
+  'output_tokens',
+  'predicted_output_tokens',
+  'start',
+  'first_token',
+  'completion',
+  'latency',
+  'ttft',
+  'restarts',
+  'energy_j',
+] as const;
 
 /**
  * Per-request results of every policy as CSV text, from the CPU engine (the GPU engine
@@ -160,7 +201,14 @@ export function requestsCsv(config: RunConfig, hooks: RunHooks = {}): string {
   const lines: string[] = [REQUEST_CSV_COLUMNS.join(',')];
   config.policies.forEach((spec, k) => {
     if (hooks.signal?.aborted) throw cancelled();
-    hooks.onProgress?.({ run: k + 1, runs: config.policies.length, policy: spec, completed: 0, requests: instance.size, fraction: k / config.policies.length });
+    hooks.onProgress?.({
+      run: k + 1,
+      runs: config.policies.length,
+      policy: spec,
+      completed: 0,
+      requests: instance.size,
+      fraction: k / config.policies.length,
+    });
     try {
       const result = simulate(instance.requests(), createPolicy(spec), {
         memory: instance.memory,
@@ -172,7 +220,21 @@ export function requestsCsv(config: RunConfig, hooks: RunHooks = {}): string {
       });
       const q = /[",\n]/.test(spec) ? `"${spec.replace(/"/g, '""')}"` : spec;
       for (const r of result.requests) {
-        const row = [q, r.id, t(r.arrival), r.prompt, r.output, r.predicted, t(r.start), t(r.firstToken), t(r.completion), t(r.completion - r.arrival), t(r.firstToken - r.arrival), r.restarts, r.joules];
+        const row = [
+          q,
+          r.id,
+          t(r.arrival),
+          r.prompt,
+          r.output,
+          r.predicted,
+          t(r.start),
+          t(r.firstToken),
+          t(r.completion),
+          t(r.completion - r.arrival),
+          t(r.firstToken - r.arrival),
+          r.restarts,
+          r.joules,
+        ];
         lines.push(row.join(','));
       }
     } catch (e) {

@@ -127,7 +127,12 @@ function* paperGen(o: PaperResolved): Generator<RequestSpec, void, undefined> {
  * The paper's synthetic instance as a lazy stream (same requests as `paperSynthetic`),
  * with its M and rate; options are checked at the call. For instances too large to hold.
  */
-export function paperSyntheticStream(opts: PaperSyntheticOptions): { memory: number; rate?: number; size: number; requests: () => Generator<RequestSpec, void, undefined> } {
+export function paperSyntheticStream(opts: PaperSyntheticOptions): {
+  memory: number;
+  rate?: number;
+  size: number;
+  requests: () => Generator<RequestSpec, void, undefined>;
+} {
   const r = resolvePaper(opts);
   const base = { memory: r.memory, size: r.n, requests: () => paperGen(r) };
   return r.rate === undefined ? base : { ...base, rate: r.rate };
@@ -176,7 +181,12 @@ function resolveLmsys(opts: LmsysOptions): LmsysResolved {
   const maxContext = checkIntOption(opts.maxContext ?? LMSYS_MAX_CONTEXT, LMSYS, 'maxContext', 2);
   const memory = checkIntOption(opts.memory ?? LMSYS_MEMORY, LMSYS, 'memory');
   if (maxContext > memory) {
-    throw new InputError(LMSYS, null, 'maxContext', `${maxContext} exceeds the memory M = ${memory}: some requests could never run`);
+    throw new InputError(
+      LMSYS,
+      null,
+      'maxContext',
+      `${maxContext} exceeds the memory M = ${memory}: some requests could never run`,
+    );
   }
   return { seed, n, rate, mode, maxContext, memory };
 }

@@ -32,7 +32,8 @@ export function readCapped(path: string, max: number): string {
   try {
     const st = fstatSync(fd);
     if (st.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
-    if (st.isFile() && st.size > max) throw new TooLargeError(`is ${bytesText(st.size)}, more than the ${bytesText(max)} read from one file`);
+    if (st.isFile() && st.size > max)
+      throw new TooLargeError(`is ${bytesText(st.size)}, more than the ${bytesText(max)} read from one file`);
     const chunks: Buffer[] = [];
     let total = 0;
     const buf = Buffer.allocUnsafe(Math.min(max + 1, 1 << 20));
@@ -41,7 +42,8 @@ export function readCapped(path: string, max: number): string {
       if (n === 0) break;
       chunks.push(Buffer.from(buf.subarray(0, n)));
       total += n;
-      if (total > max) throw new TooLargeError(`is longer than the ${bytesText(max)} read from one file (stopped reading there)`);
+      if (total > max)
+        throw new TooLargeError(`is longer than the ${bytesText(max)} read from one file (stopped reading there)`);
     }
     return Buffer.concat(chunks, total).toString('utf8');
   } finally {

@@ -29,7 +29,12 @@ export function parsePredictionSpec(text: string): PredictionSpec {
   if (spec.startsWith('noise:')) {
     const e = spec.slice('noise:'.length).trim();
     if (!DECIMAL.test(e)) {
-      throw new InputError(source, null, null, `noise level ${JSON.stringify(e)} is not a number (expected noise:E with 0 ≤ E < 1, e.g. noise:0.2)`);
+      throw new InputError(
+        source,
+        null,
+        null,
+        `noise level ${JSON.stringify(e)} is not a number (expected noise:E with 0 ≤ E < 1, e.g. noise:0.2)`,
+      );
     }
     const epsilon = Number(e);
     if (!(epsilon >= 0 && epsilon < 1)) {

@@ -106,7 +106,8 @@ export class Rng {
   static fromState(state: readonly [number, number, number, number]): Rng {
     const r = new Rng(0);
     for (const w of state) checkSeed(w, 'state word');
-    if ((state[0] | state[1] | state[2] | state[3]) === 0) throw new RangeError('xoshiro128** state must not be all zero');
+    if ((state[0] | state[1] | state[2] | state[3]) === 0)
+      throw new RangeError('xoshiro128** state must not be all zero');
     [r.s0, r.s1, r.s2, r.s3] = [state[0] >>> 0, state[1] >>> 0, state[2] >>> 0, state[3] >>> 0];
     return r;
   }
@@ -167,7 +168,8 @@ export class Rng {
 
   /** Exponential with the given rate (mean 1/rate): −ln(1 − U)/rate. */
   exponential(rate: number): number {
-    if (!(rate > 0) || !Number.isFinite(rate)) throw new RangeError(`exponential rate must be a positive finite number, got ${rate}`);
+    if (!(rate > 0) || !Number.isFinite(rate))
+      throw new RangeError(`exponential rate must be a positive finite number, got ${rate}`);
     return -Math.log(1 - this.float()) / rate;
   }
 }

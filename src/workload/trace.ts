@@ -77,7 +77,8 @@ export function parseTrace(text: string, opts: ParseTraceOptions): TraceResult {
     const v = raw.trim();
     if (v === '') throw new InputError(file, ln, field, 'empty value');
     const x = Number(v);
-    if (!DECIMAL.test(v) || !Number.isInteger(x)) throw new InputError(file, ln, field, `${shownText(JSON.stringify(v))} is not an integer`);
+    if (!DECIMAL.test(v) || !Number.isInteger(x))
+      throw new InputError(file, ln, field, `${shownText(JSON.stringify(v))} is not an integer`);
     if (x < 1) throw new InputError(file, ln, field, `must be ≥ 1, got ${v}`);
     if (x > MAX_TOKENS) throw new InputError(file, ln, field, `${v} exceeds the maximum ${MAX_TOKENS}`);
     return x;
@@ -124,24 +125,46 @@ export function parseTrace(text: string, opts: ParseTraceOptions): TraceResult {
     const aText = (fields[col.arrival] ?? '').trim();
     if (aText === '') throw new InputError(file, ln, 'arrived_at', 'empty value');
     const aRaw = Number(aText);
-    if (!DECIMAL.test(aText) || !Number.isFinite(aRaw)) throw new InputError(file, ln, 'arrived_at', `${shownText(JSON.stringify(aText))} is not a number`);
+    if (!DECIMAL.test(aText) || !Number.isFinite(aRaw))
+      throw new InputError(file, ln, 'arrived_at', `${shownText(JSON.stringify(aText))} is not a number`);
     if (aRaw < 0) throw new InputError(file, ln, 'arrived_at', `negative arrival ${aText}`);
     let arrival: number;
     if (mode === 'rounds') {
-      if (!Number.isSafeInteger(aRaw)) throw new InputError(file, ln, 'arrived_at', `${shownText(JSON.stringify(aText))} is not a whole number of rounds (rounds mode)`);
+      if (!Number.isSafeInteger(aRaw))
+        throw new InputError(
+          file,
+          ln,
+          'arrived_at',
+          `${shownText(JSON.stringify(aText))} is not a whole number of rounds (rounds mode)`,
+        );
       arrival = aRaw;
     } else {
       arrival = secondsToMicros(aRaw);
     }
     if (arrival > LIMITS.time.max) {
       const unit = mode === 'rounds' ? 'rounds' : 'µs';
-      throw new InputError(file, ln, 'arrived_at', `${aText}${mode === 'rounds' ? '' : ` s = ${arrival} µs`} exceeds the supported maximum ${limitText(LIMITS.time.max)} ${unit}`);
+      throw new InputError(
+        file,
+        ln,
+        'arrived_at',
+        `${aText}${mode === 'rounds' ? '' : ` s = ${arrival} µs`} exceeds the supported maximum ${limitText(LIMITS.time.max)} ${unit}`,
+      );
     }
     if (requests.length >= LIMITS.requests.max) {
-      throw new InputError(file, ln, null, `more than ${LIMITS.requests.max.toLocaleString('en-US')} requests, the supported maximum of one instance`);
+      throw new InputError(
+        file,
+        ln,
+        null,
+        `more than ${LIMITS.requests.max.toLocaleString('en-US')} requests, the supported maximum of one instance`,
+      );
     }
     if (requests.length > 0 && aRaw < prevRaw) {
-      throw new InputError(file, ln, 'arrived_at', `arrival ${aText} is earlier than the previous row's ${prevText} (arrivals must be non-decreasing)`);
+      throw new InputError(
+        file,
+        ln,
+        'arrived_at',
+        `arrival ${aText} is earlier than the previous row's ${prevText} (arrivals must be non-decreasing)`,
+      );
     }
     prevRaw = aRaw;
     prevText = aText;

@@ -6,9 +6,20 @@ import { InputError } from './errors.ts';
 export const MAX_TOKENS = LIMITS.tokens.max;
 
 /** Throws an InputError unless `value` is an integer in [min, max] (max: MAX_TOKENS unless given). */
-export function checkIntOption(value: unknown, source: string, field: string, min = 1, max: number = MAX_TOKENS): number {
+export function checkIntOption(
+  value: unknown,
+  source: string,
+  field: string,
+  min = 1,
+  max: number = MAX_TOKENS,
+): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InputError(source, null, field, `must be an integer in [${min}, ${limitText(max)}], got ${String(value)}`);
+    throw new InputError(
+      source,
+      null,
+      field,
+      `must be an integer in [${min}, ${limitText(max)}], got ${String(value)}`,
+    );
   }
   return value;
 }
@@ -19,7 +30,14 @@ export function checkRequestCount(value: unknown, source: string, field = 'reque
 }
 
 /** An InputError naming `field` when `x` is outside the named range; `unit` follows the value. */
-export function checkLimit(name: LimitName, x: number, source: string, line: number | null, field: string, unit = ''): number {
+export function checkLimit(
+  name: LimitName,
+  x: number,
+  source: string,
+  line: number | null,
+  field: string,
+  unit = '',
+): number {
   const why = rangeProblem(name, x);
   if (why !== null) throw new InputError(source, line, field, `${why}${unit}`);
   return x;
@@ -70,7 +88,8 @@ export function validateInstance(
   requests.forEach((r, i) => {
     const line = lineOf ? lineOf(i) : null;
     const who = line === null ? `request ${r.id}: ` : '';
-    if (!Number.isSafeInteger(r.id) || r.id < 0) throw new InputError(source, line, 'id', `${who}must be an integer ≥ 0, got ${r.id}`);
+    if (!Number.isSafeInteger(r.id) || r.id < 0)
+      throw new InputError(source, line, 'id', `${who}must be an integer ≥ 0, got ${r.id}`);
     const fields: [keyof RequestSpec, LimitName][] = [
       ['arrival', 'time'],
       ['prompt', 'tokens'],
@@ -82,7 +101,12 @@ export function validateInstance(
       if (why !== null) throw new InputError(source, line, field, `${who}${why}`);
     }
     if (r.arrival < prev) {
-      throw new InputError(source, line, 'arrival', `${who}arrival ${r.arrival} is earlier than the previous request's ${prev} (arrivals must be non-decreasing)`);
+      throw new InputError(
+        source,
+        line,
+        'arrival',
+        `${who}arrival ${r.arrival} is earlier than the previous request's ${prev} (arrivals must be non-decreasing)`,
+      );
     }
     prev = r.arrival;
     checkPeak(r, memory, source, line);

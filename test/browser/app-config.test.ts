@@ -6,7 +6,16 @@ import { PAPER_POLICIES } from '../../src/policies/registry.ts';
 
 describe('URL state', () => {
   it('round-trips a configuration through the hash', () => {
-    const c = { ...applyPreset(defaultConfig(), 'lmsys'), rate: 33, requests: 1234, policies: ['mcsf', 'vllm:2048'], predict: 'noise:0.3', seed: 9, memory: 8000, sweepRates: [5, 15] };
+    const c = {
+      ...applyPreset(defaultConfig(), 'lmsys'),
+      rate: 33,
+      requests: 1234,
+      policies: ['mcsf', 'vllm:2048'],
+      predict: 'noise:0.3',
+      seed: 9,
+      memory: 8000,
+      sweepRates: [5, 15],
+    };
     const hash = formatHash({ view: 'experiment', params: configToParams(c) });
     const back = parseHash(hash);
     expect(back.view).toBe('experiment');

@@ -14,7 +14,13 @@ import type { StoredRecord } from '../../src/storage/schema.ts';
 import { RecordStore } from '../../src/storage/store.ts';
 import { sampleProfile } from '../node/helpers/profile.ts';
 
-const note = (id: string, n = 1): StoredRecord => ({ id, kind: 'note', createdAt: 1000 + n, title: `note ${id}`, data: { n } });
+const note = (id: string, n = 1): StoredRecord => ({
+  id,
+  kind: 'note',
+  createdAt: 1000 + n,
+  title: `note ${id}`,
+  data: { n },
+});
 
 let view: KvHistoryView;
 
@@ -59,7 +65,9 @@ describe('History import', () => {
     expect(q('[data-testid=history-status]')?.textContent).toContain('Imported 1 record from p.json');
     expect(await (await getStore()).count()).toBe(1);
     await importText('\uFEFF' + text, 'p2.json');
-    expect(q('[data-testid=history-status]')?.textContent).toMatch(/Imported 0 records from p2\.json; 1 record already present/);
+    expect(q('[data-testid=history-status]')?.textContent).toMatch(
+      /Imported 0 records from p2\.json; 1 record already present/,
+    );
     expect(await (await getStore()).count()).toBe(1);
   });
 
@@ -78,17 +86,23 @@ describe('History import', () => {
     view = await mount();
     vi.spyOn(navigator.storage, 'estimate').mockResolvedValue({ usage: 1_000_000, quota: 1_000_100 });
     await importText(JSON.stringify(makeBundle([note('x'), note('y')])));
-    expect(q('[data-testid=history-error]')?.textContent).toMatch(/Nothing was imported: it needs about .* but this site has 100 B free/);
+    expect(q('[data-testid=history-error]')?.textContent).toMatch(
+      /Nothing was imported: it needs about .* but this site has 100 B free/,
+    );
     expect(await (await getStore()).count()).toBe(1);
   });
 
   it('keeps the import error visible when reading the list fails afterwards', async () => {
     view = await mount();
     vi.spyOn(RecordStore.prototype, 'putAll').mockRejectedValue(new DOMException('quota', 'QuotaExceededError'));
-    vi.spyOn(RecordStore.prototype, 'list').mockRejectedValue(new DOMException('GET_NEW_VERSION_NUMBER', 'UnknownError'));
+    vi.spyOn(RecordStore.prototype, 'list').mockRejectedValue(
+      new DOMException('GET_NEW_VERSION_NUMBER', 'UnknownError'),
+    );
     await importText(JSON.stringify(makeBundle([note('x')])));
     await vi.waitFor(() => expect(q('[data-testid=history-read-error]')).not.toBeNull());
-    expect(q('[data-testid=history-error]')?.textContent).toMatch(/^Nothing was imported; not saved: 1 record \(“note x”\)/);
+    expect(q('[data-testid=history-error]')?.textContent).toMatch(
+      /^Nothing was imported; not saved: 1 record \(“note x”\)/,
+    );
     expect(q('[data-testid=history-read-error]')?.textContent).toContain('Could not read the stored records');
   });
 });
@@ -112,15 +126,32 @@ describe('History list', () => {
   it('"Open" on a stored run with an invalid config says why instead of throwing', async () => {
     const store = await getStore();
     const result = { rates: [1], series: [], mode: 'rounds', wallMs: 1 };
-    await store.put({ id: 'run-bad', kind: 'run', createdAt: 5, title: 'bad run', data: { type: 'sweep', config: {}, result } });
-    await store.put({ id: 'run-typo', kind: 'run', createdAt: 6, title: 'typo run', data: { type: 'sweep', config: { ...defaultConfig(), policies: 7 }, result } });
+    await store.put({
+      id: 'run-bad',
+      kind: 'run',
+      createdAt: 5,
+      title: 'bad run',
+      data: { type: 'sweep', config: {}, result },
+    });
+    await store.put({
+      id: 'run-typo',
+      kind: 'run',
+      createdAt: 6,
+      title: 'typo run',
+      data: { type: 'sweep', config: { ...defaultConfig(), policies: 7 }, result },
+    });
     view = await mount();
     const errors: unknown[] = [];
     const onErr = (e: ErrorEvent) => errors.push(e.error);
     window.addEventListener('error', onErr);
     try {
-      for (const [id, why] of [['run-bad', /config\.preset/], ['run-typo', /config\.policies/]] as const) {
-        const btn = [...(q(`tr[data-id=${id}]`)?.querySelectorAll('button') ?? [])].find((b) => b.textContent === 'Open');
+      for (const [id, why] of [
+        ['run-bad', /config\.preset/],
+        ['run-typo', /config\.policies/],
+      ] as const) {
+        const btn = [...(q(`tr[data-id=${id}]`)?.querySelectorAll('button') ?? [])].find(
+          (b) => b.textContent === 'Open',
+        );
         btn?.click();
         await view.updateComplete;
         expect(q('[data-testid=history-error]')?.textContent).toMatch(why);
@@ -141,6 +172,10 @@ describe('History list', () => {
     const title = row?.querySelector('.title') as HTMLElement;
     expect(getComputedStyle(title).overflowWrap).toBe('anywhere');
     expect(title.getBoundingClientRect().width).toBeLessThan(600);
-    await vi.waitFor(() => expect(q('[data-testid=history-persistence]')?.dataset.persistence).toMatch(/^(persistent|best-effort|unsupported)$/));
+    await vi.waitFor(() =>
+      expect(q('[data-testid=history-persistence]')?.dataset.persistence).toMatch(
+        /^(persistent|best-effort|unsupported)$/,
+      ),
+    );
   });
 });

@@ -42,8 +42,20 @@ describe('schema upgrades', () => {
     const name = dbName();
     const v1 = await openKvDbV1(name);
     const runs = [
-      { id: 'run-a', createdAt: 1000, title: 'first', config: { preset: 'lmsys-high', seed: 1 }, result: { runs: [{ policy: 'mcsf', ok: true }], wallMs: 5 } },
-      { id: 'run-b', createdAt: 2000, title: 'second', config: { preset: 'lmsys-low', seed: 2 }, result: { runs: [], wallMs: 1 } },
+      {
+        id: 'run-a',
+        createdAt: 1000,
+        title: 'first',
+        config: { preset: 'lmsys-high', seed: 1 },
+        result: { runs: [{ policy: 'mcsf', ok: true }], wallMs: 5 },
+      },
+      {
+        id: 'run-b',
+        createdAt: 2000,
+        title: 'second',
+        config: { preset: 'lmsys-low', seed: 2 },
+        result: { runs: [], wallMs: 1 },
+      },
     ];
     for (const r of runs) await v1.put('runs', r);
     v1.close();
@@ -51,8 +63,20 @@ describe('schema upgrades', () => {
     const store = await open(name);
     const all = await store.list();
     expect(all).toEqual([
-      { id: 'run-b', kind: 'run', createdAt: 2000, title: 'second', data: { config: runs[1]?.config, result: runs[1]?.result } },
-      { id: 'run-a', kind: 'run', createdAt: 1000, title: 'first', data: { config: runs[0]?.config, result: runs[0]?.result } },
+      {
+        id: 'run-b',
+        kind: 'run',
+        createdAt: 2000,
+        title: 'second',
+        data: { config: runs[1]?.config, result: runs[1]?.result },
+      },
+      {
+        id: 'run-a',
+        kind: 'run',
+        createdAt: 1000,
+        title: 'first',
+        data: { config: runs[0]?.config, result: runs[0]?.result },
+      },
     ]);
     // The v2 index works on migrated data.
     expect((await store.list('run')).map((r) => r.id)).toEqual(['run-b', 'run-a']);
@@ -96,7 +120,9 @@ describe('writes', () => {
     }
     expect(err).toBeInstanceOf(SaveError);
     expect((err as SaveError).quota).toBe(true);
-    expect((err as SaveError).message).toMatch(/Not saved: "record big" — the browser's storage quota for this site is full/);
+    expect((err as SaveError).message).toMatch(
+      /Not saved: "record big" — the browser's storage quota for this site is full/,
+    );
     expect((await store.list()).map((r) => r.id)).toEqual(['keep']);
   });
 
@@ -116,7 +142,13 @@ describe('chunked imports (real IndexedDB)', () => {
     const { makeBundle } = await import('../../src/storage/bundle.ts');
     const store = await open(dbName());
     await store.put(rec('keep', 1));
-    const incoming = Array.from({ length: 6 }, (_, i) => ({ id: `n${i}`, kind: 'note', createdAt: 10 + i, title: `note ${i}`, data: { i } }));
+    const incoming = Array.from({ length: 6 }, (_, i) => ({
+      id: `n${i}`,
+      kind: 'note',
+      createdAt: 10 + i,
+      title: `note ${i}`,
+      data: { i },
+    }));
     const parsed = parseImportFile(JSON.stringify(makeBundle(incoming)), 'b.json');
     if (!parsed.ok) throw new Error(parsed.error);
     const original = IDBObjectStore.prototype.put;
@@ -127,7 +159,9 @@ describe('chunked imports (real IndexedDB)', () => {
     };
     let err: unknown;
     try {
-      err = await importParsed(parsed, store, { chunkCount: 2, estimate: () => Promise.resolve(undefined) }).catch((x: unknown) => x);
+      err = await importParsed(parsed, store, { chunkCount: 2, estimate: () => Promise.resolve(undefined) }).catch(
+        (x: unknown) => x,
+      );
     } finally {
       IDBObjectStore.prototype.put = original;
     }

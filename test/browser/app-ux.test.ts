@@ -1,7 +1,16 @@
 /** Issue 16's app helpers: validation rules declared once, differences, error text, log ticks, colours, CSV. */
 import { describe, expect, it } from 'vitest';
 import { policyColor } from '../../src/app/colors.ts';
-import { applyPreset, checkNumber, configDifferences, configFromParams, configTitle, defaultConfig, NUMBER_RULES, parseSweepRates } from '../../src/app/config.ts';
+import {
+  applyPreset,
+  checkNumber,
+  configDifferences,
+  configFromParams,
+  configTitle,
+  defaultConfig,
+  NUMBER_RULES,
+  parseSweepRates,
+} from '../../src/app/config.ts';
 import { resultsCsv, sweepCsv } from '../../src/app/export.ts';
 import { runErrorText } from '../../src/app/format.ts';
 import { logTick } from '../../src/app/components/kv-chart.ts';
@@ -10,7 +19,9 @@ import type { ExperimentResult, SweepResult } from '../../src/worker/protocol.ts
 
 describe('number fields', () => {
   it('refuses what the issue saw silently replaced: λ = −5, Requests = 0, seed −3', () => {
-    expect(checkNumber('rate', '-5')).toEqual({ error: 'Arrival rate λ must be a number > 0 and ≤ 1,000,000,000 (got -5).' });
+    expect(checkNumber('rate', '-5')).toEqual({
+      error: 'Arrival rate λ must be a number > 0 and ≤ 1,000,000,000 (got -5).',
+    });
     expect('error' in checkNumber('requests', '0')).toBe(true);
     expect('error' in checkNumber('requests', '2.5')).toBe(true);
     expect('error' in checkNumber('seed', '-3')).toBe(true);
@@ -20,13 +31,27 @@ describe('number fields', () => {
   });
 
   it('the link reader and the form share one rule per field (no drift)', () => {
-    const keys: Record<string, string> = { rate: 'rate', requests: 'n', synthRequests: 'sn', memory: 'mem', seed: 'seed' };
+    const keys: Record<string, string> = {
+      rate: 'rate',
+      requests: 'n',
+      synthRequests: 'sn',
+      memory: 'mem',
+      seed: 'seed',
+    };
     for (const [field, key] of Object.entries(keys)) {
       const r = NUMBER_RULES[field as keyof typeof NUMBER_RULES];
       for (const v of [r.min - 1, r.min, r.min + 0.5, r.max, r.max + 1]) {
         const ok = 'value' in checkNumber(field as keyof typeof NUMBER_RULES, String(v));
-        const c = configFromParams(new URLSearchParams({ preset: field === 'synthRequests' ? 'synthetic-zero' : 'lmsys', [key]: String(v) }));
-        const got = { rate: c.rate, requests: c.requests, synthRequests: c.synthRequests, memory: c.memory, seed: c.seed }[field];
+        const c = configFromParams(
+          new URLSearchParams({ preset: field === 'synthRequests' ? 'synthetic-zero' : 'lmsys', [key]: String(v) }),
+        );
+        const got = {
+          rate: c.rate,
+          requests: c.requests,
+          synthRequests: c.synthRequests,
+          memory: c.memory,
+          seed: c.seed,
+        }[field];
         expect(got === v, `${field} = ${v}`).toBe(ok);
       }
     }
@@ -83,18 +108,61 @@ describe('texts and numbers', () => {
 describe('CSV', () => {
   it('writes the results table and a sweep with units and full precision', () => {
     const r: ExperimentResult = {
-      description: 'd', memory: 100, mode: 'seconds', requests: 2, costModel: 'a100-llama2-70b-tp2', wallMs: 1,
+      description: 'd',
+      memory: 100,
+      mode: 'seconds',
+      requests: 2,
+      costModel: 'a100-llama2-70b-tp2',
+      wallMs: 1,
       runs: [
-        { policy: 'mcsf', ok: true, cdf: { x: [], y: [] }, kv: { x: [], y: [] }, wallMs: 1,
-          summary: { meanLatency: 1.23456789, p50Latency: 1, p90Latency: 2, p99Latency: 3, meanTtft: 0.5, p99Ttft: 0.9, throughput: 10, evictions: 0, peakKv: 50, energyJoules: 1000 } as never },
+        {
+          policy: 'mcsf',
+          ok: true,
+          cdf: { x: [], y: [] },
+          kv: { x: [], y: [] },
+          wallMs: 1,
+          summary: {
+            meanLatency: 1.23456789,
+            p50Latency: 1,
+            p90Latency: 2,
+            p99Latency: 3,
+            meanTtft: 0.5,
+            p99Ttft: 0.9,
+            throughput: 10,
+            evictions: 0,
+            peakKv: 50,
+            energyJoules: 1000,
+          } as never,
+        },
         { policy: 'alpha-greedy:0.99', ok: false, error: 'stuck, "really"', errorName: 'StuckError' },
       ],
     };
     const lines = resultsCsv(r).trim().split('\n');
-    expect(lines[0]).toBe('policy,ok,mean_latency_s,p50_latency_s,p90_latency_s,p99_latency_s,mean_ttft_s,p99_ttft_s,throughput_tokens_per_s,evictions,peak_kv_tokens,energy_j,error');
+    expect(lines[0]).toBe(
+      'policy,ok,mean_latency_s,p50_latency_s,p90_latency_s,p99_latency_s,mean_ttft_s,p99_ttft_s,throughput_tokens_per_s,evictions,peak_kv_tokens,energy_j,error',
+    );
     expect(lines[1]).toBe('mcsf,true,1.23456789,1,2,3,0.5,0.9,10,0,50,1000,');
     expect(lines[2]).toBe('alpha-greedy:0.99,false,,,,,,,,,,,"stuck, ""really"""');
-    const s: SweepResult = { rates: [1, 2], mode: 'seconds', wallMs: 1, series: [{ policy: 'mcsf', meanLatency: [1, null], p99Latency: [2, null], meanTtft: [3, null], p99Ttft: [4, null], throughput: [5, null], evictions: [0, null] }] };
-    expect(sweepCsv(s).trim().split('\n')).toEqual(['policy,rate,meanLatency,p99Latency,meanTtft,p99Ttft,throughput,evictions', 'mcsf,1,1,2,3,4,5,0', 'mcsf,2,,,,,,']);
+    const s: SweepResult = {
+      rates: [1, 2],
+      mode: 'seconds',
+      wallMs: 1,
+      series: [
+        {
+          policy: 'mcsf',
+          meanLatency: [1, null],
+          p99Latency: [2, null],
+          meanTtft: [3, null],
+          p99Ttft: [4, null],
+          throughput: [5, null],
+          evictions: [0, null],
+        },
+      ],
+    };
+    expect(sweepCsv(s).trim().split('\n')).toEqual([
+      'policy,rate,meanLatency,p99Latency,meanTtft,p99Ttft,throughput,evictions',
+      'mcsf,1,1,2,3,4,5,0',
+      'mcsf,2,,,,,,',
+    ]);
   });
 });

@@ -24,7 +24,13 @@ describe('import fuzzing (IndexedDB)', () => {
     const runs = Number(import.meta.env.VITE_FUZZ_RUNS ?? 200);
     store = await RecordStore.open(name);
     await store.putAll(validRecords('stored'));
-    const counts: Record<ImportOutcome, number> = { rejected: 0, imported: 0, thrown: 0, 'count-changed': 0, 'count-wrong': 0 };
+    const counts: Record<ImportOutcome, number> = {
+      rejected: 0,
+      imported: 0,
+      thrown: 0,
+      'count-changed': 0,
+      'count-wrong': 0,
+    };
     const findings: string[] = [];
     for (const c of importCases(29, runs)) {
       const r = await runImportCase(c, store);

@@ -13,7 +13,14 @@ export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 const CONFIG = path.join(ROOT, 'vite.config.ts');
 export const CHROMIUM = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
 
-const QUIET_ARGS = ['--no-sandbox', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const QUIET_ARGS = [
+  '--no-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
 
 /** Production build of the app into outDir. */
 export async function buildApp(outDir: string): Promise<void> {

@@ -41,15 +41,69 @@ export interface CaseResult {
 }
 
 const hostileNumbers = [
-  '', '-1', '0', '1', '2', '3', '7', '12', '40', '1.5', '1e-300', '1e300', '0x10', 'NaN', 'Infinity', '-Infinity', 'abc',
-  '99999999999999999999', ' 5', '5 ', '\u001b[31m5', '1_000', '٣', '2147483648', '-0', '+3', '.5', '5.', '1e3',
+  '',
+  '-1',
+  '0',
+  '1',
+  '2',
+  '3',
+  '7',
+  '12',
+  '40',
+  '1.5',
+  '1e-300',
+  '1e300',
+  '0x10',
+  'NaN',
+  'Infinity',
+  '-Infinity',
+  'abc',
+  '99999999999999999999',
+  ' 5',
+  '5 ',
+  '\u001b[31m5',
+  '1_000',
+  '٣',
+  '2147483648',
+  '-0',
+  '+3',
+  '.5',
+  '5.',
+  '1e3',
 ];
 const smallCounts = ['1', '2', '5', '20', '60', '200'];
 const policies = [
-  'mcsf', 'mc-fcfs', 'vllm', 'vllm:99999999999999999999', 'vllm:0', 'alpha-greedy:0.1', 'alpha-greedy:2', 'alpha-clearing:0.9:0.9',
-  'alpha-clearing:0.1:0.1', 'bogus', '', 'mcsf,', ',', 'mcsf,mcsf', 'MCSF', 'mcsf:1', 'alpha-greedy:NaN', '\u001b[2Jmcsf',
+  'mcsf',
+  'mc-fcfs',
+  'vllm',
+  'vllm:99999999999999999999',
+  'vllm:0',
+  'alpha-greedy:0.1',
+  'alpha-greedy:2',
+  'alpha-clearing:0.9:0.9',
+  'alpha-clearing:0.1:0.1',
+  'bogus',
+  '',
+  'mcsf,',
+  ',',
+  'mcsf,mcsf',
+  'MCSF',
+  'mcsf:1',
+  'alpha-greedy:NaN',
+  '\u001b[2Jmcsf',
 ];
-const hostileText = ['', ' ', 'x'.repeat(3000), '\u001b[31mred\u001b[0m', 'a\nb', 'é', '\u0000', '../../etc/passwd', '--help', '-'];
+const hostileText = [
+  '',
+  ' ',
+  'x'.repeat(3000),
+  '\u001b[31mred\u001b[0m',
+  'a\nb',
+  'é',
+  '\u0000',
+  '../../etc/passwd',
+  '--help',
+  '-',
+];
 
 /** A trace CSV: a header (right, shuffled, missing or odd) and rows of mostly valid, sometimes hostile cells. */
 const traceArb: fc.Arbitrary<string> = fc
@@ -69,10 +123,28 @@ const traceArb: fc.Arbitrary<string> = fc
     ),
     rows: fc.array(
       fc.record({
-        a: fc.oneof({ weight: 20, arbitrary: fc.oneof(fc.nat(50).map(String), fc.double({ min: 0, max: 50, noNaN: true }).map((x) => x.toFixed(3))) }, { weight: 1, arbitrary: fc.constantFrom(...hostileNumbers) }),
-        s: fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 40 }).map(String) }, { weight: 1, arbitrary: fc.constantFrom(...hostileNumbers) }),
-        o: fc.oneof({ weight: 20, arbitrary: fc.integer({ min: 1, max: 40 }).map(String) }, { weight: 1, arbitrary: fc.constantFrom(...hostileNumbers) }),
-        extra: fc.oneof({ weight: 30, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(...hostileText, '"q,uoted"', '"unterminated') }),
+        a: fc.oneof(
+          {
+            weight: 20,
+            arbitrary: fc.oneof(
+              fc.nat(50).map(String),
+              fc.double({ min: 0, max: 50, noNaN: true }).map((x) => x.toFixed(3)),
+            ),
+          },
+          { weight: 1, arbitrary: fc.constantFrom(...hostileNumbers) },
+        ),
+        s: fc.oneof(
+          { weight: 20, arbitrary: fc.integer({ min: 1, max: 40 }).map(String) },
+          { weight: 1, arbitrary: fc.constantFrom(...hostileNumbers) },
+        ),
+        o: fc.oneof(
+          { weight: 20, arbitrary: fc.integer({ min: 1, max: 40 }).map(String) },
+          { weight: 1, arbitrary: fc.constantFrom(...hostileNumbers) },
+        ),
+        extra: fc.oneof(
+          { weight: 30, arbitrary: fc.constant(null) },
+          { weight: 1, arbitrary: fc.constantFrom(...hostileText, '"q,uoted"', '"unterminated') },
+        ),
       }),
       { maxLength: 25 },
     ),
@@ -89,8 +161,29 @@ const traceArb: fc.Arbitrary<string> = fc
 const profileArb: fc.Arbitrary<string> = fc
   .record({
     kind: fc.constantFrom('valid', 'valid', 'bom', 'mutate', 'mutate', 'truncate', 'schema', 'notjson'),
-    path: fc.constantFrom(['costModel', 'perTokenPs'], ['costModel', 'fixedPs'], ['fit', 'r2'], ['device', 'name'], ['measurements'], ['createdAt'], ['schema']),
-    value: fc.constantFrom<unknown>(-1, 2 ** 53 - 1, 1e300, 'x', null, [], {}, 0, 1.5, '\u001b[31m', 'kvsched.profile/2', 'kvsched.profile/1'),
+    path: fc.constantFrom(
+      ['costModel', 'perTokenPs'],
+      ['costModel', 'fixedPs'],
+      ['fit', 'r2'],
+      ['device', 'name'],
+      ['measurements'],
+      ['createdAt'],
+      ['schema'],
+    ),
+    value: fc.constantFrom<unknown>(
+      -1,
+      2 ** 53 - 1,
+      1e300,
+      'x',
+      null,
+      [],
+      {},
+      0,
+      1.5,
+      '\u001b[31m',
+      'kvsched.profile/2',
+      'kvsched.profile/1',
+    ),
     cut: fc.nat(4000),
   })
   .map(({ kind, path, value, cut }) => {
@@ -108,28 +201,68 @@ const profileArb: fc.Arbitrary<string> = fc
   });
 
 /** Present half the time (fc.option's nil has probability 1/freq). */
-const opt = (name: string, values: fc.Arbitrary<string>) => fc.option(values.map((v) => [`--${name}`, v]), { nil: undefined, freq: 2 });
+const opt = (name: string, values: fc.Arbitrary<string>) =>
+  fc.option(
+    values.map((v) => [`--${name}`, v]),
+    { nil: undefined, freq: 2 },
+  );
 /** Present about one time in `n`. */
-const rarely = <T>(arb: fc.Arbitrary<T>, n: number) => fc.oneof({ weight: n - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
+const rarely = <T>(arb: fc.Arbitrary<T>, n: number) =>
+  fc.oneof({ weight: n - 1, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: arb });
 /** Mostly valid values, sometimes hostile ones: enough runs get past validation to exercise the engines. */
 const mostly = (valid: fc.Arbitrary<string>, hostile: readonly string[] = hostileNumbers) =>
   fc.oneof({ weight: 4, arbitrary: valid }, { weight: 1, arbitrary: fc.constantFrom(...hostile) });
 
 const simulateArb: fc.Arbitrary<CliCase> = fc
   .record({
-    source: fc.oneof({ weight: 8, arbitrary: fc.constantFrom('lmsys', 'paper-synthetic', 'trace') }, { weight: 1, arbitrary: fc.constantFrom('bogus-workload', 'both') }),
+    source: fc.oneof(
+      { weight: 8, arbitrary: fc.constantFrom('lmsys', 'paper-synthetic', 'trace') },
+      { weight: 1, arbitrary: fc.constantFrom('bogus-workload', 'both') },
+    ),
     trace: traceArb,
     profile: rarely(profileArb, 5),
-    requests: fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...smallCounts) }, { weight: 1, arbitrary: fc.constantFrom(...hostileNumbers.filter((x) => !/^(1e3|1e300|Infinity|99+|2147483648|1_000)$/.test(x))) }),
+    requests: fc.oneof(
+      { weight: 5, arbitrary: fc.constantFrom(...smallCounts) },
+      {
+        weight: 1,
+        arbitrary: fc.constantFrom(
+          ...hostileNumbers.filter((x) => !/^(1e3|1e300|Infinity|99+|2147483648|1_000)$/.test(x)),
+        ),
+      },
+    ),
     time: opt('time', mostly(fc.constantFrom('rounds', 'seconds'), ['minutes', ''])),
     memory: opt('memory', mostly(fc.integer({ min: 41, max: 20000 }).map(String))),
-    policy: opt('policy', fc.array(mostly(fc.constantFrom(...policies.slice(0, 10)), policies), { minLength: 1, maxLength: 3 }).map((xs) => xs.join(','))),
-    rate: opt('rate', mostly(fc.double({ min: 0.01, max: 200, noNaN: true }).map((x) => String(Math.round(x * 100) / 100 || 1)))),
+    policy: opt(
+      'policy',
+      fc
+        .array(mostly(fc.constantFrom(...policies.slice(0, 10)), policies), { minLength: 1, maxLength: 3 })
+        .map((xs) => xs.join(',')),
+    ),
+    rate: opt(
+      'rate',
+      mostly(fc.double({ min: 0.01, max: 200, noNaN: true }).map((x) => String(Math.round(x * 100) / 100 || 1))),
+    ),
     arrivals: opt('arrivals', mostly(fc.constantFrom('zero', 'poisson'), ['sometimes', ''])),
     seed: opt('seed', mostly(fc.nat(1000).map(String), [...hostileNumbers, '4294967295', '4294967296'])),
-    predict: opt('predict', mostly(fc.constantFrom('exact', 'noise:0.2', 'noise:0.5'), ['noise:1', 'noise:-1', 'noise:', 'noise:NaN', 'oracle', ''])),
-    costModel: opt('cost-model', mostly(fc.constant('a100-llama2-70b-tp2'), ['bogus', 'profile:', 'profile:/nonexistent.json', ''])),
-    unknown: rarely(fc.constantFrom(['--bogus'], ['--memory'], ['positional'], ['--requests=5'], ['-x'], ['--help']), 15),
+    predict: opt(
+      'predict',
+      mostly(fc.constantFrom('exact', 'noise:0.2', 'noise:0.5'), [
+        'noise:1',
+        'noise:-1',
+        'noise:',
+        'noise:NaN',
+        'oracle',
+        '',
+      ]),
+    ),
+    costModel: opt(
+      'cost-model',
+      mostly(fc.constant('a100-llama2-70b-tp2'), ['bogus', 'profile:', 'profile:/nonexistent.json', '']),
+    ),
+    unknown: rarely(
+      fc.constantFrom(['--bogus'], ['--memory'], ['positional'], ['--requests=5'], ['-x'], ['--help']),
+      15,
+    ),
     misplaced: fc.nat(9),
   })
   .map((r): CliCase => {
@@ -140,11 +273,13 @@ const simulateArb: fc.Arbitrary<CliCase> = fc
       argv.push('--trace', '@trace.csv');
     }
     if (r.source !== 'trace') argv.push('--workload', r.source === 'both' ? 'lmsys' : r.source);
-    if (r.source === 'lmsys' || r.source === 'paper-synthetic' || r.source === 'both') argv.push('--requests', r.requests);
+    if (r.source === 'lmsys' || r.source === 'paper-synthetic' || r.source === 'both')
+      argv.push('--requests', r.requests);
     // --rate belongs to lmsys and --arrivals to paper-synthetic: misplaced one time in ten.
     const rate = r.source === 'lmsys' || r.misplaced === 0 ? r.rate : undefined;
     const arrivals = r.source === 'paper-synthetic' || r.misplaced === 1 ? r.arrivals : undefined;
-    for (const o of [r.time, r.memory, r.policy, rate, arrivals, r.seed, r.predict, r.costModel]) if (o) argv.push(...o);
+    for (const o of [r.time, r.memory, r.policy, rate, arrivals, r.seed, r.predict, r.costModel])
+      if (o) argv.push(...o);
     if (r.profile !== undefined) {
       files.push({ name: 'profile.json', text: r.profile });
       argv.push('--cost-model', 'profile:@profile.json');
@@ -175,7 +310,10 @@ const optimumArb: fc.Arbitrary<CliCase> = fc
     return { argv, files };
   });
 
-export const cliCaseArb: fc.Arbitrary<CliCase> = fc.oneof({ weight: 4, arbitrary: simulateArb }, { weight: 1, arbitrary: optimumArb });
+export const cliCaseArb: fc.Arbitrary<CliCase> = fc.oneof(
+  { weight: 4, arbitrary: simulateArb },
+  { weight: 1, arbitrary: optimumArb },
+);
 
 /** The cases of one seeded run. */
 export function cliCases(seed: number, n: number): CliCase[] {
@@ -194,7 +332,8 @@ export function classify(code: number | null, stderr: string, stdout: string, th
   const lines = stderr.replace(/\n$/, '').split('\n');
   const [first, ...rest] = lines;
   const hintOnly = rest.every((l) => /^\(see: kvsched [a-z-]+ --help\)$/.test(l));
-  if (!first || !hintOnly || /\n\s+at /.test(stderr) || lines.some((l) => l.length > 500 || CONTROL.test(l))) return 'unclean-error';
+  if (!first || !hintOnly || /\n\s+at /.test(stderr) || lines.some((l) => l.length > 500 || CONTROL.test(l)))
+    return 'unclean-error';
   return 'clean-error';
 }
 
@@ -216,7 +355,8 @@ export async function runCliCase(c: CliCase): Promise<CaseResult> {
     thrown = e;
   }
   const outcome = classify(code, err, out, thrown);
-  const detail = thrown !== undefined ? String(thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : thrown) : err;
+  const detail =
+    thrown !== undefined ? String(thrown instanceof Error ? `${thrown.name}: ${thrown.message}` : thrown) : err;
   return { argv: c.argv, outcome, code, detail: detail.slice(0, 300) };
 }
 
@@ -226,8 +366,19 @@ export interface FuzzSummary {
   findings: CaseResult[];
 }
 
-export async function fuzzCli(seed: number, n: number, onCase?: (i: number, r: CaseResult) => void): Promise<FuzzSummary> {
-  const counts: Record<Outcome, number> = { 'clean-error': 0, success: 0, stuck: 0, crash: 0, 'bad-exit': 0, 'unclean-error': 0 };
+export async function fuzzCli(
+  seed: number,
+  n: number,
+  onCase?: (i: number, r: CaseResult) => void,
+): Promise<FuzzSummary> {
+  const counts: Record<Outcome, number> = {
+    'clean-error': 0,
+    success: 0,
+    stuck: 0,
+    crash: 0,
+    'bad-exit': 0,
+    'unclean-error': 0,
+  };
   const findings: CaseResult[] = [];
   const cases = cliCases(seed, n);
   for (const [i, c] of cases.entries()) {

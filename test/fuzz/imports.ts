@@ -20,16 +20,33 @@ import { sampleProfile } from '../node/helpers/profile.ts';
 export type ImportOutcome = 'rejected' | 'imported' | 'thrown' | 'count-changed' | 'count-wrong';
 export const IMPORT_ALLOWED: readonly ImportOutcome[] = ['rejected', 'imported'];
 
-const summary = { requests: 2, meanLatency: 1.5, p50Latency: 1, p90Latency: 2, p99Latency: 2, maxLatency: 2, meanTtft: 0.1 };
+const summary = {
+  requests: 2,
+  meanLatency: 1.5,
+  p50Latency: 1,
+  p90Latency: 2,
+  p99Latency: 2,
+  maxLatency: 2,
+  meanTtft: 0.1,
+};
 
 export function validRecords(tag: string): StoredRecord[] {
   return [
     {
-      id: `run-${tag}`, kind: 'run', createdAt: 1_700_000_000_000, title: `run ${tag}`,
+      id: `run-${tag}`,
+      kind: 'run',
+      createdAt: 1_700_000_000_000,
+      title: `run ${tag}`,
       data: {
-        type: 'experiment', config: defaultConfig(),
+        type: 'experiment',
+        config: defaultConfig(),
         result: {
-          description: 'd', memory: 16492, mode: 'seconds', requests: 2, costModel: 'a100-llama2-70b-tp2', wallMs: 3,
+          description: 'd',
+          memory: 16492,
+          mode: 'seconds',
+          requests: 2,
+          costModel: 'a100-llama2-70b-tp2',
+          wallMs: 3,
           runs: [
             { policy: 'mcsf', ok: true, summary, cdf: { x: [0, 1], y: [0, 1] }, kv: { x: [0], y: [10] }, wallMs: 1 },
             { policy: 'vllm', ok: false, error: 'stuck', errorName: 'StuckError' },
@@ -38,22 +55,61 @@ export function validRecords(tag: string): StoredRecord[] {
       },
     },
     {
-      id: `sweep-${tag}`, kind: 'run', createdAt: 1_700_000_000_001, title: `sweep ${tag}`,
-      data: { type: 'sweep', config: defaultConfig(), result: { rates: [1, 2], series: [{ policy: 'mcsf', meanLatency: [1, null] }], mode: 'rounds', wallMs: 1 } },
+      id: `sweep-${tag}`,
+      kind: 'run',
+      createdAt: 1_700_000_000_001,
+      title: `sweep ${tag}`,
+      data: {
+        type: 'sweep',
+        config: defaultConfig(),
+        result: { rates: [1, 2], series: [{ policy: 'mcsf', meanLatency: [1, null] }], mode: 'rounds', wallMs: 1 },
+      },
     },
-    { id: `profile-${tag}`, kind: 'profile', createdAt: 1_700_000_000_002, title: `profile ${tag}`, data: sampleProfile() },
+    {
+      id: `profile-${tag}`,
+      kind: 'profile',
+      createdAt: 1_700_000_000_002,
+      title: `profile ${tag}`,
+      data: sampleProfile(),
+    },
     { id: `note-${tag}`, kind: 'note', createdAt: 3, title: `note ${tag}`, data: { free: ['form', 1, null] } },
   ];
 }
 
 const hostileValues: unknown[] = [
-  null, 0, -1, 1.5, 2 ** 53, -(2 ** 53), 9e15, 1e308, '', 'x'.repeat(600), '\u001b[31m', '<script>alert(1)</script>', [], {}, true,
-  { __proto__: { polluted: 1 } }, 'NaN', 'experiment', 'sweep', 'profile', 'run', 'kvsched.profile/1', 'kvsched.profile/2',
+  null,
+  0,
+  -1,
+  1.5,
+  2 ** 53,
+  -(2 ** 53),
+  9e15,
+  1e308,
+  '',
+  'x'.repeat(600),
+  '\u001b[31m',
+  '<script>alert(1)</script>',
+  [],
+  {},
+  true,
+  { __proto__: { polluted: 1 } },
+  'NaN',
+  'experiment',
+  'sweep',
+  'profile',
+  'run',
+  'kvsched.profile/1',
+  'kvsched.profile/2',
 ];
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 
-function paths(x: unknown, prefix: (string | number)[] = [], out: (string | number)[][] = [], depth = 0): (string | number)[][] {
+function paths(
+  x: unknown,
+  prefix: (string | number)[] = [],
+  out: (string | number)[][] = [],
+  depth = 0,
+): (string | number)[][] {
   out.push(prefix);
   if (depth > 7 || typeof x !== 'object' || x === null) return out;
   if (Array.isArray(x)) x.slice(0, 3).forEach((v, i) => paths(v, [...prefix, i], out, depth + 1));
@@ -78,7 +134,19 @@ export interface ImportCase {
 export const importCaseArb: fc.Arbitrary<ImportCase> = fc
   .record({
     base: fc.constantFrom('bundle', 'profile'),
-    op: fc.constantFrom('set', 'set', 'set', 'delete', 'truncate', 'bom', 'dup-id', 'same-as-stored', 'deep', 'proto', 'valid'),
+    op: fc.constantFrom(
+      'set',
+      'set',
+      'set',
+      'delete',
+      'truncate',
+      'bom',
+      'dup-id',
+      'same-as-stored',
+      'deep',
+      'proto',
+      'valid',
+    ),
     pathPick: fc.nat(),
     value: fc.constantFrom(...hostileValues),
     cut: fc.nat(),
@@ -86,7 +154,9 @@ export const importCaseArb: fc.Arbitrary<ImportCase> = fc
   })
   .map(({ base, op, pathPick, value, cut, tag }): ImportCase => {
     // A deep copy: the sample profile shares objects between calls (mutating one would leak).
-    let doc: Json = structuredClone(base === 'bundle' ? makeBundle(validRecords(tag), new Date(0)) : sampleProfile()) as unknown as Json;
+    let doc: Json = structuredClone(
+      base === 'bundle' ? makeBundle(validRecords(tag), new Date(0)) : sampleProfile(),
+    ) as unknown as Json;
     const ps = paths(doc);
     const path = ps[pathPick % ps.length] as (string | number)[];
     let text: string;
@@ -131,7 +201,10 @@ export const importCaseArb: fc.Arbitrary<ImportCase> = fc
         break;
       }
       case 'proto':
-        text = JSON.stringify(doc).replace(/^\{/, '{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},');
+        text = JSON.stringify(doc).replace(
+          /^\{/,
+          '{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}},',
+        );
         break;
       default:
         text = base === 'profile' ? serializeProfile(sampleProfile()) : JSON.stringify(doc);
@@ -144,7 +217,10 @@ export interface CountingStore extends ImportWriter {
 }
 
 /** Imports one case into `store` and classifies what happened. */
-export async function runImportCase(c: ImportCase, store: CountingStore): Promise<{ outcome: ImportOutcome; detail: string }> {
+export async function runImportCase(
+  c: ImportCase,
+  store: CountingStore,
+): Promise<{ outcome: ImportOutcome; detail: string }> {
   const before = await store.count();
   let written = -1;
   let rejected = false;
@@ -164,9 +240,15 @@ export async function runImportCase(c: ImportCase, store: CountingStore): Promis
     detail = e.message;
   }
   const after = await store.count();
-  if (({} as Record<string, unknown>).polluted !== undefined) return { outcome: 'thrown', detail: `${c.what}: prototype polluted` };
-  if (rejected) return after === before ? { outcome: 'rejected', detail } : { outcome: 'count-changed', detail: `${c.what}: ${before} → ${after}` };
-  return after === before + written ? { outcome: 'imported', detail: '' } : { outcome: 'count-wrong', detail: `${c.what}: ${before} + ${written} ≠ ${after}` };
+  if (({} as Record<string, unknown>).polluted !== undefined)
+    return { outcome: 'thrown', detail: `${c.what}: prototype polluted` };
+  if (rejected)
+    return after === before
+      ? { outcome: 'rejected', detail }
+      : { outcome: 'count-changed', detail: `${c.what}: ${before} → ${after}` };
+  return after === before + written
+    ? { outcome: 'imported', detail: '' }
+    : { outcome: 'count-wrong', detail: `${c.what}: ${before} + ${written} ≠ ${after}` };
 }
 
 export function importCases(seed: number, n: number): ImportCase[] {

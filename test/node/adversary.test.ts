@@ -51,9 +51,21 @@ function bruteForce(memory: number, requests: readonly RequestSpec[], horizon: n
 }
 
 /** A small hand-sized construction: M = 40, long (28, 8), shorts (10, 1): 28 + 2 + 11 = 41 > 40. */
-const small = (shorts: number): AdversaryParams => ({ memory: 40, longPrompt: 28, longOutput: 8, shortPrompt: 10, shorts, patience: 200 });
+const small = (shorts: number): AdversaryParams => ({
+  memory: 40,
+  longPrompt: 28,
+  longOutput: 8,
+  shortPrompt: 10,
+  shorts,
+  patience: 200,
+});
 
-const obs = (round: number, starts: [number, number][]): Observation => ({ round, now: round, starts: new Map(starts), completed: 0 });
+const obs = (round: number, starts: [number, number][]): Observation => ({
+  round,
+  now: round,
+  starts: new Map(starts),
+  completed: 0,
+});
 
 describe('adversary parameters', () => {
   it('satisfy the construction for every n', () => {
@@ -87,7 +99,11 @@ describe('the adaptive source', () => {
     expect(adv.poll(obs(1, []))).toEqual([]); // the policy waits: nothing arrives
     expect(adv.poll(obs(2, []))).toEqual([]);
     const shorts = adv.poll(obs(3, [[0, 2]]));
-    expect(shorts?.map((q) => [q.id, q.arrival, q.prompt, q.output])).toEqual([[1, 3, 10, 1], [2, 3, 10, 1], [3, 3, 10, 1]]);
+    expect(shorts?.map((q) => [q.id, q.arrival, q.prompt, q.output])).toEqual([
+      [1, 3, 10, 1],
+      [2, 3, 10, 1],
+      [3, 3, 10, 1],
+    ]);
     expect(adv.longStart).toBe(2);
     expect(adv.shortArrival).toBe(3);
     expect(adv.poll(obs(4, [[0, 2]]))).toBeNull();
@@ -205,11 +221,24 @@ describe('the closed-form optimum', () => {
 
   it('equals brute force on random small parameters', () => {
     const arb = fc
-      .record({ M: fc.integer({ min: 12, max: 40 }), P: fc.integer({ min: 1, max: 30 }), L: fc.integer({ min: 1, max: 8 }), k: fc.integer({ min: 0, max: 4 }), a: fc.integer({ min: 1, max: 6 }) })
+      .record({
+        M: fc.integer({ min: 12, max: 40 }),
+        P: fc.integer({ min: 1, max: 30 }),
+        L: fc.integer({ min: 1, max: 8 }),
+        k: fc.integer({ min: 0, max: 4 }),
+        a: fc.integer({ min: 1, max: 6 }),
+      })
       .filter(({ M, P, L }) => P + L <= M && M - P - 2 >= 1);
     fc.assert(
       fc.property(arb, ({ M, P, L, k, a }) => {
-        const p: AdversaryParams = { memory: M, longPrompt: P, longOutput: L, shortPrompt: M - P - 2, shorts: k, patience: 100 };
+        const p: AdversaryParams = {
+          memory: M,
+          longPrompt: P,
+          longOutput: L,
+          shortPrompt: M - P - 2,
+          shorts: k,
+          patience: 100,
+        };
         const inst = adversaryInstance(p, a);
         const opt = adversaryOptimum(p, a);
         expect(scheduleRoundUse(M, inst, opt.starts).firstOver).toBe(-1);
@@ -220,7 +249,11 @@ describe('the closed-form optimum', () => {
   });
 
   it('agrees with the exact solver on small constructions', async () => {
-    for (const [k, a] of [[3, 1], [4, 2], [2, 6]] as const) {
+    for (const [k, a] of [
+      [3, 1],
+      [4, 2],
+      [2, 6],
+    ] as const) {
       const p = small(k);
       const inst = adversaryInstance(p, a);
       const r = await solveOptimum({ memory: p.memory, requests: inst }, { timeLimitSec: 20 });

@@ -40,7 +40,14 @@ describe('calibration (Node, Dawn)', () => {
     const events: CalibrationProgress[] = [];
     const t0 = performance.now();
     // A short sampling budget: this test checks the pipeline, not the precision (bench/calibration.ts does).
-    const p = await calibrate({ session: await session(), shaders: await loadNodeShaders(), preset: PRESETS.quick, runtime: 'vitest', budgetMs: 1, onProgress: (e) => events.push(e) });
+    const p = await calibrate({
+      session: await session(),
+      shaders: await loadNodeShaders(),
+      preset: PRESETS.quick,
+      runtime: 'vitest',
+      budgetMs: 1,
+      onProgress: (e) => events.push(e),
+    });
     console.log(
       `quick calibration in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${p.quality.verdict} (${p.quality.reasons.join('; ')}); held-out R² ${p.fit.r2.toFixed(3)};` +
         ` replay error ${p.validation.replay ? (100 * p.validation.replay.error).toFixed(1) : '—'} %`,
@@ -51,7 +58,8 @@ describe('calibration (Node, Dawn)', () => {
     const d = p.design;
     if (!d) throw new Error('no design');
     expect(d.linear.points.length).toBe(PRESETS.quick.linearTokens.length);
-    for (const pt of [...d.linear.points, ...d.decode.points, ...d.prefill.points]) expect(pt.samplesMicros.length).toBeGreaterThanOrEqual(PRESETS.quick.minSamples);
+    for (const pt of [...d.linear.points, ...d.decode.points, ...d.prefill.points])
+      expect(pt.samplesMicros.length).toBeGreaterThanOrEqual(PRESETS.quick.minSamples);
     expect(d.stoppedBecause === 'budget' || d.stoppedBecause === 'target').toBe(true);
     for (const [lo, hi] of Object.values(p.fullModel.intervals ?? {})) expect(lo).toBeLessThanOrEqual(hi);
     const t = p.reference.typicalRound;
@@ -68,7 +76,14 @@ describe('calibration (Node, Dawn)', () => {
     expect(new Set(events.map((e) => e.phase))).toEqual(new Set(CALIBRATION_PHASES));
     expect(parseProfile(serializeProfile(p))).toEqual(p);
     const m = profileCostModel(p);
-    const r = m.roundMicros({ requests: 10, prefillRequests: 0, prefillTokens: 0, prefillSquares: 0, decodeRequests: 10, decodeContext: 1000 });
+    const r = m.roundMicros({
+      requests: 10,
+      prefillRequests: 0,
+      prefillTokens: 0,
+      prefillSquares: 0,
+      decodeRequests: 10,
+      decodeContext: 1000,
+    });
     expect(Number.isInteger(r) && r >= 1).toBe(true);
   }, 600_000);
 
@@ -76,8 +91,14 @@ describe('calibration (Node, Dawn)', () => {
     if (!found) return ctx.skip(skipReason);
     const ac = new AbortController();
     const run = calibrate({
-      session: await session(), shaders: await loadNodeShaders(), preset: PRESETS.quick, runtime: 'vitest', signal: ac.signal,
-      onProgress: (e) => { if (e.phase === 'probes') ac.abort(new Error('cancelled by test')); },
+      session: await session(),
+      shaders: await loadNodeShaders(),
+      preset: PRESETS.quick,
+      runtime: 'vitest',
+      signal: ac.signal,
+      onProgress: (e) => {
+        if (e.phase === 'probes') ac.abort(new Error('cancelled by test'));
+      },
     });
     await expect(run).rejects.toThrow(/cancelled by test/);
   }, 300_000);
@@ -85,7 +106,11 @@ describe('calibration (Node, Dawn)', () => {
   it('turns a validation error, a timeout and a lost device into GpuErrors', async (ctx) => {
     if (!found) return ctx.skip(skipReason);
     const s = await session();
-    await expect(s.scoped('bad buffer', () => s.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE }))).rejects.toThrow(/bad buffer: WebGPU validation error/);
+    await expect(
+      s.scoped('bad buffer', () =>
+        s.device.createBuffer({ size: 16, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.STORAGE }),
+      ),
+    ).rejects.toThrow(/bad buffer: WebGPU validation error/);
     await expect(s.guard(new Promise(() => {}), 'never', 50)).rejects.toThrow(/never did not finish within 50 ms/);
     s.device.destroy();
     await expect(s.guard(new Promise(() => {}), 'after destroy', 5000)).rejects.toBeInstanceOf(GpuError);

@@ -14,7 +14,12 @@ import { VERDICT_RULES, verdictOf, type VerdictInput } from '../../src/calibrate
 /** Emulated-geometry truth (µs): the round trip, the sweeps' intercepts and slopes. */
 const TRUTH = { rt: 300, aLin: 150, aDec: 80, aPre: 60, bLin: 4, bDec: 0.012, bPre: 0.05 };
 const TYPICAL = { tokens: 60, kvTokens: 6000, prefillSquares: 9700 };
-const REF: Coefficients = { fixedMicros: 20_000, perTokenMicros: 30, perKvTokenMicros: 0.1, perPrefillSquareMicros: 0.004 };
+const REF: Coefficients = {
+  fixedMicros: 20_000,
+  perTokenMicros: 30,
+  perKvTokenMicros: 0.1,
+  perPrefillSquareMicros: 0.004,
+};
 
 /** Synthetic timings of the quick preset's sweeps: multiplicative log-normal noise σ per sample. */
 function synthetic(rand: () => number, sigma: number, samples = 3, outlier = 0): RawTimings {
@@ -26,7 +31,10 @@ function synthetic(rand: () => number, sigma: number, samples = 3, outlier = 0):
     widthDivisor: p.widthDivisor,
     roundTripMicros: Array.from({ length: 21 }, () => TRUTH.rt * Math.exp(sigma * normal(rand))),
     linear: p.linearTokens.map((t) => ({ x: t, samplesMicros: noisy(TRUTH.aLin + TRUTH.bLin * t) })),
-    decode: p.decodePoints.map((d) => ({ x: d.decodeBatch * d.kvLen, samplesMicros: noisy(TRUTH.aDec + TRUTH.bDec * d.decodeBatch * d.kvLen) })),
+    decode: p.decodePoints.map((d) => ({
+      x: d.decodeBatch * d.kvLen,
+      samplesMicros: noisy(TRUTH.aDec + TRUTH.bDec * d.decodeBatch * d.kvLen),
+    })),
     prefill: p.prefillChunks.map((c) => ({ x: c * c, samplesMicros: noisy(TRUTH.aPre + TRUTH.bPre * c * c) })),
   };
 }
@@ -59,11 +67,19 @@ describe('line fits and intervals', () => {
     expect(f.r2).toBeCloseTo(1, 12);
   });
   it('refuses fewer than 3 points or a constant x', () => {
-    expect(() => fitLine([{ x: 1, y: 1 }, { x: 2, y: 2 }])).toThrow(/≥ 3 points/);
+    expect(() =>
+      fitLine([
+        { x: 1, y: 1 },
+        { x: 2, y: 2 },
+      ]),
+    ).toThrow(/≥ 3 points/);
     expect(() => fitLine([1, 1, 1].map((x) => ({ x, y: x })))).toThrow(/different x/);
   });
   it('combines independent estimates (variances add)', () => {
-    const c = combine([[2, { value: 1, se: 3, df: 10 }], [1, { value: 4, se: 4, df: 10 }]]);
+    const c = combine([
+      [2, { value: 1, se: 3, df: 10 }],
+      [1, { value: 4, se: 4, df: 10 }],
+    ]);
     expect(c.value).toBe(6);
     expect(c.se).toBeCloseTo(Math.sqrt(36 + 16), 10);
     expect(c.df).toBeGreaterThan(10);
@@ -75,7 +91,14 @@ describe('line fits and intervals', () => {
   it('95 % intervals hold the truth about 95 % of the time (coverage over 600 synthetic calibrations)', () => {
     const rand = rng(20260105);
     const reps = 600;
-    const hits: Record<string, number> = { perTokenMicros: 0, perKvTokenMicros: 0, perPrefillSquareMicros: 0, fixedMicros: 0, typical: 0, ratio: 0 };
+    const hits: Record<string, number> = {
+      perTokenMicros: 0,
+      perKvTokenMicros: 0,
+      perPrefillSquareMicros: 0,
+      fixedMicros: 0,
+      typical: 0,
+      ratio: 0,
+    };
     const full = extrapolate(emulatedTruth, PRESETS.quick.layers, PRESETS.quick.widthDivisor, TRUTH.rt);
     const typTruth = predict(full, TYPICAL);
     const ratioTruth = typTruth / predict(REF, TYPICAL);
@@ -85,11 +108,16 @@ describe('line fits and intervals', () => {
         const [lo, hi] = a.intervals[t];
         if (lo <= emulatedTruth[t] && emulatedTruth[t] <= hi) hits[t] = (hits[t] as number) + 1;
       }
-      if (a.typical.interval[0] <= typTruth && typTruth <= a.typical.interval[1]) hits.typical = (hits.typical as number) + 1;
-      if (a.typical.ratioInterval[0] <= ratioTruth && ratioTruth <= a.typical.ratioInterval[1]) hits.ratio = (hits.ratio as number) + 1;
+      if (a.typical.interval[0] <= typTruth && typTruth <= a.typical.interval[1])
+        hits.typical = (hits.typical as number) + 1;
+      if (a.typical.ratioInterval[0] <= ratioTruth && ratioTruth <= a.typical.ratioInterval[1])
+        hits.ratio = (hits.ratio as number) + 1;
     }
     const coverage = Object.fromEntries(Object.entries(hits).map(([k, v]) => [k, v / reps]));
-    console.log('coverage of the 95 % intervals (600 synthetic calibrations, 5 % log-normal noise, 3 samples a point):', coverage);
+    console.log(
+      'coverage of the 95 % intervals (600 synthetic calibrations, 5 % log-normal noise, 3 samples a point):',
+      coverage,
+    );
     for (const c of Object.values(coverage)) {
       expect(c).toBeGreaterThan(0.88);
       expect(c).toBeLessThan(0.99);
@@ -107,8 +135,16 @@ describe('analysis of the sweeps', () => {
     expect(a.typical.ratio).toBeCloseTo(predict(full, TYPICAL) / predict(REF, TYPICAL), 9);
     for (const t of TERMS) expect(a.identifiable[t]).toBe(true);
     // The held-out check on composite rounds the sweeps never saw.
-    const rounds = [[10, 2000, 400], [40, 500, 0], [80, 9000, 2500]].map(([tokens, kvTokens, prefillSquares]) => {
-      const features = { tokens: tokens as number, kvTokens: kvTokens as number, prefillSquares: prefillSquares as number };
+    const rounds = [
+      [10, 2000, 400],
+      [40, 500, 0],
+      [80, 9000, 2500],
+    ].map(([tokens, kvTokens, prefillSquares]) => {
+      const features = {
+        tokens: tokens as number,
+        kvTokens: kvTokens as number,
+        prefillSquares: prefillSquares as number,
+      };
       return { features, samplesMicros: [predict(emulatedTruth, features)] };
     });
     expect(heldOutQuality(a.coefficients, rounds).r2).toBeCloseTo(1, 9);
@@ -117,9 +153,14 @@ describe('analysis of the sweeps', () => {
   it('narrows with more samples, and a term with no signal is reported as not identifiable', () => {
     const few = analyze(synthetic(rng(5), 0.05, 3), REF, TYPICAL);
     const many = analyze(synthetic(rng(5), 0.05, 15), REF, TYPICAL);
-    expect(relativeHalfWidth(many.typical.interval, many.typical.micros)).toBeLessThan(relativeHalfWidth(few.typical.interval, few.typical.micros));
+    expect(relativeHalfWidth(many.typical.interval, many.typical.micros)).toBeLessThan(
+      relativeHalfWidth(few.typical.interval, few.typical.micros),
+    );
     const raw = synthetic(rng(7), 0.05);
-    raw.prefill = raw.prefill.map((p) => ({ x: p.x, samplesMicros: p.samplesMicros.map(() => 60 * Math.exp(0.05 * normal(rng(p.x)))) }));
+    raw.prefill = raw.prefill.map((p) => ({
+      x: p.x,
+      samplesMicros: p.samplesMicros.map(() => 60 * Math.exp(0.05 * normal(rng(p.x)))),
+    }));
     const a = analyze(raw, REF, TYPICAL);
     expect(a.identifiable.perPrefillSquareMicros).toBe(false);
     expect(a.coefficients.perPrefillSquareMicros).toBeGreaterThanOrEqual(0);
@@ -135,7 +176,15 @@ describe('analysis of the sweeps', () => {
 });
 
 describe('verdict rules', () => {
-  const good: VerdictInput = { heldOutR2: 0.99, typicalHalfWidth: 0.03, targetHalfWidth: 0.05, notIdentifiable: [], probeDrift: 1.05, repeatSpread: 0.05, replayError: 0.04 };
+  const good: VerdictInput = {
+    heldOutR2: 0.99,
+    typicalHalfWidth: 0.03,
+    targetHalfWidth: 0.05,
+    notIdentifiable: [],
+    probeDrift: 1.05,
+    repeatSpread: 0.05,
+    replayError: 0.04,
+  };
   it('good when everything is within the rules', () => {
     expect(verdictOf(good)).toEqual({ verdict: 'good', reasons: [] });
     expect(verdictOf({ ...good, replayError: null }).verdict).toBe('good');

@@ -14,7 +14,17 @@ import { main } from '../../src/cli/main.ts';
 import { createPolicy } from '../../src/policies/registry.ts';
 
 function fakeIo(): CliIo & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', interactive: false, out(t: string) { io.stdout += t; }, err(t: string) { io.stderr += t; } };
+  const io = {
+    stdout: '',
+    stderr: '',
+    interactive: false,
+    out(t: string) {
+      io.stdout += t;
+    },
+    err(t: string) {
+      io.stderr += t;
+    },
+  };
   return io;
 }
 async function run(argv: string[]) {
@@ -26,7 +36,7 @@ async function run(argv: string[]) {
 const dir = mkdtempSync(join(tmpdir(), 'kvsched-msg-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-describe('times in the run\'s unit', () => {
+describe("times in the run's unit", () => {
   it('a stuck policy in seconds mode says when in seconds, not µs', () => {
     // α = 0.9, M = 20: admission limit 2 tokens; request 0 needs 3 → stuck once request 1 (at 5 s) is in.
     const requests = [
@@ -35,7 +45,11 @@ describe('times in the run\'s unit', () => {
     ];
     let e: unknown;
     try {
-      simulate(requests, createPolicy('alpha-greedy:0.9'), { memory: 20, mode: 'seconds', costModel: getCostModel('a100-llama2-70b-tp2') });
+      simulate(requests, createPolicy('alpha-greedy:0.9'), {
+        memory: 20,
+        mode: 'seconds',
+        costModel: getCostModel('a100-llama2-70b-tp2'),
+      });
     } catch (x) {
       e = x;
     }
@@ -56,11 +70,24 @@ describe('kvsched optimum output', () => {
     expect(r.stdout).toMatch(/ratio to OPT/);
     expect(r.stdout).not.toMatch(/ratio to best found/);
     expect(r.stdout).toMatch(/alpha-greedy:0\.2\s+failed: stuck \(below\)/);
-    expect(r.stdout).toMatch(/^alpha-greedy:0\.2: StuckError: policy alpha-greedy:0\.2 is stuck at time \d+ .*request 0 needs 11 tokens/m);
+    expect(r.stdout).toMatch(
+      /^alpha-greedy:0\.2: StuckError: policy alpha-greedy:0\.2 is stuck at time \d+ .*request 0 needs 11 tokens/m,
+    );
   });
 
   it('says "ratio to best found" when the time limit stops the proof', async () => {
-    const r = await run(['optimum', '--workload', 'paper-synthetic', '--seed', '7', '--time-limit', '0.5', '--lp-share', '0', '--quiet']);
+    const r = await run([
+      'optimum',
+      '--workload',
+      'paper-synthetic',
+      '--seed',
+      '7',
+      '--time-limit',
+      '0.5',
+      '--lp-share',
+      '0',
+      '--quiet',
+    ]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/status\s+time-limit/);
     expect(r.stdout).toMatch(/ratio to best found/);
@@ -71,7 +98,10 @@ describe('kvsched optimum output', () => {
 describe('file contents echoed in errors', () => {
   it('escapes control characters and caps a huge cell', async () => {
     const bad = join(dir, 'bad.csv');
-    writeFileSync(bad, `arrived_at,num_prefill_tokens,num_decode_tokens\n0,\u001b[2J\u001b[31m${'9'.repeat(2_000_000)}x,3\n`);
+    writeFileSync(
+      bad,
+      `arrived_at,num_prefill_tokens,num_decode_tokens\n0,\u001b[2J\u001b[31m${'9'.repeat(2_000_000)}x,3\n`,
+    );
     const r = await run(['simulate', '--trace', bad, '--quiet']);
     expect(r.code).toBe(2);
     expect(r.stderr.trimEnd().split('\n')).toHaveLength(1);
@@ -84,15 +114,41 @@ describe('file contents echoed in errors', () => {
 describe('kvsched sweep', () => {
   it('reports p99 latency, TTFT, throughput and evictions per cell, in the table and in --out', async () => {
     const out = join(dir, 'sweep.json');
-    const r = await run(['sweep', '--rates', '50', '--memory', '8000,16492', '--policy', 'mcsf,vllm', '--seeds', '1-2', '--requests', '300', '--quiet', '--out', out]);
+    const r = await run([
+      'sweep',
+      '--rates',
+      '50',
+      '--memory',
+      '8000,16492',
+      '--policy',
+      'mcsf,vllm',
+      '--seeds',
+      '1-2',
+      '--requests',
+      '300',
+      '--quiet',
+      '--out',
+      out,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const header = r.stdout.split('\n')[0] as string;
-    for (const h of ['mean lat (s)', 'p99 lat (s)', 'mean TTFT (s)', 'tok/s', 'evictions', 'mean lat range (s)', 'seeds ok']) expect(header).toContain(h);
+    for (const h of [
+      'mean lat (s)',
+      'p99 lat (s)',
+      'mean TTFT (s)',
+      'tok/s',
+      'evictions',
+      'mean lat range (s)',
+      'seeds ok',
+    ])
+      expect(header).toContain(h);
     expect(r.stdout.trimEnd().split('\n')).toHaveLength(2 + 4);
     expect(r.stdout).toMatch(/ – /); // the range is one column
     const j = JSON.parse((await import('node:fs')).readFileSync(out, 'utf8')) as { cells: Record<string, unknown>[] };
     expect(j.cells).toHaveLength(8);
-    for (const c of j.cells) for (const k of ['meanLatency', 'p99Latency', 'meanTtft', 'throughput', 'evictions']) expect(typeof c[k]).toBe('number');
+    for (const c of j.cells)
+      for (const k of ['meanLatency', 'p99Latency', 'meanTtft', 'throughput', 'evictions'])
+        expect(typeof c[k]).toBe('number');
   }, 60_000);
 });
 
@@ -100,19 +156,55 @@ describe('kvsched simulate --csv / --csv-requests', () => {
   it('writes the results table and the per-request data, consistent with each other', async () => {
     const csv = join(dir, 'summary.csv');
     const reqs = join(dir, 'requests.csv');
-    const r = await run(['simulate', '--requests', '300', '--policy', 'mcsf,vllm', '--quiet', '--csv', csv, '--csv-requests', reqs]);
+    const r = await run([
+      'simulate',
+      '--requests',
+      '300',
+      '--policy',
+      'mcsf,vllm',
+      '--quiet',
+      '--csv',
+      csv,
+      '--csv-requests',
+      reqs,
+    ]);
     expect(r.code, r.stderr).toBe(0);
     const fs = await import('node:fs');
-    const sum = fs.readFileSync(csv, 'utf8').trimEnd().split('\n').map((l) => l.split(','));
+    const sum = fs
+      .readFileSync(csv, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(','));
     expect(sum).toHaveLength(3);
     const head = sum[0] as string[];
     expect(head.slice(0, 2)).toEqual(['policy', 'meanLatency']);
-    const rows = fs.readFileSync(reqs, 'utf8').trimEnd().split('\n').map((l) => l.split(','));
-    expect(rows[0]).toEqual(['policy', 'id', 'arrival', 'prompt', 'output', 'predicted', 'start', 'first_token', 'completion', 'latency', 'ttft', 'restarts', 'joules']);
+    const rows = fs
+      .readFileSync(reqs, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => l.split(','));
+    expect(rows[0]).toEqual([
+      'policy',
+      'id',
+      'arrival',
+      'prompt',
+      'output',
+      'predicted',
+      'start',
+      'first_token',
+      'completion',
+      'latency',
+      'ttft',
+      'restarts',
+      'joules',
+    ]);
     expect(rows).toHaveLength(1 + 2 * 300);
     for (const line of sum.slice(1)) {
       const policy = line[0] as string;
-      const lat = rows.slice(1).filter((x) => x[0] === policy).map((x) => Number(x[9]));
+      const lat = rows
+        .slice(1)
+        .filter((x) => x[0] === policy)
+        .map((x) => Number(x[9]));
       expect(lat).toHaveLength(300);
       expect(lat.reduce((a, b) => a + b, 0) / lat.length).toBeCloseTo(Number(line[1]), 6);
     }

@@ -45,9 +45,19 @@ const specs = await allSpecs();
 
 describe('every command, every option, a bad value', () => {
   it('covers every command', () => {
-    expect(specs.map((s) => s.name).sort()).toEqual(
-      ['calibrate', 'capacity', 'device', 'optimum', 'paper adversary', 'paper lmsys', 'paper predictions', 'paper regret', 'paper synthetic', 'simulate', 'sweep'],
-    );
+    expect(specs.map((s) => s.name).sort()).toEqual([
+      'calibrate',
+      'capacity',
+      'device',
+      'optimum',
+      'paper adversary',
+      'paper lmsys',
+      'paper predictions',
+      'paper regret',
+      'paper synthetic',
+      'simulate',
+      'sweep',
+    ]);
   });
   for (const spec of specs) {
     for (const [name, opt] of Object.entries(spec.options)) {
@@ -64,7 +74,10 @@ describe('every command, every option, a bad value', () => {
       }
     }
     it(`kvsched ${spec.name} --no-such-option`, async () => {
-      expectOneLineError(await run([...spec.name.split(' '), '--no-such-option', '1']), /unknown option --no-such-option/);
+      expectOneLineError(
+        await run([...spec.name.split(' '), '--no-such-option', '1']),
+        /unknown option --no-such-option/,
+      );
     });
   }
 });
@@ -74,16 +87,28 @@ describe('strict values', () => {
     [['simulate', '--rate', '-3'], /--rate: -3 must be > 0/],
     [['simulate', '--rate', '0x10'], /--rate: "0x10" is not a decimal number/],
     [['simulate', '--rate', 'Infinity'], /not a decimal number/],
-    [['simulate', '--rate', '1e-300'], /--rate 1e-300: 10000 requests .* past the supported time range .* use --rate ≥/],
-    [['simulate', '--memory', '99999999999999999999'], /--memory: 99999999999999999999 is above the maximum 2147483647/],
+    [
+      ['simulate', '--rate', '1e-300'],
+      /--rate 1e-300: 10000 requests .* past the supported time range .* use --rate ≥/,
+    ],
+    [
+      ['simulate', '--memory', '99999999999999999999'],
+      /--memory: 99999999999999999999 is above the maximum 2147483647/,
+    ],
     [['simulate', '--memory', '1.5'], /--memory: "1.5" is not a whole number/],
     [['simulate', '--seed', '4294967296'], /--seed: .* above the maximum 4294967295/],
     [['simulate', '--requests', '0'], /--requests: 0 is below the minimum 1/],
     [['simulate', '--policy', 'bogus'], /--policy: unknown policy "bogus"/],
     [['paper', 'synthetic', '--policy', 'bogus'], /^kvsched paper synthetic: --policy: unknown policy "bogus"/],
     [['paper', 'predictions', '--epsilons', '0,1'], /--epsilons: 1 must be < 1/],
-    [['sweep', '--rates', '10,0x1', '--memory', '100', '--policy', 'mcsf', '--seeds', '1'], /--rates: "0x1" is not a decimal number/],
-    [['sweep', '--rates', '10', '--memory', '100', '--policy', 'mcsf', '--seeds', '5-1'], /--seeds: range "5-1" ends before it starts/],
+    [
+      ['sweep', '--rates', '10,0x1', '--memory', '100', '--policy', 'mcsf', '--seeds', '1'],
+      /--rates: "0x1" is not a decimal number/,
+    ],
+    [
+      ['sweep', '--rates', '10', '--memory', '100', '--policy', 'mcsf', '--seeds', '5-1'],
+      /--seeds: range "5-1" ends before it starts/,
+    ],
     [['optimum', '--workload', 'paper-synthetic', '--lp-share', '1.5'], /--lp-share: 1.5 is above the maximum 1/],
     [['simulate', '--rate', '5', '--rate', '6'], /--rate given twice/],
     [['simulate', 'extra'], /unexpected argument "extra"/],
@@ -136,7 +161,7 @@ describe('help, version and docs come from the tables', () => {
     }
   });
 
-  it('docs/cli.md lists every command\'s options exactly as the table gives them', async () => {
+  it("docs/cli.md lists every command's options exactly as the table gives them", async () => {
     const md = readFileSync(new URL('../../docs/cli.md', import.meta.url), 'utf8');
     expect(documentedCommands(md).sort()).toEqual(specs.map((s) => s.name).sort());
     expect(md, 'run: npx tsx scripts/gen-cli-docs.ts').toBe(await renderOptionBlocks(md));

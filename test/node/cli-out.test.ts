@@ -6,7 +6,18 @@
  * `--engine gpu` without an adapter is one line with exit 3.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -15,7 +26,17 @@ import { main } from '../../src/cli/main.ts';
 import { checkOutPath, writeResult } from '../../src/cli/out-file.ts';
 
 function fakeIo(): CliIo & { stdout: string; stderr: string } {
-  const io = { stdout: '', stderr: '', interactive: false, out(t: string) { io.stdout += t; }, err(t: string) { io.stderr += t; } };
+  const io = {
+    stdout: '',
+    stderr: '',
+    interactive: false,
+    out(t: string) {
+      io.stdout += t;
+    },
+    err(t: string) {
+      io.stderr += t;
+    },
+  };
   return io;
 }
 
@@ -47,7 +68,22 @@ describe('--out is checked before the work starts', () => {
   for (const [what, out, pattern] of bad) {
     for (const argv of [
       ['simulate', ...small, '--out', out],
-      ['sweep', '--rates', '50', '--memory', '16492', '--policy', 'mcsf', '--seeds', '1-2', '--requests', '200', '--quiet', '--out', out],
+      [
+        'sweep',
+        '--rates',
+        '50',
+        '--memory',
+        '16492',
+        '--policy',
+        'mcsf',
+        '--seeds',
+        '1-2',
+        '--requests',
+        '200',
+        '--quiet',
+        '--out',
+        out,
+      ],
       ['optimum', '--workload', 'paper-synthetic', '--time-limit', '30', '--quiet', '--out', out],
       ['paper', 'predictions', '--requests', '200', '--quiet', '--out', out],
     ]) {
@@ -81,7 +117,7 @@ describe('--out writes', () => {
     expect(readdirSync(dir).filter((f) => f.includes('.partial'))).toEqual([]);
   });
 
-  it('writes through a symlink into the target\'s real directory, keeping the link', async () => {
+  it("writes through a symlink into the target's real directory, keeping the link", async () => {
     const realDir = join(dir, 'real');
     mkdirSync(realDir);
     writeFileSync(join(realDir, 'target.json'), 'old');
@@ -133,10 +169,16 @@ describe('the binary', () => {
   it('SIGINT during a run leaves neither the target nor a partial file', async () => {
     const d = mkdtempSync(join(dir, 'sigint-'));
     const out = join(d, 'big.json');
-    const child = spawn(process.execPath, [bin, 'simulate', '--requests', '300000', '--policy', 'mcsf,mcsf,mcsf', '--quiet', '--out', out], {
-      stdio: 'ignore',
-    });
-    const exited = new Promise<number | null>((resolve) => child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : null))));
+    const child = spawn(
+      process.execPath,
+      [bin, 'simulate', '--requests', '300000', '--policy', 'mcsf,mcsf,mcsf', '--quiet', '--out', out],
+      {
+        stdio: 'ignore',
+      },
+    );
+    const exited = new Promise<number | null>((resolve) =>
+      child.on('exit', (code, signal) => resolve(code ?? (signal ? 130 : null))),
+    );
     const t0 = Date.now();
     while (!readdirSync(d).some((f) => f.endsWith('.partial'))) {
       if (Date.now() - t0 > 60_000) throw new Error('no partial file appeared');
@@ -150,19 +192,31 @@ describe('the binary', () => {
   }, 120_000);
 
   it('--engine gpu without a usable adapter: one line naming the problem, exit 3', () => {
-    const r = spawnSync(process.execPath, [bin, 'simulate', '--engine', 'gpu', '--requests', '10', '--policy', 'mcsf', '--quiet'], {
-      encoding: 'utf8', env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' }, timeout: 120_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      [bin, 'simulate', '--engine', 'gpu', '--requests', '10', '--policy', 'mcsf', '--quiet'],
+      {
+        encoding: 'utf8',
+        env: { ...process.env, VK_ICD_FILENAMES: '/nonexistent/icd.json' },
+        timeout: 120_000,
+      },
+    );
     expect(r.status, r.stderr).toBe(3);
     const ours = r.stderr.split('\n').filter((l) => l.startsWith('kvsched'));
     expect(ours).toHaveLength(1);
-    expect(ours[0]).toMatch(/^kvsched simulate: --engine gpu: no usable WebGPU adapter \(.+\); VK_ICD_FILENAMES=\/nonexistent\/icd.json; see kvsched device/);
+    expect(ours[0]).toMatch(
+      /^kvsched simulate: --engine gpu: no usable WebGPU adapter \(.+\); VK_ICD_FILENAMES=\/nonexistent\/icd.json; see kvsched device/,
+    );
     expect(r.stderr).not.toMatch(/\.(m?js|ts):\d+/); // no JavaScript stack (Dawn's own Vulkan warnings may precede)
     expect(r.stderr).not.toMatch(/XDG_RUNTIME_DIR/);
   }, 150_000);
 
   it('bad input through the binary: one line, exit 2, no stack trace', () => {
-    for (const argv of [['simulate', '--rate', '-3'], ['paper', 'synthetic', '--policy', 'bogus'], ['simulate', '--memory', '99999999999999999999']]) {
+    for (const argv of [
+      ['simulate', '--rate', '-3'],
+      ['paper', 'synthetic', '--policy', 'bogus'],
+      ['simulate', '--memory', '99999999999999999999'],
+    ]) {
       const r = spawnSync(process.execPath, [bin, ...argv], { encoding: 'utf8', timeout: 60_000 });
       expect(r.status, r.stderr).toBe(2);
       oneLine(r.stderr);
@@ -195,14 +249,24 @@ describe('the bundled CLI', () => {
     expect(existsSync(join(root, 'build', 'cli', 'main.mjs'))).toBe(true);
     expect(existsSync(join(root, 'build', 'cli', 'policy-worker.mjs'))).toBe(true);
     const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-    const viaBundle = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8', env: { ...process.env, KVSCHED_DEBUG: '1', KVSCHED_TSX: '' } });
+    const viaBundle = spawnSync(process.execPath, [bin, '--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, KVSCHED_DEBUG: '1', KVSCHED_TSX: '' },
+    });
     expect(viaBundle.stdout).toBe(`${pkg.version}\n`);
     expect(viaBundle.stderr).toMatch(/using the bundle .*build\/cli\/main\.mjs/);
-    const viaTsx = spawnSync(process.execPath, [bin, '--version'], { encoding: 'utf8', env: { ...process.env, KVSCHED_DEBUG: '1', KVSCHED_TSX: '1' } });
+    const viaTsx = spawnSync(process.execPath, [bin, '--version'], {
+      encoding: 'utf8',
+      env: { ...process.env, KVSCHED_DEBUG: '1', KVSCHED_TSX: '1' },
+    });
     expect(viaTsx.stdout).toBe(`${pkg.version}\n`);
     expect(viaTsx.stderr).toMatch(/using tsx on src\/ \(KVSCHED_TSX is set\)/);
     // The bundle finds the shaders and the worker next to it: a GPU-free command that loads chunks.
-    const sim = spawnSync(process.execPath, [bin, 'simulate', '--requests', '300', '--policy', 'mcsf,vllm', '--threads', '2', '--quiet'], { encoding: 'utf8', env: { ...process.env, KVSCHED_TSX: '' }, timeout: 120_000 });
+    const sim = spawnSync(
+      process.execPath,
+      [bin, 'simulate', '--requests', '300', '--policy', 'mcsf,vllm', '--threads', '2', '--quiet'],
+      { encoding: 'utf8', env: { ...process.env, KVSCHED_TSX: '' }, timeout: 120_000 },
+    );
     expect(sim.status, sim.stderr).toBe(0);
     expect(sim.stdout).toMatch(/^mcsf\s/m);
   }, 240_000);

@@ -15,10 +15,20 @@ describe('conflict cliques', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 4, max: 30 }),
-        fc.array(fc.record({ s: fc.integer({ min: 1, max: 5 }), o: fc.integer({ min: 1, max: 25 }), p: fc.integer({ min: 0, max: 30 }) }), { minLength: 2, maxLength: 2 }),
+        fc.array(
+          fc.record({
+            s: fc.integer({ min: 1, max: 5 }),
+            o: fc.integer({ min: 1, max: 25 }),
+            p: fc.integer({ min: 0, max: 30 }),
+          }),
+          { minLength: 2, maxLength: 2 },
+        ),
         (M, [x, y]) => {
           fc.pre(x!.s + x!.o <= M && y!.s + y!.o <= M);
-          const p = prepare({ memory: M, requests: specs([x!, y!].map((r) => ({ arrival: 0, prompt: r.s, output: r.o }))) });
+          const p = prepare({
+            memory: M,
+            requests: specs([x!, y!].map((r) => ({ arrival: 0, prompt: r.s, output: r.o }))),
+          });
           const overflow = checkSchedule(p, [x!.p, y!.p]) !== null;
           expect(startsConflict(p, 0, x!.p, 1, y!.p)).toBe(overflow);
           expect(startsConflict(p, 1, y!.p, 0, x!.p)).toBe(overflow);
@@ -53,10 +63,11 @@ describe('conflict cliques', () => {
       let sum = 0;
       for (const c of cut) sum += x[c] as number;
       expect(sum).toBeGreaterThan(1);
-      for (const u of cut) for (const v of cut) {
-        if (job[u] === job[v]) continue;
-        expect(startsConflict(p, job[u]!, start[u]!, job[v]!, start[v]!)).toBe(true);
-      }
+      for (const u of cut)
+        for (const v of cut) {
+          if (job[u] === job[v]) continue;
+          expect(startsConflict(p, job[u]!, start[u]!, job[v]!, start[v]!)).toBe(true);
+        }
     }
   });
 
@@ -67,9 +78,15 @@ describe('conflict cliques', () => {
           fc.record({
             M: fc.constant(M),
             reqs: fc.array(
-              fc.record({ arrival: fc.integer({ min: 0, max: 5 }), prompt: fc.integer({ min: 1, max: 3 }) }).chain((r) =>
-                fc.record({ arrival: fc.constant(r.arrival), prompt: fc.constant(r.prompt), output: fc.integer({ min: 1, max: Math.min(9, M - r.prompt) }) }),
-              ),
+              fc
+                .record({ arrival: fc.integer({ min: 0, max: 5 }), prompt: fc.integer({ min: 1, max: 3 }) })
+                .chain((r) =>
+                  fc.record({
+                    arrival: fc.constant(r.arrival),
+                    prompt: fc.constant(r.prompt),
+                    output: fc.integer({ min: 1, max: Math.min(9, M - r.prompt) }),
+                  }),
+                ),
               { minLength: 2, maxLength: 7 },
             ),
           }),

@@ -42,7 +42,13 @@ function decode(requests: number, contextEach: number): BatchStats {
   return { ...emptyBatchStats(), requests, decodeRequests: requests, decodeContext: requests * contextEach };
 }
 function prefill(tokens: number): BatchStats {
-  return { ...emptyBatchStats(), requests: 1, prefillRequests: 1, prefillTokens: tokens, prefillSquares: tokens * tokens };
+  return {
+    ...emptyBatchStats(),
+    requests: 1,
+    prefillRequests: 1,
+    prefillTokens: tokens,
+    prefillSquares: tokens * tokens,
+  };
 }
 
 describe('generated tables', () => {
@@ -73,16 +79,37 @@ describe('generated tables', () => {
   });
 
   it('dedupes repeated sizes by the smaller total, splits emb, keeps TP 2 only', () => {
-    const header = [...MLP_OPS.map((op) => `time_stats.${op}.median`), 'num_tokens', 'num_tensor_parallel_workers'].join(',');
+    const header = [
+      ...MLP_OPS.map((op) => `time_stats.${op}.median`),
+      'num_tokens',
+      'num_tensor_parallel_workers',
+    ].join(',');
     const row = (emb: number, other: number, tokens: number, tp: number): string =>
       [emb, ...MLP_OPS.slice(1).map(() => other), tokens, tp].join(',');
-    const mlp = [header, row(0.001, 0.01, 1, 2), row(0.002, 0.02, 2, 2), row(0.002, 0.03, 2, 2), row(9, 9, 1, 1)].join('\n');
-    const ar = [',time_stats.all_reduce.median,num_workers,size,collective', '0,0.01,2,100,all_reduce', '1,0.005,2,100,all_reduce', '2,0.02,2,200,all_reduce', '3,1,4,100,all_reduce'].join('\n');
+    const mlp = [header, row(0.001, 0.01, 1, 2), row(0.002, 0.02, 2, 2), row(0.002, 0.03, 2, 2), row(9, 9, 1, 1)].join(
+      '\n',
+    );
+    const ar = [
+      ',time_stats.all_reduce.median,num_workers,size,collective',
+      '0,0.01,2,100,all_reduce',
+      '1,0.005,2,100,all_reduce',
+      '2,0.02,2,200,all_reduce',
+      '3,1,4,100,all_reduce',
+    ].join('\n');
     const t = buildA100Tables(mlp, ar);
     // 1 token: 9 ops × 10 µs; 2 tokens: the 20 µs row wins over the 30 µs one
-    expect(t.layer.knots.slice(0, 2)).toEqual([[1, 90_000], [2, 180_000]]);
-    expect(t.embedding.knots.slice(0, 2)).toEqual([[1, 1_000], [2, 2_000]]);
-    expect(t.allReduce.knots.slice(0, 2)).toEqual([[100, 5_000], [200, 20_000]]);
+    expect(t.layer.knots.slice(0, 2)).toEqual([
+      [1, 90_000],
+      [2, 180_000],
+    ]);
+    expect(t.embedding.knots.slice(0, 2)).toEqual([
+      [1, 1_000],
+      [2, 2_000],
+    ]);
+    expect(t.allReduce.knots.slice(0, 2)).toEqual([
+      [100, 5_000],
+      [200, 20_000],
+    ]);
   });
 
   it('isotonic fit pools violators and stays non-decreasing', () => {
@@ -92,7 +119,18 @@ describe('generated tables', () => {
   });
 
   it('flat-run compression keeps run ends only', () => {
-    expect(dropFlatInterior([[1, 5], [2, 5], [3, 5], [4, 6]])).toEqual([[1, 5], [3, 5], [4, 6]]);
+    expect(
+      dropFlatInterior([
+        [1, 5],
+        [2, 5],
+        [3, 5],
+        [4, 6],
+      ]),
+    ).toEqual([
+      [1, 5],
+      [3, 5],
+      [4, 6],
+    ]);
   });
 });
 
@@ -193,8 +231,18 @@ describe('interp', () => {
 
   it('validateKnots rejects bad tables', () => {
     expect(() => validateKnots([])).toThrow();
-    expect(() => validateKnots([[1, 2], [1, 3]])).toThrow();
-    expect(() => validateKnots([[1, 2], [2, 1]])).toThrow();
+    expect(() =>
+      validateKnots([
+        [1, 2],
+        [1, 3],
+      ]),
+    ).toThrow();
+    expect(() =>
+      validateKnots([
+        [1, 2],
+        [2, 1],
+      ]),
+    ).toThrow();
     expect(() => validateKnots([[1, 2.5]])).toThrow();
   });
 });
@@ -234,8 +282,12 @@ describe('a100-llama2-70b-tp2', () => {
     const chunk = 512;
     const done = 1024;
     const mixed: BatchStats = {
-      requests: 101, prefillRequests: 1, prefillTokens: chunk, prefillSquares: (done + chunk) ** 2 - done ** 2,
-      decodeRequests: 100, decodeContext: 100 * 1000,
+      requests: 101,
+      prefillRequests: 1,
+      prefillTokens: chunk,
+      prefillSquares: (done + chunk) ** 2 - done ** 2,
+      decodeRequests: 100,
+      decodeContext: 100 * 1000,
     };
     const t = a100Terms(mixed);
     const half = (d: number) => Math.floor(d / 2);
@@ -246,9 +298,13 @@ describe('a100-llama2-70b-tp2', () => {
     const arNs = interp(ALL_REDUCE_NS_BY_BYTES, tokens * ALL_REDUCE_BYTES_PER_TOKEN);
     expect(t.allReduceMicros).toBe(Math.floor((arNs * LAYERS * 2 + 500) / 1000));
     const kvBytes = 100 * 1000 * KV_BYTES_PER_TOKEN_PER_GPU;
-    expect(t.decodeAttentionMicros).toBe(Math.floor((kvBytes + half(DECODE_ACHIEVED_BYTES_PER_MICRO)) / DECODE_ACHIEVED_BYTES_PER_MICRO));
+    expect(t.decodeAttentionMicros).toBe(
+      Math.floor((kvBytes + half(DECODE_ACHIEVED_BYTES_PER_MICRO)) / DECODE_ACHIEVED_BYTES_PER_MICRO),
+    );
     const flop = ((done + chunk) ** 2 - done ** 2) * PREFILL_FLOP_PER_SQUARE_PER_GPU;
-    expect(t.prefillAttentionMicros).toBe(Math.floor((flop + half(PREFILL_ACHIEVED_FLOP_PER_MICRO)) / PREFILL_ACHIEVED_FLOP_PER_MICRO));
+    expect(t.prefillAttentionMicros).toBe(
+      Math.floor((flop + half(PREFILL_ACHIEVED_FLOP_PER_MICRO)) / PREFILL_ACHIEVED_FLOP_PER_MICRO),
+    );
     expect(t.overheadMicros).toBe(2000);
     // Attention terms equal those of the prefill-only and decode-only rounds; the mixed round
     // costs less than the two rounds apart (one overhead, sublinear operator times).
@@ -274,7 +330,14 @@ describe('a100-llama2-70b-tp2', () => {
   });
 
   it('is monotone non-decreasing in every BatchStats field', () => {
-    const fields = ['requests', 'prefillRequests', 'prefillTokens', 'prefillSquares', 'decodeRequests', 'decodeContext'] as const;
+    const fields = [
+      'requests',
+      'prefillRequests',
+      'prefillTokens',
+      'prefillSquares',
+      'decodeRequests',
+      'decodeContext',
+    ] as const;
     fc.assert(
       fc.property(batchArb(), fc.constantFrom(...fields), fc.nat({ max: 100_000 }), (b, f, d) => {
         const bigger: BatchStats = { ...b, [f]: b[f] + d };
@@ -362,7 +425,11 @@ describe('registry', () => {
   });
 
   it('resolves SCHEME:ARG through a registered scheme', () => {
-    registerCostModelScheme('test-const', (arg) => ({ name: `test-const:${arg}`, roundMicros: () => Number(arg) }), 'test-const:MICROS');
+    registerCostModelScheme(
+      'test-const',
+      (arg) => ({ name: `test-const:${arg}`, roundMicros: () => Number(arg) }),
+      'test-const:MICROS',
+    );
     expect(getCostModel('test-const:42').roundMicros(emptyBatchStats())).toBe(42);
     expect(listCostModels()).toContain('test-const:MICROS');
   });

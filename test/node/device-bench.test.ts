@@ -13,7 +13,9 @@ import { pickNodeAdapter } from '../../src/gpu/node-gpu.ts';
 
 describe('bench:device --smoke', () => {
   it('names the file after the adapter', () => {
-    expect(adapterSlug({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader' })).toBe('google-swiftshader');
+    expect(adapterSlug({ vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader' })).toBe(
+      'google-swiftshader',
+    );
     expect(adapterSlug({ vendor: 'nvidia', architecture: '', description: 'NVIDIA H200' })).toBe('nvidia-nvidia-h200');
     expect(adapterSlug({ vendor: '', architecture: '', description: '' })).toBe('adapter');
   });

@@ -32,7 +32,9 @@ beforeAll(async () => {
   // Init scripts run outside the page's CSP: they only listen.
   await page.addInitScript(() => {
     document.addEventListener('securitypolicyviolation', (e) => {
-      void (window as unknown as { __cspViolation(v: string): Promise<void> }).__cspViolation(`${e.effectiveDirective} ${e.blockedURI}`);
+      void (window as unknown as { __cspViolation(v: string): Promise<void> }).__cspViolation(
+        `${e.effectiveDirective} ${e.blockedURI}`,
+      );
     });
   });
   page.on('console', (m) => {
@@ -47,40 +49,52 @@ afterAll(async () => {
 });
 
 describe('Content-Security-Policy', () => {
-  it('is in the built page and in the preview server’s headers', async () => {
-    const html = fs.readFileSync(path.join(tmp, 'dist', 'index.html'), 'utf8').replaceAll('&#39;', "'");
-    expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}"`);
-    expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
-    expect(html).not.toMatch(/<style|style=/);
-    expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-inline|'unsafe-eval'/);
-    const res = await fetch(served.url);
-    expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
-  }, T);
+  it(
+    'is in the built page and in the preview server’s headers',
+    async () => {
+      const html = fs.readFileSync(path.join(tmp, 'dist', 'index.html'), 'utf8').replaceAll('&#39;', "'");
+      expect(html).toContain(`<meta http-equiv="Content-Security-Policy" content="${CONTENT_SECURITY_POLICY}"`);
+      expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/); // no inline script
+      expect(html).not.toMatch(/<style|style=/);
+      expect(CONTENT_SECURITY_POLICY).not.toMatch(/unsafe-inline|'unsafe-eval'/);
+      const res = await fetch(served.url);
+      expect(res.headers.get('content-security-policy')).toBe(CONTENT_SECURITY_POLICY);
+    },
+    T,
+  );
 
-  it('the app works under it: an experiment in the worker, History, an import — no violation', async () => {
-    await page.goto(served.url + '#/experiment?preset=synthetic-zero&pol=mcsf,vllm');
-    await page.locator('[data-testid=run]').click();
-    await page.locator('kv-experiment-view[data-state=done]').waitFor({ timeout: T });
-    await page.goto(served.url + '#/history');
-    await page.locator('[data-testid=history]').waitFor({ timeout: T });
-    const file = path.join(tmp, 'bundle.json');
-    fs.writeFileSync(file, JSON.stringify(makeBundle(validRecords('csp'))));
-    await page.locator('[data-testid=import]').setInputFiles(file);
-    await page.locator('[data-testid=history-status]').waitFor({ timeout: T });
-    expect(await page.locator('[data-testid=history-status]').textContent()).toContain('Imported 4 records');
-    expect(violations).toEqual([]);
-    expect(consoleErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
-  }, T);
+  it(
+    'the app works under it: an experiment in the worker, History, an import — no violation',
+    async () => {
+      await page.goto(served.url + '#/experiment?preset=synthetic-zero&pol=mcsf,vllm');
+      await page.locator('[data-testid=run]').click();
+      await page.locator('kv-experiment-view[data-state=done]').waitFor({ timeout: T });
+      await page.goto(served.url + '#/history');
+      await page.locator('[data-testid=history]').waitFor({ timeout: T });
+      const file = path.join(tmp, 'bundle.json');
+      fs.writeFileSync(file, JSON.stringify(makeBundle(validRecords('csp'))));
+      await page.locator('[data-testid=import]').setInputFiles(file);
+      await page.locator('[data-testid=history-status]').waitFor({ timeout: T });
+      expect(await page.locator('[data-testid=history-status]').textContent()).toContain('Imported 4 records');
+      expect(violations).toEqual([]);
+      expect(consoleErrors.filter((e) => /Content Security Policy/i.test(e))).toEqual([]);
+    },
+    T,
+  );
 
-  it('blocks an injected inline script and reports the violation', async () => {
-    const ran = await page.evaluate(async () => {
-      const s = document.createElement('script');
-      s.textContent = 'window.__inlineRan = true;';
-      document.body.append(s);
-      await new Promise((r) => setTimeout(r, 100));
-      return (window as unknown as { __inlineRan?: boolean }).__inlineRan === true;
-    });
-    expect(ran).toBe(false);
-    await expect.poll(() => violations.some((v) => v.startsWith('script-src-elem inline'))).toBe(true);
-  }, T);
+  it(
+    'blocks an injected inline script and reports the violation',
+    async () => {
+      const ran = await page.evaluate(async () => {
+        const s = document.createElement('script');
+        s.textContent = 'window.__inlineRan = true;';
+        document.body.append(s);
+        await new Promise((r) => setTimeout(r, 100));
+        return (window as unknown as { __inlineRan?: boolean }).__inlineRan === true;
+      });
+      expect(ran).toBe(false);
+      await expect.poll(() => violations.some((v) => v.startsWith('script-src-elem inline'))).toBe(true);
+    },
+    T,
+  );
 });

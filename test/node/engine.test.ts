@@ -34,8 +34,15 @@ function caught(f: () => unknown): Error {
 
 describe('input validation', () => {
   it('rejects requests out of arrival order', () => {
-    const late: Instance = { memory: 20, requests: reqs([[5, 1, 1], [3, 1, 1]]) };
-    for (const p of ALL_POLICIES) expect(() => run(p, late)).toThrow(/arrival order.*request 1 \(arrival 3\) after request 0 \(arrival 5\)/);
+    const late: Instance = {
+      memory: 20,
+      requests: reqs([
+        [5, 1, 1],
+        [3, 1, 1],
+      ]),
+    };
+    for (const p of ALL_POLICIES)
+      expect(() => run(p, late)).toThrow(/arrival order.*request 1 \(arrival 3\) after request 0 \(arrival 5\)/);
   });
 
   it('rejects equal arrivals out of id order', () => {
@@ -47,7 +54,15 @@ describe('input validation', () => {
   });
 
   it('rejects s + o > M (peak KV above capacity), naming the request', () => {
-    const e = caught(() => run('mcsf', { memory: 10, requests: reqs([[0, 2, 8], [0, 3, 8]]) }));
+    const e = caught(() =>
+      run('mcsf', {
+        memory: 10,
+        requests: reqs([
+          [0, 2, 8],
+          [0, 3, 8],
+        ]),
+      }),
+    );
     expect(e).toBeInstanceOf(RangeError);
     expect(e.message).toMatch(/request 1: peak KV s \+ o = 11 exceeds M = 10/);
     // s + o = M is fine.
@@ -98,7 +113,9 @@ describe('StuckError: a request that can never be admitted', () => {
     // M = 1600: 100 blocks, watermark int(0.01·100) = 1. s = 1585 needs 100 blocks.
     const e = caught(() => run('vllm', { memory: 1600, requests: reqs([[0, 1585, 15]]) }));
     expect(e).toBeInstanceOf(StuckError);
-    expect(e.message).toMatch(/request 0 must prefill 1585 tokens \(100 blocks of 16\) and keep a 1-block watermark free, but M = 1600 tokens gives only 100 blocks/);
+    expect(e.message).toMatch(
+      /request 0 must prefill 1585 tokens \(100 blocks of 16\) and keep a 1-block watermark free, but M = 1600 tokens gives only 100 blocks/,
+    );
   });
 
   it('vLLM: a request admitted under the watermark can still get stuck when it must recompute past it', () => {
@@ -108,13 +125,23 @@ describe('StuckError: a request that can never be admitted', () => {
     const e = caught(() => run('vllm', { memory: 1600, requests: reqs([[0, 1584, 16]]) }));
     expect(e).toBeInstanceOf(StuckError);
     expect(e.message).toMatch(/policy vllm is stuck at time 2 with 1 waiting requests/);
-    expect(e.message).toMatch(/request 0 must prefill 1586 tokens \(100 blocks of 16\) and keep a 1-block watermark free/);
+    expect(e.message).toMatch(
+      /request 0 must prefill 1586 tokens \(100 blocks of 16\) and keep a 1-block watermark free/,
+    );
   });
 
   it('α-greedy: a prompt above the admission limit (1−α)·M, even with later arrivals behind it', () => {
     // M = 20, α = 0.9: limit 2. Request 0 (s = 2) needs 3. Request 1 (s = 1) would fit but is
     // behind it in FCFS order: the engine waits for it to arrive, then gives up.
-    const e = caught(() => run('alpha-greedy:0.9', { memory: 20, requests: reqs([[0, 2, 1], [5, 1, 1]]) }));
+    const e = caught(() =>
+      run('alpha-greedy:0.9', {
+        memory: 20,
+        requests: reqs([
+          [0, 2, 1],
+          [5, 1, 1],
+        ]),
+      }),
+    );
     expect(e).toBeInstanceOf(StuckError);
     expect(e.message).toMatch(/policy alpha-greedy:0\.9 is stuck at time 5 with 2 waiting requests/);
     expect(e.message).toMatch(/request 0 needs 3 tokens in its first round/);
@@ -123,9 +150,17 @@ describe('StuckError: a request that can never be admitted', () => {
 
 describe('LivelockError', () => {
   it('fires only after 4M + 64 rounds without a completion while evictions happen', () => {
-    const inst: Instance = { memory: 10, requests: reqs([[0, 1, 5], [0, 1, 5]]) };
+    const inst: Instance = {
+      memory: 10,
+      requests: reqs([
+        [0, 1, 5],
+        [0, 1, 5],
+      ]),
+    };
     let last: Progress | undefined;
-    const e = caught(() => run('alpha-clearing:0:0.5', inst, 'rounds', { progressEvery: 1, onProgress: (p) => (last = p) }));
+    const e = caught(() =>
+      run('alpha-clearing:0:0.5', inst, 'rounds', { progressEvery: 1, onProgress: (p) => (last = p) }),
+    );
     expect(e).toBeInstanceOf(LivelockError);
     expect(e.message).toMatch(/policy alpha-clearing:0:0\.5 livelocked/);
     expect(last?.completed).toBe(0);
@@ -138,10 +173,21 @@ describe('LivelockError', () => {
     // else arrives), but request 2 (a158, s3, o4) arrives later and breaks it: by model.md the run
     // completes (the naive reference: 0 restarts at 156 and completes 169; 1 runs 169–178;
     // 2 runs 169–173). The watchdog fires at round 148, before request 2 arrives.
-    const inst: Instance = { memory: 21, requests: reqs([[0, 4, 13], [0, 1, 9], [158, 3, 4]]) };
+    const inst: Instance = {
+      memory: 21,
+      requests: reqs([
+        [0, 4, 13],
+        [0, 1, 9],
+        [158, 3, 4],
+      ]),
+    };
     const ref = referencePaper(inst, 'alpha-clearing:0.2:0.2', 'rounds');
     expect(ref.outcome).toBe('done');
-    expect(ref.requests.map((r) => [r.id, r.start, r.completion])).toEqual([[0, 156, 169], [1, 169, 178], [2, 169, 173]]);
+    expect(ref.requests.map((r) => [r.id, r.start, r.completion])).toEqual([
+      [0, 156, 169],
+      [1, 169, 178],
+      [2, 169, 173],
+    ]);
     const res = run('alpha-clearing:0.2:0.2', inst);
     expect(schedule(res)).toEqual(ref.requests);
     checkInvariants(res, inst, 'alpha-clearing:0.2:0.2', true);
@@ -158,7 +204,13 @@ describe('LivelockError', () => {
 
 describe('time in rounds mode', () => {
   it('idles until the next arrival; the round index jumps with it', () => {
-    const inst: Instance = { memory: 20, requests: reqs([[5, 1, 2], [20, 2, 1]]) };
+    const inst: Instance = {
+      memory: 20,
+      requests: reqs([
+        [5, 1, 2],
+        [20, 2, 1],
+      ]),
+    };
     const res = run('mcsf', inst);
     expect(schedule(res)).toEqual([
       { id: 0, start: 5, firstToken: 6, completion: 7, restarts: 0 },
@@ -171,12 +223,24 @@ describe('time in rounds mode', () => {
 
   it('a request arriving at round t competes in round t (not earlier, not later)', () => {
     // M = 10; A (a0, s1, o3); B (a2, s1, o1) fits beside A at t2 (4 + 2).
-    const res = run('mcsf', { memory: 10, requests: reqs([[0, 1, 3], [2, 1, 1]]) });
+    const res = run('mcsf', {
+      memory: 10,
+      requests: reqs([
+        [0, 1, 3],
+        [2, 1, 1],
+      ]),
+    });
     expect(schedule(res)[1]).toMatchObject({ start: 2, completion: 3 });
   });
 
   it('uses the cost model only for energy: rounds last 1', () => {
-    const inst: Instance = { memory: 20, requests: reqs([[0, 2, 2], [0, 3, 1]]) };
+    const inst: Instance = {
+      memory: 20,
+      requests: reqs([
+        [0, 2, 2],
+        [0, 3, 1],
+      ]),
+    };
     const power: PowerModel = { name: 'test', gpus: 2, activeWattsPerGpu: 500, idleWattsPerGpu: 50 };
     const res = run('mcsf', inst, 'rounds', { costModel: tinyCost, power });
     // Round 0: prefill 2 + 3 = 5 tokens → 150 µs; round 1: decode A holding 4 → 104 µs.
@@ -211,13 +275,18 @@ describe('options and outputs', () => {
     expect(seen.length).toBe(Math.floor(res.totals.rounds / 10) + 1);
     const end = seen[seen.length - 1];
     expect(end).toMatchObject({ completed: inst.requests.length, waiting: 0, running: 0, now: res.totals.end });
-    for (let i = 1; i < seen.length; i++) expect((seen[i] as Progress).completed).toBeGreaterThanOrEqual((seen[i - 1] as Progress).completed);
+    for (let i = 1; i < seen.length; i++)
+      expect((seen[i] as Progress).completed).toBeGreaterThanOrEqual((seen[i - 1] as Progress).completed);
   });
 
   it('aborts with an AbortError when the signal is set', () => {
     const signal = { aborted: false };
     const e = caught(() =>
-      run('mcsf', inst, 'rounds', { signal, progressEvery: 5, onProgress: (p) => void (p.round >= 5 && (signal.aborted = true)) }),
+      run('mcsf', inst, 'rounds', {
+        signal,
+        progressEvery: 5,
+        onProgress: (p) => void (p.round >= 5 && (signal.aborted = true)),
+      }),
     );
     expect(e.name).toBe('AbortError');
   });

@@ -8,7 +8,9 @@ import { ALLOWED, classify, fuzzCli } from '../fuzz/cli.ts';
 
 describe('CLI fuzzing', () => {
   it('the classifier knows the contract', () => {
-    expect(classify(2, 'kvsched simulate: --rate: must be > 0\n(see: kvsched simulate --help)\n', '', undefined)).toBe('clean-error');
+    expect(classify(2, 'kvsched simulate: --rate: must be > 0\n(see: kvsched simulate --help)\n', '', undefined)).toBe(
+      'clean-error',
+    );
     expect(classify(2, 'kvsched simulate: t.csv:2: arrived_at: bad\n', '', undefined)).toBe('clean-error');
     expect(classify(2, 'Error: x\n    at main (main.ts:1:1)\n', '', undefined)).toBe('unclean-error');
     expect(classify(2, 'kvsched simulate: \u001b[31mred\n', '', undefined)).toBe('unclean-error');
@@ -25,6 +27,8 @@ describe('CLI fuzzing', () => {
     expect(s.counts.success).toBeGreaterThan(20); // the generator gets past validation often enough
     const findings = s.findings.map((f) => `${f.outcome}: ${f.argv.join(' ')} → ${f.detail.split('\n')[0]}`);
     expect(findings).toEqual([]);
-    expect(Object.keys(s.counts).filter((k) => !ALLOWED.includes(k as never) && s.counts[k as keyof typeof s.counts] > 0)).toEqual([]);
+    expect(
+      Object.keys(s.counts).filter((k) => !ALLOWED.includes(k as never) && s.counts[k as keyof typeof s.counts] > 0),
+    ).toEqual([]);
   }, 120_000);
 });

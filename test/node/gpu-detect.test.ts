@@ -63,7 +63,10 @@ describe('detectWebGpu', () => {
   });
 
   it('times out a requestAdapter() that never settles', async () => {
-    const d = await detectWebGpu(fakeGpu(() => new Promise<never>(() => {})), { timeoutMs: 20 });
+    const d = await detectWebGpu(
+      fakeGpu(() => new Promise<never>(() => {})),
+      { timeoutMs: 20 },
+    );
     expect(d.available).toBe(false);
     if (!d.available) expect(d.reason).toMatch(/did not settle within 20 ms/);
   });
@@ -72,7 +75,9 @@ describe('detectWebGpu', () => {
     const d = await detectWebGpu(fakeGpu({ info: { description: 'Null backend' } }));
     expect(d.available).toBe(false);
     if (!d.available) expect(d.reason).toMatch(/null backend/);
-    expect(isNullBackendInfo({ vendor: 'google', architecture: 'swiftshader', device: '', description: '' })).toBe(false);
+    expect(isNullBackendInfo({ vendor: 'google', architecture: 'swiftshader', device: '', description: '' })).toBe(
+      false,
+    );
     expect(isNullBackendInfo({ description: 'null' })).toBe(true);
   });
 
@@ -113,9 +118,14 @@ describe('one adapter name, one null-backend check (detect.ts, used by requestSe
       'google / swiftshader / SwiftShader Device',
     );
     expect(adapterName({ vendor: '', architecture: '', description: '' })).toBe('(unnamed adapter)');
-    expect(describeWebGpu({ available: true, adapter: { vendor: '', architecture: '', device: '', description: '', isFallbackAdapter: true }, features: [], limits: {} })).toMatch(
-      /^WebGPU: \(unnamed adapter\) \(/,
-    );
+    expect(
+      describeWebGpu({
+        available: true,
+        adapter: { vendor: '', architecture: '', device: '', description: '', isFallbackAdapter: true },
+        features: [],
+        limits: {},
+      }),
+    ).toMatch(/^WebGPU: \(unnamed adapter\) \(/);
   });
 
   it('requestSession refuses no GPU object, a null adapter and every null-backend spelling', async () => {

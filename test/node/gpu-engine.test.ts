@@ -14,7 +14,14 @@ import { loadEngineShader } from '../../src/gpu/shaders-node.ts';
 import { joinWgsl } from '../../src/gpu/shaders.ts';
 import { parsePolicySpec } from '../../src/policies/registry.ts';
 import { lmsys } from '../../src/workload/generators.ts';
-import { compareOutcomes, cpuRun, differential, DIFF_POLICIES, randomInstance, rng } from './helpers/gpu-engine-diff.ts';
+import {
+  compareOutcomes,
+  cpuRun,
+  differential,
+  DIFF_POLICIES,
+  randomInstance,
+  rng,
+} from './helpers/gpu-engine-diff.ts';
 
 let engine: GpuEngine;
 let device: GPUDevice;
@@ -62,14 +69,30 @@ describe('GPU engine ≡ CPU engine', () => {
 
   it('the WGSL a100 cost model equals the TypeScript one', async () => {
     const r = rng(4);
-    const rows: [number, number, number, number][] = [[0, 0, 0, 0], [0, 0, 1, 2], [262_143 - 5, 4294967295, 5, 4294967295]];
+    const rows: [number, number, number, number][] = [
+      [0, 0, 0, 0],
+      [0, 0, 1, 2],
+      [262_143 - 5, 4294967295, 5, 4294967295],
+    ];
     for (let i = 0; i < 200; i++) {
       const pt = Math.floor(r() * 60_000);
-      rows.push([pt, Math.floor(r() * Math.min(4294967295, pt * pt + 1)), Math.floor(r() * 2000), Math.floor(r() * 2_000_000)]);
+      rows.push([
+        pt,
+        Math.floor(r() * Math.min(4294967295, pt * pt + 1)),
+        Math.floor(r() * 2000),
+        Math.floor(r() * 2_000_000),
+      ]);
     }
     const got = await engine.costProbe(rows);
     const want = rows.map(([pt, ps, dr, dc]) =>
-      a100Llama2_70bTp2.roundMicros({ requests: dr + 1, prefillRequests: 1, prefillTokens: pt, prefillSquares: ps, decodeRequests: dr, decodeContext: dc }),
+      a100Llama2_70bTp2.roundMicros({
+        requests: dr + 1,
+        prefillRequests: 1,
+        prefillTokens: pt,
+        prefillSquares: ps,
+        decodeRequests: dr,
+        decodeContext: dc,
+      }),
     );
     expect(got).toEqual(want);
   });
@@ -86,7 +109,13 @@ describe('GPU engine limits and faults', () => {
   it('reports stuck replicas as StuckError naming the replica, like the CPU engine', async () => {
     // M = 20 gives vLLM one block: a 20-token prompt can never be admitted.
     const requests = [{ id: 0, arrival: 0, prompt: 19, output: 1, predicted: 1 }];
-    const out = await engine.run([{ requests, memory: 20, policy: 'mcsf' }, { requests, memory: 20, policy: 'vllm' }], { mode: 'rounds' });
+    const out = await engine.run(
+      [
+        { requests, memory: 20, policy: 'mcsf' },
+        { requests, memory: 20, policy: 'vllm' },
+      ],
+      { mode: 'rounds' },
+    );
     expect(out[0]?.ok).toBe(true);
     const o = out[1]!;
     expect(o.ok).toBe(false);
@@ -116,18 +145,36 @@ describe('GPU engine limits and faults', () => {
 
   it('refuses what it cannot simulate exactly, with a clear message', async () => {
     const requests = [{ id: 0, arrival: 0, prompt: 3, output: 3, predicted: 3 }];
-    await expect(engine.run([{ requests, memory: 100_000, policy: 'mcsf' }], { mode: 'seconds', costModel: a100Llama2_70bTp2 })).rejects.toThrow(/M ≤ 65535/);
-    await expect(engine.run([{ requests, memory: 10, policy: 'mcsf' }], { mode: 'seconds', costModel: { name: 'tiny', roundMicros: () => 5 } })).rejects.toThrow(/WGSL port of the a100-llama2-70b-tp2 cost model only/);
-    await expect(engine.run([{ requests, memory: 5, policy: 'mcsf' }], { mode: 'rounds' })).rejects.toThrow(/exceeds M = 5/);
-    await expect(engine.run([{ requests, memory: 50, policy: 'nope' }], { mode: 'rounds' })).rejects.toThrow(/unknown policy/);
+    await expect(
+      engine.run([{ requests, memory: 100_000, policy: 'mcsf' }], { mode: 'seconds', costModel: a100Llama2_70bTp2 }),
+    ).rejects.toThrow(/M ≤ 65535/);
+    await expect(
+      engine.run([{ requests, memory: 10, policy: 'mcsf' }], {
+        mode: 'seconds',
+        costModel: { name: 'tiny', roundMicros: () => 5 },
+      }),
+    ).rejects.toThrow(/WGSL port of the a100-llama2-70b-tp2 cost model only/);
+    await expect(engine.run([{ requests, memory: 5, policy: 'mcsf' }], { mode: 'rounds' })).rejects.toThrow(
+      /exceeds M = 5/,
+    );
+    await expect(engine.run([{ requests, memory: 50, policy: 'nope' }], { mode: 'rounds' })).rejects.toThrow(
+      /unknown policy/,
+    );
   });
 
   it('takes typed policy configs as well as spellings (results labelled with the formatted config)', async () => {
     const inst = randomInstance(31, 'small', 'rounds');
     const specs = ['alpha-clearing:0.10:0.2', 'vllm:64', 'mcsf'];
-    const bySpec = await engine.run(specs.map((policy) => ({ requests: inst.requests, memory: inst.memory, policy })), { mode: 'rounds' });
-    const byConfig = await engine.run(specs.map((s) => ({ requests: inst.requests, memory: inst.memory, policy: parsePolicySpec(s) })), { mode: 'rounds' });
-    const label = (o: GpuOutcome): string | undefined => (o.ok ? o.result.policy : /policy (\S+)/.exec(o.error.message)?.[1]);
+    const bySpec = await engine.run(
+      specs.map((policy) => ({ requests: inst.requests, memory: inst.memory, policy })),
+      { mode: 'rounds' },
+    );
+    const byConfig = await engine.run(
+      specs.map((s) => ({ requests: inst.requests, memory: inst.memory, policy: parsePolicySpec(s) })),
+      { mode: 'rounds' },
+    );
+    const label = (o: GpuOutcome): string | undefined =>
+      o.ok ? o.result.policy : /policy (\S+)/.exec(o.error.message)?.[1];
     expect(byConfig.map(label)).toEqual(['alpha-clearing:0.1:0.2', 'vllm:64', 'mcsf']);
     expect(bySpec.map(label)).toEqual(specs);
     byConfig.forEach((o, i) => {
@@ -139,9 +186,17 @@ describe('GPU engine limits and faults', () => {
 
   it('names the file and line of a WGSL compile error', async () => {
     const { parts, code } = await loadEngineShader();
-    const layout = code.split('\n').slice(0, (parts[1]?.firstLine ?? 1) - 1).join('\n');
-    const broken = joinWgsl([['engine/layout', layout], ['engine/scheduler', 'fn ok() {}\nfn broken( {}\n']]);
-    await expect(GpuEngine.create(session, broken)).rejects.toThrow(/^scheduler\.wgsl failed to compile: engine\/scheduler\.wgsl:2:/);
+    const layout = code
+      .split('\n')
+      .slice(0, (parts[1]?.firstLine ?? 1) - 1)
+      .join('\n');
+    const broken = joinWgsl([
+      ['engine/layout', layout],
+      ['engine/scheduler', 'fn ok() {}\nfn broken( {}\n'],
+    ]);
+    await expect(GpuEngine.create(session, broken)).rejects.toThrow(
+      /^scheduler\.wgsl failed to compile: engine\/scheduler\.wgsl:2:/,
+    );
   });
 
   it('surfaces a lost device as a GpuEngineError naming the replicas', async () => {
@@ -151,6 +206,8 @@ describe('GPU engine limits and faults', () => {
     const inst = randomInstance(1, 'small', 'rounds');
     const replicas = [0, 1, 2].map(() => ({ requests: inst.requests, memory: inst.memory, policy: 'mcsf' }));
     await expect(e2.run(replicas, { mode: 'rounds' })).rejects.toThrow(GpuEngineError);
-    await expect(e2.run(replicas, { mode: 'rounds' })).rejects.toThrow(/^GPU engine failed while simulating replicas 0\.\.2: (.*: )?the GPU device was lost/);
+    await expect(e2.run(replicas, { mode: 'rounds' })).rejects.toThrow(
+      /^GPU engine failed while simulating replicas 0\.\.2: (.*: )?the GPU device was lost/,
+    );
   }, 60_000);
 });

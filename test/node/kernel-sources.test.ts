@@ -48,7 +48,8 @@ describe('GPU engine layout (src/gpu-engine/layout.ts)', () => {
     // Policy kinds are exempt: α-greedy and α-clearing share the kernel's continuous path
     // (their limits are parameters), so only some kinds are named in WGSL.
     for (const e of WGSL_ENUMS.filter((x) => x.prefix !== 'KIND')) {
-      for (const n of e.names) expect(scheduler, `${e.prefix}_${upperSnake(n)}`).toMatch(new RegExp(`\\b${e.prefix}_${upperSnake(n)}\\b`));
+      for (const n of e.names)
+        expect(scheduler, `${e.prefix}_${upperSnake(n)}`).toMatch(new RegExp(`\\b${e.prefix}_${upperSnake(n)}\\b`));
     }
   });
 

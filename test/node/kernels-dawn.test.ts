@@ -31,12 +31,16 @@ afterAll(() => session?.destroy());
 
 describe('calibration kernels vs CPU references (Node, Dawn)', () => {
   for (const c of KERNEL_CASES) {
-    it(c.name, async (ctx) => {
-      if (!kernels) return ctx.skip(skipReason);
-      const err = await c.run(kernels);
-      console.log(`${c.name}: relative error ${err.toExponential(2)}`);
-      expect(err).toBeLessThanOrEqual(F32_TOLERANCE);
-    }, 120_000);
+    it(
+      c.name,
+      async (ctx) => {
+        if (!kernels) return ctx.skip(skipReason);
+        const err = await c.run(kernels);
+        console.log(`${c.name}: relative error ${err.toExponential(2)}`);
+        expect(err).toBeLessThanOrEqual(F32_TOLERANCE);
+      },
+      120_000,
+    );
   }
   it('FMA probe produces non-zero finite values', async (ctx) => {
     if (!kernels) return ctx.skip(skipReason);

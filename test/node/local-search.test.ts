@@ -28,9 +28,15 @@ const instanceArb = fc.integer({ min: 4, max: 24 }).chain((M) =>
   fc.record({
     M: fc.constant(M),
     reqs: fc.array(
-      fc.record({ arrival: fc.integer({ min: 0, max: 10 }), prompt: fc.integer({ min: 1, max: Math.min(5, M - 1) }) }).chain((r) =>
-        fc.record({ arrival: fc.constant(r.arrival), prompt: fc.constant(r.prompt), output: fc.integer({ min: 1, max: M - r.prompt }) }),
-      ),
+      fc
+        .record({ arrival: fc.integer({ min: 0, max: 10 }), prompt: fc.integer({ min: 1, max: Math.min(5, M - 1) }) })
+        .chain((r) =>
+          fc.record({
+            arrival: fc.constant(r.arrival),
+            prompt: fc.constant(r.prompt),
+            output: fc.integer({ min: 1, max: M - r.prompt }),
+          }),
+        ),
       { minLength: 1, maxLength: 12 },
     ),
   }),
@@ -97,7 +103,9 @@ describe('local search over start orders', () => {
     const inst = { memory: w.memory, requests: w.requests };
     const p = prepare(inst);
     const mc = policySchedules(inst, p, ['mcsf'])[0]!;
-    const single = [5, 6, 7].map((seed) => improveSchedule(p, mc.starts!, mc.total!, { iterations: 3000, runs: 1, seed }).value);
+    const single = [5, 6, 7].map(
+      (seed) => improveSchedule(p, mc.starts!, mc.total!, { iterations: 3000, runs: 1, seed }).value,
+    );
     const multi = improveSchedule(p, mc.starts!, mc.total!, { iterations: 3000, runs: 3, seed: 5 });
     expect(multi.value).toBe(Math.min(...single));
     expect(multi.iterations).toBe(9000);
@@ -110,12 +118,25 @@ describe('local search over start orders', () => {
   });
 
   it('orders requests by start, then shorter output, then index', () => {
-    const p = prepare({ memory: 20, requests: specs([{ arrival: 0, prompt: 1, output: 5 }, { arrival: 0, prompt: 1, output: 3 }, { arrival: 0, prompt: 1, output: 3 }]) });
+    const p = prepare({
+      memory: 20,
+      requests: specs([
+        { arrival: 0, prompt: 1, output: 5 },
+        { arrival: 0, prompt: 1, output: 3 },
+        { arrival: 0, prompt: 1, output: 3 },
+      ]),
+    });
     expect([...orderOfStarts(p, [2, 2, 0])]).toEqual([2, 1, 0]);
   });
 
   it('stops at once on a cancel and rejects impossible budgets', () => {
-    const p = prepare({ memory: 10, requests: specs([{ arrival: 0, prompt: 2, output: 6 }, { arrival: 0, prompt: 2, output: 6 }]) });
+    const p = prepare({
+      memory: 10,
+      requests: specs([
+        { arrival: 0, prompt: 2, output: 6 },
+        { arrival: 0, prompt: 2, output: 6 },
+      ]),
+    });
     const r = improveSchedule(p, [0, 8], 2 * 6 + 8, { signal: { aborted: true } });
     expect(r.stoppedBy).toBe('signal');
     expect(r.iterations).toBe(0);

@@ -48,18 +48,26 @@ const rows = [
   [2, 4, 2],
 ] as const;
 const trace = join(dir, 'tiny.csv');
-writeFileSync(trace, 'arrived_at,num_prefill_tokens,num_decode_tokens\n' + rows.map((r) => r.join(',')).join('\n') + '\n');
+writeFileSync(
+  trace,
+  'arrived_at,num_prefill_tokens,num_decode_tokens\n' + rows.map((r) => r.join(',')).join('\n') + '\n',
+);
 
 describe('kvsched optimum', () => {
   it('writes the optimal schedule as JSON: feasible, objective = Σ (c − a), ≤ every policy', async () => {
     const out = join(dir, 'opt.json');
     const io = fakeIo();
-    expect(await optimumCommand.run(['--trace', trace, '--memory', '12', '--time-limit', '20', '--out', out], io)).toBe(0);
+    expect(await optimumCommand.run(['--trace', trace, '--memory', '12', '--time-limit', '20', '--out', out], io)).toBe(
+      0,
+    );
     const j = JSON.parse(readFileSync(out, 'utf8')) as OptimumJson;
     expect(j.status).toBe('optimal');
     expect(j.lowerBound).toBe(j.objective);
     expect(j.requests.map((r) => r.id)).toEqual([0, 1, 2, 3, 4, 5]);
-    const p = prepare({ memory: 12, requests: rows.map(([arrival, prompt, output], id) => ({ id, arrival, prompt, output, predicted: output })) });
+    const p = prepare({
+      memory: 12,
+      requests: rows.map(([arrival, prompt, output], id) => ({ id, arrival, prompt, output, predicted: output })),
+    });
     const starts = j.requests.map((r) => r.start);
     expect(checkSchedule(p, starts)).toBeNull();
     j.requests.forEach((r) => expect(r.completion).toBe(r.start + rows[r.id]![2]));
@@ -76,9 +84,36 @@ describe('kvsched optimum', () => {
     const a = join(dir, 'a.json');
     const b = join(dir, 'b.json');
     const c = join(dir, 'c.json');
-    expect(await optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search', '500', '--out', a, '--quiet'], fakeIo())).toBe(0);
-    expect(await optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search', '0', '--out', b, '--quiet'], fakeIo())).toBe(0);
-    expect(await optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search', '500', '--local-search-runs', '2', '--out', c, '--quiet'], fakeIo())).toBe(0);
+    expect(
+      await optimumCommand.run(
+        ['--trace', trace, '--memory', '12', '--local-search', '500', '--out', a, '--quiet'],
+        fakeIo(),
+      ),
+    ).toBe(0);
+    expect(
+      await optimumCommand.run(
+        ['--trace', trace, '--memory', '12', '--local-search', '0', '--out', b, '--quiet'],
+        fakeIo(),
+      ),
+    ).toBe(0);
+    expect(
+      await optimumCommand.run(
+        [
+          '--trace',
+          trace,
+          '--memory',
+          '12',
+          '--local-search',
+          '500',
+          '--local-search-runs',
+          '2',
+          '--out',
+          c,
+          '--quiet',
+        ],
+        fakeIo(),
+      ),
+    ).toBe(0);
     const ja = JSON.parse(readFileSync(a, 'utf8')) as OptimumJson;
     const jb = JSON.parse(readFileSync(b, 'utf8')) as OptimumJson;
     const jc = JSON.parse(readFileSync(c, 'utf8')) as OptimumJson;
@@ -90,12 +125,25 @@ describe('kvsched optimum', () => {
 
   it('rejects bad input with a specific message', async () => {
     await expect(optimumCommand.run(['--trace', trace], fakeIo())).rejects.toThrow(/--memory M is required/);
-    await expect(optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search', '1.5'], fakeIo())).rejects.toThrow(/--local-search: "1.5" is not a whole number/);
-    await expect(optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search-runs', '0'], fakeIo())).rejects.toThrow(/--local-search-runs/);
-    await expect(optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search', '0', '--local-search-runs', '2'], fakeIo())).rejects.toThrow(/needs the local search on/);
-    await expect(optimumCommand.run(['--trace', trace, '--memory', '6'], fakeIo())).rejects.toThrow(/s \+ o = 2 \+ 6 = 8 tokens exceeds M = 6/);
+    await expect(
+      optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search', '1.5'], fakeIo()),
+    ).rejects.toThrow(/--local-search: "1.5" is not a whole number/);
+    await expect(
+      optimumCommand.run(['--trace', trace, '--memory', '12', '--local-search-runs', '0'], fakeIo()),
+    ).rejects.toThrow(/--local-search-runs/);
+    await expect(
+      optimumCommand.run(
+        ['--trace', trace, '--memory', '12', '--local-search', '0', '--local-search-runs', '2'],
+        fakeIo(),
+      ),
+    ).rejects.toThrow(/needs the local search on/);
+    await expect(optimumCommand.run(['--trace', trace, '--memory', '6'], fakeIo())).rejects.toThrow(
+      /s \+ o = 2 \+ 6 = 8 tokens exceeds M = 6/,
+    );
     const bad = join(dir, 'bad.csv');
     writeFileSync(bad, 'arrived_at,num_prefill_tokens,num_decode_tokens\n0,2,x\n');
-    await expect(optimumCommand.run(['--trace', bad, '--memory', '12'], fakeIo())).rejects.toThrow(/bad.csv:2: num_decode_tokens: "x" is not an integer/);
+    await expect(optimumCommand.run(['--trace', bad, '--memory', '12'], fakeIo())).rejects.toThrow(
+      /bad.csv:2: num_decode_tokens: "x" is not an integer/,
+    );
   });
 });

@@ -10,13 +10,21 @@ import { paperSynthetic } from '../../src/workload/generators.ts';
 describe('optimum limits', () => {
   it('refuses a model whose horizon a_max + Σ o is too long, before building anything', async () => {
     // Took 112 s and 3.9 GB on a 10 s limit before.
-    const far = { memory: 10, requests: [{ id: 0, arrival: 0, prompt: 1, output: 2, predicted: 2 }, { id: 1, arrival: 1e9, prompt: 1, output: 2, predicted: 2 }] };
+    const far = {
+      memory: 10,
+      requests: [
+        { id: 0, arrival: 0, prompt: 1, output: 2, predicted: 2 },
+        { id: 1, arrival: 1e9, prompt: 1, output: 2, predicted: 2 },
+      ],
+    };
     await expect(solveOptimum(far, { timeLimitSec: 10 })).rejects.toThrow(
       `the hindsight optimum's time-indexed model would span a_max + Σ o = 1000000000 + 4 = 1000000004 rounds, more than the ${OPTIMUM_MAX_HORIZON} (2^22) it supports`,
     );
     // A huge M makes outputs (and Σ o) huge: refused the same way (it ran for minutes on a 5 s limit).
     const wide = paperSynthetic({ seed: 1, arrivals: 'zero', mode: 'rounds', requests: 20, memory: 2147483647 });
-    await expect(solveOptimum(wide, { timeLimitSec: 5 })).rejects.toThrow(/more than the 4194304 \(2\^22\) it supports/);
+    await expect(solveOptimum(wide, { timeLimitSec: 5 })).rejects.toThrow(
+      /more than the 4194304 \(2\^22\) it supports/,
+    );
   });
 
   it('the policy phase watches the deadline: with no time left one policy still runs, and that is the answer', async () => {
@@ -41,8 +49,16 @@ describe('optimum limits', () => {
     const inc = bestPolicySchedule(policySchedules(wl, p));
     if (!inc) throw new Error('no incumbent');
     let reads = 0;
-    const signal = { get aborted() { return ++reads > 3; } };
-    const r = branchAndBound(p, { incumbent: { starts: inc.starts, value: inc.total }, bound: DEFAULT_BOUND_OPTIONS, signal });
+    const signal = {
+      get aborted() {
+        return ++reads > 3;
+      },
+    };
+    const r = branchAndBound(p, {
+      incumbent: { starts: inc.starts, value: inc.total },
+      bound: DEFAULT_BOUND_OPTIONS,
+      signal,
+    });
     expect(r.status).toBe('time-limit');
     expect(r.stoppedBy).toBe('time');
     expect(r.nodes).toBeLessThanOrEqual(4);
@@ -54,7 +70,12 @@ describe('optimum limits', () => {
     const p = prepare(wl);
     const inc = bestPolicySchedule(policySchedules(wl, p));
     if (!inc) throw new Error('no incumbent');
-    const run = () => branchAndBound(p, { incumbent: { starts: inc.starts, value: inc.total }, bound: DEFAULT_BOUND_OPTIONS, nodeLimit: 500 });
+    const run = () =>
+      branchAndBound(p, {
+        incumbent: { starts: inc.starts, value: inc.total },
+        bound: DEFAULT_BOUND_OPTIONS,
+        nodeLimit: 500,
+      });
     const a = run();
     const b = run();
     expect(a.stoppedBy).toBe('nodes');

@@ -80,7 +80,11 @@ const tinyInstance = fc
       M: fc.constant(M),
       reqs: fc.array(
         fc.record({ arrival: fc.integer({ min: 0, max: 6 }), prompt: fc.integer({ min: 1, max: 3 }) }).chain((r) =>
-          fc.record({ arrival: fc.constant(r.arrival), prompt: fc.constant(r.prompt), output: fc.integer({ min: 1, max: Math.max(1, Math.min(7, M - r.prompt)) }) }),
+          fc.record({
+            arrival: fc.constant(r.arrival),
+            prompt: fc.constant(r.prompt),
+            output: fc.integer({ min: 1, max: Math.max(1, Math.min(7, M - r.prompt)) }),
+          }),
         ),
         { minLength: 1, maxLength: 6 },
       ),
@@ -123,7 +127,18 @@ describe('solveOptimum', () => {
         const which: number[] = [];
         const lb = waitingLowerBound(
           p,
-          { t: 0, usage: new Int32Array(0), waiting: all, nWaiting: p.n, running: [], runningStart: [], nRunning: 0, started: [], startedAt: [], nStarted: 0 },
+          {
+            t: 0,
+            usage: new Int32Array(0),
+            waiting: all,
+            nWaiting: p.n,
+            running: [],
+            runningStart: [],
+            nRunning: 0,
+            started: [],
+            startedAt: [],
+            nStarted: 0,
+          },
           boundWork(p.n),
           { area: true, betas, pair: true, waste: true, coupled: true, sawtooth: [0.1, 0.3, 0.6, 1, 2] },
           which,
@@ -144,7 +159,14 @@ describe('solveOptimum', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 4, max: 16 }),
-        fc.array(fc.record({ gap: fc.constantFrom(0, 0, 0, 1, 2), prompt: fc.integer({ min: 1, max: 3 }), frac: fc.integer({ min: 0, max: 999 }) }), { minLength: 2, maxLength: 7 }),
+        fc.array(
+          fc.record({
+            gap: fc.constantFrom(0, 0, 0, 1, 2),
+            prompt: fc.integer({ min: 1, max: 3 }),
+            frac: fc.integer({ min: 0, max: 999 }),
+          }),
+          { minLength: 2, maxLength: 7 },
+        ),
         fc.array(fc.integer({ min: 0, max: 1000 }), { minLength: 7, maxLength: 7 }),
         fc.double({ min: 0, max: 1, noNaN: true }),
         fc.boolean(),
@@ -212,11 +234,27 @@ describe('solveOptimum', () => {
           const lb = waitingLowerBound(
             p,
             {
-              t, usage, waiting, nWaiting: waiting.length, running, runningStart: running.map((i) => starts[i]!), nRunning: running.length,
-              started: before, startedAt: before.map((i) => starts[i]!), nStarted: before.length, outside: out >= 0 ? 1 : 0,
+              t,
+              usage,
+              waiting,
+              nWaiting: waiting.length,
+              running,
+              runningStart: running.map((i) => starts[i]!),
+              nRunning: running.length,
+              started: before,
+              startedAt: before.map((i) => starts[i]!),
+              nStarted: before.length,
+              outside: out >= 0 ? 1 : 0,
             },
             boundWork(n),
-            { area: true, betas: [Math.ceil(M / 2), Math.ceil(M / 3)], pair: true, waste: true, coupled: true, sawtooth: [0.05, 0.2, 0.5, 1, 2, 4] },
+            {
+              area: true,
+              betas: [Math.ceil(M / 2), Math.ceil(M / 3)],
+              pair: true,
+              waste: true,
+              coupled: true,
+              sawtooth: [0.05, 0.2, 0.5, 1, 2, 4],
+            },
             which,
           );
           expect(lb).toBeLessThanOrEqual(best + 1e-9);
@@ -236,17 +274,46 @@ describe('solveOptimum', () => {
     // M = 4: three requests of 4 tokens for one round and one of 2, 3, 4 tokens: OPT = 1 + 2 + 3 + 6 = 12.
     // λ = 0.05 prices each short request at 4.2, and 3 × 4.2 rounds above 12.6 in floating point:
     // without a tolerance c_(3) would come out as 4 and the bound as 13 > OPT.
-    const p = prepare({ memory: 4, requests: specs([[3, 1], [1, 3], [3, 1], [3, 1]].map(([s, o]) => ({ arrival: 0, prompt: s!, output: o! }))) });
+    const p = prepare({
+      memory: 4,
+      requests: specs(
+        [
+          [3, 1],
+          [1, 3],
+          [3, 1],
+          [3, 1],
+        ].map(([s, o]) => ({ arrival: 0, prompt: s!, output: o! })),
+      ),
+    });
     const all = [0, 1, 2, 3];
-    const view = { t: 0, usage: new Int32Array(0), waiting: all, nWaiting: 4, running: [], runningStart: [], nRunning: 0, started: [], startedAt: [], nStarted: 0 };
-    for (const lambda of [0.05, 0.2, 1, 4]) expect(waitingLowerBound(p, view, boundWork(4), { area: false, betas: [], pair: false, sawtooth: [lambda] })).toBe(12);
+    const view = {
+      t: 0,
+      usage: new Int32Array(0),
+      waiting: all,
+      nWaiting: 4,
+      running: [],
+      runningStart: [],
+      nRunning: 0,
+      started: [],
+      startedAt: [],
+      nStarted: 0,
+    };
+    for (const lambda of [0.05, 0.2, 1, 4])
+      expect(
+        waitingLowerBound(p, view, boundWork(4), { area: false, betas: [], pair: false, sawtooth: [lambda] }),
+      ).toBe(12);
     // all-at-0 paper instance: the sawtooth bound beats the area bound by a wide margin
     const w = paperSynthetic({ seed: 1, arrivals: 'zero', mode: 'rounds' });
     const q = prepare({ memory: w.memory, requests: w.requests });
     const every = Array.from({ length: q.n }, (_, i) => i);
     const root = { ...view, waiting: every, nWaiting: q.n };
     const area = waitingLowerBound(q, root, boundWork(q.n), { area: true, betas: [], pair: false });
-    const saw = waitingLowerBound(q, root, boundWork(q.n), { area: false, betas: [], pair: false, sawtooth: DEFAULT_SAWTOOTH });
+    const saw = waitingLowerBound(q, root, boundWork(q.n), {
+      area: false,
+      betas: [],
+      pair: false,
+      sawtooth: DEFAULT_SAWTOOTH,
+    });
     expect(saw).toBeGreaterThan(area * 1.1);
   });
 
@@ -306,7 +373,10 @@ describe('solveOptimum', () => {
     let policyMakespan = Infinity;
     for (const spec of PAPER_POLICIES) {
       try {
-        policyMakespan = Math.min(policyMakespan, simulate(requests, createPolicy(spec), { memory: M, mode: 'rounds', keepRounds: false }).totals.end);
+        policyMakespan = Math.min(
+          policyMakespan,
+          simulate(requests, createPolicy(spec), { memory: M, mode: 'rounds', keepRounds: false }).totals.end,
+        );
       } catch (e) {
         if (!(e instanceof LivelockError || e instanceof StuckError)) throw e;
       }
@@ -345,14 +415,25 @@ describe('solveOptimum', () => {
     expect(opt.status).toBe('optimal');
     const mc = policySchedules(wl, p, ['mcsf'])[0]!;
     expect(mc.total!).toBeGreaterThan(opt.objective);
-    const plain = branchAndBound(p, { incumbent: { starts: mc.starts!, value: mc.total! }, bound: DEFAULT_BOUND_OPTIONS });
-    const known = branchAndBound(p, { incumbent: { starts: mc.starts!, value: mc.total! }, bound: DEFAULT_BOUND_OPTIONS, knownLowerBound: opt.objective });
+    const plain = branchAndBound(p, {
+      incumbent: { starts: mc.starts!, value: mc.total! },
+      bound: DEFAULT_BOUND_OPTIONS,
+    });
+    const known = branchAndBound(p, {
+      incumbent: { starts: mc.starts!, value: mc.total! },
+      bound: DEFAULT_BOUND_OPTIONS,
+      knownLowerBound: opt.objective,
+    });
     expect(plain.status).toBe('optimal');
     expect(known.status).toBe('optimal');
     expect(known.value).toBe(opt.objective);
     expect(known.nodes).toBeLessThan(plain.nodes); // it stops at the optimum instead of proving it
     // An incumbent already at the bound: nothing to search.
-    const none = branchAndBound(p, { incumbent: { starts: mc.starts!, value: mc.total! }, bound: DEFAULT_BOUND_OPTIONS, knownLowerBound: mc.total! });
+    const none = branchAndBound(p, {
+      incumbent: { starts: mc.starts!, value: mc.total! },
+      bound: DEFAULT_BOUND_OPTIONS,
+      knownLowerBound: mc.total!,
+    });
     expect(none.status).toBe('optimal');
     expect(none.nodes).toBe(0);
   });

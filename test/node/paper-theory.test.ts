@@ -49,7 +49,10 @@ describe('kvsched paper (theory experiments)', () => {
   it('synthetic: tiny run, both arrival models, every policy accounted for, ratios ≥ 1', async () => {
     const io = fakeIo(true);
     const out = join(dir, 'synthetic.json');
-    const rc = await paperCommand.run(['synthetic', '--trials', '2', '--seed', '7', '--time-limit', '2', '--out', out], io);
+    const rc = await paperCommand.run(
+      ['synthetic', '--trials', '2', '--seed', '7', '--time-limit', '2', '--out', out],
+      io,
+    );
     expect(rc).toBe(0);
     expect(io.stdout).toMatch(/all arrivals at round 0: 2 trials/);
     expect(io.stdout).toMatch(/Poisson arrivals/);
@@ -59,7 +62,9 @@ describe('kvsched paper (theory experiments)', () => {
     expect(io.stdout).toMatch(/≤\d\.\d{3} – \d\.\d{3}/);
     expect(io.stdout).toContain('1.047, 1.000 – 1.227');
     expect(io.stderr).toContain('\r'); // progress drawn on an interactive stderr
-    const j = JSON.parse(readFileSync(out, 'utf8')) as { sections: { arrivals: string; rows: JsonRatioRow[]; trials: { seed: number }[] }[] };
+    const j = JSON.parse(readFileSync(out, 'utf8')) as {
+      sections: { arrivals: string; rows: JsonRatioRow[]; trials: { seed: number }[] }[];
+    };
     expect(j.sections.map((s) => s.arrivals)).toEqual(['zero', 'poisson']);
     for (const s of j.sections) {
       expect(s.trials.map((t) => t.seed)).toEqual([7, 8]);
@@ -67,19 +72,25 @@ describe('kvsched paper (theory experiments)', () => {
       for (const r of s.rows) {
         expect(r.finished + r.stuck + r.livelock).toBe(2); // nothing hidden
         // vLLM's block accounting is not the model's memory rule, so only the model's policies must be ≥ OPT.
-        if (!r.policy.startsWith('vllm')) for (const x of r.ratios) if (x !== null) expect(x).toBeGreaterThanOrEqual(1 - 1e-12);
+        if (!r.policy.startsWith('vllm'))
+          for (const x of r.ratios) if (x !== null) expect(x).toBeGreaterThanOrEqual(1 - 1e-12);
         // A policy beaten by a found schedule is proven not optimal on that trial.
         expect(r.optimal + r.beaten).toBeLessThanOrEqual(r.finished);
       }
     }
     // The local search finds schedules better than MC-SF's on these instances (3–8 % on the paper's).
-    expect(j.sections.reduce((z, s) => z + (s.rows.find((r) => r.policy === 'mcsf')?.beaten ?? 0), 0)).toBeGreaterThanOrEqual(1);
+    expect(
+      j.sections.reduce((z, s) => z + (s.rows.find((r) => r.policy === 'mcsf')?.beaten ?? 0), 0),
+    ).toBeGreaterThanOrEqual(1);
     expect(io.stdout).toMatch(/beaten = trials where a better schedule was found/);
   }, 120_000);
 
   it('synthetic: no progress on a non-terminal stderr', async () => {
     const io = fakeIo(false);
-    const rc = await paperCommand.run(['synthetic', '--trials', '1', '--arrivals', 'zero', '--policy', 'mcsf', '--time-limit', '1'], io);
+    const rc = await paperCommand.run(
+      ['synthetic', '--trials', '1', '--arrivals', 'zero', '--policy', 'mcsf', '--time-limit', '1'],
+      io,
+    );
     expect(rc).toBe(0);
     expect(io.stderr).toBe('');
   }, 60_000);
@@ -87,10 +98,22 @@ describe('kvsched paper (theory experiments)', () => {
   it('adversary: ALG/OPT ≥ 1 and growing with n, JSON rows', async () => {
     const io = fakeIo();
     const out = join(dir, 'adversary.json');
-    const rc = await paperCommand.run(['adversary', '--n', '4,16,64', '--solve-up-to', '4', '--time-limit', '10', '--out', out], io);
+    const rc = await paperCommand.run(
+      ['adversary', '--n', '4,16,64', '--solve-up-to', '4', '--time-limit', '10', '--out', out],
+      io,
+    );
     expect(rc).toBe(0);
     expect(io.stdout).toContain('vllm:2048');
-    const j = JSON.parse(readFileSync(out, 'utf8')) as { rows: { n: number; policy: string; ratio: number | null; alg: number; opt: number; solver: { status: string; objective: number } | null }[] };
+    const j = JSON.parse(readFileSync(out, 'utf8')) as {
+      rows: {
+        n: number;
+        policy: string;
+        ratio: number | null;
+        alg: number;
+        opt: number;
+        solver: { status: string; objective: number } | null;
+      }[];
+    };
     expect(j.rows).toHaveLength(3 * 7);
     for (const r of j.rows) {
       expect(r.ratio).not.toBeNull();
@@ -111,7 +134,10 @@ describe('kvsched paper (theory experiments)', () => {
     const rc = await paperCommand.run(['regret', '--n', '8,12', '--seeds', '2', '--time-limit', '2', '--out', out], io);
     expect(rc).toBe(0);
     expect(io.stdout).toMatch(/Regret of mcsf/);
-    const j = JSON.parse(readFileSync(out, 'utf8')) as { points: { n: number; regret: number | null; opt: { status: string } }[]; summary: { n: number }[] };
+    const j = JSON.parse(readFileSync(out, 'utf8')) as {
+      points: { n: number; regret: number | null; opt: { status: string } }[];
+      summary: { n: number }[];
+    };
     expect(j.summary.map((s) => s.n)).toEqual([8, 12]);
     expect(j.points).toHaveLength(4);
     for (const p of j.points) if (p.regret !== null) expect(p.regret).toBeGreaterThanOrEqual(0);
@@ -139,7 +165,8 @@ describe('regret instances', () => {
     const last = slow.requests[399]?.arrival as number;
     expect(last / 400).toBeGreaterThan(7); // ≈ 1/0.1 rounds per request
     expect(last / 400).toBeLessThan(13);
-    for (let i = 1; i < 400; i++) expect(slow.requests[i]?.arrival as number).toBeGreaterThanOrEqual(slow.requests[i - 1]?.arrival as number);
+    for (let i = 1; i < 400; i++)
+      expect(slow.requests[i]?.arrival as number).toBeGreaterThanOrEqual(slow.requests[i - 1]?.arrival as number);
   });
 });
 

@@ -13,13 +13,16 @@ import { col, reqs, run, schedule, type Instance } from './helpers/instances.ts'
 import { referencePaper, referenceVllm, vllmConfig } from './helpers/reference.ts';
 
 type Row = [id: number, start: number, firstToken: number, completion: number, restarts: number];
-const rows = (rs: Row[]) => rs.map(([id, start, firstToken, completion, restarts]) => ({ id, start, firstToken, completion, restarts }));
+const rows = (rs: Row[]) =>
+  rs.map(([id, start, firstToken, completion, restarts]) => ({ id, start, firstToken, completion, restarts }));
 
 /** Run, check the invariants and that the naive references agree, return the result. */
 function runChecked(policy: string, inst: Instance, exact = true) {
   const res = run(policy, inst);
   checkInvariants(res, inst, policy, exact);
-  const ref = policy.startsWith('vllm') ? referenceVllm(inst, 'rounds', undefined, vllmConfig(policy)) : referencePaper(inst, policy, 'rounds');
+  const ref = policy.startsWith('vllm')
+    ? referenceVllm(inst, 'rounds', undefined, vllmConfig(policy))
+    : referencePaper(inst, policy, 'rounds');
   expect(ref.outcome).toBe('done');
   expect(schedule(res)).toEqual(ref.requests);
   return res;
@@ -27,13 +30,26 @@ function runChecked(policy: string, inst: Instance, exact = true) {
 
 describe('MC-SF vs MC-FCFS (M = 10)', () => {
   // A (0: a0, s4, o6) holds 5..10 in its 6 rounds; B (1: a0, s5, o1) holds 6; C (2: a0, s1, o1) holds 2.
-  const inst: Instance = { memory: 10, requests: reqs([[0, 4, 6], [0, 5, 1], [0, 1, 1]]) };
+  const inst: Instance = {
+    memory: 10,
+    requests: reqs([
+      [0, 4, 6],
+      [0, 5, 1],
+      [0, 1, 1],
+    ]),
+  };
 
   it('MC-SF runs the two short requests first, then A', () => {
     // t0: order by õ: B(1), C(1), A(6). B: 6 ≤ 10; B+C: 8; B+C+A at τ0: 13 > 10 → stop.
     // t1: A alone: 5..10 at τ = 1..6 → fits. A runs 1..6, completes 7.
     const res = runChecked('mcsf', inst);
-    expect(schedule(res)).toEqual(rows([[0, 1, 2, 7, 0], [1, 0, 1, 1, 0], [2, 0, 1, 1, 0]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 1, 2, 7, 0],
+        [1, 0, 1, 1, 0],
+        [2, 0, 1, 1, 0],
+      ]),
+    );
     expect(col(res, 'kv')).toEqual([8, 5, 6, 7, 8, 9, 10]);
     expect(col(res, 'batch')).toEqual([2, 1, 1, 1, 1, 1, 1]);
     expect(res.totals.evictions).toBe(0);
@@ -43,7 +59,13 @@ describe('MC-SF vs MC-FCFS (M = 10)', () => {
     // t0: A: fits (peak 10 at τ5). A+B at τ0: 5 + 6 = 11 > 10 → stop; C (A+C = 7 would fit)
     // is not tried. t1..t5: A holds 6..10, A+B never fits. t6: A done; B+C = 8 → both.
     const res = runChecked('mc-fcfs', inst);
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 6, 0], [1, 6, 7, 7, 0], [2, 6, 7, 7, 0]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 6, 0],
+        [1, 6, 7, 7, 0],
+        [2, 6, 7, 7, 0],
+      ]),
+    );
     expect(col(res, 'kv')).toEqual([5, 6, 7, 8, 9, 10, 8]);
     const latency = (r: ReturnType<typeof run>) => [...r.requests].reduce((a, q) => a + q.completion - q.arrival, 0);
     expect(latency(run('mcsf', inst))).toBe(9);
@@ -56,9 +78,22 @@ describe('MC-SF', () => {
     // M = 10. R (0: a0, s3, o4) holds 4,5,6,7 in rounds 0..3. P (1: a1, s5, o1), Q (2: a1, s1, o2).
     // t1: order P(õ1), Q(õ2). R+P at τ1: 5 + 6 = 11 → stop. (R+Q would fit: 7 at τ1, 9 at τ2.)
     // t2: 6 + 6 = 12; t3: 7 + 6 = 13 → stop. t4: R done; P+Q: 6 + 2 = 8 at τ4, 3 at τ5.
-    const inst: Instance = { memory: 10, requests: reqs([[0, 3, 4], [1, 5, 1], [1, 1, 2]]) };
+    const inst: Instance = {
+      memory: 10,
+      requests: reqs([
+        [0, 3, 4],
+        [1, 5, 1],
+        [1, 1, 2],
+      ]),
+    };
     const res = runChecked('mcsf', inst);
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 4, 0], [1, 4, 5, 5, 0], [2, 4, 5, 6, 0]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 4, 0],
+        [1, 4, 5, 5, 0],
+        [2, 4, 5, 6, 0],
+      ]),
+    );
     expect(col(res, 'kv')).toEqual([4, 5, 6, 7, 8, 3]);
     expect(col(res, 'waiting')).toEqual([0, 2, 2, 2, 0, 0]);
   });
@@ -68,9 +103,20 @@ describe('MC-SF', () => {
     // holds 2 → 5+2 = 7 now, but at τ7 (L's end) L holds 10 and S holds 7 → 17 > 12.
     // The earliest start p with (S at τ7: 1 + 7 − p + 1 ≤ 2) is p = 7; but at τ = p … p+5
     // also L (ends τ7): p = 7: τ7 10 + 2 = 12 ≤ 12 → fits. S runs 7..12, completes 13.
-    const inst: Instance = { memory: 12, requests: reqs([[0, 2, 8], [2, 1, 6]]) };
+    const inst: Instance = {
+      memory: 12,
+      requests: reqs([
+        [0, 2, 8],
+        [2, 1, 6],
+      ]),
+    };
     const res = runChecked('mcsf', inst);
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 8, 0], [1, 7, 8, 13, 0]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 8, 0],
+        [1, 7, 8, 13, 0],
+      ]),
+    );
     expect(res.totals.peakKv).toBe(12);
   });
 
@@ -80,9 +126,22 @@ describe('MC-SF', () => {
     // t2: A has generated 2 ≥ view 2 → view 3, end τ2, holds 4; B holds 5; C: 4+5+2 = 11 > 10 → waits.
     //     (Without the rule A would be invisible at τ2 and C would start, holding 11 > M.)
     // t3: B done at 3. A holds 5 (view 4); A + C = 7 → C starts, completes 4. A completes 5.
-    const inst: Instance = { memory: 10, requests: reqs([[0, 1, 5, 2], [1, 3, 2, 2], [2, 1, 1, 1]]) };
+    const inst: Instance = {
+      memory: 10,
+      requests: reqs([
+        [0, 1, 5, 2],
+        [1, 3, 2, 2],
+        [2, 1, 1, 1],
+      ]),
+    };
     const res = runChecked('mcsf', inst, false);
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 5, 0], [1, 1, 2, 3, 0], [2, 3, 4, 4, 0]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 5, 0],
+        [1, 1, 2, 3, 0],
+        [2, 3, 4, 4, 0],
+      ]),
+    );
     expect(col(res, 'kv')).toEqual([2, 7, 9, 7, 6]);
     expect(res.totals.evictions).toBe(0);
   });
@@ -90,9 +149,20 @@ describe('MC-SF', () => {
   it('plans with õ capped at M − s (an over-prediction above M does not block forever)', () => {
     // M = 10. A (0: a0, s2, o3, õ100) plans 8 rounds (peak 10 at τ7) → B (1: a0, s2, o3, õ100)
     // does not fit beside it; A runs 0..2, B starts at 3 in an empty system.
-    const inst: Instance = { memory: 10, requests: reqs([[0, 2, 3, 100], [0, 2, 3, 100]]) };
+    const inst: Instance = {
+      memory: 10,
+      requests: reqs([
+        [0, 2, 3, 100],
+        [0, 2, 3, 100],
+      ]),
+    };
     const res = runChecked('mcsf', inst, false);
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 3, 0], [1, 3, 4, 6, 0]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 3, 0],
+        [1, 3, 4, 6, 0],
+      ]),
+    );
   });
 
   it('under-prediction can overflow: the overflow rule evicts the newest start', () => {
@@ -101,9 +171,20 @@ describe('MC-SF', () => {
     // t1 3+3, t2 4+4, t3 5+5 = 10, t4 6+6 = 12 > 10 → evict B (same start, larger id) → 6.
     // Look-ahead at t4: A ends τ4 (6) + B (planned 1) 2 = 8 ≤ 10 → B restarts at 4.
     // t5: A 7 + B 3 = 10; A completes 6. B holds 4, 5, 6, 7 in t6..t9, completes 10.
-    const inst: Instance = { memory: 10, requests: reqs([[0, 1, 6, 1], [0, 1, 6, 1]]) };
+    const inst: Instance = {
+      memory: 10,
+      requests: reqs([
+        [0, 1, 6, 1],
+        [0, 1, 6, 1],
+      ]),
+    };
     const res = runChecked('mcsf', inst, false);
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 6, 0], [1, 4, 1, 10, 1]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 6, 0],
+        [1, 4, 1, 10, 1],
+      ]),
+    );
     expect(res.totals.evictions).toBe(1);
     expect(col(res, 'kv')).toEqual([4, 6, 8, 10, 8, 10, 4, 5, 6, 7]);
   });
@@ -111,14 +192,25 @@ describe('MC-SF', () => {
 
 describe('α-greedy', () => {
   // M = 10. A (0: a0, s1, o5), B (1: a0, s1, o5): each holds 2..6 in its 5 rounds.
-  const inst: Instance = { memory: 10, requests: reqs([[0, 1, 5], [0, 1, 5]]) };
+  const inst: Instance = {
+    memory: 10,
+    requests: reqs([
+      [0, 1, 5],
+      [0, 1, 5],
+    ]),
+  };
 
   it('overflows and evicts the newest start (tie: larger id), which is readmitted in the same round', () => {
     // α = 0: limit 10. t0: A (2), B (4) admitted. t1 6, t2 8, t3 10, t4 12 > 10 → evict B
     // (both started at 0, larger id first) → 6. Admission: B 6 + 2 = 8 ≤ 10 → B restarts at 4.
     // A completes 5; B runs 4..8, completes 9; its first token was at 1 (first attempt).
     const res = runChecked('alpha-greedy:0', inst);
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 5, 0], [1, 4, 1, 9, 1]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 5, 0],
+        [1, 4, 1, 9, 1],
+      ]),
+    );
     expect(col(res, 'kv')).toEqual([4, 6, 8, 10, 8, 3, 4, 5, 6]);
     expect(col(res, 'evicted')).toEqual([0, 0, 0, 0, 1, 0, 0, 0, 0]);
     expect(col(res, 'admitted')).toEqual([2, 0, 0, 0, 1, 0, 0, 0, 0]);
@@ -128,18 +220,41 @@ describe('α-greedy', () => {
 
   it('α limits admission but not the overflow rule: α = 0.2 → same; α = 0.3 → B waits for A', () => {
     // α = 0.2: limit 8. t0: 2, 4 ≤ 8. t4: evict B (12 > M), readmit: 6 + 2 = 8 ≤ 8 → same as α = 0.
-    expect(schedule(runChecked('alpha-greedy:0.2', inst))).toEqual(rows([[0, 0, 1, 5, 0], [1, 4, 1, 9, 1]]));
+    expect(schedule(runChecked('alpha-greedy:0.2', inst))).toEqual(
+      rows([
+        [0, 0, 1, 5, 0],
+        [1, 4, 1, 9, 1],
+      ]),
+    );
     // α = 0.3: limit 7. t4: 6 + 2 = 8 > 7 → B stays out; A completes 5; B starts 5, completes 10.
     const res = runChecked('alpha-greedy:0.3', inst);
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 5, 0], [1, 5, 1, 10, 1]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 5, 0],
+        [1, 5, 1, 10, 1],
+      ]),
+    );
     expect(col(res, 'kv')).toEqual([4, 6, 8, 10, 6, 2, 3, 4, 5, 6]);
   });
 
   it('admission stops at the first request that does not fit (no skipping)', () => {
     // M = 10, α = 0.4: limit 6. A (0: a0, s3, o1) → 4; B (1: a0, s3, o1) → 8 > 6 stop;
     // C (2: a0, s1, o1) would fit (6) but is not tried. t1: B (4), C (6) both fit.
-    const res = runChecked('alpha-greedy:0.4', { memory: 10, requests: reqs([[0, 3, 1], [0, 3, 1], [0, 1, 1]]) });
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 1, 0], [1, 1, 2, 2, 0], [2, 1, 2, 2, 0]]));
+    const res = runChecked('alpha-greedy:0.4', {
+      memory: 10,
+      requests: reqs([
+        [0, 3, 1],
+        [0, 3, 1],
+        [0, 1, 1],
+      ]),
+    });
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 1, 0],
+        [1, 1, 2, 2, 0],
+        [2, 1, 2, 2, 0],
+      ]),
+    );
   });
 
   it('evicts by newest START first, even when that request has the smaller id', () => {
@@ -157,7 +272,12 @@ describe('α-greedy', () => {
       ],
     };
     const res = runChecked('alpha-greedy:0', inst);
-    expect(schedule(res)).toEqual(rows([[0, 6, 3, 9, 2], [1, 0, 1, 6, 0]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 6, 3, 9, 2],
+        [1, 0, 1, 6, 0],
+      ]),
+    );
     expect(col(res, 'kv')).toEqual([2, 3, 8, 10, 10, 7, 4, 5, 6]);
     expect(col(res, 'evicted')).toEqual([0, 0, 0, 0, 1, 1, 0, 0, 0]);
   });
@@ -169,9 +289,20 @@ describe('α-clearing', () => {
     // t0: A (2). t1: A 3 + B 2 = 5 ≤ 5 → B. t2: 4+3 = 7. t3: 5+4 = 9.
     // t4: 6+5 = 11 > 10 → evict B (newest) → 6 > 5 → evict A → 0. Admission FCFS: A (2), B (4) ≤ 5.
     // Both restart at 4: B completes 8, A completes 10.
-    const inst: Instance = { memory: 10, requests: reqs([[0, 1, 6], [1, 1, 4]]) };
+    const inst: Instance = {
+      memory: 10,
+      requests: reqs([
+        [0, 1, 6],
+        [1, 1, 4],
+      ]),
+    };
     const res = runChecked('alpha-clearing:0.5:0.5', inst);
-    expect(schedule(res)).toEqual(rows([[0, 4, 1, 10, 1], [1, 4, 2, 8, 1]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 4, 1, 10, 1],
+        [1, 4, 2, 8, 1],
+      ]),
+    );
     expect(col(res, 'kv')).toEqual([2, 5, 7, 9, 4, 6, 8, 10, 6, 7]);
     expect(col(res, 'evicted')).toEqual([0, 0, 0, 0, 2, 0, 0, 0, 0, 0]);
     expect(res.totals.tokensGenerated).toBe(17);
@@ -183,7 +314,13 @@ describe('α-clearing', () => {
   it('can livelock: the engine raises LivelockError', () => {
     // M = 10, α = 0, β = 0.5. A, B (a0, s1, o5): at t4 they hold 12 → both evicted (6 > 5),
     // both readmitted at once (2 + 2 ≤ 10), and the same happens every 4 rounds forever.
-    const inst: Instance = { memory: 10, requests: reqs([[0, 1, 5], [0, 1, 5]]) };
+    const inst: Instance = {
+      memory: 10,
+      requests: reqs([
+        [0, 1, 5],
+        [0, 1, 5],
+      ]),
+    };
     expect(() => run('alpha-clearing:0:0.5', inst)).toThrow(LivelockError);
     expect(() => run('alpha-clearing:0:0.5', inst)).toThrow(/livelock/);
     expect(referencePaper(inst, 'alpha-clearing:0:0.5', 'rounds').outcome).toBe('livelock');
@@ -205,9 +342,22 @@ describe('vLLM (16-token blocks)', () => {
     //     A generates its 6th token at t8 → completes 9.
     // t9: B (21 tokens, 2 blocks) admitted, C (3 blocks) does not fit → B alone, completes 10.
     // t10: C prefill (40 tokens, 3 blocks) → completes 11.
-    const inst: Instance = { memory: 64, requests: reqs([[0, 16, 6], [0, 16, 6], [2, 40, 1]]) };
+    const inst: Instance = {
+      memory: 64,
+      requests: reqs([
+        [0, 16, 6],
+        [0, 16, 6],
+        [2, 40, 1],
+      ]),
+    };
     const res = runChecked('vllm', inst);
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 9, 0], [1, 9, 1, 10, 4], [2, 10, 11, 11, 0]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 9, 0],
+        [1, 9, 1, 10, 4],
+        [2, 10, 11, 11, 0],
+      ]),
+    );
     expect(col(res, 'batch')).toEqual([2, 2, 1, 1, 1, 1, 1, 1, 1, 1, 1]);
     expect(col(res, 'kv')).toEqual([32, 64, 32, 64, 32, 64, 32, 64, 32, 32, 48]);
     expect(col(res, 'prefillTokens')).toEqual([32, 0, 0, 18, 0, 19, 0, 20, 0, 21, 40]);
@@ -237,10 +387,25 @@ describe('vLLM (16-token blocks)', () => {
 
   it('admits at most maxBatch requests (vllm:maxTokens:maxBatch) and pads prefill to count × max', () => {
     // maxBatch 2: three 1-token requests (s4, o1), M = 64 → rounds [0, 1], [2].
-    const three: Instance = { memory: 64, requests: reqs([[0, 4, 1], [0, 4, 1], [0, 4, 1]]) };
+    const three: Instance = {
+      memory: 64,
+      requests: reqs([
+        [0, 4, 1],
+        [0, 4, 1],
+        [0, 4, 1],
+      ]),
+    };
     expect(schedule(runChecked('vllm:4096:2', three)).map((r) => r.start)).toEqual([0, 0, 1]);
     // maxTokens 10: padded prefill 2 × max(4, 7) = 14 > 10 → one at a time; 2 × 4 = 8 fits.
-    const pad: Instance = { memory: 64, requests: reqs([[0, 4, 1], [0, 7, 1], [0, 4, 1], [0, 4, 1]]) };
+    const pad: Instance = {
+      memory: 64,
+      requests: reqs([
+        [0, 4, 1],
+        [0, 7, 1],
+        [0, 4, 1],
+        [0, 4, 1],
+      ]),
+    };
     expect(schedule(runChecked('vllm:10', pad)).map((r) => r.start)).toEqual([0, 1, 2, 2]);
   });
 });

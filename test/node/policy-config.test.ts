@@ -58,19 +58,35 @@ describe('policy configs', () => {
 
   it('formatPolicySpec refuses configs the parser would refuse, with its messages', () => {
     expect(() => formatPolicySpec({ kind: 'alpha-greedy', alpha: 1 })).toThrow('alpha-greedy: α must be < 1, got 1');
-    expect(() => formatPolicySpec({ kind: 'alpha-greedy', alpha: -0.1 })).toThrow(/alpha-greedy: α "-0.1" is not a decimal number/);
-    expect(() => formatPolicySpec({ kind: 'vllm', maxTokens: 0, maxBatch: 1 })).toThrow('vllm: maxTokens "0" is not a positive integer');
+    expect(() => formatPolicySpec({ kind: 'alpha-greedy', alpha: -0.1 })).toThrow(
+      /alpha-greedy: α "-0.1" is not a decimal number/,
+    );
+    expect(() => formatPolicySpec({ kind: 'vllm', maxTokens: 0, maxBatch: 1 })).toThrow(
+      'vllm: maxTokens "0" is not a positive integer',
+    );
   });
 
   it('usage lines and validation messages come from the parameter declarations', () => {
     expect(POLICIES.map((p) => p.usage)).toEqual([
-      'mcsf', 'mc-fcfs', 'alpha-greedy:α', 'alpha-clearing:α:β', 'vllm[:maxTokens[:maxBatch]]',
-      'sarathi[:chunk[:maxBatch]]', 'mcsf-budget[:chunk]', 'orca[:maxBatch[:maxTokens]]',
+      'mcsf',
+      'mc-fcfs',
+      'alpha-greedy:α',
+      'alpha-clearing:α:β',
+      'vllm[:maxTokens[:maxBatch]]',
+      'sarathi[:chunk[:maxBatch]]',
+      'mcsf-budget[:chunk]',
+      'orca[:maxBatch[:maxTokens]]',
     ]);
-    expect(() => parsePolicySpec('sarathi:1:2:3')).toThrow('sarathi takes at most chunk and maxBatch, got "sarathi:1:2:3"');
+    expect(() => parsePolicySpec('sarathi:1:2:3')).toThrow(
+      'sarathi takes at most chunk and maxBatch, got "sarathi:1:2:3"',
+    );
     expect(() => parsePolicySpec('mcsf:1')).toThrow('mcsf takes no parameters, got "1"');
-    expect(() => parsePolicySpec('alpha-greedy')).toThrow('alpha-greedy needs one parameter α, e.g. alpha-greedy:0.1 (got "alpha-greedy")');
-    expect(() => parsePolicySpec('alpha-clearing:0.1')).toThrow('alpha-clearing needs α and β, e.g. alpha-clearing:0.1:0.2 (got "alpha-clearing:0.1")');
+    expect(() => parsePolicySpec('alpha-greedy')).toThrow(
+      'alpha-greedy needs one parameter α, e.g. alpha-greedy:0.1 (got "alpha-greedy")',
+    );
+    expect(() => parsePolicySpec('alpha-clearing:0.1')).toThrow(
+      'alpha-clearing needs α and β, e.g. alpha-clearing:0.1:0.2 (got "alpha-clearing:0.1")',
+    );
     expect(() => parsePolicySpec('vllm:1:2:3')).toThrow('vllm takes at most maxTokens and maxBatch, got "vllm:1:2:3"');
     expect(() => parsePolicySpec('vllm:x')).toThrow('vllm: maxTokens "x" is not a positive integer');
     expect(() => parsePolicySpec('vllm:99999999999999999999')).toThrow(/is not a positive integer/);
@@ -79,8 +95,22 @@ describe('policy configs', () => {
   });
 
   it('a config builds the same policy as its spelling (label: the spelling as written, or the formatted config)', () => {
-    const requests = reqs([[0, 8, 6], [0, 9, 3], [1, 3, 7], [2, 12, 2], [2, 4, 9], [3, 6, 6]]);
-    for (const spec of [...PAPER_POLICIES, 'alpha-clearing:0.30:0.5', 'vllm:32:2', 'sarathi:4:2', 'orca:2:32', 'mcsf-budget:3']) {
+    const requests = reqs([
+      [0, 8, 6],
+      [0, 9, 3],
+      [1, 3, 7],
+      [2, 12, 2],
+      [2, 4, 9],
+      [3, 6, 6],
+    ]);
+    for (const spec of [
+      ...PAPER_POLICIES,
+      'alpha-clearing:0.30:0.5',
+      'vllm:32:2',
+      'sarathi:4:2',
+      'orca:2:32',
+      'mcsf-budget:3',
+    ]) {
       const a = simulate(requests, createPolicy(spec), { memory: 40, mode: 'rounds' });
       const b = simulate(requests, createPolicy(parsePolicySpec(spec)), { memory: 40, mode: 'rounds' });
       expect(a.policy).toBe(spec);

@@ -7,7 +7,17 @@ import { extrapolate } from '../../src/calibrate/calibrate.ts';
 import { fitCoefficients, predict, quality, type Coefficients } from '../../src/calibrate/fit.ts';
 import { batchOf, gridPoints, PRESETS } from '../../src/calibrate/grid.ts';
 import { loadProfileCostModel, readProfileFile, writeProfileFile } from '../../src/calibrate/profile-node.ts';
-import { adapterClassOf, DEFAULT_POWER, parseProfile, profileCostModel, profileRoundMicros, profileSchema, serializeProfile, withBoardPower, type Profile } from '../../src/calibrate/profile.ts';
+import {
+  adapterClassOf,
+  DEFAULT_POWER,
+  parseProfile,
+  profileCostModel,
+  profileRoundMicros,
+  profileSchema,
+  serializeProfile,
+  withBoardPower,
+  type Profile,
+} from '../../src/calibrate/profile.ts';
 import { a100x2Power, powerOf } from '../../src/cost/energy.ts';
 import { buildInstance } from '../../src/experiment/instance.ts';
 import { runPolicy } from '../../src/experiment/run.ts';
@@ -17,7 +27,6 @@ import { getCostModel } from '../../src/cost/registry.ts';
 import { emptyBatchStats } from '../../src/model/types.ts';
 import { sampleProfile, sampleProfileV1, TRUE } from './helpers/profile.ts';
 
-
 function synthetic(noise: number) {
   let x = 7;
   const rnd = () => {
@@ -26,7 +35,11 @@ function synthetic(noise: number) {
   };
   return gridPoints(PRESETS.full).map((g) => {
     const b = batchOf(g);
-    const features = { tokens: b.prefillTokens + b.decodeRequests, kvTokens: b.decodeContext, prefillSquares: b.prefillSquares };
+    const features = {
+      tokens: b.prefillTokens + b.decodeRequests,
+      kvTokens: b.decodeContext,
+      prefillSquares: b.prefillSquares,
+    };
     return { features, micros: predict(TRUE, features) * (1 + noise * rnd()) };
   });
 }
@@ -47,7 +60,10 @@ describe('fit', () => {
     expect(q.mape).toBeLessThan(0.06);
   });
   it('drops a term that would fit negative', () => {
-    const pts = [1, 2, 3, 4, 5, 6].map((t) => ({ features: { tokens: t, kvTokens: 7 - t, prefillSquares: 0 }, micros: 10 * t }));
+    const pts = [1, 2, 3, 4, 5, 6].map((t) => ({
+      features: { tokens: t, kvTokens: 7 - t, prefillSquares: 0 },
+      micros: 10 * t,
+    }));
     const c = fitCoefficients(pts);
     expect(c.perKvTokenMicros).toBeGreaterThanOrEqual(0);
     expect(c.fixedMicros).toBeGreaterThanOrEqual(0);
@@ -113,13 +129,22 @@ describe('profiles', () => {
   it('rejects a newer schema version and non-JSON', () => {
     const p = { ...sampleProfile(), schema: 'kvsched.profile/3' };
     expect(() => parseProfile(JSON.stringify(p))).toThrow(/schema: kvsched\.profile\/3 is newer/);
-    expect(() => parseProfile(JSON.stringify({ ...p, schema: 'other' }))).toThrow(/schema: expected "kvsched\.profile\/2"/);
+    expect(() => parseProfile(JSON.stringify({ ...p, schema: 'other' }))).toThrow(
+      /schema: expected "kvsched\.profile\/2"/,
+    );
     expect(() => parseProfile('{nope')).toThrow(/not JSON/);
   });
 
   it('is a cost model with integer fixed-point arithmetic', () => {
     const m = profileCostModel(sampleProfile());
-    const b = { requests: 20, prefillRequests: 1, prefillTokens: 100, prefillSquares: 10_000, decodeRequests: 19, decodeContext: 4000 };
+    const b = {
+      requests: 20,
+      prefillRequests: 1,
+      prefillTokens: 100,
+      prefillSquares: 10_000,
+      decodeRequests: 19,
+      decodeContext: 4000,
+    };
     // 1500 + 12.5·119 + 0.75·4000 + 0.02·10000 = 1500 + 1487.5 → 1488 (half up) + 3000 + 200
     expect(m.roundMicros(b)).toBe(1500 + 1488 + 3000 + 200);
     expect(Number.isInteger(m.roundMicros(b))).toBe(true);
@@ -155,12 +180,25 @@ describe('profiles', () => {
     expect(p.validation.replay).toBeNull();
     expect(p.quality.verdict).toBe('noisy');
     expect(p.quality.reasons.join(' ')).toMatch(/legacy profile/);
-    expect(p.power).toMatchObject({ source: 'default', adapterClass: 'software', activeWattsPerGpu: DEFAULT_POWER.software.active });
-    const b = { requests: 20, prefillRequests: 1, prefillTokens: 100, prefillSquares: 10_000, decodeRequests: 19, decodeContext: 4000 };
+    expect(p.power).toMatchObject({
+      source: 'default',
+      adapterClass: 'software',
+      activeWattsPerGpu: DEFAULT_POWER.software.active,
+    });
+    const b = {
+      requests: 20,
+      prefillRequests: 1,
+      prefillTokens: 100,
+      prefillSquares: 10_000,
+      decodeRequests: 19,
+      decodeContext: 4000,
+    };
     expect(profileCostModel(p).roundMicros(b)).toBe(profileRoundMicros(v1.costModel, b));
     // A legacy profile with a bad held-out R² is unusable, and a bad v1 field is named on its v1 path.
     expect(parseProfile(JSON.stringify({ ...v1, fit: { ...v1.fit, r2: 0.077 } })).quality.verdict).toBe('unusable');
-    expect(() => parseProfile(JSON.stringify({ ...v1, fit: { ...v1.fit, r2: 'high' } }))).toThrow(/fit\.r2: expected number/);
+    expect(() => parseProfile(JSON.stringify({ ...v1, fit: { ...v1.fit, r2: 'high' } }))).toThrow(
+      /fit\.r2: expected number/,
+    );
     expect(profileSchema.safeParse(v1).success).toBe(true);
     // Round trip of the migrated profile is stable.
     expect(parseProfile(serializeProfile(p))).toEqual(p);
@@ -176,11 +214,27 @@ describe('profiles', () => {
 
 describe('power per profile', () => {
   it('defaults by adapter class, labelled as a default', () => {
-    const a = { vendor: 'nvidia', architecture: 'hopper', device: '', description: 'NVIDIA H200', isFallbackAdapter: false };
+    const a = {
+      vendor: 'nvidia',
+      architecture: 'hopper',
+      device: '',
+      description: 'NVIDIA H200',
+      isFallbackAdapter: false,
+    };
     expect(adapterClassOf(a)).toBe('datacenter');
     expect(adapterClassOf({ ...a, description: 'NVIDIA GeForce RTX 4090', architecture: 'ada' })).toBe('discrete');
-    expect(adapterClassOf({ ...a, vendor: 'intel', architecture: 'gen-12lp', description: 'Intel(R) UHD Graphics' })).toBe('integrated');
-    expect(adapterClassOf({ ...a, vendor: 'google', architecture: 'swiftshader', description: 'SwiftShader', isFallbackAdapter: true })).toBe('software');
+    expect(
+      adapterClassOf({ ...a, vendor: 'intel', architecture: 'gen-12lp', description: 'Intel(R) UHD Graphics' }),
+    ).toBe('integrated');
+    expect(
+      adapterClassOf({
+        ...a,
+        vendor: 'google',
+        architecture: 'swiftshader',
+        description: 'SwiftShader',
+        isFallbackAdapter: true,
+      }),
+    ).toBe('software');
     expect(sampleProfile().power.name).toMatch(/^default: /);
   });
 
@@ -190,10 +244,19 @@ describe('power per profile', () => {
     expect(powerOf(m)).toMatchObject({ gpus: 1, activeWattsPerGpu: p.power.activeWattsPerGpu });
     expect(powerOf(a100Llama2_70bTp2)).toBe(a100x2Power);
     const user = withBoardPower(p, 130);
-    expect(user.power).toMatchObject({ source: 'user', activeWattsPerGpu: 130, idleWattsPerGpu: (p.power.idleWattsPerGpu * 130) / p.power.activeWattsPerGpu });
+    expect(user.power).toMatchObject({
+      source: 'user',
+      activeWattsPerGpu: 130,
+      idleWattsPerGpu: (p.power.idleWattsPerGpu * 130) / p.power.activeWattsPerGpu,
+    });
     expect(() => withBoardPower(p, 0)).toThrow(/positive number of watts/);
     expect(parseProfile(serializeProfile(user))).toEqual(user);
-    const inst = buildInstance({ workload: { kind: 'lmsys', requests: 60, rate: 10 }, mode: 'seconds', seed: 1, predict: { kind: 'exact' } });
+    const inst = buildInstance({
+      workload: { kind: 'lmsys', requests: 60, rate: 10 },
+      mode: 'seconds',
+      seed: 1,
+      predict: { kind: 'exact' },
+    });
     const a = runPolicy(inst, 'mcsf', { costModel: profileCostModel(p) });
     const b = runPolicy(inst, 'mcsf', { costModel: profileCostModel(user) });
     if (!a.ok || !b.ok) throw new Error('run failed');

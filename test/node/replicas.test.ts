@@ -14,18 +14,34 @@ import { getCostModel } from '../../src/cost/registry.ts';
 import { main } from '../../src/cli/main.ts';
 
 const req = (id: number, arrival: number, prompt: number, output: number): RequestSpec => ({
-  id, arrival, prompt, output, predicted: output,
+  id,
+  arrival,
+  prompt,
+  output,
+  predicted: output,
 });
 
 // M = 10 and s = 5: MC-FCFS runs one request at a time per replica (two would need ≥ 12),
 // in arrival order (MC-SF would reorder by length and blur what the router saw).
 // R0: r0 (o = 4) runs rounds 0–3. R1: r1 (o = 1) runs round 0, then r3 (o = 4) rounds 1–4.
 const requests = [
-  req(0, 0, 5, 4), req(1, 0, 5, 1), req(2, 0, 5, 1), req(3, 0, 5, 4),
-  req(4, 2, 5, 1), req(5, 2, 5, 1), req(6, 3, 5, 1),
+  req(0, 0, 5, 4),
+  req(1, 0, 5, 1),
+  req(2, 0, 5, 1),
+  req(3, 0, 5, 4),
+  req(4, 2, 5, 1),
+  req(5, 2, 5, 1),
+  req(6, 3, 5, 1),
 ];
 const assign = (router: RouterKind, k = 2): number[] =>
-  Array.from(simulateReplicas(requests, () => createPolicy('mc-fcfs'), { memory: 10, mode: 'rounds' }, { replicas: k, router, seed: 1 }).assignment);
+  Array.from(
+    simulateReplicas(
+      requests,
+      () => createPolicy('mc-fcfs'),
+      { memory: 10, mode: 'rounds' },
+      { replicas: k, router, seed: 1 },
+    ).assignment,
+  );
 
 describe('router assignments on a hand-made case', () => {
   it('round-robin: the i-th arrival goes to replica i mod K', () => {
@@ -43,11 +59,21 @@ describe('router assignments on a hand-made case', () => {
   });
 
   it('least-outstanding: the schedule that follows from the assignment', () => {
-    const r = simulateReplicas(requests, () => createPolicy('mc-fcfs'), { memory: 10, mode: 'rounds' }, {
-      replicas: 2, router: 'least-outstanding', seed: 1,
-    });
+    const r = simulateReplicas(
+      requests,
+      () => createPolicy('mc-fcfs'),
+      { memory: 10, mode: 'rounds' },
+      {
+        replicas: 2,
+        router: 'least-outstanding',
+        seed: 1,
+      },
+    );
     // Replicas number their requests in routing order: R0 got r0, r2, r5; R1 r1, r3, r4, r6.
-    expect(r.ids.map((x) => Array.from(x))).toEqual([[0, 2, 5], [1, 3, 4, 6]]);
+    expect(r.ids.map((x) => Array.from(x))).toEqual([
+      [0, 2, 5],
+      [1, 3, 4, 6],
+    ]);
     const all = r.overall.requests;
     // R1: r1 in round 0, r3 rounds 1–4, then r4 at 5, r6 at 6.
     expect(all.get(3)).toMatchObject({ start: 1, completion: 5 });
@@ -88,7 +114,11 @@ describe('replicas on the LMSYS stand-in', () => {
 
   it('one replica is the plain engine', () => {
     const plain = simulate(w.requests, createPolicy('vllm'), opts);
-    const one = simulateReplicas(w.requests, () => createPolicy('vllm'), opts, { replicas: 1, router: 'least-outstanding', seed: 1 });
+    const one = simulateReplicas(w.requests, () => createPolicy('vllm'), opts, {
+      replicas: 1,
+      router: 'least-outstanding',
+      seed: 1,
+    });
     expect([...one.overall.requests]).toEqual([...plain.requests]);
   });
 
@@ -109,16 +139,31 @@ describe('replicas on the LMSYS stand-in', () => {
 describe('input errors name the input ids', () => {
   it('a request too large for M', () => {
     const bad = [req(0, 0, 5, 1), req(1, 0, 5, 1), req(2, 0, 9, 9)];
-    expect(() => simulateReplicas(bad, () => createPolicy('mcsf'), { memory: 10, mode: 'rounds' }, {
-      replicas: 2, router: 'round-robin', seed: 1,
-    })).toThrow(/request 2: peak KV s \+ o = 18 exceeds M = 10/);
+    expect(() =>
+      simulateReplicas(
+        bad,
+        () => createPolicy('mcsf'),
+        { memory: 10, mode: 'rounds' },
+        {
+          replicas: 2,
+          router: 'round-robin',
+          seed: 1,
+        },
+      ),
+    ).toThrow(/request 2: peak KV s \+ o = 18 exceeds M = 10/);
   });
 });
 
 describe('CLI', () => {
   const run = async (argv: string[]) => {
     let err = '';
-    const code = await main(argv, { interactive: false, out: () => {}, err: (t) => { err += t; } });
+    const code = await main(argv, {
+      interactive: false,
+      out: () => {},
+      err: (t) => {
+        err += t;
+      },
+    });
     return { code, err };
   };
   it('--engine gpu with --replicas is refused in one line (exit 2)', async () => {

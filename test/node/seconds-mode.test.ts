@@ -27,7 +27,14 @@ describe('seconds mode with a hand-computable cost model', () => {
   //   A decodes (context 4), B prefills 3 → 100 + 30 + 4 = 134 µs.
   // Round 2 [254, 364): both decode (5 + 5) → 110 µs. Both complete at 364.
   // Idle until C arrives at 10 000. Round 3 [10 000, 10 110): C prefill 1 → 110 µs.
-  const inst: Instance = { memory: 20, requests: reqs([[0, 2, 3], [50, 3, 2], [10_000, 1, 1]]) };
+  const inst: Instance = {
+    memory: 20,
+    requests: reqs([
+      [0, 2, 3],
+      [50, 3, 2],
+      [10_000, 1, 1],
+    ]),
+  };
 
   it('round durations come from the cost model; mid-round arrivals wait for the next round; idle jumps', () => {
     const res = run('mcsf', inst, 'seconds', { costModel: tinyCost, power });
@@ -44,7 +51,13 @@ describe('seconds mode with a hand-computable cost model', () => {
     expect(col(res, 'kv')).toEqual([3, 8, 10, 2]);
     expect(col(res, 'prefillTokens')).toEqual([2, 3, 0, 1]);
     expect(col(res, 'decodeRequests')).toEqual([0, 1, 2, 0]);
-    expect(res.totals).toMatchObject({ rounds: 4, busy: 474, end: 10_110, peakKv: 10, kvTime: 3 * 120 + 8 * 134 + 10 * 110 + 2 * 110 });
+    expect(res.totals).toMatchObject({
+      rounds: 4,
+      busy: 474,
+      end: 10_110,
+      peakKv: 10,
+      kvTime: 3 * 120 + 8 * 134 + 10 * 110 + 2 * 110,
+    });
     checkInvariants(res, inst, 'mcsf', true);
   });
 
@@ -62,9 +75,29 @@ describe('seconds mode with a hand-computable cost model', () => {
 
   it('an arrival exactly at a round start is eligible in that round; one µs later waits a round', () => {
     // A (a0, s2, o3) as above: rounds start at 0, 120, ...
-    const at = run('mcsf', { memory: 20, requests: reqs([[0, 2, 3], [120, 3, 2]]) }, 'seconds');
+    const at = run(
+      'mcsf',
+      {
+        memory: 20,
+        requests: reqs([
+          [0, 2, 3],
+          [120, 3, 2],
+        ]),
+      },
+      'seconds',
+    );
     expect(schedule(at)[1]?.start).toBe(120);
-    const after = run('mcsf', { memory: 20, requests: reqs([[0, 2, 3], [121, 3, 2]]) }, 'seconds');
+    const after = run(
+      'mcsf',
+      {
+        memory: 20,
+        requests: reqs([
+          [0, 2, 3],
+          [121, 3, 2],
+        ]),
+      },
+      'seconds',
+    );
     // Round 1 [120, 100 + 5 = 225): A decodes (context 4) → 104 µs, ends 224; B starts at 224.
     expect(col(after, 'start').slice(0, 3)).toEqual([0, 120, 224]);
     expect(schedule(after)[1]?.start).toBe(224);
@@ -82,7 +115,13 @@ describe('seconds mode with a hand-computable cost model', () => {
     // M = 10. L (0: a0, s2, o8) holds 3..10 in rounds 0..7; S (1: a1 µs, s1, o6) is eligible in
     // round 1 but only fits when it starts in round 7 (see the rounds-mode test in policies.test.ts).
     // Here rounds last ~100 µs; the schedule in round indices must be the same as in rounds mode.
-    const inst2: Instance = { memory: 12, requests: reqs([[0, 2, 8], [1, 1, 6]]) };
+    const inst2: Instance = {
+      memory: 12,
+      requests: reqs([
+        [0, 2, 8],
+        [1, 1, 6],
+      ]),
+    };
     const res = run('mcsf', inst2, 'seconds');
     const starts = col(res, 'start');
     expect(schedule(res)[1]?.start).toBe(starts[7]);
@@ -98,17 +137,28 @@ describe('seconds mode with a hand-computable cost model', () => {
     const d = Array.from({ length: 15 }, (_, g) => 270 + 10 * g);
     expect(col(res, 'duration')).toEqual(d);
     const total = d.reduce((a, b) => a + b, 0);
-    expect(schedule(res)).toEqual([{ id: 0, start: total - (270 + 140), firstToken: 270, completion: total, restarts: 14 }]);
+    expect(schedule(res)).toEqual([
+      { id: 0, start: total - (270 + 140), firstToken: 270, completion: total, restarts: 14 },
+    ]);
   });
 
   it('agrees with the naive references on a mixed instance, for every policy', () => {
     const mixed: Instance = {
       memory: 48,
-      requests: reqs([[0, 5, 20], [10, 3, 30], [10, 16, 12], [400, 2, 5], [900, 4, 40], [901, 1, 1], [50_000, 3, 9]]),
+      requests: reqs([
+        [0, 5, 20],
+        [10, 3, 30],
+        [10, 16, 12],
+        [400, 2, 5],
+        [900, 4, 40],
+        [901, 1, 1],
+        [50_000, 3, 9],
+      ]),
     };
     for (const p of ['mcsf', 'mc-fcfs', 'alpha-greedy:0.1', 'alpha-clearing:0.1:0.3', 'vllm']) {
       const res = run(p, mixed, 'seconds');
-      const ref = p === 'vllm' ? referenceVllm(mixed, 'seconds', tinyCost) : referencePaper(mixed, p, 'seconds', tinyCost);
+      const ref =
+        p === 'vllm' ? referenceVllm(mixed, 'seconds', tinyCost) : referencePaper(mixed, p, 'seconds', tinyCost);
       expect(ref.outcome).toBe('done');
       expect(schedule(res), p).toEqual(ref.requests);
       expect(col(res, 'duration'), p).toEqual(ref.rounds.map((r) => r.duration));
@@ -127,12 +177,35 @@ describe('seconds mode with the real a100-llama2-70b-tp2 cost model', () => {
     // MC-SF, M = 16 492. A (0: a0, s100, o3), B (1: a1 µs, s50, o2).
     // Round 0: A prefills 100. Round 1: B (arrived during round 0) prefills 50, A decodes with
     // 100 + 1 + 1 = 102 tokens of KV. Round 2: both decode: A 103 + B 52 = 155.
-    const d0 = a100.roundMicros({ ...emptyBatchStats(), requests: 1, prefillRequests: 1, prefillTokens: 100, prefillSquares: 100 * 100 });
-    const b1: BatchStats = { requests: 2, prefillRequests: 1, prefillTokens: 50, prefillSquares: 2500, decodeRequests: 1, decodeContext: 102 };
+    const d0 = a100.roundMicros({
+      ...emptyBatchStats(),
+      requests: 1,
+      prefillRequests: 1,
+      prefillTokens: 100,
+      prefillSquares: 100 * 100,
+    });
+    const b1: BatchStats = {
+      requests: 2,
+      prefillRequests: 1,
+      prefillTokens: 50,
+      prefillSquares: 2500,
+      decodeRequests: 1,
+      decodeContext: 102,
+    };
     const d1 = a100.roundMicros(b1);
     const d2 = a100.roundMicros({ ...emptyBatchStats(), requests: 2, decodeRequests: 2, decodeContext: 155 });
-    const inst: Instance = { memory: 16_492, requests: reqs([[0, 100, 3], [1, 50, 2]]) };
-    const res = simulate(inst.requests, createPolicy('mcsf'), { memory: inst.memory, mode: 'seconds', costModel: a100 });
+    const inst: Instance = {
+      memory: 16_492,
+      requests: reqs([
+        [0, 100, 3],
+        [1, 50, 2],
+      ]),
+    };
+    const res = simulate(inst.requests, createPolicy('mcsf'), {
+      memory: inst.memory,
+      mode: 'seconds',
+      costModel: a100,
+    });
     expect(res.costModel).toBe('a100-llama2-70b-tp2');
     expect(col(res, 'duration')).toEqual([d0, d1, d2]);
     expect(schedule(res)).toEqual([

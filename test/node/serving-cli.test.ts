@@ -16,13 +16,28 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 async function run(argv: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';
-  const code = await main(argv, { interactive: false, out: (t) => { out += t; }, err: (t) => { err += t; } });
+  const code = await main(argv, {
+    interactive: false,
+    out: (t) => {
+      out += t;
+    },
+    err: (t) => {
+      err += t;
+    },
+  });
   return { code, out, err };
 }
 
 interface RunJson {
   policy: string;
-  requests: { id: number; replica?: number; maxGap: number | null; firstToken: number; completion: number; output: number }[];
+  requests: {
+    id: number;
+    replica?: number;
+    maxGap: number | null;
+    firstToken: number;
+    completion: number;
+    output: number;
+  }[];
   summary: Record<string, number | null>;
   slo?: { attainment: number; percentilesMet: boolean; percentiles: { term: string; met: boolean }[] };
   router?: string;
@@ -32,14 +47,39 @@ interface RunJson {
 describe('simulate --out', () => {
   it('has the token metrics, the SLO outcome, and per-replica results', async () => {
     const file = join(dir, 'sim.json');
-    const r = await run(['simulate', '--policy', 'mcsf', '--requests', '300', '--rate', '40', '--slo', 'ttft=2s,p99-tbt=1s',
-      '--replicas', '3', '--router', 'least-outstanding', '--out', file, '--quiet']);
+    const r = await run([
+      'simulate',
+      '--policy',
+      'mcsf',
+      '--requests',
+      '300',
+      '--rate',
+      '40',
+      '--slo',
+      'ttft=2s,p99-tbt=1s',
+      '--replicas',
+      '3',
+      '--router',
+      'least-outstanding',
+      '--out',
+      file,
+      '--quiet',
+    ]);
     expect(r.code, r.err).toBe(0);
     expect(r.out).toMatch(/mcsf \(3 × least-outstanding\)/);
     expect(r.out).toMatch(/replica 2/);
     const json = JSON.parse(readFileSync(file, 'utf8')) as { runs: RunJson[] };
     const run0 = json.runs[0] as RunJson;
-    for (const k of ['p50Tbt', 'p90Tbt', 'p99Tbt', 'maxTbt', 'meanTpot', 'p99Tpot', 'meanNormLatency', 'p99NormLatency']) {
+    for (const k of [
+      'p50Tbt',
+      'p90Tbt',
+      'p99Tbt',
+      'maxTbt',
+      'meanTpot',
+      'p99Tpot',
+      'meanNormLatency',
+      'p99NormLatency',
+    ]) {
       expect(typeof run0.summary[k], k).toBe('number');
     }
     expect(run0.slo?.attainment).toBeGreaterThanOrEqual(0);
@@ -59,11 +99,29 @@ describe('simulate --out', () => {
 describe('capacity --out', () => {
   it('writes the capacity, the bracket and every probe', async () => {
     const file = join(dir, 'cap.json');
-    const r = await run(['capacity', '--policy', 'mcsf,mc-fcfs', '--slo', 'ttft=2s', '--requests', '200', '--out', file, '--quiet']);
+    const r = await run([
+      'capacity',
+      '--policy',
+      'mcsf,mc-fcfs',
+      '--slo',
+      'ttft=2s',
+      '--requests',
+      '200',
+      '--out',
+      file,
+      '--quiet',
+    ]);
     expect(r.code, r.err).toBe(0);
     const json = JSON.parse(readFileSync(file, 'utf8')) as {
-      slo: string; attainment: number;
-      policies: { policy: string; capacity: number; bracket: [number, number | null]; probes: number; probeLog: { rate: number; met: boolean }[] }[];
+      slo: string;
+      attainment: number;
+      policies: {
+        policy: string;
+        capacity: number;
+        bracket: [number, number | null];
+        probes: number;
+        probeLog: { rate: number; met: boolean }[];
+      }[];
     };
     expect(json.slo).toBe('ttft=2s');
     expect(json.attainment).toBe(0.9);
@@ -82,9 +140,23 @@ describe('capacity --out', () => {
     for (let i = 0; i < 120; i++) rows.push(`${(i * 0.5).toFixed(1)},${20 + (i % 7) * 30},${10 + (i % 5) * 40}`);
     writeFileSync(trace, `${rows.join('\n')}\n`);
     const file = join(dir, 'cap-trace.json');
-    const r = await run(['capacity', '--policy', 'mcsf', '--slo', 'latency=20s', '--trace', trace, '--out', file, '--quiet']);
+    const r = await run([
+      'capacity',
+      '--policy',
+      'mcsf',
+      '--slo',
+      'latency=20s',
+      '--trace',
+      trace,
+      '--out',
+      file,
+      '--quiet',
+    ]);
     expect(r.code, r.err).toBe(0);
-    const json = JSON.parse(readFileSync(file, 'utf8')) as { workload: string; policies: { capacity: number; probes: number }[] };
+    const json = JSON.parse(readFileSync(file, 'utf8')) as {
+      workload: string;
+      policies: { capacity: number; probes: number }[];
+    };
     expect(json.workload).toBe(`trace ${trace}`);
     expect(json.policies[0]?.capacity).toBeGreaterThan(0);
     const both = await run(['capacity', '--slo', 'ttft=1s', '--trace', trace, '--requests', '10']);

@@ -18,7 +18,8 @@ import { col, instanceArb, mixedCost, reqs, run, schedule, tables, type Instance
 import { referenceOrca, referenceSarathi, sarathiConfigOf } from './helpers/reference.ts';
 
 type Row = [id: number, start: number, firstToken: number, completion: number, restarts: number];
-const rows = (rs: Row[]) => rs.map(([id, start, firstToken, completion, restarts]) => ({ id, start, firstToken, completion, restarts }));
+const rows = (rs: Row[]) =>
+  rs.map(([id, start, firstToken, completion, restarts]) => ({ id, start, firstToken, completion, restarts }));
 
 function runChecked(policy: string, inst: Instance): SimulationResult {
   const res = run(policy, inst);
@@ -29,7 +30,10 @@ function runChecked(policy: string, inst: Instance): SimulationResult {
 /** A cost model that records the BatchStats of every round (duration 1 µs + tokens). */
 function recorder(): { cost: CostModel; seen: BatchStats[] } {
   const seen: BatchStats[] = [];
-  return { seen, cost: { name: 'rec', roundMicros: (b) => (seen.push({ ...b }), 1 + b.prefillTokens + b.decodeRequests) } };
+  return {
+    seen,
+    cost: { name: 'rec', roundMicros: (b) => (seen.push({ ...b }), 1 + b.prefillTokens + b.decodeRequests) },
+  };
 }
 
 describe('Sarathi (chunked prefill)', () => {
@@ -41,11 +45,22 @@ describe('Sarathi (chunked prefill)', () => {
   // t3: held [A, B]: A decodes (1 free block ≥ 1; 21 ≤ 32 tokens: no new block), B(1) finishes its
   //     prefill (token 1 at 4): a mixed round, 1 prefill token + 1 decode.
   // t4: A and B decode: A's 3rd token, B's 2nd → both complete at 5.
-  const inst: Instance = { memory: 64, requests: reqs([[0, 20, 3], [0, 5, 2]]) };
+  const inst: Instance = {
+    memory: 64,
+    requests: reqs([
+      [0, 20, 3],
+      [0, 5, 2],
+    ]),
+  };
 
   it('splits prompts at the budget, runs the rest of a chunk with a new request, mixes prefill and decode', () => {
     const res = runChecked('sarathi:8', inst);
-    expect(schedule(res)).toEqual(rows([[0, 0, 3, 5, 0], [1, 2, 4, 5, 0]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 3, 5, 0],
+        [1, 2, 4, 5, 0],
+      ]),
+    );
     expect(col(res, 'prefillTokens')).toEqual([8, 8, 8, 1, 0]);
     expect(col(res, 'decodeRequests')).toEqual([0, 0, 0, 1, 2]);
     expect(col(res, 'batch')).toEqual([1, 1, 2, 2, 2]);
@@ -65,7 +80,12 @@ describe('Sarathi (chunked prefill)', () => {
   it('with the budget ≥ every prompt, each prefill is one round (first token after one round)', () => {
     const res = runChecked('sarathi:512', inst);
     // t0: A(20), B(5) both admitted (3 blocks). t1: A, B decode. t2: A decodes → done 3; B done 2.
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 3, 0], [1, 0, 1, 2, 0]]));
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 3, 0],
+        [1, 0, 1, 2, 0],
+      ]),
+    );
   });
 
   it('preempts the last held request, partly prefilled, and restarts it with its whole prompt', () => {
@@ -76,8 +96,19 @@ describe('Sarathi (chunked prefill)', () => {
     //     restart 1, front of the queue). A decodes; B is admitted again at once: B(3), from scratch.
     // t6: the same (restart 2). A's 4th token → A completes at 7.
     // t7..t13: B(4) × 7 → 31 of 32; t14: B(1) → B's only token at 15.
-    const res = runChecked('sarathi:4', { memory: 64, requests: reqs([[0, 16, 4], [0, 32, 1]]) });
-    expect(schedule(res)).toEqual(rows([[0, 0, 4, 7, 0], [1, 6, 15, 15, 2]]));
+    const res = runChecked('sarathi:4', {
+      memory: 64,
+      requests: reqs([
+        [0, 16, 4],
+        [0, 32, 1],
+      ]),
+    });
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 4, 7, 0],
+        [1, 6, 15, 15, 2],
+      ]),
+    );
     expect(col(res, 'prefillTokens')).toEqual([4, 4, 4, 4, 3, 3, 3, 4, 4, 4, 4, 4, 4, 4, 1]);
     expect(col(res, 'evicted')).toEqual([0, 0, 0, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0]);
     expect(col(res, 'kv')).toEqual([16, 16, 16, 16, 64, 64, 64, 32, 32, 32, 32, 32, 32, 32, 32]);
@@ -89,10 +120,32 @@ describe('Sarathi (chunked prefill)', () => {
     // M = 1600: 100 blocks, watermark 1. A (0: a0, s800, o2) takes 50 blocks.
     // B with s785 needs 50: 100 − 50 − 50 = 0 < 1 → waits until A completes (t2), done at 3.
     // B with s784 needs 49: 100 − 50 − 49 = 1 ≥ 1 → prefilled with A in round 0, done at 1.
-    const late = runChecked('sarathi:2048', { memory: 1600, requests: reqs([[0, 800, 2], [0, 785, 1]]) });
-    expect(schedule(late)).toEqual(rows([[0, 0, 1, 2, 0], [1, 2, 3, 3, 0]]));
-    const early = runChecked('sarathi:2048', { memory: 1600, requests: reqs([[0, 800, 2], [0, 784, 1]]) });
-    expect(schedule(early)).toEqual(rows([[0, 0, 1, 2, 0], [1, 0, 1, 1, 0]]));
+    const late = runChecked('sarathi:2048', {
+      memory: 1600,
+      requests: reqs([
+        [0, 800, 2],
+        [0, 785, 1],
+      ]),
+    });
+    expect(schedule(late)).toEqual(
+      rows([
+        [0, 0, 1, 2, 0],
+        [1, 2, 3, 3, 0],
+      ]),
+    );
+    const early = runChecked('sarathi:2048', {
+      memory: 1600,
+      requests: reqs([
+        [0, 800, 2],
+        [0, 784, 1],
+      ]),
+    });
+    expect(schedule(early)).toEqual(
+      rows([
+        [0, 0, 1, 2, 0],
+        [1, 0, 1, 1, 0],
+      ]),
+    );
     // A prompt of 100 blocks can never leave the watermark: stuck, with the reason.
     expect(() => run('sarathi', { memory: 1600, requests: reqs([[0, 1585, 1]]) })).toThrow(StuckError);
     expect(() => run('sarathi', { memory: 1600, requests: reqs([[0, 1585, 1]]) })).toThrow(/1-block watermark/);
@@ -100,7 +153,14 @@ describe('Sarathi (chunked prefill)', () => {
 
   it('caps the requests holding blocks at maxBatch (sarathi:chunk:maxBatch)', () => {
     // Three (s4, o1) at 0, M = 64, maxBatch 2: rounds [0, 1] then [2].
-    const res = runChecked('sarathi:512:2', { memory: 64, requests: reqs([[0, 4, 1], [0, 4, 1], [0, 4, 1]]) });
+    const res = runChecked('sarathi:512:2', {
+      memory: 64,
+      requests: reqs([
+        [0, 4, 1],
+        [0, 4, 1],
+        [0, 4, 1],
+      ]),
+    });
     expect(schedule(res).map((r) => r.start)).toEqual([0, 0, 1]);
   });
 
@@ -118,8 +178,23 @@ describe('Orca', () => {
     // A (0: a0, s4, o3), B (1: a0, s4, o1), C (2: a0, s8, o2), D (3: a1, s4, o1).
     // t0: [A, B] (4 blocks). B completes at 1. t1: held [A]; C admitted (2 more blocks):
     //     [A decode, C prefill 8] (mixed). t2: [A, C] full, D waits; both complete at 3. t3: [D].
-    const res = runChecked('orca:2:32', { memory: 96, requests: reqs([[0, 4, 3], [0, 4, 1], [0, 8, 2], [1, 4, 1]]) });
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 3, 0], [1, 0, 1, 1, 0], [2, 1, 2, 3, 0], [3, 3, 4, 4, 0]]));
+    const res = runChecked('orca:2:32', {
+      memory: 96,
+      requests: reqs([
+        [0, 4, 3],
+        [0, 4, 1],
+        [0, 8, 2],
+        [1, 4, 1],
+      ]),
+    });
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 3, 0],
+        [1, 0, 1, 1, 0],
+        [2, 1, 2, 3, 0],
+        [3, 3, 4, 4, 0],
+      ]),
+    );
     expect(col(res, 'prefillTokens')).toEqual([8, 8, 0, 4]);
     expect(col(res, 'decodeRequests')).toEqual([0, 1, 2, 0]);
     expect(col(res, 'kv')).toEqual([64, 64, 64, 32]);
@@ -127,13 +202,28 @@ describe('Orca', () => {
 
   it('admits only while a full reservation fits (M = 64, 4096-token default → cannot start)', () => {
     // orca:128:32 on M = 64: two slots of 2 blocks; three (s4, o2) → [A, B] twice, then [C].
-    const res = runChecked('orca:128:32', { memory: 64, requests: reqs([[0, 4, 2], [0, 4, 2], [0, 4, 1]]) });
-    expect(schedule(res)).toEqual(rows([[0, 0, 1, 2, 0], [1, 0, 1, 2, 0], [2, 2, 3, 3, 0]]));
+    const res = runChecked('orca:128:32', {
+      memory: 64,
+      requests: reqs([
+        [0, 4, 2],
+        [0, 4, 2],
+        [0, 4, 1],
+      ]),
+    });
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 1, 2, 0],
+        [1, 0, 1, 2, 0],
+        [2, 2, 3, 3, 0],
+      ]),
+    );
     expect(() => run('orca', { memory: 64, requests: reqs([[0, 4, 2]]) })).toThrow(/reserves 256 blocks/);
   });
 
   it('refuses a request longer than the reservation', () => {
-    expect(() => run('orca:128:16', { memory: 64, requests: reqs([[0, 10, 7]]) })).toThrow(/s \+ o = 17 exceeds the 16 tokens/);
+    expect(() => run('orca:128:16', { memory: 64, requests: reqs([[0, 10, 7]]) })).toThrow(
+      /s \+ o = 17 exceeds the 16 tokens/,
+    );
   });
 
   it('parses orca[:maxBatch[:maxTokens]]', () => {
@@ -146,7 +236,11 @@ const RUNS = Number(process.env.KVSCHED_PROPERTY_RUNS ?? 150);
 
 function outcome(inst: Instance, spec: string, mode: TimeMode): SimulationResult | Error {
   try {
-    return simulate(inst.requests, createPolicy(spec), { memory: inst.memory, mode, ...(mode === 'seconds' && { costModel: mixedCost }) });
+    return simulate(inst.requests, createPolicy(spec), {
+      memory: inst.memory,
+      mode,
+      ...(mode === 'seconds' && { costModel: mixedCost }),
+    });
   } catch (e) {
     return e as Error;
   }
@@ -164,7 +258,9 @@ describe.each(['rounds', 'seconds'] as const)('properties, %s mode', (mode) => {
           const blocks = Math.floor(inst.memory / 16);
           if (res instanceof Error) {
             expect(res).toBeInstanceOf(StuckError);
-            expect(referenceSarathi(inst, mode, mode === 'seconds' ? mixedCost : undefined, sarathiConfigOf(spec)).outcome).toBe('stuck');
+            expect(
+              referenceSarathi(inst, mode, mode === 'seconds' ? mixedCost : undefined, sarathiConfigOf(spec)).outcome,
+            ).toBe('stuck');
             // A restarted request re-prefills s + g tokens, up to s + o − 1: only one that can
             // need every block of M (no block left for its next token) gets stuck.
             expect(inst.requests.some((r) => Math.ceil((r.prompt + r.output - 1) / 16) >= blocks)).toBe(true);
@@ -177,8 +273,19 @@ describe.each(['rounds', 'seconds'] as const)('properties, %s mode', (mode) => {
           expect(ref.outcome).toBe('done');
           expect(schedule(res)).toEqual(ref.requests);
           const rt = res.rounds;
-          const cols = ['start', 'duration', 'batch', 'prefillTokens', 'decodeRequests', 'kv', 'admitted', 'evicted', 'waiting'] as const;
-          for (const c of cols) expect(Array.from(rt?.column(c) ?? []), `round column ${c}`).toEqual(ref.rounds.map((r) => r[c]));
+          const cols = [
+            'start',
+            'duration',
+            'batch',
+            'prefillTokens',
+            'decodeRequests',
+            'kv',
+            'admitted',
+            'evicted',
+            'waiting',
+          ] as const;
+          for (const c of cols)
+            expect(Array.from(rt?.column(c) ?? []), `round column ${c}`).toEqual(ref.rounds.map((r) => r[c]));
           expect(tables(outcome(inst, spec, mode) as SimulationResult)).toEqual(tables(res));
         }),
         { numRuns: RUNS },
@@ -200,10 +307,26 @@ describe.each(['rounds', 'seconds'] as const)('properties, %s mode', (mode) => {
         }
         checkInvariants(res, inst, spec, inst.exact);
         expect(res.totals.evictions).toBe(0);
-        const ref = referenceOrca(inst, mode, mode === 'seconds' ? mixedCost : undefined, maxBatch, 16 * Math.ceil(longest / 16));
+        const ref = referenceOrca(
+          inst,
+          mode,
+          mode === 'seconds' ? mixedCost : undefined,
+          maxBatch,
+          16 * Math.ceil(longest / 16),
+        );
         expect(schedule(res)).toEqual(ref.requests);
-        const cols = ['start', 'duration', 'batch', 'prefillTokens', 'decodeRequests', 'kv', 'admitted', 'waiting'] as const;
-        for (const c of cols) expect(Array.from(res.rounds?.column(c) ?? []), `round column ${c}`).toEqual(ref.rounds.map((r) => r[c]));
+        const cols = [
+          'start',
+          'duration',
+          'batch',
+          'prefillTokens',
+          'decodeRequests',
+          'kv',
+          'admitted',
+          'waiting',
+        ] as const;
+        for (const c of cols)
+          expect(Array.from(res.rounds?.column(c) ?? []), `round column ${c}`).toEqual(ref.rounds.map((r) => r[c]));
         for (const b of res.rounds?.column('batch') ?? []) expect(b).toBeLessThanOrEqual(maxBatch);
       }),
       { numRuns: RUNS },
@@ -217,8 +340,19 @@ describe('MC-SF with a token budget (mcsf-budget)', () => {
     // t0: by õ: B, A. B feasible (4 at τ0) → B(3); A: running-set totals 8 at τ1, 11 at τ0 → A(1).
     //     B's only token at 1. KV counts s + 1 for a prefilling request: 4 + 7 = 11.
     // t1: A(4) (5 of 6); t2: A(1) → token 1 at 3; t3: A decodes → done at 4 (holds 6 + 1 + 1).
-    const res = runChecked('mcsf-budget:4', { memory: 40, requests: reqs([[0, 6, 2], [0, 3, 1]]) });
-    expect(schedule(res)).toEqual(rows([[0, 0, 3, 4, 0], [1, 0, 1, 1, 0]]));
+    const res = runChecked('mcsf-budget:4', {
+      memory: 40,
+      requests: reqs([
+        [0, 6, 2],
+        [0, 3, 1],
+      ]),
+    });
+    expect(schedule(res)).toEqual(
+      rows([
+        [0, 0, 3, 4, 0],
+        [1, 0, 1, 1, 0],
+      ]),
+    );
     expect(col(res, 'prefillTokens')).toEqual([4, 4, 1, 0]);
     expect(col(res, 'batch')).toEqual([2, 1, 1, 1]);
     expect(col(res, 'kv')).toEqual([11, 7, 7, 8]);
@@ -231,36 +365,63 @@ describe('MC-SF with a token budget (mcsf-budget)', () => {
     //     (B as if decoding from now: 5 + 1 at τ2) → 6 + 2 = 8 ≤ 10 → C(1), done at 3.
     //     A not tried (budget spent). t3: A alone: 4 + 6 = 10 at τ8 → A(2); t4: A(2) → token 1
     //     at 5; t5..t9 decode → done at 10.
-    const inst: Instance = { memory: 10, requests: reqs([[0, 4, 6], [0, 5, 1], [0, 1, 1]]) };
-    expect(schedule(runChecked('mcsf-budget:2', inst))).toEqual(rows([[0, 3, 5, 10, 0], [1, 0, 3, 3, 0], [2, 2, 3, 3, 0]]));
+    const inst: Instance = {
+      memory: 10,
+      requests: reqs([
+        [0, 4, 6],
+        [0, 5, 1],
+        [0, 1, 1],
+      ]),
+    };
+    expect(schedule(runChecked('mcsf-budget:2', inst))).toEqual(
+      rows([
+        [0, 3, 5, 10, 0],
+        [1, 0, 3, 3, 0],
+        [2, 2, 3, 3, 0],
+      ]),
+    );
     const wide = runChecked('mcsf-budget:6', inst);
     // t0: B(5), then C: 6 + 2 = 8 ≤ 10 → C(1); A: totals 10 + ... > 10 → stop. Both done at 1; A as MC-SF.
-    expect(schedule(wide)).toEqual(rows([[0, 1, 2, 7, 0], [1, 0, 1, 1, 0], [2, 0, 1, 1, 0]]));
+    expect(schedule(wide)).toEqual(
+      rows([
+        [0, 1, 2, 7, 0],
+        [1, 0, 1, 1, 0],
+        [2, 0, 1, 1, 0],
+      ]),
+    );
   });
 
-  it.each(['rounds', 'seconds'] as const)('with a budget no round exhausts, equals MC-SF exactly (%s)', (mode) => {
-    fc.assert(
-      fc.property(instanceArb({ mode }), (inst) => {
-        const a = outcome(inst, 'mcsf-budget:1000000', mode);
-        const b = outcome(inst, 'mcsf', mode);
-        if (a instanceof Error || b instanceof Error) throw a instanceof Error ? a : b;
-        expect(tables(a)).toEqual(tables(b));
-      }),
-      { numRuns: RUNS },
-    );
-  }, 60_000);
+  it.each(['rounds', 'seconds'] as const)(
+    'with a budget no round exhausts, equals MC-SF exactly (%s)',
+    (mode) => {
+      fc.assert(
+        fc.property(instanceArb({ mode }), (inst) => {
+          const a = outcome(inst, 'mcsf-budget:1000000', mode);
+          const b = outcome(inst, 'mcsf', mode);
+          if (a instanceof Error || b instanceof Error) throw a instanceof Error ? a : b;
+          expect(tables(a)).toEqual(tables(b));
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    60_000,
+  );
 
-  it.each(['rounds', 'seconds'] as const)('small budgets: KV ≤ M every round, every request completes once (%s)', (mode) => {
-    fc.assert(
-      fc.property(instanceArb({ mode }), fc.integer({ min: 1, max: 8 }), (inst, chunk) => {
-        const spec = `mcsf-budget:${chunk}`;
-        const res = outcome(inst, spec, mode);
-        if (res instanceof Error) throw res;
-        checkInvariants(res, inst, spec, inst.exact);
-      }),
-      { numRuns: RUNS },
-    );
-  }, 60_000);
+  it.each(['rounds', 'seconds'] as const)(
+    'small budgets: KV ≤ M every round, every request completes once (%s)',
+    (mode) => {
+      fc.assert(
+        fc.property(instanceArb({ mode }), fc.integer({ min: 1, max: 8 }), (inst, chunk) => {
+          const spec = `mcsf-budget:${chunk}`;
+          const res = outcome(inst, spec, mode);
+          if (res instanceof Error) throw res;
+          checkInvariants(res, inst, spec, inst.exact);
+        }),
+        { numRuns: RUNS },
+      );
+    },
+    60_000,
+  );
 });
 
 describe('the GPU engine refuses the serving policies (no WGSL port yet)', () => {
@@ -271,15 +432,28 @@ describe('the GPU engine refuses the serving policies (no WGSL port yet)', () =>
   });
 
   it('ported policies are not refused', () => {
-    for (const spec of ['mcsf', 'mc-fcfs', 'alpha-greedy:0.1', 'alpha-clearing:0.1:0.1', 'vllm']) expect(gpuPolicyRefusal(spec)).toBeUndefined();
+    for (const spec of ['mcsf', 'mc-fcfs', 'alpha-greedy:0.1', 'alpha-clearing:0.1:0.1', 'vllm'])
+      expect(gpuPolicyRefusal(spec)).toBeUndefined();
   });
 
   it('kvsched simulate --engine gpu with sarathi exits 2 with one line, before opening a device', async () => {
-    const io = { stdout: '', stderr: '', interactive: false, out(t: string) { io.stdout += t; }, err(t: string) { io.stderr += t; } } satisfies CliIo & { stdout: string; stderr: string };
+    const io = {
+      stdout: '',
+      stderr: '',
+      interactive: false,
+      out(t: string) {
+        io.stdout += t;
+      },
+      err(t: string) {
+        io.stderr += t;
+      },
+    } satisfies CliIo & { stdout: string; stderr: string };
     const code = await main(['simulate', '--policy', 'mcsf,sarathi', '--engine', 'gpu', '--requests', '20'], io);
     expect(code).toBe(2);
     // The run's header line, then the error as one line (no stack).
-    expect(io.stderr).toMatch(/\nkvsched simulate: --engine gpu: GPU engine: policy sarathi has no WGSL port [^\n]*\n$/);
+    expect(io.stderr).toMatch(
+      /\nkvsched simulate: --engine gpu: GPU engine: policy sarathi has no WGSL port [^\n]*\n$/,
+    );
     expect(io.stderr).not.toMatch(/\n\s+at /);
   });
 });

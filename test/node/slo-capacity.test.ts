@@ -23,18 +23,45 @@ function gapsOf(xs: number[]): TokenGaps {
 }
 
 /** A seconds-mode result from hand-made rows (times in s). */
-function result(rows: Omit<RequestResult, 'id' | 'prompt' | 'predicted' | 'start' | 'restarts' | 'joules'>[], gaps?: number[]): SimulationResult {
+function result(
+  rows: Omit<RequestResult, 'id' | 'prompt' | 'predicted' | 'start' | 'restarts' | 'joules'>[],
+  gaps?: number[],
+): SimulationResult {
   const table = new RequestTable();
   rows.forEach((r, id) =>
     table.add({
-      id, prompt: 1, predicted: r.output, start: r.arrival * S, restarts: 0, joules: 0, output: r.output,
-      arrival: r.arrival * S, firstToken: r.firstToken * S, completion: r.completion * S,
+      id,
+      prompt: 1,
+      predicted: r.output,
+      start: r.arrival * S,
+      restarts: 0,
+      joules: 0,
+      output: r.output,
+      arrival: r.arrival * S,
+      firstToken: r.firstToken * S,
+      completion: r.completion * S,
       ...(r.maxGap !== undefined ? { maxGap: Number.isNaN(r.maxGap) ? Number.NaN : r.maxGap * S } : {}),
     }),
   );
   return {
-    policy: 'hand', memory: 100, mode: 'seconds', costModel: 'x', requests: table, rounds: null,
-    totals: { rounds: 0, end: 0, busy: 0, tokensGenerated: 0, evictions: 0, peakKv: 0, kvTime: 0, activeJoules: 0, idleJoules: 0, requests: rows.length },
+    policy: 'hand',
+    memory: 100,
+    mode: 'seconds',
+    costModel: 'x',
+    requests: table,
+    rounds: null,
+    totals: {
+      rounds: 0,
+      end: 0,
+      busy: 0,
+      tokensGenerated: 0,
+      evictions: 0,
+      peakKv: 0,
+      kvTime: 0,
+      activeJoules: 0,
+      idleJoules: 0,
+      requests: rows.length,
+    },
     tokenGaps: gaps ? gapsOf(gaps.map((g) => g * S)) : null,
   };
 }
@@ -54,7 +81,10 @@ describe('SLO grammar', () => {
   it('parses per-request and percentile terms with units', () => {
     const s = parseSlo(' ttft=2s, tpot=200ms ,p99-tbt=0.5,p99.9-latency=1e1s');
     expect(s.terms.map((t) => [t.metric, t.percentile, t.value, t.unit])).toEqual([
-      ['ttft', null, 2, 's'], ['tpot', null, 200, 'ms'], ['tbt', 99, 0.5, null], ['latency', 99.9, 10, 's'],
+      ['ttft', null, 2, 's'],
+      ['tpot', null, 200, 'ms'],
+      ['tbt', 99, 0.5, null],
+      ['latency', 99.9, 10, 's'],
     ]);
     expect(s.text).toBe('ttft=2s,tpot=200ms,p99-tbt=0.5,p99.9-latency=1e1s');
   });
@@ -93,7 +123,9 @@ describe('attainment on hand-made cases', () => {
     const o = evaluateSlo(hand, parseSlo('p50-ttft=1s,p99-tbt=0.9s,p75-tbt=0.2s'));
     expect(o.attainment).toBe(1); // no per-request term
     expect(o.percentiles.map((p) => [p.term, p.value, p.met])).toEqual([
-      ['p50-ttft=1s', 1, true], ['p99-tbt=0.9s', 0.9, true], ['p75-tbt=0.2s', 0.3, false],
+      ['p50-ttft=1s', 1, true],
+      ['p99-tbt=0.9s', 0.9, true],
+      ['p75-tbt=0.2s', 0.3, false],
     ]);
     expect(o.percentilesMet).toBe(false);
     expect(sloMet(o, 0.5)).toBe(false);
@@ -111,12 +143,20 @@ describe('attainment on hand-made cases', () => {
 });
 
 const opts = { ...CAPACITY_DEFAULTS, start: 10, tolerance: 0.02 };
-const probeOf = (met: (r: number) => boolean) => (rate: number) => ({ rate, met: met(rate), attainment: 1, percentilesMet: true });
+const probeOf = (met: (r: number) => boolean) => (rate: number) => ({
+  rate,
+  met: met(rate),
+  attainment: 1,
+  percentilesMet: true,
+});
 
 describe('capacity search', () => {
   it('brackets a threshold to the tolerance, upwards and downwards', () => {
     for (const cap of [0.37, 3.7, 37, 370]) {
-      const s = searchCapacity(probeOf((r) => r <= cap), opts);
+      const s = searchCapacity(
+        probeOf((r) => r <= cap),
+        opts,
+      );
       expect(s.capacity).toBeLessThanOrEqual(cap);
       expect(s.hi).not.toBeNull();
       expect(s.hi as number).toBeGreaterThan(cap);
@@ -125,39 +165,57 @@ describe('capacity search', () => {
     }
   });
   it('never met: capacity 0; always met: open bracket at the maximum', () => {
-    const none = searchCapacity(probeOf(() => false), opts);
+    const none = searchCapacity(
+      probeOf(() => false),
+      opts,
+    );
     expect([none.capacity, none.lo]).toEqual([0, 0]);
     expect(none.hi as number).toBeLessThan(2 * opts.minRate);
-    const all = searchCapacity(probeOf(() => true), opts);
+    const all = searchCapacity(
+      probeOf(() => true),
+      opts,
+    );
     expect(all.hi).toBeNull();
     expect(all.capacity).toBeGreaterThan(opts.maxRate / 2);
   });
   it('a looser predicate never gives a lower capacity, even when not monotone in the rate', () => {
     // Arbitrary yes/no by rate bucket; the looser predicate says yes wherever the tighter does.
     fc.assert(
-      fc.property(fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }), fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }), (a, b) => {
-        const bucket = (r: number) => Math.min(63, Math.max(0, Math.floor(Math.log2(r) * 3) + 32));
-        const tight = (r: number) => a[bucket(r)] === true;
-        const loose = (r: number) => tight(r) || b[bucket(r)] === true;
-        return searchCapacity(probeOf(loose), opts).capacity >= searchCapacity(probeOf(tight), opts).capacity;
-      }),
+      fc.property(
+        fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }),
+        fc.array(fc.boolean(), { minLength: 64, maxLength: 64 }),
+        (a, b) => {
+          const bucket = (r: number) => Math.min(63, Math.max(0, Math.floor(Math.log2(r) * 3) + 32));
+          const tight = (r: number) => a[bucket(r)] === true;
+          const loose = (r: number) => tight(r) || b[bucket(r)] === true;
+          return searchCapacity(probeOf(loose), opts).capacity >= searchCapacity(probeOf(tight), opts).capacity;
+        },
+      ),
       { numRuns: 300, seed: 15 },
     );
   });
 });
 
 describe('capacity on a small LMSYS instance', () => {
-  const base = buildInstance({ workload: { kind: 'lmsys', requests: 300, rate: 1 }, mode: 'seconds', seed: 3, predict: { kind: 'exact' } });
+  const base = buildInstance({
+    workload: { kind: 'lmsys', requests: 300, rate: 1 },
+    mode: 'seconds',
+    seed: 3,
+    predict: { kind: 'exact' },
+  });
   const scaled = new RescaledWorkload([...base.requests()], base.memory, 'lmsys 300');
   const cost = getCostModel('a100-llama2-70b-tp2');
   const capacity = (sloText: string, policy = 'mcsf'): number => {
     const slo = parseSlo(sloText);
-    return searchCapacity((rate) => {
-      const o = runPolicy(scaled.at(rate), policy, { costModel: cost });
-      if (!o.ok) return { rate, met: false, attainment: Number.NaN, percentilesMet: false };
-      const e = evaluateSlo(o.result, slo);
-      return { rate, met: sloMet(e, 0.9), attainment: e.attainment, percentilesMet: e.percentilesMet };
-    }, { ...CAPACITY_DEFAULTS, tolerance: 0.05 }).capacity;
+    return searchCapacity(
+      (rate) => {
+        const o = runPolicy(scaled.at(rate), policy, { costModel: cost });
+        if (!o.ok) return { rate, met: false, attainment: Number.NaN, percentilesMet: false };
+        const e = evaluateSlo(o.result, slo);
+        return { rate, met: sloMet(e, 0.9), attainment: e.attainment, percentilesMet: e.percentilesMet };
+      },
+      { ...CAPACITY_DEFAULTS, tolerance: 0.05 },
+    ).capacity;
   };
 
   it('rescaling gives the asked mean rate and keeps the order', () => {
@@ -171,7 +229,8 @@ describe('capacity on a small LMSYS instance', () => {
   it('a looser SLO never gives a lower capacity', () => {
     const ttft = ['ttft=0.5s', 'ttft=1s', 'ttft=2s', 'ttft=4s'].map((s) => capacity(s));
     const tpot = ['tpot=60ms,ttft=2s', 'tpot=80ms,ttft=2s', 'tpot=0.2s,ttft=2s'].map((s) => capacity(s));
-    for (const xs of [ttft, tpot]) for (let k = 1; k < xs.length; k++) expect(xs[k]).toBeGreaterThanOrEqual(xs[k - 1] as number);
+    for (const xs of [ttft, tpot])
+      for (let k = 1; k < xs.length; k++) expect(xs[k]).toBeGreaterThanOrEqual(xs[k - 1] as number);
     expect(ttft[0]).toBeGreaterThan(0);
     expect(ttft[3]).toBeGreaterThan(ttft[0] as number); // not flat: the SLO matters here
   });
@@ -180,14 +239,24 @@ describe('capacity on a small LMSYS instance', () => {
 describe('kvsched capacity', () => {
   it('needs --slo (exit 2, one line)', async () => {
     let err = '';
-    const code = await main(['capacity', '--policy', 'mcsf'], { interactive: false, out: () => {}, err: (t) => { err += t; } });
+    const code = await main(['capacity', '--policy', 'mcsf'], {
+      interactive: false,
+      out: () => {},
+      err: (t) => {
+        err += t;
+      },
+    });
     expect(code).toBe(2);
     expect(err).toMatch(/^kvsched capacity: --slo is required/);
   });
   it('prints the capacity, bracket and probes', async () => {
     let out = '';
     const code = await main(['capacity', '--policy', 'mcsf', '--slo', 'ttft=2s', '--requests', '200', '--quiet'], {
-      interactive: false, out: (t) => { out += t; }, err: () => {},
+      interactive: false,
+      out: (t) => {
+        out += t;
+      },
+      err: () => {},
     });
     expect(code).toBe(0);
     expect(out).toMatch(/^mcsf\s+[\d.,]+\s+[\d.,]+\s+[\d.,]+\s+\d+\s+[\d.]+$/m);

@@ -35,13 +35,26 @@ class MemStore implements ImportWriter {
   }
   putAll(rs: readonly StoredRecord[]): Promise<void> {
     this.writes++;
-    if (this.failOnWrite === this.writes) return Promise.reject(new SaveError(rs.map((r) => r.title), 'the quota is full', true));
+    if (this.failOnWrite === this.writes)
+      return Promise.reject(
+        new SaveError(
+          rs.map((r) => r.title),
+          'the quota is full',
+          true,
+        ),
+      );
     for (const r of rs) this.map.set(r.id, structuredClone(r));
     return Promise.resolve();
   }
 }
 
-const note = (id: string, n = 1, title = `note ${id}`): StoredRecord => ({ id, kind: 'note', createdAt: 1000 + n, title, data: { n } });
+const note = (id: string, n = 1, title = `note ${id}`): StoredRecord => ({
+  id,
+  kind: 'note',
+  createdAt: 1000 + n,
+  title,
+  data: { n },
+});
 let counter = 0;
 const newId = (kind: string) => `${kind}-new-${++counter}`;
 
@@ -55,7 +68,8 @@ describe('import files', () => {
   it('accepts a bare profile as well as a bundle, with or without a UTF-8 BOM', () => {
     const prof = parseImportFile('\uFEFF' + serializeProfile(sampleProfile()), 'p.json');
     expect(prof.ok && prof.what).toBe('profile');
-    if (prof.ok) expect(prof.records).toEqual([expect.objectContaining({ id: null, kind: 'profile', data: sampleProfile() })]);
+    if (prof.ok)
+      expect(prof.records).toEqual([expect.objectContaining({ id: null, kind: 'profile', data: sampleProfile() })]);
     const b = parseImportFile('\uFEFF' + JSON.stringify(makeBundle([note('a')])), 'b.json');
     expect(b.ok && b.what).toBe('bundle');
   });
@@ -71,7 +85,10 @@ describe('import files', () => {
 
   it('rejects runs whose config is empty or mistyped, naming the record and the field', () => {
     const run = (config: unknown): StoredRecord => ({
-      id: 'run-x', kind: 'run', createdAt: 1, title: 'r',
+      id: 'run-x',
+      kind: 'run',
+      createdAt: 1,
+      title: 'r',
       data: { type: 'sweep', config, result: { rates: [1], series: [], mode: 'rounds', wallMs: 1 } },
     });
     expect(parseBundle(JSON.stringify(makeBundle([run({ ...defaultConfig() })]))).ok).toBe(true);
@@ -83,11 +100,27 @@ describe('import files', () => {
   });
 
   it('never says only "data: Invalid input" about a run', () => {
-    const bad: StoredRecord = { id: 'r', kind: 'run', createdAt: 1, title: 't', data: { type: 'experiment', config: defaultConfig(), result: { runs: [{ ok: true }] } } };
+    const bad: StoredRecord = {
+      id: 'r',
+      kind: 'run',
+      createdAt: 1,
+      title: 't',
+      data: { type: 'experiment', config: defaultConfig(), result: { runs: [{ ok: true }] } },
+    };
     const r = parseBundle(JSON.stringify(makeBundle([bad])));
     expect(!r.ok && r.error).toMatch(/data\.result\.description/);
-    const result = { description: 'd', memory: 10, mode: 'rounds', requests: 1, costModel: 'c', wallMs: 1, runs: [{ ok: true }] };
-    const r2 = parseBundle(JSON.stringify(makeBundle([{ ...bad, data: { type: 'experiment', config: defaultConfig(), result } }])));
+    const result = {
+      description: 'd',
+      memory: 10,
+      mode: 'rounds',
+      requests: 1,
+      costModel: 'c',
+      wallMs: 1,
+      runs: [{ ok: true }],
+    };
+    const r2 = parseBundle(
+      JSON.stringify(makeBundle([{ ...bad, data: { type: 'experiment', config: defaultConfig(), result } }])),
+    );
     expect(!r2.ok && r2.error).toMatch(/data\.result\.runs\[0\]\.policy/);
   });
 
@@ -105,7 +138,13 @@ describe('import files', () => {
 
   it('the stored run config type is the app ExperimentConfig (one contract)', () => {
     expectTypeOf<z.infer<typeof experimentConfigSchema>>().toEqualTypeOf<ExperimentConfig>();
-    expect(runData.safeParse({ type: 'sweep', config: defaultConfig(), result: { rates: [], series: [], mode: 'rounds', wallMs: 0 } }).success).toBe(true);
+    expect(
+      runData.safeParse({
+        type: 'sweep',
+        config: defaultConfig(),
+        result: { rates: [], series: [], mode: 'rounds', wallMs: 0 },
+      }).success,
+    ).toBe(true);
   });
 });
 
@@ -130,7 +169,9 @@ describe('conflicts', () => {
     const text = importSummary(out, 'in.json');
     expect(text).toContain('Imported 2 records from in.json');
     expect(text).toContain('1 record already present (“note a”), skipped');
-    expect(text).toMatch(/1 record differed from a stored record with the same id and were kept as new records: “changed b” \(b → note-new-\d+\)/);
+    expect(text).toMatch(
+      /1 record differed from a stored record with the same id and were kept as new records: “changed b” \(b → note-new-\d+\)/,
+    );
   });
 
   it('key order does not make content different', async () => {
@@ -165,7 +206,9 @@ describe('room and chunks', () => {
       estimate: () => Promise.resolve({ usage: 990_000, quota: 1_000_000 }),
     }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImportError);
-    expect((err as Error).message).toMatch(/^Nothing was imported: it needs about 4\d\.\d kB of storage \(twice the file.s 2\d\.\d kB\) but this site has 10\.0 kB free \(990\.0 kB used of a 1\.0 MB quota\)/);
+    expect((err as Error).message).toMatch(
+      /^Nothing was imported: it needs about 4\d\.\d kB of storage \(twice the file.s 2\d\.\d kB\) but this site has 10\.0 kB free \(990\.0 kB used of a 1\.0 MB quota\)/,
+    );
     expect(store.writes).toBe(0);
     expect(roomError(100, { usage: 0, quota: 1000 })).toBeNull();
     expect(roomError(100, undefined)).toBeNull();
@@ -177,13 +220,18 @@ describe('room and chunks', () => {
     expect(chunkRecords(rs, 1, 100).map((c) => c.length)).toEqual(Array(10).fill(1));
     const store = new MemStore();
     store.failOnWrite = 2;
-    const err = await importParsed(parsedOf(JSON.stringify(makeBundle(rs))), store, { chunkCount: 4, estimate: () => Promise.resolve(undefined) }).catch((e: unknown) => e);
+    const err = await importParsed(parsedOf(JSON.stringify(makeBundle(rs))), store, {
+      chunkCount: 4,
+      estimate: () => Promise.resolve(undefined),
+    }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(ImportError);
     const e = err as ImportError;
     expect(e.saved.map((r) => r.id)).toEqual(['n0', 'n1', 'n2', 'n3']);
     expect(e.notSaved).toHaveLength(6);
     expect(e.quota).toBe(true);
-    expect(e.message).toMatch(/^Imported 4 records \(“note n0”, “note n1”, “note n2” and 1 more\); not saved: 6 records .* — the quota is full\. Records stored before are unchanged\.$/);
+    expect(e.message).toMatch(
+      /^Imported 4 records \(“note n0”, “note n1”, “note n2” and 1 more\); not saved: 6 records .* — the quota is full\. Records stored before are unchanged\.$/,
+    );
     expect(store.map.size).toBe(4);
   });
 });

@@ -63,7 +63,11 @@ function scripted(steps: Step[]): Policy {
 }
 
 const req = (id: number, arrival: number, prompt: number, output: number): RequestSpec => ({
-  id, arrival, prompt, output, predicted: output,
+  id,
+  arrival,
+  prompt,
+  output,
+  predicted: output,
 });
 
 describe('token-level metrics on hand-made schedules (rounds mode)', () => {
@@ -104,7 +108,11 @@ describe('token-level metrics on hand-made schedules (rounds mode)', () => {
   });
 
   it('tokenGaps: false keeps the max stall but not the TBT percentiles', () => {
-    const r = simulate([req(0, 0, 1, 3), req(1, 0, 1, 2)], scripted(steps), { memory: 100, mode: 'rounds', tokenGaps: false });
+    const r = simulate([req(0, 0, 1, 3), req(1, 0, 1, 2)], scripted(steps), {
+      memory: 100,
+      mode: 'rounds',
+      tokenGaps: false,
+    });
     const s = summarize(r);
     expect(r.tokenGaps).toBeNull();
     expect(s.maxTbt).toBe(4);

@@ -33,11 +33,15 @@ describe('runOptimum (worker)', () => {
 
   it('refuses seconds mode and instances above 60 requests', async () => {
     await expect(runOptimum({ ...CFG, mode: 'seconds' }, 10)).rejects.toThrow(/rounds mode/);
-    await expect(runOptimum({ ...CFG, workload: { kind: 'paper-synthetic', arrivals: 'zero', requests: 61 } }, 10)).rejects.toThrow(/up to 60 requests/);
+    await expect(
+      runOptimum({ ...CFG, workload: { kind: 'paper-synthetic', arrivals: 'zero', requests: 61 } }, 10),
+    ).rejects.toThrow(/up to 60 requests/);
   });
 
   it('stops with an AbortError when cancelled', async () => {
     const signal = { aborted: true };
-    await expect(runOptimum({ ...CFG, workload: { kind: 'paper-synthetic', arrivals: 'poisson', requests: 60 } }, 10, { signal })).rejects.toMatchObject({ name: 'AbortError' });
+    await expect(
+      runOptimum({ ...CFG, workload: { kind: 'paper-synthetic', arrivals: 'poisson', requests: 60 } }, 10, { signal }),
+    ).rejects.toMatchObject({ name: 'AbortError' });
   });
 });

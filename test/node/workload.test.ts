@@ -66,7 +66,9 @@ describe('rng', () => {
     expect(Array.from({ length: 8 }, () => i.int(1, 6))).toEqual([5, 2, 6, 1, 1, 4, 5, 2]);
     const n = new Rng(1);
     const normals = [n.normal(), n.normal(), n.normal()];
-    [0.33449312836341266, -0.021594851680901972, 0.49054386106019454].forEach((v, k) => expect(normals[k]).toBeCloseTo(v, 13));
+    [0.33449312836341266, -0.021594851680901972, 0.49054386106019454].forEach((v, k) =>
+      expect(normals[k]).toBeCloseTo(v, 13),
+    );
     const e = new Rng(1);
     expect(e.exponential(2)).toBeCloseTo(0.04801846437651308, 13);
     expect(e.exponential(2)).toBeCloseTo(1.0954897212928252, 13);
@@ -168,27 +170,31 @@ describe('paperSynthetic', () => {
 
   it('ranges and invariants hold for every seed (property)', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.constantFrom<'zero' | 'poisson'>('zero', 'poisson'), (seed, arrivals) => {
-        const w = paperSynthetic({ seed, arrivals, mode: 'rounds' });
-        expect(w.memory >= 30 && w.memory <= 50).toBe(true);
-        expect(w.requests.length >= 40 && w.requests.length <= 60).toBe(true);
-        let prev = 0;
-        w.requests.forEach((r, i) => {
-          expect(r.id).toBe(i);
-          expect(r.prompt >= 1 && r.prompt <= 5).toBe(true);
-          expect(r.output >= 1 && r.output <= w.memory - r.prompt).toBe(true);
-          expect(r.predicted).toBe(r.output);
-          expect(Number.isInteger(r.arrival) && r.arrival >= prev).toBe(true);
-          prev = r.arrival;
-        });
-        if (arrivals === 'zero') {
-          expect(w.rate).toBeUndefined();
-          expect(w.requests.every((r) => r.arrival === 0)).toBe(true);
-        } else {
-          expect(w.rate !== undefined && w.rate >= 0.5 && w.rate < 1.5).toBe(true);
-        }
-        validateInstance(w.requests, w.memory, 'paper-synthetic');
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 0xffffffff }),
+        fc.constantFrom<'zero' | 'poisson'>('zero', 'poisson'),
+        (seed, arrivals) => {
+          const w = paperSynthetic({ seed, arrivals, mode: 'rounds' });
+          expect(w.memory >= 30 && w.memory <= 50).toBe(true);
+          expect(w.requests.length >= 40 && w.requests.length <= 60).toBe(true);
+          let prev = 0;
+          w.requests.forEach((r, i) => {
+            expect(r.id).toBe(i);
+            expect(r.prompt >= 1 && r.prompt <= 5).toBe(true);
+            expect(r.output >= 1 && r.output <= w.memory - r.prompt).toBe(true);
+            expect(r.predicted).toBe(r.output);
+            expect(Number.isInteger(r.arrival) && r.arrival >= prev).toBe(true);
+            prev = r.arrival;
+          });
+          if (arrivals === 'zero') {
+            expect(w.rate).toBeUndefined();
+            expect(w.requests.every((r) => r.arrival === 0)).toBe(true);
+          } else {
+            expect(w.rate !== undefined && w.rate >= 0.5 && w.rate < 1.5).toBe(true);
+          }
+          validateInstance(w.requests, w.memory, 'paper-synthetic');
+        },
+      ),
       { numRuns: 300 },
     );
   });
@@ -222,10 +228,20 @@ describe('paperSynthetic', () => {
     expect(Math.max(...w.requests.map((r) => r.output))).toBeGreaterThan(60);
     // M and n are still drawn, so the prompts stay aligned with the default instance.
     const d = paperSynthetic({ seed: 3, arrivals: 'zero', mode: 'rounds' });
-    const m = paperSynthetic({ seed: 3, arrivals: 'zero', mode: 'rounds', memory: d.memory, requests: d.requests.length });
+    const m = paperSynthetic({
+      seed: 3,
+      arrivals: 'zero',
+      mode: 'rounds',
+      memory: d.memory,
+      requests: d.requests.length,
+    });
     expect(m).toEqual(d);
-    expect(inputError(() => paperSynthetic({ seed: 3, arrivals: 'zero', mode: 'rounds', memory: 5 })).field).toBe('memory');
-    expect(inputError(() => paperSynthetic({ seed: 3, arrivals: 'zero', mode: 'rounds', requests: 0 })).field).toBe('requests');
+    expect(inputError(() => paperSynthetic({ seed: 3, arrivals: 'zero', mode: 'rounds', memory: 5 })).field).toBe(
+      'memory',
+    );
+    expect(inputError(() => paperSynthetic({ seed: 3, arrivals: 'zero', mode: 'rounds', requests: 0 })).field).toBe(
+      'requests',
+    );
     expect(inputError(() => paperSynthetic({ seed: -1, arrivals: 'zero', mode: 'rounds' })).field).toBe('seed');
   });
 
@@ -280,14 +296,18 @@ describe('lmsys stand-in', () => {
     expect(again).toEqual(w);
     expect(lmsys({ seed: 2, rate: 50, mode: 'seconds', requests: 100 }).requests).not.toEqual(w.requests.slice(0, 100));
     const slow = lmsys({ seed: 1, rate: 10, mode: 'rounds', requests: 1000 });
-    expect(slow.requests.map((r) => [r.prompt, r.output])).toEqual(w.requests.slice(0, 1000).map((r) => [r.prompt, r.output]));
+    expect(slow.requests.map((r) => [r.prompt, r.output])).toEqual(
+      w.requests.slice(0, 1000).map((r) => [r.prompt, r.output]),
+    );
   });
 
   it('honours maxContext and checks options eagerly', () => {
     const small = lmsys({ seed: 5, rate: 1, mode: 'rounds', requests: 2000, maxContext: 64 });
     expect(small.requests.every((r) => r.prompt + r.output <= 64)).toBe(true);
     expect(inputError(() => lmsysStream({ seed: 1, rate: 0, mode: 'seconds' })).field).toBe('rate');
-    expect(inputError(() => lmsysStream({ seed: 1, rate: 1, mode: 'seconds', maxContext: 20000 })).field).toBe('maxContext');
+    expect(inputError(() => lmsysStream({ seed: 1, rate: 1, mode: 'seconds', maxContext: 20000 })).field).toBe(
+      'maxContext',
+    );
     expect(inputError(() => lmsys({ seed: 1, rate: 1, mode: 'seconds', requests: 1.5 })).field).toBe('requests');
     expect(() => lmsys({ seed: 1, rate: 1, mode: 'minutes' as 'seconds' })).toThrow(RangeError);
   });
@@ -361,7 +381,9 @@ describe('predictions', () => {
     const t = readTraceFileSync(fixture('good-predicted.csv'), { mode: 'seconds' });
     expect(applyPredictions(t.requests, { kind: 'exact' }, 1)).toEqual(t.requests);
     expect(applyPredictions(t.requests, { kind: 'exact' }, 1).map((r) => r.predicted)).toEqual([8, 7, 4, 29]);
-    expect(applyPredictions(t.requests, { kind: 'noise', epsilon: 0 }, 1).map((r) => r.predicted)).toEqual([10, 7, 1, 30]);
+    expect(applyPredictions(t.requests, { kind: 'noise', epsilon: 0 }, 1).map((r) => r.predicted)).toEqual([
+      10, 7, 1, 30,
+    ]);
   });
 });
 
@@ -436,9 +458,21 @@ describe('trace parsing', () => {
     ['negative tokens', `${HEADER}\n0,-3,1\n`, 2, 'num_prefill_tokens', /must be ≥ 1, got -3/],
     ['zero prompt', `${HEADER}\n0,0,1\n`, 2, 'num_prefill_tokens', /must be ≥ 1/],
     ['zero output', `${HEADER}\n0,1,0\n`, 2, 'num_decode_tokens', /must be ≥ 1/],
-    ['zero prediction', `${HEADER},predicted_decode_tokens\n0,1,1,1\n0,1,1,0\n`, 3, 'predicted_decode_tokens', /must be ≥ 1/],
+    [
+      'zero prediction',
+      `${HEADER},predicted_decode_tokens\n0,1,1,1\n0,1,1,0\n`,
+      3,
+      'predicted_decode_tokens',
+      /must be ≥ 1/,
+    ],
     ['negative arrival', `${HEADER}\n-1,1,1\n`, 2, 'arrived_at', /negative arrival/],
-    ['arrival out of order', `${HEADER}\n0,1,1\n2,1,1\n1.5,1,1\n`, 4, 'arrived_at', /earlier than the previous row's 2/],
+    [
+      'arrival out of order',
+      `${HEADER}\n0,1,1\n2,1,1\n1.5,1,1\n`,
+      4,
+      'arrived_at',
+      /earlier than the previous row's 2/,
+    ],
   ];
   it.each(cases)('%s', (_name, text, line, field, re) => {
     const e = inputError(() => parseTrace(text, { fileName: 'trace.csv', mode: 'seconds' }));

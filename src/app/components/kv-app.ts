@@ -80,7 +80,10 @@ export class KvApp extends LitElement {
 
   private viewTemplate(): TemplateResult | typeof nothing {
     const { view, params } = this.route;
-    if (!this.loaded.has(view)) return this.loadError ? html`<p class="error" role="alert">${this.loadError}</p>` : html`<p class="muted">Loading…</p>`;
+    if (!this.loaded.has(view))
+      return this.loadError
+        ? html`<p class="error" role="alert">${this.loadError}</p>`
+        : html`<p class="muted">Loading…</p>`;
     const d = this.detection;
     switch (view) {
       case 'device':
@@ -105,7 +108,8 @@ export class KvApp extends LitElement {
       </header>
       <nav aria-label="Views">
         ${VIEWS.map(
-          (v) => html`<a href="#/${v}" data-view=${v} aria-current=${v === current ? 'page' : 'false'}>${VIEW_LABELS[v]}</a>`,
+          (v) =>
+            html`<a href="#/${v}" data-view=${v} aria-current=${v === current ? 'page' : 'false'}>${VIEW_LABELS[v]}</a>`,
         )}
       </nav>
       ${current === 'device' ? nothing : html`<kv-webgpu-banner .detection=${this.detection}></kv-webgpu-banner>`}

@@ -8,7 +8,15 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { WebGpuDetection } from '../../gpu/detect.ts';
 import { newRecordId } from '../../storage/store.ts';
-import { downloadProfile, fitChartSpec, kernelRows, loadCalibration, loadStoredProfiles, profileFileName, type Profile } from '../calibration.ts';
+import {
+  downloadProfile,
+  fitChartSpec,
+  kernelRows,
+  loadCalibration,
+  loadStoredProfiles,
+  profileFileName,
+  type Profile,
+} from '../calibration.ts';
 import { errorText, fixed } from '../format.ts';
 import { getStore } from '../services.ts';
 import { base } from '../theme.ts';
@@ -112,7 +120,10 @@ export class KvCalibrateView extends LitElement {
         signal: abort.signal,
         onProgress: (p) => {
           const i = Math.max(0, phases.indexOf(p.phase));
-          this.progress = { label: `${p.phase}: ${p.label}`, fraction: (i + (p.total > 0 ? p.done / p.total : 0)) / phases.length };
+          this.progress = {
+            label: `${p.phase}: ${p.label}`,
+            fraction: (i + (p.total > 0 ? p.done / p.total : 0)) / phases.length,
+          };
         },
       });
       this.profile = profile;
@@ -123,7 +134,13 @@ export class KvCalibrateView extends LitElement {
         this.recordId = newRecordId('profile');
         this.recordTitle = `${profile.device.name} (${profile.preset})`;
         this.recordCreatedAt = Date.now();
-        await store.put({ id: this.recordId, kind: 'profile', createdAt: this.recordCreatedAt, title: this.recordTitle, data: profile });
+        await store.put({
+          id: this.recordId,
+          kind: 'profile',
+          createdAt: this.recordCreatedAt,
+          title: this.recordTitle,
+          data: profile,
+        });
         this.saved =
           profile.quality.verdict === 'unusable'
             ? 'Saved to History. It is UNUSABLE as a cost model (see the reasons): pickers warn about it.'
@@ -153,7 +170,13 @@ export class KvCalibrateView extends LitElement {
       this.profile = next;
       if (this.recordId) {
         const store = await getStore();
-        await store.put({ id: this.recordId, kind: 'profile', createdAt: this.recordCreatedAt, title: this.recordTitle, data: next });
+        await store.put({
+          id: this.recordId,
+          kind: 'profile',
+          createdAt: this.recordCreatedAt,
+          title: this.recordTitle,
+          data: next,
+        });
         this.powerNote = `Board power set to ${next.power.activeWattsPerGpu} W and saved.`;
       } else this.powerNote = `Board power set to ${next.power.activeWattsPerGpu} W (not stored).`;
     } catch (e) {
@@ -165,15 +188,18 @@ export class KvCalibrateView extends LitElement {
     const q = p.quality;
     const rp = p.validation.replay;
     const t = p.reference.typicalRound;
-    const iv = (i: readonly [number, number] | undefined, d: number) => (i ? ` [${fixed(i[0], d)} – ${fixed(i[1], d)}]` : '');
+    const iv = (i: readonly [number, number] | undefined, d: number) =>
+      i ? ` [${fixed(i[0], d)} – ${fixed(i[1], d)}]` : '';
     return html`<div class="verdict ${q.verdict}" data-testid="profile-verdict" data-verdict=${q.verdict} role=${q.verdict === 'unusable' ? 'alert' : 'status'}>
         <strong>Verdict: ${q.verdict}</strong>${q.verdict === 'unusable' ? html` — do not use this profile as a cost model` : nothing}
         ${q.reasons.length > 0 ? html`<ul>${q.reasons.map((r) => html`<li>${r}</li>`)}</ul>` : html` — intervals within target, held-out rounds and replay predicted well.`}
       </div>
       <p data-testid="typical-round">Typical LMSYS round on Llama-2 70B: <span class="num">${fixed(t.deviceMicros / 1000, 1)}${iv(t.deviceInterval?.map((x) => x / 1000) as [number, number] | undefined, 1)}</span> ms here vs <span class="num">${fixed(t.referenceMicros / 1000, 1)}</span> ms on the A100 pair: <span class="num">${fixed(t.ratio, 1)}${iv(t.ratioInterval, 1)}</span>× (95 % intervals).</p>
-      <p data-testid="replay">${rp
-        ? html`Replay check: ${rp.rounds} rounds of ${rp.schedule}${rp.skipped > 0 ? ` (${rp.skipped} outsized rounds skipped)` : ''} — measured <span class="num">${fixed(rp.measured / 1000, 1)}</span> ms, predicted <span class="num">${fixed(rp.predicted / 1000, 1)}</span> ms: error <span class="num">${rp.error >= 0 ? '+' : ''}${fixed(100 * rp.error, 1)} %</span>.`
-        : html`Replay check: not run${p.legacy ? ' (legacy kvsched.profile/1 profile)' : ''}.`}</p>`;
+      <p data-testid="replay">${
+        rp
+          ? html`Replay check: ${rp.rounds} rounds of ${rp.schedule}${rp.skipped > 0 ? ` (${rp.skipped} outsized rounds skipped)` : ''} — measured <span class="num">${fixed(rp.measured / 1000, 1)}</span> ms, predicted <span class="num">${fixed(rp.predicted / 1000, 1)}</span> ms: error <span class="num">${rp.error >= 0 ? '+' : ''}${fixed(100 * rp.error, 1)} %</span>.`
+          : html`Replay check: not run${p.legacy ? ' (legacy kvsched.profile/1 profile)' : ''}.`
+      }</p>`;
   }
 
   private renderKernels(p: Profile): TemplateResult {
@@ -181,7 +207,8 @@ export class KvCalibrateView extends LitElement {
       <table data-testid="kernel-efficiency">
         <thead><tr><th>kernel</th><th>size</th><th class="num">time (ms)</th><th class="num">rate</th><th class="num">efficiency</th><th>against</th></tr></thead>
         <tbody>${kernelRows(p).map(
-          (r) => html`<tr><td>${r.kernel}</td><td>${r.size}</td><td class="num">${fixed(r.ms, 2)}</td><td class="num">${r.rate}</td><td class="num" data-value=${r.efficiency}>${fixed(100 * r.efficiency, 0)} %</td><td>${r.roof}</td></tr>`,
+          (r) =>
+            html`<tr><td>${r.kernel}</td><td>${r.size}</td><td class="num">${fixed(r.ms, 2)}</td><td class="num">${r.rate}</td><td class="num" data-value=${r.efficiency}>${fixed(100 * r.efficiency, 0)} %</td><td>${r.roof}</td></tr>`,
         )}</tbody>
       </table>
       <p class="muted">Each kernel at the sweeps' largest size, against its roof probe measured right before and after it (streaming-read bandwidth for decode attention, the FMA rate for prefill and the linear layers).</p>`;
@@ -214,15 +241,18 @@ export class KvCalibrateView extends LitElement {
           <button class="primary" data-testid="calibrate-run" ?disabled=${running || noGpu} @click=${() => void this.run()}>Calibrate this device</button>
           ${running ? html`<button @click=${() => this.abort?.abort()}>Cancel</button>` : nothing}
         </div>
-        ${running && this.progress
-          ? html`<p role="status"><progress max="1" .value=${this.progress.fraction}></progress> <span class="num">${Math.round(this.progress.fraction * 100)} %</span> ${this.progress.label}</p>`
-          : nothing}
+        ${
+          running && this.progress
+            ? html`<p role="status"><progress max="1" .value=${this.progress.fraction}></progress> <span class="num">${Math.round(this.progress.fraction * 100)} %</span> ${this.progress.label}</p>`
+            : nothing
+        }
         ${this.state === 'cancelled' ? html`<p class="muted">Cancelled.</p>` : nothing}
         ${this.error ? html`<p class="error" role="alert" data-testid="calibration-error">${this.error}</p>` : nothing}
         ${this.saved ? html`<p class="muted">${this.saved}</p>` : nothing}
       </section>
-      ${this.profile
-        ? html`<section class="card" data-testid="calibration-result">
+      ${
+        this.profile
+          ? html`<section class="card" data-testid="calibration-result">
             <h3>${this.stored ? 'Latest stored profile' : 'Profile'} of ${this.profile.device.name}</h3>
             ${this.stored ? html`<p class="muted">From History: ${this.stored}.</p>` : nothing}
             <div class="actions">
@@ -236,7 +266,8 @@ export class KvCalibrateView extends LitElement {
             <kv-chart data-testid="fit-chart" .spec=${this.fitChart(this.profile)}></kv-chart>
             <p class="muted">Each point is one held-out composite round (linear + decode + prefill work in one pass, never used by the fit): its measured time against the model's prediction. Points on the dashed y = x line are predicted exactly.</p>
           </section>`
-        : nothing}`;
+          : nothing
+      }`;
   }
 
   static override styles = [

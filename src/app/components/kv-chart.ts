@@ -23,7 +23,18 @@ import { PALETTE } from '../colors.ts';
 import { cssProps } from '../css-props.ts';
 import { base } from '../theme.ts';
 
-Chart.register(LineController, LineElement, PointElement, BarController, BarElement, LinearScale, LogarithmicScale, CategoryScale, Legend, Tooltip);
+Chart.register(
+  LineController,
+  LineElement,
+  PointElement,
+  BarController,
+  BarElement,
+  LinearScale,
+  LogarithmicScale,
+  CategoryScale,
+  Legend,
+  Tooltip,
+);
 
 export { PALETTE };
 
@@ -102,8 +113,26 @@ export type ChartSpec =
       /** Show the legend (default true). */
       legend?: boolean;
     }
-  | { kind: 'bar'; title: string; xLabel: string; yLabel: string; labels: string[]; values: number[]; colors?: string[] }
-  | { kind: 'bars'; title: string; xLabel: string; yLabel: string; labels: string[]; series: BarSeries[]; logY?: boolean; yMin?: number; yMax?: number };
+  | {
+      kind: 'bar';
+      title: string;
+      xLabel: string;
+      yLabel: string;
+      labels: string[];
+      values: number[];
+      colors?: string[];
+    }
+  | {
+      kind: 'bars';
+      title: string;
+      xLabel: string;
+      yLabel: string;
+      labels: string[];
+      series: BarSeries[];
+      logY?: boolean;
+      yMin?: number;
+      yMax?: number;
+    };
 
 export class KvChart extends LitElement {
   static override properties = { spec: { attribute: false }, lazy: { type: Boolean } };
@@ -130,7 +159,11 @@ export class KvChart extends LitElement {
       type,
       ...extra,
       title: { display: true, text: title, color: fg, font: { size: 13, weight: 600 } },
-      ticks: { color: muted, font: { size: 12 }, ...(type === 'logarithmic' ? { callback: logTick, autoSkip: false } : {}) },
+      ticks: {
+        color: muted,
+        font: { size: 12 },
+        ...(type === 'logarithmic' ? { callback: logTick, autoSkip: false } : {}),
+      },
       grid: { color: grid },
       border: { color: grid },
     });
@@ -149,7 +182,13 @@ export class KvChart extends LitElement {
         type: 'bar',
         data: {
           labels: spec.labels,
-          datasets: [{ label: spec.yLabel, data: spec.values, backgroundColor: spec.colors ?? spec.labels.map((_, i) => PALETTE[i % PALETTE.length] as string) }],
+          datasets: [
+            {
+              label: spec.yLabel,
+              data: spec.values,
+              backgroundColor: spec.colors ?? spec.labels.map((_, i) => PALETTE[i % PALETTE.length] as string),
+            },
+          ],
         },
         options: {
           animation: false,
@@ -165,16 +204,26 @@ export class KvChart extends LitElement {
         type: 'bar',
         data: {
           labels: spec.labels,
-          datasets: spec.series.map((s, i) => ({ label: s.label, data: s.values, backgroundColor: PALETTE[i % PALETTE.length] as string })),
+          datasets: spec.series.map((s, i) => ({
+            label: s.label,
+            data: s.values,
+            backgroundColor: PALETTE[i % PALETTE.length] as string,
+          })),
         },
         options: {
           animation: false,
           responsive: true,
           maintainAspectRatio: false,
           plugins,
-          scales: { x: axis(spec.xLabel, 'category'), y: spec.logY
-            ? axis(spec.yLabel, 'logarithmic', { ...(spec.yMin !== undefined ? { min: spec.yMin } : {}), ...(spec.yMax !== undefined ? { max: spec.yMax } : {}) })
-            : axis(spec.yLabel, 'linear', { min: 0 }) },
+          scales: {
+            x: axis(spec.xLabel, 'category'),
+            y: spec.logY
+              ? axis(spec.yLabel, 'logarithmic', {
+                  ...(spec.yMin !== undefined ? { min: spec.yMin } : {}),
+                  ...(spec.yMax !== undefined ? { max: spec.yMax } : {}),
+                })
+              : axis(spec.yLabel, 'linear', { min: 0 }),
+          },
         },
       } as ChartConfiguration;
     }
@@ -211,7 +260,10 @@ export class KvChart extends LitElement {
         normalized: true,
         interaction: { mode: 'nearest', intersect: false },
         plugins,
-        scales: { x: axis(spec.xLabel, spec.logX ? 'logarithmic' : 'linear', xExtra), y: axis(spec.yLabel, 'linear', yExtra) },
+        scales: {
+          x: axis(spec.xLabel, spec.logX ? 'logarithmic' : 'linear', xExtra),
+          y: axis(spec.yLabel, 'linear', yExtra),
+        },
       },
     } as ChartConfiguration;
   }
@@ -268,7 +320,8 @@ export class KvChart extends LitElement {
       // Which colour each series got (read by tests and handy when debugging).
       const colors: Record<string, unknown> = {};
       const ds = config.data.datasets;
-      if (spec.kind === 'bar') spec.labels.forEach((l, i) => (colors[l] = (ds[0]?.backgroundColor as unknown[] | undefined)?.[i]));
+      if (spec.kind === 'bar')
+        spec.labels.forEach((l, i) => (colors[l] = (ds[0]?.backgroundColor as unknown[] | undefined)?.[i]));
       else ds.forEach((d) => (colors[String(d.label)] = d.backgroundColor));
       this.dataset.colors = JSON.stringify(colors);
       this.dataset.drawn = 'true';
@@ -288,7 +341,10 @@ export class KvChart extends LitElement {
     if (!this.chart) return;
     const a = document.createElement('a');
     a.href = this.chart.toBase64Image('image/png');
-    a.download = `kvsched-${(this.spec?.title ?? 'chart').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}.png`;
+    a.download = `kvsched-${(this.spec?.title ?? 'chart')
+      .toLowerCase()
+      .replace(/[^a-z0-9]+/g, '-')
+      .replace(/^-|-$/g, '')}.png`;
     document.body.append(a);
     a.click();
     a.remove();

@@ -73,7 +73,10 @@ export class KvCompareView extends LitElement {
     const jobs: { device: string; config: RunConfig }[] = [
       { device: 'A100 reference (Llama-2 70B, 2×A100)', config: { ...COMPARE_RUN, costModel: DEFAULT_COST_MODEL } },
       ...ps.map((p) => ({
-        device: p.profile.quality.verdict === 'good' ? p.title : `${p.title} [${p.profile.quality.verdict}${p.profile.quality.verdict === 'unusable' ? ': predictions not trustworthy' : ''}]`,
+        device:
+          p.profile.quality.verdict === 'good'
+            ? p.title
+            : `${p.title} [${p.profile.quality.verdict}${p.profile.quality.verdict === 'unusable' ? ': predictions not trustworthy' : ''}]`,
         config: { ...COMPARE_RUN, costModel: `profile:${p.id}`, profile: p.profile },
       })),
     ];
@@ -88,8 +91,21 @@ export class KvCompareView extends LitElement {
         const run = r.runs[0];
         const row: DeviceRow =
           run?.ok === true
-            ? { device: job.device, costModel: job.config.costModel, meanLatency: run.summary.meanLatency, p99Latency: run.summary.p99Latency, throughput: run.summary.throughput }
-            : { device: job.device, costModel: job.config.costModel, meanLatency: null, p99Latency: null, throughput: null, error: run?.ok === false ? run.error : 'no result' };
+            ? {
+                device: job.device,
+                costModel: job.config.costModel,
+                meanLatency: run.summary.meanLatency,
+                p99Latency: run.summary.p99Latency,
+                throughput: run.summary.throughput,
+              }
+            : {
+                device: job.device,
+                costModel: job.config.costModel,
+                meanLatency: null,
+                p99Latency: null,
+                throughput: null,
+                error: run?.ok === false ? run.error : 'no result',
+              };
         this.rows = [...this.rows, row];
       }
     } catch (e) {
@@ -107,7 +123,11 @@ export class KvCompareView extends LitElement {
   private async load(): Promise<void> {
     try {
       const { valid, invalid } = await loadStoredProfiles();
-      const ok: ProfileEntry[] = valid.map(({ record: r, profile }) => ({ id: r.id, title: `${r.title} · ${dateTime(r.createdAt)}`, profile }));
+      const ok: ProfileEntry[] = valid.map(({ record: r, profile }) => ({
+        id: r.id,
+        title: `${r.title} · ${dateTime(r.createdAt)}`,
+        profile,
+      }));
       const bad = invalid.map((r) => r.title);
       this.profiles = ok;
       this.invalid = bad;
@@ -123,17 +143,24 @@ export class KvCompareView extends LitElement {
       <p class="muted" data-testid="calibration-status">Profiles made in the Calibrate view (or imported in History), side by side. Times are for Llama-2 70B extrapolated from each device's measurements; the reference is the A100 model.</p>
       ${this.error ? html`<p class="error" role="alert">${this.error}</p>` : nothing}
       ${this.invalid.length > 0 ? html`<p class="notice">Not shown (not a valid kvsched.profile/2 or /1): ${this.invalid.join(', ')}</p>` : nothing}
-      ${!ps
-        ? html`<p class="muted">Loading…</p>`
-        : ps.length === 0
-          ? html`<p class="muted" data-testid="no-profiles">No stored profiles yet: run a calibration in the Calibrate view.</p>`
-          : html`${ps.some((p) => p.profile.quality.verdict === 'unusable')
-                ? html`<p class="notice" role="alert" data-testid="unusable-warning">⚠ Unusable profiles (their predictions are not trustworthy): ${ps.filter((p) => p.profile.quality.verdict === 'unusable').map((p) => `${p.title} — ${p.profile.quality.reasons.join('; ')}`).join(' · ')}</p>`
-                : nothing}
+      ${
+        !ps
+          ? html`<p class="muted">Loading…</p>`
+          : ps.length === 0
+            ? html`<p class="muted" data-testid="no-profiles">No stored profiles yet: run a calibration in the Calibrate view.</p>`
+            : html`${
+                ps.some((p) => p.profile.quality.verdict === 'unusable')
+                  ? html`<p class="notice" role="alert" data-testid="unusable-warning">⚠ Unusable profiles (their predictions are not trustworthy): ${ps
+                      .filter((p) => p.profile.quality.verdict === 'unusable')
+                      .map((p) => `${p.title} — ${p.profile.quality.reasons.join('; ')}`)
+                      .join(' · ')}</p>`
+                  : nothing
+              }
               <section class="card"><kv-profile-table .profiles=${ps}></kv-profile-table></section>
               <section class="card"><kv-ratio-bars data-testid="ratio-chart" .data=${ratioBars(ps)}></kv-ratio-bars>
                 <p class="muted">Each bar is a profile's time for one term of the round-cost model divided by the A100 model's (<code>reference.ratios</code>), with its 95 % interval: bandwidth-bound work is the per-KV-token term, compute-bound work the per-token and per-prefill-square terms. A "0" marks a term fitted to zero; a legacy (kvsched.profile/1) profile has no intervals.</p></section>
-              ${this.renderCompare(ps)}`}`;
+              ${this.renderCompare(ps)}`
+      }`;
   }
 
   private renderCompare(ps: ProfileEntry[]): TemplateResult {
@@ -147,8 +174,9 @@ export class KvCompareView extends LitElement {
         ${this.running !== undefined ? html`<button @click=${() => this.client?.cancel()}>Cancel</button><span role="status" data-testid="compare-running">${this.running}</span>` : nothing}
       </div>
       ${this.runError ? html`<p class="error" role="alert" data-testid="compare-error">${this.runError}</p>` : nothing}
-      ${rows && rows.length > 0
-        ? html`<div class="scroll"><table data-testid="compare-results">
+      ${
+        rows && rows.length > 0
+          ? html`<div class="scroll"><table data-testid="compare-results">
             <thead><tr><th>device</th><th class="num">mean latency (s)</th><th class="num">p99 latency (s)</th><th class="num">throughput (tokens/s)</th></tr></thead>
             <tbody>${rows.map(
               (r) => html`<tr data-cost-model=${r.costModel}>
@@ -159,7 +187,8 @@ export class KvCompareView extends LitElement {
               </tr>`,
             )}</tbody>
           </table></div>`
-        : nothing}
+          : nothing
+      }
     </section>`;
   }
 

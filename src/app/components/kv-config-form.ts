@@ -5,7 +5,18 @@
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { listCostModels } from '../../cost/registry.ts';
 import { LMSYS_MEMORY } from '../../workload/index.ts';
-import { applyPreset, checkNumber, isLmsys, NUMBER_RULES, PRESET_LABELS, PRESETS, type ExperimentConfig, type NumberField, type NumberRule, type Preset } from '../config.ts';
+import {
+  applyPreset,
+  checkNumber,
+  isLmsys,
+  NUMBER_RULES,
+  PRESET_LABELS,
+  PRESETS,
+  type ExperimentConfig,
+  type NumberField,
+  type NumberRule,
+  type Preset,
+} from '../config.ts';
 import { base } from '../theme.ts';
 import './kv-policy-list.ts';
 
@@ -44,7 +55,9 @@ export class KvConfigForm extends LitElement {
 
   private set(patch: Partial<ExperimentConfig>): void {
     const next = { ...this.config, ...patch };
-    this.dispatchEvent(new CustomEvent<ExperimentConfig>('config-change', { detail: next, bubbles: true, composed: true }));
+    this.dispatchEvent(
+      new CustomEvent<ExperimentConfig>('config-change', { detail: next, bubbles: true, composed: true }),
+    );
   }
 
   /**
@@ -53,8 +66,13 @@ export class KvConfigForm extends LitElement {
    * committed, so the configuration (and the run) is exactly what the form shows once
    * every message is gone. `nullable`: empty means the default (`placeholder`).
    */
-  private numberInput(label: string, field: NumberField, value: number | null, commit: (v: number | null) => void,
-    opts: { step?: string; placeholder?: string; name: string; nullable?: boolean }): TemplateResult {
+  private numberInput(
+    label: string,
+    field: NumberField,
+    value: number | null,
+    commit: (v: number | null) => void,
+    opts: { step?: string; placeholder?: string; name: string; nullable?: boolean },
+  ): TemplateResult {
     const rule: NumberRule = NUMBER_RULES[field];
     const err = this.errors[opts.name];
     const id = `f-${opts.name}`;
@@ -85,7 +103,9 @@ export class KvConfigForm extends LitElement {
     if (error === null) delete next[name];
     else next[name] = error;
     this.errors = next;
-    this.dispatchEvent(new CustomEvent<Record<string, string>>('validity-change', { detail: next, bubbles: true, composed: true }));
+    this.dispatchEvent(
+      new CustomEvent<Record<string, string>>('validity-change', { detail: next, bubbles: true, composed: true }),
+    );
   }
 
   /** Drops the messages of fields that are no longer shown or whose value was set from outside (a link, a stored run). */
@@ -93,7 +113,14 @@ export class KvConfigForm extends LitElement {
     const prev = changed.get('config');
     const names = Object.keys(this.errors);
     if (names.length === 0) return;
-    const keys: Record<string, keyof ExperimentConfig> = { rate: 'rate', requests: 'requests', 'synth-requests': 'synthRequests', memory: 'memory', seed: 'seed', noise: 'predict' };
+    const keys: Record<string, keyof ExperimentConfig> = {
+      rate: 'rate',
+      requests: 'requests',
+      'synth-requests': 'synthRequests',
+      memory: 'memory',
+      seed: 'seed',
+      noise: 'predict',
+    };
     let next = this.errors;
     for (const n of names) {
       const key = keys[n];
@@ -106,7 +133,9 @@ export class KvConfigForm extends LitElement {
     }
     if (next !== this.errors) {
       this.errors = next;
-      this.dispatchEvent(new CustomEvent<Record<string, string>>('validity-change', { detail: next, bubbles: true, composed: true }));
+      this.dispatchEvent(
+        new CustomEvent<Record<string, string>>('validity-change', { detail: next, bubbles: true, composed: true }),
+      );
     }
   }
 
@@ -134,7 +163,9 @@ export class KvConfigForm extends LitElement {
     const f = input.files?.[0];
     if (!f) return;
     const text = await f.text();
-    this.dispatchEvent(new CustomEvent<TraceFile>('trace-change', { detail: { name: f.name, text }, bubbles: true, composed: true }));
+    this.dispatchEvent(
+      new CustomEvent<TraceFile>('trace-change', { detail: { name: f.name, text }, bubbles: true, composed: true }),
+    );
   }
 
   private workload(): TemplateResult {
@@ -200,9 +231,11 @@ export class KvConfigForm extends LitElement {
               title=${this.gpu?.available === true ? 'The WebGPU scheduler engine (same schedules as the CPU engine)' : `Unavailable: ${this.gpu?.reason ?? 'detecting WebGPU…'}`}>${this.gpu?.available === true ? 'GPU (WebGPU)' : 'GPU — unavailable (no WebGPU)'}</option>
           </select></label>
         <p class="hint muted" data-testid="cost-hint">${noise === null ? 'Policies see the true output length o.' : 'Policies see õ = max(1, round(o·U[1−E, 1+E])).'} ${this.costHint(c.costModel)}
-          ${this.gpu?.available === true
-            ? 'The GPU engine gives the same schedules; it keeps no per-round KV timeline and no per-request energy, and refuses (with its reason) what it cannot run: seconds mode needs the A100 cost model and M ≤ 65 535.'
-            : html`<span data-testid="gpu-unavailable">GPU engine unavailable: ${this.gpu ? 'this browser has no usable WebGPU (the notice at the top says why).' : 'detecting WebGPU…'}</span>`}</p>
+          ${
+            this.gpu?.available === true
+              ? 'The GPU engine gives the same schedules; it keeps no per-round KV timeline and no per-request energy, and refuses (with its reason) what it cannot run: seconds mode needs the A100 cost model and M ≤ 65 535.'
+              : html`<span data-testid="gpu-unavailable">GPU engine unavailable: ${this.gpu ? 'this browser has no usable WebGPU (the notice at the top says why).' : 'detecting WebGPU…'}</span>`
+          }</p>
       </fieldset>
       <fieldset class="wide">
         <legend>Policies</legend>

@@ -53,7 +53,8 @@ export function aboveDefault(name: string, value: number): boolean | null {
 }
 
 function wgslFeatures(): string[] {
-  const set = (globalThis.navigator as { gpu?: { wgslLanguageFeatures?: ReadonlySet<string> } } | undefined)?.gpu?.wgslLanguageFeatures;
+  const set = (globalThis.navigator as { gpu?: { wgslLanguageFeatures?: ReadonlySet<string> } } | undefined)?.gpu
+    ?.wgslLanguageFeatures;
   return set ? [...set].sort() : [];
 }
 
@@ -108,11 +109,13 @@ export class KvDeviceView extends LitElement {
           <tr><th>Cross-origin isolated</th><td>${isolated ? html`<span class="ok">yes</span> — performance.now() resolves ~5 µs` : 'no — performance.now() is coarse (~100 µs)'}</td></tr>
           <tr><th>Logical CPU cores</th><td>${navigator.hardwareConcurrency ?? '?'}</td></tr>
           <tr><th>CPU engine</th><td>available (Web Worker)</td></tr>
-          <tr><th>GPU engine</th><td data-testid="gpu-engine">${this.detection === undefined
-            ? 'detecting WebGPU…'
-            : this.detection.available
-              ? 'available (the WGSL scheduler engine, in the Web Worker; Experiment → Engine: GPU)'
-              : 'unavailable here (needs WebGPU)'}</td></tr>
+          <tr><th>GPU engine</th><td data-testid="gpu-engine">${
+            this.detection === undefined
+              ? 'detecting WebGPU…'
+              : this.detection.available
+                ? 'available (the WGSL scheduler engine, in the Web Worker; Experiment → Engine: GPU)'
+                : 'unavailable here (needs WebGPU)'
+          }</td></tr>
           <tr><th>User agent</th><td><code>${navigator.userAgent}</code></td></tr>
         </tbody>
       </table>

@@ -7,7 +7,15 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import type { WebGpuDetection } from '../../gpu/detect.ts';
 import { newRecordId } from '../../storage/store.ts';
 import { CancelledError, EngineClient } from '../../worker/client.ts';
-import { SWEEP_METRICS, type ExperimentResult, type OptimumSummary, type ProgressInfo, type RunConfig, type SweepMetric, type SweepResult } from '../../worker/protocol.ts';
+import {
+  SWEEP_METRICS,
+  type ExperimentResult,
+  type OptimumSummary,
+  type ProgressInfo,
+  type RunConfig,
+  type SweepMetric,
+  type SweepResult,
+} from '../../worker/protocol.ts';
 import { policyColor } from '../colors.ts';
 import { downloadText, resultsCsv, sweepCsv } from '../export.ts';
 import {
@@ -156,7 +164,12 @@ export class KvExperimentView extends LitElement {
     getStore()
       .then((s) => s.list('profile'))
       .then(
-        (rs) => (this.profiles = rs.map((r) => ({ name: `profile:${r.id}`, label: profileOptionLabel(r.title, r.data), data: r.data }))),
+        (rs) =>
+          (this.profiles = rs.map((r) => ({
+            name: `profile:${r.id}`,
+            label: profileOptionLabel(r.title, r.data),
+            data: r.data,
+          }))),
         () => undefined,
       );
   }
@@ -268,16 +281,21 @@ export class KvExperimentView extends LitElement {
   private blockers(kind: 'run' | 'sweep'): string[] {
     const out = Object.values(this.fieldErrors);
     const cfg = this.config;
-    if (!KvPolicyList.allValid(cfg.policies)) out.push(cfg.policies.length === 0 ? 'Pick at least one policy.' : 'Fix the policy parameters marked in red.');
+    if (!KvPolicyList.allValid(cfg.policies))
+      out.push(cfg.policies.length === 0 ? 'Pick at least one policy.' : 'Fix the policy parameters marked in red.');
     const run = this.runConfigOf(cfg);
     if (typeof run === 'string' && !out.includes(run)) out.push(run);
     if (kind === 'sweep') {
       if (!isLmsys(cfg.preset)) out.push('A sweep needs a generated LMSYS workload (it varies the arrival rate).');
-      else if (cfg.engine === 'gpu') out.push('The rate sweep runs on the CPU engine only; choose Engine: CPU for a sweep.');
+      else if (cfg.engine === 'gpu')
+        out.push('The rate sweep runs on the CPU engine only; choose Engine: CPU for a sweep.');
       if (this.sweepError) out.push(this.sweepError);
     } else if (cfg.engine === 'gpu') {
       const gpu = this.gpuStatus();
-      if (gpu?.available !== true) out.push(`The GPU engine is unavailable: ${gpu?.reason ?? 'WebGPU detection has not finished'}. Choose Engine: CPU.`);
+      if (gpu?.available !== true)
+        out.push(
+          `The GPU engine is unavailable: ${gpu?.reason ?? 'WebGPU detection has not finished'}. Choose Engine: CPU.`,
+        );
     }
     return out;
   }
@@ -287,7 +305,9 @@ export class KvExperimentView extends LitElement {
     const run = toRunConfig(cfg, this.trace);
     if (typeof run !== 'string' && cfg.costModel.startsWith('profile:')) {
       const prof = this.profiles.find((p) => p.name === cfg.costModel);
-      return prof ? { ...run, profile: prof.data } : `The cost model ${cfg.costModel} is not a stored profile (deleted?). Pick another cost model.`;
+      return prof
+        ? { ...run, profile: prof.data }
+        : `The cost model ${cfg.costModel} is not a stored profile (deleted?). Pick another cost model.`;
     }
     return run;
   }
@@ -318,7 +338,8 @@ export class KvExperimentView extends LitElement {
         this.latest = 'run';
         this.state = 'done';
         await charts;
-        const o = this.optimumState === 'done' && KvExperimentView.same(this.optimumConfig, cfg) ? this.optimum : undefined;
+        const o =
+          this.optimumState === 'done' && KvExperimentView.same(this.optimumConfig, cfg) ? this.optimum : undefined;
         await this.save(configTitle(cfg), { type: 'experiment', config: cfg, result, ...(o ? { optimum: o } : {}) });
       } else {
         const rates = cfg.sweepRates;
@@ -337,7 +358,10 @@ export class KvExperimentView extends LitElement {
       if (e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError')) {
         this.state = 'cancelled';
       } else {
-        this.error = cfg.engine === 'gpu' ? `The GPU engine refused or failed (nothing was run on the CPU instead): ${errorText(e)}` : errorText(e);
+        this.error =
+          cfg.engine === 'gpu'
+            ? `The GPU engine refused or failed (nothing was run on the CPU instead): ${errorText(e)}`
+            : errorText(e);
         this.state = 'error';
       }
     }
@@ -364,7 +388,8 @@ export class KvExperimentView extends LitElement {
       this.optimumState = 'done';
       await this.saveOptimum(o, cfg);
     } catch (e) {
-      if (e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError')) this.optimumState = 'cancelled';
+      if (e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError'))
+        this.optimumState = 'cancelled';
       else {
         this.optimumError = errorText(e);
         this.optimumState = 'error';
@@ -379,22 +404,28 @@ export class KvExperimentView extends LitElement {
       return html`<p class="muted" role="status" data-testid="optimum-running">Solving the hindsight optimum (local search, then branch and bound, time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s)…
         <button data-testid="optimum-cancel" @click=${() => this.client?.cancel()}>Cancel</button></p>`;
     }
-    if (st === 'cancelled') return html`<p class="muted" role="status" data-testid="optimum-cancelled">Hindsight optimum cancelled.</p>`;
-    if (st === 'error') return html`<p class="error" role="alert" data-testid="optimum-error">Hindsight optimum: ${this.optimumError}</p>`;
+    if (st === 'cancelled')
+      return html`<p class="muted" role="status" data-testid="optimum-cancelled">Hindsight optimum cancelled.</p>`;
+    if (st === 'error')
+      return html`<p class="error" role="alert" data-testid="optimum-error">Hindsight optimum: ${this.optimumError}</p>`;
     const o = this.optimum;
     if (!o) return nothing;
     return html`<div data-testid="optimum" data-status=${o.status} data-objective=${o.objective} data-lower-bound=${o.lowerBound}>
       <p><strong>Hindsight optimum:</strong> <span data-testid="optimum-status">${o.status === 'optimal' ? 'optimal (proven)' : 'time limit reached (best schedule found, not proven optimal)'}</span>;
         objective Σ(c − a) = <span data-testid="optimum-objective">${o.objective}</span> rounds, lower bound <span data-testid="optimum-lower-bound">${o.lowerBound}</span>
         (n = ${o.requests}, M = ${o.memory}, ${o.nodes.toLocaleString('en-US')} nodes, ${fixed(o.seconds, 2)} s)${
-          o.localSearch === null ? nothing : html`; the local search over start orders found <span data-testid="optimum-local-search">${o.localSearch}</span> before the branch and bound`
+          o.localSearch === null
+            ? nothing
+            : html`; the local search over start orders found <span data-testid="optimum-local-search">${o.localSearch}</span> before the branch and bound`
         }.</p>
       <table class="optimum-table">
         <thead><tr><th>policy</th><th class="num">total latency Σ(c − a) (rounds)</th><th class="num">ratio to optimum</th>${o.status === 'optimal' ? nothing : html`<th class="num">ratio to lower bound</th>`}</tr></thead>
-        <tbody>${o.policies.map((p) => html`<tr data-policy=${p.policy}><td><code>${p.policy}</code></td>
+        <tbody>${o.policies.map(
+          (p) => html`<tr data-policy=${p.policy}><td><code>${p.policy}</code></td>
           <td class="num">${p.total ?? 'failed'}</td>
           <td class="num" data-key="ratio" data-value=${p.total === null || o.objective === 0 ? '' : String(p.total / o.objective)}>${p.total === null || o.objective === 0 ? '—' : fixed(p.total / o.objective, 3)}</td>
-          ${o.status === 'optimal' ? nothing : html`<td class="num">${p.total === null || o.lowerBound <= 0 ? '—' : fixed(p.total / o.lowerBound, 3)}</td>`}</tr>`)}</tbody>
+          ${o.status === 'optimal' ? nothing : html`<td class="num">${p.total === null || o.lowerBound <= 0 ? '—' : fixed(p.total / o.lowerBound, 3)}</td>`}</tr>`,
+        )}</tbody>
       </table>
       <p class="muted">Total latency of each configured policy on the CPU engine (the same instance, rounds mode), divided by the optimum's objective${o.status === 'optimal' ? '' : ' (the best schedule found; the lower bound gives the ratio it proves at most)'}.</p>
     </div>`;
@@ -463,10 +494,15 @@ export class KvExperimentView extends LitElement {
     if (!cfg) return '';
     if (this.state === 'running') return 'Previous results: a new run is in progress and will replace them.';
     const now = this.config;
-    const diffs = configDifferences(sweep ? [{ ...cfg, rate: now.rate }, now] : [cfg, now], (n) => this.costModelLabel(n));
+    const diffs = configDifferences(sweep ? [{ ...cfg, rate: now.rate }, now] : [cfg, now], (n) =>
+      this.costModelLabel(n),
+    );
     const parts = diffs.map((d) => `${d.label} ${d.values[0]} → ${d.values[1]}`);
-    if (sweep && cfg.sweepRates.join(',') !== now.sweepRates.join(',')) parts.push(`rates ${cfg.sweepRates.join(', ')} → ${now.sweepRates.join(', ')}`);
-    return parts.length === 0 ? '' : `These results are from a different configuration than the form shows (${parts.join('; ')}). Run again to update them.`;
+    if (sweep && cfg.sweepRates.join(',') !== now.sweepRates.join(','))
+      parts.push(`rates ${cfg.sweepRates.join(', ')} → ${now.sweepRates.join(', ')}`);
+    return parts.length === 0
+      ? ''
+      : `These results are from a different configuration than the form shows (${parts.join('; ')}). Run again to update them.`;
   }
 
   private resultsTemplate(): TemplateResult | typeof nothing {
@@ -495,7 +531,10 @@ export class KvExperimentView extends LitElement {
     const lmsys = isLmsys(this.config.preset);
     const runBlocked = this.blockers('run');
     const sweepBlocked = this.blockers('sweep').filter((b) => !runBlocked.includes(b));
-    const output = this.latest === 'sweep' ? [this.sweepTemplate(), this.resultsTemplate()] : [this.resultsTemplate(), this.sweepTemplate()];
+    const output =
+      this.latest === 'sweep'
+        ? [this.sweepTemplate(), this.resultsTemplate()]
+        : [this.resultsTemplate(), this.sweepTemplate()];
     return html`<h2>Experiment</h2>
       <section class="card">
         <kv-config-form .config=${this.config} ?disabled=${running} .profiles=${this.profiles} .gpu=${this.gpuStatus()} .traceLoaded=${this.trace?.name ?? null}
@@ -539,15 +578,19 @@ export class KvExperimentView extends LitElement {
           <span class="sep"></span>
           <button @click=${() => void navigator.clipboard?.writeText(location.href)} title="The link holds this view and its configuration">Copy link</button>
         </div>
-        ${runBlocked.length + sweepBlocked.length > 0
-          ? html`<ul class="blocked" id="run-blocked" data-testid="run-blocked">
+        ${
+          runBlocked.length + sweepBlocked.length > 0
+            ? html`<ul class="blocked" id="run-blocked" data-testid="run-blocked">
               ${runBlocked.length > 0 ? html`<li><strong>Run and Sweep are disabled:</strong> ${runBlocked.join(' ')}</li>` : nothing}
               ${sweepBlocked.length > 0 ? html`<li><strong>Sweep is disabled:</strong> ${sweepBlocked.join(' ')}</li>` : nothing}
             </ul>`
-          : nothing}
-        <p class="muted small" id="optimum-why">${offerOptimum
-          ? `Hindsight optimum: the exact optimum by local search and branch and bound (time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s), in the worker.`
-          : 'Hindsight optimum: offered in rounds mode for instances of up to 60 requests (the paper-synthetic presets).'}</p>
+            : nothing
+        }
+        <p class="muted small" id="optimum-why">${
+          offerOptimum
+            ? `Hindsight optimum: the exact optimum by local search and branch and bound (time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s), in the worker.`
+            : 'Hindsight optimum: offered in rounds mode for instances of up to 60 requests (the paper-synthetic presets).'
+        }</p>
         ${this.state === 'running' ? html`<kv-run-progress .progress=${this.progress} .label=${this.progressLabel} .gpu=${this.config.engine === 'gpu'} @cancel=${() => this.client?.cancel()}></kv-run-progress>` : nothing}
         ${this.state === 'cancelled' ? html`<p class="muted" role="status">Cancelled.</p>` : nothing}
         ${this.error ? html`<p class="error" role="alert" data-testid="run-error">${this.error}</p>` : nothing}

@@ -31,7 +31,9 @@ function plural(n: number, one: string, many: string): string {
 }
 
 function stamp(): string {
-  return dateTime(Date.now()).replace(/[-: ]/g, '').replace(/^(\d{8})/, '$1-');
+  return dateTime(Date.now())
+    .replace(/[-: ]/g, '')
+    .replace(/^(\d{8})/, '$1-');
 }
 
 export class KvHistoryView extends LitElement {
@@ -79,7 +81,8 @@ export class KvHistoryView extends LitElement {
   private async compare(): Promise<void> {
     const rs = (this.records ?? []).filter((r) => this.selected.has(r.id));
     const runs: ComparedRun[] = [];
-    for (const r of rs) if (isRunData(r.data) && r.data.type === 'experiment') runs.push({ id: r.id, title: r.title, data: r.data });
+    for (const r of rs)
+      if (isRunData(r.data) && r.data.type === 'experiment') runs.push({ id: r.id, title: r.title, data: r.data });
     if (runs.length < 2) return;
     await import('./kv-run-compare.ts');
     this.comparing = runs;
@@ -95,16 +98,16 @@ export class KvHistoryView extends LitElement {
   override connectedCallback(): void {
     super.connectedCallback();
     void this.reload();
-    void import('../../storage/import.ts')
-      .then((m) => m.requestPersistence())
-      .then((p) => (this.persistence = p));
+    void import('../../storage/import.ts').then((m) => m.requestPersistence()).then((p) => (this.persistence = p));
   }
 
   private async reload(): Promise<void> {
     try {
       this.records = await (await getStore()).list();
       this.readError = undefined;
-      this.profileNames = new Map(this.records.filter((r) => r.kind === 'profile').map((r) => [`profile:${r.id}`, `profile “${r.title}”`]));
+      this.profileNames = new Map(
+        this.records.filter((r) => r.kind === 'profile').map((r) => [`profile:${r.id}`, `profile “${r.title}”`]),
+      );
       const ids = new Set(this.records.map((r) => r.id));
       this.selected = new Set([...this.selected].filter((id) => ids.has(id)));
     } catch (e) {
@@ -127,7 +130,8 @@ export class KvHistoryView extends LitElement {
     this.error = undefined;
     this.status = undefined;
     try {
-      const { parseImportFile, importParsed, importSummary, importTooLarge, ImportError } = await import('../../storage/import.ts');
+      const { parseImportFile, importParsed, importSummary, importTooLarge, ImportError } =
+        await import('../../storage/import.ts');
       const tooLarge = importTooLarge(file.size, file.name);
       if (tooLarge !== null) {
         this.error = `Nothing was imported. ${tooLarge}.`;
@@ -190,12 +194,16 @@ export class KvHistoryView extends LitElement {
       if (d.type === 'experiment') {
         const ok = d.result.runs.filter((x) => x.ok);
         const unit = d.result.mode === 'seconds' ? 's' : 'rounds';
-        const best = ok.reduce<(typeof ok)[number] | undefined>((b, x) => (!b || x.summary.meanLatency < b.summary.meanLatency ? x : b), undefined);
+        const best = ok.reduce<(typeof ok)[number] | undefined>(
+          (b, x) => (!b || x.summary.meanLatency < b.summary.meanLatency ? x : b),
+          undefined,
+        );
         return html`${int(d.result.requests)} requests, ${plural(d.result.runs.length, 'policy', 'policies')}${best ? html`; best mean latency <code>${best.policy}</code> <span class="num">${fixed(best.summary.meanLatency, 3)}</span> ${unit}` : nothing}`;
       }
       return html`rate sweep over λ = ${d.result.rates.join(', ')}, ${plural(d.result.series.length, 'policy', 'policies')}`;
     }
-    if (r.kind === 'profile') return html`<span data-verdict=${verdictOfData(d)?.verdict ?? 'invalid'}>${profileSummaryLine(d)}</span>`;
+    if (r.kind === 'profile')
+      return html`<span data-verdict=${verdictOfData(d)?.verdict ?? 'invalid'}>${profileSummaryLine(d)}</span>`;
     return html`<span class="muted">${r.kind} record</span>`;
   }
 
@@ -206,28 +214,33 @@ export class KvHistoryView extends LitElement {
         <button data-testid="export-all" ?disabled=${!rs || rs.length === 0} @click=${() => rs && void this.exportRecords(rs, `kvsched-bundle-${stamp()}.json`)}>Export all</button>
         <label class="file">Import bundle or profile <input type="file" data-testid="import" accept=".json,application/json" @change=${(e: Event) => void this.importFile(e)} /></label>
         <span class="spacer"></span>
-        ${this.confirmClear
-          ? html`<button class="danger" data-testid="confirm-clear" @click=${() => rs && void this.clearAll(rs)}>Really delete all ${rs?.length ?? 0} records</button>
+        ${
+          this.confirmClear
+            ? html`<button class="danger" data-testid="confirm-clear" @click=${() => rs && void this.clearAll(rs)}>Really delete all ${rs?.length ?? 0} records</button>
               <button @click=${() => (this.confirmClear = false)}>Keep them</button>`
-          : html`<button data-testid="clear" ?disabled=${!rs || rs.length === 0} @click=${() => (this.confirmClear = true)}>Delete all…</button>`}
+            : html`<button data-testid="clear" ?disabled=${!rs || rs.length === 0} @click=${() => (this.confirmClear = true)}>Delete all…</button>`
+        }
       </div>
       ${this.compareBar()}
       ${this.error ? html`<p class="error" role="alert" data-testid="history-error">${this.error}</p>` : nothing}
       ${this.readError ? html`<p class="error" role="alert" data-testid="history-read-error">${this.readError}</p>` : nothing}
       ${this.status ? html`<p class="ok" role="status" data-testid="history-status">${this.status}</p>` : nothing}
-      ${!rs
-        ? html`<p class="muted">Loading…</p>`
-        : rs.length === 0
-          ? html`<p class="muted" data-testid="history-empty">Nothing stored yet. Runs from the Experiment view and calibration profiles appear here.</p>`
-          : html`<table data-testid="history">
+      ${
+        !rs
+          ? html`<p class="muted">Loading…</p>`
+          : rs.length === 0
+            ? html`<p class="muted" data-testid="history-empty">Nothing stored yet. Runs from the Experiment view and calibration profiles appear here.</p>`
+            : html`<table data-testid="history">
               <thead><tr><th><span class="sr-only">compare</span></th><th>saved</th><th>kind</th><th>title</th><th>details</th><th><span class="sr-only">actions</span></th></tr></thead>
               <tbody>
                 ${rs.map(
                   (r) => html`<tr data-id=${r.id} data-kind=${r.kind} class=${this.selected.has(r.id) ? 'picked' : ''}>
-                    <td>${r.kind === 'run' && isRunData(r.data) && r.data.type === 'experiment'
-                      ? html`<input type="checkbox" data-testid="compare-pick" aria-label="compare “${r.title}”" .checked=${this.selected.has(r.id)}
+                    <td>${
+                      r.kind === 'run' && isRunData(r.data) && r.data.type === 'experiment'
+                        ? html`<input type="checkbox" data-testid="compare-pick" aria-label="compare “${r.title}”" .checked=${this.selected.has(r.id)}
                           @change=${(e: Event) => this.toggle(r.id, (e.target as HTMLInputElement).checked)} />`
-                      : nothing}</td>
+                        : nothing
+                    }</td>
                     <td class="num">${dateTime(r.createdAt)}</td>
                     <td>${r.kind}</td>
                     <td class="title">${r.title}</td>
@@ -241,7 +254,8 @@ export class KvHistoryView extends LitElement {
                 )}
               </tbody>
             </table>
-            <p class="muted">${rs.length} ${rs.length === 1 ? 'record' : 'records'} in this browser (IndexedDB).</p>`}
+            <p class="muted">${rs.length} ${rs.length === 1 ? 'record' : 'records'} in this browser (IndexedDB).</p>`
+      }
       ${this.persistenceNote()}
       ${this.comparing ? html`<kv-run-compare .runs=${this.comparing} .costModelLabel=${(n: string) => this.costModelLabel(n)}></kv-run-compare>` : nothing}`;
   }

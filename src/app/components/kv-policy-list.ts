@@ -57,7 +57,10 @@ export class KvPolicyList extends LitElement {
         @change=${(e: Event) => {
           const n = (e.target as HTMLSelectElement).value;
           const f = POLICIES.find((p) => p.name === n);
-          const defaults: Record<string, string> = { 'alpha-greedy': 'alpha-greedy:0.1', 'alpha-clearing': 'alpha-clearing:0.1:0.1' };
+          const defaults: Record<string, string> = {
+            'alpha-greedy': 'alpha-greedy:0.1',
+            'alpha-clearing': 'alpha-clearing:0.1:0.1',
+          };
           this.setRow(i, defaults[n] ?? f?.name ?? n);
         }}>
         ${POLICIES.map((p) => html`<option value=${p.name} ?selected=${p.name === name}>${p.name}</option>`)}
@@ -66,7 +69,9 @@ export class KvPolicyList extends LitElement {
         (pn, j) => html`<label class="param">${pn}
           <input type="text" inputmode="decimal" size="6" .value=${args[j] ?? ''} placeholder=${info.optional ? 'default' : ''} ?disabled=${this.disabled}
             @change=${(e: Event) => {
-              const vals = info.names.map((_, k) => (k === j ? (e.target as HTMLInputElement).value.trim() : (args[k] ?? '')));
+              const vals = info.names.map((_, k) =>
+                k === j ? (e.target as HTMLInputElement).value.trim() : (args[k] ?? ''),
+              );
               this.setRow(i, [name, ...vals].join(':'));
             }} /></label>`,
       )}

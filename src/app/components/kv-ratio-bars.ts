@@ -23,7 +23,9 @@ export class KvRatioBars extends LitElement {
   override render(): TemplateResult {
     const data = this.data;
     const terms = data[0]?.bars.map((b) => b.term) ?? [];
-    const vals = data.flatMap((d) => d.bars.flatMap((b) => [b.value, ...(b.interval ?? [])])).filter((v) => v > 0 && Number.isFinite(v));
+    const vals = data
+      .flatMap((d) => d.bars.flatMap((b) => [b.value, ...(b.interval ?? [])]))
+      .filter((v) => v > 0 && Number.isFinite(v));
     // Whole decades around the data, always including 1 (as fast as the A100).
     const lo = 10 ** Math.floor(Math.log10(Math.min(1, ...vals)) - 1e-9);
     const hi = 10 ** Math.ceil(Math.log10(Math.max(1, ...vals)) + 1e-9);
@@ -31,7 +33,8 @@ export class KvRatioBars extends LitElement {
     const H = 300;
     const m = { l: 64, r: 12, t: 12, b: 40 };
     const ph = H - m.t - m.b;
-    const y = (v: number) => m.t + ph * (1 - (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)));
+    const y = (v: number) =>
+      m.t + ph * (1 - (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)));
     const groupW = (W - m.l - m.r) / Math.max(1, terms.length);
     const barW = Math.min(36, (groupW * 0.8) / Math.max(1, data.length));
     const decades: number[] = [];
@@ -40,8 +43,10 @@ export class KvRatioBars extends LitElement {
     return html`<figure>
       <figcaption>Time per term relative to the A100 model (Llama-2 70B; > 1: slower; bars: 95 % intervals)</figcaption>
       <svg viewBox="0 0 ${W} ${H}" role="img" aria-label="ratio of each term to the A100 model, log scale, with 95 % intervals" data-testid="ratio-bars">
-        ${decades.map((d) => svg`<line x1=${m.l} x2=${W - m.r} y1=${y(d)} y2=${y(d)} class=${d === 1 ? 'one' : 'grid'}></line>
-          <text x=${m.l - 6} y=${y(d) + 4} text-anchor="end" class="tick">${fmt(d)}×</text>`)}
+        ${decades.map(
+          (d) => svg`<line x1=${m.l} x2=${W - m.r} y1=${y(d)} y2=${y(d)} class=${d === 1 ? 'one' : 'grid'}></line>
+          <text x=${m.l - 6} y=${y(d) + 4} text-anchor="end" class="tick">${fmt(d)}×</text>`,
+        )}
         ${terms.map((t, ti) => svg`<text x=${m.l + groupW * (ti + 0.5)} y=${H - m.b + 18} text-anchor="middle" class="tick">${t}</text>`)}
         ${data.map((d, di) =>
           d.bars.map((b, ti) => {

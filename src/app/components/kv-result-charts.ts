@@ -49,17 +49,47 @@ export class KvResultCharts extends LitElement {
       yMax: 1,
       xMin: 0,
       logX: this.logX,
-      series: ok.map((x) => ({ label: x.policy, points: KvResultCharts.zip(x.cdf.x, x.cdf.y), stepped: true, color: policyColor(x.policy) })),
+      series: ok.map((x) => ({
+        label: x.policy,
+        points: KvResultCharts.zip(x.cdf.x, x.cdf.y),
+        stepped: true,
+        color: policyColor(x.policy),
+      })),
     };
   }
 
   private kvSpecs(r: ExperimentResult, ok: OkRun[], unit: string): ChartSpec[] {
     const tEnd = niceCeil(Math.max(0, ...ok.map((x) => x.kv.x[x.kv.x.length - 1] ?? 0)));
     const yMax = niceCeil(Math.max(r.memory, ...ok.map((x) => Math.max(0, ...x.kv.y))) * 1.05);
-    const capacity: LineSeries = { label: `capacity M = ${int(r.memory)}`, points: [{ x: 0, y: r.memory }, { x: tEnd, y: r.memory }], color: CAPACITY_COLOR, dashed: true };
-    const line = (x: OkRun): LineSeries => ({ label: x.policy, points: KvResultCharts.zip(x.kv.x, x.kv.y), stepped: true, color: policyColor(x.policy) });
+    const capacity: LineSeries = {
+      label: `capacity M = ${int(r.memory)}`,
+      points: [
+        { x: 0, y: r.memory },
+        { x: tEnd, y: r.memory },
+      ],
+      color: CAPACITY_COLOR,
+      dashed: true,
+    };
+    const line = (x: OkRun): LineSeries => ({
+      label: x.policy,
+      points: KvResultCharts.zip(x.kv.x, x.kv.y),
+      stepped: true,
+      color: policyColor(x.policy),
+    });
     if (ok.length <= OVERLAY_MAX) {
-      return [{ kind: 'line', title: 'KV cache in use over time (peak per time bucket)', xLabel: `time (${unit})`, yLabel: 'KV in use (tokens)', yMin: 0, yMax, xMin: 0, xMax: tEnd, series: [...ok.map(line), capacity] }];
+      return [
+        {
+          kind: 'line',
+          title: 'KV cache in use over time (peak per time bucket)',
+          xLabel: `time (${unit})`,
+          yLabel: 'KV in use (tokens)',
+          yMin: 0,
+          yMax,
+          xMin: 0,
+          xMax: tEnd,
+          series: [...ok.map(line), capacity],
+        },
+      ];
     }
     return ok.map((x) => ({
       kind: 'line',
@@ -103,15 +133,17 @@ export class KvResultCharts extends LitElement {
         <label class="toggle"><input type="checkbox" name="cdf-log" .checked=${this.logX} @change=${(e: Event) => (this.logX = (e.target as HTMLInputElement).checked)} /> log-scale latency axis (shows the short latencies and the tail together)</label>
       </div>
       ${multiples ? bar : nothing}
-      ${gpu
-        ? html`<div class="card na" data-testid="kv-chart-na"><h4>KV cache in use over time</h4><p class="muted">Not available with the GPU engine: it keeps no per-round timeline (and no per-request energy).</p></div>`
-        : kv.length === 1
-          ? html`<kv-chart class="card" data-testid="kv-chart" .spec=${kv[0]}></kv-chart>`
-          : html`<section class="card wide" data-testid="kv-multiples">
+      ${
+        gpu
+          ? html`<div class="card na" data-testid="kv-chart-na"><h4>KV cache in use over time</h4><p class="muted">Not available with the GPU engine: it keeps no per-round timeline (and no per-request energy).</p></div>`
+          : kv.length === 1
+            ? html`<kv-chart class="card" data-testid="kv-chart" .spec=${kv[0]}></kv-chart>`
+            : html`<section class="card wide" data-testid="kv-multiples">
               <h4>KV cache in use over time (peak per time bucket), one chart per policy</h4>
               <p class="muted small">Same axes in every chart; the dashed red line is the capacity M = ${int(r.memory)} tokens.</p>
               <div class="multiples">${kv.map((s) => html`<kv-chart data-testid="kv-chart" lazy .spec=${s}></kv-chart>`)}</div>
-            </section>`}
+            </section>`
+      }
       ${multiples ? nothing : bar}
     </div>`;
   }

@@ -33,14 +33,29 @@ export class KvResultsTable extends LitElement {
       { key: 'p99Latency', label: `p99 latency (${unit})`, decimals: d, title: 'latency, 99th percentile' },
       { key: 'meanTtft', label: `mean TTFT (${unit})`, decimals: d, title: 'time to first token, mean' },
       { key: 'p99Ttft', label: `p99 TTFT (${unit})`, decimals: d, title: 'time to first token, 99th percentile' },
-      { key: 'throughput', label: `throughput (tokens/${mode === 'seconds' ? 's' : 'round'})`, decimals: 1, title: 'output tokens per time unit over the makespan' },
+      {
+        key: 'throughput',
+        label: `throughput (tokens/${mode === 'seconds' ? 's' : 'round'})`,
+        decimals: 1,
+        title: 'output tokens per time unit over the makespan',
+      },
       { key: 'evictions', label: 'evictions (count)', decimals: 0, title: 'evictions (requests restarted)' },
       { key: 'peakKv', label: 'peak KV (tokens)', decimals: 0, title: 'peak KV tokens in use' },
     ];
     cols.push(
       mode === 'seconds'
-        ? { key: 'energyJoules', label: 'energy (kJ)', decimals: 1, title: '2× A100: 400 W per GPU while a round runs, 60 W idle' }
-        : { key: 'energyJoules', label: 'busy energy (kJ)', decimals: 1, title: 'each round at the cost model’s time and 2× 400 W; no idle energy in rounds mode' },
+        ? {
+            key: 'energyJoules',
+            label: 'energy (kJ)',
+            decimals: 1,
+            title: '2× A100: 400 W per GPU while a round runs, 60 W idle',
+          }
+        : {
+            key: 'energyJoules',
+            label: 'busy energy (kJ)',
+            decimals: 1,
+            title: 'each round at the cost model’s time and 2× 400 W; no idle energy in rounds mode',
+          },
     );
     return cols;
   }

@@ -43,7 +43,10 @@ export class KvRunCompare extends LitElement {
   override render(): TemplateResult {
     const runs = this.runs;
     if (runs.length < 2) return html``;
-    const diffs = configDifferences(runs.map((r) => r.data.config as ExperimentConfig), (n) => this.costModelLabel(n));
+    const diffs = configDifferences(
+      runs.map((r) => r.data.config as ExperimentConfig),
+      (n) => this.costModelLabel(n),
+    );
     const modes = new Set(runs.map((r) => r.data.result.mode));
     const unitOf = (r: ComparedRun) => (r.data.result.mode === 'seconds' ? 's' : 'rounds');
     const policies = [...new Set(runs.flatMap((r) => r.data.result.runs.map((x) => x.policy)))];
@@ -85,12 +88,14 @@ export class KvRunCompare extends LitElement {
       <h3>Comparing ${runs.length} runs</h3>
       <ol class="runs">${runs.map((r, i) => html`<li><strong>${this.tag(i)}</strong>: ${r.title}</li>`)}</ol>
       <h4>Configuration</h4>
-      ${diffs.length === 0
-        ? html`<p class="muted" data-testid="compare-same">The runs have the same configuration (a re-run: the numbers should match).</p>`
-        : html`<div class="scroll" tabindex="0" role="region" aria-label="Configuration differences"><table data-testid="compare-diffs">
+      ${
+        diffs.length === 0
+          ? html`<p class="muted" data-testid="compare-same">The runs have the same configuration (a re-run: the numbers should match).</p>`
+          : html`<div class="scroll" tabindex="0" role="region" aria-label="Configuration differences"><table data-testid="compare-diffs">
             <thead><tr><th>setting</th>${runs.map((_, i) => html`<th>${this.tag(i)}</th>`)}</tr></thead>
             <tbody>${diffs.map((d) => html`<tr data-field=${d.field}><th scope="row">${d.label}</th>${d.values.map((v) => html`<td class="diff">${v}</td>`)}</tr>`)}</tbody>
-          </table></div>`}
+          </table></div>`
+      }
       ${modes.size > 1 ? html`<p class="notice">These runs mix seconds and rounds mode: latencies are in each run’s own unit and do not compare directly.</p>` : nothing}
       <h4>Results</h4>
       <div class="scroll" tabindex="0" role="region" aria-label="Results of every run"><table data-testid="compare-table">
@@ -101,8 +106,10 @@ export class KvRunCompare extends LitElement {
             const x = r.data.result.runs.find((y) => y.policy === p);
             const u = unitOf(r);
             const d = u === 's' ? 3 : 1;
-            if (!x) return html`<tr data-policy=${p} data-run=${i + 1}><td><code>${p}</code></td><td>${this.tag(i)}</td><td colspan="6" class="muted">not in this run</td></tr>`;
-            if (!x.ok) return html`<tr data-policy=${p} data-run=${i + 1}><td><code>${p}</code></td><td>${this.tag(i)}</td><td colspan="6" class="err">failed</td></tr>`;
+            if (!x)
+              return html`<tr data-policy=${p} data-run=${i + 1}><td><code>${p}</code></td><td>${this.tag(i)}</td><td colspan="6" class="muted">not in this run</td></tr>`;
+            if (!x.ok)
+              return html`<tr data-policy=${p} data-run=${i + 1}><td><code>${p}</code></td><td>${this.tag(i)}</td><td colspan="6" class="err">failed</td></tr>`;
             const s = x.summary;
             return html`<tr data-policy=${p} data-run=${i + 1}><td><code>${p}</code></td><td>${this.tag(i)}</td>
               <td class="num" data-key="meanLatency" data-value=${s.meanLatency}>${fixed(s.meanLatency, d)} ${u}</td>

@@ -23,11 +23,13 @@ export class KvRunProgress extends LitElement {
     return html`<div class="row" role="status" aria-live="polite">
       <progress max="100" .value=${pct} aria-label="progress"></progress>
       <span class="num pct">${pct} %</span>
-      <span class="what" data-testid="progress-text">${!p
-        ? html`${this.label}: preparing the workload…`
-        : this.gpu
-          ? html`${this.label}: ${p.runs === 1 ? 'one policy' : `all ${p.runs} policies together`} as one GPU job — ${int(p.completed * p.runs)} / ${int(p.requests * p.runs)} requests done across them`
-          : html`${this.label}: <code>${p.policy}</code> — ${int(p.completed)} / ${int(p.requests)} requests done (run ${p.run} of ${p.runs})`}</span>
+      <span class="what" data-testid="progress-text">${
+        !p
+          ? html`${this.label}: preparing the workload…`
+          : this.gpu
+            ? html`${this.label}: ${p.runs === 1 ? 'one policy' : `all ${p.runs} policies together`} as one GPU job — ${int(p.completed * p.runs)} / ${int(p.requests * p.runs)} requests done across them`
+            : html`${this.label}: <code>${p.policy}</code> — ${int(p.completed)} / ${int(p.requests)} requests done (run ${p.run} of ${p.runs})`
+      }</span>
       <button data-testid="cancel" @click=${() => this.dispatchEvent(new CustomEvent('cancel', { bubbles: true, composed: true }))}>Cancel</button>
     </div>`;
   }

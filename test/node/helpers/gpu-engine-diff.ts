@@ -10,7 +10,14 @@ import type { RequestSpec, TimeMode } from '../../../src/model/types.ts';
 import { createPolicy } from '../../../src/policies/registry.ts';
 
 export const DIFF_POLICIES = [
-  'mcsf', 'mc-fcfs', 'alpha-greedy:0.1', 'alpha-greedy:0.25', 'alpha-clearing:0.1:0.1', 'alpha-clearing:0.2:0.5', 'vllm', 'vllm:48:3',
+  'mcsf',
+  'mc-fcfs',
+  'alpha-greedy:0.1',
+  'alpha-greedy:0.25',
+  'alpha-clearing:0.1:0.1',
+  'alpha-clearing:0.2:0.5',
+  'vllm',
+  'vllm:48:3',
 ];
 
 /** Mulberry32: a tiny deterministic generator for test instances. */
@@ -48,14 +55,24 @@ export function randomInstance(seed: number, size: 'small' | 'large', mode: Time
   const reqs: RequestSpec[] = [];
   let t = 0;
   for (let id = 0; id < n; id++) {
-    const prompt = size === 'small' ? int(1, 5) : Math.min(memory - 1, Math.max(1, Math.round(Math.exp(2 + 1.2 * (r() + r() - 1) * 2))));
+    const prompt =
+      size === 'small'
+        ? int(1, 5)
+        : Math.min(memory - 1, Math.max(1, Math.round(Math.exp(2 + 1.2 * (r() + r() - 1) * 2))));
     const maxOut = memory - prompt;
-    const output = size === 'small' ? int(1, maxOut) : Math.min(maxOut, Math.max(1, Math.round(Math.exp(3 + 1.1 * (r() + r() - 1) * 2))));
+    const output =
+      size === 'small'
+        ? int(1, maxOut)
+        : Math.min(maxOut, Math.max(1, Math.round(Math.exp(3 + 1.1 * (r() + r() - 1) * 2))));
     const predicted = eps === 0 ? output : Math.max(1, Math.round(output * (1 - eps + 2 * eps * r())));
     if (!allAtZero) t += -Math.log(1 - r()) * meanGap * unit;
     reqs.push({ id, arrival: Math.floor(t), prompt, output, predicted });
   }
-  return { memory, requests: reqs, label: `seed ${seed} ${size} ${mode} M=${memory} n=${n} ε=${eps}${allAtZero ? ' zero' : ''}` };
+  return {
+    memory,
+    requests: reqs,
+    label: `seed ${seed} ${size} ${mode} M=${memory} n=${n} ε=${eps}${allAtZero ? ' zero' : ''}`,
+  };
 }
 
 export type CpuOutcome = { ok: true; result: SimulationResult } | { ok: false; kind: 'stuck' | 'livelock' };
@@ -63,7 +80,10 @@ export type CpuOutcome = { ok: true; result: SimulationResult } | { ok: false; k
 export function cpuRun(inst: DiffInstance, policy: string, mode: TimeMode): CpuOutcome {
   try {
     const result = simulate(inst.requests, createPolicy(policy), {
-      memory: inst.memory, mode, costModel: a100Llama2_70bTp2, keepRounds: false,
+      memory: inst.memory,
+      mode,
+      costModel: a100Llama2_70bTp2,
+      keepRounds: false,
     });
     return { ok: true, result };
   } catch (e) {
@@ -106,10 +126,19 @@ export interface DiffReport {
 }
 
 /** Run every (instance, policy) pair as one GPU job and compare with the CPU engine. */
-export async function differential(engine: GpuEngine, instances: readonly DiffInstance[], policies: readonly string[], mode: TimeMode): Promise<DiffReport> {
+export async function differential(
+  engine: GpuEngine,
+  instances: readonly DiffInstance[],
+  policies: readonly string[],
+  mode: TimeMode,
+): Promise<DiffReport> {
   const pairs: { inst: DiffInstance; policy: string }[] = [];
   for (const inst of instances) for (const policy of policies) pairs.push({ inst, policy });
-  const replicas: GpuReplica[] = pairs.map(({ inst, policy }) => ({ requests: inst.requests, memory: inst.memory, policy }));
+  const replicas: GpuReplica[] = pairs.map(({ inst, policy }) => ({
+    requests: inst.requests,
+    memory: inst.memory,
+    policy,
+  }));
   const gpu = await engine.run(replicas, { mode, costModel: a100Llama2_70bTp2 });
   const report: DiffReport = { cases: 0, failures: [], byPolicy: {}, restarts: 0, stuckOrLivelock: 0 };
   pairs.forEach(({ inst, policy }, i) => {

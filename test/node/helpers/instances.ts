@@ -19,7 +19,13 @@ export interface RandomInstance extends Instance {
 
 /** `[arrival, prompt, output, predicted?]` rows, ids in row order. */
 export function reqs(rows: readonly (readonly [number, number, number, number?])[]): RequestSpec[] {
-  return rows.map(([arrival, prompt, output, predicted], id) => ({ id, arrival, prompt, output, predicted: predicted ?? output }));
+  return rows.map(([arrival, prompt, output, predicted], id) => ({
+    id,
+    arrival,
+    prompt,
+    output,
+    predicted: predicted ?? output,
+  }));
 }
 
 /**
@@ -35,7 +41,13 @@ export const tinyCost: CostModel = {
 export const mixedCost: CostModel = {
   name: 'mixed',
   roundMicros: (b: BatchStats) =>
-    50 + 7 * b.requests + 3 * b.prefillRequests + 2 * b.prefillTokens + (b.prefillSquares % 11) + 5 * b.decodeRequests + b.decodeContext,
+    50 +
+    7 * b.requests +
+    3 * b.prefillRequests +
+    2 * b.prefillTokens +
+    (b.prefillSquares % 11) +
+    5 * b.decodeRequests +
+    b.decodeContext,
 };
 
 /** Run one policy spec on an instance (keepRounds on). */
@@ -56,14 +68,32 @@ export function tables(r: SimulationResult): { requests: unknown[]; rounds: unkn
 }
 
 /** Per-request (start, firstToken, completion, restarts) by id. */
-export function schedule(r: SimulationResult): { id: number; start: number; firstToken: number; completion: number; restarts: number }[] {
-  return [...r.requests].map(({ id, start, firstToken, completion, restarts }) => ({ id, start, firstToken, completion, restarts }));
+export function schedule(
+  r: SimulationResult,
+): { id: number; start: number; firstToken: number; completion: number; restarts: number }[] {
+  return [...r.requests].map(({ id, start, firstToken, completion, restarts }) => ({
+    id,
+    start,
+    firstToken,
+    completion,
+    restarts,
+  }));
 }
 
 /** A round-table column as a plain array. */
 export function col(
   r: SimulationResult,
-  f: 'round' | 'start' | 'duration' | 'batch' | 'prefillTokens' | 'decodeRequests' | 'kv' | 'admitted' | 'evicted' | 'waiting',
+  f:
+    | 'round'
+    | 'start'
+    | 'duration'
+    | 'batch'
+    | 'prefillTokens'
+    | 'decodeRequests'
+    | 'kv'
+    | 'admitted'
+    | 'evicted'
+    | 'waiting',
 ): number[] {
   if (!r.rounds) throw new Error('no round table');
   return Array.from(r.rounds.column(f));

@@ -29,7 +29,12 @@ function sum(xs: ArrayLike<number>): number {
   return s;
 }
 
-export function checkInvariants(result: SimulationResult, instance: Instance, policySpec: string, predictionsExact: boolean): void {
+export function checkInvariants(
+  result: SimulationResult,
+  instance: Instance,
+  policySpec: string,
+  predictionsExact: boolean,
+): void {
   const name = policyName(policySpec);
   const paper = PAPER.includes(name);
   const lookAhead = LOOK_AHEAD.includes(name);
@@ -78,26 +83,35 @@ export function checkInvariants(result: SimulationResult, instance: Instance, po
   let maxCompletion = 0;
   for (const spec of instance.requests) {
     const r = byId.get(spec.id) ?? fail(`request ${spec.id} has no result`);
-    expect([r.arrival, r.prompt, r.output, r.predicted]).toEqual([spec.arrival, spec.prompt, spec.output, spec.predicted]);
+    expect([r.arrival, r.prompt, r.output, r.predicted]).toEqual([
+      spec.arrival,
+      spec.prompt,
+      spec.output,
+      spec.predicted,
+    ]);
     sumOutput += spec.output;
     sumRestarts += r.restarts;
     maxCompletion = Math.max(maxCompletion, r.completion);
     if (r.start < r.arrival) fail(`request ${r.id} starts at ${r.start} before its arrival ${r.arrival}`);
-    if (!(r.firstToken > r.arrival && r.firstToken <= r.completion)) fail(`request ${r.id}: firstToken ${r.firstToken} not in (arrival, completion]`);
-    if (r.restarts === 0 && !(r.start < r.firstToken)) fail(`request ${r.id}: start ${r.start} ≥ firstToken ${r.firstToken}`);
+    if (!(r.firstToken > r.arrival && r.firstToken <= r.completion))
+      fail(`request ${r.id}: firstToken ${r.firstToken} not in (arrival, completion]`);
+    if (r.restarts === 0 && !(r.start < r.firstToken))
+      fail(`request ${r.id}: start ${r.start} ≥ firstToken ${r.firstToken}`);
     if (!(r.start < r.completion)) fail(`request ${r.id}: start ${r.start} ≥ completion ${r.completion}`);
     if (r.restarts < 0) fail(`request ${r.id}: negative restarts`);
     // The final (re)start is the start of an executed round.
     const i = roundAt.get(r.start);
     if (i === undefined) fail(`request ${r.id}: no round starts at its start ${r.start}`);
     const first = i as number;
-    if (r.restarts === 0 && !chunked) expect(r.firstToken, `firstToken of ${r.id}`).toBe(r.start + (duration[first] as number));
+    if (r.restarts === 0 && !chunked)
+      expect(r.firstToken, `firstToken of ${r.id}`).toBe(r.start + (duration[first] as number));
     if (paper) {
       // It runs in `output` consecutive rounds from its start, back to back.
       if (first + r.output > R) fail(`request ${r.id}: fewer than o rounds after its start`);
       let busy = 0;
       for (let k = first; k < first + r.output; k++) {
-        if (k > first && start[k] !== (start[k - 1] as number) + (duration[k - 1] as number)) fail(`request ${r.id}: idle gap while it runs`);
+        if (k > first && start[k] !== (start[k - 1] as number) + (duration[k - 1] as number))
+          fail(`request ${r.id}: idle gap while it runs`);
         busy += duration[k] as number;
       }
       expect(r.completion - r.start, `completion − start of ${r.id}`).toBe(busy);
@@ -123,12 +137,16 @@ export function checkInvariants(result: SimulationResult, instance: Instance, po
       expect(duration[i]).toBe(1);
       expect(roundIdx[i]).toBe(start[i]);
     } else expect(roundIdx[i]).toBe(i);
-    if (i > 0 && (start[i] as number) < (start[i - 1] as number) + (duration[i - 1] as number)) fail(`round ${i} starts before round ${i - 1} ends`);
+    if (i > 0 && (start[i] as number) < (start[i - 1] as number) + (duration[i - 1] as number))
+      fail(`round ${i} starts before round ${i - 1} ends`);
     const b = batch[i] as number;
     if (b < 1) fail(`round ${i} has an empty batch`);
     // Members that were (re)started this round are exactly the prefill members.
     // (Chunked: also the members continuing a prefill begun in an earlier round.)
-    if (chunked) expect(b - (decodeRequests[i] as number), `prefill members of round ${i}`).toBeGreaterThanOrEqual(admitted[i] as number);
+    if (chunked)
+      expect(b - (decodeRequests[i] as number), `prefill members of round ${i}`).toBeGreaterThanOrEqual(
+        admitted[i] as number,
+      );
     else expect(b - (decodeRequests[i] as number), `prefill members of round ${i}`).toBe(admitted[i]);
   }
   expect(t.peakKv).toBe(peak);

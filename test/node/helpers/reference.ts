@@ -119,12 +119,26 @@ function feasibleEveryRound(running: readonly PReq[], cands: readonly PReq[], t:
 }
 
 /** The four paper policies (model.md §3.1–3.4, 3.6). */
-export function referencePaper(inst: Instance, spec: string, mode: TimeMode, cost?: CostModel, maxRounds = 200_000): RefResult {
+export function referencePaper(
+  inst: Instance,
+  spec: string,
+  mode: TimeMode,
+  cost?: CostModel,
+  maxRounds = 200_000,
+): RefResult {
   const M = inst.memory;
   const pol = parsePaper(spec, M);
   const all: PReq[] = inst.requests.map((s) => ({
-    spec: s, planned: Math.min(s.predicted, M - s.prompt), view: 0, generated: 0, p: -1, start: -1,
-    restarts: 0, firstToken: -1, completion: -1, fresh: true,
+    spec: s,
+    planned: Math.min(s.predicted, M - s.prompt),
+    view: 0,
+    generated: 0,
+    p: -1,
+    start: -1,
+    restarts: 0,
+    firstToken: -1,
+    completion: -1,
+    fresh: true,
   }));
   for (const r of all) r.view = r.planned;
   const waiting: PReq[] = [];
@@ -140,7 +154,13 @@ export function referencePaper(inst: Instance, spec: string, mode: TimeMode, cos
     evictions,
     rounds,
     requests: all
-      .map((r) => ({ id: r.spec.id, start: r.start, firstToken: r.firstToken, completion: r.completion, restarts: r.restarts }))
+      .map((r) => ({
+        id: r.spec.id,
+        start: r.start,
+        firstToken: r.firstToken,
+        completion: r.completion,
+        restarts: r.restarts,
+      }))
       .sort((a, b) => a.id - b.id),
   });
 
@@ -155,7 +175,10 @@ export function referencePaper(inst: Instance, spec: string, mode: TimeMode, cos
     if (next >= all.length) {
       // No arrivals left: the state (waiting set, running set with progress) determines
       // the future; a repeat means a cycle in which nothing completes.
-      const key = `${waiting.map((r) => r.spec.id).sort((a, b) => a - b).join(',')}|${running
+      const key = `${waiting
+        .map((r) => r.spec.id)
+        .sort((a, b) => a - b)
+        .join(',')}|${running
         .map((r) => `${r.spec.id}:${r.generated}`)
         .sort()
         .join(',')}`;
@@ -235,8 +258,12 @@ export function referencePaper(inst: Instance, spec: string, mode: TimeMode, cos
       mode === 'rounds'
         ? 1
         : (cost as CostModel).roundMicros({
-            requests: running.length, prefillRequests, prefillTokens, prefillSquares,
-            decodeRequests: running.length - prefillRequests, decodeContext,
+            requests: running.length,
+            prefillRequests,
+            prefillTokens,
+            prefillSquares,
+            decodeRequests: running.length - prefillRequests,
+            decodeContext,
           });
     const end = now + duration;
     const batch = running.length;
@@ -248,7 +275,14 @@ export function referencePaper(inst: Instance, spec: string, mode: TimeMode, cos
     }
     running = running.filter((r) => r.completion < 0);
     rounds.push({
-      start: now, duration, batch, prefillTokens, decodeRequests: batch - prefillRequests, kv, admitted, evicted,
+      start: now,
+      duration,
+      batch,
+      prefillTokens,
+      decodeRequests: batch - prefillRequests,
+      kv,
+      admitted,
+      evicted,
       waiting: waiting.length,
     });
     now = end;
@@ -296,8 +330,15 @@ export function referenceVllm(
   const totalBlocks = Math.floor(inst.memory / BLOCK);
   const watermark = Math.floor(totalBlocks / 100);
   const all: VReq[] = inst.requests.map((s) => ({
-    spec: s, numPrefill: s.prompt, numDecode: s.output, processed: 0, prefillComplete: false, restarts: 0,
-    start: -1, firstToken: -1, completion: -1,
+    spec: s,
+    numPrefill: s.prompt,
+    numDecode: s.output,
+    processed: 0,
+    prefillComplete: false,
+    restarts: 0,
+    start: -1,
+    firstToken: -1,
+    completion: -1,
   }));
   let queue: VReq[] = [];
   const preempted: VReq[] = []; // running requests not yet in this round's batch
@@ -430,8 +471,12 @@ export function referenceVllm(
       mode === 'rounds'
         ? 1
         : (cost as CostModel).roundMicros({
-            requests: batch.length, prefillRequests, prefillTokens, prefillSquares,
-            decodeRequests: batch.length - prefillRequests, decodeContext,
+            requests: batch.length,
+            prefillRequests,
+            prefillTokens,
+            prefillSquares,
+            decodeRequests: batch.length - prefillRequests,
+            decodeContext,
           });
     const kv = allocated * BLOCK;
     const end = now + duration;
@@ -449,8 +494,15 @@ export function referenceVllm(
       } else preempted.push(r);
     });
     rounds.push({
-      start: now, duration, batch: batch.length, prefillTokens, decodeRequests: batch.length - prefillRequests, kv,
-      admitted, evicted: evictedNow + carried, waiting: queue.length,
+      start: now,
+      duration,
+      batch: batch.length,
+      prefillTokens,
+      decodeRequests: batch.length - prefillRequests,
+      kv,
+      admitted,
+      evicted: evictedNow + carried,
+      waiting: queue.length,
     });
     carried = 0;
     now = end;
@@ -481,13 +533,25 @@ export function sarathiConfigOf(spec: string): SarathiRefConfig {
   return { chunk: a === undefined ? 512 : Number(a), maxBatch: b === undefined ? 128 : Number(b) };
 }
 
-export function referenceSarathi(inst: Instance, mode: TimeMode, cost: CostModel | undefined, cfg: SarathiRefConfig): RefResult {
+export function referenceSarathi(
+  inst: Instance,
+  mode: TimeMode,
+  cost: CostModel | undefined,
+  cfg: SarathiRefConfig,
+): RefResult {
   const BLOCK = 16;
   const totalBlocks = Math.floor(inst.memory / BLOCK);
   const watermark = Math.floor(totalBlocks / 100);
   const all: VReq[] = inst.requests.map((s) => ({
-    spec: s, numPrefill: s.prompt, numDecode: s.output, processed: 0, prefillComplete: false, restarts: 0,
-    start: -1, firstToken: -1, completion: -1,
+    spec: s,
+    numPrefill: s.prompt,
+    numDecode: s.output,
+    processed: 0,
+    prefillComplete: false,
+    restarts: 0,
+    start: -1,
+    firstToken: -1,
+    completion: -1,
   }));
   let queue: VReq[] = [];
   let preempted: VReq[] = [];
@@ -636,8 +700,12 @@ export function referenceSarathi(inst: Instance, mode: TimeMode, cost: CostModel
       mode === 'rounds'
         ? 1
         : (cost as CostModel).roundMicros({
-            requests: batch.length, prefillRequests, prefillTokens, prefillSquares,
-            decodeRequests: batch.length - prefillRequests, decodeContext,
+            requests: batch.length,
+            prefillRequests,
+            prefillTokens,
+            prefillSquares,
+            decodeRequests: batch.length - prefillRequests,
+            decodeContext,
           });
     const kv = allocated * BLOCK;
     const end = now + duration;
@@ -655,8 +723,15 @@ export function referenceSarathi(inst: Instance, mode: TimeMode, cost: CostModel
       } else preempted.push(r);
     });
     rounds.push({
-      start: now, duration, batch: batch.length, prefillTokens, decodeRequests: batch.length - prefillRequests, kv,
-      admitted, evicted: evictedNow + carried, waiting: queue.length,
+      start: now,
+      duration,
+      batch: batch.length,
+      prefillTokens,
+      decodeRequests: batch.length - prefillRequests,
+      kv,
+      admitted,
+      evicted: evictedNow + carried,
+      waiting: queue.length,
     });
     carried = 0;
     now = end;
@@ -670,14 +745,27 @@ export function referenceSarathi(inst: Instance, mode: TimeMode, cost: CostModel
 // reservations memory holds, capped by maxBatch; the running list is popped from the front
 // and the last batch appended. Requests prefill their whole prompt.
 
-export function referenceOrca(inst: Instance, mode: TimeMode, cost: CostModel | undefined, maxBatch: number, maxTokens: number): RefResult {
+export function referenceOrca(
+  inst: Instance,
+  mode: TimeMode,
+  cost: CostModel | undefined,
+  maxBatch: number,
+  maxTokens: number,
+): RefResult {
   const BLOCK = 16;
   const totalBlocks = Math.floor(inst.memory / BLOCK);
   const perSeq = Math.floor(maxTokens / BLOCK);
   const maxBatchSize = Math.min(maxBatch, Math.floor(totalBlocks / perSeq));
   const all: VReq[] = inst.requests.map((s) => ({
-    spec: s, numPrefill: s.prompt, numDecode: s.output, processed: 0, prefillComplete: false, restarts: 0,
-    start: -1, firstToken: -1, completion: -1,
+    spec: s,
+    numPrefill: s.prompt,
+    numDecode: s.output,
+    processed: 0,
+    prefillComplete: false,
+    restarts: 0,
+    start: -1,
+    firstToken: -1,
+    completion: -1,
   }));
   const queue: VReq[] = [];
   const preempted: VReq[] = [];
@@ -731,8 +819,12 @@ export function referenceOrca(inst: Instance, mode: TimeMode, cost: CostModel | 
       mode === 'rounds'
         ? 1
         : (cost as CostModel).roundMicros({
-            requests: batch.length, prefillRequests, prefillTokens, prefillSquares,
-            decodeRequests: batch.length - prefillRequests, decodeContext,
+            requests: batch.length,
+            prefillRequests,
+            prefillTokens,
+            prefillSquares,
+            decodeRequests: batch.length - prefillRequests,
+            decodeContext,
           });
     const kv = allocated * BLOCK;
     const end = now + duration;
@@ -750,8 +842,15 @@ export function referenceOrca(inst: Instance, mode: TimeMode, cost: CostModel | 
       } else preempted.push(r);
     }
     rounds.push({
-      start: now, duration, batch: batch.length, prefillTokens, decodeRequests: batch.length - prefillRequests, kv,
-      admitted, evicted: 0, waiting: queue.length,
+      start: now,
+      duration,
+      batch: batch.length,
+      prefillTokens,
+      decodeRequests: batch.length - prefillRequests,
+      kv,
+      admitted,
+      evicted: 0,
+      waiting: queue.length,
     });
     now = end;
     if (rounds.length > 200_000) throw new Error('reference orca: too many rounds');
