@@ -245,36 +245,8 @@ export function* simulation(
     }
     run.retried = false;
 
-    const stats = batchStats(batch);
-    if (cost && !Number.isSafeInteger(stats.prefillSquares)) throw squaresError(batch, run.round);
-    const { costMicros, duration } = roundDuration(stats, mode, cost);
-    const kv = policy.kvHeld(batch);
-    const end = checkTime(run.now + duration, `round ${run.round}`);
-    const roundJoules = opts.power && cost ? joulesOfRound(opts.power, costMicros) : 0;
-    const { completed, produced } = completeBatch(
-      batch,
-      end,
-      roundJoules,
-      stats.prefillTokens + stats.decodeRequests,
-      policy,
-      run.table,
-      run.gaps,
-    );
     const canCycle = intake.pending === undefined && !adaptive?.active && !open();
-    watchdog.afterRound(completed > 0, run.evicted, canCycle, policy, run.now);
-    run.rounds?.add({
-      round: run.round,
-      start: run.now,
-      duration,
-      batch: batch.length,
-      prefillTokens: stats.prefillTokens,
-      decodeRequests: stats.decodeRequests,
-      kv,
-      admitted: run.admitted,
-      evicted: run.evicted,
-      waiting: policy.waitingCount,
-    });
-    run.endRound(produced, duration, kv, roundJoules, end);
+    executeRound(batch, run, policy, opts, watchdog, canCycle);
     if (run.totals.rounds % progressEvery === 0) report();
   }
   run.totals.end = run.now;
@@ -289,6 +261,50 @@ export function* simulation(
     totals: run.totals,
     tokenGaps: run.gaps?.finish() ?? null,
   };
+}
+
+/**
+ * Executes one round: its cost (µs, and the duration in the run's unit), completions and
+ * tokens, the livelock watchdog, the timeline row and the totals; the clock moves to its end.
+ */
+function executeRound(
+  batch: readonly LiveRequest[],
+  run: RunState,
+  policy: Policy,
+  opts: SimulateOptions,
+  watchdog: LivelockWatchdog,
+  canCycle: boolean,
+): void {
+  const cost = opts.costModel;
+  const stats = batchStats(batch);
+  if (cost && !Number.isSafeInteger(stats.prefillSquares)) throw squaresError(batch, run.round);
+  const { costMicros, duration } = roundDuration(stats, opts.mode, cost);
+  const kv = policy.kvHeld(batch);
+  const end = checkTime(run.now + duration, `round ${run.round}`);
+  const roundJoules = opts.power && cost ? joulesOfRound(opts.power, costMicros) : 0;
+  const { completed, produced } = completeBatch(
+    batch,
+    end,
+    roundJoules,
+    stats.prefillTokens + stats.decodeRequests,
+    policy,
+    run.table,
+    run.gaps,
+  );
+  watchdog.afterRound(completed > 0, run.evicted, canCycle, policy, run.now);
+  run.rounds?.add({
+    round: run.round,
+    start: run.now,
+    duration,
+    batch: batch.length,
+    prefillTokens: stats.prefillTokens,
+    decodeRequests: stats.decodeRequests,
+    kv,
+    admitted: run.admitted,
+    evicted: run.evicted,
+    waiting: policy.waitingCount,
+  });
+  run.endRound(produced, duration, kv, roundJoules, end);
 }
 
 // ---------------------------------------------------------------------------------
