@@ -102,6 +102,22 @@ export interface SimulationResult {
   tokenGaps?: TokenGaps | null;
 }
 
+/** Totals of a run that has not executed a round yet. */
+export function emptyTotals(): RunTotals {
+  return {
+    rounds: 0,
+    end: 0,
+    busy: 0,
+    tokensGenerated: 0,
+    evictions: 0,
+    peakKv: 0,
+    kvTime: 0,
+    activeJoules: 0,
+    idleJoules: 0,
+    requests: 0,
+  };
+}
+
 export interface RunTotals {
   /** Executed rounds. */
   rounds: number;
@@ -325,18 +341,7 @@ class RunState {
   readonly table = new RequestTable();
   readonly rounds: RoundTable | null;
   readonly gaps: TokenGaps | null;
-  readonly totals: RunTotals = {
-    rounds: 0,
-    end: 0,
-    busy: 0,
-    tokensGenerated: 0,
-    evictions: 0,
-    peakKv: 0,
-    kvTime: 0,
-    activeJoules: 0,
-    idleJoules: 0,
-    requests: 0,
-  };
+  readonly totals: RunTotals = emptyTotals();
   private readonly mode: TimeMode;
   private readonly power: PowerModel | undefined;
 

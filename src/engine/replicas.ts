@@ -20,7 +20,14 @@
  */
 import { deriveSeed, Rng } from '../workload/rng.ts';
 import type { RequestSpec } from '../model/types.ts';
-import { simulation, type RequestFeed, type RunTotals, type SimulateOptions, type SimulationResult } from './engine.ts';
+import {
+  emptyTotals,
+  simulation,
+  type RequestFeed,
+  type RunTotals,
+  type SimulateOptions,
+  type SimulationResult,
+} from './engine.ts';
 import type { Policy } from './policy.ts';
 import { RequestTable, TokenGaps } from './results.ts';
 
@@ -186,18 +193,7 @@ function merge(rs: readonly SimulationResult[], ids: readonly Int32Array[]): Sim
   rs.forEach((r, k) => table.addAll(r.requests, ids[k]));
   const gaps = rs.map((r) => r.tokenGaps);
   const tokenGaps = gaps.every((g) => g) ? TokenGaps.join(gaps as TokenGaps[]) : null;
-  const totals: RunTotals = {
-    rounds: 0,
-    end: 0,
-    busy: 0,
-    tokensGenerated: 0,
-    evictions: 0,
-    peakKv: 0,
-    kvTime: 0,
-    activeJoules: 0,
-    idleJoules: 0,
-    requests: 0,
-  };
+  const totals: RunTotals = emptyTotals();
   for (const r of rs) {
     const t = r.totals;
     totals.rounds += t.rounds;

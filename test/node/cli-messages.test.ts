@@ -9,24 +9,10 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { getCostModel } from '../../src/cost/registry.ts';
 import { simulate, StuckError } from '../../src/engine/engine.ts';
-import type { CliIo } from '../../src/cli/io.ts';
+import { fakeIo } from './helpers/cli-io.ts';
 import { main } from '../../src/cli/main.ts';
 import { createPolicy } from '../../src/policies/registry.ts';
 
-function fakeIo(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    interactive: false,
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-  };
-  return io;
-}
 async function run(argv: string[]) {
   const io = fakeIo();
   const code = await main(argv, io);

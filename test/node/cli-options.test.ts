@@ -7,25 +7,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { allSpecs, documentedCommands, renderOptionBlocks } from '../../src/cli/docs.ts';
-import type { CliIo } from '../../src/cli/io.ts';
+import { fakeIo } from './helpers/cli-io.ts';
 import { COMMANDS, main, PAPER_EXPERIMENT_NAMES, VERSION } from '../../src/cli/main.ts';
 import { PAPER_EXPERIMENTS } from '../../src/cli/paper.ts';
 import { helpText, optionsText } from '../../src/cli/options.ts';
-
-function fakeIo(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    interactive: false,
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-  };
-  return io;
-}
 
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const io = fakeIo();

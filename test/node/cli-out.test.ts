@@ -21,24 +21,9 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.ts';
+import { fakeIo } from './helpers/cli-io.ts';
 import { main } from '../../src/cli/main.ts';
 import { checkOutPath, writeResult } from '../../src/cli/out-file.ts';
-
-function fakeIo(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    interactive: false,
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-  };
-  return io;
-}
 
 async function run(argv: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
   const io = fakeIo();

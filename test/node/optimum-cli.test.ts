@@ -6,24 +6,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { CliIo } from '../../src/cli/io.ts';
+import { fakeIo } from './helpers/cli-io.ts';
 import { optimumCommand } from '../../src/cli/optimum.ts';
 import { checkSchedule, prepare } from '../../src/theory/problem.ts';
-
-function fakeIo(): CliIo & { stdout: string; stderr: string } {
-  const io = {
-    stdout: '',
-    stderr: '',
-    interactive: false,
-    out(t: string) {
-      io.stdout += t;
-    },
-    err(t: string) {
-      io.stderr += t;
-    },
-  };
-  return io;
-}
 
 interface OptimumJson {
   status: string;
