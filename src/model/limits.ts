@@ -44,6 +44,12 @@ export const MAX_FILE_BYTES = {
   bundle: 256 * 2 ** 20,
 } as const;
 
+/** Why a file of `size` bytes is not read at all (over the cap of its kind), or null. */
+export function fileTooLarge(kind: keyof typeof MAX_FILE_BYTES, size: number, fileName: string): string | null {
+  const max = MAX_FILE_BYTES[kind];
+  return size > max ? `${fileName} is ${bytesText(size)}, more than the ${bytesText(max)} a ${kind} file may be` : null;
+}
+
 /** "256 MiB" */
 export function bytesText(n: number): string {
   return n >= 2 ** 20 ? `${Math.round(n / 2 ** 20)} MiB` : `${n} bytes`;

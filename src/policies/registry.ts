@@ -170,7 +170,7 @@ function arityError(name: string, params: readonly ParamDecl[], args: readonly s
 
 function parseParam(p: ParamDecl, text: string, policy: string): number {
   if (p.type === 'fraction') return parseFraction(text, symbolOf(p), policy).value;
-  if (!/^\d+$/.test(text) || Number(text) < 1 || !Number.isSafeInteger(Number(text))) {
+  if (!/^\d+$/.test(text) || Number(text) < 1) {
     throw new Error(`${policy}: ${symbolOf(p)} "${shownText(text)}" is not a positive integer`);
   }
   // Token counts share the model's range (src/model/limits.ts): vllm:99999999999999999999 was taken as 1e20.

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { parseProfile } from '../../src/calibrate/profile.ts';
 import { simulate } from '../../src/engine/engine.ts';
-import { LIMITS, checkRequest } from '../../src/model/limits.ts';
+import { LIMITS, MAX_FILE_BYTES, bytesText, checkRequest, fileTooLarge } from '../../src/model/limits.ts';
 import type { CostModel, RequestSpec } from '../../src/model/types.ts';
 import { createPolicy } from '../../src/policies/registry.ts';
 import { makeBundle, parseBundle } from '../../src/storage/bundle.ts';
@@ -209,5 +209,14 @@ describe('policy names', () => {
   it('an unknown policy is echoed without its terminal escapes', async () => {
     const { createPolicy: create } = await import('../../src/policies/registry.ts');
     expect(() => create('\u001b[2Jmcsf')).toThrow('unknown policy "\\u001b[2Jmcsf"');
+  });
+});
+
+describe('file size caps', () => {
+  it('refuse a trace larger than the cap before it is read, naming both sizes', () => {
+    expect(fileTooLarge('trace', MAX_FILE_BYTES.trace, 't.csv')).toBeNull();
+    expect(fileTooLarge('trace', MAX_FILE_BYTES.trace + 1, 't.csv')).toBe(
+      `t.csv is ${bytesText(MAX_FILE_BYTES.trace + 1)}, more than the 256 MiB a trace file may be`,
+    );
   });
 });

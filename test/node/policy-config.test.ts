@@ -89,7 +89,7 @@ describe('policy configs', () => {
     );
     expect(() => parsePolicySpec('vllm:1:2:3')).toThrow('vllm takes at most maxTokens and maxBatch, got "vllm:1:2:3"');
     expect(() => parsePolicySpec('vllm:x')).toThrow('vllm: maxTokens "x" is not a positive integer');
-    expect(() => parsePolicySpec('vllm:99999999999999999999')).toThrow(/is not a positive integer/);
+    expect(() => parsePolicySpec('vllm:99999999999999999999')).toThrow('exceeds the supported maximum 2^31 − 1');
     expect(() => parsePolicySpec('alpha-clearing:0.1:1.5')).toThrow('alpha-clearing: β must be < 1, got 1.5');
     expect(() => parsePolicySpec('nope')).toThrow(/^unknown policy "nope"; known: mcsf, mc-fcfs, alpha-greedy:α/);
   });

@@ -5,6 +5,7 @@
 import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
 import { listCostModels } from '../../cost/registry.ts';
 import { LMSYS_MEMORY } from '../../workload/index.ts';
+import { fileTooLarge } from '../../model/limits.ts';
 import {
   applyPreset,
   checkNumber,
@@ -162,6 +163,13 @@ export class KvConfigForm extends LitElement {
     const input = e.target as HTMLInputElement;
     const f = input.files?.[0];
     if (!f) return;
+    // Refused before reading: a browser tab would try to hold the whole file as one string.
+    const tooLarge = fileTooLarge('trace', f.size, f.name);
+    this.setError('trace', tooLarge);
+    if (tooLarge !== null) {
+      input.value = '';
+      return;
+    }
     const text = await f.text();
     this.dispatchEvent(
       new CustomEvent<TraceFile>('trace-change', { detail: { name: f.name, text }, bubbles: true, composed: true }),
@@ -182,6 +190,7 @@ export class KvConfigForm extends LitElement {
         <p class="hint muted">M ~ U{30..50}, n ~ U{40..60}, s ~ U{1..5}, o ~ U{1..M−s}${c.preset === 'synthetic-poisson' ? ', λ ~ U[0.5, 1.5]' : ''}.</p>`;
     } else {
       extra = html`<label>Trace CSV <input type="file" name="trace" accept=".csv,text/csv" ?disabled=${this.disabled} @change=${(e: Event) => void this.onFile(e)} /></label>
+        ${this.errors['trace'] ? html`<span class="field-error" data-testid="field-error" data-field="trace">${this.errors['trace']}</span>` : nothing}
         <p class="hint muted">${this.traceLoaded ? html`Loaded <code>${this.traceLoaded}</code>. ` : c.traceName ? html`Upload <code>${c.traceName}</code> again. ` : nothing}Columns: <code>arrived_at,num_prefill_tokens,num_decode_tokens[,predicted_decode_tokens]</code> (Vidur format; seconds, or rounds in rounds mode).</p>`;
     }
     return html`<fieldset>
