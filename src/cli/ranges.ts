@@ -1,12 +1,13 @@
+import { LIMITS, limitText } from '../model/limits.ts';
 import type { TimeMode } from '../model/types.ts';
 import { UsageError } from './io.ts';
 
 /**
- * Times are whole µs (seconds mode) or rounds in doubles, exact up to 2^53. Generated
- * arrivals span about n/λ time units; a quarter of 2^53 leaves room for the Poisson spread
- * and for the schedule after the last arrival.
+ * Generated arrivals span about n/λ time units; the generators refuse any arrival past
+ * LIMITS.time.max, and this checks the same bound up front, before anything runs, so that
+ * a streamed instance is not refused half-way through.
  */
-const SPAN_LIMIT = 2 ** 51;
+const SPAN_LIMIT = LIMITS.time.max;
 
 /** Refuses an arrival rate whose n arrivals would run past the engine's time range, naming the option. */
 export function checkArrivalSpan(requests: number, rate: number, mode: TimeMode, option: string): void {
@@ -17,7 +18,7 @@ export function checkArrivalSpan(requests: number, rate: number, mode: TimeMode,
   throw new UsageError(
     `${option} ${rate}: ${requests} requests at this rate arrive over about ${(requests / rate).toPrecision(3)} ` +
       `${mode === 'seconds' ? 's' : 'rounds'}, past the supported time range ` +
-      `(2^51 ${mode === 'seconds' ? 'µs' : 'rounds'}); ` +
+      `(${limitText(SPAN_LIMIT)} ${mode === 'seconds' ? 'µs' : 'rounds'}); ` +
       `use ${option} ≥ ${minRate.toPrecision(2)}`,
   );
 }
