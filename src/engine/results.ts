@@ -149,62 +149,95 @@ export class RequestTable {
 
 /**
  * Every gap between consecutive delivered output tokens of every request, in the order
- * produced (run's unit): ~8 bytes per output token, in Float64Array chunks never copied
- * while recording (growing one array by doubling copied and re-faulted ~2× the final
- * size: ~30 ms per 10k LMSYS run, measured). Several runs' gaps join without copying (replicas).
+ * produced (run's unit), as a multiset stored run-length encoded. Within a round every
+ * request that also produced a token in the previous round records the same gap (that
+ * round's duration), so a run of equal gaps is one entry: a 10k-request LMSYS run's
+ * ~800k gaps fit in a few tens of thousands of entries, and percentiles sort those
+ * entries instead of every gap (storing and sorting each gap took ~0.5 s of a 7-policy
+ * `kvsched simulate`, measured). Several runs' gaps join (replicas).
  */
 export class TokenGaps {
-  // Chunks grow from 4 Ki to 256 Ki gaps (32 KiB to 2 MiB): small runs stay small, long
-  // ones allocate few chunks.
-  private static readonly FIRST = 1 << 12;
-  private static readonly LARGEST = 1 << 18;
-  /** Finished chunks, each viewed at its used length. */
-  private readonly parts: Float64Array[] = [];
-  private chunk: Float64Array | null = new Float64Array(TokenGaps.FIRST);
-  private used = 0;
+  private readonly values: number[] = [];
+  private readonly counts: number[] = [];
+  private frozen = false;
+  /** Number of gaps recorded (the multiset's size, not the entries'). */
   length = 0;
 
   add(gap: number): void {
-    let c = this.chunk;
-    if (c === null) throw new Error('TokenGaps: a joined or finished set is read-only');
-    if (this.used === c.length) {
-      this.parts.push(c);
-      c = this.chunk = new Float64Array(Math.min(TokenGaps.LARGEST, c.length * 2));
-      this.used = 0;
+    if (this.frozen) throw new Error('TokenGaps: a joined or finished set is read-only');
+    const last = this.values.length - 1;
+    if (last >= 0 && this.values[last] === gap) this.counts[last] = (this.counts[last] as number) + 1;
+    else {
+      this.values.push(gap);
+      this.counts.push(1);
     }
-    c[this.used++] = gap;
     this.length++;
   }
 
   /** Ends recording: the set becomes read-only (and joinable). */
   finish(): this {
-    if (this.chunk !== null) {
-      if (this.used > 0) this.parts.push(this.chunk.subarray(0, this.used));
-      this.chunk = null;
-    }
+    this.frozen = true;
     return this;
   }
 
-  /** The finished sets as one, sharing their chunks. */
-  static join(sets: readonly TokenGaps[]): TokenGaps {
-    const out = new TokenGaps().finish();
-    for (const g of sets) {
-      g.finish();
-      out.parts.push(...g.parts);
-      out.length += g.length;
-    }
-    return out;
+  /** Run-length entries stored (memory is ~16 bytes each). */
+  get entries(): number {
+    return this.values.length;
   }
 
-  /** Every gap recorded, copied into one array (callers sort it). */
+  /** The finished sets as one. */
+  static join(sets: readonly TokenGaps[]): TokenGaps {
+    const out = new TokenGaps();
+    for (const g of sets) {
+      g.finish();
+      for (let i = 0; i < g.values.length; i++) {
+        out.values.push(g.values[i] as number);
+        out.counts.push(g.counts[i] as number);
+      }
+      out.length += g.length;
+    }
+    return out.finish();
+  }
+
+  /**
+   * Nearest-rank percentiles (as `percentile` in metrics/summary.ts: the value at sorted
+   * index ceil(p/100 · n) − 1) of the gaps, one per `ps`; NaN for an empty set.
+   */
+  percentiles(ps: readonly number[]): number[] {
+    const n = this.length;
+    if (n === 0) return ps.map(() => Number.NaN);
+    const merged = new Map<number, number>();
+    for (let i = 0; i < this.values.length; i++) {
+      const v = this.values[i] as number;
+      merged.set(v, (merged.get(v) ?? 0) + (this.counts[i] as number));
+    }
+    const keys = Float64Array.from(merged.keys()).sort();
+    const cum = new Float64Array(keys.length);
+    let acc = 0;
+    for (let i = 0; i < keys.length; i++) cum[i] = acc += merged.get(keys[i] as number) as number;
+    return ps.map((p) => {
+      const idx = Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1));
+      // First key whose cumulative count covers rank idx (binary search).
+      let lo = 0;
+      let hi = keys.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if ((cum[mid] as number) > idx) hi = mid;
+        else lo = mid + 1;
+      }
+      return keys[lo] as number;
+    });
+  }
+
+  /** Every gap recorded, expanded in the order produced (tests; O(gaps) memory). */
   toArray(): Float64Array {
     const out = new Float64Array(this.length);
     let at = 0;
-    for (const c of this.parts) {
-      out.set(c, at);
-      at += c.length;
+    for (let i = 0; i < this.values.length; i++) {
+      const c = this.counts[i] as number;
+      out.fill(this.values[i] as number, at, at + c);
+      at += c;
     }
-    if (this.chunk !== null) out.set(this.chunk.subarray(0, this.used), at);
     return out;
   }
 }

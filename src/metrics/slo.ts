@@ -160,15 +160,22 @@ export function evaluateSlo(result: SimulationResult, slo: Slo): SloOutcome {
   const percentiles: PercentileCheck[] = [];
   for (const t of slo.terms) {
     if (t.percentile === null) continue;
-    let sample: Float64Array;
-    if (t.metric === 'tbt') sample = result.tokenGaps ? result.tokenGaps.toArray() : new Float64Array([Number.NaN]);
-    else if (t.metric === 'tpot') sample = perRequest(result, 'tpot').filter((v) => v !== Number.NEGATIVE_INFINITY);
-    else sample = perRequest(result, t.metric);
-    sample.sort();
-    // An unknown value sorts last (NaN); any unknown makes the percentile unknown.
-    const unknown = sample.length > 0 && Number.isNaN(sample[sample.length - 1] as number);
-    // No sample (e.g. TBT when every o = 1): nothing can violate the bound.
-    const v = unknown ? Number.NaN : sample.length === 0 ? 0 : percentile(sample, t.percentile);
+    let v: number;
+    if (t.metric === 'tbt') {
+      const g = result.tokenGaps;
+      // No gaps recorded: unknown. No gap at all (every o = 1): nothing can violate the bound.
+      v = !g ? Number.NaN : g.length === 0 ? 0 : (g.percentiles([t.percentile])[0] as number);
+    } else {
+      const sample =
+        t.metric === 'tpot'
+          ? perRequest(result, 'tpot').filter((x) => x !== Number.NEGATIVE_INFINITY)
+          : perRequest(result, t.metric);
+      sample.sort();
+      // An unknown value sorts last (NaN); any unknown makes the percentile unknown.
+      const unknown = sample.length > 0 && Number.isNaN(sample[sample.length - 1] as number);
+      // No sample (e.g. TPOT when every o = 1): nothing can violate the bound.
+      v = unknown ? Number.NaN : sample.length === 0 ? 0 : percentile(sample, t.percentile);
+    }
     const bound = sloBound(t, mode);
     percentiles.push({ term: t.text, value: display(v), bound: display(bound), met: v <= bound });
   }

@@ -7,6 +7,8 @@ import { interp, mulDivFloor, validateKnots, type Knots } from '../../src/cost/p
 import {
   A100_U32_DOMAIN,
   ALL_REDUCE_BYTES_PER_TOKEN,
+  ALL_REDUCES_PER_LAYER,
+  NS_PER_MICRO,
   DECODE_ACHIEVED_BYTES_PER_MICRO,
   KV_BYTES_PER_TOKEN_PER_GPU,
   LAYERS,
@@ -455,5 +457,33 @@ describe('energy', () => {
 
   it('rejects negative durations', () => {
     expect(() => roundJoules(a100x2Power, -1)).toThrow(RangeError);
+  });
+});
+
+describe('A100 linear and all-reduce terms cached per token count', () => {
+  it('equal the table formula on both sides of the cache bound, first call and repeated', () => {
+    const formula = (t: number): [number, number] => {
+      const half = NS_PER_MICRO / 2;
+      const layer = interp(LAYER_NS_BY_TOKENS, t);
+      const emb = interp(EMBEDDING_NS_BY_TOKENS, t);
+      const ar = interp(ALL_REDUCE_NS_BY_BYTES, t * ALL_REDUCE_BYTES_PER_TOKEN);
+      return [
+        mulDivFloor(layer, LAYERS, NS_PER_MICRO, emb + half),
+        mulDivFloor(ar, LAYERS * ALL_REDUCES_PER_LAYER, NS_PER_MICRO, half),
+      ];
+    };
+    const counts = [0, 1, 2, 17, 255, 4096, 65_534, 65_535, 65_536, 65_537, 200_000, 262_143];
+    for (let pass = 0; pass < 2; pass++)
+      for (const t of counts) {
+        const terms = a100Terms({
+          requests: t,
+          prefillRequests: 0,
+          prefillTokens: 0,
+          prefillSquares: 0,
+          decodeRequests: t,
+          decodeContext: t,
+        });
+        expect([terms.linearMicros, terms.allReduceMicros], `T = ${t}, pass ${pass}`).toEqual(formula(t));
+      }
   });
 });

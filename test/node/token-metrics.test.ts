@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { simulate, type SimulationResult } from '../../src/engine/engine.ts';
 import type { LiveRequest } from '../../src/engine/live.ts';
 import { modelKv, type Policy, type RoundContext } from '../../src/engine/policy.ts';
-import { summarize } from '../../src/metrics/summary.ts';
+import { percentile, summarize } from '../../src/metrics/summary.ts';
+import { TokenGaps } from '../../src/engine/results.ts';
+import fc from 'fast-check';
 import type { RequestSpec } from '../../src/model/types.ts';
 import { createPolicy } from '../../src/policies/registry.ts';
 import { getCostModel } from '../../src/cost/registry.ts';
@@ -166,5 +168,49 @@ describe('token-level identities on the LMSYS stand-in', () => {
     const gaps = r.tokenGaps?.toArray() ?? new Float64Array(0);
     expect(gaps.length).toBeGreaterThan(0);
     expect(gaps.every((g) => g === 1)).toBe(true);
+  });
+});
+
+describe('TokenGaps stores runs of equal gaps once', () => {
+  it('percentiles equal the nearest rank over every gap; toArray keeps the order produced', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 5 })), { maxLength: 60 }),
+        fc.array(fc.double({ min: 0.5, max: 100, noNaN: true }), { minLength: 1, maxLength: 5 }),
+        (runs, ps) => {
+          const g = new TokenGaps();
+          const all: number[] = [];
+          for (const [v, k] of runs)
+            for (let i = 0; i < k; i++) {
+              g.add(v);
+              all.push(v);
+            }
+          expect(Array.from(g.toArray())).toEqual(all);
+          expect(g.length).toBe(all.length);
+          expect(g.entries).toBeLessThanOrEqual(runs.length);
+          const sorted = Float64Array.from(all).sort();
+          const want = ps.map((p) => percentile(sorted, p));
+          expect(g.percentiles(ps)).toEqual(all.length === 0 ? ps.map(() => Number.NaN) : want);
+          const joined = TokenGaps.join([g, new TokenGaps(), g]);
+          const twice = Float64Array.from([...all, ...all]).sort();
+          expect(joined.length).toBe(2 * all.length);
+          if (all.length > 0) expect(joined.percentiles(ps)).toEqual(ps.map((p) => percentile(twice, p)));
+        },
+      ),
+    );
+  });
+
+  it('a 10k LMSYS run keeps far fewer entries than gaps', () => {
+    const w10k = lmsys({ seed: 1, requests: 10_000, rate: 50, mode: 'seconds' });
+    const r = simulate(w10k.requests, createPolicy('mcsf'), {
+      memory: 16_492,
+      mode: 'seconds',
+      costModel: getCostModel('a100-llama2-70b-tp2'),
+    });
+    const g = r.tokenGaps;
+    expect(g).toBeTruthy();
+    if (!g) return;
+    expect(g.length).toBeGreaterThan(100_000);
+    expect(g.entries * 5).toBeLessThan(g.length);
   });
 });
