@@ -3,6 +3,7 @@ import { runPolicy, type PolicyOutcome, type ReplicaBreakdown } from '../experim
 import { buildInstance, type InstanceOptions, type WorkloadSpec } from '../experiment/instance.ts';
 import { kvTimeline, type RunSummary } from '../metrics/summary.ts';
 import { checkSloMode, evaluateSlo, type SloOutcome } from '../metrics/slo.ts';
+import { REQUEST_CSV_HEADER, requestCsvLines } from '../metrics/requests-csv.ts';
 import { microsToSeconds, type TimeMode } from '../model/types.ts';
 import { POLICIES } from '../policies/registry.ts';
 import { formatPredictionSpec } from '../workload/index.ts';
@@ -388,18 +389,9 @@ function summaryCsv(rows: readonly { policy: string; summary: RunSummary }[]): s
   return lines.join('\n') + '\n';
 }
 
-const REQUEST_CSV_HEADER =
-  'policy,id,arrival,prompt,output,predicted,start,first_token,completion,latency,ttft,restarts,joules';
-
-/** One run's requests as CSV rows; times in seconds (seconds mode) or rounds. */
+/** One run's requests as CSV rows (src/metrics/requests-csv.ts). */
 function writeRequestsCsv(w: OutFile, r: SimulationResult): void {
-  const t = r.mode === 'seconds' ? microsToSeconds : (x: number) => x;
-  for (const q of r.requests) {
-    w.write(
-      `${r.policy},${q.id},${t(q.arrival)},${q.prompt},${q.output},${q.predicted},${t(q.start)},${t(q.firstToken)},` +
-        `${t(q.completion)},${t(q.completion - q.arrival)},${t(q.firstToken - q.arrival)},${q.restarts},${round6(q.joules)}\n`,
-    );
-  }
+  for (const line of requestCsvLines(r)) w.write(line);
 }
 
 function tokenRow(spec: string, s: RunSummary, mode: TimeMode, slo: SloOutcome | undefined): string[] {

@@ -10,9 +10,9 @@ import { profileCostModel, profileSchema } from '../calibrate/profile.ts';
 import { getCostModel } from '../cost/registry.ts';
 import type { CostModel } from '../model/types.ts';
 import { LivelockError, recordTokenGaps, simulate, StuckError } from '../engine/engine.ts';
-import { microsToSeconds } from '../model/types.ts';
 import { buildInstance, type Instance, type WorkloadSpec } from '../experiment/instance.ts';
 import { summarize } from '../metrics/summary.ts';
+import { REQUEST_CSV_HEADER, requestCsvLines } from '../metrics/requests-csv.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { parsePredictionSpec } from '../workload/index.ts';
 import { kvSeries, latencyCdf } from './compact.ts';
@@ -171,23 +171,6 @@ export function runSweep(config: SweepConfig, hooks: RunHooks = {}): SweepResult
   return { rates: [...config.rates], series, mode: config.base.mode, wallMs: performance.now() - started };
 }
 
-/** Columns of the per-request CSV (times in the run's unit: seconds, or rounds). */
-export const REQUEST_CSV_COLUMNS = [
-  'policy',
-  'id',
-  'arrival',
-  'prompt_tokens',
-  'output_tokens',
-  'predicted_output_tokens',
-  'start',
-  'first_token',
-  'completion',
-  'latency',
-  'ttft',
-  'restarts',
-  'energy_j',
-] as const;
-
 /**
  * Per-request results of every policy as CSV text, from the CPU engine (the GPU engine
  * gives the same schedules). Runs the configuration again: the results are
@@ -197,8 +180,7 @@ export const REQUEST_CSV_COLUMNS = [
 export function requestsCsv(config: RunConfig, hooks: RunHooks = {}): string {
   const instance = instanceOf(config);
   const costModel = costModelOf(config);
-  const t = config.mode === 'seconds' ? microsToSeconds : (x: number) => x;
-  const lines: string[] = [REQUEST_CSV_COLUMNS.join(',')];
+  const lines: string[] = [`${REQUEST_CSV_HEADER}\n`];
   config.policies.forEach((spec, k) => {
     if (hooks.signal?.aborted) throw cancelled();
     hooks.onProgress?.({
@@ -218,28 +200,10 @@ export function requestsCsv(config: RunConfig, hooks: RunHooks = {}): string {
         keepRounds: false,
         ...(hooks.signal ? { signal: hooks.signal } : {}),
       });
-      const q = /[",\n]/.test(spec) ? `"${spec.replace(/"/g, '""')}"` : spec;
-      for (const r of result.requests) {
-        const row = [
-          q,
-          r.id,
-          t(r.arrival),
-          r.prompt,
-          r.output,
-          r.predicted,
-          t(r.start),
-          t(r.firstToken),
-          t(r.completion),
-          t(r.completion - r.arrival),
-          t(r.firstToken - r.arrival),
-          r.restarts,
-          r.joules,
-        ];
-        lines.push(row.join(','));
-      }
+      for (const line of requestCsvLines(result)) lines.push(line);
     } catch (e) {
       if (!(e instanceof LivelockError || e instanceof StuckError)) throw e;
     }
   });
-  return lines.join('\n') + '\n';
+  return lines.join('');
 }

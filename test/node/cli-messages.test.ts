@@ -11,6 +11,8 @@ import { getCostModel } from '../../src/cost/registry.ts';
 import { simulate, StuckError } from '../../src/engine/engine.ts';
 import { fakeIo } from './helpers/cli-io.ts';
 import { main } from '../../src/cli/main.ts';
+import { REQUEST_CSV_COLUMNS } from '../../src/metrics/requests-csv.ts';
+import { requestsCsv } from '../../src/worker/runner.ts';
 import { createPolicy } from '../../src/policies/registry.ts';
 
 async function run(argv: string[]) {
@@ -169,21 +171,7 @@ describe('kvsched simulate --csv / --csv-requests', () => {
       .trimEnd()
       .split('\n')
       .map((l) => l.split(','));
-    expect(rows[0]).toEqual([
-      'policy',
-      'id',
-      'arrival',
-      'prompt',
-      'output',
-      'predicted',
-      'start',
-      'first_token',
-      'completion',
-      'latency',
-      'ttft',
-      'restarts',
-      'joules',
-    ]);
+    expect(rows[0]).toEqual([...REQUEST_CSV_COLUMNS]);
     expect(rows).toHaveLength(1 + 2 * 300);
     for (const line of sum.slice(1)) {
       const policy = line[0] as string;
@@ -194,6 +182,16 @@ describe('kvsched simulate --csv / --csv-requests', () => {
       expect(lat).toHaveLength(300);
       expect(lat.reduce((a, b) => a + b, 0) / lat.length).toBeCloseTo(Number(line[1]), 6);
     }
+    // The app's download of the same configuration is the same file, byte for byte.
+    const app = requestsCsv({
+      workload: { kind: 'lmsys', requests: 300, rate: 50 },
+      mode: 'seconds',
+      seed: 1,
+      predict: 'exact',
+      costModel: 'a100-llama2-70b-tp2',
+      policies: ['mcsf', 'vllm'],
+    });
+    expect(app).toBe(fs.readFileSync(reqs, 'utf8'));
   });
 
   it('refuses two outputs to the same file', async () => {

@@ -1,6 +1,7 @@
 /** The worker's per-request CSV and sweep metrics agree with the run's summaries. */
 import { describe, expect, it } from 'vitest';
-import { requestsCsv, REQUEST_CSV_COLUMNS, runExperiment, runSweep } from '../../src/worker/runner.ts';
+import { requestsCsv, runExperiment, runSweep } from '../../src/worker/runner.ts';
+import { REQUEST_CSV_COLUMNS } from '../../src/metrics/requests-csv.ts';
 import type { RunConfig } from '../../src/worker/protocol.ts';
 
 const CFG: RunConfig = {
