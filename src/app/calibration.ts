@@ -4,7 +4,7 @@
  * for display: verdicts, intervals, the kernel-efficiency table, the ratio bars.
  */
 import { predict, type Term } from '../calibrate/fit.ts';
-import { PROFILE_SCHEMA, PROFILE_SCHEMA_V1, type Profile } from '../calibrate/profile.ts';
+import { PROFILE_SCHEMA, PROFILE_SCHEMA_V1, profileSchema, type Profile } from '../calibrate/profile.ts';
 import { verdictOf, type Verdict } from '../calibrate/verdict.ts';
 import { fixed } from './format.ts';
 import type { StoredRecord } from '../storage/schema.ts';
@@ -100,6 +100,19 @@ export function profileOptionLabel(title: string, data: unknown): string {
   if (v.verdict === 'unusable')
     return `⚠ Profile: ${title} — UNUSABLE (${v.reasons[0] ?? 'see Calibrate'}): predictions not trustworthy`;
   return `Profile: ${title} (${v.verdict})`;
+}
+
+/**
+ * The energy a profile's simulations use: its own power model (a /1 profile gets its
+ * adapter class's default on migration), labelled as a default or as set by the user.
+ */
+export function profilePowerHint(data: unknown): string {
+  const r = profileSchema.safeParse(data);
+  if (!r.success) return 'energy: the profile is not valid, so its power model is unknown';
+  const w = r.data.power;
+  const total = w.gpus * w.activeWattsPerGpu;
+  const who = w.source === 'user' ? 'set by the user' : `the default for a ${w.adapterClass} adapter`;
+  return `energy at the profile's ${fixed(total, 0)} W busy, ${fixed(w.gpus * w.idleWattsPerGpu, 0)} W idle (${who}), not the A100's`;
 }
 
 /** One line about a stored profile for History: device, preset, verdict, typical round vs the A100. */

@@ -1,7 +1,7 @@
 /**
  * Runs an experiment exactly as `kvsched simulate` does (src/cli/simulate.ts): one
- * instance from buildInstance, one fresh policy per run, the named cost model and the
- * 2×A100 power model, summarize() for the metrics. Used by the engine worker; it has
+ * instance from buildInstance, one fresh policy per run, the named cost model and its
+ * power model (a profile's own, the 2×A100 model otherwise), summarize() for the metrics. Used by the engine worker; it has
  * no DOM or worker dependency, so Node tests can call it too.
  */
 import { AbortError } from '../model/abort.ts';

@@ -19,6 +19,7 @@ import {
   type Preset,
 } from '../config.ts';
 import { base } from '../theme.ts';
+import { profilePowerHint } from '../calibration.ts';
 import './kv-policy-list.ts';
 
 export interface TraceFile {
@@ -43,8 +44,8 @@ export class KvConfigForm extends LitElement {
   declare disabled: boolean;
   /** Name of the trace file in memory, if any. */
   declare traceLoaded: string | null;
-  /** Cost models from saved calibration profiles (`name`, `label`). */
-  declare profiles: { name: string; label: string }[];
+  /** Cost models from saved calibration profiles (`name`, `label`, the stored record's `data`). */
+  declare profiles: { name: string; label: string; data?: unknown }[];
 
   constructor() {
     super();
@@ -140,14 +141,17 @@ export class KvConfigForm extends LitElement {
     }
   }
 
-  /** What the chosen cost model is: the A100 reference, or a calibration profile by name. */
+  /**
+   * What the chosen cost model is: the A100 reference, or a calibration profile by name,
+   * with the power model its energy uses (a profile's own, never the A100's silently).
+   */
   private costHint(name: string): string {
-    const power = 'energy at 400 W per A100 busy, 60 W idle (the 2× A100 power model, whatever the cost model)';
     if (name.startsWith('profile:')) {
       const p = this.profiles.find((x) => x.name === name);
-      return `Cost: round times from the calibration profile ${p ? `“${p.label.replace(/^Profile: /, '')}”` : '(not stored any more)'}, its fitted Llama-2 70B terms on this device; ${power}.`;
+      if (!p) return 'Cost: the calibration profile is not stored any more; pick another cost model.';
+      return `Cost: round times from the calibration profile “${p.label.replace(/^Profile: /, '')}”, its fitted Llama-2 70B terms on this device; ${profilePowerHint(p.data)}.`;
     }
-    return `Cost: Llama-2 70B on 2× A100 (TP2); ${power}.`;
+    return 'Cost: Llama-2 70B on 2× A100 (TP2); energy at 400 W per A100 busy, 60 W idle (the 2× A100 power model).';
   }
 
   /** Enter in a field commits it and asks for a run (`run-request`), as a form's submit would. */

@@ -91,7 +91,7 @@ export class KvResultsTable extends LitElement {
         )}
       </tbody>
     </table></div>
-    <p class="muted foot">${r.description}; M = ${int(r.memory)} tokens; cost model: ${this.costModelLabel ?? r.costModel}; engine wall time ${fixed(r.wallMs / 1000, 2)} s.${r.mode === 'rounds' ? ' Rounds mode: energy counts each round at the cost model’s duration and 2× 400 W busy power; rounds have no idle time, so none is counted.' : ''}</p>`;
+    <p class="muted foot">${r.description}; M = ${int(r.memory)} tokens; cost model: ${this.costModelLabel ?? r.costModel}; engine wall time ${fixed(r.wallMs / 1000, 2)} s.${r.mode === 'rounds' ? ' Rounds mode: energy counts each round at the cost model’s duration and that cost model’s busy power (2× 400 W for the A100, a profile’s own for a profile); rounds have no idle time, so none is counted.' : ''}</p>`;
   }
 
   static override styles = [
