@@ -45,6 +45,12 @@ export interface Preset {
   /** … or when sampling has taken this long (ms). */
   readonly budgetMs: number;
   readonly minIntervalMs: number;
+  /**
+   * Length (ms) of the drift reference probe timed around every sample: a probe much
+   * shorter than a sample sees only a slice of the scheduler's time and tracks the
+   * sample's speed poorly (docs/calibration.md, "Drift normalisation").
+   */
+  readonly referenceMs: number;
   /** Probe sizes. */
   readonly streamBytes: number;
   readonly fmaIters: number;
@@ -83,6 +89,7 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
     targetHalfWidth: 0.05,
     budgetMs: 20_000,
     minIntervalMs: 4,
+    referenceMs: 40,
     streamBytes: 32 << 20,
     fmaIters: 32,
     replay: { rounds: 60, budgetMs: 8_000 },
@@ -117,6 +124,7 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
     targetHalfWidth: 0.05,
     budgetMs: 240_000,
     minIntervalMs: 20,
+    referenceMs: 40,
     streamBytes: 256 << 20,
     fmaIters: 1024,
     replay: { rounds: 300, budgetMs: 120_000 },
