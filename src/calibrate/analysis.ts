@@ -125,7 +125,9 @@ const usable = (r: number | undefined): r is number => r !== undefined && Number
  * The drift normalisation of a run from its points' samples and reference rates (see Drift).
  * null when no point has reference rates for its samples.
  */
-export function driftOf(points: ReadonlyArray<{ samples: readonly number[]; rates?: readonly number[] }>): Drift | null {
+export function driftOf(
+  points: ReadonlyArray<{ samples: readonly number[]; rates?: readonly number[] | undefined }>,
+): Drift | null {
   const all: number[] = [];
   let see = 0;
   let sef = 0;
