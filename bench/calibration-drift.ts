@@ -1,6 +1,6 @@
 /**
  * Where the calibration's spread comes from: `npm run bench:calibration-drift [-- --runs=5]
- * [--profiles=a.json,b.json] [--out=FILE]`.
+ * [--profiles=a.json,b.json] [--save=DIR] [--out=FILE]` (--save: write each run's profile there).
  *
  * Runs `runs` quick calibrations (or reads profiles written with drift normalisation) and,
  * from the same samples, splits their spread into
@@ -30,7 +30,7 @@ import {
 import { calibrate } from '../src/calibrate/calibrate.ts';
 import { predict, TERMS } from '../src/calibrate/fit.ts';
 import { PRESETS } from '../src/calibrate/grid.ts';
-import { parseProfile, type Profile } from '../src/calibrate/profile.ts';
+import { parseProfile, serializeProfile, type Profile } from '../src/calibrate/profile.ts';
 import { median } from '../src/calibrate/stats.ts';
 import { pickNodeAdapter } from '../src/gpu/node-gpu.ts';
 import { openSession } from '../src/gpu/session.ts';
@@ -215,7 +215,12 @@ if (args.profiles) {
 } else {
   for (let i = 0; i < RUNS; i++) {
     const t0 = performance.now();
-    profiles.push(await runQuick());
+    const p = await runQuick();
+    profiles.push(p);
+    if (args.save) {
+      fs.mkdirSync(String(args.save), { recursive: true });
+      fs.writeFileSync(path.join(String(args.save), `run-${i + 1}.json`), serializeProfile(p));
+    }
     console.log(
       `run ${i + 1}: ${((performance.now() - t0) / 1000).toFixed(1)} s, load ${os.loadavg()[0]?.toFixed(1)}`,
     );
@@ -249,7 +254,13 @@ const perRun = profiles.map((p, i) => {
           ? `, ${fmt((100 * (rp.predicted - rp.measuredRaw)) / rp.measuredRaw, 1)} % as measured`
           : ''),
     );
-  return { decomposition: dec, variants: v, replay: rp, referenceRates: { n: rates.length, maxMin: maxMin(rates) } };
+  return {
+    drift: fitted,
+    decomposition: dec,
+    variants: v,
+    replay: rp,
+    referenceRates: { n: rates.length, maxMin: maxMin(rates) },
+  };
 });
 const across = Object.fromEntries(
   VARIANTS.map((k) => [

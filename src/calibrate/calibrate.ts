@@ -171,7 +171,17 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     },
   };
   ctx.check();
+  // Wall time of each phase (design.phaseMs): where a preset's time goes.
+  const phaseMs: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    phaseMs[phase] = now - mark;
+    mark = now;
+  };
+  lap('compile');
   const probes = await measureProbes(ctx);
+  lap('probes');
   // Reference and typical round (CPU work) before the timed loop.
   const ref = referenceFit();
   const typical = typicalLmsysRound();
@@ -179,12 +189,16 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   const reference = await referenceProbe(ctx);
   try {
     const sweeps = await sampleSweeps(ctx, points, reference, probes.roundTripSamples, ref.coefficients, typical);
+    lap('sweeps');
     const efficiencies = await kernelEfficiencies(ctx);
+    lap('kernels');
     const replay = await replayCheck(ctx, sweeps.analysis.coefficients, reference, sweeps.drift);
+    lap('replay');
     progress({ phase: 'fit', done: 0, total: 1, label: 'verdict' });
     const assessed = assess(preset, points, sweeps, probes.roundTripMicros, replay);
     progress({ phase: 'fit', done: 1, total: 1, label: 'done' });
-    return buildProfile(ctx, { probes, points, sweeps, efficiencies, replay, assessed, ref, typical });
+    lap('fit');
+    return buildProfile(ctx, { probes, points, sweeps, efficiencies, replay, assessed, ref, typical, phaseMs });
   } finally {
     reference.destroy();
   }
@@ -605,6 +619,7 @@ function buildProfile(
     assessed: Assessed;
     ref: ReturnType<typeof referenceFit>;
     typical: ReturnType<typeof typicalLmsysRound>;
+    phaseMs: Record<string, number>;
   },
 ): Profile {
   const { session } = o;
@@ -686,6 +701,7 @@ function buildProfile(
       stoppedBecause: sweeps.stoppedBecause,
       probeRates: sweeps.probeRates,
       ...(rr ? { drift: { referenceQuantile: REFERENCE_QUANTILE, ...rr } } : {}),
+      phaseMs: r.phaseMs,
     },
     measurements: validation.map((p) => {
       const g = p.grid as GridPoint;

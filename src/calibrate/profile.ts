@@ -258,6 +258,8 @@ export const profileSchemaV2 = z.object({
           samples: int,
         })
         .optional(),
+      /** Wall time of each phase (compile, probes, sweeps, kernels, replay, fit), ms; absent in older profiles. */
+      phaseMs: z.record(z.string(), nonNeg).optional(),
     })
     .optional(),
   /** The held-out composite rounds (`heldOut` true; legacy profiles: their grid). */
