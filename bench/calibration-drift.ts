@@ -221,9 +221,7 @@ if (args.profiles) {
       fs.mkdirSync(String(args.save), { recursive: true });
       fs.writeFileSync(path.join(String(args.save), `run-${i + 1}.json`), serializeProfile(p));
     }
-    console.log(
-      `run ${i + 1}: ${((performance.now() - t0) / 1000).toFixed(1)} s, load ${os.loadavg()[0]?.toFixed(1)}`,
-    );
+    console.log(`run ${i + 1}: ${((performance.now() - t0) / 1000).toFixed(1)} s, load ${os.loadavg()[0]?.toFixed(1)}`);
   }
 }
 

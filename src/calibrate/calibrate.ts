@@ -552,13 +552,7 @@ async function kernelEfficiencies({ kernels, timer, preset, topts, widths, progr
 type Assessed = ReturnType<typeof assess>;
 
 /** Phase 5: held-out check, the sweeps' own fit quality, interference measures and the verdict. */
-function assess(
-  preset: Preset,
-  points: readonly Point[],
-  sweeps: Sweeps,
-  roundTripMicros: number,
-  replay: Replay,
-) {
+function assess(preset: Preset, points: readonly Point[], sweeps: Sweeps, roundTripMicros: number, replay: Replay) {
   const a = sweeps.analysis;
   const validation = points.filter((p) => p.kind === 'validation');
   const rounds = validation.map((p) => ({

@@ -120,7 +120,8 @@ export function describeProfile(p: Profile): string {
     );
     lines.push(
       `  minimal round (1 token, 1 KV token): measured ${num(d.minimalRound.measuredMicros, 0)} µs, model ${num(d.minimalRound.predictedMicros, 0)} µs`,
-    );    if (d.drift)
+    );
+    if (d.drift)
       lines.push(
         `  drift normalisation: samples at the reference probe's ${(d.drift.referenceRate / 1e9).toFixed(2)} GFLOP/s ` +
           `(its ${Math.round(100 * d.drift.referenceQuantile)}th percentile), sensitivity β ${d.drift.beta.toFixed(2)}, ` +

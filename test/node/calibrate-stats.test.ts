@@ -209,7 +209,9 @@ function drifting(rand: () => number, load: number, noise = 0.03, probeNoise = 0
     widthDivisor: p.widthDivisor,
     roundTripMicros: Array.from({ length: 21 }, () => TRUTH.rt * Math.exp(noise * normal(rand))),
     linear: p.linearTokens.map((t) => point(t, TRUTH.aLin + TRUTH.bLin * t)),
-    decode: p.decodePoints.map((d) => point(d.decodeBatch * d.kvLen, TRUTH.aDec + TRUTH.bDec * d.decodeBatch * d.kvLen)),
+    decode: p.decodePoints.map((d) =>
+      point(d.decodeBatch * d.kvLen, TRUTH.aDec + TRUTH.bDec * d.decodeBatch * d.kvLen),
+    ),
     prefill: p.prefillChunks.map((c) => point(c * c, TRUTH.aPre + TRUTH.bPre * c * c)),
   };
   const all = [...raw.linear, ...raw.decode, ...raw.prefill];
