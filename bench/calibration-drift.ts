@@ -234,14 +234,17 @@ const perRun = profiles.map((p, i) => {
   const rp = p.validation.replay;
   const fitted = driftOf(pointsOf(p));
   console.log(
-    `run ${i + 1}: fitted β ${fmt(fitted?.beta ?? NaN, 2)} (common-mode share ${fmt(fitted?.commonModeShare ?? NaN, 2)}); within-point sd(log t) ${fmt(dec.sdRaw)} → ${fmt(dec.sdNormalised)} normalised ` +
+    `run ${i + 1}: fitted β ${fmt(fitted?.beta ?? NaN, 2)} ` +
+      `(common-mode share ${fmt(fitted?.commonModeShare ?? NaN, 2)}); ` +
+      `within-point sd(log t) ${fmt(dec.sdRaw)} → ${fmt(dec.sdNormalised)} normalised ` +
       `(common-mode share ${fmt(dec.commonModeShare, 2)}, β ${fmt(dec.beta, 2)}, r ${fmt(dec.correlation, 2)}; ` +
       `reference rates max/min ${fmt(maxMin(rates), 2)}, median ${fmt(median(rates) / 1e9, 2)} G, ` +
       `q${REFERENCE_QUANTILE} ${fmt(quantile(rates, REFERENCE_QUANTILE) / 1e9, 2)} G)`,
   );
   for (const k of VARIANTS)
     console.log(
-      `  ${k.padEnd(8)} held-out R² ${fmt(v[k].r2)} (with the prefill intercept ${fmt(v[k].r2WithPrefillIntercept)}), ` +
+      `  ${k.padEnd(8)} held-out R² ${fmt(v[k].r2)} ` +
+        `(with the prefill intercept ${fmt(v[k].r2WithPrefillIntercept)}), ` +
         `bias log(meas/pred) prefill ${fmt(v[k].biasPrefill)}, no prefill ${fmt(v[k].biasNoPrefill)}; ` +
         `typical ${fmt(v[k].typical / 1e6, 0)} s ±${fmt(100 * v[k].typicalHalfWidth, 1)} %`,
     );

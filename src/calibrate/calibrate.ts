@@ -156,6 +156,14 @@ interface Ctx {
 export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   const { session, preset, signal } = o;
   const progress = (p: CalibrationProgress) => o.onProgress?.(p);
+  // Wall time of each phase (design.phaseMs): where a preset's time goes.
+  const phaseMs: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    phaseMs[phase] = now - mark;
+    mark = now;
+  };
   progress({ phase: 'compile', done: 0, total: 1, label: 'compiling kernels' });
   const kernels = await Kernels.create(session, o.shaders);
   const ctx: Ctx = {
@@ -171,14 +179,6 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     },
   };
   ctx.check();
-  // Wall time of each phase (design.phaseMs): where a preset's time goes.
-  const phaseMs: Record<string, number> = {};
-  let mark = performance.now();
-  const lap = (phase: string) => {
-    const now = performance.now();
-    phaseMs[phase] = now - mark;
-    mark = now;
-  };
   lap('compile');
   const probes = await measureProbes(ctx);
   lap('probes');
@@ -187,6 +187,7 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   const typical = typicalLmsysRound();
   const points = sweepPoints(ctx);
   const reference = await referenceProbe(ctx);
+  lap('setup');
   try {
     const sweeps = await sampleSweeps(ctx, points, reference, probes.roundTripSamples, ref.coefficients, typical);
     lap('sweeps');

@@ -21,7 +21,7 @@
 import { MATMUL_TILE } from '../gpu/kernels.ts';
 import type { BatchStats } from '../model/types.ts';
 
-/** The kernels' tiles along each sweep's size (tokens): the linear layers' rows, decode's KV tile, prefill's key tile. */
+/** The kernels' tiles along each sweep's size (tokens): linear layers' rows, decode's KV tile, prefill's key tile. */
 export const SWEEP_TILES = { linear: MATMUL_TILE.rows, decode: 256, prefill: 16 } as const;
 
 /** n sits in the middle of a tile of `tile` (where a tile staircase meets its average line). */

@@ -258,7 +258,7 @@ export const profileSchemaV2 = z.object({
           samples: int,
         })
         .optional(),
-      /** Wall time of each phase (compile, probes, sweeps, kernels, replay, fit), ms; absent in older profiles. */
+      /** Wall time of each phase (compile, probes, setup, sweeps, kernels, replay, fit), ms; absent before. */
       phaseMs: z.record(z.string(), nonNeg).optional(),
     })
     .optional(),

@@ -42,7 +42,8 @@ describe('describeProfile', () => {
     };
     const text = describeProfile(q);
     expect(text).toContain(
-      "drift normalisation: samples at the reference probe's 5.00 GFLOP/s (its 90th percentile), sensitivity β 0.70, 40 % of the repeats' variance removed",
+      "drift normalisation: samples at the reference probe's 5.00 GFLOP/s (its 90th percentile), " +
+        "sensitivity β 0.70, 40 % of the repeats' variance removed",
     );
     expect(text).toMatch(/measured 1,?000 ms \(drift-normalised; 1,?200 ms as timed\)/);
     expect(parseProfile(serializeProfile(q))).toEqual(q);

@@ -258,7 +258,8 @@ describe('drift normalisation', () => {
     const full = extrapolate(emulatedTruth, PRESETS.quick.layers, PRESETS.quick.widthDivisor, TRUTH.rt);
     const truth = predict(full, TYPICAL);
     console.log(
-      `typical round over ${loads.length} drifting runs, max/min: normalised ${maxMin(normalised).toFixed(3)}, as measured ${maxMin(asMeasured).toFixed(3)}`,
+      `typical round over ${loads.length} drifting runs, max/min: ` +
+        `normalised ${maxMin(normalised).toFixed(3)}, as measured ${maxMin(asMeasured).toFixed(3)}`,
     );
     expect(maxMin(normalised)).toBeLessThan(1.1);
     expect(maxMin(asMeasured)).toBeGreaterThan(1.3);
