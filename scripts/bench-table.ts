@@ -247,7 +247,7 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
           what: `where the spread comes from, ${fmt(runs.length)} quick calibrations (load ${fmt(r.num('loadavg.0'), 1)} at the end)`,
           result:
             `repeats: sd(log t) ${fmt(med('decomposition.sdRaw'), 3)} as timed, ` +
-            `fitted β ${fmt(med('drift.beta'), 2)} removes ${pct(med('drift.commonModeShare'), 0)} of it (medians); ` +
+            `fitted β ${fmt(med('drift.beta'), 2)} removes ${pct(med('drift.commonModeShare'), 0)} of its variance (medians); ` +
             `held-out R² as timed ${fmt(med('variants.raw.r2'), 3)}, normalised ${fmt(med('variants.fitted.r2'), 3)}`,
         },
         {
