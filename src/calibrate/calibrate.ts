@@ -423,10 +423,11 @@ async function sampleSweeps(
     for (;;) {
       check();
       const fitting = visits >= preset.minSamples;
-      // Validation rounds do not enter the fit: they need only minSamples samples.
+      // Held-out rounds are sampled like the sweeps (their medians are as precise as the
+      // points they check: with 3 samples one noisy round moved held-out R² by tenths);
+      // the minimal round is a cross-check and needs only minSamples.
       const due = points.filter(
-        (p) =>
-          p.samples.length < (p.kind === 'validation' || p.kind === 'minimal' ? preset.minSamples : preset.maxSamples),
+        (p) => p.samples.length < (p.kind === 'minimal' ? preset.minSamples : preset.maxSamples),
       );
       before = await reference.rate();
       probeRates.push(before);
@@ -459,9 +460,7 @@ async function sampleSweeps(
         stoppedBecause = 'budget';
         break;
       }
-      if (
-        points.every((p) => p.kind === 'validation' || p.kind === 'minimal' || p.samples.length >= preset.maxSamples)
-      ) {
+      if (points.every((p) => p.kind === 'minimal' || p.samples.length >= preset.maxSamples)) {
         stoppedBecause = 'max-samples';
         break;
       }
