@@ -1,21 +1,23 @@
 /**
  * Device calibration: time each cost term with the work that carries it and fit the
- * engine's four-term cost model with 95 % intervals (docs/calibration.md).
+ * engine's four-term cost model with 95 % intervals (docs/calibration.md). Phases:
  *
- * 1. Probes: streaming-read bandwidth and FMA rate (the device's roofs); the round trip
- *    (submit + wait of a trivial dispatch, 21 samples).
- * 2. Sweeps (./grid.ts): the linear layers over tokens, decode attention over KV tokens,
- *    prefill attention over chunk², each `layers` times per pass; a minimal round; and
- *    composite rounds held out for the check. Visits go over every point in a shuffled
- *    (seeded) order, one sample each, so a drift of the device's speed spreads over all
- *    points; a sample far from its point's median is re-measured at once; a sentinel
- *    FMA probe at each visit's start tracks interference. After `minSamples` visits the
- *    fit (./analysis.ts) is redone after every visit until the typical round's interval
- *    is within ±targetHalfWidth, or the budget or `maxSamples` ends sampling.
- * 3. Kernel efficiencies at the sweeps' largest sizes against their roof probes.
- * 4. Replay (./replay.ts): rounds of a real schedule, run and timed, against the
- *    profile's prediction.
- * 5. Verdict (./verdict.ts), power model by adapter class, the profile.
+ * 1. `measureProbes`: streaming-read bandwidth and FMA rate (the device's roofs); the round
+ *    trip (submit + wait of a trivial dispatch, 21 samples).
+ * 2. `sweepPoints` + `sampleSweeps` (./grid.ts): the linear layers over tokens, decode
+ *    attention over KV tokens, prefill attention over chunk², each `layers` times per pass;
+ *    a minimal round; and composite rounds held out for the check. Visits go over every
+ *    point in a shuffled (seeded) order, one sample each, so a drift of the device's speed
+ *    spreads over all points; every sample is bracketed by a 40 ms reference probe and
+ *    drift-normalised (./analysis.ts, `driftOf`, `normalizeSamples`); a sample far from its
+ *    point's normalised median is re-measured at once. After `minSamples` visits the fit
+ *    (./analysis.ts) is redone after every visit until the typical round's interval is
+ *    within ±targetHalfWidth, or the budget or `maxSamples` ends sampling.
+ * 3. `kernelEfficiencies`: at the sweeps' largest sizes against their roof probes.
+ * 4. `replayCheck` (./replay.ts): rounds of a real schedule, run, timed and normalised like
+ *    the sweeps, against the profile's prediction.
+ * 5. `assess`: held-out check, spreads, verdict (./verdict.ts); `buildProfile`: the profile
+ *    with the power model by adapter class.
  *
  * Progress events and cancellation (AbortSignal, checked between timed intervals).
  */
