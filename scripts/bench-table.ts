@@ -81,6 +81,11 @@ function pct(share: number, decimals = 1): string {
 function aboveOne(ratio: number): string {
   return pct(ratio - 1);
 }
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
 function yes(pass: boolean): string {
   return pass ? 'met' : '**not met**';
 }
@@ -226,6 +231,31 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
           result:
             `quick ${fmt(r.num(`${c('quickSeconds')}.median`))} s median (${ok('quickSeconds')}); ` +
             `full ${fmt(r.num(`${c('fullSeconds')}.value`))} s (${ok('fullSeconds')})`,
+        },
+      ];
+    },
+  },
+  'calibration-drift.json': {
+    date: date('date'),
+    rows: (r) => {
+      const runs = r.list('runs');
+      const med = (k: string) => median(runs.map((x) => x.num(k)));
+      const command = 'npm run bench:calibration-drift';
+      return [
+        {
+          command,
+          what: `where the spread comes from, ${fmt(runs.length)} quick calibrations (load ${fmt(r.num('loadavg.0'), 1)} at the end)`,
+          result:
+            `repeats: sd(log t) ${fmt(med('decomposition.sdRaw'), 3)} as timed, ` +
+            `fitted β ${fmt(med('drift.beta'), 2)} removes ${pct(med('drift.commonModeShare'), 0)} of its variance (medians); ` +
+            `held-out R² as timed ${fmt(med('variants.raw.r2'), 3)}, normalised ${fmt(med('variants.fitted.r2'), 3)}`,
+        },
+        {
+          command,
+          what: 'typical round and Llama-2-70B per-token term across the runs, max/min',
+          result:
+            `as timed ${fmt(r.num('across.raw.typicalMaxMin'), 2)} / ${fmt(r.num('across.raw.terms.perTokenMicros'), 2)}; ` +
+            `normalised ${fmt(r.num('across.fitted.typicalMaxMin'), 2)} / ${fmt(r.num('across.fitted.terms.perTokenMicros'), 2)}`,
         },
       ];
     },

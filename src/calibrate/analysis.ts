@@ -27,6 +27,11 @@ import {
 export interface SweepData {
   x: number;
   samplesMicros: number[];
+  /**
+   * The reference probe's rate measured adjacent to each sample (same length as
+   * samplesMicros; see normalizeSamples). Absent: the samples are used as measured.
+   */
+  referenceRates?: number[];
 }
 
 export interface RawTimings {
@@ -34,6 +39,8 @@ export interface RawTimings {
   widthDivisor: number;
   /** Submit + wait of a trivial dispatch, µs (wall). */
   roundTripMicros: number[];
+  /** Drift normalisation (driftOf the run's points). Absent or null: the samples as measured. */
+  drift?: Pick<Drift, 'referenceRate' | 'beta'> | null;
   linear: SweepData[];
   decode: SweepData[];
   prefill: SweepData[];
@@ -78,16 +85,122 @@ const EMULATED: Record<Term, Partial<Record<Base, number>>> = {
   perPrefillSquareMicros: { bPre: 1 },
 };
 
-function sweepLine(name: string, data: readonly SweepData[]): LineFit {
-  const pts = data.filter((d) => d.samplesMicros.length > 0).map((d) => ({ x: d.x, y: median(d.samplesMicros) }));
+/**
+ * The speed every sample is expressed at: this quantile of the run's reference rates, i.e.
+ * the device's speed when it is not slowed by other work (a high quantile of many probes
+ * is a robust estimate of it; the median would move with the load of each run).
+ */
+export const REFERENCE_QUANTILE = 0.9;
+
+/** Quantile q of xs (linear interpolation between order statistics); NaN when empty. */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const s = [...xs].sort((a, b) => a - b);
+  const h = (s.length - 1) * q;
+  const lo = Math.floor(h);
+  const hi = Math.min(s.length - 1, lo + 1);
+  return (s[lo] as number) + (h - lo) * ((s[hi] as number) - (s[lo] as number));
+}
+
+/** Drift normalisation of a run: the rate samples are expressed at, and how strongly. */
+export interface Drift {
+  /** REFERENCE_QUANTILE of the run's reference rates. */
+  referenceRate: number;
+  /**
+   * Sensitivity of the work's time to the reference's rate, fitted: the slope of log time
+   * on −log rate within points (pooled over every point of the run), clamped to [0, 1].
+   * 1: the work slows exactly as the probe does; 0: the probe tells nothing (a probe much
+   * shorter than the work sees only a slice of the scheduler's time and is noisier).
+   */
+  beta: number;
+  /** Share of the within-point variance of log time removed by the normalisation. */
+  commonModeShare: number;
+  /** Samples the slope was fitted on (those with a reference rate, in points of ≥ 2). */
+  samples: number;
+}
+
+const usable = (r: number | undefined): r is number => r !== undefined && Number.isFinite(r) && r > 0;
+
+/**
+ * The drift normalisation of a run from its points' samples and reference rates (see Drift).
+ * null when no point has reference rates for its samples.
+ */
+export function driftOf(
+  points: ReadonlyArray<{ samples: readonly number[]; rates?: readonly number[] | undefined }>,
+): Drift | null {
+  const all: number[] = [];
+  let see = 0;
+  let sef = 0;
+  let sff = 0;
+  let n = 0;
+  for (const p of points) {
+    const r = p.rates;
+    if (!r || r.length !== p.samples.length) continue;
+    const ok = p.samples.map((s, i) => [s, r[i]] as const).filter(([s, ri]) => s > 0 && usable(ri));
+    ok.forEach(([, ri]) => all.push(ri as number));
+    if (ok.length < 2) continue;
+    const e = ok.map(([s]) => Math.log(s));
+    const f = ok.map(([, ri]) => -Math.log(ri as number));
+    const me = e.reduce((a, b) => a + b, 0) / e.length;
+    const mf = f.reduce((a, b) => a + b, 0) / f.length;
+    e.forEach((ei, i) => {
+      const a = ei - me;
+      const b = (f[i] as number) - mf;
+      see += a * a;
+      sef += a * b;
+      sff += b * b;
+    });
+    n += ok.length;
+  }
+  if (all.length === 0) return null;
+  const beta = sff > 0 ? Math.min(1, Math.max(0, sef / sff)) : 0;
+  const remaining = see - 2 * beta * sef + beta * beta * sff;
+  return {
+    referenceRate: quantile(all, REFERENCE_QUANTILE),
+    beta,
+    commonModeShare: see > 0 ? 1 - remaining / see : 0,
+    samples: n,
+  };
+}
+
+/**
+ * Drift normalisation: a sample taken while the reference probe ran at rate r is the time
+ * the work would have taken at the run's reference rate R: sample × (r / R)^β. A change of
+ * the device's speed that the probes around the sample see (clock, scheduling, other
+ * processes) cancels; what they do not see stays in the samples (and so in the
+ * intervals). Without rates or without a drift the samples are returned as measured.
+ */
+export function normalizeSamples(
+  samples: readonly number[],
+  rates: readonly number[] | undefined,
+  drift: Pick<Drift, 'referenceRate' | 'beta'> | null | undefined,
+): number[] {
+  if (!rates || !drift || !(drift.referenceRate > 0)) return [...samples];
+  if (rates.length !== samples.length)
+    throw new RangeError(`${rates.length} reference rates for ${samples.length} samples`);
+  return samples.map((s, i) => {
+    const r = rates[i];
+    return usable(r) ? s * (r / drift.referenceRate) ** drift.beta : s;
+  });
+}
+
+/** A point's samples as the fit uses them (normalised when the run has a drift normalisation). */
+export function pointSamples(d: SweepData, drift: RawTimings['drift']): number[] {
+  return normalizeSamples(d.samplesMicros, d.referenceRates, drift);
+}
+
+function sweepLine(name: string, data: readonly SweepData[], drift: RawTimings['drift']): LineFit {
+  const pts = data
+    .filter((d) => d.samplesMicros.length > 0)
+    .map((d) => ({ x: d.x, y: median(pointSamples(d, drift)) }));
   if (pts.length < 3) throw new RangeError(`${name} sweep: ${pts.length} measured points, need ≥ 3`);
   return fitLine(pts);
 }
 
 export function analyze(raw: RawTimings, reference: Coefficients, typical: Features): Analysis {
-  const linear = sweepLine('linear', raw.linear);
-  const decode = sweepLine('decode', raw.decode);
-  const prefill = sweepLine('prefill', raw.prefill);
+  const linear = sweepLine('linear', raw.linear, raw.drift);
+  const decode = sweepLine('decode', raw.decode, raw.drift);
+  const prefill = sweepLine('prefill', raw.prefill, raw.drift);
   const roundTrip = medianEstimate(raw.roundTripMicros);
   const base: Record<Base, Estimate> = {
     rt: roundTrip,

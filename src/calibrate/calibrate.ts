@@ -1,21 +1,23 @@
 /**
  * Device calibration: time each cost term with the work that carries it and fit the
- * engine's four-term cost model with 95 % intervals (docs/calibration.md).
+ * engine's four-term cost model with 95 % intervals (docs/calibration.md). Phases:
  *
- * 1. Probes: streaming-read bandwidth and FMA rate (the device's roofs); the round trip
- *    (submit + wait of a trivial dispatch, 21 samples).
- * 2. Sweeps (./grid.ts): the linear layers over tokens, decode attention over KV tokens,
- *    prefill attention over chunk², each `layers` times per pass; a minimal round; and
- *    composite rounds held out for the check. Visits go over every point in a shuffled
- *    (seeded) order, one sample each, so a drift of the device's speed spreads over all
- *    points; a sample far from its point's median is re-measured at once; a sentinel
- *    FMA probe at each visit's start tracks interference. After `minSamples` visits the
- *    fit (./analysis.ts) is redone after every visit until the typical round's interval
- *    is within ±targetHalfWidth, or the budget or `maxSamples` ends sampling.
- * 3. Kernel efficiencies at the sweeps' largest sizes against their roof probes.
- * 4. Replay (./replay.ts): rounds of a real schedule, run and timed, against the
- *    profile's prediction.
- * 5. Verdict (./verdict.ts), power model by adapter class, the profile.
+ * 1. `measureProbes`: streaming-read bandwidth and FMA rate (the device's roofs); the round
+ *    trip (submit + wait of a trivial dispatch, 21 samples).
+ * 2. `sweepPoints` + `sampleSweeps` (./grid.ts): the linear layers over tokens, decode
+ *    attention over KV tokens, prefill attention over chunk², each `layers` times per pass;
+ *    a minimal round; and composite rounds held out for the check. Visits go over every
+ *    point in a shuffled (seeded) order, one sample each, so a drift of the device's speed
+ *    spreads over all points; every sample is bracketed by a 40 ms reference probe and
+ *    drift-normalised (./analysis.ts, `driftOf`, `normalizeSamples`); a sample far from its
+ *    point's normalised median is re-measured at once. After `minSamples` visits the fit
+ *    (./analysis.ts) is redone after every visit until the typical round's interval is
+ *    within ±targetHalfWidth, or the budget or `maxSamples` ends sampling.
+ * 3. `kernelEfficiencies`: at the sweeps' largest sizes against their roof probes.
+ * 4. `replayCheck` (./replay.ts): rounds of a real schedule, run, timed and normalised like
+ *    the sweeps, against the profile's prediction.
+ * 5. `assess`: held-out check, spreads, verdict (./verdict.ts); `buildProfile`: the profile
+ *    with the power model by adapter class.
  *
  * Progress events and cancellation (AbortSignal, checked between timed intervals).
  */
@@ -28,8 +30,12 @@ import { summarize, Timer, type Measurement } from '../gpu/timing.ts';
 import {
   analyze,
   heldOutQuality,
+  driftOf,
+  normalizeSamples,
+  REFERENCE_QUANTILE,
   relativeHalfWidth,
   type Analysis,
+  type Drift,
   type RawTimings,
   type SweepData,
 } from './analysis.ts';
@@ -125,8 +131,10 @@ interface Point {
   features: Features;
   grid?: GridPoint;
   make: () => Promise<Job[]>;
-  /** Per-execution GPU time of `layers` copies of the work, µs. */
+  /** Per-execution GPU time of `layers` copies of the work, µs, as measured. */
   samples: number[];
+  /** The reference probe's rate around each sample (see referenceProbe). */
+  referenceRates: number[];
   reps?: number;
   method: Measurement['method'];
   kept?: Job[];
@@ -135,23 +143,74 @@ interface Point {
 /** A sample this far from its point's median (fraction) is re-measured at once. */
 export const OUTLIER_FRACTION = 0.3;
 
-export async function calibrate(o: CalibrationOptions): Promise<Profile> {
-  const { session, preset } = o;
-  const signal = o.signal;
-  const progress = (p: CalibrationProgress) => o.onProgress?.(p);
-  const check = () => {
-    if (signal?.aborted) throw abortReason(signal, 'calibration cancelled');
-  };
-  const widths = linearWidths(preset.widthDivisor);
-  const topts = { samples: preset.minSamples, minIntervalMs: preset.minIntervalMs, ...(signal ? { signal } : {}) };
-  const budgetMs = o.budgetMs ?? preset.budgetMs;
+/** What every phase needs: the session's kernels and timer, the preset, progress and cancellation. */
+interface Ctx {
+  o: CalibrationOptions;
+  preset: Preset;
+  kernels: Kernels;
+  timer: Timer;
+  widths: ReturnType<typeof linearWidths>;
+  topts: { samples: number; minIntervalMs: number; signal?: AbortSignal };
+  progress: (p: CalibrationProgress) => void;
+  check: () => void;
+}
 
+export async function calibrate(o: CalibrationOptions): Promise<Profile> {
+  const { session, preset, signal } = o;
+  const progress = (p: CalibrationProgress) => o.onProgress?.(p);
+  // Wall time of each phase (design.phaseMs): where a preset's time goes.
+  const phaseMs: Record<string, number> = {};
+  let mark = performance.now();
+  const lap = (phase: string) => {
+    const now = performance.now();
+    phaseMs[phase] = now - mark;
+    mark = now;
+  };
   progress({ phase: 'compile', done: 0, total: 1, label: 'compiling kernels' });
   const kernels = await Kernels.create(session, o.shaders);
-  const timer = new Timer(session);
-  check();
+  const ctx: Ctx = {
+    o,
+    preset,
+    kernels,
+    timer: new Timer(session),
+    widths: linearWidths(preset.widthDivisor),
+    topts: { samples: preset.minSamples, minIntervalMs: preset.minIntervalMs, ...(signal ? { signal } : {}) },
+    progress,
+    check: () => {
+      if (signal?.aborted) throw abortReason(signal, 'calibration cancelled');
+    },
+  };
+  ctx.check();
+  lap('compile');
+  const probes = await measureProbes(ctx);
+  lap('probes');
+  // Reference and typical round (CPU work) before the timed loop.
+  const ref = referenceFit();
+  const typical = typicalLmsysRound();
+  const points = sweepPoints(ctx);
+  const reference = await referenceProbe(ctx);
+  lap('setup');
+  try {
+    const sweeps = await sampleSweeps(ctx, points, reference, probes.roundTripSamples, ref.coefficients, typical);
+    lap('sweeps');
+    const efficiencies = await kernelEfficiencies(ctx);
+    lap('kernels');
+    const replay = await replayCheck(ctx, sweeps.analysis.coefficients, reference, sweeps.drift);
+    lap('replay');
+    progress({ phase: 'fit', done: 0, total: 1, label: 'verdict' });
+    const assessed = assess(preset, points, sweeps, probes.roundTripMicros, replay);
+    progress({ phase: 'fit', done: 1, total: 1, label: 'done' });
+    lap('fit');
+    return buildProfile(ctx, { probes, points, sweeps, efficiencies, replay, assessed, ref, typical, phaseMs });
+  } finally {
+    reference.destroy();
+  }
+}
 
-  // 1. Probes and round trip.
+type Probes = Awaited<ReturnType<typeof measureProbes>>;
+
+/** Phase 1: the roofs (streaming-read bandwidth, FMA rate) and the round trip. */
+async function measureProbes({ kernels, timer, preset, topts, progress }: Ctx) {
   progress({ phase: 'probes', done: 0, total: 3, label: 'streaming-read probe' });
   const stream = await withJob(kernels.streamProbe(preset.streamBytes), (j) =>
     timer.measure(j, topts).then((m) => ({ m, bytes: j.bytes })),
@@ -163,87 +222,169 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   progress({ phase: 'probes', done: 2, total: 3, label: 'round trip' });
   const rt = await withJob(kernels.fmaProbe(1, 1), (j) => timer.roundTrip(j));
   const roundTripSamples = rt.samplesMs.map((ms) => ms * 1000);
-  const roundTripMicros = median(roundTripSamples);
-  const streamBps = stream.bytes / (stream.m.medianMs / 1000);
-  const fmaFlops = fma.flops / (fma.m.medianMs / 1000);
   progress({ phase: 'probes', done: 3, total: 3, label: 'probes done' });
+  return {
+    stream,
+    fma,
+    roundTripSamples,
+    roundTripMicros: median(roundTripSamples),
+    streamBps: stream.bytes / (stream.m.medianMs / 1000),
+    fmaFlops: fma.flops / (fma.m.medianMs / 1000),
+  };
+}
 
-  // Reference and typical round (CPU work) before the timed loop.
-  const ref = referenceFit();
-  const typical = typicalLmsysRound();
+/**
+ * The drift reference: a short FMA probe (the sentinel) timed right before and after
+ * every sample; the sample's reference rate is the geometric mean of the two, so a change
+ * of the device's speed during the sample is seen from both sides.
+ */
+interface ReferenceProbe {
+  /** FLOP/s of one timed execution of the sentinel now. */
+  rate(): Promise<number>;
+  destroy(): void;
+}
 
-  // 2. Sweeps.
-  const L = preset.layers;
+async function referenceProbe({ kernels, timer, preset, topts }: Ctx): Promise<ReferenceProbe> {
+  const sentinel = await kernels.fmaProbe(preset.fmaIters);
+  let reps: number | undefined;
+  return {
+    async rate() {
+      const m = await timer.measure(sentinel, {
+        ...topts,
+        minIntervalMs: preset.referenceMs,
+        samples: 1,
+        warmup: reps === undefined ? 1 : 0,
+        ...(reps !== undefined ? { innerReps: reps } : {}),
+      });
+      reps = m.innerReps;
+      return sentinel.flops / (m.medianMs / 1000);
+    },
+    destroy: () => sentinel.destroy(),
+  };
+}
+
+/** Phase 2a: the sweeps' points, the minimal round and the held-out composite rounds. */
+function sweepPoints({ kernels, timer, preset, widths }: Ctx): Point[] {
   const seqs = (b: number, l: number) => new Array<number>(b).fill(l);
-  const points: Point[] = [
-    ...preset.linearTokens.map((t): Point => ({
-      kind: 'linear',
-      label: `linear T=${t}`,
-      x: t,
-      features: { tokens: t, kvTokens: 0, prefillSquares: 0 },
-      make: async () => [await kernels.linear(t, widths)],
-      samples: [],
-      method: timer.defaultMethod,
-    })),
-    ...preset.decodePoints.map((d): Point => ({
-      kind: 'decode',
-      label: `decode B=${d.decodeBatch} L=${d.kvLen}`,
-      x: d.decodeBatch * d.kvLen,
-      features: { tokens: 0, kvTokens: d.decodeBatch * d.kvLen, prefillSquares: 0 },
-      make: async () => [await kernels.decode({ seqLens: seqs(d.decodeBatch, d.kvLen) })],
-      samples: [],
-      method: timer.defaultMethod,
-    })),
-    ...preset.prefillChunks.map((c): Point => ({
-      kind: 'prefill',
-      label: `prefill C=${c}`,
-      x: c * c,
-      features: { tokens: 0, kvTokens: 0, prefillSquares: c * c },
-      make: async () => [await kernels.prefill({ len: c })],
-      samples: [],
-      method: timer.defaultMethod,
-    })),
-    {
+  const point = (p: Omit<Point, 'samples' | 'referenceRates' | 'method'>): Point => ({
+    ...p,
+    samples: [],
+    referenceRates: [],
+    method: timer.defaultMethod,
+  });
+  return [
+    ...preset.linearTokens.map((t) =>
+      point({
+        kind: 'linear',
+        label: `linear T=${t}`,
+        x: t,
+        features: { tokens: t, kvTokens: 0, prefillSquares: 0 },
+        make: async () => [await kernels.linear(t, widths)],
+      }),
+    ),
+    ...preset.decodePoints.map((d) =>
+      point({
+        kind: 'decode',
+        label: `decode B=${d.decodeBatch} L=${d.kvLen}`,
+        x: d.decodeBatch * d.kvLen,
+        features: { tokens: 0, kvTokens: d.decodeBatch * d.kvLen, prefillSquares: 0 },
+        make: async () => [await kernels.decode({ seqLens: seqs(d.decodeBatch, d.kvLen) })],
+      }),
+    ),
+    ...preset.prefillChunks.map((c) =>
+      point({
+        kind: 'prefill',
+        label: `prefill C=${c}`,
+        x: c * c,
+        features: { tokens: 0, kvTokens: 0, prefillSquares: c * c },
+        make: async () => [await kernels.prefill({ len: c })],
+      }),
+    ),
+    point({
       kind: 'minimal',
       label: 'minimal round',
       x: 0,
       features: { tokens: 1, kvTokens: 1, prefillSquares: 0 },
       grid: { decodeBatch: 1, kvLen: 1, prefillChunk: 0 },
       make: () => roundJobs(kernels, { decodeBatch: 1, kvLen: 1, prefillChunk: 0 }, widths),
-      samples: [],
-      method: timer.defaultMethod,
-    },
-    ...preset.validation.map((g): Point => ({
-      kind: 'validation',
-      label: `round B=${g.decodeBatch} L=${g.kvLen} C=${g.prefillChunk}`,
-      x: 0,
-      features: featuresOf(batchOf(g)),
-      grid: g,
-      make: () => roundJobs(kernels, g, widths),
-      samples: [],
-      method: timer.defaultMethod,
-    })),
+    }),
+    ...preset.validation.map((g) =>
+      point({
+        kind: 'validation',
+        label: `round B=${g.decodeBatch} L=${g.kvLen} C=${g.prefillChunk}`,
+        x: 0,
+        features: featuresOf(batchOf(g)),
+        grid: g,
+        make: () => roundJobs(kernels, g, widths),
+      }),
+    ),
   ];
-  const sentinel = await kernels.fmaProbe(preset.fmaIters);
+}
+
+/** A point's samples as the fit uses them (drift-normalised). */
+function normalized(p: Point, drift: Drift | null): number[] {
+  return normalizeSamples(p.samples, p.referenceRates, drift);
+}
+
+/** The drift normalisation of a run, from every point's samples (sweeps and rounds alike). */
+function driftOfPoints(points: readonly Point[]): Drift | null {
+  return driftOf(points.map((p) => ({ samples: p.samples, rates: p.referenceRates })));
+}
+
+/** The fitted points' raw timings and the run's drift normalisation (the analysis applies it). */
+function rawTimings(preset: Preset, points: readonly Point[], roundTripMicros: number[]): RawTimings {
+  const sweep = (k: Point['kind']): SweepData[] =>
+    points
+      .filter((p) => p.kind === k)
+      .map((p) => ({ x: p.x, samplesMicros: p.samples, referenceRates: p.referenceRates }));
+  return {
+    layers: preset.layers,
+    widthDivisor: preset.widthDivisor,
+    roundTripMicros,
+    drift: driftOfPoints(points),
+    linear: sweep('linear'),
+    decode: sweep('decode'),
+    prefill: sweep('prefill'),
+  };
+}
+
+interface Sweeps {
+  analysis: Analysis;
+  /** The drift normalisation every sample is expressed with. */
+  drift: Drift | null;
+  visits: number;
+  remeasured: number;
+  elapsedMs: number;
+  budgetMs: number;
+  stoppedBecause: 'target' | 'budget' | 'max-samples';
+  /** The reference probe's rate at the start of each visit. */
+  probeRates: number[];
+}
+
+/**
+ * Phase 2b: visits over every due point in a seeded shuffled order, one sample each, each
+ * sample bracketed by the reference probe; a sample far from its point's (normalised)
+ * median is re-measured at once. After `minSamples` visits the fit is redone after every
+ * visit until the typical round's interval is within ±targetHalfWidth, or the budget or
+ * `maxSamples` ends sampling.
+ */
+async function sampleSweeps(
+  ctx: Ctx,
+  points: Point[],
+  reference: ReferenceProbe,
+  roundTripSamples: number[],
+  refCoefficients: Coefficients,
+  typical: ReturnType<typeof typicalLmsysRound>,
+): Promise<Sweeps> {
+  const { o, preset, timer, topts, progress, check } = ctx;
+  const budgetMs = o.budgetMs ?? preset.budgetMs;
   const probeRates: number[] = [];
   let keptBytes = 0;
   let remeasured = 0;
   let visits = 0;
-  let stoppedBecause: 'target' | 'budget' | 'max-samples';
+  let stoppedBecause: Sweeps['stoppedBecause'];
   let analysis: Analysis | undefined;
   const order = rng(o.seed ?? 1);
-  const rawOf = (): RawTimings => {
-    const sweep = (k: Point['kind']): SweepData[] =>
-      points.filter((p) => p.kind === k).map((p) => ({ x: p.x, samplesMicros: p.samples }));
-    return {
-      layers: L,
-      widthDivisor: preset.widthDivisor,
-      roundTripMicros: roundTripSamples,
-      linear: sweep('linear'),
-      decode: sweep('decode'),
-      prefill: sweep('prefill'),
-    };
-  };
   const sample = async (p: Point): Promise<number> => {
     let jobs = p.kept;
     const fresh = jobs === undefined;
@@ -252,7 +393,7 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
       const js = jobs;
       const m = await timer.measure(
         (pass) => {
-          for (let l = 0; l < L; l++) for (const j of js) j.encode(pass);
+          for (let l = 0; l < preset.layers; l++) for (const j of js) j.encode(pass);
         },
         { ...topts, samples: 1, warmup: fresh ? 1 : 0, ...(p.reps !== undefined ? { innerReps: p.reps } : {}) },
       );
@@ -270,18 +411,28 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
       if (p.kept !== jobs) jobs.forEach((j) => j.destroy());
     }
   };
+  // The probe right before the next sample: the previous sample's "after".
+  let before = NaN;
+  const bracketed = async (p: Point): Promise<void> => {
+    const v = await sample(p);
+    const after = await reference.rate();
+    p.samples.push(v);
+    p.referenceRates.push(Math.sqrt(before * after));
+    before = after;
+  };
   const t0 = performance.now();
   try {
     for (;;) {
       check();
       const fitting = visits >= preset.minSamples;
-      // Validation rounds do not enter the fit: they need only minSamples samples.
+      // Held-out rounds are sampled like the sweeps (their medians are as precise as the
+      // points they check: with 3 samples one noisy round moved held-out R² by tenths);
+      // the minimal round is a cross-check and needs only minSamples.
       const due = points.filter(
-        (p) =>
-          p.samples.length < (p.kind === 'validation' || p.kind === 'minimal' ? preset.minSamples : preset.maxSamples),
+        (p) => p.samples.length < (p.kind === 'minimal' ? preset.minSamples : preset.maxSamples),
       );
-      const sm = await timer.measure(sentinel, { ...topts, samples: 1, warmup: visits === 0 ? 1 : 0 });
-      probeRates.push(sentinel.flops / (sm.medianMs / 1000));
+      before = await reference.rate();
+      probeRates.push(before);
       for (const [i, p] of shuffle(due, order).entries()) {
         check();
         progress({
@@ -290,17 +441,19 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
           total: due.length,
           label: `visit ${visits + 1}: ${p.label}${fitting ? ` (typical round ±${((analysis ? relativeHalfWidth(analysis.typical.interval, analysis.typical.micros) : 1) * 100).toFixed(1)} %)` : ''}`,
         });
-        const v = await sample(p);
-        const med = p.samples.length >= 2 ? median(p.samples) : NaN;
-        p.samples.push(v);
+        // Outliers are judged on drift-normalised values (the run's drift so far).
+        const drift = driftOfPoints(points);
+        const med = p.samples.length >= 2 ? median(normalized(p, drift)) : NaN;
+        await bracketed(p);
+        const v = normalizeSamples(p.samples.slice(-1), p.referenceRates.slice(-1), drift)[0] as number;
         if (Number.isFinite(med) && Math.abs(v - med) > OUTLIER_FRACTION * med) {
-          p.samples.push(await sample(p));
+          await bracketed(p);
           remeasured++;
         }
       }
       visits++;
       if (visits < preset.minSamples) continue;
-      analysis = analyze(rawOf(), ref.coefficients, typical.features);
+      analysis = analyze(rawTimings(preset, points, roundTripSamples), refCoefficients, typical.features);
       if (relativeHalfWidth(analysis.typical.interval, analysis.typical.micros) <= preset.targetHalfWidth) {
         stoppedBecause = 'target';
         break;
@@ -309,22 +462,32 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
         stoppedBecause = 'budget';
         break;
       }
-      if (
-        points.every((p) => p.kind === 'validation' || p.kind === 'minimal' || p.samples.length >= preset.maxSamples)
-      ) {
+      if (points.every((p) => p.kind === 'minimal' || p.samples.length >= preset.maxSamples)) {
         stoppedBecause = 'max-samples';
         break;
       }
     }
   } finally {
     points.forEach((p) => p.kept?.forEach((j) => j.destroy()));
-    sentinel.destroy();
   }
-  const elapsedMs = performance.now() - t0;
-  const a = analysis ?? analyze(rawOf(), ref.coefficients, typical.features);
+  const raw = rawTimings(preset, points, roundTripSamples);
   progress({ phase: 'sweeps', done: 1, total: 1, label: 'sweeps done' });
+  return {
+    analysis: analysis ?? analyze(raw, refCoefficients, typical.features),
+    drift: driftOfPoints(points),
+    visits,
+    remeasured,
+    elapsedMs: performance.now() - t0,
+    budgetMs,
+    stoppedBecause,
+    probeRates,
+  };
+}
 
-  // 3. Kernel efficiencies at the largest sizes.
+type Efficiencies = Awaited<ReturnType<typeof kernelEfficiencies>>;
+
+/** Phase 3: kernel efficiencies at the sweeps' largest sizes against their roof probes. */
+async function kernelEfficiencies({ kernels, timer, preset, topts, widths, progress, check }: Ctx) {
   const maxD = preset.decodePoints.reduce((m, d) => (d.decodeBatch * d.kvLen > m.decodeBatch * m.kvLen ? d : m));
   const maxC = Math.max(...preset.prefillChunks);
   const maxT = Math.max(...preset.linearTokens);
@@ -366,7 +529,7 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   const decode = await rate(
     'decode attention',
     { decodeBatch: maxD.decodeBatch, kvLen: maxD.kvLen, prefillChunk: 0, tokens: maxD.decodeBatch },
-    () => kernels.decode({ seqLens: seqs(maxD.decodeBatch, maxD.kvLen) }),
+    () => kernels.decode({ seqLens: new Array<number>(maxD.decodeBatch).fill(maxD.kvLen) }),
     'stream',
     0,
   );
@@ -385,46 +548,42 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     2,
   );
   progress({ phase: 'kernels', done: 3, total: 3, label: 'kernels done' });
+  return { decode, prefill, linear };
+}
 
-  // 4. Replay: rounds of a real schedule, each its own submit, wall time against the prediction.
-  const replay = await replayCheck(
-    kernels,
-    timer,
-    preset,
-    widths,
-    a.coefficients,
-    o.seed ?? 1,
-    (done, total, label) => progress({ phase: 'replay', done, total, label }),
-    check,
-  );
+type Assessed = ReturnType<typeof assess>;
 
-  // 5. Quality, verdict, profile.
-  progress({ phase: 'fit', done: 0, total: 1, label: 'verdict' });
+/** Phase 5: held-out check, the sweeps' own fit quality, interference measures and the verdict. */
+function assess(preset: Preset, points: readonly Point[], sweeps: Sweeps, roundTripMicros: number, replay: Replay) {
+  const a = sweeps.analysis;
   const validation = points.filter((p) => p.kind === 'validation');
   const rounds = validation.map((p) => ({
     features: p.features,
-    samplesMicros: p.samples.map((s) => s + roundTripMicros),
+    samplesMicros: normalized(p, sweeps.drift).map((s) => s + roundTripMicros),
   }));
-  const heldQ = heldOutQuality(a.coefficients, rounds);
+  const heldOut = heldOutQuality(a.coefficients, rounds);
   const sweepPts = (['linear', 'decode', 'prefill'] as const).flatMap((k) =>
     points.filter((p) => p.kind === k).map((p) => ({ p, fit: a.sweeps[k] })),
   );
   const trainMape =
     sweepPts.reduce((s, { p, fit }) => {
-      const y = median(p.samples);
+      const y = median(normalized(p, sweeps.drift));
       return s + Math.abs(y - (fit.intercept.value + fit.slope.value * p.x)) / Math.max(y, 1e-9);
     }, 0) / Math.max(1, sweepPts.length);
-  const minimal = points.find((p) => p.kind === 'minimal') as Point;
+  // The spread between repeats after drift normalisation: what the reference did not explain.
   const spreads = points
     .filter((p) => p.samples.length >= 2)
-    .map((p) => (Math.max(...p.samples) - Math.min(...p.samples)) / Math.max(median(p.samples), 1e-9));
-  const probeDrift = probeRates.length > 1 ? Math.max(...probeRates) / Math.max(Math.min(...probeRates), 1e-300) : 1;
+    .map((p) => {
+      const s = normalized(p, sweeps.drift);
+      return (Math.max(...s) - Math.min(...s)) / Math.max(median(s), 1e-9);
+    });
+  const pr = sweeps.probeRates;
+  const probeDrift = pr.length > 1 ? Math.max(...pr) / Math.max(Math.min(...pr), 1e-300) : 1;
   const repeatSpread = spreads.length > 0 ? median(spreads) : 0;
   const typicalHalfWidth = relativeHalfWidth(a.typical.interval, a.typical.micros);
-  const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
   const notIdentifiable = TERMS.filter((t) => !a.identifiable[t]);
-  const v = verdictOf({
-    heldOutR2: heldQ.r2,
+  const verdict = verdictOf({
+    heldOutR2: heldOut.r2,
     typicalHalfWidth,
     targetHalfWidth: preset.targetHalfWidth,
     notIdentifiable,
@@ -432,17 +591,57 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     repeatSpread,
     replayError: replay?.error ?? null,
   });
+  return {
+    heldOut,
+    trainMape,
+    trainPoints: sweepPts.length,
+    probeDrift,
+    repeatSpread,
+    typicalHalfWidth,
+    notIdentifiable,
+    verdict,
+  };
+}
+
+/** Phase 6: the profile (kvsched.profile/2). */
+function buildProfile(
+  { o, preset, timer, widths }: Ctx,
+  r: {
+    probes: Probes;
+    points: readonly Point[];
+    sweeps: Sweeps;
+    efficiencies: Efficiencies;
+    replay: Replay;
+    assessed: Assessed;
+    ref: ReturnType<typeof referenceFit>;
+    typical: ReturnType<typeof typicalLmsysRound>;
+    phaseMs: Record<string, number>;
+  },
+): Profile {
+  const { session } = o;
+  const { probes, points, sweeps, assessed: q, ref, typical } = r;
+  const a = sweeps.analysis;
+  const rr = sweeps.drift;
+  const rt = probes.roundTripMicros;
   const sweepJson = (k: 'linear' | 'decode' | 'prefill') => ({
     points: points
       .filter((p) => p.kind === k)
-      .map((p) => ({ x: p.x, label: p.label, samplesMicros: p.samples, medianMicros: median(p.samples) })),
+      .map((p) => ({
+        x: p.x,
+        label: p.label,
+        samplesMicros: p.samples,
+        medianMicros: median(normalized(p, rr)),
+        referenceRates: p.referenceRates,
+      })),
     fit: a.sweeps[k],
   });
+  const minimal = points.find((p) => p.kind === 'minimal') as Point;
+  const validation = points.filter((p) => p.kind === 'validation');
   const full = a.full;
   const adapter = adapterIdentity(session.adapter);
   // Dawn's GPUSupportedFeatures is iterable but has no forEach.
   const features = [...(session.adapter.features as Iterable<string>)].sort();
-  progress({ phase: 'fit', done: 1, total: 1, label: 'done' });
+  const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
   return {
     schema: PROFILE_SCHEMA,
     createdAt: (o.now?.() ?? new Date()).toISOString(),
@@ -456,7 +655,7 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
       runtime: o.runtime,
       shaderF16: session.adapter.features.has('shader-f16'),
       precision: 'f32',
-      timing: { method: timer.defaultMethod, roundTripMicros },
+      timing: { method: timer.defaultMethod, roundTripMicros: rt },
     },
     geometry: {
       model: 'llama2-70b',
@@ -473,26 +672,32 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
       emulatedIntermediate: widths.intermediate,
     },
     probes: {
-      stream: { bytes: stream.bytes, measurement: measurementJson(stream.m), bytesPerSecond: streamBps },
-      fma: { flops: fma.flops, measurement: measurementJson(fma.m), flopPerSecond: fmaFlops },
+      stream: {
+        bytes: probes.stream.bytes,
+        measurement: measurementJson(probes.stream.m),
+        bytesPerSecond: probes.streamBps,
+      },
+      fma: { flops: probes.fma.flops, measurement: measurementJson(probes.fma.m), flopPerSecond: probes.fmaFlops },
     },
-    kernels: { decode, prefill, linear },
+    kernels: r.efficiencies,
     design: {
       linear: sweepJson('linear'),
       decode: sweepJson('decode'),
       prefill: sweepJson('prefill'),
-      roundTrip: { samplesMicros: roundTripSamples, estimate: a.roundTrip },
+      roundTrip: { samplesMicros: probes.roundTripSamples, estimate: a.roundTrip },
       minimalRound: {
-        measuredMicros: median(minimal.samples) + roundTripMicros,
+        measuredMicros: median(normalized(minimal, rr)) + rt,
         predictedMicros: predict(a.coefficients, minimal.features),
       },
-      visits,
+      visits: sweeps.visits,
       samples: points.reduce((s, p) => s + p.samples.length, 0),
-      remeasured,
-      elapsedMs,
-      budgetMs,
-      stoppedBecause,
-      probeRates,
+      remeasured: sweeps.remeasured,
+      elapsedMs: sweeps.elapsedMs,
+      budgetMs: sweeps.budgetMs,
+      stoppedBecause: sweeps.stoppedBecause,
+      probeRates: sweeps.probeRates,
+      ...(rr ? { drift: { referenceQuantile: REFERENCE_QUANTILE, ...rr } } : {}),
+      phaseMs: r.phaseMs,
     },
     measurements: validation.map((p) => {
       const g = p.grid as GridPoint;
@@ -509,17 +714,18 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
         kvTokens: p.features.kvTokens,
         prefillSquares: p.features.prefillSquares,
         heldOut: true,
-        micros: m.medianMs * 1000 + roundTripMicros,
+        micros: median(normalized(p, rr)) + rt,
         measurement: measurementJson(m),
+        referenceRates: p.referenceRates,
       };
     }),
     fit: {
       coefficients: a.coefficients,
       intervals: a.intervals,
-      r2: heldQ.r2,
-      mape: heldQ.mape,
-      train: { r2: Math.min(a.sweeps.linear.r2, a.sweeps.decode.r2, a.sweeps.prefill.r2), mape: trainMape },
-      trainPoints: sweepPts.length,
+      r2: q.heldOut.r2,
+      mape: q.heldOut.mape,
+      train: { r2: Math.min(a.sweeps.linear.r2, a.sweeps.decode.r2, a.sweeps.prefill.r2), mape: q.trainMape },
+      trainPoints: q.trainPoints,
       heldOutPoints: validation.length,
     },
     fullModel: {
@@ -553,13 +759,13 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
       },
     },
     quality: {
-      ...v,
-      typicalHalfWidth: finiteOrNull(typicalHalfWidth),
-      probeDrift: finiteOrNull(probeDrift),
-      repeatSpread,
-      notIdentifiable,
+      ...q.verdict,
+      typicalHalfWidth: finiteOrNull(q.typicalHalfWidth),
+      probeDrift: finiteOrNull(q.probeDrift),
+      repeatSpread: q.repeatSpread,
+      notIdentifiable: q.notIdentifiable,
     },
-    validation: { replay },
+    validation: { replay: r.replay },
     power: defaultPower(adapter),
   };
 }
@@ -574,24 +780,30 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
  */
 export const REPLAY_OUTSIZED = 5;
 
+type Replay = Profile['validation']['replay'];
+
+/**
+ * Phase 4: the replay check. Each round is bracketed by the reference probe like a sweep
+ * sample, and its wall time normalised to the sweeps' reference rate, so that the
+ * comparison is at the speed the model was fitted at (`measuredRaw`: as measured).
+ */
 async function replayCheck(
-  kernels: Kernels,
-  timer: Timer,
-  preset: Preset,
-  widths: ReturnType<typeof linearWidths>,
+  { kernels, timer, preset, widths, o, progress, check }: Ctx,
   c: Coefficients,
-  seed: number,
-  report: (done: number, total: number, label: string) => void,
-  check: () => void,
-): Promise<Profile['validation']['replay']> {
+  reference: ReferenceProbe,
+  drift: Drift | null,
+): Promise<Replay> {
+  const report = (done: number, total: number, label: string) => progress({ phase: 'replay', done, total, label });
   const { description, rounds } = replayRounds(preset.replay.rounds);
   const cap = REPLAY_OUTSIZED * median(rounds.map((r) => predict(c, r.features)));
   let measured = 0;
+  let measuredRaw = 0;
   let predicted = 0;
   let done = 0;
   let skipped = 0;
   const t0 = performance.now();
-  for (const [i, r] of shuffle(rounds, rng(seed)).entries()) {
+  let before = await reference.rate();
+  for (const [i, r] of shuffle(rounds, rng(o.seed ?? 1)).entries()) {
     check();
     if (performance.now() - t0 > preset.replay.budgetMs) break;
     report(
@@ -616,7 +828,11 @@ async function replayCheck(
         },
         { method: 'wall', innerReps: 1, samples: 1, warmup: 1 },
       );
-      measured += (m.samplesMs[0] as number) * 1000;
+      const after = await reference.rate();
+      const micros = (m.samplesMs[0] as number) * 1000;
+      measuredRaw += micros;
+      measured += normalizeSamples([micros], [Math.sqrt(before * after)], drift)[0] as number;
+      before = after;
       predicted += p;
       done++;
     } finally {
@@ -632,6 +848,7 @@ async function replayCheck(
     measured,
     predicted,
     error: (predicted - measured) / measured,
+    measuredRaw,
   };
 }
 

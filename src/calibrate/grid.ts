@@ -12,9 +12,22 @@
  *   through its 16-token key tiles.
  * - fixed: submit + wait of a trivial dispatch (the round trip), plus the sweeps'
  *   intercepts; a minimal round (1 token, 1 KV token) is measured as a cross-check.
- * - validation: composite rounds (linear + decode + prefill in one pass), never fitted.
+ * - validation: composite rounds (linear + decode + prefill in one pass), never fitted. They
+ *   sit on the same mid-tile lattice (T = 16 + 32k tokens, L = 128 + 256k, C = 8 + 16k or
+ *   0), so that they test whether the per-term sweeps add up to a round, not the tile
+ *   staircase (which the model averages by design and the replay check covers on real
+ *   rounds of any size; docs/calibration.md, "Held-out rounds").
  */
+import { MATMUL_TILE } from '../gpu/kernels.ts';
 import type { BatchStats } from '../model/types.ts';
+
+/** The kernels' tiles along each sweep's size (tokens): linear layers' rows, decode's KV tile, prefill's key tile. */
+export const SWEEP_TILES = { linear: MATMUL_TILE.rows, decode: 256, prefill: 16 } as const;
+
+/** n sits in the middle of a tile of `tile` (where a tile staircase meets its average line). */
+export function midTile(n: number, tile: number): boolean {
+  return n % tile === tile / 2;
+}
 
 export interface GridPoint {
   readonly decodeBatch: number;
@@ -45,6 +58,12 @@ export interface Preset {
   /** … or when sampling has taken this long (ms). */
   readonly budgetMs: number;
   readonly minIntervalMs: number;
+  /**
+   * Length (ms) of the drift reference probe timed around every sample: a probe much
+   * shorter than a sample sees only a slice of the scheduler's time and tracks the
+   * sample's speed poorly (docs/calibration.md, "Drift normalisation").
+   */
+  readonly referenceMs: number;
   /** Probe sizes. */
   readonly streamBytes: number;
   readonly fmaIters: number;
@@ -71,18 +90,19 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
     ],
     prefillChunks: [24, 40, 56, 72, 88],
     validation: [
-      { decodeBatch: 4, kvLen: 150, prefillChunk: 20 },
-      { decodeBatch: 2, kvLen: 300, prefillChunk: 44 },
-      { decodeBatch: 8, kvLen: 70, prefillChunk: 0 },
-      { decodeBatch: 10, kvLen: 260, prefillChunk: 60 },
-      { decodeBatch: 16, kvLen: 180, prefillChunk: 0 },
-      { decodeBatch: 30, kvLen: 100, prefillChunk: 12 },
+      { decodeBatch: 8, kvLen: 128, prefillChunk: 8 },
+      { decodeBatch: 8, kvLen: 384, prefillChunk: 40 },
+      { decodeBatch: 16, kvLen: 128, prefillChunk: 0 },
+      { decodeBatch: 24, kvLen: 128, prefillChunk: 24 },
+      { decodeBatch: 48, kvLen: 128, prefillChunk: 0 },
+      { decodeBatch: 8, kvLen: 640, prefillChunk: 72 },
     ],
     minSamples: 3,
     maxSamples: 15,
     targetHalfWidth: 0.05,
     budgetMs: 20_000,
     minIntervalMs: 4,
+    referenceMs: 40,
     streamBytes: 32 << 20,
     fmaIters: 32,
     replay: { rounds: 60, budgetMs: 8_000 },
@@ -103,23 +123,26 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
     ],
     prefillChunks: [40, 72, 104, 136, 200, 264, 328],
     validation: [
-      { decodeBatch: 16, kvLen: 256, prefillChunk: 128 },
-      { decodeBatch: 32, kvLen: 512, prefillChunk: 64 },
-      { decodeBatch: 64, kvLen: 128, prefillChunk: 256 },
-      { decodeBatch: 8, kvLen: 1000, prefillChunk: 300 },
-      { decodeBatch: 48, kvLen: 300, prefillChunk: 0 },
-      { decodeBatch: 24, kvLen: 700, prefillChunk: 0 },
-      { decodeBatch: 40, kvLen: 400, prefillChunk: 20 },
-      { decodeBatch: 4, kvLen: 200, prefillChunk: 180 },
+      { decodeBatch: 24, kvLen: 384, prefillChunk: 120 },
+      { decodeBatch: 40, kvLen: 640, prefillChunk: 72 },
+      { decodeBatch: 72, kvLen: 128, prefillChunk: 264 },
+      { decodeBatch: 8, kvLen: 896, prefillChunk: 296 },
+      { decodeBatch: 48, kvLen: 384, prefillChunk: 0 },
+      { decodeBatch: 80, kvLen: 128, prefillChunk: 0 },
+      { decodeBatch: 56, kvLen: 384, prefillChunk: 24 },
+      { decodeBatch: 8, kvLen: 128, prefillChunk: 168 },
     ],
-    minSamples: 5,
+    // 3 visits (the minimum the intervals need) and 150 s of sampling: the whole preset took
+    // 634 s with 5 visits and 240 s on a quiet 2-core SwiftShader machine (target ≤ 8 min).
+    minSamples: 3,
     maxSamples: 25,
     targetHalfWidth: 0.05,
-    budgetMs: 240_000,
+    budgetMs: 150_000,
     minIntervalMs: 20,
+    referenceMs: 40,
     streamBytes: 256 << 20,
     fmaIters: 1024,
-    replay: { rounds: 300, budgetMs: 120_000 },
+    replay: { rounds: 300, budgetMs: 60_000 },
   },
 };
 

@@ -189,8 +189,12 @@ const lineFit = z.object({ intercept: estimate, slope: estimate, r2: num, points
 const sweepPoint = z.object({
   x: nonNeg,
   label: z.string(),
+  /** As measured. */
   samplesMicros: z.array(nonNeg).min(1),
+  /** Of the drift-normalised samples (what the fit uses; profiles before drift normalisation: of the samples). */
   medianMicros: nonNeg,
+  /** The reference probe's rate (FLOP/s) around each sample (absent before drift normalisation). */
+  referenceRates: z.array(nonNeg).optional(),
 });
 const sweep = z.object({ points: z.array(sweepPoint).min(3), fit: lineFit });
 
@@ -238,10 +242,35 @@ export const profileSchemaV2 = z.object({
       stoppedBecause: z.enum(['target', 'budget', 'max-samples']),
       /** The sentinel probe's rate (FLOP/s) at the start of each visit. */
       probeRates: z.array(nonNeg),
+      /**
+       * Drift normalisation (analysis.ts, Drift): every sample s taken while the reference
+       * probe ran at r is used as s · (r / referenceRate)^beta; referenceRate (FLOP/s) is the
+       * referenceQuantile of the run's reference rates, beta fitted within points, and
+       * commonModeShare the share of the within-point variance it removed. Absent in
+       * profiles written before it.
+       */
+      drift: z
+        .object({
+          referenceQuantile: nonNeg,
+          referenceRate: nonNeg,
+          beta: nonNeg,
+          commonModeShare: num,
+          samples: int,
+        })
+        .optional(),
+      /** Wall time of each phase (compile, probes, setup, sweeps, kernels, replay, fit), ms; absent before. */
+      phaseMs: z.record(z.string(), nonNeg).optional(),
     })
     .optional(),
   /** The held-out composite rounds (`heldOut` true; legacy profiles: their grid). */
-  measurements: z.array(v1Shape.measurements.element).min(1),
+  measurements: z
+    .array(
+      v1Shape.measurements.element.extend({
+        /** The reference probe's rate around each sample; `micros` is then of the drift-normalised samples. */
+        referenceRates: z.array(nonNeg).optional(),
+      }),
+    )
+    .min(1),
   fit: z.object({
     coefficients,
     intervals: intervals.optional(),
@@ -288,6 +317,11 @@ export const profileSchemaV2 = z.object({
         predicted: nonNeg,
         /** (predicted − measured) / measured: 0.08 = the profile over-predicts by 8 %. */
         error: num,
+        /**
+         * Σ as measured; `measured` is then drift-normalised to the sweeps' reference rate
+         * (absent in profiles written before drift normalisation: `measured` is as measured).
+         */
+        measuredRaw: nonNeg.optional(),
       })
       .nullable(),
   }),

@@ -121,6 +121,12 @@ export function describeProfile(p: Profile): string {
     lines.push(
       `  minimal round (1 token, 1 KV token): measured ${num(d.minimalRound.measuredMicros, 0)} µs, model ${num(d.minimalRound.predictedMicros, 0)} µs`,
     );
+    if (d.drift)
+      lines.push(
+        `  drift normalisation: samples at the reference probe's ${(d.drift.referenceRate / 1e9).toFixed(2)} GFLOP/s ` +
+          `(its ${Math.round(100 * d.drift.referenceQuantile)}th percentile), sensitivity β ${d.drift.beta.toFixed(2)}, ` +
+          `${(100 * d.drift.commonModeShare).toFixed(0)} % of the repeats' variance removed`,
+      );
   }
   lines.push(
     `held-out check (${p.fit.heldOutPoints} composite rounds): R² ${p.fit.r2.toFixed(4)}, MAPE ${(100 * p.fit.mape).toFixed(1)} % (sweeps: min R² ${p.fit.train.r2.toFixed(4)}, MAPE ${(100 * p.fit.train.mape).toFixed(1)} %)`,
@@ -176,7 +182,7 @@ export function describeProfile(p: Profile): string {
   lines.push('');
   lines.push(
     rp
-      ? `replay: ${rp.rounds} rounds of ${rp.schedule}${rp.skipped > 0 ? ` (${rp.skipped} skipped: predicted above the preset's cap)` : ''}: measured ${num(rp.measured / 1000, 1)} ms, predicted ${num(rp.predicted / 1000, 1)} ms, error ${rp.error >= 0 ? '+' : ''}${(100 * rp.error).toFixed(1)} %`
+      ? `replay: ${rp.rounds} rounds of ${rp.schedule}${rp.skipped > 0 ? ` (${rp.skipped} skipped: predicted above the preset's cap)` : ''}: measured ${num(rp.measured / 1000, 1)} ms${rp.measuredRaw !== undefined ? ` (drift-normalised; ${num(rp.measuredRaw / 1000, 1)} ms as timed)` : ''}, predicted ${num(rp.predicted / 1000, 1)} ms, error ${rp.error >= 0 ? '+' : ''}${(100 * rp.error).toFixed(1)} %`
       : 'replay: not run',
   );
   const w = p.power;

@@ -4,10 +4,19 @@
  * No GPU needed.
  */
 import { describe, expect, it } from 'vitest';
-import { analyze, heldOutQuality, relativeHalfWidth, type RawTimings } from '../../src/calibrate/analysis.ts';
+import {
+  analyze,
+  driftOf,
+  heldOutQuality,
+  normalizeSamples,
+  relativeHalfWidth,
+  type RawTimings,
+  type SweepData,
+} from '../../src/calibrate/analysis.ts';
 import { extrapolate } from '../../src/calibrate/calibrate.ts';
 import { predict, TERMS, type Coefficients } from '../../src/calibrate/fit.ts';
-import { PRESETS } from '../../src/calibrate/grid.ts';
+import { midTile, PRESETS, SWEEP_TILES, tokensOf } from '../../src/calibrate/grid.ts';
+import { MATMUL_GPU_TILE, MATMUL_TILE } from '../../src/gpu/kernels.ts';
 import { combine, fitLine, interval, medianEstimate, normal, rng, tQuantile975 } from '../../src/calibrate/stats.ts';
 import { VERDICT_RULES, verdictOf, type VerdictInput } from '../../src/calibrate/verdict.ts';
 
@@ -172,6 +181,107 @@ describe('analysis of the sweeps', () => {
     const clean = analyze(synthetic(rng(11), 0.02, 5), REF, TYPICAL);
     const dirty = analyze(synthetic(rng(11), 0.02, 5, 0.15), REF, TYPICAL);
     expect(Math.abs(dirty.typical.micros / clean.typical.micros - 1)).toBeLessThan(0.1);
+  });
+});
+
+/**
+ * Synthetic timings on a drifting device: every sample runs at a speed factor k (time × k)
+ * that the reference probe around it sees as rate R0 / k, each with its own small noise.
+ * `load` is the share of samples slowed (by 1.4–2.3×, like SwiftShader on a shared
+ * machine); the rest run undisturbed. Different runs get different loads, so their
+ * speed levels differ, as between consecutive calibrations here.
+ */
+const R0 = 20e9;
+function drifting(rand: () => number, load: number, noise = 0.03, probeNoise = 0.03): RawTimings {
+  const p = PRESETS.quick;
+  const point = (x: number, y: number): SweepData => {
+    const samplesMicros: number[] = [];
+    const referenceRates: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      const k = rand() < load ? 1.4 + 0.9 * rand() : 1;
+      samplesMicros.push(y * k * Math.exp(noise * normal(rand)));
+      referenceRates.push((R0 / k) * Math.exp(probeNoise * normal(rand)));
+    }
+    return { x, samplesMicros, referenceRates };
+  };
+  const raw: RawTimings = {
+    layers: p.layers,
+    widthDivisor: p.widthDivisor,
+    roundTripMicros: Array.from({ length: 21 }, () => TRUTH.rt * Math.exp(noise * normal(rand))),
+    linear: p.linearTokens.map((t) => point(t, TRUTH.aLin + TRUTH.bLin * t)),
+    decode: p.decodePoints.map((d) =>
+      point(d.decodeBatch * d.kvLen, TRUTH.aDec + TRUTH.bDec * d.decodeBatch * d.kvLen),
+    ),
+    prefill: p.prefillChunks.map((c) => point(c * c, TRUTH.aPre + TRUTH.bPre * c * c)),
+  };
+  const all = [...raw.linear, ...raw.decode, ...raw.prefill];
+  return { ...raw, drift: driftOf(all.map((d) => ({ samples: d.samplesMicros, rates: d.referenceRates }))) };
+}
+
+describe('drift normalisation', () => {
+  it('expresses a sample at the reference rate with the fitted sensitivity', () => {
+    expect(normalizeSamples([100, 100], [10, 5], { referenceRate: 10, beta: 1 })).toEqual([100, 50]);
+    expect(normalizeSamples([100, 100], [10, 5], { referenceRate: 10, beta: 0 })).toEqual([100, 100]);
+    expect(normalizeSamples([100], [5], null)).toEqual([100]);
+    expect(normalizeSamples([100], undefined, { referenceRate: 10, beta: 1 })).toEqual([100]);
+    expect(() => normalizeSamples([1, 2], [1], { referenceRate: 1, beta: 1 })).toThrow(/1 reference rates for 2/);
+  });
+
+  it('fits β ≈ 1 when the work slows as the probe does, ≈ 0 when the probe is unrelated', () => {
+    const rand = rng(17);
+    const tracked = Array.from({ length: 20 }, () => {
+      const ks = Array.from({ length: 5 }, () => 1 + rand());
+      return { samples: ks.map((k) => 100 * k * Math.exp(0.02 * normal(rand))), rates: ks.map((k) => R0 / k) };
+    });
+    const t = driftOf(tracked);
+    expect(t?.beta).toBeGreaterThan(0.9);
+    expect(t?.commonModeShare).toBeGreaterThan(0.9);
+    const unrelated = tracked.map((p) => ({ samples: p.samples, rates: p.rates.map(() => R0 * (1 + rand())) }));
+    const u = driftOf(unrelated);
+    expect(u?.beta).toBeLessThan(0.3);
+    expect(u?.commonModeShare).toBeLessThan(0.1);
+    expect(driftOf([{ samples: [1, 2] }])).toBeNull();
+  });
+
+  it('keeps the estimates stable across runs whose speed drifts, where the raw samples do not', () => {
+    const rand = rng(20261205);
+    const loads = [0.2, 0.6, 0.4, 0.7, 0.3, 0.5, 0.65, 0.25];
+    const typical = (raw: RawTimings) => analyze(raw, REF, TYPICAL).typical.micros;
+    const normalised: number[] = [];
+    const asMeasured: number[] = [];
+    for (const load of loads) {
+      const raw = drifting(rand, load);
+      normalised.push(typical(raw));
+      asMeasured.push(typical({ ...raw, drift: null }));
+    }
+    const maxMin = (xs: number[]) => Math.max(...xs) / Math.min(...xs);
+    const full = extrapolate(emulatedTruth, PRESETS.quick.layers, PRESETS.quick.widthDivisor, TRUTH.rt);
+    const truth = predict(full, TYPICAL);
+    console.log(
+      `typical round over ${loads.length} drifting runs, max/min: ` +
+        `normalised ${maxMin(normalised).toFixed(3)}, as measured ${maxMin(asMeasured).toFixed(3)}`,
+    );
+    expect(maxMin(normalised)).toBeLessThan(1.1);
+    expect(maxMin(asMeasured)).toBeGreaterThan(1.3);
+    for (const v of normalised) expect(Math.abs(v / truth - 1)).toBeLessThan(0.1);
+  });
+});
+
+describe('presets', () => {
+  it('put every sweep point and held-out round mid-tile (the model is the staircase average there)', () => {
+    // The GPU matmul has the same rows per tile, so the lattice holds on both paths.
+    expect(MATMUL_GPU_TILE.rows).toBe(MATMUL_TILE.rows);
+    for (const p of Object.values(PRESETS)) {
+      for (const t of p.linearTokens) expect(midTile(t, SWEEP_TILES.linear), `${p.name} T=${t}`).toBe(true);
+      for (const d of p.decodePoints) expect(midTile(d.kvLen, SWEEP_TILES.decode), `${p.name} L=${d.kvLen}`).toBe(true);
+      for (const c of p.prefillChunks) expect(midTile(c, SWEEP_TILES.prefill), `${p.name} C=${c}`).toBe(true);
+      for (const g of p.validation) {
+        const at = `${p.name} ${JSON.stringify(g)}`;
+        expect(midTile(tokensOf(g), SWEEP_TILES.linear), at).toBe(true);
+        expect(midTile(g.kvLen, SWEEP_TILES.decode), at).toBe(true);
+        expect(g.prefillChunk === 0 || midTile(g.prefillChunk, SWEEP_TILES.prefill), at).toBe(true);
+      }
+    }
   });
 });
 
