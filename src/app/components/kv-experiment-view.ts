@@ -18,7 +18,10 @@ import {
 } from '../../worker/protocol.ts';
 import { policyColor } from '../colors.ts';
 import { downloadText, resultsCsv, sweepCsv } from '../export.ts';
+import { gpuPolicyRefusal } from '../../gpu-engine/engine.ts';
+import { gpuReplicaRefusal } from '../../gpu-engine/replica-support.ts';
 import {
+  checkSloText,
   configDifferences,
   configFromParams,
   configTitle,
@@ -274,6 +277,23 @@ export class KvExperimentView extends LitElement {
     }
   }
 
+  /** Why the GPU engine refuses this configuration (replicas, policies without a WGSL port), from the engine layer. */
+  private gpuRefusals(cfg: ExperimentConfig): string[] {
+    if (cfg.engine !== 'gpu') return [];
+    const out: string[] = [];
+    const rep = gpuReplicaRefusal(cfg.replicas, cfg.router);
+    if (rep !== undefined) out.push(`${rep}.`);
+    for (const spec of cfg.policies) {
+      try {
+        const why = gpuPolicyRefusal(spec);
+        if (why !== undefined) out.push(`${why}.`);
+      } catch {
+        // An invalid spec is reported by the policy list.
+      }
+    }
+    return out;
+  }
+
   /**
    * Why Run (or Sweep) cannot start now, as sentences shown beside the buttons; empty:
    * it can. The run then uses exactly the configuration the form shows.
@@ -285,12 +305,16 @@ export class KvExperimentView extends LitElement {
       out.push(cfg.policies.length === 0 ? 'Pick at least one policy.' : 'Fix the policy parameters marked in red.');
     const run = this.runConfigOf(cfg);
     if (typeof run === 'string' && !out.includes(run)) out.push(run);
+    // A committed SLO can become invalid when the time mode changes (rounds have no s or ms).
+    const slo = checkSloText(cfg.slo, cfg.mode);
+    if (slo !== null && !out.includes(slo)) out.push(slo);
     if (kind === 'sweep') {
       if (!isLmsys(cfg.preset)) out.push('A sweep needs a generated LMSYS workload (it varies the arrival rate).');
       else if (cfg.engine === 'gpu')
         out.push('The rate sweep runs on the CPU engine only; choose Engine: CPU for a sweep.');
       if (this.sweepError) out.push(this.sweepError);
     } else if (cfg.engine === 'gpu') {
+      out.push(...this.gpuRefusals(cfg));
       const gpu = this.gpuStatus();
       if (gpu?.available !== true)
         out.push(
@@ -537,7 +561,7 @@ export class KvExperimentView extends LitElement {
         : [this.resultsTemplate(), this.sweepTemplate()];
     return html`<h2>Experiment</h2>
       <section class="card">
-        <kv-config-form .config=${this.config} ?disabled=${running} .profiles=${this.profiles} .gpu=${this.gpuStatus()} .traceLoaded=${this.trace?.name ?? null}
+        <kv-config-form .config=${this.config} ?disabled=${running} .gpuRefusal=${this.config.engine === 'gpu' ? gpuReplicaRefusal(this.config.replicas, this.config.router) : undefined} .profiles=${this.profiles} .gpu=${this.gpuStatus()} .traceLoaded=${this.trace?.name ?? null}
           @config-change=${(e: CustomEvent<ExperimentConfig>) => this.setConfig(e.detail)}
           @validity-change=${(e: CustomEvent<Record<string, string>>) => (this.fieldErrors = e.detail)}
           @run-request=${() => void this.start('run')}
