@@ -164,6 +164,11 @@ export function checkSloText(text: string, mode: TimeMode): string | null {
   }
 }
 
+/** A valid SLO as the parser normalises it (no blanks: `ttft=2s,tpot=0.2s`); '' for none. */
+export function normalSlo(text: string): string {
+  return text.trim() === '' ? '' : parseSlo(text).text;
+}
+
 function num(p: URLSearchParams, key: string, field: NumberField): number | undefined {
   const v = p.get(key);
   if (v === null || v.trim() === '') return undefined;
@@ -203,7 +208,7 @@ export function configFromParams(p: URLSearchParams): ExperimentConfig {
   }
   c.traceName = p.get('trace');
   const slo = p.get('slo');
-  if (slo !== null && checkSloText(slo, 'seconds') === null) c.slo = slo.trim();
+  if (slo !== null && checkSloText(slo, 'seconds') === null) c.slo = normalSlo(slo);
   c.replicas = num(p, 'k', 'replicas') ?? c.replicas;
   const router = p.get('router');
   if (router !== null && (ROUTERS as readonly string[]).includes(router)) c.router = router as RouterKind;

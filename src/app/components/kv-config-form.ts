@@ -12,6 +12,7 @@ import {
   checkNumber,
   checkSloText,
   isLmsys,
+  normalSlo,
   NUMBER_RULES,
   PRESET_LABELS,
   PRESETS,
@@ -230,7 +231,7 @@ export class KvConfigForm extends LitElement {
             const t = (e.target as HTMLInputElement).value.trim();
             const err = checkSloText(t, c.mode);
             this.setError('slo', err);
-            if (err === null) this.set({ slo: t });
+            if (err === null) this.set({ slo: normalSlo(t) });
           }} /></div>
         ${sloErr ? html`<span class="field-error" id="f-slo-err" data-testid="field-error" data-field="slo">${sloErr}</span>` : nothing}</div>
       <p class="hint muted" id="f-slo-hint">As <code>kvsched simulate --slo</code>: terms <code>ttft</code>, <code>tpot</code>, <code>tbt</code>, <code>latency</code>, each a per-request bound (<code>ttft=2s</code>) or a run percentile (<code>p99-ttft=5s</code>); bounds in ${unit}. Adds each policy's attainment to the results. Empty: no SLO.</p>

@@ -41,6 +41,7 @@ import './kv-config-form.ts';
 import type { TraceFile } from './kv-config-form.ts';
 import { KvPolicyList } from './kv-policy-list.ts';
 import './kv-results-table.ts';
+import './kv-capacity-panel.ts';
 import './kv-run-progress.ts';
 import { profileOptionLabel } from '../calibration.ts';
 
@@ -621,7 +622,12 @@ export class KvExperimentView extends LitElement {
         ${this.optimumTemplate()}
         ${this.saved ? html`<p class=${this.saved.ok ? 'muted' : 'error'} data-testid="save-status">${this.saved.text}</p>` : nothing}
       </section>
-      ${output}`;
+      ${output}
+      <kv-capacity-panel .config=${this.config} .runConfig=${this.runConfigOf(this.config)}
+        .formBlocked=${[
+          ...Object.values(this.fieldErrors),
+          ...(KvPolicyList.allValid(this.config.policies) ? [] : ['Fix the policy parameters marked in red.']),
+        ]}></kv-capacity-panel>`;
   }
 
   static override styles = [

@@ -157,7 +157,8 @@ export class KvResultCharts extends LitElement {
     const gpu = r.engine === 'gpu';
     const kv = this.kvSpecs(r, ok, unit);
     const bar = html`<kv-chart class="card" data-testid="bar-chart" .spec=${this.barSpec(ok, unit)}></kv-chart>`;
-    const multiples = !gpu && kv.length > 1;
+    const replicas = ok.length > 0 && ok.every((x) => x.replicas !== undefined);
+    const multiples = !gpu && !replicas && kv.length > 1;
     const tbt = ok.some((x) => x.tbtCdf && x.tbtCdf.x.length > 0);
     return html`<div class="grid">
       <div class="card">
@@ -178,8 +179,12 @@ export class KvResultCharts extends LitElement {
       }
       ${multiples ? bar : nothing}
       ${
-        gpu
-          ? html`<div class="card na" data-testid="kv-chart-na"><h4>KV cache in use over time</h4><p class="muted">Not available with the GPU engine: it keeps no per-round timeline (and no per-request energy).</p></div>`
+        gpu || replicas
+          ? html`<div class="card na" data-testid="kv-chart-na"><h4>KV cache in use over time</h4><p class="muted">${
+              gpu
+                ? 'Not available with the GPU engine: it keeps no per-round timeline (and no per-request energy).'
+                : 'Not available with replicas: each replica has its own KV cache and its own rounds (see the per-replica peak KV in the table).'
+            }</p></div>`
           : kv.length === 1
             ? html`<kv-chart class="card" data-testid="kv-chart" .spec=${kv[0]}></kv-chart>`
             : html`<section class="card wide" data-testid="kv-multiples">
