@@ -19,6 +19,7 @@ import { SERVING_POLICIES } from '../../src/policies/registry.ts';
 import type { ExperimentResult, PolicyRun, RunConfig } from '../../src/worker/protocol.ts';
 import { runCapacity, runExperiment } from '../../src/worker/runner.ts';
 import { buildApp, launch, ROOT, serve, type Served } from '../e2e/harness.ts';
+import { sampleProfile } from './helpers/profile.ts';
 
 const SHOTS = path.join(ROOT, 'bench/results/screenshots');
 const T = 90_000;
@@ -433,6 +434,66 @@ describe('capacity panel', () => {
       await panel.locator('[data-testid=capacity-progress]').waitFor({ timeout: T });
       await panel.locator('[data-testid=capacity-cancel]').click();
       await page.locator('kv-capacity-panel[data-state=cancelled]').waitFor({ timeout: T });
+    },
+    T * 2,
+  );
+});
+
+describe('compare devices: capacity per cost model', () => {
+  it(
+    'finds the capacity under the SLO on the A100 model and on a stored profile, equal to the capacity code',
+    async () => {
+      await page.goto(served.url + '#/history');
+      await page.locator('[data-testid=history], [data-testid=history-empty]').first().waitFor({ timeout: T });
+      const profile = sampleProfile();
+      await putRecord(page, {
+        id: 'profile-cap',
+        kind: 'profile',
+        createdAt: Date.now(),
+        title: 'Capacity device (quick)',
+        data: profile,
+      });
+      await page.goto(served.url + '#/compare');
+      const sec = page.locator('kv-compare-view [data-testid=compare-capacity]');
+      await sec.waitFor({ timeout: T });
+      await sec.locator('input[name=cap-slo]').fill('ttft=2x');
+      await expect
+        .poll(() => sec.locator('[data-field=slo]').textContent())
+        .toContain('"ttft=2x" is not a term');
+      expect(await sec.locator('[data-testid=compare-capacity-run]').isDisabled()).toBe(true);
+      await sec.locator('input[name=cap-policy]').fill('sarathi:0');
+      await expect.poll(() => sec.locator('[data-field=policy]').textContent()).toContain('not a positive integer');
+      await sec.locator('input[name=cap-slo]').fill('ttft=1s');
+      await sec.locator('input[name=cap-policy]').fill('sarathi');
+      await sec.locator('input[name=cap-requests]').fill('300');
+      await sec.locator('[data-testid=compare-capacity-run]').click();
+      const rows = sec.locator('[data-testid=compare-capacity-results] tbody tr');
+      await expect.poll(() => rows.count(), { timeout: T }).toBe(2);
+      await expect.poll(() => sec.locator('[data-testid=compare-capacity-running]').count(), { timeout: T }).toBe(0);
+      const base: RunConfig = {
+        ...BASE,
+        memory: 16492,
+        workload: LMSYS(300, 10),
+        policies: ['sarathi'],
+      };
+      const a100 = runCapacity({ base, slo: 'ttft=1s', attainment: 0.9 }).policies[0];
+      const dev = runCapacity({
+        base: { ...base, costModel: 'profile:profile-cap', profile },
+        slo: 'ttft=1s',
+        attainment: 0.9,
+      }).policies[0];
+      const shown = await rows.evaluateAll((trs) =>
+        trs.map((tr) => Number(tr.querySelector('td[data-key=capacity]')?.getAttribute('data-value'))),
+      );
+      expect(shown).toEqual([a100?.capacity, dev?.capacity]);
+      expect(a100?.capacity).toBeGreaterThan(0);
+      await sec.scrollIntoViewIfNeeded();
+      await sec.screenshot({ path: path.join(SHOTS, 'compare-capacity-1400.png') });
+      await page.setViewportSize({ width: 800, height: 900 });
+      await sec.screenshot({ path: path.join(SHOTS, 'compare-capacity-800.png') });
+      const v = await audit(page);
+      await page.setViewportSize({ width: 1400, height: 900 });
+      expect(v.map((x) => `${x.impact} ${x.id}`)).toEqual([]);
     },
     T * 2,
   );
