@@ -53,7 +53,9 @@ export function initialSpec(name: string): string {
 export function specWithParam(spec: string, index: number, value: string): string {
   const [name = '', ...args] = spec.split(':');
   const n = paramFields(name).length;
-  const vals = Array.from({ length: Math.max(n, args.length) }, (_, k) => (k === index ? value.trim() : (args[k] ?? '')));
+  const vals = Array.from({ length: Math.max(n, args.length) }, (_, k) =>
+    k === index ? value.trim() : (args[k] ?? ''),
+  );
   while (vals.length > 0 && vals[vals.length - 1] === '') vals.pop();
   return [name, ...vals].join(':');
 }

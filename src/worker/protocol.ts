@@ -173,7 +173,12 @@ export type ToWorker =
       readonly timeLimitSec: number;
       readonly abort?: SharedArrayBuffer;
     }
-  | { readonly type: 'capacity'; readonly id: number; readonly config: CapacityConfig; readonly abort?: SharedArrayBuffer }
+  | {
+      readonly type: 'capacity';
+      readonly id: number;
+      readonly config: CapacityConfig;
+      readonly abort?: SharedArrayBuffer;
+    }
   | {
       readonly type: 'requests-csv';
       readonly id: number;

@@ -83,7 +83,9 @@ const BASE: Omit<RunConfig, 'policies' | 'workload'> = {
 };
 
 function cellValue(p: Page, table: string, policy: string, key: string): Promise<string | null> {
-  return p.locator(`kv-results-table [data-testid=${table}] tr[data-policy="${policy}"] td[data-key=${key}]`).getAttribute('data-value');
+  return p
+    .locator(`kv-results-table [data-testid=${table}] tr[data-policy="${policy}"] td[data-key=${key}]`)
+    .getAttribute('data-value');
 }
 
 interface AxeViolation {
@@ -219,13 +221,16 @@ describe('serving line-up and token-level metrics', () => {
         data: {
           type: 'experiment',
           config: { ...config, engine: 'gpu' },
-          result: { ...ref, engine: 'gpu', engineNote: 'GPU engine in the worker', runs: [{ ...gpuRun, summary: gpuSummary }] },
+          result: {
+            ...ref,
+            engine: 'gpu',
+            engineNote: 'GPU engine in the worker',
+            runs: [{ ...gpuRun, summary: gpuSummary }],
+          },
         },
       });
       // Stored before issue 15: no slo/replicas/router in the config, no token metrics in the summary.
-      const old = Object.fromEntries(
-        Object.entries(run.summary).filter(([k]) => !/Tbt|Tpot|NormLatency/.test(k)),
-      );
+      const old = Object.fromEntries(Object.entries(run.summary).filter(([k]) => !/Tbt|Tpot|NormLatency/.test(k)));
       await putRecord(page, {
         id: 'run-old',
         kind: 'run',
@@ -255,9 +260,9 @@ describe('serving line-up and token-level metrics', () => {
       await page.reload();
       await page.locator('kv-results-table [data-testid=results] tr[data-policy=mcsf]').waitFor({ timeout: T });
       expect(await page.locator('[data-testid=run-error]').count()).toBe(0);
-      expect(
-        await page.locator('kv-results-table [data-testid=token-results] td[data-key=p99Tbt]').textContent(),
-      ).toBe('—');
+      expect(await page.locator('kv-results-table [data-testid=token-results] td[data-key=p99Tbt]').textContent()).toBe(
+        '—',
+      );
       expect(await page.locator('kv-config-form input[name=replicas]').inputValue()).toBe('1');
     },
     T,
@@ -302,7 +307,9 @@ describe('SLO', () => {
         expect(a).toBeGreaterThanOrEqual(0);
         expect(Number(await cellValue(page, 'token-results', run.policy, 'attainment'))).toBe(a);
         const met = await page
-          .locator(`kv-results-table [data-testid=token-results] tr[data-policy="${run.policy}"] td[data-key=percentiles]`)
+          .locator(
+            `kv-results-table [data-testid=token-results] tr[data-policy="${run.policy}"] td[data-key=percentiles]`,
+          )
           .getAttribute('data-met');
         expect(met).toBe(String(run.slo?.percentilesMet));
       }
@@ -312,7 +319,9 @@ describe('SLO', () => {
       // Changing the SLO marks the results stale.
       await type(page, slo, 'ttft=1s');
       await page.locator('[data-testid=stale-note]').waitFor();
-      expect(await page.locator('[data-testid=stale-note]').textContent()).toContain('SLO ttft=0.5s,p99-tpot=200ms → ttft=1s');
+      expect(await page.locator('[data-testid=stale-note]').textContent()).toContain(
+        'SLO ttft=0.5s,p99-tpot=200ms → ttft=1s',
+      );
       // Rounds mode has no seconds: the committed SLO is refused there, with the parser's message.
       await page.locator('kv-config-form select[name=mode]').selectOption('rounds');
       await expect
@@ -457,9 +466,7 @@ describe('compare devices: capacity per cost model', () => {
       const sec = page.locator('kv-compare-view [data-testid=compare-capacity]');
       await sec.waitFor({ timeout: T });
       await sec.locator('input[name=cap-slo]').fill('ttft=2x');
-      await expect
-        .poll(() => sec.locator('[data-field=slo]').textContent())
-        .toContain('"ttft=2x" is not a term');
+      await expect.poll(() => sec.locator('[data-field=slo]').textContent()).toContain('"ttft=2x" is not a term');
       expect(await sec.locator('[data-testid=compare-capacity-run]').isDisabled()).toBe(true);
       await sec.locator('input[name=cap-policy]').fill('sarathi:0');
       await expect.poll(() => sec.locator('[data-field=policy]').textContent()).toContain('not a positive integer');
@@ -507,9 +514,7 @@ describe('accessibility of the serving views', () => {
       const report: Record<string, number> = {};
       for (const width of [1400, 800]) {
         await page.setViewportSize({ width, height: 900 });
-        await page.goto(
-          served.url + '#/experiment?preset=lmsys&rate=20&n=200&pol=mcsf,sarathi&k=2&slo=ttft%3D1s',
-        );
+        await page.goto(served.url + '#/experiment?preset=lmsys&rate=20&n=200&pol=mcsf,sarathi&k=2&slo=ttft%3D1s');
         await runAndWait(page);
         await type(page, 'kv-capacity-panel input[name=cap-requests]', '200');
         await page.locator('kv-capacity-panel [data-testid=capacity-run]').click();

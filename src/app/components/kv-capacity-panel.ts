@@ -95,7 +95,10 @@ export class KvCapacityPanel extends LitElement {
   private keyOf(r: CapacityConfig): string {
     const { profile: _p, ...base } = r.base;
     const w = base.workload;
-    return JSON.stringify({ ...r, base: { ...base, workload: w.kind === 'trace' ? { ...w, text: w.text.length } : w } });
+    return JSON.stringify({
+      ...r,
+      base: { ...base, workload: w.kind === 'trace' ? { ...w, text: w.text.length } : w },
+    });
   }
 
   private async search(): Promise<void> {

@@ -143,9 +143,13 @@ export class KvCompareView extends LitElement {
         };
         const r = await client.capacity(
           { base, slo: normalSlo(c.slo), attainment: Number(c.attainment) },
-          (p) => (this.capRunning = `Searching ${i + 1} of ${jobs.length}: ${job.device} — probe ${(p.probes ?? 0) + 1} at ${fixed(p.probeRate ?? 0, 3)} req/s`),
+          (p) =>
+            (this.capRunning = `Searching ${i + 1} of ${jobs.length}: ${job.device} — probe ${(p.probes ?? 0) + 1} at ${fixed(p.probeRate ?? 0, 3)} req/s`),
         );
-        this.capRows = [...this.capRows, { device: job.device, costModel: job.costModel, result: r.policies[0] ?? null }];
+        this.capRows = [
+          ...this.capRows,
+          { device: job.device, costModel: job.costModel, result: r.policies[0] ?? null },
+        ];
       }
     } catch (e) {
       this.capError = e instanceof CancelledError ? 'Cancelled.' : errorText(e);

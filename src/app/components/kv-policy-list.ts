@@ -50,7 +50,10 @@ export class KvPolicyList extends LitElement {
         ${POLICIES.map((p) => html`<option value=${p.name} ?selected=${p.name === name}>${p.name}</option>`)}
       </select>
       ${fields.map(
-        (f, j) => html`<label class="param" title=${f.optional ? `optional; default ${f.placeholder}` : 'required'}>${f.label}
+        (
+          f,
+          j,
+        ) => html`<label class="param" title=${f.optional ? `optional; default ${f.placeholder}` : 'required'}>${f.label}
           <input type="text" name=${`param-${i}-${f.name}`} inputmode=${f.inputMode} size="6" .value=${args[j] ?? ''}
             placeholder=${f.placeholder} ?disabled=${this.disabled}
             @change=${(e: Event) => this.setRow(i, specWithParam(spec, j, (e.target as HTMLInputElement).value))} /></label>`,

@@ -86,7 +86,12 @@ export class KvResultsTable extends LitElement {
       { key: 'p50Tbt', label: `TBT p50 (${unit})`, decimals: d, title: 'time between tokens, median over all gaps' },
       { key: 'p90Tbt', label: `TBT p90 (${unit})`, decimals: d, title: 'time between tokens, 90th percentile' },
       { key: 'p99Tbt', label: `TBT p99 (${unit})`, decimals: d, title: 'time between tokens, 99th percentile' },
-      { key: 'maxTbt', label: `max stall (${unit})`, decimals: d, title: 'longest gap between two tokens of a request' },
+      {
+        key: 'maxTbt',
+        label: `max stall (${unit})`,
+        decimals: d,
+        title: 'longest gap between two tokens of a request',
+      },
       {
         key: 'meanTpot',
         label: `mean TPOT (${unit})`,
