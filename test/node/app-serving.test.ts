@@ -6,6 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkSloText, configFromParams, configToParams, defaultConfig, toRunConfig } from '../../src/app/config.ts';
+import { resultsCsv } from '../../src/app/export.ts';
 import { initialSpec, paramFields, specWithParam } from '../../src/app/policy-form.ts';
 import { getCostModel } from '../../src/cost/registry.ts';
 import { policyCapacity, RescaledWorkload } from '../../src/experiment/capacity.ts';
@@ -177,5 +178,36 @@ describe('the worker runner', () => {
     }
     expect(() => runCapacity({ base: { ...base, mode: 'rounds' }, slo, attainment: 0.9 })).toThrow('seconds mode');
     expect(() => runCapacity({ base, slo: '', attainment: 0.9 })).toThrow('give an SLO');
+  });
+});
+
+describe('results CSV', () => {
+  it('has the token columns, the SLO and a row per replica; NaN is an empty cell, never "NaN"', () => {
+    const base: RunConfig = {
+      workload: { kind: 'lmsys', requests: 200, rate: 20 },
+      mode: 'seconds',
+      seed: 1,
+      predict: 'exact',
+      costModel: 'a100-llama2-70b-tp2',
+      policies: ['mcsf'],
+      slo: 'ttft=1s',
+      replicas: { count: 2, router: 'round-robin' },
+    };
+    const r = runExperiment(base);
+    const lines = resultsCsv(r).trim().split('\n');
+    const head = lines[0]?.split(',') ?? [];
+    expect(head).toEqual(
+      expect.arrayContaining(['p99_tbt_s', 'max_stall_s', 'mean_tpot_s', 'slo_attainment', 'replica']),
+    );
+    expect(lines.length).toBe(1 + 1 + 2);
+    const run = r.runs[0] as OkRun;
+    const row = lines[1]?.split(',') ?? [];
+    expect(Number(row[head.indexOf('p99_tbt_s')])).toBe(run.summary.p99Tbt);
+    expect(Number(row[head.indexOf('slo_attainment')])).toBe(run.slo?.attainment);
+    expect(lines.slice(2).map((l) => l.split(',').at(-1))).toEqual(['0', '1']);
+    const gpuLike = { ...r, runs: [{ ...run, summary: { ...run.summary, p99Tbt: Number.NaN } }] };
+    const text = resultsCsv(gpuLike);
+    expect(text).not.toContain('NaN');
+    expect(text.split('\n')[1]?.split(',')[head.indexOf('p99_tbt_s')]).toBe('');
   });
 });

@@ -165,8 +165,8 @@ export class KvResultsTable extends LitElement {
           : nothing
       }</tr></thead>
       <tbody>${rows}</tbody></table></div>
-      ${anyNa || (hasSlo && ok.some((x) => x.slo && Number.isNaN(x.slo.attainment))) ? html`<p class="muted foot" data-testid="token-na-note">${naWhy}</p>` : nothing}
-      ${r.runs.some((x) => x.ok && x.replicas) ? html`<p class="muted foot">Each policy's row is all replicas together; the replica rows are each replica alone (its requests as routed).</p>` : nothing}`;
+      ${anyNa || (hasSlo && ok.some((x) => x.slo && Number.isNaN(x.slo.attainment))) ? html`<p class="muted note" data-testid="token-na-note">${naWhy}</p>` : nothing}
+      ${r.runs.some((x) => x.ok && x.replicas) ? html`<p class="muted note">Each policy's row is all replicas together; the replica rows are each replica alone (its requests as routed).</p>` : nothing}`;
   }
 
   override render(): TemplateResult {
@@ -199,7 +199,7 @@ export class KvResultsTable extends LitElement {
         )}
       </tbody>
     </table></div>
-    ${r.runs.some((x) => x.ok && x.replicas) ? html`<p class="muted foot" data-testid="replica-note">${(r.runs.find((x) => x.ok && x.replicas) as OkRun).replicas?.summaries.length} replicas per policy behind the ${(r.runs.find((x) => x.ok && x.replicas) as OkRun).replicas?.router} router, each with M = ${int(r.memory)} tokens: a policy's row is all replicas together (makespan and peak KV: the largest replica's), then each replica alone.</p>` : nothing}
+    ${r.runs.some((x) => x.ok && x.replicas) ? html`<p class="muted note" data-testid="replica-note">${(r.runs.find((x) => x.ok && x.replicas) as OkRun).replicas?.summaries.length} replicas per policy behind the ${(r.runs.find((x) => x.ok && x.replicas) as OkRun).replicas?.router} router, each with M = ${int(r.memory)} tokens: a policy's row is all replicas together (makespan and peak KV: the largest replica's), then each replica alone.</p>` : nothing}
     <p class="muted foot">${r.description}; M = ${int(r.memory)} tokens; cost model: ${this.costModelLabel ?? r.costModel}; engine wall time ${fixed(r.wallMs / 1000, 2)} s.${r.mode === 'rounds' ? ' Rounds mode: energy counts each round at the cost model’s duration and 2× 400 W busy power; rounds have no idle time, so none is counted.' : ''}</p>
     ${this.tokenTable(r)}`;
   }
@@ -232,7 +232,8 @@ export class KvResultsTable extends LitElement {
       .err {
         color: var(--bad);
       }
-      .foot {
+      .foot,
+      .note {
         font-size: 0.85rem;
       }
       tr.replica td {
