@@ -274,7 +274,8 @@ export function toRunConfig(c: ExperimentConfig, trace: { name: string; text: st
 
 /** Whether the hindsight optimum is offered: rounds mode and at most ~60 requests (a trace is checked when it runs). */
 export function optimumOffered(c: ExperimentConfig): boolean {
-  if (c.mode !== 'rounds') return false;
+  // The optimum is of one machine: with replicas its ratios would compare different systems.
+  if (c.mode !== 'rounds' || c.replicas > 1) return false;
   if (isLmsys(c.preset)) return c.requests <= 60;
   if (c.preset === 'trace') return true;
   return c.synthRequests === null || c.synthRequests <= 60;

@@ -333,6 +333,43 @@ describe('SLO', () => {
   );
 });
 
+describe('GPU engine (WebGPU in headless Chromium)', () => {
+  it(
+    'evaluates the SLO on the GPU schedule: TTFT attainment equals the CPU engine; a tbt term is n/a, explained',
+    async () => {
+      await page.goto(served.url + '#/experiment?preset=lmsys&rate=10&n=150&pol=mcsf&eng=gpu&slo=ttft%3D0.3s');
+      await page
+        .locator('kv-config-form select[name=engine] option[value=gpu]:not([disabled])')
+        .waitFor({ state: 'attached', timeout: T });
+      await page.reload();
+      await page
+        .locator('kv-config-form select[name=engine] option[value=gpu]:not([disabled])')
+        .waitFor({ state: 'attached', timeout: T });
+      await runAndWait(page);
+      expect(await page.locator('[data-testid=engine-note]').textContent()).toContain('GPU engine');
+      const ref = reference({ ...BASE, workload: LMSYS(150, 10), policies: ['mcsf'], slo: 'ttft=0.3s' });
+      const a = (ref.runs[0] as OkRun).slo?.attainment;
+      expect(a).toBeGreaterThan(0);
+      expect(a).toBeLessThan(1);
+      expect(Number(await cellValue(page, 'token-results', 'mcsf', 'attainment'))).toBe(a);
+      expect(await page.locator('kv-results-table [data-testid=token-results] td[data-key=maxTbt]').textContent()).toBe(
+        'n/a',
+      );
+      await type(page, 'kv-config-form input[name=slo]', 'ttft=0.3s,tbt=0.5s');
+      await runAndWait(page);
+      expect(
+        await page.locator('kv-results-table [data-testid=token-results] td[data-key=attainment]').textContent(),
+      ).toBe('n/a');
+      expect(await page.locator('kv-results-table [data-testid=token-na-note]').textContent()).toContain(
+        'an SLO with a tbt term has no attainment there',
+      );
+      await shot(page, 'gpu-slo-na-1400');
+      await page.locator('kv-config-form select[name=engine]').selectOption('cpu');
+    },
+    T * 2,
+  );
+});
+
 describe('replicas and routers', () => {
   it(
     'runs K replicas behind the router with per-replica rows equal to the runner; the GPU engine refuses inline',

@@ -614,7 +614,7 @@ export class KvExperimentView extends LitElement {
         <p class="muted small" id="optimum-why">${
           offerOptimum
             ? `Hindsight optimum: the exact optimum by local search and branch and bound (time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s), in the worker.`
-            : 'Hindsight optimum: offered in rounds mode for instances of up to 60 requests (the paper-synthetic presets).'
+            : `Hindsight optimum: offered in rounds mode for instances of up to 60 requests (the paper-synthetic presets)${this.config.replicas > 1 ? ', for one replica (it is the optimum of one machine)' : ''}.`
         }</p>
         ${this.state === 'running' ? html`<kv-run-progress .progress=${this.progress} .label=${this.progressLabel} .gpu=${this.config.engine === 'gpu'} @cancel=${() => this.client?.cancel()}></kv-run-progress>` : nothing}
         ${this.state === 'cancelled' ? html`<p class="muted" role="status">Cancelled.</p>` : nothing}
