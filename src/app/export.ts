@@ -4,7 +4,7 @@
  * comes from the worker (src/worker/runner.ts requestsCsv).
  */
 import type { RunSummary } from '../metrics/summary.ts';
-import type { ExperimentResult, SweepResult } from '../worker/protocol.ts';
+import type { CapacityResult, ExperimentResult, SweepResult } from '../worker/protocol.ts';
 import { SWEEP_METRICS } from '../worker/protocol.ts';
 
 export function downloadText(name: string, text: string, type = 'application/json'): void {
@@ -103,5 +103,42 @@ export function sweepCsv(s: SweepResult): string {
   const rows: (string | number | null)[][] = [];
   for (const x of s.series)
     s.rates.forEach((rate, i) => rows.push([x.policy, rate, ...metrics.map((m) => x[m]?.[i] ?? null)]));
+  return [head, ...rows].map((row) => row.map(cell).join(',')).join('\n') + '\n';
+}
+
+/** A capacity search as CSV: one row per probe, in the order probed, with its policy's capacity and bracket. */
+export function capacityCsv(r: CapacityResult): string {
+  const head = [
+    'policy',
+    'slo',
+    'target_attainment',
+    'capacity_req_per_s',
+    'bracket_met_req_per_s',
+    'bracket_missed_req_per_s',
+    'probe',
+    'rate_req_per_s',
+    'met',
+    'attainment',
+    'percentiles_met',
+    'failure',
+  ];
+  const rows: (string | number | null)[][] = [];
+  for (const p of r.policies)
+    p.probes.forEach((q, i) =>
+      rows.push([
+        p.policy,
+        r.slo,
+        r.attainment,
+        p.capacity,
+        p.lo,
+        p.hi,
+        i + 1,
+        q.rate,
+        String(q.met),
+        metric(q.attainment),
+        String(q.percentilesMet),
+        q.failure ?? null,
+      ]),
+    );
   return [head, ...rows].map((row) => row.map(cell).join(',')).join('\n') + '\n';
 }

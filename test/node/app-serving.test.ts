@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { checkSloText, configFromParams, configToParams, defaultConfig, toRunConfig } from '../../src/app/config.ts';
-import { resultsCsv } from '../../src/app/export.ts';
+import { capacityCsv, resultsCsv } from '../../src/app/export.ts';
 import { initialSpec, paramFields, specWithParam } from '../../src/app/policy-form.ts';
 import { getCostModel } from '../../src/cost/registry.ts';
 import { policyCapacity, RescaledWorkload } from '../../src/experiment/capacity.ts';
@@ -176,6 +176,12 @@ describe('the worker runner', () => {
       expect(p.capacity).toBe(ref.capacity);
       expect(p.probes).toEqual(ref.probes);
     }
+    // The CSV: one row per probe, in the order probed.
+    const csv = capacityCsv(cap).trim().split('\n');
+    expect(csv.length).toBe(1 + cap.policies.reduce((n, p) => n + p.probes.length, 0));
+    const first = csv[1]?.split(',') ?? [];
+    expect(first.slice(0, 4)).toEqual([cap.policies[0]?.policy, slo, '0.9', String(cap.policies[0]?.capacity)]);
+    expect(Number(first[7])).toBe(cap.policies[0]?.probes[0]?.rate);
     expect(() => runCapacity({ base: { ...base, mode: 'rounds' }, slo, attainment: 0.9 })).toThrow('seconds mode');
     expect(() => runCapacity({ base, slo: '', attainment: 0.9 })).toThrow('give an SLO');
   });

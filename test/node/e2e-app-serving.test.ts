@@ -464,6 +464,14 @@ describe('capacity panel', () => {
         expect(p.hi).not.toBeNull();
       }
       await panel.locator('kv-chart[data-testid=capacity-chart][data-drawn=true]').waitFor({ timeout: T });
+      const [d] = await Promise.all([
+        page.waitForEvent('download'),
+        panel.locator('[data-testid=capacity-csv]').click(),
+      ]);
+      const csvFile = path.join(tmp, d.suggestedFilename());
+      await d.saveAs(csvFile);
+      const csv = fs.readFileSync(csvFile, 'utf8').trim().split('\n');
+      expect(csv.length).toBe(1 + ref.policies.reduce((n, p) => n + p.probes.length, 0));
       await panel.scrollIntoViewIfNeeded();
       await shot(page, 'capacity-panel-1400');
       await panel.screenshot({ path: path.join(SHOTS, 'capacity-panel-only-1400.png') });

@@ -11,6 +11,7 @@ import { CancelledError, EngineClient } from '../../worker/client.ts';
 import type { CapacityConfig, CapacityResult, ProgressInfo, RunConfig } from '../../worker/protocol.ts';
 import { policyColor } from '../colors.ts';
 import { checkNumber, checkSloText, isLmsys, type ExperimentConfig } from '../config.ts';
+import { capacityCsv, downloadText } from '../export.ts';
 import { errorText, fixed, int } from '../format.ts';
 import { base } from '../theme.ts';
 import './kv-chart.ts';
@@ -201,6 +202,7 @@ export class KvCapacityPanel extends LitElement {
         })}</tbody>
       </table></div>
       <p class="muted small">${r.description}, M = ${int(r.memory)} tokens, SLO <code>${r.slo}</code> at attainment ≥ ${fixed(r.attainment * 100, 1)} %; ${fixed(r.wallMs / 1000, 1)} s in the worker. Capacity: the largest probed rate that met the SLO (0: none did down to 0.001/s); the bracket: the last rate that met it and the lowest that missed it ("—": met up to 10⁶/s). A probe where the policy got stuck counts as missed.</p>
+      <p><button data-testid="capacity-csv" @click=${() => downloadText('kvsched-capacity.csv', capacityCsv(r), 'text/csv')}>Download CSV (every probe)</button></p>
       <kv-chart data-testid="capacity-chart" .spec=${this.chartSpec(r)}></kv-chart>
     </div>`;
   }

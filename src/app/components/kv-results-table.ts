@@ -115,7 +115,11 @@ export class KvResultsTable extends LitElement {
     return { text: fixed(mode === 'seconds' ? v * 1000 : v, c.decimals), na: false };
   }
 
-  private static sloCells(slo: SloOutcome | undefined, has: boolean): TemplateResult | typeof nothing {
+  private static sloCells(
+    slo: SloOutcome | undefined,
+    has: boolean,
+    mode: 'seconds' | 'rounds',
+  ): TemplateResult | typeof nothing {
     if (!has) return nothing;
     if (!slo) return html`<td class="num">—</td><td>—</td>`;
     const a = slo.attainment;
@@ -126,7 +130,12 @@ export class KvResultsTable extends LitElement {
         ? 'none'
         : pct
             .map((p) => {
-              const v = p.value === null || Number.isNaN(p.value) ? 'n/a' : fixed(p.value, 3);
+              const v =
+                p.value === null || Number.isNaN(p.value)
+                  ? 'n/a'
+                  : mode === 'seconds'
+                    ? `${fixed(p.value, 3)} s`
+                    : `${fixed(p.value, 2)} rounds`;
               return `${p.term}: ${v} ${p.met ? '✓ met' : '✗ missed'}`;
             })
             .join('; ');
@@ -150,7 +159,7 @@ export class KvResultsTable extends LitElement {
     const rows = r.runs.map((run) => {
       if (!run.ok) return nothing;
       const reps = run.replicas?.summaries ?? [];
-      return html`<tr data-policy=${run.policy}><td><code>${run.policy}</code></td>${cells(run.summary)}${KvResultsTable.sloCells(run.slo, hasSlo)}</tr>
+      return html`<tr data-policy=${run.policy}><td><code>${run.policy}</code></td>${cells(run.summary)}${KvResultsTable.sloCells(run.slo, hasSlo, r.mode)}</tr>
         ${reps.map((s, k) => html`<tr class="replica" data-replica=${k}><td>replica ${k}</td>${cells(s)}${hasSlo ? html`<td class="num">—</td><td>—</td>` : nothing}</tr>`)}`;
     });
     const naWhy =
