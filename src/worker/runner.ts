@@ -287,7 +287,9 @@ export function requestsCsv(config: RunConfig, hooks: RunHooks = {}): string {
   const instance = instanceOf(config);
   const costModel = costModelOf(config);
   const t = config.mode === 'seconds' ? microsToSeconds : (x: number) => x;
-  const lines: string[] = [REQUEST_CSV_COLUMNS.join(',')];
+  const ro = replicaOptions(config);
+  // With replicas, the replica each request was routed to (a last column, only then).
+  const lines: string[] = [[...REQUEST_CSV_COLUMNS, ...(ro ? ['replica'] : [])].join(',')];
   config.policies.forEach((spec, k) => {
     if (hooks.signal?.aborted) throw cancelled();
     hooks.onProgress?.({
@@ -299,14 +301,21 @@ export function requestsCsv(config: RunConfig, hooks: RunHooks = {}): string {
       fraction: k / config.policies.length,
     });
     try {
-      const result = simulate(instance.requests(), createPolicy(spec), {
+      const opts = {
         memory: instance.memory,
         mode: config.mode,
         costModel,
         power: powerOf(costModel),
         keepRounds: false,
         ...(hooks.signal ? { signal: hooks.signal } : {}),
-      });
+      };
+      let result: SimulationResult;
+      let assignment: Int32Array | undefined;
+      if (ro) {
+        const rep = simulateReplicas(instance.requests(), () => createPolicy(spec), opts, ro);
+        result = rep.overall;
+        assignment = rep.assignment;
+      } else result = simulate(instance.requests(), createPolicy(spec), opts);
       const q = /[",\n]/.test(spec) ? `"${spec.replace(/"/g, '""')}"` : spec;
       for (const r of result.requests) {
         const row = [
@@ -323,6 +332,7 @@ export function requestsCsv(config: RunConfig, hooks: RunHooks = {}): string {
           t(r.firstToken - r.arrival),
           r.restarts,
           r.joules,
+          ...(assignment ? [assignment[r.id]] : []),
         ];
         lines.push(row.join(','));
       }

@@ -16,7 +16,7 @@ import { parsePolicySpec, POLICIES, POLICY_DECLS, SERVING_POLICIES } from '../..
 import { runData } from '../../src/storage/bundle.ts';
 import { experimentConfigSchema } from '../../src/storage/run-config.ts';
 import type { PolicyRun, RunConfig } from '../../src/worker/protocol.ts';
-import { instanceOf, runCapacity, runExperiment } from '../../src/worker/runner.ts';
+import { instanceOf, requestsCsv, runCapacity, runExperiment } from '../../src/worker/runner.ts';
 
 type OkRun = Extract<PolicyRun, { ok: true }>;
 
@@ -164,6 +164,19 @@ describe('the worker runner', () => {
       expect(run.replicas?.summaries).toEqual(ref.replicas?.summaries);
       expect(run.replicas?.router).toBe('round-robin');
     }
+  });
+
+  it("per-request CSV of a run with replicas: the replicated schedule and each request's replica", () => {
+    const cfg: RunConfig = { ...base, policies: ['mcsf'], replicas: { count: 3, router: 'least-outstanding' } };
+    const run = runExperiment(cfg).runs[0] as OkRun;
+    const lines = requestsCsv(cfg).trim().split('\n');
+    expect(lines[0]?.split(',').at(-1)).toBe('replica');
+    const rows = lines.slice(1).map((l) => l.split(','));
+    expect(rows.length).toBe(300);
+    const mean = rows.reduce((x, r) => x + Number(r[9]), 0) / rows.length;
+    expect(mean).toBeCloseTo(run.summary.meanLatency, 9);
+    const perReplica = [0, 1, 2].map((k) => rows.filter((r) => r.at(-1) === String(k)).length);
+    expect(perReplica).toEqual(run.replicas?.summaries.map((x) => x.requests));
   });
 
   it('finds capacities as policyCapacity on the rescaled workload', () => {
