@@ -71,10 +71,43 @@ const sweepResult = z.object({
   wallMs: z.number(),
 });
 
+const maybeNumber = z.union([z.number(), z.nan()]).nullable();
+const capacityResult = z.object({
+  description: z.string(),
+  memory: z.number().int().positive(),
+  costModel: z.string(),
+  slo: z.string(),
+  attainment: z.number().gt(0).max(1),
+  policies: z.array(
+    z.object({
+      policy: z.string(),
+      capacity: finite,
+      lo: finite,
+      hi: finite.nullable(),
+      probes: z.array(
+        z.object({
+          rate: finite,
+          met: z.boolean(),
+          attainment: maybeNumber,
+          percentilesMet: z.boolean(),
+          failure: z.string().optional(),
+        }),
+      ),
+    }),
+  ),
+  wallMs: z.number(),
+});
+
 /** `data` of a `run` record. */
 export const runData = z.discriminatedUnion('type', [
   z.object({ type: z.literal('experiment'), config: experimentConfigSchema, result: experimentResult }),
   z.object({ type: z.literal('sweep'), config: experimentConfigSchema, result: sweepResult }),
+  z.object({
+    type: z.literal('capacity'),
+    config: experimentConfigSchema,
+    requests: z.number().int().min(2),
+    result: capacityResult,
+  }),
 ]);
 
 /** `data` of a `profile` record: a whole calibration profile, validated like a profile import. */

@@ -119,6 +119,26 @@ describe('stored runs', () => {
     expect(runData.safeParse(JSON.parse(JSON.stringify(data))).success).toBe(true);
   });
 
+  it('a stored capacity search is valid run data; a wrong one is refused', () => {
+    const cap = runCapacity({
+      base: {
+        workload: { kind: 'lmsys', requests: 100, rate: 10 },
+        mode: 'seconds',
+        seed: 1,
+        predict: 'exact',
+        costModel: 'a100-llama2-70b-tp2',
+        policies: ['mcsf'],
+      },
+      slo: 'ttft=1s',
+      attainment: 0.9,
+    });
+    const data = { type: 'capacity', config: { ...config, engine: 'cpu', slo: 'ttft=1s' }, requests: 100, result: cap };
+    expect(runData.safeParse(data).success).toBe(true);
+    expect(runData.safeParse(JSON.parse(JSON.stringify(data))).success).toBe(true);
+    expect(runData.safeParse({ ...data, result: { ...cap, attainment: 2 } }).success).toBe(false);
+    expect(runData.safeParse({ ...data, requests: 1 }).success).toBe(false);
+  });
+
   it('a run stored before SLO and replicas opens with the defaults; bad new fields are refused', () => {
     const parsed = experimentConfigSchema.parse(config);
     expect([parsed.slo, parsed.replicas, parsed.router]).toEqual(['', 1, 'round-robin']);

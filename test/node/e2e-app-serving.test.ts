@@ -479,6 +479,26 @@ describe('capacity panel', () => {
       await shot(page, 'capacity-panel-800');
       await panel.screenshot({ path: path.join(SHOTS, 'capacity-panel-only-800.png') });
       await page.setViewportSize({ width: 1400, height: 900 });
+      // Stored in History; Open brings it back, with its inputs, not stale.
+      await panel.locator('[data-testid=capacity-saved]').waitFor();
+      expect(await panel.locator('[data-testid=capacity-saved]').textContent()).toContain('Saved to History');
+      await page.goto(served.url + '#/history');
+      const rec = page.locator('[data-testid=history] tbody tr', { hasText: 'Capacity under SLO ttft=1s' }).first();
+      await rec.waitFor({ timeout: T });
+      expect(await rec.textContent()).toContain(`mcsf ${ref.policies[0]?.capacity.toFixed(3)} req/s`);
+      await rec.getByRole('button', { name: 'Open' }).click();
+      await page.locator('kv-capacity-panel[data-state=done]').waitFor({ timeout: T });
+      await expect.poll(() => panel.locator('[data-testid=capacity-saved]').textContent()).toContain('stored capacity');
+      expect(await panel.locator('input[name=cap-requests]').inputValue()).toBe('400');
+      expect(await panel.locator('[data-testid=capacity-result]').getAttribute('data-stale')).toBe('false');
+      for (const p of ref.policies)
+        expect(
+          Number(
+            await panel
+              .locator(`[data-testid=capacity-table] tr[data-policy="${p.policy}"] td[data-key=capacity]`)
+              .getAttribute('data-value'),
+          ),
+        ).toBe(p.capacity);
       // A changed SLO marks the capacities stale.
       await type(page, 'kv-config-form input[name=slo]', 'ttft=2s');
       await expect.poll(() => panel.locator('[data-testid=capacity-result]').getAttribute('data-stale')).toBe('true');

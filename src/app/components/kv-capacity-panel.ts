@@ -6,11 +6,13 @@
  * workload, policies, SLO, replicas and cost model come from the experiment form; the
  * panel adds the target attainment and the requests per probe.
  */
-import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
+import { LitElement, css, html, nothing, type PropertyValues, type TemplateResult } from 'lit';
+import { newRecordId } from '../../storage/store.ts';
 import { CancelledError, EngineClient } from '../../worker/client.ts';
 import type { CapacityConfig, CapacityResult, ProgressInfo, RunConfig } from '../../worker/protocol.ts';
 import { policyColor } from '../colors.ts';
-import { checkNumber, checkSloText, isLmsys, type ExperimentConfig } from '../config.ts';
+import { checkNumber, checkSloText, configTitle, configToParams, isLmsys, type ExperimentConfig } from '../config.ts';
+import { getStore } from '../services.ts';
 import { capacityCsv, downloadText } from '../export.ts';
 import { errorText, fixed, int } from '../format.ts';
 import { base } from '../theme.ts';
@@ -50,7 +52,12 @@ export class KvCapacityPanel extends LitElement {
     result: { state: true },
     resultKey: { state: true },
     error: { state: true },
+    saved: { state: true },
+    stored: { attribute: false },
   };
+  /** A capacity search opened from History (set by the view). */
+  declare stored: { config: ExperimentConfig; requests: number; result: CapacityResult } | undefined;
+  declare saved: { ok: boolean; text: string } | undefined;
   /** The experiment form's configuration and its worker RunConfig (or what is wrong with it). */
   declare config: ExperimentConfig;
   declare runConfig: RunConfig | string;
@@ -93,13 +100,12 @@ export class KvCapacityPanel extends LitElement {
     return { base: { ...rest, workload }, slo: cfg.slo, attainment: this.inputs.attainment };
   }
 
-  private keyOf(r: CapacityConfig): string {
-    const { profile: _p, ...base } = r.base;
-    const w = base.workload;
-    return JSON.stringify({
-      ...r,
-      base: { ...base, workload: w.kind === 'trace' ? { ...w, text: w.text.length } : w },
-    });
+  /** What a result was searched for: the form's settings that matter and the panel's inputs. */
+  private static keyOf(cfg: ExperimentConfig, inputs: PanelInputs): string {
+    const p = configToParams(cfg);
+    // The sweep, the form's request count (the panel has its own) and the engine (always CPU) do not matter.
+    for (const k of ['sweep', 'n', 'eng']) p.delete(k);
+    return JSON.stringify([p.toString(), isLmsys(cfg.preset) ? inputs : { ...inputs, requests: null }]);
   }
 
   private async search(): Promise<void> {
@@ -110,15 +116,50 @@ export class KvCapacityPanel extends LitElement {
     this.error = undefined;
     this.client ??= new EngineClient();
     try {
-      this.result = await this.client.capacity(req, (p) => (this.progress = p));
-      this.resultKey = this.keyOf(req);
+      const cfg = { ...this.config };
+      const inputs = { ...this.inputs };
+      const result = await this.client.capacity(req, (p) => (this.progress = p));
+      this.result = result;
+      this.resultKey = KvCapacityPanel.keyOf(cfg, inputs);
       this.state = 'done';
+      await this.save(cfg, inputs, result);
     } catch (e) {
       if (e instanceof CancelledError || (e instanceof Error && e.name === 'AbortError')) this.state = 'cancelled';
       else {
         this.error = errorText(e);
         this.state = 'error';
       }
+    }
+  }
+
+  /** Stores the search in History (a `run` record of type `capacity`); History's Open brings it back. */
+  private async save(cfg: ExperimentConfig, inputs: PanelInputs, result: CapacityResult): Promise<void> {
+    try {
+      const store = await getStore();
+      const title = `Capacity under SLO ${result.slo} at ≥ ${fixed(result.attainment * 100, 1)} %: ${configTitle(cfg)}`;
+      await store.put({
+        id: newRecordId('run'),
+        kind: 'run',
+        createdAt: Date.now(),
+        title,
+        data: { type: 'capacity', config: cfg, requests: inputs.requests, result },
+      });
+      this.saved = { ok: true, text: 'Saved to History.' };
+    } catch (e) {
+      this.saved = { ok: false, text: `Not saved to History: ${errorText(e)}` };
+    }
+  }
+
+  protected override willUpdate(changed: PropertyValues<this>): void {
+    // A search opened from History: its result, and the inputs it was searched with.
+    if (changed.has('stored') && this.stored) {
+      const st = this.stored;
+      this.inputs = { attainment: st.result.attainment, requests: st.requests };
+      this.inputErrors = {};
+      this.result = st.result;
+      this.resultKey = KvCapacityPanel.keyOf(st.config, this.inputs);
+      this.state = 'done';
+      this.saved = { ok: true, text: 'Showing the stored capacity search.' };
     }
   }
 
@@ -211,7 +252,7 @@ export class KvCapacityPanel extends LitElement {
     const req = this.request();
     const blocked = Array.isArray(req) ? req : [];
     const running = this.state === 'running';
-    const stale = this.result !== undefined && (Array.isArray(req) || this.keyOf(req) !== this.resultKey);
+    const stale = this.result !== undefined && KvCapacityPanel.keyOf(this.config, this.inputs) !== this.resultKey;
     const p = this.progress;
     const cfg = this.config;
     return html`<section class="card" data-testid="capacity-panel">
@@ -238,6 +279,7 @@ export class KvCapacityPanel extends LitElement {
       }
       ${this.state === 'cancelled' ? html`<p class="muted" role="status" data-testid="capacity-cancelled">Cancelled.</p>` : nothing}
       ${this.error ? html`<p class="error" role="alert" data-testid="capacity-error">${this.error}</p>` : nothing}
+      ${this.saved && !running ? html`<p class=${this.saved.ok ? 'muted small' : 'error'} data-testid="capacity-saved">${this.saved.text}</p>` : nothing}
       ${this.resultTemplate(stale)}
     </section>`;
   }

@@ -41,6 +41,7 @@ import './kv-config-form.ts';
 import type { TraceFile } from './kv-config-form.ts';
 import { KvPolicyList } from './kv-policy-list.ts';
 import './kv-results-table.ts';
+import type { KvCapacityPanel } from './kv-capacity-panel.ts';
 import './kv-capacity-panel.ts';
 import './kv-run-progress.ts';
 import { profileOptionLabel } from '../calibration.ts';
@@ -75,6 +76,7 @@ export class KvExperimentView extends LitElement {
     sweepMetric: { state: true },
     csvState: { state: true },
     csvError: { state: true },
+    storedCapacity: { state: true },
   };
 
   /** Time limit of the hindsight optimum's branch and bound. */
@@ -115,6 +117,8 @@ export class KvExperimentView extends LitElement {
   declare sweepMetric: SweepMetric;
   declare csvState: 'idle' | 'running' | 'error';
   declare csvError: string | undefined;
+  /** A capacity search opened from History, for the capacity panel. */
+  declare storedCapacity: KvCapacityPanel['stored'];
 
   private client: EngineClient | undefined;
 
@@ -218,10 +222,16 @@ export class KvExperimentView extends LitElement {
           this.optimumConfig = this.config;
           this.optimumState = 'done';
         }
-      } else {
+      } else if (data.type === 'sweep') {
         this.sweep = data.result;
         this.sweepConfig = this.config;
         this.latest = 'sweep';
+      } else {
+        // A capacity search: the panel shows it (with the inputs it was searched with).
+        this.storedCapacity = { config: this.config, requests: data.requests, result: data.result };
+        await this.updateComplete;
+        this.renderRoot.querySelector('kv-capacity-panel')?.scrollIntoView({ block: 'start' });
+        return;
       }
       this.state = 'done';
       this.saved = { ok: true, text: `Showing the stored run “${rec.title}”.` };
@@ -623,7 +633,7 @@ export class KvExperimentView extends LitElement {
         ${this.saved ? html`<p class=${this.saved.ok ? 'muted' : 'error'} data-testid="save-status">${this.saved.text}</p>` : nothing}
       </section>
       ${output}
-      <kv-capacity-panel .config=${this.config} .runConfig=${this.runConfigOf(this.config)}
+      <kv-capacity-panel .config=${this.config} .runConfig=${this.runConfigOf(this.config)} .stored=${this.storedCapacity}
         .formBlocked=${[
           ...Object.values(this.fieldErrors),
           ...(KvPolicyList.allValid(this.config.policies) ? [] : ['Fix the policy parameters marked in red.']),
