@@ -373,6 +373,9 @@ export class KvCompareView extends LitElement {
       .small {
         font-size: 0.85rem;
       }
+      [data-testid='compare-capacity-results'] td:first-child {
+        min-width: 14rem;
+      }
     `,
   ];
 }
