@@ -47,7 +47,7 @@ function median(xs: number[]): number {
 }
 
 async function scrapeTable(page: Page): Promise<Record<string, Record<string, number>>> {
-  const rows = page.locator('kv-results-table tbody tr');
+  const rows = page.locator('kv-results-table [data-testid=results] tbody tr');
   const out: Record<string, Record<string, number>> = {};
   for (let i = 0; i < (await rows.count()); i++) {
     const row = rows.nth(i);

@@ -3,6 +3,8 @@
  * the worker's RunConfig (the same inputs `kvsched simulate` takes).
  */
 import { DEFAULT_COST_MODEL } from '../cost/registry.ts';
+import { ROUTERS, type RouterKind } from '../engine/replicas.ts';
+import { checkSloMode, parseSlo } from '../metrics/slo.ts';
 import type { TimeMode } from '../model/types.ts';
 import { PAPER_POLICIES } from '../policies/registry.ts';
 import type { RunConfig, RunWorkload } from '../worker/protocol.ts';
@@ -40,6 +42,11 @@ export interface ExperimentConfig {
   sweepRates: number[];
   /** Name of the uploaded trace (its text is not part of the URL). */
   traceName: string | null;
+  /** SLO in the CLI's `--slo` grammar (src/metrics/slo.ts); '' = none. */
+  slo: string;
+  /** Replicas K of each policy behind the router (CPU engine); 1 = no router. */
+  replicas: number;
+  router: RouterKind;
 }
 
 export function isLmsys(p: Preset): boolean {
@@ -65,6 +72,9 @@ export function defaultConfig(): ExperimentConfig {
     seed: 1,
     sweepRates: [10, 20, 30, 40, 50],
     traceName: null,
+    slo: '',
+    replicas: 1,
+    router: 'round-robin',
   };
 }
 
@@ -100,6 +110,9 @@ export const NUMBER_RULES = {
   seed: { label: 'Seed', min: 0, max: 0xffffffff, integer: true },
   noise: { label: 'Noise E', min: 0, max: 1, maxExclusive: true, integer: false },
   sweepRate: { label: 'Sweep rate', min: 0, exclusive: true, max: 1e9, integer: false },
+  replicas: { label: 'Replicas K', min: 1, max: 1024, integer: true },
+  attainment: { label: 'Target attainment', min: 0, exclusive: true, max: 1, integer: false },
+  capacityRequests: { label: 'Requests per probe', min: 2, max: 1_000_000, integer: true },
 } as const satisfies Record<string, NumberRule>;
 
 export type NumberField = keyof typeof NUMBER_RULES;
@@ -135,6 +148,25 @@ export function parseSweepRates(text: string): { value: number[] } | { error: st
     out.push(c.value);
   }
   return { value: out };
+}
+
+/**
+ * Checks typed SLO text with the CLI's own parser and time-mode check (`--slo`): null when
+ * it is valid or empty (no SLO), else the parser's one-line message.
+ */
+export function checkSloText(text: string, mode: TimeMode): string | null {
+  if (text.trim() === '') return null;
+  try {
+    checkSloMode(parseSlo(text), mode);
+    return null;
+  } catch (e) {
+    return `SLO: ${e instanceof Error ? e.message : String(e)}.`;
+  }
+}
+
+/** A valid SLO as the parser normalises it (no blanks: `ttft=2s,tpot=0.2s`); '' for none. */
+export function normalSlo(text: string): string {
+  return text.trim() === '' ? '' : parseSlo(text).text;
 }
 
 function num(p: URLSearchParams, key: string, field: NumberField): number | undefined {
@@ -175,6 +207,11 @@ export function configFromParams(p: URLSearchParams): ExperimentConfig {
     if ('value' in rates) c.sweepRates = rates.value;
   }
   c.traceName = p.get('trace');
+  const slo = p.get('slo');
+  if (slo !== null && checkSloText(slo, 'seconds') === null) c.slo = normalSlo(slo);
+  c.replicas = num(p, 'k', 'replicas') ?? c.replicas;
+  const router = p.get('router');
+  if (router !== null && (ROUTERS as readonly string[]).includes(router)) c.router = router as RouterKind;
   return c;
 }
 
@@ -197,6 +234,9 @@ export function configToParams(c: ExperimentConfig): URLSearchParams {
   if (c.seed !== d.seed) p.set('seed', String(c.seed));
   if (c.sweepRates.join(',') !== d.sweepRates.join(',')) p.set('sweep', c.sweepRates.join(','));
   if (c.preset === 'trace' && c.traceName !== null) p.set('trace', c.traceName);
+  if (c.slo !== '') p.set('slo', c.slo);
+  if (c.replicas !== d.replicas) p.set('k', String(c.replicas));
+  if (c.router !== d.router) p.set('router', c.router);
   return p;
 }
 
@@ -227,12 +267,15 @@ export function toRunConfig(c: ExperimentConfig, trace: { name: string; text: st
     policies: [...c.policies],
     ...(c.memory !== null ? { memory: c.memory } : {}),
     ...(c.engine === 'gpu' ? { engine: 'gpu' as const } : {}),
+    ...(c.slo.trim() !== '' ? { slo: c.slo.trim() } : {}),
+    ...(c.replicas > 1 ? { replicas: { count: c.replicas, router: c.router } } : {}),
   };
 }
 
 /** Whether the hindsight optimum is offered: rounds mode and at most ~60 requests (a trace is checked when it runs). */
 export function optimumOffered(c: ExperimentConfig): boolean {
-  if (c.mode !== 'rounds') return false;
+  // The optimum is of one machine: with replicas its ratios would compare different systems.
+  if (c.mode !== 'rounds' || c.replicas > 1) return false;
   if (isLmsys(c.preset)) return c.requests <= 60;
   if (c.preset === 'trace') return true;
   return c.synthRequests === null || c.synthRequests <= 60;
@@ -247,7 +290,9 @@ export function configTitle(c: ExperimentConfig, sweep = false): string {
     : c.preset === 'trace'
       ? `trace ${c.traceName ?? ''}`
       : `paper synthetic (${c.preset === 'synthetic-zero' ? 'zero' : 'Poisson'})`;
-  return `${w}, ${c.policies.length} ${c.policies.length === 1 ? 'policy' : 'policies'}, seed ${c.seed}${c.predict === 'exact' ? '' : `, ${c.predict}`}${c.engine === 'gpu' ? ', GPU engine' : ''}`;
+  const rep = c.replicas > 1 ? `, ${c.replicas} replicas (${c.router})` : '';
+  const slo = c.slo !== '' ? `, SLO ${c.slo}` : '';
+  return `${w}, ${c.policies.length} ${c.policies.length === 1 ? 'policy' : 'policies'}, seed ${c.seed}${c.predict === 'exact' ? '' : `, ${c.predict}`}${c.engine === 'gpu' ? ', GPU engine' : ''}${rep}${slo}`;
 }
 
 /** How each configuration field reads in a difference list. */
@@ -268,6 +313,10 @@ const FIELD_TEXT: { [K in keyof ExperimentConfig]?: { label: string; show: (c: E
   costModel: { label: 'cost model', show: (c) => c.costModel },
   engine: { label: 'engine', show: (c) => c.engine.toUpperCase() },
   seed: { label: 'seed', show: (c) => String(c.seed) },
+  // Stored runs from before these fields existed have none: read as the defaults.
+  slo: { label: 'SLO', show: (c) => (c.slo ?? '') || 'none' },
+  replicas: { label: 'replicas', show: (c) => String(c.replicas ?? 1) },
+  router: { label: 'router', show: (c) => ((c.replicas ?? 1) > 1 ? (c.router ?? 'round-robin') : '—') },
 };
 
 export interface ConfigDifference {

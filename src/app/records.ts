@@ -1,11 +1,13 @@
 /** The app's record kinds and the shape of a `run` record's data. */
 import { runData } from '../storage/bundle.ts';
-import type { ExperimentResult, OptimumSummary, SweepResult } from '../worker/protocol.ts';
+import type { CapacityResult, ExperimentResult, OptimumSummary, SweepResult } from '../worker/protocol.ts';
 import type { ExperimentConfig } from './config.ts';
 
 export type RunRecordData =
   | { type: 'experiment'; config: ExperimentConfig; result: ExperimentResult; optimum?: OptimumSummary }
-  | { type: 'sweep'; config: ExperimentConfig; result: SweepResult };
+  | { type: 'sweep'; config: ExperimentConfig; result: SweepResult }
+  /** A capacity search (the Experiment view's capacity panel): `requests` per probe of the LMSYS stand-in. */
+  | { type: 'capacity'; config: ExperimentConfig; requests: number; result: CapacityResult };
 
 /** Whether a stored record's data is a whole, well-typed run (config included), as imports check it. */
 export function isRunData(x: unknown): x is RunRecordData {

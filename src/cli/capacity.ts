@@ -1,13 +1,5 @@
-import {
-  CAPACITY_DEFAULTS,
-  RescaledWorkload,
-  searchCapacity,
-  type CapacityProbe,
-  type CapacitySearch,
-} from '../experiment/capacity.ts';
+import { CAPACITY_DEFAULTS, policyCapacity, RescaledWorkload, type CapacitySearch } from '../experiment/capacity.ts';
 import { buildInstance, type WorkloadSpec } from '../experiment/instance.ts';
-import { runPolicy } from '../experiment/run.ts';
-import { evaluateSlo, sloMet } from '../metrics/slo.ts';
 import { readTextFileSync } from '../workload/node-files.ts';
 import { formatPredictionSpec } from '../workload/index.ts';
 import { count, fixed, table } from './format.ts';
@@ -97,7 +89,6 @@ export const capacityCommand: Command = {
     const label =
       a.trace !== undefined ? `trace ${a.trace}` : `lmsys stand-in (${a.requests} requests, seed ${a.seed})`;
     const scaled = new RescaledWorkload([...base.requests()], base.memory, label);
-    const needGaps = slo.terms.some((t) => t.metric === 'tbt' && t.percentile !== null);
     progress.note(
       `kvsched: capacity of ${label}, M = ${base.memory}, cost model ${a['cost-model'].name}, SLO ${slo.text} ` +
         `at attainment ≥ ${a.attainment}`,
@@ -105,19 +96,14 @@ export const capacityCommand: Command = {
 
     const results: PolicyCapacity[] = [];
     for (const spec of a.policy) {
-      const probe = (rate: number): CapacityProbe => {
-        progress.show(`  ${spec}: probing ${fixed(rate, 3)} req/s`);
-        const o = runPolicy(scaled.at(rate), spec, {
-          costModel: a['cost-model'],
-          tokenGaps: needGaps,
-          ...(replicas ? { replicas } : {}),
-        });
-        if (!o.ok)
-          return { rate, met: false, attainment: Number.NaN, percentilesMet: false, failure: `${o.kind}: ${o.error}` };
-        const s = evaluateSlo(o.result, slo);
-        return { rate, met: sloMet(s, a.attainment), attainment: s.attainment, percentilesMet: s.percentilesMet };
-      };
-      const found = searchCapacity(probe, { ...CAPACITY_DEFAULTS, start: a['rate-start'], tolerance: a.tolerance });
+      const found = policyCapacity(scaled, spec, {
+        costModel: a['cost-model'],
+        slo,
+        attainment: a.attainment,
+        ...(replicas ? { replicas } : {}),
+        search: { start: a['rate-start'], tolerance: a.tolerance },
+        onProbe: (rate) => progress.show(`  ${spec}: probing ${fixed(rate, 3)} req/s`),
+      });
       progress.clear();
       progress.note(`  ${spec}: capacity ${fixed(found.capacity, 3)} req/s after ${found.probes.length} probes`);
       results.push({ policy: spec, ...found });

@@ -3,7 +3,7 @@ import { runPolicy, type PolicyOutcome, type ReplicaBreakdown } from '../experim
 import { buildInstance, type InstanceOptions, type WorkloadSpec } from '../experiment/instance.ts';
 import { kvTimeline, type RunSummary } from '../metrics/summary.ts';
 import { checkSloMode, evaluateSlo, type SloOutcome } from '../metrics/slo.ts';
-import { REQUEST_CSV_HEADER, requestCsvLines } from '../metrics/requests-csv.ts';
+import { requestCsvHeader, requestCsvLines } from '../metrics/requests-csv.ts';
 import { microsToSeconds, type TimeMode } from '../model/types.ts';
 import { POLICIES } from '../policies/registry.ts';
 import { formatPredictionSpec } from '../workload/index.ts';
@@ -177,7 +177,7 @@ export const simulateCommand: Command = {
     if (a.engine === 'gpu') checkGpuPolicies(policies); // before any file or device is opened
     const writer = a.out !== undefined ? new OutFile(a.out) : undefined;
     const requestsCsv = a['csv-requests'] !== undefined ? new OutFile(a['csv-requests']) : undefined;
-    requestsCsv?.write(`${REQUEST_CSV_HEADER}\n`);
+    requestsCsv?.write(`${requestCsvHeader(replicas !== undefined)}\n`);
     const summaries: { policy: string; summary: RunSummary }[] = [];
     let firstRun = true;
     /** A row for the table; false when the policy did not finish. */
@@ -208,7 +208,7 @@ export const simulateCommand: Command = {
         rows.push(summaryRow(`  replica ${k} (${count(s.requests)} req)`, s, mode));
         tokenRows.push(tokenRow(`  replica ${k}`, s, mode, undefined));
       });
-      if (requestsCsv) writeRequestsCsv(requestsCsv, o.result);
+      if (requestsCsv) writeRequestsCsv(requestsCsv, o.result, o.replicas?.assignment);
       if (writer === undefined) return;
       if (!firstRun) writer.write(',');
       firstRun = false;
@@ -390,8 +390,8 @@ function summaryCsv(rows: readonly { policy: string; summary: RunSummary }[]): s
 }
 
 /** One run's requests as CSV rows (src/metrics/requests-csv.ts). */
-function writeRequestsCsv(w: OutFile, r: SimulationResult): void {
-  for (const line of requestCsvLines(r)) w.write(line);
+function writeRequestsCsv(w: OutFile, r: SimulationResult, assignment?: Int32Array): void {
+  for (const line of requestCsvLines(r, assignment)) w.write(line);
 }
 
 function tokenRow(spec: string, s: RunSummary, mode: TimeMode, slo: SloOutcome | undefined): string[] {

@@ -10,8 +10,12 @@
  * there the looser one keeps rates ≥ that rate and the tighter one rates below it. So a
  * looser SLO never gives a lower capacity, whether or not attainment is monotone in the rate.
  */
-import type { RequestSpec } from '../model/types.ts';
+import type { ReplicaOptions } from '../engine/replicas.ts';
+import { evaluateSlo, sloMet, type Slo } from '../metrics/slo.ts';
+import type { CostModel, RequestSpec } from '../model/types.ts';
+import type { PolicyConfig } from '../policies/registry.ts';
 import type { Instance } from './instance.ts';
+import { runPolicy } from './run.ts';
 
 export interface CapacityProbe {
   /** Mean arrival rate of the probe (requests per second). */
@@ -125,4 +129,46 @@ export class RescaledWorkload {
       description: `${this.label} rescaled to λ = ${rate}/s`,
     };
   }
+}
+
+export interface PolicyCapacityOptions {
+  readonly costModel: CostModel;
+  readonly slo: Slo;
+  /** Target attainment in (0, 1]. */
+  readonly attainment: number;
+  readonly replicas?: ReplicaOptions;
+  /** Search options; missing ones from CAPACITY_DEFAULTS. */
+  readonly search?: Partial<CapacityOptions>;
+  /** Called before each probe runs (for progress lines and bars). */
+  readonly onProbe?: (rate: number, probesBefore: number) => void;
+  readonly signal?: { readonly aborted: boolean };
+}
+
+/**
+ * One policy's capacity under an SLO on a rescaled workload: every probe runs the policy on
+ * the CPU engine at that rate and evaluates the SLO; a stuck or livelocked run counts as
+ * missed. Used by `kvsched capacity` and the app's capacity panel (in its worker).
+ */
+export function policyCapacity(
+  scaled: RescaledWorkload,
+  policy: string | PolicyConfig,
+  o: PolicyCapacityOptions,
+): CapacitySearch {
+  // Pooled TBT gaps are needed only for a TBT percentile term (per-request terms use each request's max gap).
+  const needGaps = o.slo.terms.some((t) => t.metric === 'tbt' && t.percentile !== null);
+  let count = 0;
+  const probe = (rate: number): CapacityProbe => {
+    o.onProbe?.(rate, count++);
+    const r = runPolicy(scaled.at(rate), policy, {
+      costModel: o.costModel,
+      tokenGaps: needGaps,
+      ...(o.replicas ? { replicas: o.replicas } : {}),
+      ...(o.signal ? { signal: o.signal } : {}),
+    });
+    if (!r.ok)
+      return { rate, met: false, attainment: Number.NaN, percentilesMet: false, failure: `${r.kind}: ${r.error}` };
+    const s = evaluateSlo(r.result, o.slo);
+    return { rate, met: sloMet(s, o.attainment), attainment: s.attainment, percentilesMet: s.percentilesMet };
+  };
+  return searchCapacity(probe, { ...CAPACITY_DEFAULTS, ...o.search });
 }

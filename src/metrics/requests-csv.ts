@@ -23,22 +23,31 @@ export const REQUEST_CSV_COLUMNS = [
   'energy_j',
 ] as const;
 
-export const REQUEST_CSV_HEADER = REQUEST_CSV_COLUMNS.join(',');
+/**
+ * The header; a run with replicas adds a last column, `replica`, the replica each request
+ * was routed to (src/engine/replicas.ts).
+ */
+export function requestCsvHeader(replicas: boolean): string {
+  return [...REQUEST_CSV_COLUMNS, ...(replicas ? ['replica'] : [])].join(',');
+}
 
 /** A CSV field: quoted when it holds a comma, a quote or a line break (RFC 4180). */
 export function csvField(text: string): string {
   return /[",\r\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
 }
 
-/** One run's requests as CSV lines (no header), each ending in a newline, in completion order. */
-export function* requestCsvLines(r: SimulationResult): Generator<string, void, void> {
+/**
+ * One run's requests as CSV lines (no header), each ending in a newline, in completion
+ * order; `assignment` (by request id): the replica column of a replicated run.
+ */
+export function* requestCsvLines(r: SimulationResult, assignment?: ArrayLike<number>): Generator<string, void, void> {
   const t = r.mode === 'seconds' ? microsToSeconds : (x: number) => x;
   const policy = csvField(r.policy);
   for (const q of r.requests) {
     yield (
       `${policy},${q.id},${t(q.arrival)},${q.prompt},${q.output},${q.predicted},${t(q.start)},` +
       `${t(q.firstToken)},${t(q.completion)},${t(q.completion - q.arrival)},${t(q.firstToken - q.arrival)},` +
-      `${q.restarts},${Math.round(q.joules * 1e6) / 1e6}\n`
+      `${q.restarts},${Math.round(q.joules * 1e6) / 1e6}${assignment ? `,${assignment[q.id]}` : ''}\n`
     );
   }
 }

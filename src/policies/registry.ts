@@ -278,3 +278,10 @@ export const PAPER_POLICIES = [
   'alpha-clearing:0.2:0.2',
   'vllm',
 ];
+
+/**
+ * The serving line-up (issue 15): what serving engineers compare MC-SF with today — the
+ * paper's MC-SF and MC-Benchmark, vLLM v0, Sarathi-Serve (chunked prefill), Orca, and
+ * MC-SF with Sarathi's token budget — each with its default parameters.
+ */
+export const SERVING_POLICIES = ['mcsf', 'mc-fcfs', 'vllm', 'sarathi', 'orca', 'mcsf-budget'];

@@ -6,6 +6,7 @@
 import { shownText } from '../model/text.ts';
 import { z } from '../model/zod.ts';
 import { PROFILE_SCHEMA, profileSchema } from '../calibrate/profile.ts';
+import { ROUTERS } from '../engine/replicas.ts';
 import { experimentConfigSchema } from './run-config.ts';
 import type { StoredRecord } from './schema.ts';
 
@@ -20,11 +21,36 @@ export interface Bundle {
 
 const finite = z.number().refine(Number.isFinite, 'must be a finite number');
 const series = z.object({ x: z.array(finite), y: z.array(finite) });
-const summary = z.record(z.string(), z.number().nullable());
+// NaN: a metric the engine did not record (TBT on the GPU engine); JSON exports write it as null.
+const summary = z.record(z.string(), z.union([z.number(), z.nan()]).nullable());
+const sloOutcome = z.object({
+  slo: z.string(),
+  attainment: z.union([z.number(), z.nan()]).nullable(),
+  percentiles: z.array(
+    z.object({
+      term: z.string(),
+      value: z.union([z.number(), z.nan()]).nullable(),
+      bound: z.number(),
+      met: z.boolean(),
+    }),
+  ),
+  percentilesMet: z.boolean(),
+});
 
 // Discriminated unions (not z.union): a rejection then names the failing field, not just "Invalid input".
 const policyRun = z.discriminatedUnion('ok', [
-  z.object({ policy: z.string(), ok: z.literal(true), summary, cdf: series, kv: series, wallMs: z.number() }),
+  z.object({
+    policy: z.string(),
+    ok: z.literal(true),
+    summary,
+    cdf: series,
+    kv: series,
+    wallMs: z.number(),
+    // Added with issue 15 (token metrics, SLOs, replicas): optional, so older runs stay valid.
+    tbtCdf: series.optional(),
+    slo: sloOutcome.optional(),
+    replicas: z.object({ router: z.enum(ROUTERS), summaries: z.array(summary) }).optional(),
+  }),
   z.object({ policy: z.string(), ok: z.literal(false), error: z.string(), errorName: z.string() }),
 ]);
 
@@ -45,10 +71,43 @@ const sweepResult = z.object({
   wallMs: z.number(),
 });
 
+const maybeNumber = z.union([z.number(), z.nan()]).nullable();
+const capacityResult = z.object({
+  description: z.string(),
+  memory: z.number().int().positive(),
+  costModel: z.string(),
+  slo: z.string(),
+  attainment: z.number().gt(0).max(1),
+  policies: z.array(
+    z.object({
+      policy: z.string(),
+      capacity: finite,
+      lo: finite,
+      hi: finite.nullable(),
+      probes: z.array(
+        z.object({
+          rate: finite,
+          met: z.boolean(),
+          attainment: maybeNumber,
+          percentilesMet: z.boolean(),
+          failure: z.string().optional(),
+        }),
+      ),
+    }),
+  ),
+  wallMs: z.number(),
+});
+
 /** `data` of a `run` record. */
 export const runData = z.discriminatedUnion('type', [
   z.object({ type: z.literal('experiment'), config: experimentConfigSchema, result: experimentResult }),
   z.object({ type: z.literal('sweep'), config: experimentConfigSchema, result: sweepResult }),
+  z.object({
+    type: z.literal('capacity'),
+    config: experimentConfigSchema,
+    requests: z.number().int().min(2),
+    result: capacityResult,
+  }),
 ]);
 
 /** `data` of a `profile` record: a whole calibration profile, validated like a profile import. */

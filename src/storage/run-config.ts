@@ -6,6 +6,7 @@
  */
 import { z } from '../model/zod.ts';
 import { LIMITS } from '../model/limits.ts';
+import { ROUTERS } from '../engine/replicas.ts';
 
 export const STORED_PRESETS = [
   'lmsys-high',
@@ -34,6 +35,10 @@ export const experimentConfigSchema = z.object({
   seed: z.number().int().min(0).max(0xffffffff),
   sweepRates: z.array(positive).max(1000),
   traceName: z.string().max(4096).nullable(),
+  // Added with issue 15: runs stored before have none of these and open with the defaults.
+  slo: z.string().max(1000).default(''),
+  replicas: z.number().int().min(1).max(1024).default(1),
+  router: z.enum(ROUTERS).default('round-robin'),
 });
 
 export type StoredExperimentConfig = z.infer<typeof experimentConfigSchema>;

@@ -4,6 +4,8 @@
  */
 import {
   NO_WORKER_WEBGPU,
+  type CapacityConfig,
+  type CapacityResult,
   type ExperimentResult,
   type FromWorker,
   type OptimumSummary,
@@ -138,6 +140,16 @@ export class EngineClient {
     );
     if (m.type !== 'requests-csv-result') throw new Error(`unexpected worker reply ${m.type}`);
     return m.csv;
+  }
+
+  /** Capacity of each policy under an SLO (in the worker, cancellable, with progress per probe). */
+  async capacity(config: CapacityConfig, onProgress?: (p: ProgressInfo) => void): Promise<CapacityResult> {
+    const m = await this.start(
+      (id, abort) => ({ type: 'capacity', id, config, ...(abort ? { abort } : {}) }),
+      onProgress,
+    );
+    if (m.type !== 'capacity-result') throw new Error(`unexpected worker reply ${m.type}`);
+    return m.result;
   }
 
   async sweep(config: SweepConfig, onProgress?: (p: ProgressInfo) => void): Promise<SweepResult> {

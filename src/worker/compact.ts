@@ -22,6 +22,14 @@ export function latencyCdf(result: SimulationResult, points = 200): Series {
   return cdfOf(lat, points);
 }
 
+/** Points of the time-between-tokens CDF over every recorded gap (empty: none recorded). */
+export function tbtCdf(result: SimulationResult, points = 200): Series {
+  if (!result.tokenGaps) return { x: [], y: [] };
+  const gaps = result.tokenGaps.toArray();
+  if (result.mode === 'seconds') for (let i = 0; i < gaps.length; i++) gaps[i] = microsToSeconds(gaps[i] as number);
+  return cdfOf(gaps, points);
+}
+
 /** CDF points of a sample (sorted in place). */
 export function cdfOf(values: Float64Array, points = 200): Series {
   values.sort();

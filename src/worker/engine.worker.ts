@@ -8,7 +8,7 @@
 import { runGpuExperiment } from './gpu-runner.ts';
 import { runOptimum } from './optimum-runner.ts';
 import { NO_WORKER_WEBGPU, type FromWorker, type ToWorker } from './protocol.ts';
-import { requestsCsv, runExperiment, runSweep, type RunHooks } from './runner.ts';
+import { requestsCsv, runCapacity, runExperiment, runSweep, type RunHooks } from './runner.ts';
 
 /** The worker's global scope (typed locally: the project compiles against the DOM lib, not the webworker lib). */
 const scope = self as unknown as {
@@ -54,6 +54,8 @@ async function handle(ev: MessageEvent<ToWorker>): Promise<void> {
         post({ type: 'result', id: msg.id, result: runExperiment(msg.config, hooks) });
       }
     } else if (msg.type === 'sweep') post({ type: 'sweep-result', id: msg.id, result: runSweep(msg.config, hooks) });
+    else if (msg.type === 'capacity')
+      post({ type: 'capacity-result', id: msg.id, result: runCapacity(msg.config, hooks) });
     else if (msg.type === 'requests-csv')
       post({ type: 'requests-csv-result', id: msg.id, csv: requestsCsv({ ...msg.config, engine: 'cpu' }, hooks) });
     else post({ type: 'optimum-result', id: msg.id, result: await runOptimum(msg.config, msg.timeLimitSec, hooks) });

@@ -7,12 +7,14 @@
  * The GPU engine keeps no per-round trace and no per-request energy, so `kv` is empty.
  */
 import { GpuEngine } from '../gpu-engine/engine.ts';
+import { gpuReplicaRefusal } from '../gpu-engine/replica-support.ts';
+import { evaluateSlo } from '../metrics/slo.ts';
 import { runPoliciesOnEngine } from '../gpu-engine/run-cells.ts';
 import { requestSession } from '../gpu/session.ts';
 import { engineShader } from '../gpu/shaders-browser.ts';
 import { latencyCdf } from './compact.ts';
 import type { ExperimentResult, PolicyRun, RunConfig } from './protocol.ts';
-import { cancelled, costModelOf, instanceOf, type RunHooks } from './runner.ts';
+import { cancelled, costModelOf, instanceOf, sloOf, type RunHooks } from './runner.ts';
 
 let cached: { gpu: GPU; engine: Promise<{ engine: GpuEngine; adapter: string }> } | undefined;
 
@@ -41,6 +43,9 @@ export async function runGpuExperiment(
   hooks: RunHooks = {},
 ): Promise<ExperimentResult> {
   const started = performance.now();
+  const refusal = config.replicas ? gpuReplicaRefusal(config.replicas.count, config.replicas.router) : undefined;
+  if (refusal !== undefined) throw new Error(refusal);
+  const slo = sloOf(config);
   const instance = instanceOf(config);
   const costModel = costModelOf(config);
   if (gpu === undefined) throw new Error('WebGPU is not available here (navigator.gpu is undefined)');
@@ -72,6 +77,7 @@ export async function runGpuExperiment(
           cdf: latencyCdf(o.result),
           kv: { x: [], y: [] },
           wallMs: o.wallSeconds * 1000,
+          ...(slo ? { slo: evaluateSlo(o.result, slo) } : {}),
         }
       : { policy: o.policy, ok: false, error: o.error, errorName: o.kind === 'stuck' ? 'StuckError' : 'LivelockError' },
   );

@@ -4,6 +4,9 @@
  * policy), never per-request objects: posting them costs the main thread well under
  * a millisecond even for a 10,000-request run.
  */
+import type { RouterKind } from '../engine/replicas.ts';
+import type { CapacityProbe } from '../experiment/capacity.ts';
+import type { SloOutcome } from '../metrics/slo.ts';
 import type { RunSummary } from '../metrics/summary.ts';
 import type { TimeMode } from '../model/types.ts';
 
@@ -29,6 +32,10 @@ export interface RunConfig {
   readonly policies: readonly string[];
   /** Which engine runs the policies (default cpu). The GPU engine never falls back to the CPU. */
   readonly engine?: 'cpu' | 'gpu';
+  /** An SLO in `--slo` grammar (src/metrics/slo.ts): each policy's attainment is evaluated. */
+  readonly slo?: string;
+  /** K replicas of each policy behind a router (CPU engine; src/engine/replicas.ts). */
+  readonly replicas?: { readonly count: number; readonly router: RouterKind };
 }
 
 /** A sweep: the same configuration run at several lmsys arrival rates. */
@@ -53,6 +60,12 @@ export type PolicyRun =
       /** KV tokens in use over time: x = time (time unit), y = peak KV within the bucket. */
       readonly kv: Series;
       readonly wallMs: number;
+      /** Time-between-tokens CDF over every gap (time unit); absent: not recorded (GPU engine, older runs). */
+      readonly tbtCdf?: Series;
+      /** The SLO's outcome, when the run had one. */
+      readonly slo?: SloOutcome;
+      /** With replicas: the router and each replica's summary (the run's summary is of all of them). */
+      readonly replicas?: { readonly router: RouterKind; readonly summaries: RunSummary[] };
     }
   | { readonly policy: string; readonly ok: false; readonly error: string; readonly errorName: string };
 
@@ -102,6 +115,37 @@ export interface SweepResult {
   readonly wallMs: number;
 }
 
+/** A capacity search (docs/app.md, capacity): the lmsys workload or a trace rescaled in time. */
+export interface CapacityConfig {
+  /** Workload, seed, memory, prediction, cost model, policies, replicas (mode: seconds). */
+  readonly base: RunConfig;
+  readonly slo: string;
+  /** Target attainment in (0, 1]. */
+  readonly attainment: number;
+  /** First rate probed (requests/s); default CAPACITY_DEFAULTS.start. */
+  readonly start?: number;
+  readonly tolerance?: number;
+}
+
+export interface CapacityPolicyResult {
+  readonly policy: string;
+  readonly capacity: number;
+  /** The final bracket: lo met, hi missed (null: met up to the maximum rate). */
+  readonly lo: number;
+  readonly hi: number | null;
+  readonly probes: readonly CapacityProbe[];
+}
+
+export interface CapacityResult {
+  readonly description: string;
+  readonly memory: number;
+  readonly costModel: string;
+  readonly slo: string;
+  readonly attainment: number;
+  readonly policies: CapacityPolicyResult[];
+  readonly wallMs: number;
+}
+
 export interface ProgressInfo {
   /** Which run of how many (policies × rates). */
   readonly run: number;
@@ -111,6 +155,9 @@ export interface ProgressInfo {
   readonly requests: number;
   /** Overall fraction done, 0..1. */
   readonly fraction: number;
+  /** Capacity search: the rate being probed and how many probes this policy has had. */
+  readonly probeRate?: number;
+  readonly probes?: number;
 }
 
 /** The error name the worker answers a GPU run with when it has no navigator.gpu (the client then runs it on the main thread). */
@@ -127,6 +174,12 @@ export type ToWorker =
       readonly abort?: SharedArrayBuffer;
     }
   | {
+      readonly type: 'capacity';
+      readonly id: number;
+      readonly config: CapacityConfig;
+      readonly abort?: SharedArrayBuffer;
+    }
+  | {
       readonly type: 'requests-csv';
       readonly id: number;
       readonly config: RunConfig;
@@ -139,4 +192,5 @@ export type FromWorker =
   | { readonly type: 'sweep-result'; readonly id: number; readonly result: SweepResult }
   | { readonly type: 'optimum-result'; readonly id: number; readonly result: OptimumSummary }
   | { readonly type: 'requests-csv-result'; readonly id: number; readonly csv: string }
+  | { readonly type: 'capacity-result'; readonly id: number; readonly result: CapacityResult }
   | { readonly type: 'error'; readonly id: number; readonly name: string; readonly message: string };

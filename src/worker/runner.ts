@@ -9,15 +9,20 @@ import { powerOf } from '../cost/energy.ts';
 import { profileCostModel, profileSchema } from '../calibrate/profile.ts';
 import { getCostModel } from '../cost/registry.ts';
 import type { CostModel } from '../model/types.ts';
-import { LivelockError, recordTokenGaps, simulate, StuckError } from '../engine/engine.ts';
+import { LivelockError, recordTokenGaps, simulate, StuckError, type SimulationResult } from '../engine/engine.ts';
+import { simulateReplicas } from '../engine/replicas.ts';
+import { policyCapacity, RescaledWorkload } from '../experiment/capacity.ts';
 import { buildInstance, type Instance, type WorkloadSpec } from '../experiment/instance.ts';
+import { checkSloMode, evaluateSlo, parseSlo, type Slo } from '../metrics/slo.ts';
 import { summarize } from '../metrics/summary.ts';
-import { REQUEST_CSV_HEADER, requestCsvLines } from '../metrics/requests-csv.ts';
+import { requestCsvHeader, requestCsvLines } from '../metrics/requests-csv.ts';
 import { createPolicy } from '../policies/registry.ts';
 import { parsePredictionSpec } from '../workload/index.ts';
-import { kvSeries, latencyCdf } from './compact.ts';
+import { kvSeries, latencyCdf, tbtCdf } from './compact.ts';
 import {
   SWEEP_METRICS,
+  type CapacityConfig,
+  type CapacityResult,
   type ExperimentResult,
   type PolicyRun,
   type ProgressInfo,
@@ -72,6 +77,20 @@ export function costModelOf(config: RunConfig): CostModel {
   return profileCostModel(parsed.data, config.costModel);
 }
 
+/** The run's SLO, parsed and checked against its time mode exactly as `--slo` is (undefined: none). */
+export function sloOf(config: Pick<RunConfig, 'slo' | 'mode'>): Slo | undefined {
+  if (config.slo === undefined || config.slo.trim() === '') return undefined;
+  const slo = parseSlo(config.slo);
+  checkSloMode(slo, config.mode);
+  return slo;
+}
+
+/** The router options of a run with replicas (undefined: one replica). */
+function replicaOptions(config: RunConfig) {
+  const r = config.replicas;
+  return r && r.count > 1 ? { replicas: r.count, router: r.router, seed: config.seed } : undefined;
+}
+
 interface Slot {
   run: number;
   runs: number;
@@ -79,6 +98,8 @@ interface Slot {
 
 function runPolicies(config: RunConfig, instance: Instance, hooks: RunHooks, slot: Slot): PolicyRun[] {
   const costModel = costModelOf(config);
+  const slo = sloOf(config);
+  const ro = replicaOptions(config);
   const out: PolicyRun[] = [];
   const interval = hooks.progressIntervalMs ?? 100;
   let last = 0;
@@ -101,17 +122,27 @@ function runPolicies(config: RunConfig, instance: Instance, hooks: RunHooks, slo
     };
     report(0, true);
     try {
-      const result = simulate(instance.requests(), createPolicy(spec), {
+      const opts = {
         memory: instance.memory,
         mode: config.mode,
         costModel,
         power: powerOf(costModel),
-        keepRounds: true,
+        keepRounds: ro === undefined,
         tokenGaps: recordTokenGaps(instance.size),
         progressEvery: 512,
-        onProgress: (p) => report(p.completed, false),
+        onProgress: (p: { completed: number }) => report(p.completed, false),
         ...(hooks.signal ? { signal: hooks.signal } : {}),
-      });
+      };
+      let result: SimulationResult;
+      let replicas: Extract<PolicyRun, { ok: true }>['replicas'];
+      if (ro) {
+        // Replicas run in lockstep; the engine reports no per-replica progress (it would interleave).
+        const rep = simulateReplicas(instance.requests(), () => createPolicy(spec), opts, ro);
+        result = rep.overall;
+        replicas = { router: ro.router, summaries: rep.replicas.map(summarize) };
+      } else {
+        result = simulate(instance.requests(), createPolicy(spec), opts);
+      }
       out.push({
         policy: spec,
         ok: true,
@@ -119,6 +150,9 @@ function runPolicies(config: RunConfig, instance: Instance, hooks: RunHooks, slo
         cdf: latencyCdf(result),
         kv: kvSeries(result),
         wallMs: performance.now() - started,
+        ...(result.tokenGaps ? { tbtCdf: tbtCdf(result) } : {}),
+        ...(slo ? { slo: evaluateSlo(result, slo) } : {}),
+        ...(replicas ? { replicas } : {}),
       });
     } catch (e) {
       if (e instanceof LivelockError || e instanceof StuckError) {
@@ -172,6 +206,61 @@ export function runSweep(config: SweepConfig, hooks: RunHooks = {}): SweepResult
 }
 
 /**
+ * Capacity of each policy under an SLO (src/experiment/capacity.ts, as `kvsched capacity`):
+ * the configuration's workload drawn once at its own rate and rescaled in time for every probe.
+ */
+export function runCapacity(config: CapacityConfig, hooks: RunHooks = {}): CapacityResult {
+  const started = performance.now();
+  const base = config.base;
+  if (base.mode !== 'seconds') throw new Error('capacity is searched in seconds mode (arrival rates are per second)');
+  if (base.engine === 'gpu') throw new Error('capacity is searched on the CPU engine');
+  if (!(config.attainment > 0 && config.attainment <= 1)) throw new Error('the target attainment must be in (0, 1]');
+  const slo = sloOf({ slo: config.slo, mode: 'seconds' });
+  if (!slo) throw new Error('give an SLO (e.g. ttft=2s,tpot=0.2s)');
+  const instance = instanceOf(base);
+  const costModel = costModelOf(base);
+  const scaled = new RescaledWorkload([...instance.requests()], instance.memory, instance.description);
+  const ro = replicaOptions(base);
+  const n = base.policies.length;
+  const policies = base.policies.map((spec, k) => {
+    if (hooks.signal?.aborted) throw cancelled();
+    const found = policyCapacity(scaled, spec, {
+      costModel,
+      slo,
+      attainment: config.attainment,
+      ...(ro ? { replicas: ro } : {}),
+      search: {
+        ...(config.start !== undefined ? { start: config.start } : {}),
+        ...(config.tolerance !== undefined ? { tolerance: config.tolerance } : {}),
+      },
+      ...(hooks.signal ? { signal: hooks.signal } : {}),
+      // A search takes 10–25 probes: the bar moves by an assumed 16 per policy, capped below the next policy.
+      onProbe: (rate, probes) =>
+        hooks.onProgress?.({
+          run: k + 1,
+          runs: n,
+          policy: spec,
+          completed: 0,
+          requests: instance.size,
+          fraction: (k + Math.min(0.95, probes / 16)) / n,
+          probeRate: rate,
+          probes,
+        }),
+    });
+    return { policy: spec, ...found };
+  });
+  return {
+    description: instance.description,
+    memory: instance.memory,
+    costModel: base.costModel,
+    slo: slo.text,
+    attainment: config.attainment,
+    policies,
+    wallMs: performance.now() - started,
+  };
+}
+
+/**
  * Per-request results of every policy as CSV text, from the CPU engine (the GPU engine
  * gives the same schedules). Runs the configuration again: the results are
  * deterministic, and keeping per-request rows with every run would make results and
@@ -180,7 +269,9 @@ export function runSweep(config: SweepConfig, hooks: RunHooks = {}): SweepResult
 export function requestsCsv(config: RunConfig, hooks: RunHooks = {}): string {
   const instance = instanceOf(config);
   const costModel = costModelOf(config);
-  const lines: string[] = [`${REQUEST_CSV_HEADER}\n`];
+  const ro = replicaOptions(config);
+  // With replicas, the replica each request was routed to (a last column, only then).
+  const lines: string[] = [`${requestCsvHeader(ro !== undefined)}\n`];
   config.policies.forEach((spec, k) => {
     if (hooks.signal?.aborted) throw cancelled();
     hooks.onProgress?.({
@@ -192,15 +283,22 @@ export function requestsCsv(config: RunConfig, hooks: RunHooks = {}): string {
       fraction: k / config.policies.length,
     });
     try {
-      const result = simulate(instance.requests(), createPolicy(spec), {
+      const opts = {
         memory: instance.memory,
         mode: config.mode,
         costModel,
         power: powerOf(costModel),
         keepRounds: false,
         ...(hooks.signal ? { signal: hooks.signal } : {}),
-      });
-      for (const line of requestCsvLines(result)) lines.push(line);
+      };
+      let result: SimulationResult;
+      let assignment: Int32Array | undefined;
+      if (ro) {
+        const rep = simulateReplicas(instance.requests(), () => createPolicy(spec), opts, ro);
+        result = rep.overall;
+        assignment = rep.assignment;
+      } else result = simulate(instance.requests(), createPolicy(spec), opts);
+      for (const line of requestCsvLines(result, assignment)) lines.push(line);
     } catch (e) {
       if (!(e instanceof LivelockError || e instanceof StuckError)) throw e;
     }

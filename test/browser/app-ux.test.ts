@@ -139,10 +139,12 @@ describe('CSV', () => {
     };
     const lines = resultsCsv(r).trim().split('\n');
     expect(lines[0]).toBe(
-      'policy,ok,mean_latency_s,p50_latency_s,p90_latency_s,p99_latency_s,mean_ttft_s,p99_ttft_s,throughput_tokens_per_s,evictions,peak_kv_tokens,energy_j,error',
+      'policy,ok,mean_latency_s,p50_latency_s,p90_latency_s,p99_latency_s,mean_ttft_s,p99_ttft_s,throughput_tokens_per_s,evictions,peak_kv_tokens,energy_j,error,' +
+        'p50_tbt_s,p90_tbt_s,p99_tbt_s,max_stall_s,mean_tpot_s,p99_tpot_s,mean_latency_per_token_s',
     );
-    expect(lines[1]).toBe('mcsf,true,1.23456789,1,2,3,0.5,0.9,10,0,50,1000,');
-    expect(lines[2]).toBe('alpha-greedy:0.99,false,,,,,,,,,,,"stuck, ""really"""');
+    // A summary stored before token metrics: those cells are empty.
+    expect(lines[1]).toBe('mcsf,true,1.23456789,1,2,3,0.5,0.9,10,0,50,1000,,,,,,,,');
+    expect(lines[2]).toBe('alpha-greedy:0.99,false,,,,,,,,,,,"stuck, ""really""",,,,,,,');
     const s: SweepResult = {
       rates: [1, 2],
       mode: 'seconds',

@@ -142,7 +142,8 @@ describe('app (Chromium with WebGPU)', () => {
     async () => {
       await runAndCheck(page, served.url, expected);
       await page.locator('kv-result-charts kv-chart').first().waitFor();
-      expect(await page.locator('kv-result-charts kv-chart').count()).toBe(3);
+      // Latency CDF, TBT CDF, KV over time, mean latency.
+      expect(await page.locator('kv-result-charts kv-chart').count()).toBe(4);
       await shot(page, 'experiment');
     },
     T,
@@ -159,7 +160,7 @@ describe('app (Chromium with WebGPU)', () => {
       expect(await rows.first().textContent()).toContain('LMSYS λ=20, 400 req, 3 policies, seed 7');
       // Open it again: the stored results come back.
       await rows.first().getByRole('button', { name: 'Open' }).click();
-      await page.locator('kv-results-table tr[data-policy=mcsf]').waitFor();
+      await page.locator('kv-results-table [data-testid=results] tr[data-policy=mcsf]').waitFor();
       const mean = Number(
         await page.locator('kv-results-table tr[data-policy=mcsf] td[data-key=meanLatency]').getAttribute('data-value'),
       );

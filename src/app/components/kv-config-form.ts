@@ -6,10 +6,13 @@ import { LitElement, css, html, nothing, type PropertyValues, type TemplateResul
 import { listCostModels } from '../../cost/registry.ts';
 import { LMSYS_MEMORY } from '../../workload/index.ts';
 import { fileTooLarge } from '../../model/limits.ts';
+import { ROUTERS, type RouterKind } from '../../engine/replicas.ts';
 import {
   applyPreset,
   checkNumber,
+  checkSloText,
   isLmsys,
+  normalSlo,
   NUMBER_RULES,
   PRESET_LABELS,
   PRESETS,
@@ -34,8 +37,11 @@ export class KvConfigForm extends LitElement {
     traceLoaded: { attribute: false },
     profiles: { attribute: false },
     gpu: { attribute: false },
+    gpuRefusal: { attribute: false },
     errors: { state: true },
   };
+  /** The GPU engine's refusal of this configuration (from the engine layer), shown beside the inputs. */
+  declare gpuRefusal: string | undefined;
   /** Messages of fields whose typed value is invalid (by input name); announced with `validity-change`. */
   declare errors: Record<string, string>;
   /** Whether the GPU engine can run here (WebGPU detected), and why not. */
@@ -122,6 +128,8 @@ export class KvConfigForm extends LitElement {
       memory: 'memory',
       seed: 'seed',
       noise: 'predict',
+      slo: 'slo',
+      replicas: 'replicas',
     };
     let next = this.errors;
     for (const n of names) {
@@ -207,6 +215,40 @@ export class KvConfigForm extends LitElement {
     </fieldset>`;
   }
 
+  /**
+   * SLO (the CLI's `--slo` grammar, checked by its parser as typed) and replicas behind a
+   * router. A GPU refusal of replicas comes from the engine layer (`gpuRefusal`, set by the view).
+   */
+  private serving(): TemplateResult {
+    const c = this.config;
+    const typed = this.errors['slo'];
+    const sloErr = typed ?? checkSloText(c.slo, c.mode);
+    const unit = c.mode === 'seconds' ? 's or ms (no unit: seconds)' : 'rounds (no unit)';
+    return html`<fieldset>
+      <legend>SLO and replicas</legend>
+      <div class="row"><label for="f-slo">SLO</label>
+        <div class="field"><input id="f-slo" type="text" name="slo" .value=${c.slo} ?disabled=${this.disabled}
+          placeholder="e.g. ttft=2s,tpot=0.2s" spellcheck="false" autocomplete="off"
+          aria-invalid=${sloErr ? 'true' : 'false'} aria-describedby=${sloErr ? 'f-slo-err f-slo-hint' : 'f-slo-hint'}
+          @input=${(e: Event) => this.setError('slo', checkSloText((e.target as HTMLInputElement).value, c.mode))}
+          @change=${(e: Event) => {
+            const t = (e.target as HTMLInputElement).value.trim();
+            const err = checkSloText(t, c.mode);
+            this.setError('slo', err);
+            if (err === null) this.set({ slo: normalSlo(t) });
+          }} /></div>
+        ${sloErr ? html`<span class="field-error" id="f-slo-err" data-testid="field-error" data-field="slo">${sloErr}</span>` : nothing}</div>
+      <p class="hint muted" id="f-slo-hint">As <code>kvsched simulate --slo</code>: terms <code>ttft</code>, <code>tpot</code>, <code>tbt</code>, <code>latency</code>, each a per-request bound (<code>ttft=2s</code>) or a run percentile (<code>p99-ttft=5s</code>); bounds in ${unit}. Adds each policy's attainment to the results. Empty: no SLO.</p>
+      ${this.numberInput('Replicas K', 'replicas', c.replicas, (v) => v !== null && this.set({ replicas: v }), { name: 'replicas' })}
+      <label>Router
+        <select name="router" ?disabled=${this.disabled || c.replicas <= 1} @change=${(e: Event) => this.set({ router: (e.target as HTMLSelectElement).value as RouterKind })}>
+          ${ROUTERS.map((r) => html`<option value=${r} ?selected=${r === c.router}>${r}</option>`)}
+        </select></label>
+      ${this.gpuRefusal ? html`<span class="field-error" role="alert" data-testid="gpu-refusal">${this.gpuRefusal}</span>` : nothing}
+      <p class="hint muted">K copies of each policy, each with the whole KV capacity M, behind a router as Vidur's global schedulers: round-robin, random (seeded) or least-outstanding (fewest pending requests). The results show every replica and all together. CPU engine.</p>
+    </fieldset>`;
+  }
+
   override render(): TemplateResult {
     const c = this.config;
     const noise = c.predict.startsWith('noise:') ? Number(c.predict.slice(6)) : null;
@@ -250,6 +292,7 @@ export class KvConfigForm extends LitElement {
               : html`<span data-testid="gpu-unavailable">GPU engine unavailable: ${this.gpu ? 'this browser has no usable WebGPU (the notice at the top says why).' : 'detecting WebGPU…'}</span>`
           }</p>
       </fieldset>
+      ${this.serving()}
       <fieldset class="wide">
         <legend>Policies</legend>
         <kv-policy-list .policies=${c.policies} ?disabled=${this.disabled} @policies-change=${(e: CustomEvent<string[]>) => this.set({ policies: e.detail })}></kv-policy-list>

@@ -18,7 +18,10 @@ import {
 } from '../../worker/protocol.ts';
 import { policyColor } from '../colors.ts';
 import { downloadText, resultsCsv, sweepCsv } from '../export.ts';
+import { gpuPolicyRefusal } from '../../gpu-engine/engine.ts';
+import { gpuReplicaRefusal } from '../../gpu-engine/replica-support.ts';
 import {
+  checkSloText,
   configDifferences,
   configFromParams,
   configTitle,
@@ -38,6 +41,8 @@ import './kv-config-form.ts';
 import type { TraceFile } from './kv-config-form.ts';
 import { KvPolicyList } from './kv-policy-list.ts';
 import './kv-results-table.ts';
+import type { KvCapacityPanel } from './kv-capacity-panel.ts';
+import './kv-capacity-panel.ts';
 import './kv-run-progress.ts';
 import { profileOptionLabel } from '../calibration.ts';
 
@@ -71,6 +76,7 @@ export class KvExperimentView extends LitElement {
     sweepMetric: { state: true },
     csvState: { state: true },
     csvError: { state: true },
+    storedCapacity: { state: true },
   };
 
   /** Time limit of the hindsight optimum's branch and bound. */
@@ -111,6 +117,8 @@ export class KvExperimentView extends LitElement {
   declare sweepMetric: SweepMetric;
   declare csvState: 'idle' | 'running' | 'error';
   declare csvError: string | undefined;
+  /** A capacity search opened from History, for the capacity panel. */
+  declare storedCapacity: KvCapacityPanel['stored'];
 
   private client: EngineClient | undefined;
 
@@ -214,10 +222,16 @@ export class KvExperimentView extends LitElement {
           this.optimumConfig = this.config;
           this.optimumState = 'done';
         }
-      } else {
+      } else if (data.type === 'sweep') {
         this.sweep = data.result;
         this.sweepConfig = this.config;
         this.latest = 'sweep';
+      } else {
+        // A capacity search: the panel shows it (with the inputs it was searched with).
+        this.storedCapacity = { config: this.config, requests: data.requests, result: data.result };
+        await this.updateComplete;
+        this.renderRoot.querySelector('kv-capacity-panel')?.scrollIntoView({ block: 'start' });
+        return;
       }
       this.state = 'done';
       this.saved = { ok: true, text: `Showing the stored run “${rec.title}”.` };
@@ -274,6 +288,23 @@ export class KvExperimentView extends LitElement {
     }
   }
 
+  /** Why the GPU engine refuses this configuration (replicas, policies without a WGSL port), from the engine layer. */
+  private gpuRefusals(cfg: ExperimentConfig): string[] {
+    if (cfg.engine !== 'gpu') return [];
+    const out: string[] = [];
+    const rep = gpuReplicaRefusal(cfg.replicas, cfg.router);
+    if (rep !== undefined) out.push(`${rep}.`);
+    for (const spec of cfg.policies) {
+      try {
+        const why = gpuPolicyRefusal(spec);
+        if (why !== undefined) out.push(`${why}.`);
+      } catch {
+        // An invalid spec is reported by the policy list.
+      }
+    }
+    return out;
+  }
+
   /**
    * Why Run (or Sweep) cannot start now, as sentences shown beside the buttons; empty:
    * it can. The run then uses exactly the configuration the form shows.
@@ -285,12 +316,16 @@ export class KvExperimentView extends LitElement {
       out.push(cfg.policies.length === 0 ? 'Pick at least one policy.' : 'Fix the policy parameters marked in red.');
     const run = this.runConfigOf(cfg);
     if (typeof run === 'string' && !out.includes(run)) out.push(run);
+    // A committed SLO can become invalid when the time mode changes (rounds have no s or ms).
+    const slo = checkSloText(cfg.slo, cfg.mode);
+    if (slo !== null && !out.includes(slo)) out.push(slo);
     if (kind === 'sweep') {
       if (!isLmsys(cfg.preset)) out.push('A sweep needs a generated LMSYS workload (it varies the arrival rate).');
       else if (cfg.engine === 'gpu')
         out.push('The rate sweep runs on the CPU engine only; choose Engine: CPU for a sweep.');
       if (this.sweepError) out.push(this.sweepError);
     } else if (cfg.engine === 'gpu') {
+      out.push(...this.gpuRefusals(cfg));
       const gpu = this.gpuStatus();
       if (gpu?.available !== true)
         out.push(
@@ -537,7 +572,7 @@ export class KvExperimentView extends LitElement {
         : [this.resultsTemplate(), this.sweepTemplate()];
     return html`<h2>Experiment</h2>
       <section class="card">
-        <kv-config-form .config=${this.config} ?disabled=${running} .profiles=${this.profiles} .gpu=${this.gpuStatus()} .traceLoaded=${this.trace?.name ?? null}
+        <kv-config-form .config=${this.config} ?disabled=${running} .gpuRefusal=${this.config.engine === 'gpu' ? gpuReplicaRefusal(this.config.replicas, this.config.router) : undefined} .profiles=${this.profiles} .gpu=${this.gpuStatus()} .traceLoaded=${this.trace?.name ?? null}
           @config-change=${(e: CustomEvent<ExperimentConfig>) => this.setConfig(e.detail)}
           @validity-change=${(e: CustomEvent<Record<string, string>>) => (this.fieldErrors = e.detail)}
           @run-request=${() => void this.start('run')}
@@ -589,7 +624,7 @@ export class KvExperimentView extends LitElement {
         <p class="muted small" id="optimum-why">${
           offerOptimum
             ? `Hindsight optimum: the exact optimum by local search and branch and bound (time limit ${KvExperimentView.OPTIMUM_TIME_LIMIT_SEC} s), in the worker.`
-            : 'Hindsight optimum: offered in rounds mode for instances of up to 60 requests (the paper-synthetic presets).'
+            : `Hindsight optimum: offered in rounds mode for instances of up to 60 requests (the paper-synthetic presets)${this.config.replicas > 1 ? ', for one replica (it is the optimum of one machine)' : ''}.`
         }</p>
         ${this.state === 'running' ? html`<kv-run-progress .progress=${this.progress} .label=${this.progressLabel} .gpu=${this.config.engine === 'gpu'} @cancel=${() => this.client?.cancel()}></kv-run-progress>` : nothing}
         ${this.state === 'cancelled' ? html`<p class="muted" role="status">Cancelled.</p>` : nothing}
@@ -597,7 +632,12 @@ export class KvExperimentView extends LitElement {
         ${this.optimumTemplate()}
         ${this.saved ? html`<p class=${this.saved.ok ? 'muted' : 'error'} data-testid="save-status">${this.saved.text}</p>` : nothing}
       </section>
-      ${output}`;
+      ${output}
+      <kv-capacity-panel .config=${this.config} .runConfig=${this.runConfigOf(this.config)} .stored=${this.storedCapacity}
+        .formBlocked=${[
+          ...Object.values(this.fieldErrors),
+          ...(KvPolicyList.allValid(this.config.policies) ? [] : ['Fix the policy parameters marked in red.']),
+        ]}></kv-capacity-panel>`;
   }
 
   static override styles = [

@@ -200,6 +200,10 @@ export class KvHistoryView extends LitElement {
         );
         return html`${int(d.result.requests)} requests, ${plural(d.result.runs.length, 'policy', 'policies')}${best ? html`; best mean latency <code>${best.policy}</code> <span class="num">${fixed(best.summary.meanLatency, 3)}</span> ${unit}` : nothing}`;
       }
+      if (d.type === 'capacity')
+        return html`capacity under an SLO, ${plural(d.result.policies.length, 'policy', 'policies')}: ${d.result.policies
+          .map((p) => `${p.policy} ${fixed(p.capacity, 3)} req/s`)
+          .join(', ')}`;
       return html`rate sweep over λ = ${d.result.rates.join(', ')}, ${plural(d.result.series.length, 'policy', 'policies')}`;
     }
     if (r.kind === 'profile')

@@ -4,18 +4,10 @@
  * rules of its own. Emits `policies-change` with `detail: string[]`.
  */
 import { LitElement, css, html, type TemplateResult } from 'lit';
-import { createPolicy, PAPER_POLICIES, POLICIES } from '../../policies/registry.ts';
+import { createPolicy, PAPER_POLICIES, POLICIES, SERVING_POLICIES } from '../../policies/registry.ts';
 import { errorText } from '../format.ts';
+import { initialSpec, paramFields, policyInfo, specWithParam } from '../policy-form.ts';
 import { base } from '../theme.ts';
-
-interface ParamInfo {
-  names: string[];
-  optional: boolean;
-}
-
-function paramsOf(usage: string): ParamInfo {
-  return { names: usage.replace(/[[\]]/g, '').split(':').slice(1), optional: usage.includes('[') };
-}
 
 function specError(spec: string): string | null {
   try {
@@ -49,35 +41,26 @@ export class KvPolicyList extends LitElement {
 
   private row(spec: string, i: number): TemplateResult {
     const [name = '', ...args] = spec.split(':');
-    const factory = POLICIES.find((p) => p.name === name);
-    const info = factory ? paramsOf(factory.usage) : { names: [], optional: false };
+    const info = policyInfo(name);
+    const fields = paramFields(name);
     const err = specError(spec);
     return html`<li data-policy=${spec}>
       <select aria-label="policy ${i + 1}" .value=${name} ?disabled=${this.disabled}
-        @change=${(e: Event) => {
-          const n = (e.target as HTMLSelectElement).value;
-          const f = POLICIES.find((p) => p.name === n);
-          const defaults: Record<string, string> = {
-            'alpha-greedy': 'alpha-greedy:0.1',
-            'alpha-clearing': 'alpha-clearing:0.1:0.1',
-          };
-          this.setRow(i, defaults[n] ?? f?.name ?? n);
-        }}>
+        @change=${(e: Event) => this.setRow(i, initialSpec((e.target as HTMLSelectElement).value))}>
         ${POLICIES.map((p) => html`<option value=${p.name} ?selected=${p.name === name}>${p.name}</option>`)}
       </select>
-      ${info.names.map(
-        (pn, j) => html`<label class="param">${pn}
-          <input type="text" inputmode="decimal" size="6" .value=${args[j] ?? ''} placeholder=${info.optional ? 'default' : ''} ?disabled=${this.disabled}
-            @change=${(e: Event) => {
-              const vals = info.names.map((_, k) =>
-                k === j ? (e.target as HTMLInputElement).value.trim() : (args[k] ?? ''),
-              );
-              this.setRow(i, [name, ...vals].join(':'));
-            }} /></label>`,
+      ${fields.map(
+        (
+          f,
+          j,
+        ) => html`<label class="param" title=${f.optional ? `optional; default ${f.placeholder}` : 'required'}>${f.label}
+          <input type="text" name=${`param-${i}-${f.name}`} inputmode=${f.inputMode} size="6" .value=${args[j] ?? ''}
+            placeholder=${f.placeholder} ?disabled=${this.disabled}
+            @change=${(e: Event) => this.setRow(i, specWithParam(spec, j, (e.target as HTMLInputElement).value))} /></label>`,
       )}
       <button class="remove" title="Remove" aria-label="remove ${spec}" ?disabled=${this.disabled || this.policies.length <= 1}
         @click=${() => this.emit(this.policies.filter((_, k) => k !== i))}>✕</button>
-      ${err ? html`<span class="err">${err}</span>` : html`<span class="muted summary">${factory?.summary ?? ''}</span>`}
+      ${err ? html`<span class="err" data-testid="policy-error">${err}</span>` : html`<span class="muted summary">${info?.summary ?? ''}</span>`}
     </li>`;
   }
 
@@ -85,7 +68,10 @@ export class KvPolicyList extends LitElement {
     return html`<ol>${this.policies.map((s, i) => this.row(s, i))}</ol>
       <div class="actions">
         <button ?disabled=${this.disabled} @click=${() => this.emit([...this.policies, 'mcsf'])}>Add policy</button>
-        <button ?disabled=${this.disabled} @click=${() => this.emit([...PAPER_POLICIES])}>Paper line-up</button>
+        <button ?disabled=${this.disabled} data-testid="paper-lineup" @click=${() => this.emit([...PAPER_POLICIES])}>Paper line-up</button>
+        <button ?disabled=${this.disabled} data-testid="serving-lineup"
+          title="MC-SF, MC-FCFS, vLLM, Sarathi-Serve, Orca and MC-SF with a token budget"
+          @click=${() => this.emit([...SERVING_POLICIES])}>Serving line-up</button>
       </div>`;
   }
 
@@ -130,6 +116,7 @@ export class KvPolicyList extends LitElement {
       .actions {
         margin-top: 0.5rem;
         display: flex;
+        flex-wrap: wrap;
         gap: 0.5rem;
       }
     `,

@@ -58,6 +58,37 @@ export class KvResultCharts extends LitElement {
     };
   }
 
+  /** TBT CDF over every gap between consecutive tokens (in ms in seconds mode, as the token table). */
+  private tbtSpec(ok: OkRun[], mode: 'seconds' | 'rounds'): ChartSpec {
+    const unit = mode === 'seconds' ? 'ms' : 'rounds';
+    const f = mode === 'seconds' ? 1000 : 1;
+    return {
+      kind: 'line',
+      title: 'Time between tokens (TBT) CDF',
+      xLabel: `time between consecutive tokens (${unit}${this.logX ? ', log scale' : ''})`,
+      yLabel: 'fraction of gaps ≤ TBT',
+      yMin: 0,
+      yMax: 1,
+      xMin: 0,
+      logX: this.logX,
+      series: ok.flatMap((x) =>
+        x.tbtCdf && x.tbtCdf.x.length > 0
+          ? [
+              {
+                label: x.policy,
+                points: KvResultCharts.zip(
+                  x.tbtCdf.x.map((v) => v * f),
+                  x.tbtCdf.y,
+                ),
+                stepped: true,
+                color: policyColor(x.policy),
+              },
+            ]
+          : [],
+      ),
+    };
+  }
+
   private kvSpecs(r: ExperimentResult, ok: OkRun[], unit: string): ChartSpec[] {
     const tEnd = niceCeil(Math.max(0, ...ok.map((x) => x.kv.x[x.kv.x.length - 1] ?? 0)));
     const yMax = niceCeil(Math.max(r.memory, ...ok.map((x) => Math.max(0, ...x.kv.y))) * 1.05);
@@ -126,16 +157,34 @@ export class KvResultCharts extends LitElement {
     const gpu = r.engine === 'gpu';
     const kv = this.kvSpecs(r, ok, unit);
     const bar = html`<kv-chart class="card" data-testid="bar-chart" .spec=${this.barSpec(ok, unit)}></kv-chart>`;
-    const multiples = !gpu && kv.length > 1;
+    const replicas = ok.length > 0 && ok.every((x) => x.replicas !== undefined);
+    const multiples = !gpu && !replicas && kv.length > 1;
+    const tbt = ok.some((x) => x.tbtCdf && x.tbtCdf.x.length > 0);
     return html`<div class="grid">
       <div class="card">
         <kv-chart data-testid="cdf-chart" .spec=${this.cdfSpec(r, ok, unit)}></kv-chart>
-        <label class="toggle"><input type="checkbox" name="cdf-log" .checked=${this.logX} @change=${(e: Event) => (this.logX = (e.target as HTMLInputElement).checked)} /> log-scale latency axis (shows the short latencies and the tail together)</label>
+        <label class="toggle"><input type="checkbox" name="cdf-log" .checked=${this.logX} @change=${(e: Event) => (this.logX = (e.target as HTMLInputElement).checked)} /> log-scale time axes (latency and TBT: shows the short times and the tail together)</label>
       </div>
+      ${
+        tbt
+          ? html`<div class="card"><kv-chart data-testid="tbt-chart" .spec=${this.tbtSpec(ok, r.mode)}></kv-chart>
+            <p class="muted small">Every gap between two consecutive tokens of a request, pooled over all requests${ok.some((x) => !x.tbtCdf) ? '; policies without recorded gaps are left out' : ''}.</p></div>`
+          : html`<div class="card na" data-testid="tbt-chart-na"><h4>Time between tokens (TBT) CDF</h4><p class="muted">Not available: ${
+              gpu
+                ? 'the GPU engine records no per-token times. Run on the CPU engine for TBT.'
+                : ok.length === 0
+                  ? 'no policy finished.'
+                  : 'this run has no recorded gaps between tokens (runs stored before token metrics, or over 200,000 requests).'
+            }</p></div>`
+      }
       ${multiples ? bar : nothing}
       ${
-        gpu
-          ? html`<div class="card na" data-testid="kv-chart-na"><h4>KV cache in use over time</h4><p class="muted">Not available with the GPU engine: it keeps no per-round timeline (and no per-request energy).</p></div>`
+        gpu || replicas
+          ? html`<div class="card na" data-testid="kv-chart-na"><h4>KV cache in use over time</h4><p class="muted">${
+              gpu
+                ? 'Not available with the GPU engine: it keeps no per-round timeline (and no per-request energy).'
+                : 'Not available with replicas: each replica has its own KV cache and its own rounds (see the per-replica peak KV in the table).'
+            }</p></div>`
           : kv.length === 1
             ? html`<kv-chart class="card" data-testid="kv-chart" .spec=${kv[0]}></kv-chart>`
             : html`<section class="card wide" data-testid="kv-multiples">
