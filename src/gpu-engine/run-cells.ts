@@ -77,7 +77,7 @@ export interface GpuPoliciesOptions extends Omit<GpuCellsOptions, 'mode'> {
 }
 
 /** Every policy on one instance, as replicas of one job on the given engine. */
-export function runPoliciesOnEngine(
+export async function runPoliciesOnEngine(
   engine: GpuEngine,
   instance: Instance,
   policies: readonly (string | PolicyConfig)[],

@@ -1,0 +1,238 @@
+/**
+ * Replicas behind a router on the GPU engine (src/gpu-engine/run-cells.ts), in Node with
+ * Dawn: for round-robin and random routing, every policy the GPU engine runs, both time
+ * modes, the GPU engine's replicated run equals the CPU engine's (src/engine/replicas.ts)
+ * — the assignment, every request's schedule, each replica's and the overall summary and
+ * totals — except what the GPU engine does not compute: per-token times (TBT: NaN, shown as
+ * not available) and per-request energy. Also: a stuck replica is named; least-outstanding
+ * and tbt SLOs are refused by the CLI; the CLI's table and JSON for a replicated GPU run.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { main } from '../../src/cli/main.ts';
+import { a100Llama2_70bTp2 } from '../../src/cost/a100.ts';
+import type { ReplicaOptions } from '../../src/engine/replicas.ts';
+import type { Instance } from '../../src/experiment/instance.ts';
+import { runPolicy, type PolicyOutcome } from '../../src/experiment/run.ts';
+import type { GpuEngine } from '../../src/gpu-engine/engine.ts';
+import { gpuRouterRefusal, runPoliciesOnEngine } from '../../src/gpu-engine/run-cells.ts';
+import { nodeGpuEngine } from '../../src/gpu-engine/run.ts';
+import type { RunSummary } from '../../src/metrics/summary.ts';
+import type { RequestSpec, TimeMode } from '../../src/model/types.ts';
+import { lmsys } from '../../src/workload/generators.ts';
+import { fakeIo } from './helpers/cli-io.ts';
+import { DIFF_POLICIES, randomInstance, type DiffInstance } from './helpers/gpu-engine-diff.ts';
+
+let engine: GpuEngine;
+
+beforeAll(async () => {
+  engine = await nodeGpuEngine();
+}, 60_000);
+
+afterAll(() => {
+  engine?.device.destroy();
+});
+
+const cost = a100Llama2_70bTp2;
+const TBT = ['p50Tbt', 'p90Tbt', 'p99Tbt', 'maxTbt'] as const;
+/** Not computed on the GPU: per-token times and per-request energy (totals' energy: rounding). */
+const NOT_ON_GPU = new Set<keyof RunSummary>([...TBT, 'joulesPerRequest', 'energyJoules']);
+
+function asInstance(d: DiffInstance, mode: TimeMode): Instance {
+  return { memory: d.memory, mode, size: d.requests.length, requests: () => d.requests, description: d.label };
+}
+
+function sched(o: PolicyOutcome & { ok: true }): string[] {
+  return [...o.result.requests].map((q) => `${q.id}:${q.start}/${q.firstToken}/${q.completion}/${q.restarts}`);
+}
+
+function summaryDiffs(where: string, c: RunSummary, g: RunSummary): string[] {
+  const d: string[] = [];
+  for (const k of Object.keys(c) as (keyof RunSummary)[]) {
+    if (NOT_ON_GPU.has(k)) continue;
+    if (!Object.is(c[k], g[k])) d.push(`${where} ${k}: cpu ${c[k]} gpu ${g[k]}`);
+  }
+  for (const k of TBT) if (!Number.isNaN(g[k])) d.push(`${where} ${k}: gpu ${g[k]}, not NaN`);
+  const e = Math.abs(c.energyJoules - g.energyJoules);
+  if (e > 1e-9 * Math.max(1, c.energyJoules)) d.push(`${where} energy cpu ${c.energyJoules} gpu ${g.energyJoules}`);
+  return d;
+}
+
+/** Differences between the CPU and GPU engines' replicated runs of one policy ([] when equal). */
+function replicatedDiffs(c: PolicyOutcome, g: PolicyOutcome): string[] {
+  if (!c.ok || !g.ok) return c.ok === g.ok && (c.ok || c.kind === (g as { kind: string }).kind) ? [] : ['outcome'];
+  const d: string[] = [];
+  if (!c.replicas || !g.replicas) return ['no replica breakdown'];
+  if (c.replicas.router !== g.replicas.router) d.push('router');
+  if (Array.from(c.replicas.assignment).join() !== Array.from(g.replicas.assignment).join()) d.push('assignment');
+  const a = sched(c);
+  const b = sched(g);
+  if (a.length !== b.length) d.push(`request count ${a.length} vs ${b.length}`);
+  for (let i = 0; i < a.length && d.length < 5; i++) if (a[i] !== b[i]) d.push(`cpu ${a[i]} gpu ${b[i]}`);
+  for (const k of ['rounds', 'end', 'busy', 'tokensGenerated', 'evictions', 'peakKv', 'kvTime', 'requests'] as const) {
+    if (c.result.totals[k] !== g.result.totals[k]) d.push(`totals.${k}`);
+  }
+  if (g.result.tokenGaps) d.push('GPU run has token gaps');
+  d.push(...summaryDiffs('overall', c.summary, g.summary));
+  if (c.replicas.summaries.length !== g.replicas.summaries.length) d.push('replica count');
+  c.replicas.summaries.forEach((s, k) => {
+    d.push(...summaryDiffs(`replica ${k}`, s, g.replicas?.summaries[k] as RunSummary));
+  });
+  return d;
+}
+
+/** Every DIFF policy on one instance, replicated, on both engines; failures as lines. */
+async function compare(inst: Instance, ro: ReplicaOptions, policies = DIFF_POLICIES): Promise<string[]> {
+  const gpu = await runPoliciesOnEngine(engine, inst, policies, { costModel: cost, replicas: ro });
+  const failures: string[] = [];
+  policies.forEach((policy, i) => {
+    const cpu = runPolicy(inst, policy, { costModel: cost, replicas: ro });
+    const d = replicatedDiffs(cpu, gpu[i] as PolicyOutcome);
+    if (d.length > 0)
+      failures.push(`${inst.description} ${ro.router} K=${ro.replicas} ${policy}: ${d.slice(0, 8).join('; ')}`);
+  });
+  return failures;
+}
+
+describe('GPU engine replicas ≡ CPU engine replicas (round-robin, random)', () => {
+  for (const mode of ['rounds', 'seconds'] as const) {
+    it(`random instances, every GPU policy, ${mode} mode`, async () => {
+      const failures: string[] = [];
+      for (let i = 0; i < 6; i++) {
+        const size = i < 4 ? 'small' : 'large';
+        const inst = asInstance(randomInstance(300 + i, size, mode), mode);
+        for (const router of ['round-robin', 'random'] as const) {
+          failures.push(...(await compare(inst, { replicas: 2 + (i % 4), router, seed: 40 + i })));
+        }
+      }
+      expect(failures).toEqual([]);
+    }, 600_000);
+  }
+
+  it('an lmsys instance (400 requests, seconds mode), 4 replicas, both routers', async () => {
+    const w = lmsys({ seed: 3, requests: 400, rate: 60, mode: 'seconds' });
+    const inst = asInstance({ memory: w.memory, requests: w.requests, label: 'lmsys 400' }, 'seconds');
+    for (const router of ['round-robin', 'random'] as const) {
+      expect(await compare(inst, { replicas: 4, router, seed: 9 }, ['mcsf', 'vllm', 'alpha-greedy:0.1'])).toEqual([]);
+    }
+  }, 300_000);
+
+  it('more replicas than requests (empty replicas) as the CPU engine', async () => {
+    const inst = asInstance(randomInstance(7, 'small', 'rounds'), 'rounds');
+    const k = inst.size + 3;
+    expect(await compare(inst, { replicas: k, router: 'round-robin', seed: 1 }, ['mcsf', 'vllm'])).toEqual([]);
+  }, 120_000);
+
+  it('a stuck replica fails its policy, named by its replica, as the CPU engine fails it', async () => {
+    const q = (id: number, prompt: number, output: number): RequestSpec => ({
+      id,
+      arrival: id,
+      prompt,
+      output,
+      predicted: output,
+    });
+    // M = 20 gives vLLM one block: request 1's 19-token prompt, routed to replica 1, never fits.
+    const d: DiffInstance = { memory: 20, requests: [q(0, 1, 1), q(1, 19, 1), q(2, 1, 1)], label: 'stuck' };
+    const inst = asInstance(d, 'rounds');
+    const ro: ReplicaOptions = { replicas: 2, router: 'round-robin', seed: 1 };
+    const [g, ok] = await runPoliciesOnEngine(engine, inst, ['vllm', 'mcsf'], { costModel: cost, replicas: ro });
+    const c = runPolicy(inst, 'vllm', { costModel: cost, replicas: ro });
+    expect(c.ok ? 'ok' : c.kind).toBe('stuck');
+    expect(g).toMatchObject({ ok: false, kind: 'stuck' });
+    expect(g?.ok === false && g.error).toMatch(/^replica 1: policy vllm is stuck/);
+    expect(ok?.ok).toBe(true);
+  }, 60_000);
+
+  it('least-outstanding is refused by the engine layer, with why', async () => {
+    expect(gpuRouterRefusal('round-robin')).toBeUndefined();
+    expect(gpuRouterRefusal('random')).toBeUndefined();
+    expect(gpuRouterRefusal('least-outstanding')).toMatch(/routes by the replicas' state/);
+    const inst = asInstance(randomInstance(8, 'small', 'rounds'), 'rounds');
+    await expect(
+      runPoliciesOnEngine(engine, inst, ['mcsf'], {
+        costModel: cost,
+        replicas: { replicas: 2, router: 'least-outstanding', seed: 1 },
+      }),
+    ).rejects.toThrow(/GPU engine: router least-outstanding routes by the replicas' state/);
+  });
+});
+
+describe('kvsched simulate --engine gpu --replicas', () => {
+  let dir: string;
+  beforeAll(() => {
+    dir = mkdtempSync(join(tmpdir(), 'kvsched-gpu-replicas-'));
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const argv = ['simulate', '--requests', '300', '--policy', 'mcsf,vllm', '--replicas', '3', '--router', 'random'];
+
+  it('prints and writes what the CPU engine does; TBT not available (— and null), never a number', async () => {
+    const runs: Record<string, { code: number; stdout: string; json: Record<string, unknown> }> = {};
+    for (const e of ['cpu', 'gpu']) {
+      const io = fakeIo();
+      const out = join(dir, `${e}.json`);
+      const code = await main([...argv, '--engine', e, '--out', out, '--no-rounds', '--quiet'], io);
+      expect(code, io.stderr).toBe(0);
+      runs[e] = { code, stdout: io.stdout, json: JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> };
+    }
+    const cpu = runs.cpu as (typeof runs)[string];
+    const gpu = runs.gpu as (typeof runs)[string];
+    // The first table (latency, KV, …) is the same but for energy, the last column.
+    const first = (s: string): string[] =>
+      (s.split('\n\n')[0] as string).split('\n').map((l) => l.replace(/\s+[\d,.]+$/, ''));
+    expect(first(gpu.stdout)).toEqual(first(cpu.stdout));
+    // The token table: the rows of both policies and their replicas, TBT columns — on the GPU.
+    const tokenRows = (gpu.stdout.split('\n\n')[1] as string).split('\n').slice(2).filter(Boolean);
+    expect(tokenRows).toHaveLength(8);
+    for (const row of tokenRows)
+      expect(
+        row
+          .trim()
+          .split(/\s{2,}/)
+          .slice(3, 7),
+      ).toEqual(['—', '—', '—', '—']);
+    type Run = {
+      summary: Record<string, unknown>;
+      replicas: { replica: number; summary: Record<string, unknown> }[];
+      requests: Record<string, unknown>[];
+      router: string;
+    };
+    const cr = cpu.json.runs as Run[];
+    const gr = gpu.json.runs as Run[];
+    expect(gr).toHaveLength(2);
+    const strip = (s: Record<string, unknown>) => {
+      const { p50Tbt: _a, p90Tbt: _b, p99Tbt: _c, maxTbt: _d, energyJoules: _e, joulesPerRequest: _f, ...rest } = s;
+      return rest;
+    };
+    gr.forEach((g, i) => {
+      const c = cr[i] as Run;
+      expect(g.router).toBe('random');
+      for (const s of [g.summary, ...g.replicas.map((r) => r.summary)]) {
+        for (const k of TBT) expect(s[k]).toBeNull();
+      }
+      expect(strip(g.summary)).toEqual(strip(c.summary));
+      expect(g.replicas.map((r) => strip(r.summary))).toEqual(c.replicas.map((r) => strip(r.summary)));
+      const req = (q: Record<string, unknown>) => ({ ...q, joules: 0, maxGap: null });
+      expect(g.requests.map((q) => q.maxGap)).toEqual(g.requests.map(() => null));
+      expect(g.requests).toEqual(c.requests.map(req));
+    });
+  }, 300_000);
+
+  it('least-outstanding: one line, exit 2, suggesting --engine cpu', async () => {
+    const io = fakeIo();
+    const code = await main([...argv.slice(0, -1), 'least-outstanding', '--engine', 'gpu'], io);
+    expect(code).toBe(2);
+    expect(io.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(io.stderr).toMatch(/least-outstanding routes by the replicas' state.*use --engine cpu/);
+  });
+
+  it('a tbt SLO on the GPU engine: one line, exit 2 (attainment would be unknown)', async () => {
+    const io = fakeIo();
+    const code = await main([...argv, '--engine', 'gpu', '--slo', 'p99-tbt=0.5s'], io);
+    expect(code).toBe(2);
+    expect(io.stderr.trimEnd().split('\n')).toHaveLength(1);
+    expect(io.stderr).toMatch(/--slo: tbt needs the time of every token, which the GPU engine does not record/);
+  });
+});
