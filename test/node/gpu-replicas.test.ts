@@ -86,6 +86,27 @@ describe('GPU engine replicas ≡ CPU engine replicas (round-robin, random)', ()
     expect(ok?.ok).toBe(true);
   }, 60_000);
 
+  it('a streamed instance too large even split evenly is refused before a request is built', async () => {
+    let built = 0;
+    const instance = {
+      memory: 16492,
+      mode: 'seconds' as const,
+      size: 10_000_000,
+      description: 'lmsys stand-in, 10000000 requests',
+      *requests(): Generator<RequestSpec> {
+        built++;
+        yield { id: 0, arrival: 0, prompt: 1, output: 1, predicted: 1 };
+      },
+    };
+    await expect(
+      runPoliciesOnEngine(engine, instance, ['mcsf'], {
+        costModel: cost,
+        replicas: { replicas: 8, router: 'round-robin', seed: 1 },
+      }),
+    ).rejects.toThrow('GPU engine: lmsys stand-in, 10000000 requests: n·(M+1) = 1250000·16493 ≥ 2^30');
+    expect(built).toBe(0);
+  });
+
   it('least-outstanding is refused by the engine layer, with why', async () => {
     expect(gpuRouterRefusal('round-robin')).toBeUndefined();
     expect(gpuRouterRefusal('random')).toBeUndefined();
