@@ -128,7 +128,8 @@ export const simulateCommand: Command = {
     const progress = progressLine(io, a.quiet);
     if (a.engine === 'gpu' && a.replicas > 1) {
       const why = gpuRouterRefusal(a.router);
-      if (why !== undefined) throw new UsageError(`--engine gpu --replicas: ${why}`);
+      if (why !== undefined)
+        throw new UsageError(`--engine gpu --replicas: ${why}; use --engine cpu, or --router round-robin or random`);
     }
     if (a.engine === 'gpu' && a.slo?.terms.some((t) => t.metric === 'tbt')) {
       // Attainment would be unknown and a percentile bound neither met nor missed.

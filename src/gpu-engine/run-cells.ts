@@ -67,7 +67,7 @@ export function gpuRouterRefusal(router: ReplicaOptions['router']): string | und
   if (isStatelessRouter(router)) return undefined;
   return (
     `router ${router} routes by the replicas' state at each arrival, and the GPU engine runs its replicas ` +
-    'independently (the trace is split before they run); use --engine cpu, or --router round-robin or random'
+    'independently (the trace is split before they run)'
   );
 }
 
@@ -87,10 +87,10 @@ export async function runPoliciesOnEngine(
   const k = replicas?.replicas ?? 1;
   if (replicas && k > 1) {
     const why = gpuRouterRefusal(replicas.router);
-    if (why !== undefined) throw new Error(`GPU engine: ${why}`);
+    if (why !== undefined) throw new Error(`GPU engine: ${why}; use the CPU engine`);
   }
   // Refuse before materialising a streamed instance (10⁷ requests would be built for nothing);
-  // with K replicas no replica has fewer than ⌈n/K⌉ requests (each is checked exactly later).
+  // with K replicas the largest has at least ⌈n/K⌉ requests (each is checked exactly later).
   const tooBig = gpuSizeProblem(Math.ceil(instance.size / k), instance.memory);
   if (tooBig !== null) throw new RangeError(`GPU engine: ${instance.description}: ${tooBig}`);
   if (replicas && k > 1) return runReplicatedOnEngine(engine, instance, policies, replicas, cellOptions);
