@@ -333,7 +333,8 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
             `median wall time of the replicated run, GPU engine (${r.str('adapter')}) and CPU engine`,
           result:
             `GPU ${fmt(r.num('replicas.gpuMedianSeconds'), 2)} s, CPU ${fmt(r.num('replicas.cpuMedianSeconds'), 2)} s ` +
-            `(${fmt(r.num('replicas.reps'))} runs each); same results: ${r.bool('replicas.identical') ? 'yes' : '**no**'}`,
+            `(${fmt(r.num('replicas.reps'))} runs each); same results: ${r.bool('replicas.identical') ? 'yes' : '**no**'}; ` +
+            `load average ${fmt(r.num('machine.loadavg.0'), 1)} on ${fmt(r.num('machine.cpus'))} CPUs at the end`,
         },
       ];
     },
