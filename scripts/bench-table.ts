@@ -355,6 +355,17 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
             `GPU ${rate('gpu')}; CPU ${rate('cpu')} (${fmt(r.num('budgetSeconds'))} s budget per GPU measurement)` +
             (r.bool('isFallbackAdapter') ? '; a software adapter: CPU numbers, not a GPU’s' : ''),
         },
+        {
+          command: 'npm run bench:gpu-engine',
+          what:
+            `${fmt(r.num('replicas.replicas'))} replicas × ${fmt(r.num('replicas.requestsPerReplica'))} lmsys requests ` +
+            `(λ = ${fmt(r.num('replicas.rate'))}/s), ${r.str('replicas.router')}, ${r.str('replicas.policy')}: ` +
+            `median wall time of the replicated run, GPU engine (${r.str('adapter')}) and CPU engine`,
+          result:
+            `GPU ${fmt(r.num('replicas.gpuMedianSeconds'), 2)} s, CPU ${fmt(r.num('replicas.cpuMedianSeconds'), 2)} s ` +
+            `(${fmt(r.num('replicas.reps'))} runs each); same results: ${r.bool('replicas.identical') ? 'yes' : '**no**'}; ` +
+            `load average ${fmt(r.num('machine.loadavg.0'), 1)} on ${fmt(r.num('machine.cpus'))} CPUs at the end`,
+        },
       ];
     },
   },

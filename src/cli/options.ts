@@ -219,7 +219,7 @@ export const OPT = {
     domain(parseSlo),
     undefined,
   ),
-  replicas: int('K', 'replicas of each policy behind a router (CPU engine), 1..1024', 1, 1024).withDefault(1),
+  replicas: int('K', 'replicas of each policy behind a router, 1..1024', 1, 1024).withDefault(1),
   router: choice(
     ROUTERS,
     "how --replicas share the arrivals, as Vidur's global schedulers: round-robin (i-th arrival " +

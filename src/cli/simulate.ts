@@ -8,7 +8,7 @@ import { microsToSeconds, type TimeMode } from '../model/types.ts';
 import { POLICIES } from '../policies/registry.ts';
 import { formatPredictionSpec } from '../workload/index.ts';
 import { readTextFileSync } from '../workload/node-files.ts';
-import { runPoliciesOnEngine } from '../gpu-engine/run-cells.ts';
+import { gpuRouterRefusal, runPoliciesOnEngine } from '../gpu-engine/run-cells.ts';
 import { checkArrivalSpan } from './ranges.ts';
 import { count, fixed, table, timeDigits } from './format.ts';
 import { checkGpuPolicies, cliGpuEngine } from './gpu.ts';
@@ -68,7 +68,7 @@ export const SIMULATE = defineCommand({
       1,
       64,
     ).withDefault(1),
-    replicas: OPT.replicas,
+    replicas: OPT.replicas.withHelp(OPT.replicas.help + ' (--engine gpu: round-robin and random routers only)'),
     router: OPT.router,
     slo: OPT.slo.withHelp(OPT.slo.help + '; adds the attainment per policy to the table and the JSON'),
     quiet: OPT.quiet,
@@ -85,7 +85,9 @@ A second table gives token-level metrics: TBT = time between consecutive tokens 
 per request, normalised latency = latency / o; with --slo, the attainment and whether every
 percentile bound holds. The GPU engine records no token times: its TBT is shown as —.
 With --replicas K: a row for all replicas together (latencies over all requests; totals summed,
-makespan and peak KV the largest of any replica), then one row per replica.
+makespan and peak KV the largest of any replica), then one row per replica. The GPU engine
+runs round-robin and random routing (the trace is split as the CPU engine routes it, the
+results are the same), not least-outstanding (it routes by the replicas' state).
 Exit status: 0 all runs completed, 1 some policy got stuck or livelocked (its reason on stderr),
 2 bad input, 3 --engine gpu without a usable adapter.`,
 });
@@ -126,7 +128,15 @@ export const simulateCommand: Command = {
     const costModel = a['cost-model'];
     const progress = progressLine(io, a.quiet);
     if (a.engine === 'gpu' && a.replicas > 1) {
-      throw new UsageError('--replicas: the GPU engine does not run replicas behind a router; use --engine cpu');
+      const why = gpuRouterRefusal(a.router);
+      if (why !== undefined)
+        throw new UsageError(`--engine gpu --replicas: ${why}; use --engine cpu, or --router round-robin or random`);
+    }
+    if (a.engine === 'gpu' && a.slo?.terms.some((t) => t.metric === 'tbt')) {
+      // Attainment would be unknown and a percentile bound neither met nor missed.
+      throw new UsageError(
+        '--slo: tbt needs the time of every token, which the GPU engine does not record; use --engine cpu',
+      );
     }
     if (given.has('router') && a.replicas === 1) throw new UsageError('--router needs --replicas K with K ≥ 2');
     const replicas = a.replicas > 1 ? { replicas: a.replicas, router: a.router, seed: a.seed } : undefined;
@@ -221,16 +231,20 @@ export const simulateCommand: Command = {
       if (a.engine === 'gpu') {
         const gpu = await cliGpuEngine();
         const t0 = performance.now();
+        const job = replicas
+          ? `${policies.length} policies × ${replicas.replicas} replicas (${replicas.router})`
+          : `${policies.length} policies`;
         const outcomes = await runPoliciesOnEngine(gpu, instance, policies, {
           costModel,
+          ...(replicas ? { replicas } : {}),
           onProgress: (p) =>
             progress.show(
-              `  GPU job (${policies.length} policies as one job): ${count(p.completedRequests)}/${count(p.totalRequests)} requests done`,
+              `  GPU job (${job} as one job): ${count(p.completedRequests)}/${count(p.totalRequests)} requests done`,
             ),
         });
         progress.clear();
         progress.note(
-          `  GPU job: ${policies.length} policies × ${count(instance.size)} requests in ${fixed((performance.now() - t0) / 1000, 2)} s wall`,
+          `  GPU job: ${job} ${replicas ? 'on' : '×'} ${count(instance.size)} requests in ${fixed((performance.now() - t0) / 1000, 2)} s wall`,
         );
         outcomes.forEach(emit);
       } else if (

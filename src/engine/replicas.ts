@@ -108,6 +108,73 @@ export function makeRouter(o: ReplicaOptions): Router {
   };
 }
 
+/**
+ * Routers whose choice for a request depends only on the requests routed before it, never
+ * on the replicas' state: their assignment is a function of the trace (and the seed), so
+ * the trace can be split before any replica runs (`splitRequests`; the GPU engine).
+ */
+export const STATELESS_ROUTERS = ['round-robin', 'random'] as const satisfies readonly RouterKind[];
+
+export function isStatelessRouter(router: RouterKind): router is (typeof STATELESS_ROUTERS)[number] {
+  return (STATELESS_ROUTERS as readonly RouterKind[]).includes(router);
+}
+
+function orderError(q: RequestSpec, lastId: number, lastArrival: number): Error {
+  return new Error(
+    `requests must come in arrival order (ties by id): request ${q.id} (arrival ${q.arrival}) after request ${lastId} (arrival ${lastArrival})`,
+  );
+}
+
+/**
+ * The router's loop, shared by the lockstep run and the split: validates the requests
+ * (arrival order, sizes; messages name the input's ids), calls `beforeArrivals(t)` before
+ * routing the arrivals at time t, routes each with `route(pending)` into its replica's
+ * feed and returns the assignment by id.
+ */
+function routeAll(
+  requests: Iterable<RequestSpec>,
+  feeds: readonly Feed[],
+  memory: number,
+  route: Router,
+  pending: (k: number) => number,
+  beforeArrivals: (t: number) => void,
+): Int32Array {
+  const assignment: number[] = [];
+  const it = requests[Symbol.iterator]();
+  let next = it.next();
+  let lastArrival = -Infinity;
+  let lastId = -1;
+  while (!next.done) {
+    const t = next.value.arrival;
+    beforeArrivals(t);
+    while (!next.done && next.value.arrival === t) {
+      const q = next.value;
+      if (q.arrival < lastArrival || (q.arrival === lastArrival && q.id < lastId))
+        throw orderError(q, lastId, lastArrival);
+      // The replicas see their own ids: validate here so that messages name the input's.
+      if (!(q.prompt >= 1 && q.output >= 1 && q.predicted >= 1) || !Number.isInteger(q.arrival) || q.arrival < 0) {
+        throw new Error(`request ${q.id}: prompt, output and predicted must be ≥ 1 and arrival a non-negative integer`);
+      }
+      if (q.prompt + q.output > memory) {
+        throw new RangeError(`request ${q.id}: peak KV s + o = ${q.prompt + q.output} exceeds M = ${memory}`);
+      }
+      lastArrival = q.arrival;
+      lastId = q.id;
+      const r = route(pending);
+      (feeds[r] as Feed).push(q);
+      while (assignment.length < q.id) assignment.push(-1);
+      assignment[q.id] = r;
+      next = it.next();
+    }
+    if (!next.done && next.value.arrival < t) throw orderError(next.value, lastId, lastArrival);
+  }
+  return Int32Array.from(assignment);
+}
+
+function checkReplicas(k: number): void {
+  if (!Number.isSafeInteger(k) || k < 1) throw new RangeError(`replicas must be an integer ≥ 1, got ${k}`);
+}
+
 export function simulateReplicas(
   requests: Iterable<RequestSpec>,
   makePolicy: () => Policy,
@@ -115,7 +182,7 @@ export function simulateReplicas(
   ro: ReplicaOptions,
 ): ReplicatedResult {
   const k = ro.replicas;
-  if (!Number.isSafeInteger(k) || k < 1) throw new RangeError(`replicas must be an integer ≥ 1, got ${k}`);
+  checkReplicas(k);
   if (opts.adaptive) throw new Error('adaptive arrivals cannot be routed to replicas');
   const feeds = Array.from({ length: k }, () => new Feed());
   const policies = Array.from({ length: k }, makePolicy);
@@ -123,7 +190,6 @@ export function simulateReplicas(
   const runs = feeds.map((feed, r) => simulation(feed, policies[r] as Policy, { ...rest, feed }));
   const results: (SimulationResult | undefined)[] = new Array<SimulationResult | undefined>(k);
   const enqueued = new Float64Array(k);
-  const routed = new Float64Array(k);
   const resume = (r: number): void => {
     if (results[r]) return;
     const s = (runs[r] as Generator<{ enqueued: number }, SimulationResult, void>).next();
@@ -132,50 +198,13 @@ export function simulateReplicas(
   };
   // Vidur's num_pending_requests: the waiting queue plus requests routed but not taken in.
   const pending = (r: number): number =>
-    (policies[r] as Policy).waitingCount + (routed[r] as number) - (enqueued[r] as number);
-  const route = makeRouter(ro);
-
-  const assignment: number[] = [];
-  const it = requests[Symbol.iterator]();
-  let next = it.next();
-  let lastArrival = -Infinity;
-  let lastId = -1;
-  while (!next.done) {
-    const t = next.value.arrival;
+    (policies[r] as Policy).waitingCount + (feeds[r] as Feed).ids.length - (enqueued[r] as number);
+  const assignment = routeAll(requests, feeds, opts.memory, makeRouter(ro), pending, (t) => {
     for (let r = 0; r < k; r++) {
       (feeds[r] as Feed).horizon = t;
       resume(r);
     }
-    while (!next.done && next.value.arrival === t) {
-      const q = next.value;
-      if (q.arrival < lastArrival || (q.arrival === lastArrival && q.id < lastId)) {
-        throw new Error(
-          `requests must come in arrival order (ties by id): request ${q.id} (arrival ${q.arrival}) after request ${lastId} (arrival ${lastArrival})`,
-        );
-      }
-      // The replicas see their own ids: validate here so that messages name the input's.
-      if (!(q.prompt >= 1 && q.output >= 1 && q.predicted >= 1) || !Number.isInteger(q.arrival) || q.arrival < 0) {
-        throw new Error(`request ${q.id}: prompt, output and predicted must be ≥ 1 and arrival a non-negative integer`);
-      }
-      if (q.prompt + q.output > opts.memory) {
-        throw new RangeError(`request ${q.id}: peak KV s + o = ${q.prompt + q.output} exceeds M = ${opts.memory}`);
-      }
-      lastArrival = q.arrival;
-      lastId = q.id;
-      const r = route(pending);
-      (feeds[r] as Feed).push(q);
-      routed[r] = (routed[r] as number) + 1;
-      while (assignment.length < q.id) assignment.push(-1);
-      assignment[q.id] = r;
-      next = it.next();
-    }
-    if (!next.done && next.value.arrival < t) {
-      const q = next.value;
-      throw new Error(
-        `requests must come in arrival order (ties by id): request ${q.id} (arrival ${q.arrival}) after request ${lastId} (arrival ${lastArrival})`,
-      );
-    }
-  }
+  });
   for (const f of feeds) {
     f.horizon = Infinity;
     f.closed = true;
@@ -183,11 +212,44 @@ export function simulateReplicas(
   for (let r = 0; r < k; r++) while (!results[r]) resume(r);
   const done = results as SimulationResult[];
   const ids = feeds.map((f) => Int32Array.from(f.ids));
-  return { overall: merge(done, ids), replicas: done, ids, assignment: Int32Array.from(assignment) };
+  return { overall: mergeReplicas(done, ids), replicas: done, ids, assignment };
 }
 
-/** The replicas' results as one run. */
-function merge(rs: readonly SimulationResult[], ids: readonly Int32Array[]): SimulationResult {
+/** A stateless router's split of a trace: what each replica of `simulateReplicas` receives. */
+export interface ReplicaSplit {
+  /** Each replica's requests, numbered 0..n−1 in the order routed to it (as its run sees them). */
+  readonly requests: readonly RequestSpec[][];
+  /** `ids[k][i]`: the input id of replica k's request i. */
+  readonly ids: readonly Int32Array[];
+  /** The replica of each request, by id (−1: no request with that id). */
+  readonly assignment: Int32Array;
+}
+
+/**
+ * Splits a trace among K replicas as `simulateReplicas` routes it (the same loop and
+ * router, so the same assignment, renumbering and input errors), for a stateless router;
+ * a state-dependent one (least-outstanding) is an error. Running each part on its own and
+ * merging with `mergeReplicas` gives `simulateReplicas`'s result.
+ */
+export function splitRequests(requests: Iterable<RequestSpec>, memory: number, ro: ReplicaOptions): ReplicaSplit {
+  checkReplicas(ro.replicas);
+  if (!isStatelessRouter(ro.router)) {
+    throw new Error(`router ${ro.router} depends on the replicas' state: the trace cannot be split before running`);
+  }
+  const feeds = Array.from({ length: ro.replicas }, () => new Feed());
+  const noState = (): number => {
+    throw new Error('a stateless router asked for a replica state');
+  };
+  const assignment = routeAll(requests, feeds, memory, makeRouter(ro), noState, () => {});
+  return { requests: feeds.map((f) => [...f]), ids: feeds.map((f) => Int32Array.from(f.ids)), assignment };
+}
+
+/**
+ * The replicas' results as one run (ids[k]: replica k's input ids): requests under their
+ * input ids, totals summed except end and peak KV (max), token gaps joined when every
+ * replica recorded them (else none: TBT unknown, never a partial sample).
+ */
+export function mergeReplicas(rs: readonly SimulationResult[], ids: readonly Int32Array[]): SimulationResult {
   const first = rs[0] as SimulationResult;
   const table = new RequestTable();
   rs.forEach((r, k) => table.addAll(r.requests, ids[k]));

@@ -90,6 +90,8 @@ export interface GpuReplica {
   readonly requests: readonly RequestSpec[];
   readonly memory: number;
   readonly policy: string | PolicyConfig;
+  /** How errors and outcomes name this replica (default `replica INDEX`, its place in the run). */
+  readonly tag?: string;
 }
 
 export interface GpuRunOptions {
@@ -253,7 +255,7 @@ export function gpuSizeProblem(n: number, memory: number): string | null {
 
 function prepare(index: number, r: GpuReplica, mode: TimeMode, costOn: boolean): Prepared {
   const { memory, requests } = r;
-  const tag = `replica ${index}`;
+  const tag = r.tag ?? `replica ${index}`;
   if (!Number.isSafeInteger(memory) || memory < 2)
     throw new RangeError(`${tag}: memory M must be an integer ≥ 2, got ${memory}`);
   const seconds = mode === 'seconds';
@@ -686,7 +688,7 @@ export class GpuEngine {
   ): GpuOutcome {
     const now = s.now;
     const spec = p.label;
-    const tag = `replica ${p.index}`;
+    const tag = p.spec.tag ?? `replica ${p.index}`;
     if (s.status === STATUS.value.stuck) {
       const err = new StuckError(
         `${tag}: policy ${spec} is stuck at time ${now} with ${s.wait} waiting requests and no arrivals left`,

@@ -1,12 +1,14 @@
 /**
  * GPU engine ≡ CPU engine in headless Chromium (WebGPU on SwiftShader): random
- * instances as replicas of one job, every policy, both time modes. Sized for SwiftShader.
+ * instances as replicas of one job, every policy, both time modes; replicas behind the
+ * round-robin and random routers as the CPU engine runs them. Sized for SwiftShader.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
 import { GpuEngine } from '../../src/gpu-engine/engine.ts';
 import { requestSession } from '../../src/gpu/session.ts';
 import { engineShader } from '../../src/gpu/shaders-browser.ts';
 import { differential, DIFF_POLICIES, randomInstance } from '../node/helpers/gpu-engine-diff.ts';
+import { asInstance, compareReplicated } from '../node/helpers/gpu-replicas-diff.ts';
 
 let engine: GpuEngine;
 
@@ -26,4 +28,19 @@ describe('GPU engine ≡ CPU engine (browser)', () => {
       expect(rep.cases).toBe(12 * DIFF_POLICIES.length);
     });
   }
+});
+
+describe('GPU engine replicas ≡ CPU engine replicas (browser)', () => {
+  it('random instances, every policy, round-robin and random, both modes', async () => {
+    const failures: string[] = [];
+    for (const mode of ['rounds', 'seconds'] as const) {
+      for (let i = 0; i < 2; i++) {
+        const inst = asInstance(randomInstance(900 + i, i === 0 ? 'small' : 'large', mode), mode);
+        for (const router of ['round-robin', 'random'] as const) {
+          failures.push(...(await compareReplicated(engine, inst, { replicas: 3, router, seed: 5 + i })));
+        }
+      }
+    }
+    expect(failures).toEqual([]);
+  });
 });

@@ -2,11 +2,19 @@
  * Replicas behind a router (src/engine/replicas.ts): the routers' assignments on hand-made
  * cases, least-outstanding's pending count at arrival time as Vidur defines it (the waiting
  * queue plus requests routed but not yet taken in; rounds ending at the arrival time count
- * as ended), one replica = the plain engine, and the CLI's refusals.
+ * as ended), one replica = the plain engine, the up-front split of the stateless routers
+ * (what the GPU engine runs) against the lockstep run, and the CLI's refusals.
  */
 import { describe, expect, it } from 'vitest';
 import { simulate } from '../../src/engine/engine.ts';
-import { makeRouter, simulateReplicas, type RouterKind } from '../../src/engine/replicas.ts';
+import {
+  makeRouter,
+  mergeReplicas,
+  simulateReplicas,
+  splitRequests,
+  STATELESS_ROUTERS,
+  type RouterKind,
+} from '../../src/engine/replicas.ts';
 import type { RequestSpec } from '../../src/model/types.ts';
 import { createPolicy } from '../../src/policies/registry.ts';
 import { lmsys } from '../../src/workload/generators.ts';
@@ -136,6 +144,61 @@ describe('replicas on the LMSYS stand-in', () => {
   });
 });
 
+describe("splitting the trace for a stateless router (the GPU engine's replicas)", () => {
+  it('round-robin and random are stateless, least-outstanding is not (refused by the split)', () => {
+    expect([...STATELESS_ROUTERS]).toEqual(['round-robin', 'random']);
+    expect(() => splitRequests(requests, 10, { replicas: 2, router: 'least-outstanding', seed: 1 })).toThrow(
+      /least-outstanding depends on the replicas' state/,
+    );
+  });
+
+  it('round-robin on the hand-made case: the i-th arrival to replica i mod K, renumbered densely', () => {
+    const s = splitRequests(requests, 10, { replicas: 3, router: 'round-robin', seed: 1 });
+    expect(Array.from(s.assignment)).toEqual([0, 1, 2, 0, 1, 2, 0]);
+    expect(s.ids.map((x) => Array.from(x))).toEqual([
+      [0, 3, 6],
+      [1, 4],
+      [2, 5],
+    ]);
+    expect(s.requests[0]).toEqual([req(0, 0, 5, 4), req(1, 0, 5, 4), req(2, 3, 5, 1)]);
+  });
+
+  // The split is exact when each replica, run alone on its part, gives what it gives in the
+  // lockstep run: checked per request, per replica and merged, for every policy kind.
+  const w = lmsys({ seed: 5, requests: 1500, rate: 70, mode: 'seconds' });
+  const cost = getCostModel('a100-llama2-70b-tp2');
+  for (const router of STATELESS_ROUTERS) {
+    for (const mode of ['seconds', 'rounds'] as const) {
+      it(`${router}, ${mode} mode: independent runs of the parts, merged, equal the lockstep run`, () => {
+        const reqs = mode === 'seconds' ? w.requests : w.requests.map((q) => ({ ...q, arrival: q.id >> 4 }));
+        const memory = mode === 'seconds' ? w.memory : 8192;
+        const opts = { memory, mode, costModel: cost };
+        const ro = { replicas: 5, router, seed: 11 };
+        const split = splitRequests(reqs, memory, ro);
+        for (const policy of ['mcsf', 'mc-fcfs', 'alpha-clearing:0.2:0.5', 'vllm']) {
+          const lock = simulateReplicas(reqs, () => createPolicy(policy), opts, ro);
+          expect(Array.from(split.assignment)).toEqual(Array.from(lock.assignment));
+          expect(split.ids.map((x) => Array.from(x))).toEqual(lock.ids.map((x) => Array.from(x)));
+          const alone = split.requests.map((part) => simulate(part, createPolicy(policy), opts));
+          alone.forEach((a, k) => {
+            expect([...a.requests]).toEqual([...(lock.replicas[k] as typeof a).requests]);
+            expect(a.totals).toEqual(lock.replicas[k]?.totals);
+          });
+          const merged = mergeReplicas(alone, split.ids);
+          expect([...merged.requests]).toEqual([...lock.overall.requests]);
+          expect(merged.totals).toEqual(lock.overall.totals);
+          expect(merged.tokenGaps?.toArray()).toEqual(lock.overall.tokenGaps?.toArray());
+        }
+      }, 60_000);
+    }
+  }
+
+  it('more replicas than requests: empty parts', () => {
+    const s = splitRequests(requests.slice(0, 2), 10, { replicas: 4, router: 'round-robin', seed: 1 });
+    expect(s.requests.map((x) => x.length)).toEqual([1, 1, 0, 0]);
+  });
+});
+
 describe('input errors name the input ids', () => {
   it('a request too large for M', () => {
     const bad = [req(0, 0, 5, 1), req(1, 0, 5, 1), req(2, 0, 9, 9)];
@@ -166,11 +229,13 @@ describe('CLI', () => {
     });
     return { code, err };
   };
-  it('--engine gpu with --replicas is refused in one line (exit 2)', async () => {
-    const r = await run(['simulate', '--engine', 'gpu', '--replicas', '2', '--requests', '10']);
+  it('--engine gpu with least-outstanding routing is refused in one line (exit 2), before any device', async () => {
+    const r = await run(['simulate', '--engine', 'gpu', '--replicas', '2', '--router', 'least-outstanding']);
     expect(r.code).toBe(2);
     expect(r.err.trimEnd().split('\n')).toHaveLength(1);
-    expect(r.err).toMatch(/--replicas: the GPU engine does not run replicas/);
+    expect(r.err).toMatch(
+      /--engine gpu --replicas: router least-outstanding routes by the replicas' state .* use --engine cpu/,
+    );
   });
   it('--router without --replicas is refused', async () => {
     const r = await run(['simulate', '--router', 'random', '--requests', '10']);
