@@ -11,7 +11,8 @@
  * (least-outstanding) cannot be split before running: refused (gpuRouterRefusal).
  */
 import { powerOf, type PowerModel } from '../cost/energy.ts';
-import { isStatelessRouter, mergeReplicas, splitRequests, type ReplicaOptions } from '../engine/replicas.ts';
+import { mergeReplicas, splitRequests, type ReplicaOptions } from '../engine/replicas.ts';
+import { gpuRouterRefusal } from './replica-support.ts';
 import type { Instance } from '../experiment/instance.ts';
 import type { PolicyOutcome } from '../experiment/run.ts';
 import { summarize } from '../metrics/summary.ts';
@@ -59,17 +60,7 @@ export async function runCellsOnGpu(
   });
 }
 
-/**
- * Why the GPU engine refuses a router, as one line, or undefined when it can run it (a
- * router whose assignment does not depend on the replicas' state).
- */
-export function gpuRouterRefusal(router: ReplicaOptions['router']): string | undefined {
-  if (isStatelessRouter(router)) return undefined;
-  return (
-    `router ${router} routes by the replicas' state at each arrival, and the GPU engine runs its replicas ` +
-    'independently (the trace is split before they run)'
-  );
-}
+export { gpuRouterRefusal } from './replica-support.ts';
 
 export interface GpuPoliciesOptions extends Omit<GpuCellsOptions, 'mode'> {
   /** K replicas of each policy behind a stateless router (K = 1: a plain run). */

@@ -14,7 +14,7 @@ import { requestSession } from '../gpu/session.ts';
 import { engineShader } from '../gpu/shaders-browser.ts';
 import { latencyCdf } from './compact.ts';
 import type { ExperimentResult, PolicyRun, RunConfig } from './protocol.ts';
-import { cancelled, costModelOf, instanceOf, sloOf, type RunHooks } from './runner.ts';
+import { cancelled, costModelOf, instanceOf, replicaOptions, sloOf, type RunHooks } from './runner.ts';
 
 let cached: { gpu: GPU; engine: Promise<{ engine: GpuEngine; adapter: string }> } | undefined;
 
@@ -55,8 +55,10 @@ export async function runGpuExperiment(
     config.policies.length === 1 ? (config.policies[0] as string) : `${config.policies.length} policies on the GPU`;
   const runs = config.policies.length;
   hooks.onProgress?.({ run: 1, runs, policy: label, completed: 0, requests: instance.size, fraction: 0 });
+  const ro = replicaOptions(config);
   const outcomes = await runPoliciesOnEngine(engine, instance, config.policies, {
     costModel,
+    ...(ro ? { replicas: ro } : {}),
     onProgress: (p) =>
       hooks.onProgress?.({
         run: Math.min(runs, p.finished + 1),
@@ -78,6 +80,7 @@ export async function runGpuExperiment(
           kv: { x: [], y: [] },
           wallMs: o.wallSeconds * 1000,
           ...(slo ? { slo: evaluateSlo(o.result, slo) } : {}),
+          ...(o.replicas ? { replicas: { router: o.replicas.router, summaries: [...o.replicas.summaries] } } : {}),
         }
       : { policy: o.policy, ok: false, error: o.error, errorName: o.kind === 'stuck' ? 'StuckError' : 'LivelockError' },
   );

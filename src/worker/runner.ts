@@ -86,7 +86,7 @@ export function sloOf(config: Pick<RunConfig, 'slo' | 'mode'>): Slo | undefined 
 }
 
 /** The router options of a run with replicas (undefined: one replica). */
-function replicaOptions(config: RunConfig) {
+export function replicaOptions(config: RunConfig) {
   const r = config.replicas;
   return r && r.count > 1 ? { replicas: r.count, router: r.router, seed: config.seed } : undefined;
 }

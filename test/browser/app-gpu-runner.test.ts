@@ -53,6 +53,33 @@ describe('runGpuExperiment (browser, main thread)', () => {
     }
   });
 
+  it('runs replicas behind a state-free router as the CPU runner does, per replica; refuses least-outstanding', async () => {
+    const cfg: RunConfig = { ...CFG, policies: ['mcsf', 'sarathi'], replicas: { count: 3, router: 'round-robin' } };
+    const gpu = await runGpuExperiment({ ...cfg, engine: 'gpu' }, navigator.gpu, 'here');
+    const cpu = runExperiment(cfg);
+    const strip = (s: Record<string, number>): Record<string, number> => {
+      const { energyJoules: _e, joulesPerRequest: _j, p50Tbt: _a, p90Tbt: _b, p99Tbt: _c, maxTbt: _d, ...rest } = s;
+      return rest;
+    };
+    for (const [i, g] of gpu.runs.entries()) {
+      const c = cpu.runs[i];
+      if (!g.ok || !c?.ok) throw new Error(`${g.policy} failed`);
+      expect(g.replicas?.router).toBe('round-robin');
+      expect(g.replicas?.summaries.length).toBe(3);
+      expect(strip({ ...g.summary })).toEqual(strip({ ...c.summary }));
+      g.replicas?.summaries.forEach((s, k) =>
+        expect(strip({ ...s })).toEqual(strip({ ...(c.replicas?.summaries[k] ?? {}) })),
+      );
+    }
+    await expect(
+      runGpuExperiment(
+        { ...cfg, engine: 'gpu', replicas: { count: 3, router: 'least-outstanding' } },
+        navigator.gpu,
+        'here',
+      ),
+    ).rejects.toThrow(/least-outstanding routes by the replicas' state/);
+  });
+
   it('rejects with the GPU engine’s refusal', async () => {
     const cfg: RunConfig = { ...CFG, mode: 'seconds', memory: 70_000, engine: 'gpu' };
     await expect(runGpuExperiment(cfg, navigator.gpu, 'here')).rejects.toThrow(/M ≤ 65535/);

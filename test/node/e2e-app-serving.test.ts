@@ -423,9 +423,11 @@ describe('replicas and routers', () => {
       await expect.poll(() => page.locator('kv-config-form [data-testid=gpu-refusal]').textContent()).toBe(refusal);
       expect(await page.locator('[data-testid=run]').isDisabled()).toBe(true);
       expect(await page.locator('[data-testid=run-blocked]').textContent()).toContain(refusal);
-      // Orca has no WGSL port (yet): its refusal is the engine's too.
-      expect(await page.locator('[data-testid=run-blocked]').textContent()).toContain('policy orca');
       await shot(page, 'replicas-gpu-refused-1400');
+      // A state-free router runs on the GPU engine (the trace is split before the replicas run).
+      await page.locator('kv-config-form select[name=router]').selectOption('round-robin');
+      await expect.poll(() => page.locator('kv-config-form [data-testid=gpu-refusal]').count()).toBe(0);
+      expect(await page.locator('[data-testid=run]').isDisabled()).toBe(false);
       await page.locator('kv-config-form select[name=engine]').selectOption('cpu');
     },
     T,

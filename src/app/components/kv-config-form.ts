@@ -245,7 +245,7 @@ export class KvConfigForm extends LitElement {
           ${ROUTERS.map((r) => html`<option value=${r} ?selected=${r === c.router}>${r}</option>`)}
         </select></label>
       ${this.gpuRefusal ? html`<span class="field-error" role="alert" data-testid="gpu-refusal">${this.gpuRefusal}</span>` : nothing}
-      <p class="hint muted">K copies of each policy, each with the whole KV capacity M, behind a router as Vidur's global schedulers: round-robin, random (seeded) or least-outstanding (fewest pending requests). The results show every replica and all together. CPU engine.</p>
+      <p class="hint muted">K copies of each policy, each with the whole KV capacity M, behind a router as Vidur's global schedulers: round-robin, random (seeded) or least-outstanding (fewest pending requests). The results show every replica and all together. The GPU engine runs round-robin and random (the trace is split before the replicas run); least-outstanding routes by the replicas' state and needs the CPU engine.</p>
     </fieldset>`;
   }
 
