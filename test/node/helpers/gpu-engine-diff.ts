@@ -156,6 +156,7 @@ export function compareOutcomes(cpu: CpuOutcome, gpu: GpuOutcome): string[] {
   for (let i = 0; i < a.length && diffs.length < 5; i++) if (a[i] !== b[i]) diffs.push(`cpu ${a[i]} gpu ${b[i]}`);
   const ct = cpu.result.totals;
   const gt = gpu.result.totals;
+  if (gt.peakKv > gpu.result.memory) diffs.push(`gpu peak KV ${gt.peakKv} above M = ${gpu.result.memory}`);
   for (const k of ['rounds', 'end', 'busy', 'tokensGenerated', 'evictions', 'peakKv', 'kvTime', 'requests'] as const) {
     if (ct[k] !== gt[k]) diffs.push(`totals.${k} cpu ${ct[k]} gpu ${gt[k]}`);
   }
