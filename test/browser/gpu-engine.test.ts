@@ -7,6 +7,7 @@ import { GpuEngine } from '../../src/gpu-engine/engine.ts';
 import { requestSession } from '../../src/gpu/session.ts';
 import { engineShader } from '../../src/gpu/shaders-browser.ts';
 import {
+  CHUNKED_SMALL_POLICIES,
   differential,
   DIFF_POLICIES,
   randomInstance,
@@ -30,6 +31,13 @@ describe('GPU engine ≡ CPU engine (browser)', () => {
       const rep = await differential(engine, insts, DIFF_POLICIES, mode);
       expect(rep.failures).toEqual([]);
       expect(rep.cases).toBe(12 * DIFF_POLICIES.length);
+    });
+
+    it(`small instances, chunked prefill (sarathi, mcsf-budget), ${mode} mode`, async () => {
+      const insts = Array.from({ length: 10 }, (_, i) => randomInstance(300 + i, 'small', mode));
+      const rep = await differential(engine, insts, CHUNKED_SMALL_POLICIES, mode);
+      expect(rep.failures).toEqual([]);
+      expect(rep.cases).toBe(10 * CHUNKED_SMALL_POLICIES.length);
     });
 
     it(`LMSYS-like instances, the serving policies (sarathi, mcsf-budget, orca), ${mode} mode`, async () => {

@@ -15,6 +15,7 @@ import { joinWgsl } from '../../src/gpu/shaders.ts';
 import { parsePolicySpec } from '../../src/policies/registry.ts';
 import { lmsys } from '../../src/workload/generators.ts';
 import {
+  CHUNKED_SMALL_POLICIES,
   compareOutcomes,
   cpuRun,
   differential,
@@ -41,8 +42,10 @@ afterAll(() => {
   device?.destroy();
 });
 
-/** Small random instances per mode: 130 × 12 policy specs × 2 modes = 3,120 cases (env KVSCHED_GPU_DIFF_SMALL to change). */
+/** Small random instances per mode: 130 × 8 policy specs × 2 modes = 2,080 cases (env KVSCHED_GPU_DIFF_SMALL to change). */
 const SMALL = Number(process.env.KVSCHED_GPU_DIFF_SMALL ?? 130);
+/** Of those, the first 60 also under the chunked-prefill policies: 60 × 4 × 2 = 480 cases. */
+const SMALL_CHUNKED = Math.min(SMALL, 60);
 
 describe('GPU engine ≡ CPU engine', () => {
   for (const mode of ['rounds', 'seconds'] as const) {
@@ -51,6 +54,14 @@ describe('GPU engine ≡ CPU engine', () => {
       const rep = await differential(engine, insts, DIFF_POLICIES, mode);
       expect(rep.failures).toEqual([]);
       expect(rep.cases).toBe(SMALL * DIFF_POLICIES.length);
+      expect(rep.restarts).toBeGreaterThan(0);
+    }, 1_200_000);
+
+    it(`small random instances, chunked prefill (sarathi, mcsf-budget), ${mode} mode`, async () => {
+      const insts = Array.from({ length: SMALL_CHUNKED }, (_, i) => randomInstance(100 + i, 'small', mode));
+      const rep = await differential(engine, insts, CHUNKED_SMALL_POLICIES, mode);
+      expect(rep.failures).toEqual([]);
+      expect(rep.cases).toBe(SMALL_CHUNKED * CHUNKED_SMALL_POLICIES.length);
       expect(rep.restarts).toBeGreaterThan(0);
     }, 1_200_000);
 

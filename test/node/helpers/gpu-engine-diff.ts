@@ -18,12 +18,10 @@ export const DIFF_POLICIES = [
   'alpha-clearing:0.2:0.5',
   'vllm',
   'vllm:48:3',
-  // Chunked prefill on the small shape (s 1..5): budgets below one prompt, mixed rounds.
-  'sarathi:3',
-  'sarathi:2:3',
-  'mcsf-budget:3',
-  'mcsf-budget:1',
 ];
+
+/** Chunked prefill on the small shape (s 1..5): budgets below one prompt, mixed rounds. */
+export const CHUNKED_SMALL_POLICIES = ['sarathi:3', 'sarathi:2:3', 'mcsf-budget:3', 'mcsf-budget:1'];
 
 /**
  * The serving policies on `servingInstance`s (M 256..2048: several 16-token blocks, prompts
