@@ -953,8 +953,20 @@ fn schedule_budget(rnd: u32) {
         xs(SEC_RL_W, i, kv_of(s));
       }
       sync();
+      // The total at the head's own end, E = t + planned - 1: above M, the head (and so
+      // the round's admission) is infeasible without the full test — the usual round
+      // when the queue is long (mcsf-budget.ts computes the same before sorting).
+      let head = xg(SEC_CL, 0u);
+      let hE = rnd + qf(head, Q_PLANNED) - 1u;
+      var atHead = 0u;
+      if (lid == 0u) { atHead = qf(head, Q_PROMPT) + 1u + (hE - rnd); }
+      for (var i = lid; i < nr; i += W) {
+        if (xg(SEC_RL, i) >= hE) { atHead += xg(SEC_RL_W, i) + (hE - rnd); }
+      }
+      let headFits = wg_sum(atHead) <= M;
       var k = 0u;
       loop {
+        if (!headFits) { break; }
         if (used >= chunk || k >= Q) { break; }
         if (!feasible_budget(k + 1u, rnd, nr, M)) { break; }
         if (lid == 0u) {
