@@ -25,7 +25,10 @@
  *
  * Limits (refused with a clear message, use the CPU engine): seconds mode needs
  * max(M, vLLM maxTokens) ≤ 65 535 (the a100 cost model's u32 domain) and the a100 cost
- * model; n·(M+1) < 2³⁰ per replica (u32 token sums); rounds-mode arrivals < 2³².
+ * model; n·(M+1) < 2³⁰ per replica (u32 token sums); rounds-mode arrivals < 2³²; a token
+ * budget (sarathi, mcsf-budget) with 2·M·chunk < 2³² when the cost model is evaluated.
+ * Orca refuses a request above its reservation before the run (the CPU engine when it
+ * arrives), with the same message.
  * Replicas that do not fit the adapter's buffer limits together are split into several
  * jobs run one after the other; a single replica that does not fit is refused.
  */
