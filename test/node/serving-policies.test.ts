@@ -448,7 +448,7 @@ describe('the GPU engine runs the serving policies (WGSL ports, test/node/gpu-en
   });
 
   it('kvsched simulate --engine gpu --policy sarathi,orca,mcsf-budget prints what the CPU engine prints', async () => {
-    const cli = async (engine: string) => {
+    const cli = async (engine: string, policy = 'sarathi,orca,mcsf-budget') => {
       const io = {
         stdout: '',
         stderr: '',
@@ -460,9 +460,9 @@ describe('the GPU engine runs the serving policies (WGSL ports, test/node/gpu-en
           io.stderr += t;
         },
       } satisfies CliIo & { stdout: string; stderr: string };
-      const argv = ['simulate', '--policy', 'sarathi,orca,mcsf-budget', '--requests', '150', '--time', 'seconds'];
+      const argv = ['simulate', '--policy', policy, '--requests', '150', '--time', 'seconds'];
       const code = await main([...argv, '--engine', engine], io);
-      return { code, tables: textTables(io.stdout) };
+      return { code, tables: textTables(io.stdout), error: io.stderr.split('\n').at(-2) };
     };
     const cpu = await cli('cpu');
     const gpu = await cli('gpu');
@@ -475,5 +475,10 @@ describe('the GPU engine runs the serving policies (WGSL ports, test/node/gpu-en
     expect(gpu.tables.length).toBeGreaterThan(0);
     expect(gpu.tables.map(gapless)).toEqual(cpu.tables.map(gapless));
     expect(gpu.tables.flat().some((row) => row.includes('—'))).toBe(true);
+    // A request above Orca's reservation: the same one line and exit 2 on both engines.
+    const [cpuBad, gpuBad] = [await cli('cpu', 'orca:8:512'), await cli('gpu', 'orca:8:512')];
+    expect(cpuBad.code).toBe(2);
+    expect(cpuBad.error).toMatch(/^kvsched simulate: request \d+: s \+ o = \d+ exceeds the 512 tokens orca:8:512/);
+    expect([gpuBad.code, gpuBad.error]).toEqual([cpuBad.code, cpuBad.error]);
   }, 120_000);
 });
