@@ -13,6 +13,9 @@ const KIND_MC_FCFS: u32 = 1u;
 const KIND_ALPHA_GREEDY: u32 = 2u;
 const KIND_ALPHA_CLEARING: u32 = 3u;
 const KIND_VLLM: u32 = 4u;
+const KIND_SARATHI: u32 = 5u;
+const KIND_MCSF_BUDGET: u32 = 6u;
+const KIND_ORCA: u32 = 7u;
 
 // ---- replica status (S_STATUS) ----
 const STATUS_RUNNING: u32 = 0u;
@@ -42,14 +45,16 @@ const P_M: u32 = 2u;                     // KV capacity M
 const P_KIND: u32 = 3u;                  // POLICY_KIND
 const P_ADMIT: u32 = 4u;                 // floor((1-alpha) M)
 const P_TARGET: u32 = 5u;                // overflow tgt: M, or floor((1-beta) M)
-const P_BLOCKS: u32 = 6u;                // vLLM: floor(M / 16)
-const P_WATERMARK: u32 = 7u;             // vLLM: floor(0.01 * blocks) as JS computes it
+const P_BLOCKS: u32 = 6u;                // vLLM, Sarathi, Orca: floor(M / 16)
+const P_WATERMARK: u32 = 7u;             // vLLM, Sarathi: floor(0.01 * blocks) as JS computes it
 const P_MAX_TOKENS: u32 = 8u;            // vLLM
-const P_MAX_BATCH: u32 = 9u;             // vLLM
+const P_MAX_BATCH: u32 = 9u;             // vLLM, Sarathi; Orca: min(maxBatch, floor(blocks / perSeq))
 const P_SECONDS: u32 = 10u;              // 1: seconds mode
-const P_WATCHDOG: u32 = 11u;             // 4 M + 64
+const P_WATCHDOG: u32 = 11u;             // 4 M + 64, or NONE: the policy cannot livelock
 const P_COST: u32 = 12u;                 // 1: evaluate the cost model (seconds mode, or energy in rounds mode)
 const P_SCR: u32 = 13u;                  // scratch base (u32 index)
+const P_CHUNK: u32 = 14u;                // Sarathi, mcsf-budget: token budget per round
+const P_PER_SEQ: u32 = 15u;              // Orca: blocks reserved per request, floor(maxTokens / 16)
 const P_STRIDE: u32 = 16u;
 
 // ---- replica state (read-write), stride 32 ----
@@ -64,11 +69,11 @@ const S_DONE: u32 = 7u;
 const S_RETRIED: u32 = 8u;
 const S_RSC: u32 = 9u;                   // rounds since completion
 const S_ESC: u32 = 10u;                  // evictions since completion
-const S_ALLOC: u32 = 11u;                // vLLM allocated blocks
+const S_ALLOC: u32 = 11u;                // vLLM, Sarathi, Orca: allocated blocks
 const S_Q_HEAD: u32 = 12u;               // vLLM deque
 const S_Q_LEN: u32 = 13u;
 const S_RL_LEN: u32 = 14u;               // look-ahead: running list length
-const S_VR_LEN: u32 = 15u;               // vLLM running list length
+const S_VR_LEN: u32 = 15u;               // SEC_VR list length
 const S_ROUNDS: u32 = 16u;
 const S_EVICTIONS: u32 = 17u;
 const S_PEAK_KV: u32 = 18u;
@@ -82,12 +87,12 @@ const S_COST_BUSY_HI: u32 = 25u;
 const S_STEPS: u32 = 26u;                // loop iterations so far (progress)
 const S_ADM: u32 = 27u;
 const S_EVI: u32 = 28u;
-const S_BLEN: u32 = 29u;
+const S_BLEN: u32 = 29u;                 // batch length; SEC_BL keeps the last batch between rounds
 const S_END_LO: u32 = 30u;               // u64
 const S_END_HI: u32 = 31u;
 const S_STRIDE: u32 = 32u;
 
-// ---- per-request state (read-write), stride 12 ----
+// ---- per-request state (read-write), stride 14 ----
 const R_PHASE: u32 = 0u;                 // PHASE
 const R_GEN: u32 = 1u;                   // tokens generated since the last (re)start
 const R_RESTARTS: u32 = 2u;
@@ -100,7 +105,9 @@ const R_FIRST_TOKEN_LO: u32 = 8u;        // high word NONE until the first token
 const R_FIRST_TOKEN_HI: u32 = 9u;
 const R_COMPLETION_LO: u32 = 10u;        // u64
 const R_COMPLETION_HI: u32 = 11u;
-const R_STRIDE: u32 = 12u;
+const R_PREFILLED: u32 = 12u;            // prefill tokens processed in earlier rounds (chunked prefill)
+const R_CHUNK: u32 = 13u;                // this round only: prefill tokens it processes; 0 = the rest
+const R_STRIDE: u32 = 14u;
 
 // ---- request inputs (read-only), stride 8 ----
 const Q_ARRIVAL_LO: u32 = 0u;            // u64

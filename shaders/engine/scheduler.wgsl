@@ -5,8 +5,13 @@
 // are declared in src/gpu-engine/layout.ts and generated into shaders/engine/layout.wgsl,
 // which the loaders put before this file. All arithmetic is u32; times are u64 as (lo, hi).
 //
-// Slots: a replica's requests are stored in the policy's static order (MC-SF:
-// (planned, arrival, id); others: (arrival, id)); `Q_ARR_SLOT` maps arrival rank -> slot.
+// Slots: a replica's requests are stored in the policy's static order (MC-SF and
+// mcsf-budget: (planned, arrival, id); others: (arrival, id)); `Q_ARR_SLOT` maps arrival
+// rank -> slot.
+//
+// Chunked prefill (Sarathi, mcsf-budget): a batch member still prefilling processes
+// R_CHUNK prompt tokens this round (0: the rest of its prefill) after R_PREFILLED tokens
+// processed in earlier rounds; the round that ends its prefill produces its token.
 
 // Threads per workgroup: 64 by default; the host lowers it on CPU adapters (SwiftShader),
 // where every barrier costs in proportion to the threads. At most 64.
@@ -218,6 +223,23 @@ fn admit_slot(slot: u32, nowlo: u32, nowhi: u32, rnd: u32) {
 
 fn kv_of(slot: u32) -> u32 { return qf(slot, Q_PROMPT) + sf(slot, R_GEN) + 1u; }
 
+// Policies that keep their FCFS waiting queue as a deque (restarts go to the front) and
+// account memory in 16-token blocks (kv held = allocated blocks x 16).
+fn uses_blocks(kind: u32) -> bool { return kind == KIND_VLLM || kind == KIND_SARATHI || kind == KIND_ORCA; }
+// Policies whose batch is an explicit list (SEC_BL), not every running request.
+fn listed(kind: u32) -> bool { return uses_blocks(kind) || kind == KIND_MCSF_BUDGET; }
+
+// Prefill tokens a request has left: prompt + kept tokens - those already prefilled.
+fn prefill_rest(slot: u32) -> u32 { return qf(slot, Q_PROMPT) + sf(slot, R_GEN) - sf(slot, R_PREFILLED); }
+
+// Its prefill tokens this round under the token budget with `used` tokens taken: min(rest,
+// chunk - used), 0 once the budget is spent (decodes may take it past the budget).
+fn budget_tokens(slot: u32, used: u32) -> u32 {
+  let chunk = P(P_CHUNK);
+  if (used >= chunk) { return 0u; }
+  return min(prefill_rest(slot), chunk - used);
+}
+
 // Thread 0: enqueue every request whose arrival <= now.
 fn enqueue0(kind: u32) {
   var p = g[S_PEND];
@@ -227,7 +249,7 @@ fn enqueue0(kind: u32) {
     if (p >= N) { break; }
     let slot = qf(p, Q_ARR_SLOT);
     if (!le64(qf(slot, Q_ARRIVAL_LO), qf(slot, Q_ARRIVAL_HI), nlo, nhi)) { break; }
-    if (kind == KIND_VLLM) {
+    if (uses_blocks(kind)) {
       let pos = (g[S_Q_HEAD] + g[S_Q_LEN]) % N;
       xs(SEC_DEQUE, pos, slot);
       g[S_Q_LEN] += 1u;
@@ -295,6 +317,7 @@ fn overflow(held: u32, rnd: u32) -> u32 {
         sset(i, R_RESTARTS, sf(i, R_RESTARTS) + 1u);
         sset(i, R_GEN, 0u);
         sset(i, R_PREFILL, 1u);
+        sset(i, R_PREFILLED, 0u);
       }
     }
   }
@@ -400,6 +423,36 @@ fn feasible(k: u32, t: u32, rlLen: u32, kind: u32, M: u32) -> bool {
   return wg_sum(bad) == 0u;
 }
 
+// The waiting requests (arrived by now) in slot order into SEC_CL, with prefix sums of
+// s + 1 in SEC_CL_S; returns how many.
+fn candidates(nowlo: u32, nowhi: u32) -> u32 {
+  let C = (N + W - 1u) / W;
+  let b = min(lid * C, N);
+  let e = min(b + C, N);
+  var c = 0u;
+  var w = 0u;
+  for (var i = b; i < e; i++) {
+    if (sf(i, R_PHASE) == PHASE_WAITING && le64(qf(i, Q_ARRIVAL_LO), qf(i, Q_ARRIVAL_HI), nowlo, nowhi)) { c += 1u; w += qf(i, Q_PROMPT) + 1u; }
+  }
+  let pre = wg_scan2(c, w);
+  var pos = pre.x;
+  var pw = pre.y;
+  for (var i = b; i < e; i++) {
+    if (sf(i, R_PHASE) == PHASE_WAITING && le64(qf(i, Q_ARRIVAL_LO), qf(i, Q_ARRIVAL_HI), nowlo, nowhi)) {
+      xs(SEC_CL, pos, i);
+      xs(SEC_CL_S, pos, pw);
+      pos += 1u;
+      pw += qf(i, Q_PROMPT) + 1u;
+    }
+  }
+  if (lid == 0u) {
+    bcast[2] = bcast[0];
+    xs(SEC_CL_S, bcast[0], bcast[1]);
+  }
+  sync();
+  return workgroupUniformLoad(&bcast[2]);
+}
+
 // MC-SF / MC-FCFS admission (lookahead.ts).
 fn admit_lookahead(kind: u32) {
   let M = P(P_M);
@@ -442,33 +495,7 @@ fn admit_lookahead(kind: u32) {
   for (var i = lid; i < rlLen; i += W) { xs(SEC_RL, i, xg(SEC_RL2, i)); }
   if (G2[S_WAIT] == 0u) { sync(); return; }
   // 2. candidate list: waiting requests in policy order, with prefix sums of s + 1.
-  {
-    let C = (N + W - 1u) / W;
-    let b = min(lid * C, N);
-    let e = min(b + C, N);
-    var c = 0u;
-    var w = 0u;
-    for (var i = b; i < e; i++) {
-      if (sf(i, R_PHASE) == PHASE_WAITING && le64(qf(i, Q_ARRIVAL_LO), qf(i, Q_ARRIVAL_HI), nowlo, nowhi)) { c += 1u; w += qf(i, Q_PROMPT) + 1u; }
-    }
-    let pre = wg_scan2(c, w);
-    var pos = pre.x;
-    var pw = pre.y;
-    for (var i = b; i < e; i++) {
-      if (sf(i, R_PHASE) == PHASE_WAITING && le64(qf(i, Q_ARRIVAL_LO), qf(i, Q_ARRIVAL_HI), nowlo, nowhi)) {
-        xs(SEC_CL, pos, i);
-        xs(SEC_CL_S, pos, pw);
-        pos += 1u;
-        pw += qf(i, Q_PROMPT) + 1u;
-      }
-    }
-    if (lid == 0u) {
-      bcast[2] = bcast[0];
-      xs(SEC_CL_S, bcast[0], bcast[1]);
-    }
-  }
-  sync();
-  let Q = workgroupUniformLoad(&bcast[2]);
+  let Q = candidates(nowlo, nowhi);
   // 3. largest feasible prefix: galloping, then binary search (monotone).
   var good = 0u;
   var bad = 0u;
@@ -576,6 +603,7 @@ fn preempt0(slot: u32) {
   sset(slot, R_PHASE, PHASE_WAITING);
   sset(slot, R_RESTARTS, sf(slot, R_RESTARTS) + 1u);
   sset(slot, R_PREFILL, 1u);
+  sset(slot, R_PREFILLED, 0u); // a restart prefills from scratch, chunked progress included
   g[S_Q_HEAD] = (g[S_Q_HEAD] + N - 1u) % N;
   xs(SEC_DEQUE, g[S_Q_HEAD], slot);
   g[S_Q_LEN] += 1u;
@@ -675,35 +703,333 @@ fn schedule_vllm0() {
   g[S_BLEN] = blen;
 }
 
-// member i of the batch (continuous: slots in PHASE_RUNNING; vLLM: the batch list).
-fn member(i: u32, vllm: bool) -> u32 {
-  if (vllm) { return xg(SEC_BL, i); }
+// Sarathi-Serve (sarathi.ts), serial in thread 0. SEC_VR is Vidur's _preempted_requests
+// (the requests holding blocks that were not in the last batch), SEC_BL the last batch.
+fn schedule_sarathi0() {
+  let numBlocks = P(P_BLOCKS);
+  let watermark = P(P_WATERMARK);
+  let maxBatch = P(P_MAX_BATCH);
+  // on_batch_end: unfinished members of the last batch join the list, in batch order.
+  var hl = g[S_VR_LEN];
+  let last = g[S_BLEN];
+  for (var i = 0u; i < last; i++) {
+    let slot = xg(SEC_BL, i);
+    if (sf(slot, R_PHASE) == PHASE_RUNNING) { xs(SEC_VR, hl, slot); hl += 1u; }
+  }
+  // 1. decodes in list order (prefills set aside in SEC_RL), at least one free block each.
+  var blen = 0u;
+  var used = 0u;
+  var np = 0u;
+  var lo = 0u;
+  var hi = hl;
+  while (lo < hi) {
+    if (blen == maxBatch) { break; }
+    let r = xg(SEC_VR, lo);
+    lo += 1u;
+    if (sf(r, R_PREFILL) == 1u) {
+      xs(SEC_RL, np, r);
+      np += 1u;
+      continue;
+    }
+    var scheduled = true;
+    while (numBlocks <= g[S_ALLOC]) {
+      if (lo < hi) {
+        hi -= 1u;
+        preempt0(xg(SEC_VR, hi));
+      } else {
+        preempt0(r);
+        scheduled = false;
+        break;
+      }
+    }
+    if (!scheduled) { continue; }
+    let blocks = sf(r, R_BLOCKS);
+    if (qf(r, Q_PROMPT) + sf(r, R_GEN) > blocks * 16u) {
+      sset(r, R_BLOCKS, blocks + 1u);
+      g[S_ALLOC] += 1u;
+    }
+    used += 1u;
+    xs(SEC_BL, blen, r);
+    blen += 1u;
+  }
+  // 2. the set-aside prefills take chunks of what the budget leaves; skipped ones into SEC_CL.
+  var ns = 0u;
+  for (var i = 0u; i < np; i++) {
+    let r = xg(SEC_RL, i);
+    let n = budget_tokens(r, used);
+    if (n == 0u) {
+      xs(SEC_CL, ns, r);
+      ns += 1u;
+      continue;
+    }
+    sset(r, R_CHUNK, n);
+    used += n;
+    xs(SEC_BL, blen, r);
+    blen += 1u;
+  }
+  // The skipped prefills and the requests not reached stay, sorted by arrival (= slot).
+  for (var i = lo; i < hi; i++) {
+    xs(SEC_CL, ns, xg(SEC_VR, i));
+    ns += 1u;
+  }
+  for (var i = 0u; i < ns; i++) {
+    let x = xg(SEC_CL, i);
+    var j = i;
+    loop {
+      if (j == 0u) { break; }
+      let y = xg(SEC_VR, j - 1u);
+      if (y <= x) { break; }
+      xs(SEC_VR, j, y);
+      j -= 1u;
+    }
+    xs(SEC_VR, j, x);
+  }
+  // 3. new requests from the head of the queue: the whole prefill's blocks above the watermark.
+  var admitted = 0u;
+  loop {
+    if (g[S_Q_LEN] == 0u) { break; }
+    let r = xg(SEC_DEQUE, g[S_Q_HEAD]);
+    if (ns + blen == maxBatch) { break; }
+    if (blen == maxBatch) { break; }
+    let need = (qf(r, Q_PROMPT) + sf(r, R_GEN) + 15u) / 16u;
+    if (numBlocks < g[S_ALLOC] + need + watermark) { break; }
+    let n = budget_tokens(r, used);
+    if (n == 0u) { break; }
+    g[S_Q_HEAD] = (g[S_Q_HEAD] + 1u) % N;
+    g[S_Q_LEN] -= 1u;
+    g[S_ALLOC] += need;
+    sset(r, R_BLOCKS, need);
+    admit_slot(r, g[S_NOW_LO], g[S_NOW_HI], g[S_ROUND]);
+    sset(r, R_CHUNK, n);
+    used += n;
+    xs(SEC_BL, blen, r);
+    blen += 1u;
+    admitted += 1u;
+  }
+  g[S_WAIT] -= admitted;
+  g[S_ADM] = admitted;
+  g[S_VR_LEN] = ns;
+  g[S_BLEN] = blen;
+  g[S_RUN] = ns + blen;
+}
+
+// Orca (orca.ts), serial in thread 0: an admitted request reserves P_PER_SEQ blocks for
+// its whole life; a batch holds at most P_MAX_BATCH; nothing is preempted.
+fn schedule_orca0() {
+  let cap = P(P_MAX_BATCH);
+  let numBlocks = P(P_BLOCKS);
+  let perSeq = P(P_PER_SEQ);
+  // Vidur's list: the left-overs (SEC_VR), then the last batch's unfinished members.
+  var len = 0u;
+  let vl = g[S_VR_LEN];
+  for (var i = 0u; i < vl; i++) {
+    xs(SEC_RL, len, xg(SEC_VR, i));
+    len += 1u;
+  }
+  let last = g[S_BLEN];
+  for (var i = 0u; i < last; i++) {
+    let slot = xg(SEC_BL, i);
+    if (sf(slot, R_PHASE) == PHASE_RUNNING) { xs(SEC_RL, len, slot); len += 1u; }
+  }
+  var blen = 0u;
+  var rest = 0u;
+  for (var i = 0u; i < len; i++) {
+    let slot = xg(SEC_RL, i);
+    if (blen < cap) {
+      xs(SEC_BL, blen, slot);
+      blen += 1u;
+    } else {
+      xs(SEC_VR, rest, slot);
+      rest += 1u;
+    }
+  }
+  var admitted = 0u;
+  loop {
+    if (g[S_Q_LEN] == 0u || blen >= cap) { break; }
+    if (numBlocks - g[S_ALLOC] < perSeq) { break; }
+    let r = xg(SEC_DEQUE, g[S_Q_HEAD]);
+    g[S_Q_HEAD] = (g[S_Q_HEAD] + 1u) % N;
+    g[S_Q_LEN] -= 1u;
+    g[S_ALLOC] += perSeq;
+    sset(r, R_BLOCKS, perSeq);
+    admit_slot(r, g[S_NOW_LO], g[S_NOW_HI], g[S_ROUND]);
+    xs(SEC_BL, blen, r);
+    blen += 1u;
+    admitted += 1u;
+  }
+  g[S_WAIT] -= admitted;
+  g[S_ADM] = admitted;
+  g[S_VR_LEN] = rest;
+  g[S_BLEN] = blen;
+  g[S_RUN] = rest + blen;
+}
+
+// mcsf-budget feasibility (mcsf-budget.ts feasible): running requests (SEC_RL: predicted
+// last round e, SEC_RL_W: w = s + g + 1) and candidates SEC_CL[0, k) (e = t + planned - 1,
+// w = s + 1); at every end E the requests with e >= E hold sum (w + E - t), at most M.
+fn feasible_budget(k: u32, t: u32, nr: u32, M: u32) -> bool {
+  var bad = 0u;
+  let tot = nr + k;
+  for (var i = lid; i < tot; i += W) {
+    var E: u32;
+    if (i < nr) { E = xg(SEC_RL, i); } else { E = t + qf(xg(SEC_CL, i - nr), Q_PLANNED) - 1u; }
+    let d = E - t;
+    var sum = 0u;
+    for (var j = 0u; j < nr; j++) {
+      if (xg(SEC_RL, j) >= E) { sum += xg(SEC_RL_W, j) + d; }
+    }
+    for (var j = 0u; j < k; j++) {
+      let c = xg(SEC_CL, j);
+      if (t + qf(c, Q_PLANNED) - 1u >= E) { sum += qf(c, Q_PROMPT) + 1u + d; }
+    }
+    if (sum > M) { bad = 1u; }
+  }
+  return wg_sum(bad) == 0u;
+}
+
+// mcsf-budget (mcsf-budget.ts). SEC_VR: the running requests in admission order. A running
+// request's view after the outlive rule is max(planned, g + 1) (its decodes run every round),
+// so its predicted last round is t + max(planned - g - 1, 0).
+fn schedule_budget(rnd: u32) {
+  let M = PU(P_M);
+  let chunk = PU(P_CHUNK);
+  var kv = 0u;
+  for (var i = lid; i < N; i += W) {
+    if (sf(i, R_PHASE) == PHASE_RUNNING) { kv += kv_of(i); }
+  }
+  var held = wg_sum(kv);
+  if (held > M) { held = overflow(held, rnd); }
+  // Thread 0: drop finished and evicted entries; the batch is the decodes, then the
+  // prefills in admission order with what the budget leaves.
+  if (lid == 0u) {
+    var vl = 0u;
+    let vr0 = g[S_VR_LEN];
+    for (var i = 0u; i < vr0; i++) {
+      let slot = xg(SEC_VR, i);
+      if (sf(slot, R_PHASE) == PHASE_RUNNING) { xs(SEC_VR, vl, slot); vl += 1u; }
+    }
+    g[S_VR_LEN] = vl;
+    var blen = 0u;
+    var used = 0u;
+    for (var i = 0u; i < vl; i++) {
+      let slot = xg(SEC_VR, i);
+      if (sf(slot, R_PREFILL) == 0u) {
+        xs(SEC_BL, blen, slot);
+        blen += 1u;
+        used += 1u;
+      }
+    }
+    for (var i = 0u; i < vl; i++) {
+      let slot = xg(SEC_VR, i);
+      if (sf(slot, R_PREFILL) == 1u) {
+        let n = budget_tokens(slot, used);
+        if (n > 0u) {
+          sset(slot, R_CHUNK, n);
+          used += n;
+          xs(SEC_BL, blen, slot);
+          blen += 1u;
+        }
+      }
+    }
+    g[S_BLEN] = blen;
+    bcast[3] = used;
+  }
+  sync();
+  var used = workgroupUniformLoad(&bcast[3]);
+  let G = workgroupUniformLoad(&g);
+  if (used < chunk && G[S_WAIT] > 0u) {
+    let Q = candidates(G[S_NOW_LO], G[S_NOW_HI]);
+    // The head must fit beside the held tokens now (implied by the test; a cheap early out).
+    if (lid == 0u) { bcast[4] = select(0u, 1u, Q > 0u && held + xg(SEC_CL_S, 1u) <= M); }
+    let nr = G[S_VR_LEN];
+    if (workgroupUniformLoad(&bcast[4]) == 1u) {
+      for (var i = lid; i < nr; i += W) {
+        let s = xg(SEC_VR, i);
+        let gen = sf(s, R_GEN);
+        let pl = qf(s, Q_PLANNED);
+        var e = rnd;
+        if (pl > gen + 1u) { e = rnd + pl - gen - 1u; }
+        xs(SEC_RL, i, e);
+        xs(SEC_RL_W, i, kv_of(s));
+      }
+      sync();
+      // The total at the head's own end, E = t + planned - 1: above M, the head (and so
+      // the round's admission) is infeasible without the full test — the usual round
+      // when the queue is long (mcsf-budget.ts computes the same before sorting).
+      let head = xg(SEC_CL, 0u);
+      let hE = rnd + qf(head, Q_PLANNED) - 1u;
+      var atHead = 0u;
+      if (lid == 0u) { atHead = qf(head, Q_PROMPT) + 1u + (hE - rnd); }
+      for (var i = lid; i < nr; i += W) {
+        if (xg(SEC_RL, i) >= hE) { atHead += xg(SEC_RL_W, i) + (hE - rnd); }
+      }
+      let headFits = wg_sum(atHead) <= M;
+      var k = 0u;
+      loop {
+        if (!headFits) { break; }
+        if (used >= chunk || k >= Q) { break; }
+        if (!feasible_budget(k + 1u, rnd, nr, M)) { break; }
+        if (lid == 0u) {
+          let r = xg(SEC_CL, k);
+          admit_slot(r, G[S_NOW_LO], G[S_NOW_HI], rnd);
+          let n = min(qf(r, Q_PROMPT), chunk - bcast[3]);
+          sset(r, R_CHUNK, n);
+          bcast[3] += n;
+          xs(SEC_BL, g[S_BLEN], r);
+          g[S_BLEN] += 1u;
+          xs(SEC_VR, g[S_VR_LEN], r);
+          g[S_VR_LEN] += 1u;
+          g[S_WAIT] -= 1u;
+          g[S_ADM] += 1u;
+        }
+        used = workgroupUniformLoad(&bcast[3]);
+        k += 1u;
+      }
+    }
+  }
+  if (lid == 0u) { g[S_RUN] = g[S_VR_LEN]; }
+  sync();
+}
+
+// member i of the batch (continuous: slots in PHASE_RUNNING; listed kinds: the batch list).
+fn member(i: u32, list: bool) -> u32 {
+  if (list) { return xg(SEC_BL, i); }
   if (sf(i, R_PHASE) == PHASE_RUNNING) { return i; }
   return NONE;
 }
 
 // Run the batch (engine.ts): stats, duration, token accounting, completions, watchdog.
-fn execute(vllm: bool) {
+fn execute(kind: u32) {
+  let list = listed(kind);
   var lim = N;
-  if (vllm) { lim = U(S_BLEN); }
+  if (list) { lim = U(S_BLEN); }
   var pf = 0u;
   var ptok = 0u;
   var psq = 0u;
   var dctx = 0u;
   var kv = 0u;
   for (var i = lid; i < lim; i += W) {
-    let slot = member(i, vllm);
+    let slot = member(i, list);
     if (slot == NONE) { continue; }
     let k = kv_of(slot);
     kv += k;
     if (sf(slot, R_PREFILL) == 1u) {
-      let p = qf(slot, Q_PROMPT) + sf(slot, R_GEN);
+      // A chunk of c tokens after p prefilled costs (p + c)^2 - p^2 causal squares.
+      let p = sf(slot, R_PREFILLED);
+      var c = sf(slot, R_CHUNK);
+      if (c == 0u) { c = prefill_rest(slot); }
       pf += 1u;
-      ptok += p;
-      psq += p * p;
+      ptok += c;
+      psq += (p + c) * (p + c) - p * p;
     } else {
       dctx += k;
     }
+  }
+  if (kind == KIND_MCSF_BUDGET) {
+    // mcsf-budget holds the KV of every running request, in the batch or waiting for budget.
+    kv = 0u;
+    let vl = U(S_VR_LEN);
+    for (var i = lid; i < vl; i += W) { kv += kv_of(xg(SEC_VR, i)); }
   }
   let red = wg_sum5(pf, ptok, psq, dctx, kv);
   let PF = red[0];
@@ -721,7 +1047,7 @@ fn execute(vllm: bool) {
     g[S_END_LO] = end.x;
     g[S_END_HI] = end.y;
     var kvh = KVm;
-    if (vllm) { kvh = g[S_ALLOC] * 16u; }
+    if (uses_blocks(kind)) { kvh = g[S_ALLOC] * 16u; }
     g[S_PEAK_KV] = max(g[S_PEAK_KV], kvh);
     let kt = mul32(kvh, dur);
     let kt2 = add64(g[S_KV_TIME_LO], g[S_KV_TIME_HI], kt.x, kt.y);
@@ -733,16 +1059,28 @@ fn execute(vllm: bool) {
     let cb = add64(g[S_COST_BUSY_LO], g[S_COST_BUSY_HI], cost, 0u);
     g[S_COST_BUSY_LO] = cb.x;
     g[S_COST_BUSY_HI] = cb.y;
-    g[S_TOKENS] += blen;
   }
   let G = workgroupUniformLoad(&g);
   let endlo = G[S_END_LO];
   let endhi = G[S_END_HI];
   var done = 0u;
   var freed = 0u;
+  var produced = 0u;
   for (var i = lid; i < lim; i += W) {
-    let slot = member(i, vllm);
+    let slot = member(i, list);
     if (slot == NONE) { continue; }
+    if (sf(slot, R_PREFILL) == 1u) {
+      // A chunk that leaves part of the prefill for later rounds produces no token.
+      let p = sf(slot, R_PREFILLED);
+      var c = sf(slot, R_CHUNK);
+      sset(slot, R_CHUNK, 0u);
+      if (c != 0u && p + c < qf(slot, Q_PROMPT) + sf(slot, R_GEN)) {
+        sset(slot, R_PREFILLED, p + c);
+        continue;
+      }
+      sset(slot, R_PREFILLED, 0u);
+    }
+    produced += 1u;
     sset(slot, R_PREFILL, 0u);
     let gen = sf(slot, R_GEN) + 1u;
     sset(slot, R_GEN, gen);
@@ -759,10 +1097,11 @@ fn execute(vllm: bool) {
       sset(slot, R_BLOCKS, 0u);
     }
   }
-  let red2 = wg_sum5(done, freed, 0u, 0u, 0u);
+  let red2 = wg_sum5(done, freed, produced, 0u, 0u);
   let D = red2[0];
   let F = red2[1];
   if (lid == 0u) {
+    g[S_TOKENS] += red2[2];
     g[S_DONE] += D;
     g[S_RUN] -= D;
     g[S_ALLOC] -= F;
@@ -799,7 +1138,6 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
   }
   workgroupBarrier();
   let kind = PU(P_KIND);
-  let vllm = kind == KIND_VLLM;
   for (var step = 0u; step < cfg.steps; step++) {
     if (lid == 0u && g[S_STATUS] == STATUS_RUNNING) {
       g[S_STEPS] += 1u;
@@ -819,9 +1157,19 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       g[S_EVI] = 0u;
     }
     sync();
-    if (vllm) {
-      if (lid == 0u) { schedule_vllm0(); }
+    if (uses_blocks(kind)) {
+      if (lid == 0u) {
+        if (kind == KIND_VLLM) {
+          schedule_vllm0();
+        } else if (kind == KIND_SARATHI) {
+          schedule_sarathi0();
+        } else {
+          schedule_orca0();
+        }
+      }
       sync();
+    } else if (kind == KIND_MCSF_BUDGET) {
+      schedule_budget(U(S_ROUND));
     } else {
       schedule_cont(kind);
     }
@@ -839,7 +1187,7 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_index) 
       continue;
     }
     if (lid == 0u) { g[S_RETRIED] = 0u; }
-    execute(vllm);
+    execute(kind);
   }
   workgroupBarrier();
   for (var i = lid; i < S_STRIDE; i += W) { rs[rep * S_STRIDE + i] = g[i]; }

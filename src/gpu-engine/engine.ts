@@ -25,7 +25,10 @@
  *
  * Limits (refused with a clear message, use the CPU engine): seconds mode needs
  * max(M, vLLM maxTokens) ≤ 65 535 (the a100 cost model's u32 domain) and the a100 cost
- * model; n·(M+1) < 2³⁰ per replica (u32 token sums); rounds-mode arrivals < 2³².
+ * model; n·(M+1) < 2³⁰ per replica (u32 token sums); rounds-mode arrivals < 2³²; a token
+ * budget (sarathi, mcsf-budget) with 2·M·chunk < 2³² when the cost model is evaluated.
+ * Orca refuses a request above its reservation before the run (the CPU engine when it
+ * arrives), with the same message.
  * Replicas that do not fit the adapter's buffer limits together are split into several
  * jobs run one after the other; a single replica that does not fit is refused.
  */
@@ -58,8 +61,10 @@ import { GpuError, type GpuSession } from '../gpu/session.ts';
 import { wgslLocation, type WgslSource } from '../gpu/shaders.ts';
 import { capacityBelow } from '../policies/fraction.ts';
 import {
+  orcaConfig,
   policyFraction,
   resolvePolicy,
+  sarathiConfig,
   vllmConfig,
   type PolicyConfig,
   type PolicyConfigOf,
@@ -152,14 +157,39 @@ type ParamsView = RecordView<keyof typeof PARAMS.offset>;
 interface PortContext {
   readonly memory: number;
   readonly seconds: boolean;
+  /** The cost model is evaluated (seconds mode, or energy in rounds mode). */
+  readonly costOn: boolean;
   readonly label: string;
 }
 
+/** Checks one request against a policy's own limits (the CPU policy's message), or undefined. */
+type RequestCheck = (q: RequestSpec) => void;
+
 /**
  * The policies with a WGSL port: each fills its kernel parameters from its config (the
- * kind and M are set for all). A policy without an entry is refused on the GPU.
+ * kind and M are set for all) and may return a per-request check. A policy without an
+ * entry is refused on the GPU.
  */
-type GpuPort<K extends PolicyKind> = (c: PolicyConfigOf<K>, p: ParamsView, x: PortContext) => void;
+type GpuPort<K extends PolicyKind> = (c: PolicyConfigOf<K>, p: ParamsView, x: PortContext) => RequestCheck | void;
+
+/**
+ * A token budget `chunk` bounds a round's prefill Σ ((p + c)² − p²) by 2·M·chunk: the
+ * kernel sums it in u32 when it evaluates the cost model.
+ */
+function checkChunk(chunk: number, { memory, costOn, label }: PortContext): void {
+  if (costOn && 2 * memory * chunk >= TWO32) {
+    throw new RangeError(
+      `GPU engine: ${label}'s chunk × 2M = ${2 * memory * chunk} ≥ 2^32 exceeds the kernel's u32 prefill sums (M = ${memory}); use the CPU engine`,
+    );
+  }
+}
+
+/** Vidur's block bookkeeping (vLLM, Sarathi): 16-token blocks and the watermark. */
+function blockParams(p: ParamsView, memory: number, blockSize: number, watermarkFraction: number): void {
+  if (blockSize !== 16) throw new Error('GPU engine: the block size must be 16');
+  p.blocks = Math.floor(memory / blockSize);
+  p.watermark = Math.floor(watermarkFraction * p.blocks); // exactly as vllm.ts / sarathi.ts compute it
+}
 
 const GPU_PORTS: { readonly [K in PolicyKind & GpuPolicyKind]: GpuPort<K> } = {
   mcsf: () => {},
@@ -173,9 +203,7 @@ const GPU_PORTS: { readonly [K in PolicyKind & GpuPolicyKind]: GpuPort<K> } = {
   },
   vllm: (c, p, { memory, seconds, label }) => {
     const cfg = vllmConfig(c);
-    if (cfg.blockSize !== 16) throw new Error('GPU engine: vLLM block size must be 16');
-    p.blocks = Math.floor(memory / cfg.blockSize);
-    p.watermark = Math.floor(cfg.watermarkFraction * p.blocks); // exactly as vllm.ts computes it
+    blockParams(p, memory, cfg.blockSize, cfg.watermarkFraction);
     p.maxTokens = cfg.maxTokens;
     p.maxBatch = cfg.maxBatch;
     if ((cfg.maxBatch + 1) * Math.max(cfg.maxTokens, memory) >= 2 ** 31) {
@@ -189,7 +217,46 @@ const GPU_PORTS: { readonly [K in PolicyKind & GpuPolicyKind]: GpuPort<K> } = {
       );
     }
   },
+  sarathi: (c, p, x) => {
+    const cfg = sarathiConfig(c);
+    blockParams(p, x.memory, cfg.blockSize, cfg.watermarkFraction);
+    p.chunk = cfg.chunk;
+    p.maxBatch = cfg.maxBatch;
+    checkChunk(cfg.chunk, x);
+  },
+  'mcsf-budget': (c, p, x) => {
+    p.chunk = c.chunk;
+    checkChunk(c.chunk, x);
+  },
+  orca: (c, p, { memory, label }) => {
+    const cfg = orcaConfig(c);
+    if (cfg.blockSize !== 16) throw new Error('GPU engine: the block size must be 16');
+    p.blocks = Math.floor(memory / cfg.blockSize);
+    p.perSeq = Math.floor(cfg.maxTokens / cfg.blockSize);
+    // Vidur's _max_batch_size, as orca.ts computes it (0 reserved blocks: nothing ever fits).
+    p.maxBatch = p.perSeq === 0 ? cfg.maxBatch : Math.min(cfg.maxBatch, Math.floor(p.blocks / p.perSeq));
+    const reserved = p.perSeq * cfg.blockSize;
+    return (q) => {
+      if (q.prompt + q.output > reserved) {
+        throw new RangeError(
+          `request ${q.id}: s + o = ${q.prompt + q.output} exceeds the ${reserved} tokens ${label} reserves per request (raise it: orca:<maxBatch>:<maxTokens>)`,
+        );
+      }
+    };
+  },
 };
+
+/**
+ * Policies that cannot livelock; their replicas skip the kernel's watchdog, which stops a
+ * replica after 4·M + 64 rounds with evictions but no completion (the CPU engine instead
+ * proves a cycle by a repeated state). Their preemptions keep the generated tokens (vLLM,
+ * Sarathi) or they never preempt (Orca), so the tokens generated never decrease; a round
+ * that preempts either generates a token or leaves no decode running, and until the next
+ * token the rounds only advance prefills (each ends with a token). No state repeats, so
+ * every run ends, done or stuck — possibly after more than 4·M + 64 rounds without a
+ * completion (sarathi:2:3 re-prefilling 2 tokens a round), which the watchdog would misreport.
+ */
+const NEVER_LIVELOCK: ReadonlySet<PolicyKind> = new Set<PolicyKind>(['vllm', 'sarathi', 'orca']);
 
 function hasPort(kind: PolicyKind): kind is PolicyKind & GpuPolicyKind {
   return Object.hasOwn(GPU_PORTS, kind);
@@ -228,7 +295,7 @@ function policyParams(
   memory: number,
   costOn: boolean,
   seconds: boolean,
-): Uint32Array<ArrayBuffer> {
+): { params: Uint32Array<ArrayBuffer>; check: RequestCheck | undefined } {
   const words = PARAMS.alloc(1);
   const p = PARAMS.view(words);
   if (!hasPort(config.kind)) throw new Error(refusal(label));
@@ -236,12 +303,12 @@ function policyParams(
   p.kind = POLICY_KIND.value[config.kind];
   p.admit = memory;
   p.target = memory;
-  const port = GPU_PORTS[config.kind] as (c: PolicyConfig, p: ParamsView, x: PortContext) => void;
-  port(config, p, { memory, seconds, label });
+  const port = GPU_PORTS[config.kind] as GpuPort<PolicyKind>;
+  const check = port(config, p, { memory, seconds, costOn, label });
   p.seconds = seconds ? 1 : 0;
-  p.watchdog = 4 * memory + 64;
+  p.watchdog = NEVER_LIVELOCK.has(config.kind) ? NONE : 4 * memory + 64;
   p.cost = costOn ? 1 : 0;
-  return words;
+  return { params: words, check: check ?? undefined };
 }
 
 /**
@@ -268,20 +335,22 @@ function prepare(index: number, r: GpuReplica, mode: TimeMode, costOn: boolean):
   const tooBig = gpuSizeProblem(n, memory);
   if (tooBig !== null) throw new RangeError(`${tag}: ${tooBig}`);
   const { config, label } = resolvePolicy(r.policy); // the registry's validation and messages
-  const params = policyParams(config, label, memory, costOn && memory <= GPU_SECONDS_MAX_MEMORY, seconds);
+  const { params, check } = policyParams(config, label, memory, costOn && memory <= GPU_SECONDS_MAX_MEMORY, seconds);
   PARAMS.view(params).n = n;
   const planned = new Int32Array(n);
   for (let i = 0; i < n; i++) {
     const p = requests[i] as RequestSpec;
     checkRequest(p, memory, i > 0 ? requests[i - 1] : undefined);
+    check?.(p);
     if (!seconds && p.arrival >= TWO32)
       throw new RangeError(`${tag}: request ${p.id}: rounds-mode arrival ${p.arrival} ≥ 2^32`);
     planned[i] = Math.min(p.predicted, memory - p.prompt);
   }
-  // Static order of the policy's waiting queue (live.ts): MC-SF by (planned, arrival, id);
-  // the others by (arrival, id) = input order.
+  // Static order of the policy's waiting queue (live.ts): MC-SF and mcsf-budget by
+  // (planned, arrival, id) — a waiting request's view is its planned length; the others by
+  // (arrival, id) = input order.
   const order = Array.from({ length: n }, (_, i) => i);
-  if (config.kind === 'mcsf') {
+  if (config.kind === 'mcsf' || config.kind === 'mcsf-budget') {
     order.sort((a, b) => {
       const pa = planned[a] as number;
       const pb = planned[b] as number;

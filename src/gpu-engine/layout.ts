@@ -182,6 +182,9 @@ export const POLICY_KIND = enumDecl('KIND', 'policy kind (P_KIND)', [
   'alpha-greedy',
   'alpha-clearing',
   'vllm',
+  'sarathi',
+  'mcsf-budget',
+  'orca',
 ] as const satisfies readonly PolicyKind[]);
 export type GpuPolicyKind = (typeof POLICY_KIND.names)[number];
 
@@ -196,9 +199,9 @@ export const SCRATCH = enumDecl('SEC', 'scratch section', [
   'rlW', // look-ahead: running list, kv weights
   'cl', // look-ahead: candidate list (slots)
   'clS', // look-ahead: candidate list, kv weights
-  'deque', // look-ahead: admitted list; vLLM: waiting deque
-  'vr', // vLLM: running list
-  'bl', // vLLM: batch list
+  'deque', // look-ahead: admitted list; vLLM, Sarathi, Orca: waiting deque
+  'vr', // vLLM: running list; Sarathi, Orca: held list; mcsf-budget: running list (admission order)
+  'bl', // vLLM, Sarathi, Orca, mcsf-budget: batch list (kept as the last batch between rounds)
 ]);
 export const SCRATCH_SECTIONS = SCRATCH.names.length;
 
@@ -212,14 +215,16 @@ export const PARAMS = record('P', 'replica parameters (read-only)', 16, [
   { name: 'kind', doc: 'POLICY_KIND' },
   { name: 'admit', doc: 'floor((1-alpha) M)' },
   { name: 'target', doc: 'overflow tgt: M, or floor((1-beta) M)' },
-  { name: 'blocks', doc: 'vLLM: floor(M / 16)' },
-  { name: 'watermark', doc: 'vLLM: floor(0.01 * blocks) as JS computes it' },
+  { name: 'blocks', doc: 'vLLM, Sarathi, Orca: floor(M / 16)' },
+  { name: 'watermark', doc: 'vLLM, Sarathi: floor(0.01 * blocks) as JS computes it' },
   { name: 'maxTokens', doc: 'vLLM' },
-  { name: 'maxBatch', doc: 'vLLM' },
+  { name: 'maxBatch', doc: 'vLLM, Sarathi; Orca: min(maxBatch, floor(blocks / perSeq))' },
   { name: 'seconds', doc: '1: seconds mode' },
-  { name: 'watchdog', doc: '4 M + 64' },
+  { name: 'watchdog', doc: '4 M + 64, or NONE: the policy cannot livelock' },
   { name: 'cost', doc: '1: evaluate the cost model (seconds mode, or energy in rounds mode)' },
   { name: 'scr', doc: 'scratch base (u32 index)' },
+  { name: 'chunk', doc: 'Sarathi, mcsf-budget: token budget per round' },
+  { name: 'perSeq', doc: 'Orca: blocks reserved per request, floor(maxTokens / 16)' },
 ]);
 
 /** Per replica, read-write (binding 3); the host reads it after every submit. */
@@ -234,11 +239,11 @@ export const STATE = record('S', 'replica state (read-write)', 32, [
   { name: 'retried' },
   { name: 'rsc', doc: 'rounds since completion' },
   { name: 'esc', doc: 'evictions since completion' },
-  { name: 'alloc', doc: 'vLLM allocated blocks' },
+  { name: 'alloc', doc: 'vLLM, Sarathi, Orca: allocated blocks' },
   { name: 'qHead', doc: 'vLLM deque' },
   { name: 'qLen' },
   { name: 'rlLen', doc: 'look-ahead: running list length' },
-  { name: 'vrLen', doc: 'vLLM running list length' },
+  { name: 'vrLen', doc: 'SEC_VR list length' },
   // run totals (the stats the host reports)
   { name: 'rounds' },
   { name: 'evictions' },
@@ -251,12 +256,12 @@ export const STATE = record('S', 'replica state (read-write)', 32, [
   // per-iteration scratch (not meaningful between dispatches)
   { name: 'adm' },
   { name: 'evi' },
-  { name: 'blen' },
+  { name: 'blen', doc: 'batch length; SEC_BL keeps the last batch between rounds' },
   { name: 'end', type: 'u64' },
 ]);
 
 /** Per request, read-write (binding 4); the host reads it at the end. */
-export const REQ_STATE = record('R', 'per-request state (read-write)', 12, [
+export const REQ_STATE = record('R', 'per-request state (read-write)', 14, [
   { name: 'phase', doc: 'PHASE' },
   { name: 'gen', doc: 'tokens generated since the last (re)start' },
   { name: 'restarts' },
@@ -266,6 +271,8 @@ export const REQ_STATE = record('R', 'per-request state (read-write)', 12, [
   { name: 'start', type: 'u64' },
   { name: 'firstToken', type: 'u64', doc: 'high word NONE until the first token' },
   { name: 'completion', type: 'u64' },
+  { name: 'prefilled', doc: 'prefill tokens processed in earlier rounds (chunked prefill)' },
+  { name: 'chunk', doc: 'this round only: prefill tokens it processes; 0 = the rest' },
 ]);
 
 /** Per request, read-only (binding 1), in the policy's static slot order. */

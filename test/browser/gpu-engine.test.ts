@@ -7,7 +7,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { GpuEngine } from '../../src/gpu-engine/engine.ts';
 import { requestSession } from '../../src/gpu/session.ts';
 import { engineShader } from '../../src/gpu/shaders-browser.ts';
-import { differential, DIFF_POLICIES, randomInstance } from '../node/helpers/gpu-engine-diff.ts';
+import {
+  CHUNKED_SMALL_POLICIES,
+  differential,
+  DIFF_POLICIES,
+  randomInstance,
+  servingInstance,
+  SERVING_POLICIES,
+} from '../node/helpers/gpu-engine-diff.ts';
 import { asInstance, compareReplicated } from '../node/helpers/gpu-replicas-diff.ts';
 
 let engine: GpuEngine;
@@ -26,6 +33,20 @@ describe('GPU engine ≡ CPU engine (browser)', () => {
       const rep = await differential(engine, insts, DIFF_POLICIES, mode);
       expect(rep.failures).toEqual([]);
       expect(rep.cases).toBe(12 * DIFF_POLICIES.length);
+    });
+
+    it(`small instances, chunked prefill (sarathi, mcsf-budget), ${mode} mode`, async () => {
+      const insts = Array.from({ length: 10 }, (_, i) => randomInstance(300 + i, 'small', mode));
+      const rep = await differential(engine, insts, CHUNKED_SMALL_POLICIES, mode);
+      expect(rep.failures).toEqual([]);
+      expect(rep.cases).toBe(10 * CHUNKED_SMALL_POLICIES.length);
+    });
+
+    it(`LMSYS-like instances, the serving policies (sarathi, mcsf-budget, orca), ${mode} mode`, async () => {
+      const insts = Array.from({ length: 4 }, (_, i) => servingInstance(80 + i, mode));
+      const rep = await differential(engine, insts, SERVING_POLICIES, mode);
+      expect(rep.failures).toEqual([]);
+      expect(rep.cases).toBe(4 * SERVING_POLICIES.length);
     });
   }
 });

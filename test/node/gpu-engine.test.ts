@@ -15,13 +15,18 @@ import { joinWgsl } from '../../src/gpu/shaders.ts';
 import { parsePolicySpec } from '../../src/policies/registry.ts';
 import { lmsys } from '../../src/workload/generators.ts';
 import {
+  CHUNKED_SMALL_POLICIES,
   compareOutcomes,
   cpuRun,
   differential,
   DIFF_POLICIES,
   randomInstance,
   rng,
+  servingInstance,
+  SERVING_POLICIES,
+  type DiffInstance,
 } from './helpers/gpu-engine-diff.ts';
+import { reqs } from './helpers/instances.ts';
 
 let engine: GpuEngine;
 let device: GPUDevice;
@@ -39,6 +44,8 @@ afterAll(() => {
 
 /** Small random instances per mode: 130 × 8 policy specs × 2 modes = 2,080 cases (env KVSCHED_GPU_DIFF_SMALL to change). */
 const SMALL = Number(process.env.KVSCHED_GPU_DIFF_SMALL ?? 130);
+/** Of those, the first 60 also under the chunked-prefill policies: 60 × 4 × 2 = 480 cases. */
+const SMALL_CHUNKED = Math.min(SMALL, 60);
 
 describe('GPU engine ≡ CPU engine', () => {
   for (const mode of ['rounds', 'seconds'] as const) {
@@ -47,6 +54,14 @@ describe('GPU engine ≡ CPU engine', () => {
       const rep = await differential(engine, insts, DIFF_POLICIES, mode);
       expect(rep.failures).toEqual([]);
       expect(rep.cases).toBe(SMALL * DIFF_POLICIES.length);
+      expect(rep.restarts).toBeGreaterThan(0);
+    }, 1_200_000);
+
+    it(`small random instances, chunked prefill (sarathi, mcsf-budget), ${mode} mode`, async () => {
+      const insts = Array.from({ length: SMALL_CHUNKED }, (_, i) => randomInstance(100 + i, 'small', mode));
+      const rep = await differential(engine, insts, CHUNKED_SMALL_POLICIES, mode);
+      expect(rep.failures).toEqual([]);
+      expect(rep.cases).toBe(SMALL_CHUNKED * CHUNKED_SMALL_POLICIES.length);
       expect(rep.restarts).toBeGreaterThan(0);
     }, 1_200_000);
 
@@ -63,9 +78,20 @@ describe('GPU engine ≡ CPU engine', () => {
     const r = rng(9);
     const requests = base.map((q) => ({ ...q, predicted: Math.max(1, Math.round(q.output * (0.5 + r()))) }));
     const inst = { memory: 16492, requests, label: 'lmsys 400' };
-    const rep = await differential(engine, [inst], DIFF_POLICIES, 'seconds');
+    const serving = ['sarathi', 'sarathi:256:16', 'mcsf-budget', 'mcsf-budget:128', 'orca', 'orca:8'];
+    const rep = await differential(engine, [inst], [...DIFF_POLICIES, ...serving], 'seconds');
     expect(rep.failures).toEqual([]);
-  }, 120_000);
+  }, 240_000);
+
+  for (const mode of ['rounds', 'seconds'] as const) {
+    it(`LMSYS-like random instances, the serving policies (sarathi, mcsf-budget, orca), ${mode} mode`, async () => {
+      const insts = Array.from({ length: 10 }, (_, i) => servingInstance(40 + i, mode));
+      const rep = await differential(engine, insts, SERVING_POLICIES, mode);
+      expect(rep.failures).toEqual([]);
+      expect(rep.cases).toBe(10 * SERVING_POLICIES.length);
+      expect(rep.restarts).toBeGreaterThan(0);
+    }, 240_000);
+  }
 
   it('the WGSL a100 cost model equals the TypeScript one', async () => {
     const r = rng(4);
@@ -95,6 +121,200 @@ describe('GPU engine ≡ CPU engine', () => {
       }),
     );
     expect(got).toEqual(want);
+  });
+});
+
+/**
+ * The hand-derived instances of serving-policies.test.ts (their schedules are derived there
+ * from Vidur's code), each under its policy, as one GPU job per mode.
+ */
+const HAND: readonly { readonly policy: string; readonly inst: DiffInstance; readonly covers: string }[] = [
+  {
+    covers: 'chunk boundaries and a mixed round (prefill chunk beside a decode)',
+    policy: 'sarathi:8',
+    inst: {
+      memory: 64,
+      requests: reqs([
+        [0, 20, 3],
+        [0, 5, 2],
+      ]),
+      label: 'sarathi chunks',
+    },
+  },
+  {
+    covers: 'preemption of a partly prefilled request (twice), restarted with its whole prompt',
+    policy: 'sarathi:4',
+    inst: {
+      memory: 64,
+      requests: reqs([
+        [0, 16, 4],
+        [0, 32, 1],
+      ]),
+      label: 'sarathi preempt',
+    },
+  },
+  {
+    covers: 'the watermark keeps a 50-block prompt waiting',
+    policy: 'sarathi:2048',
+    inst: {
+      memory: 1600,
+      requests: reqs([
+        [0, 800, 2],
+        [0, 785, 1],
+      ]),
+      label: 'sarathi watermark late',
+    },
+  },
+  {
+    covers: 'the watermark lets a 49-block prompt in',
+    policy: 'sarathi:2048',
+    inst: {
+      memory: 1600,
+      requests: reqs([
+        [0, 800, 2],
+        [0, 784, 1],
+      ]),
+      label: 'sarathi watermark early',
+    },
+  },
+  {
+    covers: 'a prompt that can never leave the watermark: stuck',
+    policy: 'sarathi',
+    inst: { memory: 1600, requests: reqs([[0, 1585, 1]]), label: 'sarathi stuck' },
+  },
+  {
+    covers: "Sarathi's maxBatch",
+    policy: 'sarathi:512:2',
+    inst: {
+      memory: 64,
+      requests: reqs([
+        [0, 4, 1],
+        [0, 4, 1],
+        [0, 4, 1],
+      ]),
+      label: 'sarathi cap',
+    },
+  },
+  {
+    covers: "Orca's batch cap, reservation and mixed rounds",
+    policy: 'orca:2:32',
+    inst: {
+      memory: 96,
+      requests: reqs([
+        [0, 4, 3],
+        [0, 4, 1],
+        [0, 8, 2],
+        [1, 4, 1],
+      ]),
+      label: 'orca cap',
+    },
+  },
+  {
+    covers: "Orca's slots: admits only while a full reservation fits",
+    policy: 'orca:128:32',
+    inst: {
+      memory: 64,
+      requests: reqs([
+        [0, 4, 2],
+        [0, 4, 2],
+        [0, 4, 1],
+      ]),
+      label: 'orca slots',
+    },
+  },
+  {
+    covers: 'a reservation above M: stuck',
+    policy: 'orca',
+    inst: { memory: 64, requests: reqs([[0, 4, 2]]), label: 'orca stuck' },
+  },
+  {
+    covers: 'mcsf-budget: shortest first, chunks, KV of a prefilling request',
+    policy: 'mcsf-budget:4',
+    inst: {
+      memory: 40,
+      requests: reqs([
+        [0, 6, 2],
+        [0, 3, 1],
+      ]),
+      label: 'budget chunks',
+    },
+  },
+  {
+    covers: 'mcsf-budget: admission only while budget is left, stops at the first infeasible',
+    policy: 'mcsf-budget:2',
+    inst: {
+      memory: 10,
+      requests: reqs([
+        [0, 4, 6],
+        [0, 5, 1],
+        [0, 1, 1],
+      ]),
+      label: 'budget stop',
+    },
+  },
+];
+
+describe('serving policies on the GPU engine: hand-made instances', () => {
+  for (const mode of ['rounds', 'seconds'] as const) {
+    it(`each hand-derived instance equals the CPU engine, ${mode} mode`, async () => {
+      const out = await engine.run(
+        HAND.map(({ policy, inst }) => ({ requests: inst.requests, memory: inst.memory, policy })),
+        { mode, costModel: a100Llama2_70bTp2 },
+      );
+      const failures = HAND.flatMap(({ policy, inst, covers }, i) =>
+        compareOutcomes(cpuRun(inst, policy, mode), out[i]!).map((d) => `${policy} (${covers}): ${d}`),
+      );
+      expect(failures).toEqual([]);
+      // The cases the instances were made for happen on the GPU too.
+      const at = (i: number) => {
+        const o = out[i]!;
+        if (!o.ok) throw o.error;
+        return [...o.result.requests].map((q) => [q.id, q.start, q.firstToken, q.completion, q.restarts]);
+      };
+      if (mode === 'rounds') {
+        expect(at(0)).toEqual([
+          [0, 0, 3, 5, 0],
+          [1, 2, 4, 5, 0],
+        ]);
+        expect(at(1)).toEqual([
+          [0, 0, 4, 7, 0],
+          [1, 6, 15, 15, 2],
+        ]);
+        expect(at(2).map((r) => r[1])).toEqual([0, 2]);
+        expect(at(3).map((r) => r[1])).toEqual([0, 0]);
+      }
+      expect(out[4]).toMatchObject({ ok: false, kind: 'stuck' });
+      expect(out[8]).toMatchObject({ ok: false, kind: 'stuck' });
+    });
+  }
+
+  it('a Sarathi run longer than the livelock watchdog without a completion ends stuck, as on the CPU', async () => {
+    // M = 58 (3 blocks): request 0 (s3, o52) outgrows the memory; with 2 tokens a round
+    // the re-prefills after each preemption take > 4·M + 64 rounds without a completion
+    // before the queue's head can never be admitted again. The kernel's watchdog used to
+    // call this a livelock; Sarathi cannot livelock (its preemptions keep the tokens).
+    const inst = randomInstance(103, 'small', 'rounds');
+    expect(cpuRun(inst, 'sarathi:2:3', 'rounds')).toEqual({ ok: false, kind: 'stuck' });
+    const [o] = await engine.run([{ requests: inst.requests, memory: inst.memory, policy: 'sarathi:2:3' }], {
+      mode: 'rounds',
+    });
+    expect(o).toMatchObject({ ok: false, kind: 'stuck' });
+  });
+
+  it('refuses what its u32 arithmetic or Orca cannot take, with the CPU policy message', async () => {
+    const requests = reqs([[0, 10, 7]]);
+    await expect(engine.run([{ requests, memory: 64, policy: 'orca:128:16' }], { mode: 'rounds' })).rejects.toThrow(
+      /^request 0: s \+ o = 17 exceeds the 16 tokens orca:128:16 reserves per request/,
+    );
+    await expect(
+      engine.run([{ requests, memory: 65535, policy: 'sarathi:40000' }], {
+        mode: 'seconds',
+        costModel: a100Llama2_70bTp2,
+      }),
+    ).rejects.toThrow(/sarathi:40000's chunk × 2M = 5242800000 ≥ 2\^32/);
+    // Rounds mode without a cost model sums no squares: the same budget runs.
+    const [o] = await engine.run([{ requests, memory: 65535, policy: 'sarathi:40000' }], { mode: 'rounds' });
+    expect(o?.ok).toBe(true);
   });
 });
 

@@ -12,7 +12,7 @@ import type { BatchStats, CostModel, TimeMode } from '../../src/model/types.ts';
 import type { CliIo } from '../../src/cli/io.ts';
 import { main } from '../../src/cli/main.ts';
 import { gpuPolicyRefusal } from '../../src/gpu-engine/engine.ts';
-import { createPolicy, formatPolicySpec, parsePolicySpec } from '../../src/policies/registry.ts';
+import { createPolicy, formatPolicySpec, parsePolicySpec, POLICIES } from '../../src/policies/registry.ts';
 import { checkInvariants } from './helpers/invariants.ts';
 import { col, instanceArb, mixedCost, reqs, run, schedule, tables, type Instance } from './helpers/instances.ts';
 import { referenceOrca, referenceSarathi, sarathiConfigOf } from './helpers/reference.ts';
@@ -424,36 +424,61 @@ describe('MC-SF with a token budget (mcsf-budget)', () => {
   );
 });
 
-describe('the GPU engine refuses the serving policies (no WGSL port yet)', () => {
-  it.each(['sarathi', 'sarathi:256', 'orca:8', 'mcsf-budget:64'])('%s: one line naming the policy', (spec) => {
-    expect(gpuPolicyRefusal(spec)).toBe(
-      `GPU engine: policy ${spec} has no WGSL port (it runs mcsf, mc-fcfs, alpha-greedy, alpha-clearing, vllm); use the CPU engine`,
-    );
-  });
+/** The CLI's text tables: blocks separated by blank lines, cells by 2+ spaces, rules dropped. */
+function textTables(out: string): string[][][] {
+  return out
+    .split(/\n\s*\n/)
+    .map((block) =>
+      block
+        .split('\n')
+        .filter((line) => line.trim() !== '' && !/^[-\s]+$/.test(line))
+        .map((line) => line.trim().split(/\s{2,}/)),
+    )
+    .filter((t) => t.length > 0);
+}
 
-  it('ported policies are not refused', () => {
-    for (const spec of ['mcsf', 'mc-fcfs', 'alpha-greedy:0.1', 'alpha-clearing:0.1:0.1', 'vllm'])
+describe('the GPU engine runs the serving policies (WGSL ports, test/node/gpu-engine.test.ts)', () => {
+  it('no registry policy is refused', () => {
+    for (const { name, params } of POLICIES) {
+      const spec = [name, ...params.filter((p) => p.default === undefined).map((p) => p.example ?? '1')].join(':');
+      expect(gpuPolicyRefusal(spec), spec).toBeUndefined();
+    }
+    for (const spec of ['sarathi:256', 'sarathi:64:8', 'orca:8', 'orca:8:2048', 'mcsf-budget:64'])
       expect(gpuPolicyRefusal(spec)).toBeUndefined();
   });
 
-  it('kvsched simulate --engine gpu with sarathi exits 2 with one line, before opening a device', async () => {
-    const io = {
-      stdout: '',
-      stderr: '',
-      interactive: false,
-      out(t: string) {
-        io.stdout += t;
-      },
-      err(t: string) {
-        io.stderr += t;
-      },
-    } satisfies CliIo & { stdout: string; stderr: string };
-    const code = await main(['simulate', '--policy', 'mcsf,sarathi', '--engine', 'gpu', '--requests', '20'], io);
-    expect(code).toBe(2);
-    // The run's header line, then the error as one line (no stack).
-    expect(io.stderr).toMatch(
-      /\nkvsched simulate: --engine gpu: GPU engine: policy sarathi has no WGSL port [^\n]*\n$/,
-    );
-    expect(io.stderr).not.toMatch(/\n\s+at /);
-  });
+  it('kvsched simulate --engine gpu --policy sarathi,orca,mcsf-budget prints what the CPU engine prints', async () => {
+    const cli = async (engine: string, policy = 'sarathi,orca,mcsf-budget') => {
+      const io = {
+        stdout: '',
+        stderr: '',
+        interactive: false,
+        out(t: string) {
+          io.stdout += t;
+        },
+        err(t: string) {
+          io.stderr += t;
+        },
+      } satisfies CliIo & { stdout: string; stderr: string };
+      const argv = ['simulate', '--policy', policy, '--requests', '150', '--time', 'seconds'];
+      const code = await main([...argv, '--engine', engine], io);
+      return { code, tables: textTables(io.stdout), error: io.stderr.split('\n').at(-2) };
+    };
+    const cpu = await cli('cpu');
+    const gpu = await cli('gpu');
+    expect([cpu.code, gpu.code]).toEqual([0, 0]);
+    // The GPU engine does not record token gaps: its TBT and stall columns are '—'.
+    const gapless = (t: string[][]) => {
+      const keep = (t[0] ?? []).map((h) => !/TBT|stall/.test(h));
+      return t.map((row) => row.filter((_, i) => keep[i]));
+    };
+    expect(gpu.tables.length).toBeGreaterThan(0);
+    expect(gpu.tables.map(gapless)).toEqual(cpu.tables.map(gapless));
+    expect(gpu.tables.flat().some((row) => row.includes('—'))).toBe(true);
+    // A request above Orca's reservation: the same one line and exit 2 on both engines.
+    const [cpuBad, gpuBad] = [await cli('cpu', 'orca:8:512'), await cli('gpu', 'orca:8:512')];
+    expect(cpuBad.code).toBe(2);
+    expect(cpuBad.error).toMatch(/^kvsched simulate: request \d+: s \+ o = \d+ exceeds the 512 tokens orca:8:512/);
+    expect([gpuBad.code, gpuBad.error]).toEqual([cpuBad.code, cpuBad.error]);
+  }, 120_000);
 });

@@ -20,6 +20,25 @@ export const DIFF_POLICIES = [
   'vllm:48:3',
 ];
 
+/** Chunked prefill on the small shape (s 1..5): budgets below one prompt, mixed rounds. */
+export const CHUNKED_SMALL_POLICIES = ['sarathi:3', 'sarathi:2:3', 'mcsf-budget:3', 'mcsf-budget:1'];
+
+/**
+ * The serving policies on `servingInstance`s (M 256..2048: several 16-token blocks, prompts
+ * longer than the budgets). Orca reserves 256 tokens per request, which every request of
+ * that shape fits.
+ */
+export const SERVING_POLICIES = [
+  'sarathi',
+  'sarathi:32',
+  'sarathi:16:4',
+  'mcsf-budget',
+  'mcsf-budget:32',
+  'orca:4:256',
+  'orca:64:256',
+  'vllm',
+];
+
 /** Mulberry32: a tiny deterministic generator for test instances. */
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
@@ -75,6 +94,30 @@ export function randomInstance(seed: number, size: 'small' | 'large', mode: Time
   };
 }
 
+/**
+ * An LMSYS-like instance for the serving policies: M 256..2048, lognormal-ish prompts and
+ * outputs with s + o ≤ 256 (Orca's reservation in SERVING_POLICIES), exact or noisy
+ * predictions, Poisson arrivals dense enough to fill the memory and force preemptions.
+ */
+export function servingInstance(seed: number, mode: TimeMode): DiffInstance {
+  const r = rng(seed * 104729 + (mode === 'seconds' ? 3 : 0));
+  const int = (lo: number, hi: number) => lo + Math.floor(r() * (hi - lo + 1));
+  const memory = int(256, 2048);
+  const n = int(20, 120);
+  const eps = [0, 0, 0.3, 0.8][int(0, 3)] as number;
+  const meanGap = (0.2 + r() * 2) * (mode === 'seconds' ? 40_000 : 1);
+  const reqs: RequestSpec[] = [];
+  let t = 0;
+  for (let id = 0; id < n; id++) {
+    const prompt = Math.min(200, Math.max(1, Math.round(Math.exp(3 + 1.2 * (r() + r() - 1) * 2))));
+    const output = Math.min(256 - prompt, Math.max(1, Math.round(Math.exp(2.5 + (r() + r() - 1) * 2))));
+    const predicted = eps === 0 ? output : Math.max(1, Math.round(output * (1 - eps + 2 * eps * r())));
+    t += -Math.log(1 - r()) * meanGap;
+    reqs.push({ id, arrival: Math.floor(t), prompt, output, predicted });
+  }
+  return { memory, requests: reqs, label: `serving seed ${seed} ${mode} M=${memory} n=${n} ε=${eps}` };
+}
+
 export type CpuOutcome = { ok: true; result: SimulationResult } | { ok: false; kind: 'stuck' | 'livelock' };
 
 export function cpuRun(inst: DiffInstance, policy: string, mode: TimeMode): CpuOutcome {
@@ -111,6 +154,7 @@ export function compareOutcomes(cpu: CpuOutcome, gpu: GpuOutcome): string[] {
   for (let i = 0; i < a.length && diffs.length < 5; i++) if (a[i] !== b[i]) diffs.push(`cpu ${a[i]} gpu ${b[i]}`);
   const ct = cpu.result.totals;
   const gt = gpu.result.totals;
+  if (gt.peakKv > gpu.result.memory) diffs.push(`gpu peak KV ${gt.peakKv} above M = ${gpu.result.memory}`);
   for (const k of ['rounds', 'end', 'busy', 'tokensGenerated', 'evictions', 'peakKv', 'kvTime', 'requests'] as const) {
     if (ct[k] !== gt[k]) diffs.push(`totals.${k} cpu ${ct[k]} gpu ${gt[k]}`);
   }
