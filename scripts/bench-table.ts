@@ -369,6 +369,35 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
       ];
     },
   },
+  'gpu-engine-serving.json': {
+    date: date('date'),
+    rows: (r) => {
+      const rows = r.list('results');
+      const policies = [...new Set(rows.map((x) => x.str('policy')))];
+      const counts = [...new Set(rows.map((x) => x.num('replicas')))];
+      return counts.map((k) => ({
+        command: 'npm run bench:gpu-engine-serving',
+        what:
+          `replica-rounds per second by policy, ${fmt(k)} replica${k === 1 ? '' : 's'} of ` +
+          `${fmt(r.num('workload.requests'))} ${r.str('workload.kind')} requests (${r.str('workload.mode')} mode), ` +
+          `GPU engine (${r.str('adapter')}) / CPU engine`,
+        result:
+          policies
+            .map((p) => {
+              const of = (engine: string): string => {
+                const x = rows.find(
+                  (y) => y.str('policy') === p && y.num('replicas') === k && y.str('engine') === engine,
+                );
+                return x ? fmt(x.num('medianReplicaRoundsPerSecond')) : '—';
+              };
+              return `${p} ${of('gpu')} / ${of('cpu')}`;
+            })
+            .join('; ') +
+          `; median of ${fmt(r.num('reps'))}, load average ${fmt(r.num('machine.loadavg.0'), 1)}` +
+          (r.bool('isFallbackAdapter') ? '; a software adapter: CPU numbers, not a GPU’s' : ''),
+      }));
+    },
+  },
   'kernels.json': {
     date: date('createdAt'),
     rows: (r) => {

@@ -54,7 +54,15 @@ describe('runGpuExperiment (browser, main thread)', () => {
   });
 
   it('runs replicas behind a state-free router as the CPU runner does, per replica; refuses least-outstanding', async () => {
-    const cfg: RunConfig = { ...CFG, policies: ['mcsf', 'sarathi'], replicas: { count: 3, router: 'round-robin' } };
+    const cfg: RunConfig = {
+      workload: { kind: 'lmsys', requests: 200, rate: 20 },
+      mode: 'seconds',
+      seed: 3,
+      predict: 'exact',
+      costModel: 'a100-llama2-70b-tp2',
+      policies: ['mcsf', 'sarathi'],
+      replicas: { count: 3, router: 'round-robin' },
+    };
     const gpu = await runGpuExperiment({ ...cfg, engine: 'gpu' }, navigator.gpu, 'here');
     const cpu = runExperiment(cfg);
     const strip = (s: Record<string, number>): Record<string, number> => {
