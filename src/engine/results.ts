@@ -9,14 +9,17 @@ class Column<A extends Float64Array | Int32Array> {
     this.data = make(1024);
   }
   set(i: number, v: number): void {
-    if (i >= this.data.length) {
-      let n = this.data.length * 2;
-      while (n <= i) n *= 2;
-      const next = this.make(n);
-      next.set(this.data);
-      this.data = next;
-    }
+    if (i >= this.data.length) this.ensure(i);
     this.data[i] = v;
+  }
+  /** Room for index i (doubling). */
+  ensure(i: number): void {
+    if (i < this.data.length) return;
+    let n = this.data.length * 2;
+    while (n <= i) n *= 2;
+    const next = this.make(n);
+    next.set(this.data);
+    this.data = next;
   }
   view(n: number): A {
     return this.data.subarray(0, n) as A;
@@ -285,18 +288,22 @@ export class RoundTable {
   length = 0;
 
   add(r: RoundRecord): void {
-    const i = this.length++;
+    const i = this.length;
     const c = this.cols;
-    c.round.set(i, r.round);
-    c.start.set(i, r.start);
-    c.duration.set(i, r.duration);
-    c.batch.set(i, r.batch);
-    c.prefillTokens.set(i, r.prefillTokens);
-    c.decodeRequests.set(i, r.decodeRequests);
-    c.kv.set(i, r.kv);
-    c.admitted.set(i, r.admitted);
-    c.evicted.set(i, r.evicted);
-    c.waiting.set(i, r.waiting);
+    // One capacity check for all columns, then plain stores (one array type per site): a
+    // long run adds a row every round (Orca on 10k LMSYS requests: ~214k rows).
+    if (i >= c.round.data.length) for (const f of ROUND_FIELDS) c[f].ensure(i);
+    c.round.data[i] = r.round;
+    c.start.data[i] = r.start;
+    c.duration.data[i] = r.duration;
+    c.batch.data[i] = r.batch;
+    c.prefillTokens.data[i] = r.prefillTokens;
+    c.decodeRequests.data[i] = r.decodeRequests;
+    c.kv.data[i] = r.kv;
+    c.admitted.data[i] = r.admitted;
+    c.evicted.data[i] = r.evicted;
+    c.waiting.data[i] = r.waiting;
+    this.length = i + 1;
   }
 
   column(f: (typeof ROUND_FIELDS)[number]): Float64Array | Int32Array {
