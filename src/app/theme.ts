@@ -121,4 +121,24 @@ export const base = css`
     font-family: ui-monospace, 'SFMono-Regular', Menlo, monospace;
     font-size: 0.9em;
   }
+  /* Shared by the views: a row of labelled inputs, and the note on results that no longer match the form. */
+  .inputs {
+    display: flex;
+    flex-wrap: wrap;
+    gap: 0.75rem 1.25rem;
+    align-items: flex-end;
+    margin: 0.5rem 0;
+  }
+  .in {
+    display: flex;
+    flex-direction: column;
+    gap: 0.2rem;
+    font-size: 0.92rem;
+  }
+  .stale-note {
+    background: var(--warn-bg);
+    border: 1px solid var(--warn);
+    border-radius: 6px;
+    padding: 0.4rem 0.7rem;
+  }
 `;

@@ -9,7 +9,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { simulate, StuckError, type SimulationResult } from '../../src/engine/engine.ts';
 import type { BatchStats, CostModel, TimeMode } from '../../src/model/types.ts';
-import type { CliIo } from '../../src/cli/io.ts';
+import { fakeIo } from './helpers/cli-io.ts';
 import { main } from '../../src/cli/main.ts';
 import { gpuPolicyRefusal } from '../../src/gpu-engine/engine.ts';
 import { createPolicy, formatPolicySpec, parsePolicySpec, POLICIES } from '../../src/policies/registry.ts';
@@ -449,17 +449,7 @@ describe('the GPU engine runs the serving policies (WGSL ports, test/node/gpu-en
 
   it('kvsched simulate --engine gpu --policy sarathi,orca,mcsf-budget prints what the CPU engine prints', async () => {
     const cli = async (engine: string, policy = 'sarathi,orca,mcsf-budget') => {
-      const io = {
-        stdout: '',
-        stderr: '',
-        interactive: false,
-        out(t: string) {
-          io.stdout += t;
-        },
-        err(t: string) {
-          io.stderr += t;
-        },
-      } satisfies CliIo & { stdout: string; stderr: string };
+      const io = fakeIo();
       const argv = ['simulate', '--policy', policy, '--requests', '150', '--time', 'seconds'];
       const code = await main([...argv, '--engine', engine], io);
       return { code, tables: textTables(io.stdout), error: io.stderr.split('\n').at(-2) };

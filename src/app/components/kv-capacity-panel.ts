@@ -287,19 +287,6 @@ export class KvCapacityPanel extends LitElement {
   static override styles = [
     base,
     css`
-      .inputs {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.75rem 1.25rem;
-        align-items: flex-end;
-        margin: 0.5rem 0;
-      }
-      .in {
-        display: flex;
-        flex-direction: column;
-        gap: 0.2rem;
-        font-size: 0.92rem;
-      }
       .in input {
         width: 9rem;
       }
@@ -340,12 +327,6 @@ export class KvCapacityPanel extends LitElement {
       .stale {
         border-left: 4px solid var(--warn);
         padding-left: 0.5rem;
-      }
-      .stale-note {
-        background: var(--warn-bg);
-        border: 1px solid var(--warn);
-        border-radius: 6px;
-        padding: 0.4rem 0.7rem;
       }
     `,
   ];

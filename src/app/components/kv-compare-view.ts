@@ -349,19 +349,6 @@ export class KvCompareView extends LitElement {
       .scroll {
         overflow-x: auto;
       }
-      .inputs {
-        display: flex;
-        flex-wrap: wrap;
-        gap: 0.75rem 1.25rem;
-        align-items: flex-end;
-        margin: 0.5rem 0;
-      }
-      .in {
-        display: flex;
-        flex-direction: column;
-        gap: 0.2rem;
-        font-size: 0.92rem;
-      }
       .field-error {
         color: var(--bad);
         font-size: 0.8rem;

@@ -706,12 +706,6 @@ export class KvExperimentView extends LitElement {
         border-left: 4px solid var(--warn);
         padding-left: 0.5rem;
       }
-      .stale-note {
-        background: var(--warn-bg);
-        border: 1px solid var(--warn);
-        border-radius: 6px;
-        padding: 0.4rem 0.7rem;
-      }
     `,
   ];
 }
