@@ -122,7 +122,8 @@ export const capacityCommand: Command = {
           const at = r.probes.find((p) => p.rate === r.capacity && p.met);
           return [
             r.policy,
-            fixed(r.capacity, 3),
+            // Met at every probe up to the search's limit: the capacity is at least this.
+            `${r.hi === null ? '≥ ' : ''}${fixed(r.capacity, 3)}`,
             fixed(r.lo, 3),
             r.hi === null ? '—' : fixed(r.hi, 3),
             count(r.probes.length),

@@ -261,4 +261,16 @@ describe('kvsched capacity', () => {
     expect(code).toBe(0);
     expect(out).toMatch(/^mcsf\s+[\d.,]+\s+[\d.,]+\s+[\d.,]+\s+\d+\s+[\d.]+$/m);
   });
+  it('an SLO met at every probe up to the limit shows the capacity as a lower bound (≥), the missed side as —', async () => {
+    let out = '';
+    const code = await main(['capacity', '--policy', 'mcsf', '--slo', 'ttft=100000s', '--requests', '100', '--quiet'], {
+      interactive: false,
+      out: (t) => {
+        out += t;
+      },
+      err: () => {},
+    });
+    expect(code).toBe(0);
+    expect(out).toMatch(/^mcsf\s+≥ [\d.,]+\s+[\d.,]+\s+—\s+\d+/m);
+  });
 });

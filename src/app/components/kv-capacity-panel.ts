@@ -235,14 +235,14 @@ export class KvCapacityPanel extends LitElement {
         <tbody>${r.policies.map((p) => {
           const at = p.probes.find((q) => q.rate === p.capacity && q.met);
           return html`<tr data-policy=${p.policy}><td><code>${p.policy}</code></td>
-            <td class="num" data-key="capacity" data-value=${String(p.capacity)}>${fixed(p.capacity, 3)}</td>
+            <td class="num" data-key="capacity" data-value=${String(p.capacity)}>${p.hi === null ? '≥ ' : ''}${fixed(p.capacity, 3)}</td>
             <td class="num" data-key="lo">${fixed(p.lo, 3)}</td>
             <td class="num" data-key="hi">${p.hi === null ? '—' : fixed(p.hi, 3)}</td>
             <td class="num" data-key="probes" data-value=${String(p.probes.length)}>${int(p.probes.length)}</td>
             <td class="num" data-key="attainment">${at ? fixed(at.attainment * 100, 1) : '—'}</td></tr>`;
         })}</tbody>
       </table></div>
-      <p class="muted small">${r.description}, M = ${int(r.memory)} tokens, SLO <code>${r.slo}</code> at attainment ≥ ${fixed(r.attainment * 100, 1)} %; ${fixed(r.wallMs / 1000, 1)} s in the worker. Capacity: the largest probed rate that met the SLO (0: none did down to 0.001/s); the bracket: the last rate that met it and the lowest that missed it ("—": met up to 10⁶/s). A probe where the policy got stuck counts as missed.</p>
+      <p class="muted small">${r.description}, M = ${int(r.memory)} tokens, SLO <code>${r.slo}</code> at attainment ≥ ${fixed(r.attainment * 100, 1)} %; ${fixed(r.wallMs / 1000, 1)} s in the worker. Capacity: the largest probed rate that met the SLO (0: none did down to 0.001/s); the bracket: the last rate that met it and the lowest that missed it ("—": met at every probe up to 10⁶/s, so the capacity is at least the rate shown, marked ≥). A probe where the policy got stuck counts as missed.</p>
       <p><button data-testid="capacity-csv" @click=${() => downloadText('kvsched-capacity.csv', capacityCsv(r), 'text/csv')}>Download CSV (every probe)</button></p>
       <kv-chart data-testid="capacity-chart" .spec=${this.chartSpec(r)}></kv-chart>
     </div>`;

@@ -293,15 +293,15 @@ export class KvCompareView extends LitElement {
               const x = r.result;
               return html`<tr data-cost-model=${r.costModel}>
                 <td>${r.device}</td>
-                <td class="num" data-key="capacity" data-value=${x ? String(x.capacity) : ''}>${x ? fixed(x.capacity, 3) : '—'}</td>
+                <td class="num" data-key="capacity" data-value=${x ? String(x.capacity) : ''}>${x ? `${x.hi === null ? '≥ ' : ''}${fixed(x.capacity, 3)}` : '—'}</td>
                 <td class="num">${x ? fixed(x.lo, 3) : '—'}</td>
                 <td class="num">${x ? (x.hi === null ? '—' : fixed(x.hi, 3)) : '—'}</td>
                 <td class="num">${x ? int(x.probes.length) : '—'}</td>
-                <td class="num">${x && ref > 0 ? `${fixed(x.capacity / ref, 3)}×` : '—'}</td>
+                <td class="num">${x && ref > 0 ? `${x.hi === null ? '≥ ' : ''}${fixed(x.capacity / ref, 3)}×` : '—'}</td>
               </tr>`;
             })}</tbody>
           </table></div>
-          <p class="muted small">Capacity 0: the SLO is not met even at 0.001 requests/s on that device (e.g. a device whose single round already exceeds a TTFT bound).</p>`
+          <p class="muted small">Capacity 0: the SLO is not met even at 0.001 requests/s on that device (e.g. a device whose single round already exceeds a TTFT bound). ≥: the SLO held at every probe up to the search's limit of 10⁶ requests/s, so the capacity is at least that rate (no probe missed: "—").</p>`
           : nothing
       }
     </section>`;
