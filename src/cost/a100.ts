@@ -142,9 +142,13 @@ const FIELDS = [
   'decodeContext',
 ] as const;
 
+function ok(v: number): boolean {
+  return Number.isSafeInteger(v) && v >= 0;
+}
+
 function checkBatch(batch: BatchStats): void {
-  // One combined test on the hot path (every round); the loop names the bad field.
-  const ok = (v: number): boolean => Number.isSafeInteger(v) && v >= 0;
+  // One combined test on the hot path (every round; no closure, which tsx's keepNames
+  // would wrap on every call); the loop names the bad field.
   if (
     ok(batch.requests) &&
     ok(batch.prefillRequests) &&

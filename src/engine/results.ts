@@ -272,47 +272,101 @@ const ROUND_FIELDS = [
   'waiting',
 ] as const;
 
+/**
+ * A run's rounds as columns stored in fixed-size chunks (CHUNK rows): a row is added every
+ * round, and a long run (Orca on 10k LMSYS requests: ~214k rounds) grew doubling arrays
+ * by copying ~2× their final size per column, which cost more than the rows themselves
+ * (measured). Chunks are never copied while recording; `column()` joins them on demand.
+ */
+/** The fields stored as Int32Array (the others as Float64Array). */
+const ROUND_INT_FIELDS: ReadonlySet<string> = new Set([
+  'batch',
+  'prefillTokens',
+  'decodeRequests',
+  'admitted',
+  'evicted',
+  'waiting',
+]);
+
 export class RoundTable {
-  private readonly cols = {
-    round: new Column(f64),
-    start: new Column(f64),
-    duration: new Column(f64),
-    batch: new Column(i32),
-    prefillTokens: new Column(i32),
-    decodeRequests: new Column(i32),
-    kv: new Column(f64),
-    admitted: new Column(i32),
-    evicted: new Column(i32),
-    waiting: new Column(i32),
+  private static readonly SHIFT = 14;
+  private static readonly CHUNK = 1 << RoundTable.SHIFT;
+  /** Finished chunks per field, then the current one (the last element). */
+  private readonly chunks: Record<(typeof ROUND_FIELDS)[number], (Float64Array | Int32Array)[]> = {
+    round: [],
+    start: [],
+    duration: [],
+    batch: [],
+    prefillTokens: [],
+    decodeRequests: [],
+    kv: [],
+    admitted: [],
+    evicted: [],
+    waiting: [],
   };
+  // The current chunk of every field, typed, so that add() stores without a lookup.
+  private round = new Float64Array(0);
+  private start = new Float64Array(0);
+  private duration = new Float64Array(0);
+  private batch = new Int32Array(0);
+  private prefillTokens = new Int32Array(0);
+  private decodeRequests = new Int32Array(0);
+  private kv = new Float64Array(0);
+  private admitted = new Int32Array(0);
+  private evicted = new Int32Array(0);
+  private waiting = new Int32Array(0);
   length = 0;
 
-  add(r: RoundRecord): void {
-    const i = this.length;
-    const c = this.cols;
-    // One capacity check for all columns, then plain stores (one array type per site): a
-    // long run adds a row every round (Orca on 10k LMSYS requests: ~214k rows).
-    if (i >= c.round.data.length) for (const f of ROUND_FIELDS) c[f].ensure(i);
-    c.round.data[i] = r.round;
-    c.start.data[i] = r.start;
-    c.duration.data[i] = r.duration;
-    c.batch.data[i] = r.batch;
-    c.prefillTokens.data[i] = r.prefillTokens;
-    c.decodeRequests.data[i] = r.decodeRequests;
-    c.kv.data[i] = r.kv;
-    c.admitted.data[i] = r.admitted;
-    c.evicted.data[i] = r.evicted;
-    c.waiting.data[i] = r.waiting;
-    this.length = i + 1;
+  private newChunk(): void {
+    const n = RoundTable.CHUNK;
+    const c = this.chunks;
+    c.round.push((this.round = new Float64Array(n)));
+    c.start.push((this.start = new Float64Array(n)));
+    c.duration.push((this.duration = new Float64Array(n)));
+    c.batch.push((this.batch = new Int32Array(n)));
+    c.prefillTokens.push((this.prefillTokens = new Int32Array(n)));
+    c.decodeRequests.push((this.decodeRequests = new Int32Array(n)));
+    c.kv.push((this.kv = new Float64Array(n)));
+    c.admitted.push((this.admitted = new Int32Array(n)));
+    c.evicted.push((this.evicted = new Int32Array(n)));
+    c.waiting.push((this.waiting = new Int32Array(n)));
   }
 
+  add(r: RoundRecord): void {
+    const o = this.length & (RoundTable.CHUNK - 1);
+    if (o === 0) this.newChunk();
+    this.round[o] = r.round;
+    this.start[o] = r.start;
+    this.duration[o] = r.duration;
+    this.batch[o] = r.batch;
+    this.prefillTokens[o] = r.prefillTokens;
+    this.decodeRequests[o] = r.decodeRequests;
+    this.kv[o] = r.kv;
+    this.admitted[o] = r.admitted;
+    this.evicted[o] = r.evicted;
+    this.waiting[o] = r.waiting;
+    this.length++;
+  }
+
+  /** One field over every round, as one array (copied from the chunks). */
   column(f: (typeof ROUND_FIELDS)[number]): Float64Array | Int32Array {
-    return this.cols[f].view(this.length);
+    const parts = this.chunks[f];
+    const out = ROUND_INT_FIELDS.has(f) ? new Int32Array(this.length) : new Float64Array(this.length);
+    let at = 0;
+    for (const c of parts) {
+      const k = Math.min(c.length, this.length - at);
+      out.set(c.subarray(0, k), at);
+      at += k;
+    }
+    return out;
   }
 
   get(i: number): RoundRecord {
+    if (!(Number.isInteger(i) && i >= 0 && i < this.length)) throw new RangeError(`round row ${i} of ${this.length}`);
+    const k = i >>> RoundTable.SHIFT;
+    const o = i & (RoundTable.CHUNK - 1);
     const out = {} as Record<(typeof ROUND_FIELDS)[number], number>;
-    for (const f of ROUND_FIELDS) out[f] = this.cols[f].data[i] as number;
+    for (const f of ROUND_FIELDS) out[f] = (this.chunks[f][k] as Float64Array | Int32Array)[o] as number;
     return out;
   }
 

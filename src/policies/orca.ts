@@ -92,12 +92,16 @@ export class OrcaPolicy implements Policy {
     const batch = this.spare;
     batch.length = 0;
     let rest: LiveRequest[] | undefined;
-    const take = (r: LiveRequest): void => {
+    // No closure here: this runs every round (~214k rounds on 10k LMSYS requests).
+    for (const r of this.held) {
       if (batch.length < cap) batch.push(r);
       else (rest ??= []).push(r);
-    };
-    for (const r of this.held) take(r);
-    for (const r of this.last) if (r.phase === RUNNING) take(r);
+    }
+    for (const r of this.last) {
+      if (r.phase !== RUNNING) continue;
+      if (batch.length < cap) batch.push(r);
+      else (rest ??= []).push(r);
+    }
     this.held = rest ?? NONE;
     for (;;) {
       const r = this.queue.peek();
