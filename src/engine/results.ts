@@ -289,7 +289,7 @@ const ROUND_INT_FIELDS: ReadonlySet<string> = new Set([
 ]);
 
 export class RoundTable {
-  private static readonly SHIFT = 14;
+  private static readonly SHIFT = 10; // 1,024 rows: small runs stay small, long ones add ~56 KB per chunk
   private static readonly CHUNK = 1 << RoundTable.SHIFT;
   /** Finished chunks per field, then the current one (the last element). */
   private readonly chunks: Record<(typeof ROUND_FIELDS)[number], (Float64Array | Int32Array)[]> = {

@@ -17,7 +17,7 @@ const row = (i: number): RoundRecord => ({
 
 describe('RoundTable', () => {
   it('keeps every row across chunks: columns, rows at the chunk boundaries, iteration', () => {
-    const n = 40_000; // more than two 16,384-row chunks
+    const n = 40_000; // many 1,024-row chunks
     const t = new RoundTable();
     for (let i = 0; i < n; i++) t.add(row(i));
     expect(t.length).toBe(n);
@@ -28,7 +28,8 @@ describe('RoundTable', () => {
       expect(c instanceof Int32Array, f).toBe(
         ['batch', 'prefillTokens', 'decodeRequests', 'admitted', 'evicted', 'waiting'].includes(f),
       );
-      for (const i of [0, 1, 16_383, 16_384, 16_385, 32_767, 32_768, n - 1]) expect(c[i], `${f}[${i}]`).toBe(row(i)[f]);
+      for (const i of [0, 1, 1023, 1024, 1025, 16_383, 16_384, 32_768, n - 1])
+        expect(c[i], `${f}[${i}]`).toBe(row(i)[f]);
     }
     for (const i of [0, 16_383, 16_384, 32_768, n - 1]) expect(t.get(i)).toEqual(row(i));
     expect(() => t.get(n)).toThrow(RangeError);
