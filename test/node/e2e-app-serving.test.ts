@@ -8,7 +8,6 @@
  * bench/results/screenshots/ (not committed).
  */
 import fs from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import type { Browser, Page } from 'playwright';
@@ -18,12 +17,11 @@ import { parseSlo } from '../../src/metrics/slo.ts';
 import { SERVING_POLICIES } from '../../src/policies/registry.ts';
 import type { ExperimentResult, PolicyRun, RunConfig } from '../../src/worker/protocol.ts';
 import { runCapacity, runExperiment } from '../../src/worker/runner.ts';
-import { buildApp, launch, ROOT, serve, type Served } from '../e2e/harness.ts';
+import { buildApp, launch, serve, type Served } from '../e2e/harness.ts';
+import { SHOTS, audit, putRecord, shot, type } from '../e2e/page.ts';
 import { sampleProfile } from './helpers/profile.ts';
 
-const SHOTS = path.join(ROOT, 'bench/results/screenshots');
 const T = 90_000;
-const AXE = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
 
 let tmp: string;
 let served: Served;
@@ -31,37 +29,6 @@ let browser: Browser;
 let page: Page;
 
 type OkRun = Extract<PolicyRun, { ok: true }>;
-
-async function shot(p: Page, name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
-}
-
-async function type(p: Page, selector: string, value: string): Promise<void> {
-  const input = p.locator(selector);
-  await input.fill(value);
-  await input.dispatchEvent('change');
-}
-
-async function putRecord(p: Page, rec: unknown): Promise<void> {
-  await p.evaluate(
-    (r) =>
-      new Promise<void>((resolve, reject) => {
-        const open = indexedDB.open('kvsched');
-        open.onerror = () => reject(open.error ?? new Error('open failed'));
-        open.onsuccess = () => {
-          const db = open.result;
-          const tx = db.transaction('records', 'readwrite');
-          tx.objectStore('records').put(r);
-          tx.oncomplete = () => {
-            db.close();
-            resolve();
-          };
-        };
-      }),
-    rec,
-  );
-}
 
 async function runAndWait(p: Page): Promise<void> {
   await p.locator('[data-testid=run]').click();
@@ -86,30 +53,6 @@ function cellValue(p: Page, table: string, policy: string, key: string): Promise
   return p
     .locator(`kv-results-table [data-testid=${table}] tr[data-policy="${policy}"] td[data-key=${key}]`)
     .getAttribute('data-value');
-}
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: unknown[] }[];
-}
-
-async function audit(p: Page): Promise<AxeViolation[]> {
-  if (!(await p.evaluate(() => 'axe' in window))) await p.addScriptTag({ path: AXE });
-  const all = await p.evaluate(async () => {
-    const axe = (
-      window as unknown as { axe: { run(ctx: Document, o: object): Promise<{ violations: AxeViolation[] }> } }
-    ).axe;
-    const r = await axe.run(document, { resultTypes: ['violations'] });
-    return r.violations.map((v) => ({
-      id: v.id,
-      impact: v.impact,
-      help: v.help,
-      nodes: v.nodes.slice(0, 5).map((n) => ({ target: n.target })),
-    }));
-  });
-  return all.filter((v) => v.impact === 'serious' || v.impact === 'critical');
 }
 
 beforeAll(async () => {

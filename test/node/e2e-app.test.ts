@@ -13,9 +13,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RunSummary } from '../../src/metrics/summary.ts';
 import { expectedSummaries, type Reference } from '../e2e/expected.ts';
 import { sampleProfile } from './helpers/profile.ts';
-import { buildApp, launch, ROOT, serve, type Served } from '../e2e/harness.ts';
+import { buildApp, launch, serve, type Served } from '../e2e/harness.ts';
+import { shot } from '../e2e/page.ts';
 
-const SHOTS = path.join(ROOT, 'bench/results/screenshots');
 const T = 60_000;
 
 let tmp: string;
@@ -70,11 +70,6 @@ function readRecords(p: Page): Promise<StoredRow[]> {
         };
       }),
   );
-}
-
-async function shot(p: Page, name: string): Promise<void> {
-  fs.mkdirSync(SHOTS, { recursive: true });
-  await p.screenshot({ path: path.join(SHOTS, `${name}.png`), fullPage: true });
 }
 
 /** Runs the reference configuration through the UI and checks the table against the engine. */
