@@ -3,6 +3,7 @@
  * are the stored numbers (full precision), headers carry the units; the per-request CSV
  * comes from the worker (src/worker/runner.ts requestsCsv).
  */
+import { csvField } from '../metrics/requests-csv.ts';
 import type { RunSummary } from '../metrics/summary.ts';
 import type { CapacityResult, ExperimentResult, SweepResult } from '../worker/protocol.ts';
 import { SWEEP_METRICS } from '../worker/protocol.ts';
@@ -19,9 +20,7 @@ export function downloadText(name: string, text: string, type = 'application/jso
 }
 
 function cell(v: string | number | null): string {
-  if (v === null) return '';
-  const s = String(v);
-  return /[",\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+  return v === null ? '' : csvField(String(v));
 }
 
 const SUMMARY_COLUMNS = [

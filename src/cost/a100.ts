@@ -167,45 +167,39 @@ function checkBatch(batch: BatchStats): void {
 /**
  * The linear and all-reduce terms depend on the batch's token count alone and cost three
  * table interpolations; a simulation asks for the same few thousand counts again and
- * again (a 10k LMSYS run: ~16k rounds; Orca: ~214k), so they are cached per count below
- * TOKEN_CACHE (lazily, −1 = not computed). Values are those of the uncached formula.
+ * again (a 10k LMSYS run: ~16k rounds; Orca: ~214k), so each is cached per count below
+ * TOKEN_CACHE (lazily, −1 = not computed). Values are those of the uncached formula; both
+ * are ≤ 77 930 408 < 2³¹ over the u32 domain (bounds below), so they fit an Int32Array.
  */
 const TOKEN_CACHE = 1 << 16;
-let linearCache: Int32Array | null = null;
-let allReduceCache: Int32Array | null = null;
 
-function linearAndAllReduce(tokens: number): void {
-  // layerNs ≤ interp at T = 262 143 = 973 794 148 < 2³² (extrapolated, 3 713 ns/token);
-  // embNs ≤ 26 876 313. interp's product (dy · dx) < 2⁶⁴, quotient ≤ the value itself.
-  const layerNs = interp(LAYER_NS_BY_TOKENS, tokens);
-  const embNs = interp(EMBEDDING_NS_BY_TOKENS, tokens);
-  // ⌊(layerNs·80 + embNs + 500)/1000⌋: product + addend ≤ 7.8e10 (u64), quotient ≤ 77 930 408 µs.
-  termsOut.linear = roundedMulDiv(layerNs, LAYERS, NS_PER_MICRO, embNs);
-  // bytes = T·16 384 ≤ 4 294 950 912 < 2³²; arNs ≤ 21 257 658 (extrapolated, 0.0049 ns/byte).
-  const arNs = interp(ALL_REDUCE_NS_BY_BYTES, tokens * ALL_REDUCE_BYTES_PER_TOKEN);
-  // ⌊(arNs·160 + 500)/1000⌋: product ≤ 3.41e9 (< 2³², but use the u64 helper), quotient ≤ 3 401 225 µs.
-  termsOut.allReduce = roundedMulDiv(arNs, LAYERS * ALL_REDUCES_PER_LAYER, NS_PER_MICRO);
+function cachedByTokens(f: (tokens: number) => number): (tokens: number) => number {
+  let cache: Int32Array | null = null;
+  return (tokens) => {
+    if (tokens >= TOKEN_CACHE) return f(tokens);
+    cache ??= new Int32Array(TOKEN_CACHE).fill(-1);
+    let v = cache[tokens] as number;
+    if (v < 0) cache[tokens] = v = f(tokens);
+    return v;
+  };
 }
-const termsOut = { linear: 0, allReduce: 0 };
 
-/** The linear and all-reduce terms (µs) of a round of `tokens` tokens, cached (see above). */
-function tokenTerms(tokens: number): void {
-  if (tokens >= TOKEN_CACHE) return linearAndAllReduce(tokens);
-  if (linearCache === null || allReduceCache === null) {
-    linearCache = new Int32Array(TOKEN_CACHE).fill(-1);
-    allReduceCache = new Int32Array(TOKEN_CACHE).fill(-1);
-  }
-  const l = linearCache[tokens] as number;
-  if (l >= 0) {
-    termsOut.linear = l;
-    termsOut.allReduce = allReduceCache[tokens] as number;
-    return;
-  }
-  linearAndAllReduce(tokens);
-  // Both ≤ 77 930 408 < 2³¹ over the u32 domain (bounds above): they fit an Int32Array.
-  linearCache[tokens] = termsOut.linear;
-  allReduceCache[tokens] = termsOut.allReduce;
-}
+// layerNs ≤ interp at T = 262 143 = 973 794 148 < 2³² (extrapolated, 3 713 ns/token);
+// embNs ≤ 26 876 313. interp's product (dy · dx) < 2⁶⁴, quotient ≤ the value itself.
+// ⌊(layerNs·80 + embNs + 500)/1000⌋: product + addend ≤ 7.8e10 (u64), quotient ≤ 77 930 408 µs.
+const linearMicrosOf = cachedByTokens((t) =>
+  roundedMulDiv(interp(LAYER_NS_BY_TOKENS, t), LAYERS, NS_PER_MICRO, interp(EMBEDDING_NS_BY_TOKENS, t)),
+);
+
+// bytes = T·16 384 ≤ 4 294 950 912 < 2³²; arNs ≤ 21 257 658 (extrapolated, 0.0049 ns/byte).
+// ⌊(arNs·160 + 500)/1000⌋: product ≤ 3.41e9 (< 2³², but use the u64 helper), quotient ≤ 3 401 225 µs.
+const allReduceMicrosOf = cachedByTokens((t) =>
+  roundedMulDiv(
+    interp(ALL_REDUCE_NS_BY_BYTES, t * ALL_REDUCE_BYTES_PER_TOKEN),
+    LAYERS * ALL_REDUCES_PER_LAYER,
+    NS_PER_MICRO,
+  ),
+);
 
 /** Round half up: ⌊(a·b + c + ⌊d/2⌋) / d⌋. */
 function roundedMulDiv(a: number, b: number, d: number, c = 0): number {
@@ -221,9 +215,8 @@ export function a100Terms(batch: BatchStats): A100Terms {
   // T ≤ 262 143 (u32 add of two inputs bounded by the domain).
   const tokens = tokensInBatch(batch);
 
-  tokenTerms(tokens);
-  const linearMicros = termsOut.linear;
-  const allReduceMicros = termsOut.allReduce;
+  const linearMicros = linearMicrosOf(tokens);
+  const allReduceMicros = allReduceMicrosOf(tokens);
 
   // ⌊(ctx·163 840 + 750 000)/1 500 000⌋: product ≤ 7.04e14 (u64), quotient ≤ 469 124 961 µs.
   const decodeAttentionMicros = roundedMulDiv(
