@@ -1,18 +1,10 @@
 /** Number formatting for tables: fixed decimals, thousands separators, tabular digits (CSS). */
-const cache = new Map<number, Intl.NumberFormat>();
+import { groupedFixed } from '../model/number-format.ts';
 
-function fmt(decimals: number): Intl.NumberFormat {
-  let f = cache.get(decimals);
-  if (!f) {
-    f = new Intl.NumberFormat('en-US', { minimumFractionDigits: decimals, maximumFractionDigits: decimals });
-    cache.set(decimals, f);
-  }
-  return f;
-}
-
+/** As the CLI's tables (src/cli/format.ts): one formatter, src/model/number-format.ts. */
 export function fixed(x: number, decimals: number): string {
   if (!Number.isFinite(x)) return '—';
-  return fmt(decimals).format(x);
+  return groupedFixed(x, decimals);
 }
 
 export function int(x: number): string {
@@ -29,7 +21,7 @@ export function bytes(x: number): string {
     v /= 1024;
     u++;
   }
-  return `${fmt(0).format(v)} ${units[u]}`;
+  return `${groupedFixed(v, 0)} ${units[u]}`;
 }
 
 export function dateTime(ms: number): string {

@@ -1,3 +1,5 @@
+import { groupedFixed } from '../model/number-format.ts';
+
 /** Plain-text tables for the terminal: right-aligned numbers, a rule under the header. */
 export function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
@@ -19,20 +21,13 @@ export function num(x: number, digits = 2): string {
   return x.toPrecision(Math.max(1, digits + 1));
 }
 
-const groupers = new Map<number, Intl.NumberFormat>();
-
 /**
  * A table cell: exactly `digits` decimals (one precision per column) and thousands
  * separators (`1,157.000`); not a number: `—`.
  */
 export function fixed(x: number, digits: number): string {
   if (!Number.isFinite(x)) return '—';
-  let f = groupers.get(digits);
-  if (f === undefined) {
-    f = new Intl.NumberFormat('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
-    groupers.set(digits, f);
-  }
-  return f.format(x);
+  return groupedFixed(x, digits);
 }
 
 /** A count with thousands separators. */

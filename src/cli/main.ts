@@ -99,6 +99,12 @@ export async function main(argv: string[], io: CliIo = processIo): Promise<numbe
   }
   try {
     const cmd = await entry.load();
+    // A `profile:FILE` cost model's module (zod, the profile schema) is loaded only when an
+    // argument may name one (`--cost-model=profile:a.json`, a comma list, a bare value).
+    if (rest.some((a) => a.includes(':'))) {
+      const { prepareCostModel } = await import('../cost/registry.ts');
+      for (const a of rest) for (const part of a.split(/[=,]/)) await prepareCostModel(part);
+    }
     return await cmd.run(rest, io);
   } catch (e) {
     return reportError(e, entry.name, rest, io);

@@ -6,9 +6,7 @@
  * checked by test/node/cli-options.test.ts). Every bad value is a UsageError naming the
  * option and the value: one line, exit 2.
  */
-// Registers `profile:FILE` before the cost-model option lists the known names.
-import '../calibrate/profile-node.ts';
-import { getCostModel, DEFAULT_COST_MODEL, listCostModels } from '../cost/registry.ts';
+import { declareCostModelScheme, getCostModel, DEFAULT_COST_MODEL, listCostModels } from '../cost/registry.ts';
 import type { CostModel } from '../model/types.ts';
 import { PAPER_POLICIES, parsePolicyList } from '../policies/registry.ts';
 import { parsePredictionSpec, type PredictionSpec } from '../workload/index.ts';
@@ -17,6 +15,11 @@ import { ROUTERS } from '../engine/replicas.ts';
 import { UsageError } from './io.ts';
 import { checkOutPath, type OutTarget } from './out-file.ts';
 import { quote } from './text.ts';
+import { groupedInt } from '../model/number-format.ts';
+
+// `profile:FILE` is listed by the cost-model option at once; its module (zod and the profile
+// schema) is imported by main.ts only when an argument names a profile (`prepareCostModel`).
+declareCostModelScheme('profile', 'profile:FILE', () => import('../calibrate/profile-node.ts'));
 
 /** One option: `parse` turns the text into the value or throws an Error whose message
  *  says what is wrong (the parser prefixes `--name`). */
@@ -167,7 +170,7 @@ export const OPT = {
   memoryList: value('LIST', 'KV capacities M in tokens, e.g. 8000,16492', (t) =>
     listOf(t, (x) => whole(x, 2, 2 ** 31 - 1)),
   ),
-  requests: (max: number) => int('N', `number of requests, 1..${max.toLocaleString('en-US')}`, 1, max),
+  requests: (max: number) => int('N', `number of requests, 1..${groupedInt(max)}`, 1, max),
   policies: value(
     'LIST',
     'comma-separated policies (see kvsched simulate --help)',

@@ -166,117 +166,148 @@ export class LivelockError extends Error {
  * Rounds mode: a round lasts 1. Seconds mode: it lasts `costModel.roundMicros(batch)` µs.
  * With nothing to run, the engine jumps to the next arrival (an idle gap).
  *
- * The loop below is the whole algorithm; each step is a named helper further down
+ * The loop (`Simulation.advance`) is the whole algorithm; each step is a named helper further down
  * (request intake, adaptive arrivals, batch statistics, cost and energy, completion, the
  * livelock watchdog, totals). The GPU engine (shaders/engine/scheduler.wgsl) and the test
  * reference mirror these steps.
  */
 export function simulate(requests: Iterable<RequestSpec>, policy: Policy, opts: SimulateOptions): SimulationResult {
   if (opts.feed) throw new Error('a feed needs simulation(), which can pause');
-  const steps = simulation(requests, policy, opts);
-  for (;;) {
-    const s = steps.next();
-    if (s.done) return s.value;
-  }
+  const sim = new Simulation(requests, policy, opts);
+  while (sim.advance() !== null); // without a feed it never pauses
+  return sim.result();
 }
 
 /**
  * `simulate` as a generator: without a feed it never pauses; with one (replicas behind a
  * router) it pauses at the top of its loop whenever its clock reaches the feed's horizon,
  * and when it has nothing to do until the router sends more.
- * Cost (measured, 10k LMSYS MC-SF, CPU time): the loop inside a generator runs ~100 ms
- * against ~75 ms for the same loop in a plain function; a plain step closure called from
- * both a loop and a generator was no faster. One loop, declared once, was kept.
  */
 export function* simulation(
   requests: Iterable<RequestSpec>,
   policy: Policy,
   opts: SimulateOptions,
 ): Generator<Pause, SimulationResult, void> {
-  const { memory, mode } = opts;
-  if (!Number.isSafeInteger(memory) || memory < 2)
-    throw new RangeError(`memory M must be an integer ≥ 2, got ${memory}`);
-  const cost = opts.costModel;
-  if (mode === 'seconds' && cost === undefined) throw new Error('seconds mode needs a cost model');
-  if (opts.adaptive && mode !== 'rounds') throw new Error('adaptive arrivals need rounds mode');
-  const progressEvery = opts.progressEvery ?? 4096;
-
-  const run = new RunState(opts);
-  const intake = new RequestIntake(requests, memory, run.totals);
-  const adaptive = opts.adaptive ? new AdaptiveIntake(opts.adaptive, memory, run) : undefined;
-  const watchdog = new LivelockWatchdog(memory, mode);
-  const ctx = roundContext(run, policy, memory, adaptive);
-  const report = (): void => reportProgress(run, policy, opts);
-  const feed = opts.feed;
-  const open = (): boolean => feed !== undefined && !feed.closed;
-
+  const sim = new Simulation(requests, policy, opts);
   for (;;) {
-    if (feed) {
-      intake.refill();
-      while (run.now >= feed.horizon) {
-        yield { now: run.now, enqueued: intake.enqueued };
+    const pause = sim.advance();
+    if (pause === null) return sim.result();
+    yield pause;
+  }
+}
+
+/**
+ * One run's loop. `advance` runs it until the run ends (null) or must wait for the feed (a
+ * Pause); every pause is followed by the top of the loop, so calling `advance` again resumes
+ * exactly where it stopped. The loop is a plain method rather than the generator's own body
+ * because V8 runs it faster there: whole `kvsched simulate` processes (7 policies × 10k
+ * requests, cold JIT) spent ~25 % less time in it (docs/cli.md, start-up).
+ */
+class Simulation {
+  private readonly run: RunState;
+  private readonly intake: RequestIntake;
+  private readonly adaptive: AdaptiveIntake | undefined;
+  private readonly watchdog: LivelockWatchdog;
+  private readonly ctx: RoundContext;
+  private readonly progressEvery: number;
+  private finished = false;
+
+  constructor(
+    requests: Iterable<RequestSpec>,
+    private readonly policy: Policy,
+    private readonly opts: SimulateOptions,
+  ) {
+    const { memory, mode } = opts;
+    if (!Number.isSafeInteger(memory) || memory < 2)
+      throw new RangeError(`memory M must be an integer ≥ 2, got ${memory}`);
+    if (mode === 'seconds' && opts.costModel === undefined) throw new Error('seconds mode needs a cost model');
+    if (opts.adaptive && mode !== 'rounds') throw new Error('adaptive arrivals need rounds mode');
+    this.progressEvery = opts.progressEvery ?? 4096;
+    this.run = new RunState(opts);
+    this.intake = new RequestIntake(requests, memory, this.run.totals);
+    this.adaptive = opts.adaptive ? new AdaptiveIntake(opts.adaptive, memory, this.run) : undefined;
+    this.watchdog = new LivelockWatchdog(memory, mode);
+    this.ctx = roundContext(this.run, policy, memory, this.adaptive);
+  }
+
+  /** Runs until the run ends (null) or pauses for the feed. */
+  advance(): Pause | null {
+    const { run, intake, adaptive, watchdog, ctx, policy, opts, progressEvery } = this;
+    const feed = opts.feed;
+    if (this.finished) return null;
+    for (;;) {
+      if (feed) {
         intake.refill();
+        if (run.now >= feed.horizon) return { now: run.now, enqueued: intake.enqueued };
       }
-    }
-    intake.enqueueArrived(run.now, policy);
-    adaptive?.poll(policy);
-    const adaptiveActive = adaptive?.active === true;
-    if (policy.waitingCount === 0 && policy.runningCount === 0) {
-      if (adaptiveActive) {
-        run.jumpTo(run.now + 1); // an active adversary observes every round, even idle ones
-        continue;
-      }
-      if (intake.pending === undefined) {
-        if (!open()) break;
-        yield { now: run.now, enqueued: intake.enqueued }; // idle until the router sends more
-        continue;
-      }
-      run.jumpTo(intake.pending.arrival);
-      continue;
-    }
-    // `admitted` and `evicted` accumulate until a round executes: evictions made by a
-    // schedule() call that ran nothing (then retried) belong to the next executed round.
-    const batch = policy.schedule(ctx);
-    if (batch.length === 0) {
-      // A policy may return an empty batch after preempting everything (vLLM): the
-      // state changed, so ask once more at the same time before waiting for arrivals.
-      if (run.evicted > 0 && !run.retried) {
-        run.retried = true;
-        continue;
-      }
-      run.retried = false;
-      if (adaptiveActive) {
-        run.jumpTo(run.now + 1);
-        continue;
-      }
-      if (intake.pending !== undefined) {
+      intake.enqueueArrived(run.now, policy);
+      adaptive?.poll(policy);
+      const adaptiveActive = adaptive?.active === true;
+      if (policy.waitingCount === 0 && policy.runningCount === 0) {
+        if (adaptiveActive) {
+          run.jumpTo(run.now + 1); // an active adversary observes every round, even idle ones
+          continue;
+        }
+        if (intake.pending === undefined) {
+          if (!this.open()) break;
+          return { now: run.now, enqueued: intake.enqueued }; // idle until the router sends more
+        }
         run.jumpTo(intake.pending.arrival);
         continue;
       }
-      if (open()) {
-        yield { now: run.now, enqueued: intake.enqueued }; // blocked until the router sends more
-        continue;
+      // `admitted` and `evicted` accumulate until a round executes: evictions made by a
+      // schedule() call that ran nothing (then retried) belong to the next executed round.
+      const batch = policy.schedule(ctx);
+      if (batch.length === 0) {
+        // A policy may return an empty batch after preempting everything (vLLM): the
+        // state changed, so ask once more at the same time before waiting for arrivals.
+        if (run.evicted > 0 && !run.retried) {
+          run.retried = true;
+          continue;
+        }
+        run.retried = false;
+        if (adaptiveActive) {
+          run.jumpTo(run.now + 1);
+          continue;
+        }
+        if (intake.pending !== undefined) {
+          run.jumpTo(intake.pending.arrival);
+          continue;
+        }
+        if (this.open()) return { now: run.now, enqueued: intake.enqueued }; // blocked until the router sends more
+        throw stuckError(policy, run.now, opts.mode);
       }
-      throw stuckError(policy, run.now, mode);
-    }
-    run.retried = false;
+      run.retried = false;
 
-    const canCycle = intake.pending === undefined && !adaptive?.active && !open();
-    executeRound(batch, run, policy, opts, watchdog, canCycle);
-    if (run.totals.rounds % progressEvery === 0) report();
+      const canCycle = intake.pending === undefined && !adaptive?.active && !this.open();
+      executeRound(batch, run, policy, opts, watchdog, canCycle);
+      if (run.totals.rounds % progressEvery === 0) reportProgress(run, policy, opts);
+    }
+    run.totals.end = run.now;
+    reportProgress(run, policy, opts);
+    this.finished = true;
+    return null;
   }
-  run.totals.end = run.now;
-  report();
-  return {
-    policy: policy.spec,
-    memory,
-    mode,
-    costModel: cost?.name ?? null,
-    requests: run.table,
-    rounds: run.rounds,
-    totals: run.totals,
-    tokenGaps: run.gaps?.finish() ?? null,
-  };
+
+  /** A feed the router may still fill. */
+  private open(): boolean {
+    const feed = this.opts.feed;
+    return feed !== undefined && !feed.closed;
+  }
+
+  result(): SimulationResult {
+    const { run, opts } = this;
+    return {
+      policy: this.policy.spec,
+      memory: opts.memory,
+      mode: opts.mode,
+      costModel: opts.costModel?.name ?? null,
+      requests: run.table,
+      rounds: run.rounds,
+      totals: run.totals,
+      tokenGaps: run.gaps?.finish() ?? null,
+    };
+  }
 }
 
 /**
@@ -298,15 +329,8 @@ function executeRound(
   const kv = policy.kvHeld(batch);
   const end = checkTime(run.now + duration, `round ${run.round}`);
   const roundJoules = opts.power && cost ? joulesOfRound(opts.power, costMicros) : 0;
-  const { completed, produced } = completeBatch(
-    batch,
-    end,
-    roundJoules,
-    stats.prefillTokens + stats.decodeRequests,
-    policy,
-    run.table,
-    run.gaps,
-  );
+  const completed = completeBatch(batch, end, roundJoules, stats.prefillTokens + stats.decodeRequests, policy, run);
+  const produced = run.produced;
   watchdog.afterRound(completed > 0, run.evicted, canCycle, policy, run.now);
   run.rounds?.add({
     round: run.round,
@@ -338,6 +362,8 @@ class RunState {
   evicted = 0;
   /** The last schedule() returned nothing after evictions and is asked once more. */
   retried = false;
+  /** Tokens the last executed round produced (set by completeBatch). */
+  produced = 0;
   readonly table = new RequestTable();
   readonly rounds: RoundTable | null;
   readonly gaps: TokenGaps | null;
@@ -521,7 +547,10 @@ function batchStats(batch: readonly LiveRequest[]): BatchStats {
   let prefillTokens = 0;
   let prefillSquares = 0;
   let decodeContext = 0;
-  for (const r of batch) {
+  // Indexed loops in the per-round code: an array's for-of allocates an iterator result per
+  // element until the code is optimized, which a cold `kvsched` process pays (docs/cli.md).
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i] as LiveRequest;
     if (r.prefillPending) {
       const c = r.prefillThisRound;
       const done = r.prefilled;
@@ -564,8 +593,8 @@ function roundDuration(
 /**
  * Every batch member produces one token at `end` — except one whose prefill chunk leaves
  * part of its prefill for later rounds — and gets its share of the round's energy;
- * finished requests are recorded and handed back to the policy. Returns how many finished
- * and how many tokens were produced.
+ * finished requests are recorded and handed back to the policy. Returns how many finished;
+ * the tokens produced go to `run.produced` (no result object: this runs every round).
  */
 function completeBatch(
   batch: readonly LiveRequest[],
@@ -573,12 +602,13 @@ function completeBatch(
   roundJoules: number,
   batchTokens: number,
   policy: Policy,
-  table: RequestTable,
-  gaps: TokenGaps | null,
-): { completed: number; produced: number } {
+  run: RunState,
+): number {
+  const { table, gaps } = run;
   let completed = 0;
   let produced = 0;
-  for (const r of batch) {
+  for (let i = 0; i < batch.length; i++) {
+    const r = batch[i] as LiveRequest;
     const tokens = r.prefillPending ? r.prefillThisRound : 1;
     if (roundJoules > 0) r.joules += requestEnergyShare(roundJoules, tokens, batchTokens);
     r.chunk = 0;
@@ -596,23 +626,12 @@ function completeBatch(
       r.phase = DONE;
       r.completion = end;
       policy.onComplete(r);
-      table.add({
-        id: r.id,
-        arrival: r.arrival,
-        prompt: r.prompt,
-        output: r.output,
-        predicted: r.predicted,
-        start: r.start,
-        firstToken: r.firstToken,
-        completion: end,
-        restarts: r.restarts,
-        joules: r.joules,
-        maxGap: r.maxGap,
-      });
+      table.add(r); // a LiveRequest is a RequestResult (completion = end, set above)
       completed++;
     }
   }
-  return { completed, produced };
+  run.produced = produced;
+  return completed;
 }
 
 /**

@@ -19,6 +19,7 @@
  *   M tokens still lands where the engines' time checks turn overflow into an error.
  */
 import type { RequestSpec } from './types.ts';
+import { groupedInt } from './number-format.ts';
 
 export const LIMITS = {
   /** Prompt, output and predicted lengths (tokens). */
@@ -61,7 +62,7 @@ export type LimitName = keyof typeof LIMITS;
 export function limitText(x: number): string {
   for (const p of [31, 50, 53]) if (x === 2 ** p) return `2^${p}`;
   if (x === 2 ** 31 - 1) return '2^31 − 1';
-  return x >= 1e12 && Number.isInteger(Math.log10(x)) ? `1e${Math.log10(x)}` : x.toLocaleString('en-US');
+  return x >= 1e12 && Number.isInteger(Math.log10(x)) ? `1e${Math.log10(x)}` : groupedInt(x);
 }
 
 /** null when `x` is an integer in the named range; otherwise what is wrong, naming the value and the limit. */

@@ -58,12 +58,18 @@ export abstract class ContinuousPolicy implements Policy {
     if (this.completedSinceCompact > 0) {
       const run = this.running;
       let w = 0;
-      for (const r of run) if (r.phase === RUNNING) run[w++] = r;
+      for (let i = 0; i < run.length; i++) {
+        const r = run[i] as LiveRequest;
+        if (r.phase === RUNNING) run[w++] = r;
+      }
       run.length = w;
       this.completedSinceCompact = 0;
     }
     let held = 0;
-    for (const r of this.running) {
+    // Indexed loops in per-round code: see batchStats in src/engine/engine.ts.
+    const running = this.running;
+    for (let i = 0; i < running.length; i++) {
+      const r = running[i] as LiveRequest;
       if (r.generated >= r.view) r.view = r.generated + 1;
       held += r.kvInRound;
     }

@@ -44,7 +44,10 @@ export abstract class LookAheadPolicy extends ContinuousPolicy {
     const run = this.byEnd;
     if (run.length !== this.runningCount) {
       let w = 0;
-      for (const r of run) if (r.phase === RUNNING) run[w++] = r;
+      for (let i = 0; i < run.length; i++) {
+        const r = run[i] as LiveRequest;
+        if (r.phase === RUNNING) run[w++] = r;
+      }
       run.length = w;
     }
     if (this.runE.length < run.length) {

@@ -74,6 +74,20 @@ export class Deque<T> {
   }
 }
 
+/** Sorts by arrival, then id, in place (insertion sort: linear on a nearly sorted list). */
+function sortByArrival(run: LiveRequest[]): void {
+  for (let i = 1; i < run.length; i++) {
+    const r = run[i] as LiveRequest;
+    let j = i - 1;
+    for (; j >= 0; j--) {
+      const q = run[j] as LiveRequest;
+      if (q.arrival < r.arrival || (q.arrival === r.arrival && q.id < r.id)) break;
+      run[j + 1] = q;
+    }
+    run[j + 1] = r;
+  }
+}
+
 export class VllmPolicy implements Policy {
   readonly lookAhead = false;
   private readonly queue = new Deque<LiveRequest>();
@@ -126,8 +140,16 @@ export class VllmPolicy implements Policy {
       this.numBlocks = Math.floor(ctx.memory / cfg.blockSize);
       this.watermark = Math.floor(cfg.watermarkFraction * this.numBlocks);
     }
+    // The running list is rearranged in place each round (no filter/sort/concat copies: a
+    // round's garbage is its batch), which a cold `kvsched simulate` notices (docs/cli.md).
+    const run = this.running;
     if (this.completed > 0) {
-      this.running = this.running.filter((r) => r.phase === RUNNING);
+      let w = 0;
+      for (let i = 0; i < run.length; i++) {
+        const r = run[i] as LiveRequest;
+        if (r.phase === RUNNING) run[w++] = r;
+      }
+      run.length = w;
       this.completed = 0;
     }
 
@@ -154,11 +176,15 @@ export class VllmPolicy implements Policy {
     }
     if (admitted.length > 0) return admitted;
 
-    // Decode round over the running requests, oldest arrival first.
-    const run = this.running.sort((a, b) => (a.arrival !== b.arrival ? a.arrival - b.arrival : a.id - b.id));
+    // Decode round over the running requests, oldest arrival first. The list is sorted
+    // already except for the requests admitted since the last decode round (appended), so
+    // an insertion sort is linear here; (arrival, id) is a total order, so any sort gives
+    // the same list.
+    sortByArrival(run);
     const batch: LiveRequest[] = [];
     let lo = 0;
     let hi = run.length;
+    let kept = 0; // run[0, kept): this round's batch, in order (preempted ones dropped)
     while (lo < hi) {
       if (batch.length === cfg.maxBatch) break;
       const r = run[lo++] as LiveRequest;
@@ -179,9 +205,11 @@ export class VllmPolicy implements Policy {
         this.allocated++;
       }
       batch.push(r);
+      run[kept++] = r;
     }
-    // Still holding memory: this round's batch and any not reached (batch cap).
-    this.running = batch.concat(run.slice(lo, hi));
+    // Still holding memory: this round's batch and any not reached (batch cap), in order.
+    for (let i = lo; i < hi; i++) run[kept++] = run[i] as LiveRequest;
+    run.length = kept;
     return batch;
   }
 

@@ -18,6 +18,7 @@
  * All-or-nothing: the first problem throws an InputError `file:line: field: …`.
  */
 import { shownText } from '../model/text.ts';
+import { groupedInt } from '../model/number-format.ts';
 import Papa from 'papaparse';
 import type { RequestSpec, TimeMode } from '../model/types.ts';
 import { secondsToMicros } from '../model/types.ts';
@@ -155,7 +156,7 @@ export function parseTrace(text: string, opts: ParseTraceOptions): TraceResult {
         file,
         ln,
         null,
-        `more than ${LIMITS.requests.max.toLocaleString('en-US')} requests, the supported maximum of one instance`,
+        `more than ${groupedInt(LIMITS.requests.max)} requests, the supported maximum of one instance`,
       );
     }
     if (requests.length > 0 && aRaw < prevRaw) {
