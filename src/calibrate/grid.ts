@@ -8,7 +8,7 @@
  *   linear and its line is the staircase's average (what rounds of any T see on average).
  * - decode: decode attention over B sequences × L KV tokens, fitted on B·L (per KV token) and
  *   B (per decode request: a sequence's own cost whatever its length), so B and L vary
- *   independently (B from 2 to 16 at L = 128, L from 128 to 640 at small B); L mid-way
+ *   independently (B from 2 to 32 at L = 128, L from 128 to 640 at small B); L mid-way
  *   through the kernel's 256-token tiles for the same reason.
  * - prefill: causal prefill attention over a chunk of C tokens (x is C²; the intercept is a
  *   prefill dispatch's own cost, the per-prefill-request term); C = 8 + 16k, mid-way through
@@ -89,6 +89,7 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
       { decodeBatch: 4, kvLen: 128 },
       { decodeBatch: 8, kvLen: 128 },
       { decodeBatch: 16, kvLen: 128 },
+      { decodeBatch: 32, kvLen: 128 },
       { decodeBatch: 4, kvLen: 384 },
       { decodeBatch: 8, kvLen: 384 },
       { decodeBatch: 2, kvLen: 640 },
