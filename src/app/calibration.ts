@@ -211,7 +211,9 @@ export function profileFacts(p: Profile): [string, string, number | string][] {
       return [
         'Llama-2 70B',
         `${TERM_NAMES[t]} (µs)`,
-        v === undefined ? TERM_ABSENT : withInterval(v, ci?.[t]) + (p.reference.coefficients[t] ? '' : ` (${NOT_IN_A100})`),
+        v === undefined
+          ? TERM_ABSENT
+          : withInterval(v, ci?.[t]) + (p.reference.coefficients[t] ? '' : ` (${NOT_IN_A100})`),
       ];
     }),
     ['typical round', 'this device (µs)', withInterval(t.deviceMicros, t.deviceInterval)],

@@ -237,12 +237,7 @@ export function pointSamples(d: SweepData, drift: RawTimings['drift']): number[]
  * A sweep's fit on its points' medians: a line in x, or (decode, `perRequest`) a plane in
  * x = B·L and B, whose B and L vary independently in the presets (./grid.ts).
  */
-function sweepFit(
-  name: string,
-  data: readonly SweepData[],
-  drift: RawTimings['drift'],
-  perRequest = false,
-): MultiFit {
+function sweepFit(name: string, data: readonly SweepData[], drift: RawTimings['drift'], perRequest = false): MultiFit {
   const pts = data
     .filter((d) => d.samplesMicros.length > 0)
     .map((d) => {
@@ -254,7 +249,7 @@ function sweepFit(
   try {
     return fitMulti(pts);
   } catch (e) {
-    throw new RangeError(`${name} sweep: ${(e as Error).message}`);
+    throw new RangeError(`${name} sweep: ${(e as Error).message}`, { cause: e });
   }
 }
 
@@ -295,8 +290,7 @@ export function analyze(raw: RawTimings, reference: Coefficients, typical: Featu
   // The typical round: Σ_term x_term · (that term's weights), one combination over the bases.
   const tw: Partial<Record<Base, number>> = {};
   for (const t of TERMS)
-    for (const [k, v] of Object.entries(fw[t]) as Array<[Base, number]>)
-      tw[k] = (tw[k] ?? 0) + TERM_X[t](typical) * v;
+    for (const [k, v] of Object.entries(fw[t]) as Array<[Base, number]>) tw[k] = (tw[k] ?? 0) + TERM_X[t](typical) * v;
   const typ = lin(tw);
   const typMicros = predict(full.values, typical);
   const typInterval = interval({ ...typ, value: typMicros }, 0);

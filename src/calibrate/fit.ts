@@ -48,7 +48,11 @@ export type StoredCoefficients = Omit<Coefficients, AddedTerm> & { [K in AddedTe
 
 /** Stored coefficients with an absent added term read as 0 (what the cost model does). */
 export function coefficientsOf(c: StoredCoefficients): Coefficients {
-  return { ...c, perDecodeRequestMicros: c.perDecodeRequestMicros ?? 0, perPrefillRequestMicros: c.perPrefillRequestMicros ?? 0 };
+  return {
+    ...c,
+    perDecodeRequestMicros: c.perDecodeRequestMicros ?? 0,
+    perPrefillRequestMicros: c.perPrefillRequestMicros ?? 0,
+  };
 }
 
 /** The added terms a stored set of coefficients lacks (shown as "absent: read as 0"). */

@@ -104,7 +104,14 @@ let typicalCache: TypicalRound | undefined;
 
 export function typicalLmsysRound(): TypicalRound {
   if (typicalCache) return typicalCache;
-  const sums = { requests: 0, prefillRequests: 0, prefillTokens: 0, prefillSquares: 0, decodeRequests: 0, decodeContext: 0 };
+  const sums = {
+    requests: 0,
+    prefillRequests: 0,
+    prefillTokens: 0,
+    prefillSquares: 0,
+    decodeRequests: 0,
+    decodeContext: 0,
+  };
   let rounds = 0;
   const recorder: CostModel = {
     name: a100Llama2_70bTp2.name,

@@ -199,7 +199,7 @@ export function fitMulti(points: ReadonlyArray<{ x: readonly number[]; y: number
     ys,
     xs.map(() => 1),
   );
-  if (!first) throw new RangeError('the fit\'s regressors do not vary independently');
+  if (!first) throw new RangeError("the fit's regressors do not vary independently");
   const pred = (c: readonly number[], x: readonly number[]) => x.reduce((s, v, j) => s + c[j + 1]! * v, c[0]!);
   const yMax = Math.max(...ys.map(Math.abs), 1e-300);
   const ws = xs.map((x) => 1 / Math.max(Math.abs(pred(first.c, x)), 1e-3 * yMax) ** 2);

@@ -167,7 +167,10 @@ describe('two-regressor fits (the decode sweep on B·L and B)', () => {
     const w = [1, 1000, 10];
     const c = combineFit(noisy, w);
     const indep = Math.sqrt(noisy.coef.reduce((s, e, i) => s + ((w[i] as number) * e.se) ** 2, 0));
-    expect(c.value).toBeCloseTo(noisy.coef.reduce((s, e, i) => s + (w[i] as number) * e.value, 0), 9);
+    expect(c.value).toBeCloseTo(
+      noisy.coef.reduce((s, e, i) => s + (w[i] as number) * e.value, 0),
+      9,
+    );
     expect(c.se).toBeGreaterThan(0);
     expect(Math.abs(c.se - indep)).toBeGreaterThan(1e-6 * indep);
   });

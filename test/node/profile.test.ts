@@ -4,14 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { extrapolate } from '../../src/calibrate/calibrate.ts';
-import {
-  featuresOf,
-  fitCoefficients,
-  predict,
-  quality,
-  TERMS,
-  type Coefficients,
-} from '../../src/calibrate/fit.ts';
+import { featuresOf, fitCoefficients, predict, quality, TERMS, type Coefficients } from '../../src/calibrate/fit.ts';
 import { batchOf, gridPoints, PRESETS } from '../../src/calibrate/grid.ts';
 import { loadProfileCostModel, readProfileFile, writeProfileFile } from '../../src/calibrate/profile-node.ts';
 import {

@@ -12,6 +12,12 @@ import { NOT_IN_A100, TERM_ABSENT, type RatioBar } from '../calibration.ts';
 import { cssProps } from '../css-props.ts';
 import { base } from '../theme.ts';
 
+/** NOT_IN_A100 on two lines under a term's name (one line overlaps the next group's). */
+function notInA100(x: number, y: number, term: string) {
+  const cut = NOT_IN_A100.lastIndexOf(' ', NOT_IN_A100.length / 2 + 4);
+  return svg`<text x=${x} y=${y} text-anchor="middle" class="tick no-ratio" data-no-ratio-label=${term}><tspan x=${x}>${NOT_IN_A100.slice(0, cut + 1)}</tspan><tspan x=${x} dy="13">${NOT_IN_A100.slice(cut + 1)}</tspan></text>`;
+}
+
 const PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442'];
 
 export class KvRatioBars extends LitElement {
@@ -35,7 +41,7 @@ export class KvRatioBars extends LitElement {
     const hi = 10 ** Math.ceil(Math.log10(Math.max(1, ...vals)) + 1e-9);
     const W = 720;
     const H = 300;
-    const m = { l: 64, r: 12, t: 12, b: 52 };
+    const m = { l: 64, r: 12, t: 12, b: 62 };
     const ph = H - m.t - m.b;
     const y = (v: number) =>
       m.t + ph * (1 - (Math.log10(Math.max(v, lo)) - Math.log10(lo)) / (Math.log10(hi) - Math.log10(lo)));
@@ -51,8 +57,13 @@ export class KvRatioBars extends LitElement {
           (d) => svg`<line x1=${m.l} x2=${W - m.r} y1=${y(d)} y2=${y(d)} class=${d === 1 ? 'one' : 'grid'}></line>
           <text x=${m.l - 6} y=${y(d) + 4} text-anchor="end" class="tick">${fmt(d)}×</text>`,
         )}
-        ${terms.map((t, ti) => svg`<text x=${m.l + groupW * (ti + 0.5)} y=${H - m.b + 18} text-anchor="middle" class="tick">${t}</text>
-          ${noRatio[ti] ? svg`<text x=${m.l + groupW * (ti + 0.5)} y=${H - m.b + 32} text-anchor="middle" class="tick no-ratio" data-no-ratio-label=${t}>${NOT_IN_A100}</text>` : svg``}`)}
+        ${terms.map(
+          (
+            t,
+            ti,
+          ) => svg`<text x=${m.l + groupW * (ti + 0.5)} y=${H - m.b + 18} text-anchor="middle" class="tick">${t}</text>
+          ${noRatio[ti] ? notInA100(m.l + groupW * (ti + 0.5), H - m.b + 32, t) : svg``}`,
+        )}
         ${data.map((d, di) =>
           d.bars.map((b, ti) => {
             const x = m.l + groupW * ti + (groupW - barW * data.length) / 2 + di * barW;
