@@ -230,6 +230,7 @@ if (args.profiles) {
 
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 const maxMin = (xs: number[]) => Math.max(...xs) / Math.min(...xs);
+const withIv = (v: number, i: readonly number[]) => `${fmt(v, 0)} µs [${i.map((x) => fmt(x, 0)).join(', ')}]`;
 const perRun = profiles.map((p, i) => {
   const dec = decomposition(p);
   const rates = allRates(p);
@@ -249,8 +250,8 @@ const perRun = profiles.map((p, i) => {
       `  ${k.padEnd(8)} held-out R² ${fmt(v[k].r2)} ` +
         `(four-term model ${fmt(v[k].r2FourTerms)}), MAPE ${fmt(100 * v[k].mape, 1)} % ` +
         `(four-term ${fmt(100 * v[k].mapeFourTerms, 1)} %), ` +
-        `per decode request ${fmt(v[k].perDecodeRequest, 0)} µs [${v[k].perDecodeRequestInterval.map((x) => fmt(x, 0)).join(', ')}], ` +
-        `per prefill request ${fmt(v[k].perPrefillRequest, 0)} µs [${v[k].perPrefillRequestInterval.map((x) => fmt(x, 0)).join(', ')}], ` +
+        `per decode request ${withIv(v[k].perDecodeRequest, v[k].perDecodeRequestInterval)}, ` +
+        `per prefill request ${withIv(v[k].perPrefillRequest, v[k].perPrefillRequestInterval)}, ` +
         `bias log(meas/pred) prefill ${fmt(v[k].biasPrefill)}, no prefill ${fmt(v[k].biasNoPrefill)}; ` +
         `typical ${fmt(v[k].typical / 1e6, 0)} s ±${fmt(100 * v[k].typicalHalfWidth, 1)} %`,
     );

@@ -127,6 +127,7 @@ function fullWeights(layers: number, widthDivisor: number): Record<Term, Partial
     perPrefillRequestMicros: { aPre: ls },
   };
 }
+/** The emulated geometry's terms: the same bases, every weight 1 (80 layers of 80, width ÷ 1). */
 const EMULATED: Record<Term, Partial<Record<Base, number>>> = fullWeights(LLAMA2_70B.layers, 1);
 
 /**

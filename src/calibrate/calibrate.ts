@@ -746,7 +746,11 @@ function buildProfile(
     fullModel: {
       coefficients: full,
       intervals: a.fullIntervals,
-      method: `per KV token, per decode request (decode sweep on B·L and B), per prefill square and per prefill request (prefill sweep's slope and intercept) × 80/${preset.layers} layers; per token × 80/${preset.layers} × ${preset.widthDivisor}²; fixed = round trip + (linear and decode intercepts) × 80/${preset.layers}`,
+      method:
+        `per KV token, per decode request (decode sweep on B·L and B), per prefill square and per prefill ` +
+        `request (prefill sweep's slope and intercept) × 80/${preset.layers} layers; per token × ` +
+        `80/${preset.layers} × ${preset.widthDivisor}²; fixed = round trip + (linear and decode intercepts) ` +
+        `× 80/${preset.layers}`,
     },
     costModel: {
       unit: 'ps',

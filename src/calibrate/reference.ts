@@ -48,11 +48,12 @@ export interface ReferenceFit {
 const NO_FEATURES = { tokens: 0, kvTokens: 0, prefillSquares: 0, decodeRequests: 0, prefillRequests: 0 } as const;
 
 /**
- * The A100 model in the calibrated model's form (its per-request terms are 0: it has none). Its attention terms are exact rooflines, so
- * their coefficients are mapped from its constants (KV bytes per token ÷ achieved
- * bandwidth; causal FLOPs per prompt² ÷ achieved FLOP/s); the rest of a round (measured
- * linear + all-reduce tables, fixed overhead) is piecewise, so `fixed + perToken · T`
- * is fitted to it over REFERENCE_GRID. r2 / mape: the four-term model against the A100
+ * The A100 model in the calibrated model's form (its per-request terms are 0: it has
+ * none). Its attention terms are exact rooflines, so their coefficients are mapped from
+ * its constants (KV bytes per token ÷ achieved bandwidth; causal FLOPs per prompt² ÷
+ * achieved FLOP/s); the rest of a round (measured linear + all-reduce tables, fixed
+ * overhead) is piecewise, so `fixed + perToken · T` is fitted to it over REFERENCE_GRID.
+ * r2 / mape: the model in this form against the A100
  * model's own roundMicros over that grid.
  */
 export function referenceFit(): ReferenceFit {
