@@ -9,7 +9,9 @@
  * - point-specific noise: what is left after normalisation;
  * - model misfit: the held-out composite rounds against the per-term model (signed mean
  *   of log(measured / predicted) = systematic, its spread = noise; rounds with and without
- *   a prefill apart, since the four-term model has no per-prefill-dispatch cost);
+ *   a prefill apart), and the held-out R² of the four-term model (no per-decode-request,
+ *   no per-prefill-request term: the decode sweep fitted as a line in B·L) from the same
+ *   samples, to show what the two added terms change;
  * and compares the estimates across runs as measured, normalised to each run's median
  * reference rate, and normalised to its REFERENCE_QUANTILE (the calibration's choice).
  * Writes bench/results/calibration-drift.json. Absolute numbers depend on the machine's load.
@@ -23,15 +25,17 @@ import {
   driftOf,
   heldOutQuality,
   normalizeSamples,
+  pointSamples,
   quantile,
   REFERENCE_QUANTILE,
   type RawTimings,
 } from '../src/calibrate/analysis.ts';
 import { calibrate } from '../src/calibrate/calibrate.ts';
-import { predict, TERMS } from '../src/calibrate/fit.ts';
+import { coefficientsOf, predict, TERMS, type Coefficients } from '../src/calibrate/fit.ts';
 import { PRESETS } from '../src/calibrate/grid.ts';
-import { parseProfile, serializeProfile, type Profile } from '../src/calibrate/profile.ts';
-import { median } from '../src/calibrate/stats.ts';
+import { measurementFeatures, parseProfile, serializeProfile, type Profile } from '../src/calibrate/profile.ts';
+import { typicalLmsysRound } from '../src/calibrate/reference.ts';
+import { fitLine, median } from '../src/calibrate/stats.ts';
 import { pickNodeAdapter } from '../src/gpu/node-gpu.ts';
 import { openSession } from '../src/gpu/session.ts';
 import { loadNodeShaders } from '../src/gpu/shaders-node.ts';
@@ -101,6 +105,8 @@ function rawOf(p: Profile, drift: RawTimings['drift']): RawTimings {
   const sweep = (s: NonNullable<Profile['design']>['linear']) =>
     s.points.map((pt) => ({
       x: pt.x,
+      // Profiles before the per-request term have no `requests`: the label says B.
+      requests: pt.requests ?? Number(/B=(\d+)/.exec(pt.label)?.[1] ?? NaN),
       samplesMicros: pt.samplesMicros,
       ...(pt.referenceRates ? { referenceRates: pt.referenceRates } : {}),
     }));
@@ -157,14 +163,20 @@ function decomposition(p: Profile) {
 
 function heldOut(p: Profile, v: Variant) {
   const rr = driftFor(p, v);
-  const a = analyze(rawOf(p, rr), p.reference.coefficients, {
-    tokens: p.reference.typicalRound.mean.prefillTokens + p.reference.typicalRound.mean.decodeRequests,
-    kvTokens: p.reference.typicalRound.mean.decodeContext,
-    prefillSquares: p.reference.typicalRound.mean.prefillSquares,
-  });
+  const raw = rawOf(p, rr);
+  const a = analyze(raw, coefficientsOf(p.reference.coefficients), typicalLmsysRound().features);
+  // The four-term model from the same samples: the decode sweep as a line in B·L, no per-request terms.
+  const decLine = fitLine(raw.decode.map((d) => ({ x: d.x, y: median(pointSamples(d, rr)) })));
+  const four: Coefficients = {
+    ...a.coefficients,
+    fixedMicros: a.roundTrip.value + a.sweeps.linear.intercept.value + decLine.intercept.value,
+    perKvTokenMicros: Math.max(0, decLine.slope.value),
+    perDecodeRequestMicros: 0,
+    perPrefillRequestMicros: 0,
+  };
   const rt = p.device.timing.roundTripMicros;
   const rounds = p.measurements.map((m) => ({
-    features: { tokens: m.tokens, kvTokens: m.kvTokens, prefillSquares: m.prefillSquares },
+    features: measurementFeatures(m),
     prefill: m.prefillChunk > 0,
     samplesMicros: normalizeSamples(
       m.measurement.samplesMs.map((s) => s * 1000),
@@ -173,38 +185,29 @@ function heldOut(p: Profile, v: Variant) {
     ).map((s) => s + rt),
   }));
   const q = heldOutQuality(a.coefficients, rounds);
+  const q4 = heldOutQuality(four, rounds);
   const logRes = rounds.map((r) => ({
     prefill: r.prefill,
     res: Math.log(median(r.samplesMicros) / predict(a.coefficients, r.features)),
   }));
   const mean = (xs: number[]) => (xs.length ? xs.reduce((s, x) => s + x, 0) / xs.length : NaN);
-  const aPre = a.sweeps.prefill.intercept.value;
-  const withPre = quantileFree(
-    rounds.map((r) => ({
-      measured: median(r.samplesMicros),
-      predicted: predict(a.coefficients, r.features) + (r.prefill ? aPre : 0),
-    })),
-  );
   return {
     r2: q.r2,
     mape: q.mape,
+    /** The four-term model's held-out R² and MAPE from the same samples. */
+    r2FourTerms: q4.r2,
+    mapeFourTerms: q4.mape,
     /** Mean log(measured / predicted): rounds with a prefill, without. */
     biasPrefill: mean(logRes.filter((x) => x.prefill).map((x) => x.res)),
     biasNoPrefill: mean(logRes.filter((x) => !x.prefill).map((x) => x.res)),
-    /** R² if the prefill sweep's intercept (one prefill dispatch) were added to prefill rounds. */
-    r2WithPrefillIntercept: withPre,
-    prefillIntercept: aPre,
+    perDecodeRequest: a.coefficients.perDecodeRequestMicros,
+    perDecodeRequestInterval: a.intervals.perDecodeRequestMicros,
+    perPrefillRequest: a.coefficients.perPrefillRequestMicros,
+    perPrefillRequestInterval: a.intervals.perPrefillRequestMicros,
     typical: a.typical.micros,
     typicalHalfWidth: (a.typical.interval[1] - a.typical.interval[0]) / 2 / a.typical.micros,
     terms: a.full,
   };
-}
-
-function quantileFree(xs: ReadonlyArray<{ measured: number; predicted: number }>): number {
-  const m = xs.reduce((s, x) => s + x.measured, 0) / xs.length;
-  const tot = xs.reduce((s, x) => s + (x.measured - m) ** 2, 0);
-  const res = xs.reduce((s, x) => s + (x.measured - x.predicted) ** 2, 0);
-  return tot > 0 ? 1 - res / tot : NaN;
 }
 
 const profiles: Profile[] = [];
@@ -227,6 +230,7 @@ if (args.profiles) {
 
 const fmt = (x: number, d = 3) => (Number.isFinite(x) ? x.toFixed(d) : String(x));
 const maxMin = (xs: number[]) => Math.max(...xs) / Math.min(...xs);
+const withIv = (v: number, i: readonly number[]) => `${fmt(v, 0)} µs [${i.map((x) => fmt(x, 0)).join(', ')}]`;
 const perRun = profiles.map((p, i) => {
   const dec = decomposition(p);
   const rates = allRates(p);
@@ -244,7 +248,10 @@ const perRun = profiles.map((p, i) => {
   for (const k of VARIANTS)
     console.log(
       `  ${k.padEnd(8)} held-out R² ${fmt(v[k].r2)} ` +
-        `(with the prefill intercept ${fmt(v[k].r2WithPrefillIntercept)}), ` +
+        `(four-term model ${fmt(v[k].r2FourTerms)}), MAPE ${fmt(100 * v[k].mape, 1)} % ` +
+        `(four-term ${fmt(100 * v[k].mapeFourTerms, 1)} %), ` +
+        `per decode request ${withIv(v[k].perDecodeRequest, v[k].perDecodeRequestInterval)}, ` +
+        `per prefill request ${withIv(v[k].perPrefillRequest, v[k].perPrefillRequestInterval)}, ` +
         `bias log(meas/pred) prefill ${fmt(v[k].biasPrefill)}, no prefill ${fmt(v[k].biasNoPrefill)}; ` +
         `typical ${fmt(v[k].typical / 1e6, 0)} s ±${fmt(100 * v[k].typicalHalfWidth, 1)} %`,
     );

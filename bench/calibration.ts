@@ -17,7 +17,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { calibrate } from '../src/calibrate/calibrate.ts';
-import { TERMS, type Term } from '../src/calibrate/fit.ts';
+import { coefficientsOf, TERMS, type Term } from '../src/calibrate/fit.ts';
 import { PRESETS, type Preset } from '../src/calibrate/grid.ts';
 import type { Profile } from '../src/calibrate/profile.ts';
 import { median } from '../src/calibrate/stats.ts';
@@ -90,7 +90,7 @@ async function one(preset: Preset): Promise<Run> {
         TERMS.map((t) => [
           t,
           {
-            value: p.fullModel.coefficients[t],
+            value: coefficientsOf(p.fullModel.coefficients)[t],
             interval: iv?.[t] ?? null,
             identifiable: !p.quality.notIdentifiable.includes(t),
           },

@@ -25,10 +25,12 @@ import { measureThroughput, type ThroughputRow } from './engine-throughput.ts';
 export const SMOKE_PRESET: Preset = {
   ...PRESETS.quick,
   linearTokens: [16, 48, 80],
+  // The decode sweep is fitted on B·L and B: ≥ 4 points, B and L both varied.
   decodePoints: [
     { decodeBatch: 1, kvLen: 128 },
     { decodeBatch: 2, kvLen: 128 },
     { decodeBatch: 4, kvLen: 128 },
+    { decodeBatch: 1, kvLen: 384 },
   ],
   prefillChunks: [8, 24, 40],
   validation: [

@@ -3,8 +3,14 @@
  * Calibrate view; and reading stored profiles (`kvsched.profile/2`, /1 read as legacy)
  * for display: verdicts, intervals, the kernel-efficiency table, the ratio bars.
  */
-import { predict, type Term } from '../calibrate/fit.ts';
-import { PROFILE_SCHEMA, PROFILE_SCHEMA_V1, profileSchema, type Profile } from '../calibrate/profile.ts';
+import { coefficientsOf, predict, TERM_NAMES, TERMS, type Term } from '../calibrate/fit.ts';
+import {
+  measurementFeatures,
+  PROFILE_SCHEMA,
+  PROFILE_SCHEMA_V1,
+  profileSchema,
+  type Profile,
+} from '../calibrate/profile.ts';
 import { verdictOf, type Verdict } from '../calibrate/verdict.ts';
 import { fixed } from './format.ts';
 import type { StoredRecord } from '../storage/schema.ts';
@@ -200,10 +206,16 @@ export function profileFacts(p: Profile): [string, string, number | string][] {
       'replay error (%)',
       rp ? `${rp.error >= 0 ? '+' : ''}${fixed(100 * rp.error, 1)} (${rp.rounds} rounds)` : 'not run',
     ],
-    ['Llama-2 70B', 'fixed (µs/round)', withInterval(c.fixedMicros, ci?.fixedMicros)],
-    ['Llama-2 70B', 'per token (µs)', withInterval(c.perTokenMicros, ci?.perTokenMicros)],
-    ['Llama-2 70B', 'per KV token (µs)', withInterval(c.perKvTokenMicros, ci?.perKvTokenMicros)],
-    ['Llama-2 70B', 'per prefill square (µs)', withInterval(c.perPrefillSquareMicros, ci?.perPrefillSquareMicros)],
+    ...TERMS.map((t): [string, string, number | string] => {
+      const v = c[t];
+      return [
+        'Llama-2 70B',
+        `${TERM_NAMES[t]} (µs)`,
+        v === undefined
+          ? TERM_ABSENT
+          : withInterval(v, ci?.[t]) + (p.reference.coefficients[t] ? '' : ` (${NOT_IN_A100})`),
+      ];
+    }),
     ['typical round', 'this device (µs)', withInterval(t.deviceMicros, t.deviceInterval)],
     ['typical round', `${p.reference.name} (µs)`, t.referenceMicros],
     ['typical round', 'ratio to reference', withInterval(t.ratio, t.ratioInterval)],
@@ -215,10 +227,7 @@ export function fitPoints(p: Profile): { train: { x: number; y: number }[]; held
   const train: { x: number; y: number }[] = [];
   const heldOut: { x: number; y: number }[] = [];
   for (const m of p.measurements) {
-    const pt = {
-      x: m.micros,
-      y: predict(p.fit.coefficients, { tokens: m.tokens, kvTokens: m.kvTokens, prefillSquares: m.prefillSquares }),
-    };
+    const pt = { x: m.micros, y: predict(coefficientsOf(p.fit.coefficients), measurementFeatures(m)) };
     (m.heldOut ? heldOut : train).push(pt);
   }
   return { train, heldOut };
@@ -265,13 +274,13 @@ export function fitChartSpec(p: Profile): ChartSpec {
   };
 }
 
-/** The per-term ratios of reference.ratios, in chart order. */
-export const RATIO_TERMS: readonly [Term, string][] = [
-  ['fixedMicros', 'fixed per round'],
-  ['perTokenMicros', 'per token'],
-  ['perKvTokenMicros', 'per KV token'],
-  ['perPrefillSquareMicros', 'per prefill square'],
-];
+/** The per-term ratios of reference.ratios, in chart order (every term of TERMS). */
+export const RATIO_TERMS: readonly [Term, string][] = TERMS.map((t) => [t, TERM_NAMES[t]]);
+
+/** How a term the A100 model lacks is shown (never as a ratio or a missing bar). */
+export const NOT_IN_A100 = 'not in the A100 model';
+/** How a term a profile predates is shown (the cost model reads it as 0). */
+export const TERM_ABSENT = 'absent from this profile (older kvsched): read as 0';
 
 /** One bar of the ratio chart: a profile's term ÷ the A100's, with its 95 % interval (null: a legacy profile). */
 export interface RatioBar {
@@ -280,6 +289,11 @@ export interface RatioBar {
   interval: [number, number] | null;
   /** The term was fitted to zero (not a missing bar: drawn as a marker at the axis' foot). */
   zero: boolean;
+  /**
+   * No ratio: the A100 model has no such term (`reference`; the profile's own value in µs
+   * is in `micros`), or the profile predates it (`profile`, read as 0).
+   */
+  noRatio?: { why: 'reference' | 'profile'; micros: number | null; interval: [number, number] | null };
 }
 
 /** Each profile's time per term relative to the reference (A100), with intervals, for kv-ratio-bars. */
@@ -289,9 +303,24 @@ export function ratioBars(
   return profiles.map((p) => ({
     title: p.title,
     verdict: p.profile.quality.verdict,
-    bars: RATIO_TERMS.map(([t, label]) => {
+    bars: RATIO_TERMS.map(([t, label]): RatioBar => {
       const v = p.profile.reference.ratios[t];
       const i = p.profile.reference.ratioIntervals?.[t];
+      if (v === undefined || !(p.profile.reference.coefficients[t] ?? 0)) {
+        const micros = p.profile.fullModel.coefficients[t];
+        const fi = p.profile.fullModel.intervals?.[t];
+        return {
+          term: label,
+          value: 0,
+          interval: null,
+          zero: false,
+          noRatio: {
+            why: micros === undefined ? 'profile' : 'reference',
+            micros: micros ?? null,
+            interval: fi ? [fi[0], fi[1]] : null,
+          },
+        };
+      }
       return { term: label, value: v, interval: i ? [i[0], i[1]] : null, zero: !(v > 0) };
     }),
   }));

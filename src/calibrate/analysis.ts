@@ -3,29 +3,51 @@
  * ./calibrate.ts and by the synthetic-timing tests).
  *
  * Each term is fitted from its own sweep (./grid.ts): per token from the linear sweep's
- * slope, per KV token from the decode sweep's, per prefill square from the prefill
- * sweep's; the fixed cost of a round is the round trip plus the linear and decode
- * sweeps' intercepts (work of every decoding round that does not grow with the batch).
- * Every quantity derived from them — the emulated and the Llama-2-70B coefficients, the
- * typical round and its ratio to the A100 — is a linear combination of these independent
- * estimates (./stats.ts), so its interval accounts for all of them at once.
+ * slope; per KV token and per decode request from the decode sweep, fitted on B·L and B
+ * (its B and L vary independently); per prefill square from the prefill sweep's slope and
+ * per prefill request from its intercept (one prefill dispatch per prefilling request); the
+ * fixed cost of a round is the round trip plus the linear and decode sweeps' intercepts
+ * (work of every decoding round that does not grow with the batch). The prefill intercept
+ * is not in the fixed term (rounds without a prefill do not pay it), so nothing is counted
+ * twice. Every quantity derived from them — the emulated and the Llama-2-70B coefficients,
+ * the typical round and its ratio to the A100 — is a linear combination of these
+ * estimates (./stats.ts): the sweeps and the round trip are independent, coefficients of
+ * the same sweep are combined with their covariance, so its interval accounts for all of
+ * them at once.
  */
 import { LLAMA2_70B } from '../gpu/kernels.ts';
-import { predict, quality, TERMS, type Coefficients, type Features, type FitQuality, type Term } from './fit.ts';
+import {
+  isAddedTerm,
+  predict,
+  quality,
+  TERM_X,
+  TERMS,
+  type Coefficients,
+  type Features,
+  type AddedTerm,
+  type FitQuality,
+  type StoredCoefficients,
+  type Term,
+} from './fit.ts';
 import {
   combine,
-  fitLine,
+  combineFit,
+  fitMulti,
   interval,
+  lineOf,
   median,
   medianEstimate,
   type Estimate,
   type Interval,
   type LineFit,
+  type MultiFit,
 } from './stats.ts';
 
 /** One sweep point: its x (tokens, KV tokens or prefill squares) and per-execution times, µs. */
 export interface SweepData {
   x: number;
+  /** Decode sweep: the batch B (sequences) of the point, the per-request term's regressor. */
+  requests?: number;
   samplesMicros: number[];
   /**
    * The reference probe's rate measured adjacent to each sample (same length as
@@ -48,8 +70,13 @@ export interface RawTimings {
 
 export type Intervals = Record<Term, Interval>;
 
+/** The decode sweep's fit: the line's view (intercept, per-KV-token slope) and the per-request slope. */
+export interface DecodeFit extends LineFit {
+  perRequest: Estimate;
+}
+
 export interface Analysis {
-  sweeps: { linear: LineFit; decode: LineFit; prefill: LineFit };
+  sweeps: { linear: LineFit; decode: DecodeFit; prefill: LineFit };
   roundTrip: Estimate;
   /** Emulated geometry (µs per unit), values clamped at 0. */
   coefficients: Coefficients;
@@ -61,14 +88,34 @@ export interface Analysis {
   identifiable: Record<Term, boolean>;
   /** The typical round (Llama-2-70B, µs) and its ratio to the reference's. */
   typical: { estimate: Estimate; micros: number; interval: Interval; ratio: number; ratioInterval: Interval };
-  /** Ratios device / reference per term, with intervals. */
-  ratios: Coefficients;
-  ratioIntervals: Intervals;
+  /**
+   * Ratios device / reference per term, with intervals; only for terms the reference has
+   * (the A100 model has no per-request terms: "not in the A100 model", never a ratio).
+   */
+  ratios: StoredCoefficients;
+  ratioIntervals: Omit<Intervals, AddedTerm> & { [K in AddedTerm]?: Interval | undefined };
 }
 
-type Base = 'rt' | 'aLin' | 'aDec' | 'bLin' | 'bDec' | 'bPre';
+/** The base estimates: the round trip and each sweep's coefficients. */
+type Base = 'rt' | 'aLin' | 'bLin' | 'aDec' | 'bDec' | 'bSeq' | 'aPre' | 'bPre';
+/** Which fit each base comes from and its index there (bases of one fit are correlated). */
+const BASE_OF: Record<Exclude<Base, 'rt'>, readonly ['linear' | 'decode' | 'prefill', number]> = {
+  aLin: ['linear', 0],
+  bLin: ['linear', 1],
+  aDec: ['decode', 0],
+  bDec: ['decode', 1],
+  bSeq: ['decode', 2],
+  aPre: ['prefill', 0],
+  bPre: ['prefill', 1],
+};
 
-/** Weights of each Llama-2-70B term over the base estimates (see ./calibrate.ts, extrapolate). */
+/**
+ * Weights of each Llama-2-70B term over the base estimates (see ./calibrate.ts,
+ * extrapolate): attention terms (per KV token, per decode request, per prefill square,
+ * per prefill request) × 80/layers — attention runs at full head geometry, so only the
+ * layer count differs; per token × 80/layers × widthDivisor²; fixed = the round trip once
+ * + the intercepts × 80/layers.
+ */
 function fullWeights(layers: number, widthDivisor: number): Record<Term, Partial<Record<Base, number>>> {
   const ls = LLAMA2_70B.layers / layers;
   return {
@@ -76,14 +123,12 @@ function fullWeights(layers: number, widthDivisor: number): Record<Term, Partial
     perTokenMicros: { bLin: ls * widthDivisor * widthDivisor },
     perKvTokenMicros: { bDec: ls },
     perPrefillSquareMicros: { bPre: ls },
+    perDecodeRequestMicros: { bSeq: ls },
+    perPrefillRequestMicros: { aPre: ls },
   };
 }
-const EMULATED: Record<Term, Partial<Record<Base, number>>> = {
-  fixedMicros: { rt: 1, aLin: 1, aDec: 1 },
-  perTokenMicros: { bLin: 1 },
-  perKvTokenMicros: { bDec: 1 },
-  perPrefillSquareMicros: { bPre: 1 },
-};
+/** The emulated geometry's terms: the same bases, every weight 1 (80 layers of 80, width ÷ 1). */
+const EMULATED: Record<Term, Partial<Record<Base, number>>> = fullWeights(LLAMA2_70B.layers, 1);
 
 /**
  * The speed every sample is expressed at: this quantile of the run's reference rates, i.e.
@@ -189,29 +234,49 @@ export function pointSamples(d: SweepData, drift: RawTimings['drift']): number[]
   return normalizeSamples(d.samplesMicros, d.referenceRates, drift);
 }
 
-function sweepLine(name: string, data: readonly SweepData[], drift: RawTimings['drift']): LineFit {
+/**
+ * A sweep's fit on its points' medians: a line in x, or (decode, `perRequest`) a plane in
+ * x = B·L and B, whose B and L vary independently in the presets (./grid.ts).
+ */
+function sweepFit(name: string, data: readonly SweepData[], drift: RawTimings['drift'], perRequest = false): MultiFit {
   const pts = data
     .filter((d) => d.samplesMicros.length > 0)
-    .map((d) => ({ x: d.x, y: median(pointSamples(d, drift)) }));
-  if (pts.length < 3) throw new RangeError(`${name} sweep: ${pts.length} measured points, need ≥ 3`);
-  return fitLine(pts);
+    .map((d) => {
+      if (perRequest && d.requests === undefined) throw new RangeError(`${name} sweep: a point without its batch size`);
+      return { x: perRequest ? [d.x, d.requests as number] : [d.x], y: median(pointSamples(d, drift)) };
+    });
+  const need = perRequest ? 4 : 3;
+  if (pts.length < need) throw new RangeError(`${name} sweep: ${pts.length} measured points, need ≥ ${need}`);
+  try {
+    return fitMulti(pts);
+  } catch (e) {
+    throw new RangeError(`${name} sweep: ${(e as Error).message}`, { cause: e });
+  }
 }
 
 export function analyze(raw: RawTimings, reference: Coefficients, typical: Features): Analysis {
-  const linear = sweepLine('linear', raw.linear, raw.drift);
-  const decode = sweepLine('decode', raw.decode, raw.drift);
-  const prefill = sweepLine('prefill', raw.prefill, raw.drift);
-  const roundTrip = medianEstimate(raw.roundTripMicros);
-  const base: Record<Base, Estimate> = {
-    rt: roundTrip,
-    aLin: linear.intercept,
-    aDec: decode.intercept,
-    bLin: linear.slope,
-    bDec: decode.slope,
-    bPre: prefill.slope,
+  const fits = {
+    linear: sweepFit('linear', raw.linear, raw.drift),
+    decode: sweepFit('decode', raw.decode, raw.drift, true),
+    prefill: sweepFit('prefill', raw.prefill, raw.drift),
   };
-  const lin = (w: Partial<Record<Base, number>>): Estimate =>
-    combine((Object.entries(w) as Array<[Base, number]>).map(([k, v]) => [v, base[k]] as const));
+  const linear = lineOf(fits.linear);
+  const decode: DecodeFit = { ...lineOf(fits.decode), perRequest: fits.decode.coef[2] as Estimate };
+  const prefill = lineOf(fits.prefill);
+  const roundTrip = medianEstimate(raw.roundTripMicros);
+  // One estimate per source (the round trip, each sweep: its bases combined with their
+  // covariance), then the sources combined as independent estimates.
+  const lin = (w: Partial<Record<Base, number>>): Estimate => {
+    const parts: Array<readonly [number, Estimate]> = [];
+    if (w.rt !== undefined) parts.push([w.rt, roundTrip]);
+    for (const sweep of ['linear', 'decode', 'prefill'] as const) {
+      const ws: number[] = [];
+      for (const [b, [s, i]] of Object.entries(BASE_OF) as Array<[Exclude<Base, 'rt'>, (typeof BASE_OF)['aLin']]>)
+        if (s === sweep && w[b] !== undefined) ws[i] = w[b];
+      if (ws.length > 0) parts.push([1, combineFit(fits[sweep], ws)]);
+    }
+    return combine(parts);
+  };
   const terms = (ws: Record<Term, Partial<Record<Base, number>>>) => {
     const est = Object.fromEntries(TERMS.map((t) => [t, lin(ws[t])])) as Record<Term, Estimate>;
     return {
@@ -224,28 +289,22 @@ export function analyze(raw: RawTimings, reference: Coefficients, typical: Featu
   const fw = fullWeights(raw.layers, raw.widthDivisor);
   const full = terms(fw);
   // The typical round: Σ_term x_term · (that term's weights), one combination over the bases.
-  const x: Record<Term, number> = {
-    fixedMicros: 1,
-    perTokenMicros: typical.tokens,
-    perKvTokenMicros: typical.kvTokens,
-    perPrefillSquareMicros: typical.prefillSquares,
-  };
   const tw: Partial<Record<Base, number>> = {};
   for (const t of TERMS)
-    for (const [k, v] of Object.entries(fw[t]) as Array<[Base, number]>) tw[k] = (tw[k] ?? 0) + x[t] * v;
+    for (const [k, v] of Object.entries(fw[t]) as Array<[Base, number]>) tw[k] = (tw[k] ?? 0) + TERM_X[t](typical) * v;
   const typ = lin(tw);
   const typMicros = predict(full.values, typical);
   const typInterval = interval({ ...typ, value: typMicros }, 0);
   const refTypical = predict(reference, typical);
+  // A term the reference lacks gets no ratio (the four original terms: 0, as before; the
+  // A100 model has all four).
+  const shown = TERMS.filter((t) => reference[t] > 0 || !isAddedTerm(t));
   const ratios = Object.fromEntries(
-    TERMS.map((t) => [t, reference[t] > 0 ? full.values[t] / reference[t] : 0]),
-  ) as Coefficients;
+    shown.map((t) => [t, reference[t] > 0 ? full.values[t] / reference[t] : 0]),
+  ) as Analysis['ratios'];
   const ratioIntervals = Object.fromEntries(
-    TERMS.map((t) => [
-      t,
-      reference[t] > 0 ? (full.intervals[t].map((v) => v / reference[t]) as Interval) : ([0, 0] as Interval),
-    ]),
-  ) as Intervals;
+    shown.map((t) => [t, reference[t] > 0 ? (full.intervals[t].map((v) => v / reference[t]) as Interval) : [0, 0]]),
+  ) as Analysis['ratioIntervals'];
   return {
     sweeps: { linear, decode, prefill },
     roundTrip,

@@ -85,8 +85,9 @@ export class CalibrationError extends Error {
 
 /**
  * Fitted emulated-geometry coefficients → full Llama-2-70B on this device:
- * - per KV token and per prefill square × (80 / emulated layers) (attention has the
- *   full head geometry already);
+ * - the attention terms — per KV token, per decode request, per prefill square, per
+ *   prefill request — × (80 / emulated layers) (attention has the full head geometry
+ *   already; a decode request's and a prefill dispatch's own costs are per layer);
  * - per token × (80 / layers) × widthDivisor² (matmul FLOPs grow with width²);
  * - fixed: the round trip once, plus the rest of the intercept (per-layer work that does
  *   not grow with the batch: dispatch gaps, tile padding, pass set-up) × (80 / layers).
@@ -107,6 +108,8 @@ export function extrapolate(
     perTokenMicros: c.perTokenMicros * ls * ws,
     perKvTokenMicros: c.perKvTokenMicros * ls,
     perPrefillSquareMicros: c.perPrefillSquareMicros * ls,
+    perDecodeRequestMicros: c.perDecodeRequestMicros * ls,
+    perPrefillRequestMicros: c.perPrefillRequestMicros * ls,
   };
 }
 
@@ -128,6 +131,8 @@ interface Point {
   label: string;
   /** The sweep's x (tokens, KV tokens, chunk²); 0 for rounds. */
   x: number;
+  /** Decode sweep: the batch B (the per-request term's regressor). */
+  requests?: number;
   features: Features;
   grid?: GridPoint;
   make: () => Promise<Job[]>;
@@ -263,6 +268,8 @@ async function referenceProbe({ kernels, timer, preset, topts }: Ctx): Promise<R
   };
 }
 
+const NO_FEATURES = { tokens: 0, kvTokens: 0, prefillSquares: 0, decodeRequests: 0, prefillRequests: 0 } as const;
+
 /** Phase 2a: the sweeps' points, the minimal round and the held-out composite rounds. */
 function sweepPoints({ kernels, timer, preset, widths }: Ctx): Point[] {
   const seqs = (b: number, l: number) => new Array<number>(b).fill(l);
@@ -278,7 +285,7 @@ function sweepPoints({ kernels, timer, preset, widths }: Ctx): Point[] {
         kind: 'linear',
         label: `linear T=${t}`,
         x: t,
-        features: { tokens: t, kvTokens: 0, prefillSquares: 0 },
+        features: { ...NO_FEATURES, tokens: t },
         make: async () => [await kernels.linear(t, widths)],
       }),
     ),
@@ -287,7 +294,8 @@ function sweepPoints({ kernels, timer, preset, widths }: Ctx): Point[] {
         kind: 'decode',
         label: `decode B=${d.decodeBatch} L=${d.kvLen}`,
         x: d.decodeBatch * d.kvLen,
-        features: { tokens: 0, kvTokens: d.decodeBatch * d.kvLen, prefillSquares: 0 },
+        requests: d.decodeBatch,
+        features: { ...NO_FEATURES, kvTokens: d.decodeBatch * d.kvLen, decodeRequests: d.decodeBatch },
         make: async () => [await kernels.decode({ seqLens: seqs(d.decodeBatch, d.kvLen) })],
       }),
     ),
@@ -296,7 +304,7 @@ function sweepPoints({ kernels, timer, preset, widths }: Ctx): Point[] {
         kind: 'prefill',
         label: `prefill C=${c}`,
         x: c * c,
-        features: { tokens: 0, kvTokens: 0, prefillSquares: c * c },
+        features: { ...NO_FEATURES, prefillSquares: c * c, prefillRequests: 1 },
         make: async () => [await kernels.prefill({ len: c })],
       }),
     ),
@@ -304,7 +312,7 @@ function sweepPoints({ kernels, timer, preset, widths }: Ctx): Point[] {
       kind: 'minimal',
       label: 'minimal round',
       x: 0,
-      features: { tokens: 1, kvTokens: 1, prefillSquares: 0 },
+      features: featuresOf(batchOf({ decodeBatch: 1, kvLen: 1, prefillChunk: 0 })),
       grid: { decodeBatch: 1, kvLen: 1, prefillChunk: 0 },
       make: () => roundJobs(kernels, { decodeBatch: 1, kvLen: 1, prefillChunk: 0 }, widths),
     }),
@@ -336,7 +344,12 @@ function rawTimings(preset: Preset, points: readonly Point[], roundTripMicros: n
   const sweep = (k: Point['kind']): SweepData[] =>
     points
       .filter((p) => p.kind === k)
-      .map((p) => ({ x: p.x, samplesMicros: p.samples, referenceRates: p.referenceRates }));
+      .map((p) => ({
+        x: p.x,
+        ...(p.requests !== undefined ? { requests: p.requests } : {}),
+        samplesMicros: p.samples,
+        referenceRates: p.referenceRates,
+      }));
   return {
     layers: preset.layers,
     widthDivisor: preset.widthDivisor,
@@ -568,7 +581,8 @@ function assess(preset: Preset, points: readonly Point[], sweeps: Sweeps, roundT
   const trainMape =
     sweepPts.reduce((s, { p, fit }) => {
       const y = median(normalized(p, sweeps.drift));
-      return s + Math.abs(y - (fit.intercept.value + fit.slope.value * p.x)) / Math.max(y, 1e-9);
+      const perRequest = 'perRequest' in fit ? fit.perRequest.value * (p.requests ?? 0) : 0;
+      return s + Math.abs(y - (fit.intercept.value + fit.slope.value * p.x + perRequest)) / Math.max(y, 1e-9);
     }, 0) / Math.max(1, sweepPts.length);
   // The spread between repeats after drift normalisation: what the reference did not explain.
   const spreads = points
@@ -628,6 +642,7 @@ function buildProfile(
       .filter((p) => p.kind === k)
       .map((p) => ({
         x: p.x,
+        ...(p.requests !== undefined ? { requests: p.requests } : {}),
         label: p.label,
         samplesMicros: p.samples,
         medianMicros: median(normalized(p, rr)),
@@ -731,7 +746,11 @@ function buildProfile(
     fullModel: {
       coefficients: full,
       intervals: a.fullIntervals,
-      method: `per KV token and per prefill square × 80/${preset.layers} layers; per token × 80/${preset.layers} × ${preset.widthDivisor}²; fixed = round trip + (linear and decode intercepts) × 80/${preset.layers}`,
+      method:
+        `per KV token, per decode request (decode sweep on B·L and B), per prefill square and per prefill ` +
+        `request (prefill sweep's slope and intercept) × 80/${preset.layers} layers; per token × ` +
+        `80/${preset.layers} × ${preset.widthDivisor}²; fixed = round trip + (linear and decode intercepts) ` +
+        `× 80/${preset.layers}`,
     },
     costModel: {
       unit: 'ps',
@@ -739,6 +758,8 @@ function buildProfile(
       perTokenPs: toPicoseconds(full.perTokenMicros),
       perKvTokenPs: toPicoseconds(full.perKvTokenMicros),
       perPrefillSquarePs: toPicoseconds(full.perPrefillSquareMicros),
+      perDecodeRequestPs: toPicoseconds(full.perDecodeRequestMicros),
+      perPrefillRequestPs: toPicoseconds(full.perPrefillRequestMicros),
     },
     reference: {
       name: ref.name,

@@ -1,42 +1,102 @@
 /**
- * Least-squares fit of the per-term round cost model
+ * The per-term round cost model and its least-squares fit:
  *
  *   round µs = fixed + perToken · T + perKvToken · C_kv + perPrefillSquare · S
+ *              + perDecodeRequest · B + perPrefillRequest · P
  *
  * with T = tokens through the linear layers (prefillTokens + decodeRequests),
- * C_kv = decodeContext (KV tokens read by decode attention: bandwidth-bound) and
- * S = prefillSquares (Σ prompt², causal prefill attention: compute-bound).
+ * C_kv = decodeContext (KV tokens read by decode attention: bandwidth-bound),
+ * S = prefillSquares (Σ prompt², causal prefill attention: compute-bound),
+ * B = decodeRequests (decode attention's cost per sequence: its work items and their
+ * softmax/output set-up, whatever the sequence's length) and P = prefillRequests (one
+ * prefill-attention dispatch per prefilling request, per layer: the composite rounds,
+ * the replay and the engine's BatchStats all count prefills that way).
+ * TERMS is the one list of terms; everything that lists them (profiles, the Compare
+ * ratio bars, the CLI table) derives from it. The last two came after kvsched.profile/2
+ * was first written (ADDED_TERMS): profiles without them read them as 0.
  * Coefficients are kept non-negative (a term that fits negative is dropped and the rest
- * refitted: an active-set NNLS over four columns). Quality: R² and MAPE.
+ * refitted: an active-set NNLS). Quality: R² and MAPE.
  */
 import type { BatchStats } from '../model/types.ts';
 
-export const TERMS = ['fixedMicros', 'perTokenMicros', 'perKvTokenMicros', 'perPrefillSquareMicros'] as const;
+export const TERMS = [
+  'fixedMicros',
+  'perTokenMicros',
+  'perKvTokenMicros',
+  'perPrefillSquareMicros',
+  'perDecodeRequestMicros',
+  'perPrefillRequestMicros',
+] as const;
 export type Term = (typeof TERMS)[number];
 export type Coefficients = Record<Term, number>;
+/** Each term's name where it is shown (tables, the ratio bars, the CLI). */
+export const TERM_NAMES: Readonly<Record<Term, string>> = {
+  fixedMicros: 'fixed per round',
+  perTokenMicros: 'per token',
+  perKvTokenMicros: 'per KV token',
+  perPrefillSquareMicros: 'per prefill square',
+  perDecodeRequestMicros: 'per decode request',
+  perPrefillRequestMicros: 'per prefill request',
+};
+/** Terms added after kvsched.profile/2 was first written: optional in profiles, absent = 0. */
+export const ADDED_TERMS = ['perDecodeRequestMicros', 'perPrefillRequestMicros'] as const satisfies readonly Term[];
+export type AddedTerm = (typeof ADDED_TERMS)[number];
+export const isAddedTerm = (t: Term): t is AddedTerm => (ADDED_TERMS as readonly Term[]).includes(t);
+
+/** A profile's coefficients: the added terms may be absent (profiles written before them). */
+export type StoredCoefficients = Omit<Coefficients, AddedTerm> & { [K in AddedTerm]?: number | undefined };
+
+/** Stored coefficients with an absent added term read as 0 (what the cost model does). */
+export function coefficientsOf(c: StoredCoefficients): Coefficients {
+  return {
+    ...c,
+    perDecodeRequestMicros: c.perDecodeRequestMicros ?? 0,
+    perPrefillRequestMicros: c.perPrefillRequestMicros ?? 0,
+  };
+}
+
+/** The added terms a stored set of coefficients lacks (shown as "absent: read as 0"). */
+export function absentTerms(c: StoredCoefficients): AddedTerm[] {
+  return ADDED_TERMS.filter((t) => c[t] === undefined);
+}
 
 /** The model's inputs of one round. */
 export interface Features {
   readonly tokens: number;
   readonly kvTokens: number;
   readonly prefillSquares: number;
+  readonly decodeRequests: number;
+  readonly prefillRequests: number;
 }
 
 export function featuresOf(b: BatchStats): Features {
-  return { tokens: b.prefillTokens + b.decodeRequests, kvTokens: b.decodeContext, prefillSquares: b.prefillSquares };
+  return {
+    tokens: b.prefillTokens + b.decodeRequests,
+    kvTokens: b.decodeContext,
+    prefillSquares: b.prefillSquares,
+    decodeRequests: b.decodeRequests,
+    prefillRequests: b.prefillRequests,
+  };
 }
 
+/** Each term's x in a round (the fixed term's is 1). */
+export const TERM_X: Readonly<Record<Term, (f: Features) => number>> = {
+  fixedMicros: () => 1,
+  perTokenMicros: (f) => f.tokens,
+  perKvTokenMicros: (f) => f.kvTokens,
+  perPrefillSquareMicros: (f) => f.prefillSquares,
+  perDecodeRequestMicros: (f) => f.decodeRequests,
+  perPrefillRequestMicros: (f) => f.prefillRequests,
+};
+
 function row(f: Features): number[] {
-  return [1, f.tokens, f.kvTokens, f.prefillSquares];
+  return TERMS.map((t) => TERM_X[t](f));
 }
 
 export function predict(c: Coefficients, f: Features): number {
-  return (
-    c.fixedMicros +
-    c.perTokenMicros * f.tokens +
-    c.perKvTokenMicros * f.kvTokens +
-    c.perPrefillSquareMicros * f.prefillSquares
-  );
+  let s = 0;
+  for (const t of TERMS) s += c[t] * TERM_X[t](f);
+  return s;
 }
 
 /** Solve A x = b (n × n, partial pivoting); null when singular. */
@@ -84,7 +144,7 @@ export function fitCoefficients(points: ReadonlyArray<{ features: Features; micr
   if (points.length === 0) throw new Error('fit: no points');
   const xs = points.map((p) => row(p.features));
   const ys = points.map((p) => p.micros);
-  let active = [0, 1, 2, 3].filter((j) => xs.some((r) => (r[j] as number) !== 0));
+  let active = TERMS.map((_, j) => j).filter((j) => xs.some((r) => (r[j] as number) !== 0));
   for (;;) {
     const sol = active.length > 0 ? lsq(xs, ys, active) : [];
     if (sol === null) {
@@ -100,14 +160,9 @@ export function fitCoefficients(points: ReadonlyArray<{ features: Features; micr
       active = active.filter((_, a) => a !== worst);
       continue;
     }
-    const full = [0, 0, 0, 0];
+    const full = TERMS.map(() => 0);
     active.forEach((j, a) => (full[j] = sol[a] as number));
-    return {
-      fixedMicros: full[0] as number,
-      perTokenMicros: full[1] as number,
-      perKvTokenMicros: full[2] as number,
-      perPrefillSquareMicros: full[3] as number,
-    };
+    return Object.fromEntries(TERMS.map((t, j) => [t, full[j] as number])) as Coefficients;
   }
 }
 

@@ -6,10 +6,13 @@
  * - linear: the four matmuls of a layer for T tokens. The matmul computes 32-row tiles,
  *   so its time is a staircase in T; T = 16 + 32k sits mid-step, so the sweep is exactly
  *   linear and its line is the staircase's average (what rounds of any T see on average).
- * - decode: decode attention over B sequences × L KV tokens (the term's x is B·L); L mid-way
+ * - decode: decode attention over B sequences × L KV tokens, fitted on B·L (per KV token) and
+ *   B (per decode request: a sequence's own cost whatever its length), so B and L vary
+ *   independently (B from 2 to 32 at L = 128, L from 128 to 640 at small B); L mid-way
  *   through the kernel's 256-token tiles for the same reason.
- * - prefill: causal prefill attention over a chunk of C tokens (x is C²); C = 8 + 16k, mid-way
- *   through its 16-token key tiles.
+ * - prefill: causal prefill attention over a chunk of C tokens (x is C²; the intercept is a
+ *   prefill dispatch's own cost, the per-prefill-request term); C = 8 + 16k, mid-way through
+ *   its 16-token key tiles.
  * - fixed: submit + wait of a trivial dispatch (the round trip), plus the sweeps'
  *   intercepts; a minimal round (1 token, 1 KV token) is measured as a cross-check.
  * - validation: composite rounds (linear + decode + prefill in one pass), never fitted. They
@@ -85,8 +88,11 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
       { decodeBatch: 2, kvLen: 128 },
       { decodeBatch: 4, kvLen: 128 },
       { decodeBatch: 8, kvLen: 128 },
+      { decodeBatch: 16, kvLen: 128 },
+      { decodeBatch: 32, kvLen: 128 },
       { decodeBatch: 4, kvLen: 384 },
       { decodeBatch: 8, kvLen: 384 },
+      { decodeBatch: 2, kvLen: 640 },
     ],
     prefillChunks: [24, 40, 56, 72, 88],
     validation: [
@@ -120,6 +126,8 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
       { decodeBatch: 32, kvLen: 640 },
       { decodeBatch: 64, kvLen: 640 },
       { decodeBatch: 64, kvLen: 896 },
+      { decodeBatch: 8, kvLen: 896 },
+      { decodeBatch: 96, kvLen: 128 },
     ],
     prefillChunks: [40, 72, 104, 136, 200, 264, 328],
     validation: [

@@ -14,7 +14,9 @@
  *
  *   roundMicros = max(1, ⌊(fixedPs + 500 000) / 10⁶⌋ + Σ_term ⌊(x · ps + 500 000) / 10⁶⌋)
  *
- * with x = tokens (prefillTokens + decodeRequests), decodeContext and prefillSquares.
+ * with x = tokens (prefillTokens + decodeRequests), decodeContext, prefillSquares,
+ * decodeRequests and prefillRequests (./fit.ts, TERM_X). The last two terms came later
+ * (ADDED_TERMS): a profile without them reads them as 0, so it predicts what it did.
  * Each term is one `mulDivFloor` (exact: BigInt when a product passes 2⁵³), so the result
  * is a whole number of µs computed with integer arithmetic only, like the A100 model.
  */
@@ -25,6 +27,7 @@ import { LIMITS, limitText } from '../model/limits.ts';
 import type { PowerModel } from '../cost/energy.ts';
 import type { BatchStats, CostModel } from '../model/types.ts';
 import { verdictOf } from './verdict.ts';
+import { isAddedTerm, TERMS, type AddedTerm, type Features, type Term } from './fit.ts';
 
 export const PROFILE_SCHEMA = 'kvsched.profile/2';
 export const PROFILE_VERSION = 2;
@@ -177,17 +180,38 @@ export const profileSchemaV1 = z.object({
 
 export type ProfileV1 = z.infer<typeof profileSchemaV1>;
 
+/** One field per term of TERMS (./fit.ts), the added terms optional (absent in profiles before them). */
+type TermShape<V extends z.ZodType> = { [K in Term]: K extends AddedTerm ? z.ZodOptional<V> : V };
+function termShape<V extends z.ZodType>(v: V): TermShape<V> {
+  return Object.fromEntries(TERMS.map((t) => [t, isAddedTerm(t) ? v.optional() : v])) as TermShape<V>;
+}
+
+/** The costModel field of each term (picoseconds per unit). */
+export const PS_KEYS = {
+  fixedMicros: 'fixedPs',
+  perTokenMicros: 'perTokenPs',
+  perKvTokenMicros: 'perKvTokenPs',
+  perPrefillSquareMicros: 'perPrefillSquarePs',
+  perDecodeRequestMicros: 'perDecodeRequestPs',
+  perPrefillRequestMicros: 'perPrefillRequestPs',
+} as const satisfies Record<Term, string>;
+
+const coefficientsV2 = z.object(termShape(nonNeg));
 const interval = z.tuple([nonNeg, nonNeg]);
-const intervals = z.object({
-  fixedMicros: interval,
-  perTokenMicros: interval,
-  perKvTokenMicros: interval,
-  perPrefillSquareMicros: interval,
-});
+const intervals = z.object(termShape(interval));
 const estimate = z.object({ value: num, se: nonNeg, df: nonNeg });
-const lineFit = z.object({ intercept: estimate, slope: estimate, r2: num, points: int });
+const lineFit = z.object({
+  intercept: estimate,
+  slope: estimate,
+  r2: num,
+  points: int,
+  /** Decode sweep: the per-request (per sequence) slope of its fit on B·L and B (absent before). */
+  perRequest: estimate.optional(),
+});
 const sweepPoint = z.object({
   x: nonNeg,
+  /** Decode sweep: the point's batch B, the per-request term's regressor (absent before). */
+  requests: int.optional(),
   label: z.string(),
   /** As measured. */
   samplesMicros: z.array(nonNeg).min(1),
@@ -272,7 +296,7 @@ export const profileSchemaV2 = z.object({
     )
     .min(1),
   fit: z.object({
-    coefficients,
+    coefficients: coefficientsV2,
     intervals: intervals.optional(),
     /** On the held-out points. */
     r2: num,
@@ -282,16 +306,21 @@ export const profileSchemaV2 = z.object({
     trainPoints: int,
     heldOutPoints: int,
   }),
-  fullModel: z.object({ coefficients, intervals: intervals.optional(), method: z.string() }),
-  costModel: v1Shape.costModel,
+  fullModel: z.object({ coefficients: coefficientsV2, intervals: intervals.optional(), method: z.string() }),
+  costModel: v1Shape.costModel.extend({
+    perDecodeRequestPs: coefficientPs.optional(),
+    perPrefillRequestPs: coefficientPs.optional(),
+  }),
   reference: z.object({
     name: z.string(),
-    coefficients,
+    coefficients: coefficientsV2,
     r2: num,
     mape: nonNeg,
-    ratios: v1Shape.reference.shape.ratios,
+    /** Only for the terms the reference has (the A100 model has no per-request terms). */
+    ratios: z.object(termShape(nonNeg)),
     ratioIntervals: intervals.optional(),
     typicalRound: v1Shape.reference.shape.typicalRound.extend({
+      mean: v1Shape.reference.shape.typicalRound.shape.mean.extend({ prefillRequests: nonNeg.optional() }),
       deviceInterval: interval.optional(),
       ratioInterval: interval.optional(),
     }),
@@ -303,7 +332,7 @@ export const profileSchemaV2 = z.object({
     typicalHalfWidth: num.nullable(),
     probeDrift: num.nullable(),
     repeatSpread: num.nullable(),
-    notIdentifiable: z.array(z.enum(['fixedMicros', 'perTokenMicros', 'perKvTokenMicros', 'perPrefillSquareMicros'])),
+    notIdentifiable: z.array(z.enum(TERMS)),
   }),
   validation: z.object({
     replay: z
@@ -478,6 +507,17 @@ export function serializeProfile(p: Profile): string {
   return JSON.stringify(profileSchemaV2.parse(p), null, 2) + '\n';
 }
 
+/** A held-out composite round's model inputs (one decode batch, one prefill or none). */
+export function measurementFeatures(m: Profile['measurements'][number]): Features {
+  return {
+    tokens: m.tokens,
+    kvTokens: m.kvTokens,
+    prefillSquares: m.prefillSquares,
+    decodeRequests: m.decodeBatch,
+    prefillRequests: m.prefillChunk > 0 ? 1 : 0,
+  };
+}
+
 /** µs coefficient → integer picoseconds (round half up). */
 export function toPicoseconds(micros: number): number {
   if (!Number.isFinite(micros) || micros < 0)
@@ -491,17 +531,20 @@ const HALF = PS_PER_MICRO / 2;
 
 /** Round duration from the integer coefficients (see the header). */
 export function profileRoundMicros(c: Profile['costModel'], b: BatchStats): number {
-  for (const f of ['prefillTokens', 'decodeRequests', 'decodeContext', 'prefillSquares'] as const) {
+  for (const f of ['prefillTokens', 'decodeRequests', 'decodeContext', 'prefillSquares', 'prefillRequests'] as const) {
     const v = b[f];
     if (!Number.isSafeInteger(v) || v < 0)
       throw new RangeError(`BatchStats.${f} must be a non-negative integer, got ${v}`);
   }
   const tokens = b.prefillTokens + b.decodeRequests;
-  const sum =
+  let sum =
     mulDivFloor(1, c.fixedPs, PS_PER_MICRO, HALF) +
     mulDivFloor(tokens, c.perTokenPs, PS_PER_MICRO, HALF) +
     mulDivFloor(b.decodeContext, c.perKvTokenPs, PS_PER_MICRO, HALF) +
     mulDivFloor(b.prefillSquares, c.perPrefillSquarePs, PS_PER_MICRO, HALF);
+  // Absent in profiles written before these terms: 0 (the profile predicts what it did).
+  if (c.perDecodeRequestPs) sum += mulDivFloor(b.decodeRequests, c.perDecodeRequestPs, PS_PER_MICRO, HALF);
+  if (c.perPrefillRequestPs) sum += mulDivFloor(b.prefillRequests, c.perPrefillRequestPs, PS_PER_MICRO, HALF);
   return Math.max(1, sum);
 }
 

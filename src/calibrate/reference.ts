@@ -45,12 +45,15 @@ export interface ReferenceFit {
   mape: number;
 }
 
+const NO_FEATURES = { tokens: 0, kvTokens: 0, prefillSquares: 0, decodeRequests: 0, prefillRequests: 0 } as const;
+
 /**
- * The A100 model in the four-term form. Its attention terms are exact rooflines, so
- * their coefficients are mapped from its constants (KV bytes per token ÷ achieved
- * bandwidth; causal FLOPs per prompt² ÷ achieved FLOP/s); the rest of a round (measured
- * linear + all-reduce tables, fixed overhead) is piecewise, so `fixed + perToken · T`
- * is fitted to it over REFERENCE_GRID. r2 / mape: the four-term model against the A100
+ * The A100 model in the calibrated model's form (its per-request terms are 0: it has
+ * none). Its attention terms are exact rooflines, so their coefficients are mapped from
+ * its constants (KV bytes per token ÷ achieved bandwidth; causal FLOPs per prompt² ÷
+ * achieved FLOP/s); the rest of a round (measured linear + all-reduce tables, fixed
+ * overhead) is piecewise, so `fixed + perToken · T` is fitted to it over REFERENCE_GRID.
+ * r2 / mape: the model in this form against the A100
  * model's own roundMicros over that grid.
  */
 export function referenceFit(): ReferenceFit {
@@ -60,16 +63,19 @@ export function referenceFit(): ReferenceFit {
     const b = batchOf(g);
     const t = a100Terms(b);
     return {
-      features: { tokens: featuresOf(b).tokens, kvTokens: 0, prefillSquares: 0 },
+      features: { ...NO_FEATURES, tokens: featuresOf(b).tokens },
       micros: t.linearMicros + t.allReduceMicros + t.overheadMicros,
     };
   });
   const lin = fitCoefficients(rest);
+  // The A100 model has no per-request terms: 0 here, and "not in the A100 model" where shown.
   const coefficients: Coefficients = {
     fixedMicros: lin.fixedMicros,
     perTokenMicros: lin.perTokenMicros,
     perKvTokenMicros,
     perPrefillSquareMicros,
+    perDecodeRequestMicros: 0,
+    perPrefillRequestMicros: 0,
   };
   const pts = REFERENCE_GRID.map((g) => {
     const b = batchOf(g);
@@ -84,6 +90,7 @@ export interface TypicalRound {
   /** Mean of each BatchStats field over the run's rounds. */
   mean: {
     requests: number;
+    prefillRequests: number;
     prefillTokens: number;
     prefillSquares: number;
     decodeRequests: number;
@@ -98,13 +105,21 @@ let typicalCache: TypicalRound | undefined;
 
 export function typicalLmsysRound(): TypicalRound {
   if (typicalCache) return typicalCache;
-  const sums = { requests: 0, prefillTokens: 0, prefillSquares: 0, decodeRequests: 0, decodeContext: 0 };
+  const sums = {
+    requests: 0,
+    prefillRequests: 0,
+    prefillTokens: 0,
+    prefillSquares: 0,
+    decodeRequests: 0,
+    decodeContext: 0,
+  };
   let rounds = 0;
   const recorder: CostModel = {
     name: a100Llama2_70bTp2.name,
     roundMicros(b: BatchStats) {
       rounds++;
       sums.requests += b.requests;
+      sums.prefillRequests += b.prefillRequests;
       sums.prefillTokens += b.prefillTokens;
       sums.prefillSquares += b.prefillSquares;
       sums.decodeRequests += b.decodeRequests;
@@ -127,6 +142,7 @@ export function typicalLmsysRound(): TypicalRound {
   const n = Math.max(1, rounds);
   const mean = {
     requests: sums.requests / n,
+    prefillRequests: sums.prefillRequests / n,
     prefillTokens: sums.prefillTokens / n,
     prefillSquares: sums.prefillSquares / n,
     decodeRequests: sums.decodeRequests / n,
@@ -140,6 +156,8 @@ export function typicalLmsysRound(): TypicalRound {
       tokens: mean.prefillTokens + mean.decodeRequests,
       kvTokens: mean.decodeContext,
       prefillSquares: mean.prefillSquares,
+      decodeRequests: mean.decodeRequests,
+      prefillRequests: mean.prefillRequests,
     },
   };
   return typicalCache;

@@ -74,7 +74,13 @@ export function emulatedRound(b: BatchStats, index: number): ReplayRound {
     decodeBatch,
     kvLen,
     prefillChunks,
-    features: { tokens, kvTokens: decodeBatch * kvLen, prefillSquares: prefillChunks.reduce((s, c) => s + c * c, 0) },
+    features: {
+      tokens,
+      kvTokens: decodeBatch * kvLen,
+      prefillSquares: prefillChunks.reduce((s, c) => s + c * c, 0),
+      decodeRequests: decodeBatch,
+      prefillRequests: prefillChunks.length,
+    },
   };
 }
 

@@ -118,31 +118,122 @@ export interface LineFit {
   points: number;
 }
 
-/** Weighted least squares y = a + b·x with weights w; null when x does not vary. */
-function wls(
-  xs: readonly number[],
+/**
+ * y = c₀ + Σ cⱼ·xⱼ by weighted least squares (see fitMulti), with the coefficients'
+ * covariance, so that a combination of them (an extrapolated term, the typical round)
+ * gets its variance with the covariances between coefficients of the same fit.
+ */
+export interface MultiFit {
+  /** Intercept first, then one per regressor (each with se and the fit's df). */
+  coef: Estimate[];
+  cov: number[][];
+  df: number;
+  r2: number;
+  points: number;
+}
+
+/** Solve the symmetric system a·x = b (Gauss–Jordan, partial pivoting); null when singular. */
+function invert(a: readonly (readonly number[])[]): number[][] | null {
+  const n = a.length;
+  const m = a.map((r, i) => [...r, ...Array.from({ length: n }, (_, j) => (i === j ? 1 : 0))]);
+  const scale = Math.max(...a.map((r) => Math.max(...r.map(Math.abs))), 1e-300);
+  for (let c = 0; c < n; c++) {
+    let p = c;
+    for (let r = c + 1; r < n; r++) if (Math.abs(m[r]![c]!) > Math.abs(m[p]![c]!)) p = r;
+    if (!(Math.abs(m[p]![c]!) > 1e-13 * scale)) return null;
+    [m[c], m[p]] = [m[p]!, m[c]!];
+    const rc = m[c]!;
+    const d = rc[c]!;
+    for (let k = 0; k < 2 * n; k++) rc[k] = rc[k]! / d;
+    for (let r = 0; r < n; r++) {
+      if (r === c) continue;
+      const rr = m[r]!;
+      const f = rr[c]!;
+      if (f !== 0) for (let k = 0; k < 2 * n; k++) rr[k] = rr[k]! - f * rc[k]!;
+    }
+  }
+  return m.map((r) => r.slice(n));
+}
+
+/** Weighted least squares of y on [1, x…]: coefficients and (X'WX)⁻¹; null when singular. */
+function wlsMulti(
+  xs: readonly (readonly number[])[],
   ys: readonly number[],
   ws: readonly number[],
-): { a: number; b: number; sxx: number; sw: number; sx: number } | null {
-  let sw = 0;
-  let sx = 0;
-  let sy = 0;
-  let sxx = 0;
-  let sxy = 0;
-  xs.forEach((x, i) => {
+): { c: number[]; inv: number[][] } | null {
+  const p = (xs[0]?.length ?? 0) + 1;
+  // Columns scaled to unit max for conditioning, unscaled at the end.
+  const sc = Array.from({ length: p }, (_, j) =>
+    j === 0 ? 1 : Math.max(1e-300, ...xs.map((r) => Math.abs(r[j - 1] as number))),
+  );
+  const ata = Array.from({ length: p }, () => new Array<number>(p).fill(0));
+  const aty = new Array<number>(p).fill(0);
+  xs.forEach((r, i) => {
+    const v = [1, ...r].map((x, j) => x / sc[j]!);
     const w = ws[i] as number;
-    const y = ys[i] as number;
-    sw += w;
-    sx += w * x;
-    sy += w * y;
-    sxx += w * x * x;
-    sxy += w * x * y;
+    for (let a = 0; a < p; a++) {
+      aty[a] = aty[a]! + w * v[a]! * (ys[i] as number);
+      for (let b = 0; b < p; b++) ata[a]![b] = ata[a]![b]! + w * v[a]! * v[b]!;
+    }
   });
-  const det = sw * sxx - sx * sx;
-  if (!(Math.abs(det) > 1e-12 * sw * sxx)) return null;
-  const b = (sw * sxy - sx * sy) / det;
-  const a = (sy - b * sx) / sw;
-  return { a, b, sxx, sw, sx };
+  const inv = invert(ata);
+  if (!inv) return null;
+  const c = inv.map((r, a) => r.reduce((s, x, b) => s + x * aty[b]!, 0) / sc[a]!);
+  return { c, inv: inv.map((r, a) => r.map((x, b) => x / (sc[a]! * sc[b]!))) };
+}
+
+/**
+ * y = c₀ + Σ cⱼ·xⱼ over points by weighted least squares, weights 1/ŷ² from an ordinary
+ * first pass (relative errors, floored at 10⁻³ of the largest y so that a near-zero
+ * prediction cannot dominate). Covariance s²·(X'WX)⁻¹ from the weighted residuals with
+ * k − p degrees of freedom. Throws when k ≤ p or the regressors are collinear.
+ */
+export function fitMulti(points: ReadonlyArray<{ x: readonly number[]; y: number }>): MultiFit {
+  const k = points.length;
+  const p = (points[0]?.x.length ?? 0) + 1;
+  if (k <= p) throw new RangeError(`a fit of ${p} coefficients needs ≥ ${p + 1} points, got ${k}`);
+  const xs = points.map((q) => q.x);
+  const ys = points.map((q) => q.y);
+  const first = wlsMulti(
+    xs,
+    ys,
+    xs.map(() => 1),
+  );
+  if (!first) throw new RangeError("the fit's regressors do not vary independently");
+  const pred = (c: readonly number[], x: readonly number[]) => x.reduce((s, v, j) => s + c[j + 1]! * v, c[0]!);
+  const yMax = Math.max(...ys.map(Math.abs), 1e-300);
+  const ws = xs.map((x) => 1 / Math.max(Math.abs(pred(first.c, x)), 1e-3 * yMax) ** 2);
+  const f = wlsMulti(xs, ys, ws) ?? { ...first, inv: first.inv };
+  const df = k - p;
+  const rss = xs.reduce((s, x, i) => s + ws[i]! * (ys[i]! - pred(f.c, x)) ** 2, 0);
+  const s2 = rss / df;
+  const cov = f.inv.map((r) => r.map((v) => v * s2));
+  const mean = ys.reduce((s, y) => s + y, 0) / k;
+  const ssTot = ys.reduce((s, y) => s + (y - mean) ** 2, 0);
+  const ssRes = xs.reduce((s, x, i) => s + (ys[i]! - pred(f.c, x)) ** 2, 0);
+  return {
+    coef: f.c.map((value, j) => ({ value, se: Math.sqrt(Math.max(0, cov[j]![j]!)), df })),
+    cov,
+    df,
+    r2: ssTot > 0 ? 1 - ssRes / ssTot : 1,
+    points: k,
+  };
+}
+
+/** Σ w[j]·coef[j] of one fit, its variance with the fit's covariances. */
+export function combineFit(f: MultiFit, w: readonly number[]): Estimate {
+  let value = 0;
+  let variance = 0;
+  f.coef.forEach((c, a) => {
+    value += (w[a] ?? 0) * c.value;
+    f.coef.forEach((_, b) => (variance += (w[a] ?? 0) * (w[b] ?? 0) * f.cov[a]![b]!));
+  });
+  return { value, se: Math.sqrt(Math.max(0, variance)), df: f.df };
+}
+
+/** A one-regressor MultiFit as a LineFit (intercept, slope). */
+export function lineOf(f: MultiFit): LineFit {
+  return { intercept: f.coef[0]!, slope: f.coef[1]!, r2: f.r2, points: f.points };
 }
 
 /**
@@ -151,33 +242,9 @@ function wls(
  * with k − 2 degrees of freedom. Throws when fewer than 3 points or x does not vary.
  */
 export function fitLine(points: ReadonlyArray<{ x: number; y: number }>): LineFit {
-  const k = points.length;
-  if (k < 3) throw new RangeError(`a line fit needs ≥ 3 points, got ${k}`);
-  const xs = points.map((p) => p.x);
-  const ys = points.map((p) => p.y);
-  const first = wls(
-    xs,
-    ys,
-    xs.map(() => 1),
-  );
-  if (!first) throw new RangeError('a line fit needs points with different x');
-  const yMax = Math.max(...ys.map(Math.abs), 1e-300);
-  // Weights from the first pass's prediction; floored so that a near-zero prediction cannot dominate.
-  const ws = xs.map((x) => 1 / Math.max(Math.abs(first.a + first.b * x), 1e-3 * yMax) ** 2);
-  const f = wls(xs, ys, ws) ?? first;
-  const rss = xs.reduce((s, x, i) => s + (ws[i] as number) * ((ys[i] as number) - f.a - f.b * x) ** 2, 0);
-  const s2 = rss / (k - 2);
-  const det = f.sw * f.sxx - f.sx * f.sx;
-  const df = k - 2;
-  const mean = ys.reduce((s, y) => s + y, 0) / k;
-  const ssTot = ys.reduce((s, y) => s + (y - mean) ** 2, 0);
-  const ssRes = xs.reduce((s, x, i) => s + ((ys[i] as number) - f.a - f.b * x) ** 2, 0);
-  return {
-    intercept: { value: f.a, se: Math.sqrt((s2 * f.sxx) / det), df },
-    slope: { value: f.b, se: Math.sqrt((s2 * f.sw) / det), df },
-    r2: ssTot > 0 ? 1 - ssRes / ssTot : 1,
-    points: k,
-  };
+  if (points.length < 3) throw new RangeError(`a line fit needs ≥ 3 points, got ${points.length}`);
+  if (points.every((q) => q.x === points[0]?.x)) throw new RangeError('a line fit needs points with different x');
+  return lineOf(fitMulti(points.map((q) => ({ x: [q.x], y: q.y }))));
 }
 
 /** Seeded PRNG (mulberry32), uniform in [0, 1): visit orders and synthetic tests. */

@@ -27,6 +27,8 @@ export const TERM_LABELS: Record<Term, string> = {
   perTokenMicros: 'per-token',
   perKvTokenMicros: 'per-KV-token',
   perPrefillSquareMicros: 'per-prefill-square',
+  perDecodeRequestMicros: 'per-decode-request',
+  perPrefillRequestMicros: 'per-prefill-request',
 };
 
 export interface VerdictInput {

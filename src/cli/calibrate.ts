@@ -1,4 +1,5 @@
 import { calibrate, type CalibrationProgress } from '../calibrate/calibrate.ts';
+import { TERM_NAMES, TERMS, type Term } from '../calibrate/fit.ts';
 import { PRESETS } from '../calibrate/grid.ts';
 import { serializeProfile, type Profile } from '../calibrate/profile.ts';
 import { writeResult } from './out-file.ts';
@@ -18,9 +19,10 @@ export const CALIBRATE = defineCommand({
   usage: ['[--preset quick|full] [--adapter NAME] [--out profile.json] [--quiet]'],
   description: `Runs WGSL kernels with Llama-2-70B head geometry (64 query heads, 8 KV heads, head dim 128)
 in Node through Dawn (npm webgpu): a streaming-read and an FMA probe, then one sweep per term of
-round µs = fixed + perToken·T + perKvToken·ΣL + perPrefillSquare·C² (the linear layers over T,
-decode attention over B × L, prefill attention over C², the round trip), each fitted on its own
-with a 95 % interval; sampling continues until the typical round is known within ±5 % or the
+round µs = fixed + perToken·T + perKvToken·ΣL + perPrefillSquare·ΣC² + perDecodeRequest·B
++ perPrefillRequest·P (the linear layers over T, decode attention over B × L fitted on B·L and B,
+prefill attention over C² with its dispatch as the intercept, the round trip), each fitted on its
+own with a 95 % interval; sampling continues until the typical round is known within ±5 % or the
 preset's budget ends. Held-out composite rounds give R² and MAPE; a replay of a real schedule's
 rounds checks the prediction. Extrapolated to 80 full-width layers, compared with the A100
 reference (a100-llama2-70b-tp2), and judged good / noisy / unusable (see docs/calibration.md).`,
@@ -40,6 +42,16 @@ reference (a100-llama2-70b-tp2), and judged good / noisy / unusable (see docs/ca
 Exit status: 0, 1 the calibration stopped (device lost, validation error, interrupted), 2 bad input,
 3 no usable WebGPU adapter.`,
 });
+
+/** What each term's work is and its decimals (emulated, Llama-2-70B, A100) in the table. */
+const TERM_ROWS: Record<Term, { what: string; digits: readonly [number, number, number] }> = {
+  fixedMicros: { what: 'round trip + intercepts', digits: [1, 0, 0] },
+  perTokenMicros: { what: 'linear, compute', digits: [3, 1, 1] },
+  perKvTokenMicros: { what: 'decode attention, bandwidth', digits: [5, 3, 4] },
+  perPrefillSquareMicros: { what: 'prefill attention, compute', digits: [6, 4, 5] },
+  perDecodeRequestMicros: { what: 'decode attention per sequence', digits: [2, 0, 0] },
+  perPrefillRequestMicros: { what: 'prefill dispatch', digits: [1, 0, 0] },
+};
 
 function fmtRate(x: number, unit: string): string {
   const p = [
@@ -139,36 +151,23 @@ export function describeProfile(p: Profile): string {
   lines.push(
     table(
       ['term', 'emulated (µs)', 'Llama-2-70B here (µs)', `${p.reference.name} (µs)`, 'this / A100'],
-      [
-        [
-          'fixed per round',
-          withInterval(c.fixedMicros, ci?.fixedMicros, 1),
-          withInterval(f.fixedMicros, fi?.fixedMicros, 0),
-          num(r.fixedMicros, 0),
-          withInterval(q.fixedMicros, ri?.fixedMicros, 1),
-        ],
-        [
-          'per token (linear, compute)',
-          withInterval(c.perTokenMicros, ci?.perTokenMicros, 3),
-          withInterval(f.perTokenMicros, fi?.perTokenMicros, 1),
-          num(r.perTokenMicros, 1),
-          withInterval(q.perTokenMicros, ri?.perTokenMicros, 1),
-        ],
-        [
-          'per KV token (bandwidth)',
-          withInterval(c.perKvTokenMicros, ci?.perKvTokenMicros, 5),
-          withInterval(f.perKvTokenMicros, fi?.perKvTokenMicros, 3),
-          num(r.perKvTokenMicros, 4),
-          withInterval(q.perKvTokenMicros, ri?.perKvTokenMicros, 1),
-        ],
-        [
-          'per prefill token² (compute)',
-          withInterval(c.perPrefillSquareMicros, ci?.perPrefillSquareMicros, 6),
-          withInterval(f.perPrefillSquareMicros, fi?.perPrefillSquareMicros, 4),
-          num(r.perPrefillSquareMicros, 5),
-          withInterval(q.perPrefillSquareMicros, ri?.perPrefillSquareMicros, 1),
-        ],
-      ],
+      TERMS.map((t) => {
+        const [dc, df, dr] = TERM_ROWS[t].digits;
+        const name = `${TERM_NAMES[t]} (${TERM_ROWS[t].what})`;
+        const cv = c[t];
+        const fv = f[t];
+        // A profile written before the per-request terms lacks them: the cost model reads 0.
+        if (cv === undefined || fv === undefined) return [name, 'absent: read as 0', 'absent: read as 0', '—', '—'];
+        const qv = q[t];
+        const inRef = r[t] !== undefined && r[t] > 0 && qv !== undefined;
+        return [
+          name,
+          withInterval(cv, ci?.[t], dc),
+          withInterval(fv, fi?.[t], df),
+          inRef ? num(r[t] ?? 0, dr) : '—',
+          inRef ? withInterval(qv, ri?.[t], 1) : 'not in the A100 model',
+        ];
+      }),
     ).trimEnd(),
   );
   const t = p.reference.typicalRound;

@@ -55,5 +55,15 @@ describe('describeProfile', () => {
     expect(text).toContain('legacy profile (kvsched.profile/1): no intervals');
     expect(text).toContain('replay: not run');
     expect(text).not.toContain('[lo – hi]');
+    // It predates the per-request terms: shown as absent (the cost model reads 0).
+    expect(text).toMatch(/per decode request \(.*\)\s+absent: read as 0/);
+    expect(text).toMatch(/per prefill request \(.*\)\s+absent: read as 0/);
+  });
+  it('shows the per-request terms with intervals, and "not in the A100 model" instead of a ratio', () => {
+    const text = describeProfile(sampleProfile());
+    const row = (name: string) => text.split('\n').find((l) => l.startsWith(name)) ?? '';
+    expect(row('per decode request')).toMatch(/\[.* – .*\].*not in the A100 model$/);
+    expect(row('per prefill request')).toMatch(/\[.* – .*\].*not in the A100 model$/);
+    expect(row('per token')).not.toContain('not in the A100 model');
   });
 });

@@ -61,7 +61,7 @@ describe('calibration (Node, Dawn)', () => {
     for (const pt of [...d.linear.points, ...d.decode.points, ...d.prefill.points])
       expect(pt.samplesMicros.length).toBeGreaterThanOrEqual(PRESETS.quick.minSamples);
     expect(d.stoppedBecause === 'budget' || d.stoppedBecause === 'target').toBe(true);
-    for (const [lo, hi] of Object.values(p.fullModel.intervals ?? {})) expect(lo).toBeLessThanOrEqual(hi);
+    for (const i of Object.values(p.fullModel.intervals ?? {})) expect(i?.[0]).toBeLessThanOrEqual(i?.[1] ?? -1);
     const t = p.reference.typicalRound;
     expect(t.deviceInterval?.[0]).toBeLessThanOrEqual(t.deviceMicros);
     expect(t.deviceInterval?.[1]).toBeGreaterThanOrEqual(t.deviceMicros);

@@ -14,20 +14,41 @@ import {
   type SweepData,
 } from '../../src/calibrate/analysis.ts';
 import { extrapolate } from '../../src/calibrate/calibrate.ts';
-import { predict, TERMS, type Coefficients } from '../../src/calibrate/fit.ts';
+import { predict, TERMS, type Coefficients, type Features } from '../../src/calibrate/fit.ts';
 import { midTile, PRESETS, SWEEP_TILES, tokensOf } from '../../src/calibrate/grid.ts';
 import { MATMUL_GPU_TILE, MATMUL_TILE } from '../../src/gpu/kernels.ts';
-import { combine, fitLine, interval, medianEstimate, normal, rng, tQuantile975 } from '../../src/calibrate/stats.ts';
+import {
+  combine,
+  combineFit,
+  fitLine,
+  fitMulti,
+  interval,
+  medianEstimate,
+  normal,
+  rng,
+  tQuantile975,
+} from '../../src/calibrate/stats.ts';
 import { VERDICT_RULES, verdictOf, type VerdictInput } from '../../src/calibrate/verdict.ts';
 
 /** Emulated-geometry truth (µs): the round trip, the sweeps' intercepts and slopes. */
-const TRUTH = { rt: 300, aLin: 150, aDec: 80, aPre: 60, bLin: 4, bDec: 0.012, bPre: 0.05 };
-const TYPICAL = { tokens: 60, kvTokens: 6000, prefillSquares: 9700 };
+const TRUTH = { rt: 300, aLin: 150, aDec: 80, aPre: 60, bLin: 4, bDec: 0.012, bSeq: 6, bPre: 0.05 };
+/** Model inputs of a round (the per-request counts default to 0). */
+const feat = (f: Partial<Features>): Features => ({
+  tokens: 0,
+  kvTokens: 0,
+  prefillSquares: 0,
+  decodeRequests: 0,
+  prefillRequests: 0,
+  ...f,
+});
+const TYPICAL = feat({ tokens: 60, kvTokens: 6000, prefillSquares: 9700, decodeRequests: 40, prefillRequests: 0.3 });
 const REF: Coefficients = {
   fixedMicros: 20_000,
   perTokenMicros: 30,
   perKvTokenMicros: 0.1,
   perPrefillSquareMicros: 0.004,
+  perDecodeRequestMicros: 0,
+  perPrefillRequestMicros: 0,
 };
 
 /** Synthetic timings of the quick preset's sweeps: multiplicative log-normal noise σ per sample. */
@@ -42,7 +63,8 @@ function synthetic(rand: () => number, sigma: number, samples = 3, outlier = 0):
     linear: p.linearTokens.map((t) => ({ x: t, samplesMicros: noisy(TRUTH.aLin + TRUTH.bLin * t) })),
     decode: p.decodePoints.map((d) => ({
       x: d.decodeBatch * d.kvLen,
-      samplesMicros: noisy(TRUTH.aDec + TRUTH.bDec * d.decodeBatch * d.kvLen),
+      requests: d.decodeBatch,
+      samplesMicros: noisy(TRUTH.aDec + TRUTH.bDec * d.decodeBatch * d.kvLen + TRUTH.bSeq * d.decodeBatch),
     })),
     prefill: p.prefillChunks.map((c) => ({ x: c * c, samplesMicros: noisy(TRUTH.aPre + TRUTH.bPre * c * c) })),
   };
@@ -53,6 +75,8 @@ const emulatedTruth: Coefficients = {
   perTokenMicros: TRUTH.bLin,
   perKvTokenMicros: TRUTH.bDec,
   perPrefillSquareMicros: TRUTH.bPre,
+  perDecodeRequestMicros: TRUTH.bSeq,
+  perPrefillRequestMicros: TRUTH.aPre,
 };
 
 describe('t quantiles', () => {
@@ -100,14 +124,7 @@ describe('line fits and intervals', () => {
   it('95 % intervals hold the truth about 95 % of the time (coverage over 600 synthetic calibrations)', () => {
     const rand = rng(20260105);
     const reps = 600;
-    const hits: Record<string, number> = {
-      perTokenMicros: 0,
-      perKvTokenMicros: 0,
-      perPrefillSquareMicros: 0,
-      fixedMicros: 0,
-      typical: 0,
-      ratio: 0,
-    };
+    const hits: Record<string, number> = { ...Object.fromEntries(TERMS.map((t) => [t, 0])), typical: 0, ratio: 0 };
     const full = extrapolate(emulatedTruth, PRESETS.quick.layers, PRESETS.quick.widthDivisor, TRUTH.rt);
     const typTruth = predict(full, TYPICAL);
     const ratioTruth = typTruth / predict(REF, TYPICAL);
@@ -134,7 +151,89 @@ describe('line fits and intervals', () => {
   });
 });
 
+describe('two-regressor fits (the decode sweep on B·L and B)', () => {
+  it('recovers an exact plane, and a combination of its coefficients gets their covariance', () => {
+    const pts = PRESETS.quick.decodePoints.map((d) => ({
+      x: [d.decodeBatch * d.kvLen, d.decodeBatch],
+      y: 80 + 0.012 * d.decodeBatch * d.kvLen + 6 * d.decodeBatch,
+    }));
+    const f = fitMulti(pts);
+    expect(f.coef.map((c) => c.value)).toEqual([expect.closeTo(80, 6), expect.closeTo(0.012, 9), expect.closeTo(6, 6)]);
+    expect(f.df).toBe(pts.length - 3);
+    expect(f.r2).toBeCloseTo(1, 12);
+    // With noise: the variance of a + 1000·b₁ + 10·b₂ is w'Σw, not the sum of the three variances.
+    const rand = rng(42);
+    const noisy = fitMulti(pts.map((p) => ({ ...p, y: p.y * Math.exp(0.05 * normal(rand)) })));
+    const w = [1, 1000, 10];
+    const c = combineFit(noisy, w);
+    const indep = Math.sqrt(noisy.coef.reduce((s, e, i) => s + ((w[i] as number) * e.se) ** 2, 0));
+    expect(c.value).toBeCloseTo(
+      noisy.coef.reduce((s, e, i) => s + (w[i] as number) * e.value, 0),
+      9,
+    );
+    expect(c.se).toBeGreaterThan(0);
+    expect(Math.abs(c.se - indep)).toBeGreaterThan(1e-6 * indep);
+  });
+  it('refuses regressors that do not vary independently (B·L ∝ B when L is constant)', () => {
+    const pts = [2, 4, 8, 16].map((b) => ({ x: [b * 128, b], y: 100 + b }));
+    expect(() => fitMulti(pts)).toThrow(/do not vary independently/);
+    expect(() => fitMulti(pts.slice(0, 3))).toThrow(/≥ 4 points/);
+  });
+  it('the quick and full presets vary B and L independently enough to separate the terms', () => {
+    for (const p of [PRESETS.quick, PRESETS.full]) {
+      const bs = new Set(p.decodePoints.map((d) => d.decodeBatch));
+      const ls = new Set(p.decodePoints.map((d) => d.kvLen));
+      expect(bs.size, p.name).toBeGreaterThanOrEqual(3);
+      expect(ls.size, p.name).toBeGreaterThanOrEqual(3);
+      // Correlation of B·L and B over the sweep's points below 0.9 (not nearly collinear).
+      const x1 = p.decodePoints.map((d) => d.decodeBatch * d.kvLen);
+      const x2 = p.decodePoints.map((d) => d.decodeBatch);
+      const m = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
+      const [m1, m2] = [m(x1), m(x2)];
+      const cov = x1.reduce((s, v, i) => s + (v - m1) * ((x2[i] as number) - m2), 0);
+      const v1 = x1.reduce((s, v) => s + (v - m1) ** 2, 0);
+      const v2 = x2.reduce((s, v) => s + (v - m2) ** 2, 0);
+      expect(Math.abs(cov / Math.sqrt(v1 * v2)), p.name).toBeLessThan(0.9);
+    }
+  });
+});
+
 describe('analysis of the sweeps', () => {
+  it('recovers the per-decode-request and per-prefill-request terms; the A100 has no ratio for them', () => {
+    const a = analyze(synthetic(rng(13), 0.0), REF, TYPICAL);
+    expect(a.coefficients.perDecodeRequestMicros).toBeCloseTo(TRUTH.bSeq, 6);
+    expect(a.coefficients.perPrefillRequestMicros).toBeCloseTo(TRUTH.aPre, 6);
+    // Nothing moved into the new terms is left in the fixed one (the prefill intercept never was in it).
+    expect(a.coefficients.fixedMicros).toBeCloseTo(TRUTH.rt + TRUTH.aLin + TRUTH.aDec, 6);
+    const ls = 80 / PRESETS.quick.layers;
+    expect(a.full.perDecodeRequestMicros).toBeCloseTo(TRUTH.bSeq * ls, 4);
+    expect(a.full.perPrefillRequestMicros).toBeCloseTo(TRUTH.aPre * ls, 4);
+    expect(a.ratios.perDecodeRequestMicros).toBeUndefined();
+    expect(a.ratioIntervals.perPrefillRequestMicros).toBeUndefined();
+    expect(a.ratios.perTokenMicros).toBeGreaterThan(0);
+    // A decode sweep without a per-sequence cost: the term is not identifiable, not invented.
+    const raw = synthetic(rng(17), 0.05);
+    raw.decode = PRESETS.quick.decodePoints.map((d) => ({
+      x: d.decodeBatch * d.kvLen,
+      requests: d.decodeBatch,
+      samplesMicros: [0, 1, 2].map((i) => (TRUTH.aDec + TRUTH.bDec * d.decodeBatch * d.kvLen) * (1 + 0.03 * (i - 1))),
+    }));
+    const b = analyze(raw, REF, TYPICAL);
+    expect(b.intervals.perDecodeRequestMicros[0]).toBe(0);
+    expect(b.identifiable.perDecodeRequestMicros).toBe(false);
+    expect(
+      verdictOf({
+        heldOutR2: 0.99,
+        typicalHalfWidth: 0.03,
+        targetHalfWidth: 0.05,
+        notIdentifiable: TERMS.filter((t) => !b.identifiable[t]),
+        probeDrift: 1.05,
+        repeatSpread: 0.05,
+        replayError: 0.04,
+      }).reasons.join('; '),
+    ).toContain('per-decode-request term not identifiable');
+  });
+
   it('recovers the coefficients and the Llama-2-70B terms, consistent with extrapolate()', () => {
     const a = analyze(synthetic(rng(3), 0.0), REF, TYPICAL);
     for (const t of TERMS) expect(a.coefficients[t]).toBeCloseTo(emulatedTruth[t], 6);
@@ -149,11 +248,13 @@ describe('analysis of the sweeps', () => {
       [40, 500, 0],
       [80, 9000, 2500],
     ].map(([tokens, kvTokens, prefillSquares]) => {
-      const features = {
+      const features = feat({
         tokens: tokens as number,
         kvTokens: kvTokens as number,
         prefillSquares: prefillSquares as number,
-      };
+        decodeRequests: Math.round((tokens as number) / 2),
+        prefillRequests: (prefillSquares as number) > 0 ? 1 : 0,
+      });
       return { features, samplesMicros: [predict(emulatedTruth, features)] };
     });
     expect(heldOutQuality(a.coefficients, rounds).r2).toBeCloseTo(1, 9);
@@ -209,9 +310,10 @@ function drifting(rand: () => number, load: number, noise = 0.03, probeNoise = 0
     widthDivisor: p.widthDivisor,
     roundTripMicros: Array.from({ length: 21 }, () => TRUTH.rt * Math.exp(noise * normal(rand))),
     linear: p.linearTokens.map((t) => point(t, TRUTH.aLin + TRUTH.bLin * t)),
-    decode: p.decodePoints.map((d) =>
-      point(d.decodeBatch * d.kvLen, TRUTH.aDec + TRUTH.bDec * d.decodeBatch * d.kvLen),
-    ),
+    decode: p.decodePoints.map((d) => ({
+      ...point(d.decodeBatch * d.kvLen, TRUTH.aDec + TRUTH.bDec * d.decodeBatch * d.kvLen + TRUTH.bSeq * d.decodeBatch),
+      requests: d.decodeBatch,
+    })),
     prefill: p.prefillChunks.map((c) => point(c * c, TRUTH.aPre + TRUTH.bPre * c * c)),
   };
   const all = [...raw.linear, ...raw.decode, ...raw.prefill];

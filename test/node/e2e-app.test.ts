@@ -393,9 +393,14 @@ describe('app (Chromium with WebGPU)', () => {
       await page.locator('kv-compare-view h2').waitFor();
       const bars = page.locator('kv-compare-view kv-ratio-bars svg[data-testid=ratio-bars]');
       await bars.waitFor({ timeout: T });
-      // Error bars: each drawn bar has its interval (4 terms × 2 profiles, one of them fitted to zero).
+      // Error bars: each drawn bar has its interval (4 ratio terms × 2 profiles, one of them fitted to zero).
       expect(await bars.locator('g[data-lo]:not([data-lo=""])').count()).toBe(7);
       expect(await bars.locator('g[data-zero=true]').count()).toBe(1);
+      // The per-request terms: the A100 model has none, so no ratio — "n/a" markers (2 terms × 2 profiles)
+      // and each group labelled "not in the A100 model", not a missing bar.
+      expect(await bars.locator('g[data-no-ratio=reference]').count()).toBe(4);
+      expect(await bars.locator('[data-no-ratio-label]').count()).toBe(2);
+      expect(await bars.locator('[data-no-ratio-label]').first().textContent()).toBe('not in the A100 model');
       expect(await page.locator('kv-compare-view [data-testid=unusable-warning]').textContent()).toContain(
         'Bad device (quick)',
       );

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { extrapolate } from '../../src/calibrate/calibrate.ts';
-import { fitCoefficients, predict, quality, type Coefficients } from '../../src/calibrate/fit.ts';
+import { featuresOf, fitCoefficients, predict, quality, TERMS, type Coefficients } from '../../src/calibrate/fit.ts';
 import { batchOf, gridPoints, PRESETS } from '../../src/calibrate/grid.ts';
 import { loadProfileCostModel, readProfileFile, writeProfileFile } from '../../src/calibrate/profile-node.ts';
 import {
@@ -34,12 +34,7 @@ function synthetic(noise: number) {
     return x / 2 ** 31 - 0.5;
   };
   return gridPoints(PRESETS.full).map((g) => {
-    const b = batchOf(g);
-    const features = {
-      tokens: b.prefillTokens + b.decodeRequests,
-      kvTokens: b.decodeContext,
-      prefillSquares: b.prefillSquares,
-    };
+    const features = featuresOf(batchOf(g));
     return { features, micros: predict(TRUE, features) * (1 + noise * rnd()) };
   });
 }
@@ -61,7 +56,7 @@ describe('fit', () => {
   });
   it('drops a term that would fit negative', () => {
     const pts = [1, 2, 3, 4, 5, 6].map((t) => ({
-      features: { tokens: t, kvTokens: 7 - t, prefillSquares: 0 },
+      features: { tokens: t, kvTokens: 7 - t, prefillSquares: 0, decodeRequests: 0, prefillRequests: 0 },
       micros: 10 * t,
     }));
     const c = fitCoefficients(pts);
@@ -71,6 +66,9 @@ describe('fit', () => {
   it('extrapolates per layer and per width²', () => {
     const f = extrapolate(TRUE, 2, 4, 1000);
     expect(f.perKvTokenMicros).toBeCloseTo(0.75 * 40);
+    // The per-request terms are attention's (full head geometry): × layers only.
+    expect(f.perDecodeRequestMicros).toBeCloseTo(40 * 40);
+    expect(f.perPrefillRequestMicros).toBeCloseTo(300 * 40);
     expect(f.perTokenMicros).toBeCloseTo(12.5 * 40 * 16);
     expect(f.fixedMicros).toBeCloseTo(1000 + 500 * 40);
   });
@@ -82,10 +80,13 @@ describe('A100 reference in the same form', () => {
     expect(r.name).toBe('a100-llama2-70b-tp2');
     expect(r.coefficients.perKvTokenMicros).toBeCloseTo(163840 / 1_500_000, 9);
     expect(r.coefficients.perPrefillSquareMicros).toBeCloseTo(655360 / 156_000_000, 9);
+    // The A100 model has no per-request terms.
+    expect(r.coefficients.perDecodeRequestMicros).toBe(0);
+    expect(r.coefficients.perPrefillRequestMicros).toBe(0);
     expect(r.r2).toBeGreaterThan(0.98);
     // A small-batch decode step is 50–60 ms (model.md §7): the four-term form agrees within 20 %.
     const b = { ...emptyBatchStats(), requests: 8, decodeRequests: 8, decodeContext: 8 * 512 };
-    const f = { tokens: 8, kvTokens: 8 * 512, prefillSquares: 0 };
+    const f = featuresOf(b);
     expect(predict(r.coefficients, f) / a100Llama2_70bTp2.roundMicros(b)).toBeGreaterThan(0.8);
     expect(predict(r.coefficients, f) / a100Llama2_70bTp2.roundMicros(b)).toBeLessThan(1.2);
   });
@@ -145,8 +146,11 @@ describe('profiles', () => {
       decodeRequests: 19,
       decodeContext: 4000,
     };
-    // 1500 + 12.5·119 + 0.75·4000 + 0.02·10000 = 1500 + 1487.5 → 1488 (half up) + 3000 + 200
-    expect(m.roundMicros(b)).toBe(1500 + 1488 + 3000 + 200);
+    // 1500 + 12.5·119 + 0.75·4000 + 0.02·10000 + 40·19 + 300·1
+    //   = 1500 + 1487.5 → 1488 (half up) + 3000 + 200 + 760 + 300
+    expect(m.roundMicros(b)).toBe(1500 + 1488 + 3000 + 200 + 760 + 300);
+    expect(m.roundMicros({ ...b, decodeRequests: 20 })).toBe(1500 + 1500 + 3000 + 200 + 800 + 300);
+    expect(m.roundMicros({ ...b, prefillRequests: 3 })).toBe(1500 + 1488 + 3000 + 200 + 760 + 900);
     expect(Number.isInteger(m.roundMicros(b))).toBe(true);
     expect(m.roundMicros(emptyBatchStats())).toBe(1500);
     const zero = { unit: 'ps' as const, fixedPs: 0, perTokenPs: 0, perKvTokenPs: 0, perPrefillSquarePs: 0 };
@@ -155,6 +159,44 @@ describe('profiles', () => {
     const big = { ...b, prefillSquares: 2 ** 40 };
     expect(Number.isSafeInteger(m.roundMicros(big))).toBe(true);
     expect(() => m.roundMicros({ ...b, decodeContext: -1 })).toThrow(RangeError);
+    expect(() => m.roundMicros({ ...b, prefillRequests: 0.5 })).toThrow(/prefillRequests/);
+  });
+
+  it('reads a /2 profile written before the per-request terms: absent terms are 0, it predicts as before', () => {
+    const p = sampleProfile();
+    const strip = <T extends object>(o: T, keys: readonly string[]) =>
+      Object.fromEntries(Object.entries(o).filter(([k]) => !keys.includes(k))) as T;
+    const added = ['perDecodeRequestMicros', 'perPrefillRequestMicros'];
+    const old = {
+      ...p,
+      fit: { ...p.fit, coefficients: strip(p.fit.coefficients, added), intervals: strip(p.fit.intervals ?? {}, added) },
+      fullModel: {
+        ...p.fullModel,
+        coefficients: strip(p.fullModel.coefficients, added),
+        intervals: strip(p.fullModel.intervals ?? {}, added),
+      },
+      costModel: strip(p.costModel, ['perDecodeRequestPs', 'perPrefillRequestPs']),
+      reference: { ...p.reference, coefficients: strip(p.reference.coefficients, added) },
+    };
+    const text = JSON.stringify(old);
+    expect(text).not.toMatch(/perDecodeRequest|perPrefillRequest/);
+    const back = parseProfile(text);
+    expect(back.fullModel.coefficients.perDecodeRequestMicros).toBeUndefined();
+    const b = { ...emptyBatchStats(), requests: 3, prefillRequests: 1, prefillTokens: 10, prefillSquares: 100 };
+    // 1500 + 12.5·12 + 0.02·100 (decode: 2 requests, no context) — no per-request terms.
+    expect(profileCostModel(back).roundMicros({ ...b, decodeRequests: 2 })).toBe(1500 + 150 + 2);
+    // Round trip stays stable (nothing is added on export).
+    expect(serializeProfile(back)).toBe(serializeProfile(parseProfile(serializeProfile(back))));
+    expect(serializeProfile(back)).not.toMatch(/perDecodeRequest/);
+    // A /2 profile missing one of the original four terms is still refused.
+    const bad = { ...old, fit: { ...old.fit, coefficients: strip(old.fit.coefficients, ['perTokenMicros']) } };
+    expect(() => parseProfile(JSON.stringify(bad))).toThrow(/fit\.coefficients\.perTokenMicros/);
+  });
+
+  it('lists every term of TERMS in the profile schema (the added ones optional)', () => {
+    const p = sampleProfile();
+    expect(Object.keys(p.fit.coefficients)).toEqual([...TERMS]);
+    expect(Object.keys(parseProfile(serializeProfile(p)).fullModel.coefficients)).toEqual([...TERMS]);
   });
 
   it('is available as --cost-model profile:FILE, and a bad file stores nothing', () => {

@@ -249,7 +249,7 @@ export class KvCompareView extends LitElement {
               }
               <section class="card"><kv-profile-table .profiles=${ps}></kv-profile-table></section>
               <section class="card"><kv-ratio-bars data-testid="ratio-chart" .data=${ratioBars(ps)}></kv-ratio-bars>
-                <p class="muted">Each bar is a profile's time for one term of the round-cost model divided by the A100 model's (<code>reference.ratios</code>), with its 95 % interval: bandwidth-bound work is the per-KV-token term, compute-bound work the per-token and per-prefill-square terms. A "0" marks a term fitted to zero; a legacy (kvsched.profile/1) profile has no intervals.</p></section>
+                <p class="muted">Each bar is a profile's time for one term of the round-cost model divided by the A100 model's (<code>reference.ratios</code>), with its 95 % interval: bandwidth-bound work is the per-KV-token term, compute-bound work the per-token and per-prefill-square terms. A "0" marks a term fitted to zero; a legacy (kvsched.profile/1) profile has no intervals. The per-decode-request and per-prefill-request terms (a sequence's own decode-attention cost, a prefill dispatch) are not in the A100 model, so they have no ratio: "n/a", with the profile's own value in its tooltip and in the table above.</p></section>
               ${this.renderCompare(ps)}`
       }
       ${ps ? this.renderCapacity(ps) : nothing}`;

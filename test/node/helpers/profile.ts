@@ -1,14 +1,18 @@
 /** A complete, valid calibration profile for tests (numbers made up; shape as calibrate() writes it). */
-import type { Coefficients } from '../../../src/calibrate/fit.ts';
+import type { Coefficients, StoredCoefficients } from '../../../src/calibrate/fit.ts';
 import { gridPoints, PRESETS } from '../../../src/calibrate/grid.ts';
 import { migrateV1, type Profile, type ProfileV1 } from '../../../src/calibrate/profile.ts';
 
-export const TRUE: Coefficients = {
+/** The four terms of kvsched.profile/1 (and of /2 profiles written before the per-request terms). */
+export const TRUE_V1 = {
   fixedMicros: 1500,
   perTokenMicros: 12.5,
   perKvTokenMicros: 0.75,
   perPrefillSquareMicros: 0.02,
 };
+export const TRUE: Coefficients = { ...TRUE_V1, perDecodeRequestMicros: 40, perPrefillRequestMicros: 300 };
+/** The A100 model in the calibrated form: no per-request terms. */
+const REF: Coefficients = { ...TRUE_V1, perDecodeRequestMicros: 0, perPrefillRequestMicros: 0 };
 
 /** A kvsched.profile/1 profile as the first version wrote it. */
 export function sampleProfileV1(): ProfileV1 {
@@ -86,14 +90,14 @@ export function sampleProfileV1(): ProfileV1 {
       measurement: m,
     })),
     fit: {
-      coefficients: TRUE,
+      coefficients: TRUE_V1,
       r2: 0.99,
       mape: 0.03,
       train: { r2: 0.995, mape: 0.02 },
       trainPoints: 7,
       heldOutPoints: 3,
     },
-    fullModel: { coefficients: TRUE, method: 'test' },
+    fullModel: { coefficients: TRUE_V1, method: 'test' },
     costModel: {
       unit: 'ps',
       fixedPs: 1_500_000_000,
@@ -103,7 +107,7 @@ export function sampleProfileV1(): ProfileV1 {
     },
     reference: {
       name: 'a100-llama2-70b-tp2',
-      coefficients: TRUE,
+      coefficients: TRUE_V1,
       r2: 0.99,
       mape: 0.1,
       ratios: { fixedMicros: 1, perTokenMicros: 1, perKvTokenMicros: 1, perPrefillSquareMicros: 1 },
@@ -119,13 +123,15 @@ export function sampleProfileV1(): ProfileV1 {
   };
 }
 
-const iv = (c: Coefficients): Record<keyof Coefficients, [number, number]> =>
-  Object.fromEntries(Object.entries(c).map(([k, v]) => [k, [v * 0.98, v * 1.02]])) as Record<
-    keyof Coefficients,
-    [number, number]
-  >;
+const iv = <C extends StoredCoefficients>(c: C): { [K in keyof C]: [number, number] } =>
+  Object.fromEntries(Object.entries(c).map(([k, v = 0]) => [k, [v * 0.98, v * 1.02]])) as {
+    [K in keyof C]: [number, number];
+  };
 
-/** A complete kvsched.profile/2 profile: intervals, verdict `good`, a replay, a default power model. */
+/**
+ * A complete kvsched.profile/2 profile: intervals, verdict `good`, a replay, a default power
+ * model, all six terms (the A100 reference with its per-request terms 0 and no ratio for them).
+ */
 export function sampleProfile(): Profile {
   const { legacy: _legacy, ...m } = migrateV1(sampleProfileV1());
   const line = { intercept: { value: 10, se: 1, df: 4 }, slope: { value: 2, se: 0.01, df: 4 }, r2: 0.999, points: 6 };
@@ -153,10 +159,12 @@ export function sampleProfile(): Profile {
       stoppedBecause: 'target',
       probeRates: [3e9, 3.1e9, 2.9e9],
     },
-    fit: { ...m.fit, intervals: iv(TRUE), heldOutPoints: 10 },
-    fullModel: { ...m.fullModel, intervals: iv(TRUE) },
+    fit: { ...m.fit, coefficients: TRUE, intervals: iv(TRUE), heldOutPoints: 10 },
+    fullModel: { ...m.fullModel, coefficients: TRUE, intervals: iv(TRUE) },
+    costModel: { ...m.costModel, perDecodeRequestPs: 40_000_000, perPrefillRequestPs: 300_000_000 },
     reference: {
       ...m.reference,
+      coefficients: REF,
       ratioIntervals: iv({ fixedMicros: 1, perTokenMicros: 1, perKvTokenMicros: 1, perPrefillSquareMicros: 1 }),
       typicalRound: { ...m.reference.typicalRound, deviceInterval: [0.98, 1.02], ratioInterval: [0.98, 1.02] },
     },

@@ -1,0 +1,53 @@
+/**
+ * Compare's ratio bars and the profile table with the per-request terms: the A100 model has
+ * no such terms, so they are shown as "not in the A100 model" (never a missing bar or a
+ * made-up ratio); a profile written before them shows them as absent, read as 0.
+ */
+import { describe, expect, it } from 'vitest';
+import { NOT_IN_A100, profileFacts, RATIO_TERMS, ratioBars, TERM_ABSENT } from '../../src/app/calibration.ts';
+import { ADDED_TERMS, TERM_NAMES, TERMS } from '../../src/calibrate/fit.ts';
+import { parseProfile } from '../../src/calibrate/profile.ts';
+import { sampleProfile, sampleProfileV1 } from './helpers/profile.ts';
+
+describe('ratio bars with the per-request terms', () => {
+  it('has one bar group per term of TERMS', () => {
+    expect(RATIO_TERMS.map(([t]) => t)).toEqual([...TERMS]);
+  });
+
+  it('gives the terms the A100 lacks no ratio, with the profile’s own value and interval', () => {
+    const p = sampleProfile();
+    const [d] = ratioBars([{ title: 'x', profile: p }]);
+    const bars = d?.bars ?? [];
+    expect(bars.length).toBe(TERMS.length);
+    for (const t of TERMS) {
+      const b = bars.find((x) => x.term === TERM_NAMES[t]);
+      if ((ADDED_TERMS as readonly string[]).includes(t)) {
+        expect(b?.noRatio?.why).toBe('reference');
+        expect(b?.noRatio?.micros).toBe(p.fullModel.coefficients[t]);
+        expect(b?.noRatio?.interval).toEqual(p.fullModel.intervals?.[t]);
+        expect(b?.zero).toBe(false);
+      } else {
+        expect(b?.noRatio).toBeUndefined();
+        expect(b?.value).toBe(p.reference.ratios[t]);
+      }
+    }
+  });
+
+  it('says a legacy profile predates the per-request terms (read as 0), in the bars and the table', () => {
+    const legacy = parseProfile(JSON.stringify(sampleProfileV1()));
+    const bars = ratioBars([{ title: 'old', profile: legacy }])[0]?.bars ?? [];
+    expect(bars.filter((b) => b.noRatio?.why === 'profile').length).toBe(ADDED_TERMS.length);
+    const facts = profileFacts(legacy).filter(([g]) => g === 'Llama-2 70B');
+    expect(facts.length).toBe(TERMS.length);
+    expect(facts.filter(([, , v]) => v === TERM_ABSENT).length).toBe(ADDED_TERMS.length);
+  });
+
+  it('labels the new terms in the profile table as not in the A100 model', () => {
+    const facts = profileFacts(sampleProfile()).filter(([g]) => g === 'Llama-2 70B');
+    for (const t of ADDED_TERMS) {
+      const row = facts.find(([, k]) => k.startsWith(TERM_NAMES[t]));
+      expect(String(row?.[2])).toContain(NOT_IN_A100);
+    }
+    expect(String(facts.find(([, k]) => k.startsWith(TERM_NAMES.perTokenMicros))?.[2])).not.toContain(NOT_IN_A100);
+  });
+});
