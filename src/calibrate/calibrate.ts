@@ -39,13 +39,13 @@ import {
   type RawTimings,
   type SweepData,
 } from './analysis.ts';
-import { featuresOf, predict, TERMS, type Coefficients, type Features } from './fit.ts';
+import { featuresOf, predict, TERM_X, TERMS, type Coefficients, type Features, type Term } from './fit.ts';
 import { batchOf, tokensOf, type GridPoint, type Preset } from './grid.ts';
 import { defaultPower, PROFILE_SCHEMA, toPicoseconds, type Profile } from './profile.ts';
 import { referenceFit, typicalLmsysRound } from './reference.ts';
 import { replayRounds } from './replay.ts';
 import { median, rng, shuffle } from './stats.ts';
-import { verdictOf } from './verdict.ts';
+import { minorTermsOf, verdictOf } from './verdict.ts';
 
 /** Phases in order (the app's progress bar reads them). */
 export const CALIBRATION_PHASES = ['compile', 'probes', 'sweeps', 'kernels', 'replay', 'fit'] as const;
@@ -203,7 +203,7 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     const replay = await replayCheck(ctx, sweeps.analysis.coefficients, reference, sweeps.drift);
     lap('replay');
     progress({ phase: 'fit', done: 0, total: 1, label: 'verdict' });
-    const assessed = assess(preset, points, sweeps, probes.roundTripMicros, replay);
+    const assessed = assess(preset, points, sweeps, probes.roundTripMicros, replay, typical.features);
     progress({ phase: 'fit', done: 1, total: 1, label: 'done' });
     lap('fit');
     return buildProfile(ctx, { probes, points, sweeps, efficiencies, replay, assessed, ref, typical, phaseMs });
@@ -567,7 +567,14 @@ async function kernelEfficiencies({ kernels, timer, preset, topts, widths, progr
 type Assessed = ReturnType<typeof assess>;
 
 /** Phase 5: held-out check, the sweeps' own fit quality, interference measures and the verdict. */
-function assess(preset: Preset, points: readonly Point[], sweeps: Sweeps, roundTripMicros: number, replay: Replay) {
+function assess(
+  preset: Preset,
+  points: readonly Point[],
+  sweeps: Sweeps,
+  roundTripMicros: number,
+  replay: Replay,
+  typical: Features,
+) {
   const a = sweeps.analysis;
   const validation = points.filter((p) => p.kind === 'validation');
   const rounds = validation.map((p) => ({
@@ -596,11 +603,18 @@ function assess(preset: Preset, points: readonly Point[], sweeps: Sweeps, roundT
   const repeatSpread = spreads.length > 0 ? median(spreads) : 0;
   const typicalHalfWidth = relativeHalfWidth(a.typical.interval, a.typical.micros);
   const notIdentifiable = TERMS.filter((t) => !a.identifiable[t]);
+  // A term's largest plausible part of the typical round (Llama-2-70B): its interval's far end.
+  const contribution = (t: Term) => {
+    const [lo, hi] = a.fullIntervals[t];
+    return Math.max(Math.abs(lo), Math.abs(hi)) * TERM_X[t](typical);
+  };
+  const minorTerms = minorTermsOf(notIdentifiable, contribution, a.typical.micros);
   const verdict = verdictOf({
     heldOutR2: heldOut.r2,
     typicalHalfWidth,
     targetHalfWidth: preset.targetHalfWidth,
     notIdentifiable,
+    minorTerms,
     probeDrift,
     repeatSpread,
     replayError: replay?.error ?? null,
@@ -613,6 +627,7 @@ function assess(preset: Preset, points: readonly Point[], sweeps: Sweeps, roundT
     repeatSpread,
     typicalHalfWidth,
     notIdentifiable,
+    minorTerms,
     verdict,
   };
 }
@@ -785,6 +800,7 @@ function buildProfile(
       probeDrift: finiteOrNull(q.probeDrift),
       repeatSpread: q.repeatSpread,
       notIdentifiable: q.notIdentifiable,
+      minorTerms: q.minorTerms,
     },
     validation: { replay: r.replay },
     power: defaultPower(adapter),

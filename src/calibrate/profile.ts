@@ -333,6 +333,8 @@ export const profileSchemaV2 = z.object({
     probeDrift: num.nullable(),
     repeatSpread: num.nullable(),
     notIdentifiable: z.array(z.enum(TERMS)),
+    /** Not-identifiable terms below VERDICT_RULES.minorTermShare of the typical round (not a noisy reason). */
+    minorTerms: z.array(z.enum(TERMS)).optional(),
   }),
   validation: z.object({
     replay: z

@@ -20,6 +20,13 @@ export const VERDICT_RULES = {
   noisyProbeDrift: 1.3,
   /** Median over points of (max − min) / median of a point's samples above this: noisy. */
   noisyRepeatSpread: 0.3,
+  /**
+   * A term not identifiable (its interval includes 0) is a noisy reason unless even the far
+   * end of its interval is below this share of the typical round: then it cannot move any
+   * prediction that matters, and it is reported beside the terms, not held against the
+   * profile (the per-request terms are ~0.1 % of a Llama-2-70B round).
+   */
+  minorTermShare: 0.01,
 } as const;
 
 export const TERM_LABELS: Record<Term, string> = {
@@ -38,6 +45,8 @@ export interface VerdictInput {
   targetHalfWidth: number;
   /** Terms whose 95 % interval includes 0. */
   notIdentifiable: readonly Term[];
+  /** Of those, the ones whose interval's far end is < `minorTermShare` of the typical round. */
+  minorTerms?: readonly Term[];
   probeDrift: number;
   repeatSpread: number;
   /** Signed replay error (predicted − measured) / measured; null when no replay ran. */
@@ -47,6 +56,27 @@ export interface VerdictInput {
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)} %`;
+
+/**
+ * The not-identifiable terms that cannot matter: even the far end of the term's interval,
+ * times the typical round's count of its unit, is below `minorTermShare` of the typical round.
+ */
+export function minorTermsOf(
+  notIdentifiable: readonly Term[],
+  contribution: (t: Term) => number,
+  typicalMicros: number,
+): Term[] {
+  return notIdentifiable.filter(
+    (t) => Number.isFinite(typicalMicros) && typicalMicros > 0 && contribution(t) < VERDICT_RULES.minorTermShare * typicalMicros,
+  );
+}
+
+/** What a profile says about its minor terms (shown beside the verdict), or null when it has none. */
+export function minorTermsNote(terms: readonly Term[] | undefined): string | null {
+  if (!terms || terms.length === 0) return null;
+  const names = terms.map((t) => TERM_LABELS[t]).join(', ');
+  return `${names} ${terms.length === 1 ? 'term' : 'terms'} not identifiable (interval includes 0) but minor: below ${100 * VERDICT_RULES.minorTermShare} % of the typical round even at the interval's far end`;
+}
 
 export function verdictOf(q: VerdictInput): { verdict: Verdict; reasons: string[] } {
   const R = VERDICT_RULES;
@@ -62,7 +92,8 @@ export function verdictOf(q: VerdictInput): { verdict: Verdict; reasons: string[
       noisy.push(
         `typical-round interval ±${pct(q.typicalHalfWidth)} (target ±${pct(q.targetHalfWidth)}) when sampling stopped`,
       );
-    for (const t of q.notIdentifiable) noisy.push(`${TERM_LABELS[t]} term not identifiable (its interval includes 0)`);
+    for (const t of q.notIdentifiable)
+      if (!q.minorTerms?.includes(t)) noisy.push(`${TERM_LABELS[t]} term not identifiable (its interval includes 0)`);
     if (q.probeDrift > R.noisyProbeDrift)
       noisy.push(`interference: the probe's rate varied ${q.probeDrift.toFixed(2)}× between visits`);
     if (q.repeatSpread > R.noisyRepeatSpread) noisy.push(`repeats spread ${pct(q.repeatSpread)} (median over points)`);

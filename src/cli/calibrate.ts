@@ -2,6 +2,7 @@ import { calibrate, type CalibrationProgress } from '../calibrate/calibrate.ts';
 import { TERM_NAMES, TERMS, type Term } from '../calibrate/fit.ts';
 import { PRESETS } from '../calibrate/grid.ts';
 import { serializeProfile, type Profile } from '../calibrate/profile.ts';
+import { minorTermsNote } from '../calibrate/verdict.ts';
 import { writeResult } from './out-file.ts';
 import { pickNodeAdapter } from '../gpu/node-gpu.ts';
 import { GpuError, openSession } from '../gpu/session.ts';
@@ -75,6 +76,8 @@ export function describeProfile(p: Profile): string {
   lines.push(
     `verdict: ${p.quality.verdict.toUpperCase()}${p.quality.reasons.length > 0 ? ` — ${p.quality.reasons.join('; ')}` : ''}`,
   );
+  const minor = minorTermsNote(p.quality.minorTerms);
+  if (minor) lines.push(`  ${minor}`);
   lines.push(
     `device: ${p.device.name}${p.device.adapter.isFallbackAdapter ? ' (fallback/software adapter)' : ''}; ${p.device.runtime}`,
   );

@@ -28,7 +28,7 @@ import {
   rng,
   tQuantile975,
 } from '../../src/calibrate/stats.ts';
-import { VERDICT_RULES, verdictOf, type VerdictInput } from '../../src/calibrate/verdict.ts';
+import { minorTermsNote, minorTermsOf, VERDICT_RULES, verdictOf, type VerdictInput } from '../../src/calibrate/verdict.ts';
 
 /** Emulated-geometry truth (µs): the round trip, the sweeps' intercepts and slopes. */
 const TRUTH = { rt: 300, aLin: 150, aDec: 80, aPre: 60, bLin: 4, bDec: 0.012, bSeq: 6, bPre: 0.05 };
@@ -425,5 +425,26 @@ describe('verdict rules', () => {
     expect(verdictOf({ ...good, replayError: VERDICT_RULES.noisyReplayError }).verdict).toBe('good');
     expect(verdictOf({ ...good, typicalHalfWidth: 0.05 }).verdict).toBe('good');
     expect(verdictOf({ ...good, heldOutR2: 0.5, typicalHalfWidth: 0.5 }).verdict).toBe('noisy');
+  });
+  it('a not-identifiable term below 1 % of the typical round at its far end is minor: noted, not a noisy reason', () => {
+    const typical = 4_000_000; // µs
+    // Far ends: per decode request 30,000 µs × 42 requests = 1.26 M (31 %); per prefill request 1,000 × 5 = 0.005 M.
+    const far: Partial<Record<string, number>> = { perDecodeRequestMicros: 30_000 * 42, perPrefillRequestMicros: 1_000 * 5 };
+    const contribution = (t: string) => far[t] ?? Number.NaN;
+    const notIdentifiable = ['perDecodeRequestMicros', 'perPrefillRequestMicros'] as const;
+    const minor = minorTermsOf(notIdentifiable, contribution, typical);
+    expect(minor).toEqual(['perPrefillRequestMicros']);
+    const v = verdictOf({ ...good, notIdentifiable, minorTerms: minor });
+    expect(v.verdict).toBe('noisy');
+    expect(v.reasons).toEqual(['per-decode-request term not identifiable (its interval includes 0)']);
+    expect(verdictOf({ ...good, notIdentifiable: ['perPrefillRequestMicros'], minorTerms: minor })).toEqual({
+      verdict: 'good',
+      reasons: [],
+    });
+    expect(minorTermsNote(minor)).toMatch(/^per-prefill-request term not identifiable .* but minor: below 1 % of the typical round/);
+    expect(minorTermsNote([])).toBeNull();
+    // The boundary: exactly 1 % is not minor; an unknown typical round makes nothing minor.
+    expect(minorTermsOf(['perTokenMicros'], () => 0.01 * typical, typical)).toEqual([]);
+    expect(minorTermsOf(['perTokenMicros'], () => 0, Number.NaN)).toEqual([]);
   });
 });

@@ -8,6 +8,7 @@
 import { LitElement, css, html, nothing, type TemplateResult } from 'lit';
 import type { WebGpuDetection } from '../../gpu/detect.ts';
 import { newRecordId } from '../../storage/store.ts';
+import { minorTermsNote } from '../../calibrate/verdict.ts';
 import {
   downloadProfile,
   fitChartSpec,
@@ -193,6 +194,7 @@ export class KvCalibrateView extends LitElement {
     return html`<div class="verdict ${q.verdict}" data-testid="profile-verdict" data-verdict=${q.verdict} role=${q.verdict === 'unusable' ? 'alert' : 'status'}>
         <strong>Verdict: ${q.verdict}</strong>${q.verdict === 'unusable' ? html` — do not use this profile as a cost model` : nothing}
         ${q.reasons.length > 0 ? html`<ul>${q.reasons.map((r) => html`<li>${r}</li>`)}</ul>` : html` — intervals within target, held-out rounds and replay predicted well.`}
+        ${minorTermsNote(q.minorTerms) ? html`<p data-testid="minor-terms">${minorTermsNote(q.minorTerms)}</p>` : nothing}
       </div>
       <p data-testid="typical-round">Typical LMSYS round on Llama-2 70B: <span class="num">${fixed(t.deviceMicros / 1000, 1)}${iv(t.deviceInterval?.map((x) => x / 1000) as [number, number] | undefined, 1)}</span> ms here vs <span class="num">${fixed(t.referenceMicros / 1000, 1)}</span> ms on the A100 pair: <span class="num">${fixed(t.ratio, 1)}${iv(t.ratioInterval, 1)}</span>× (95 % intervals).</p>
       <p data-testid="replay">${
