@@ -21,6 +21,8 @@ export interface SimulateOptions {
    *  output token) for the TBT percentiles. Off: per-request max gaps only. Callers turn it
    *  off above `TOKEN_GAPS_MAX_REQUESTS` (see `recordTokenGaps`). */
   tokenGaps?: boolean;
+  /** Requests the run is expected to record (a sizing hint for the result table: no regrowth). */
+  expectedRequests?: number;
   /** Called every `progressEvery` rounds (default 4096) and at the end. */
   onProgress?: (p: Progress) => void;
   progressEvery?: number;
@@ -364,7 +366,7 @@ class RunState {
   retried = false;
   /** Tokens the last executed round produced (set by completeBatch). */
   produced = 0;
-  readonly table = new RequestTable();
+  readonly table: RequestTable;
   readonly rounds: RoundTable | null;
   readonly gaps: TokenGaps | null;
   readonly totals: RunTotals = emptyTotals();
@@ -374,6 +376,7 @@ class RunState {
   constructor(opts: SimulateOptions) {
     this.mode = opts.mode;
     this.power = opts.power;
+    this.table = new RequestTable(opts.expectedRequests);
     this.rounds = (opts.keepRounds ?? true) ? new RoundTable() : null;
     this.gaps = (opts.tokenGaps ?? true) ? new TokenGaps() : null;
   }

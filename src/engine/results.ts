@@ -5,8 +5,11 @@
  */
 class Column<A extends Float64Array | Int32Array> {
   data: A;
-  constructor(private readonly make: (n: number) => A) {
-    this.data = make(1024);
+  constructor(
+    private readonly make: (n: number) => A,
+    capacity = 1024,
+  ) {
+    this.data = make(capacity);
   }
   set(i: number, v: number): void {
     if (i >= this.data.length) this.ensure(i);
@@ -64,19 +67,26 @@ type RequestField = (typeof REQUEST_FIELDS)[number];
 
 /** Requests by id (ids are dense 0..n−1: trace row or generation order). */
 export class RequestTable {
-  private readonly cols = {
-    arrival: new Column(f64),
-    prompt: new Column(i32),
-    output: new Column(i32),
-    predicted: new Column(i32),
-    start: new Column(f64),
-    firstToken: new Column(f64),
-    completion: new Column(f64),
-    restarts: new Column(i32),
-    joules: new Column(f64),
-    maxGap: new Column(f64),
-  };
-  private present = new Column(i32);
+  private readonly cols;
+  private present;
+
+  /** `capacity`: requests expected (ids 0..capacity−1), so the columns need not grow; they still do past it. */
+  constructor(capacity = 1024) {
+    const n = Math.max(16, Math.min(capacity, 1 << 24));
+    this.cols = {
+      arrival: new Column(f64, n),
+      prompt: new Column(i32, n),
+      output: new Column(i32, n),
+      predicted: new Column(i32, n),
+      start: new Column(f64, n),
+      firstToken: new Column(f64, n),
+      completion: new Column(f64, n),
+      restarts: new Column(i32, n),
+      joules: new Column(f64, n),
+      maxGap: new Column(f64, n),
+    };
+    this.present = new Column(i32, n);
+  }
   /** One more than the largest id recorded. */
   length = 0;
   /** Number of requests recorded. */
@@ -159,6 +169,9 @@ export class RequestTable {
  * entries instead of every gap (storing and sorting each gap took ~0.5 s of a 7-policy
  * `kvsched simulate`, measured). Several runs' gaps join (replicas).
  */
+/** Count field of a packed (value, count) key in TokenGaps.packedSorted: 2^21 (values < 2^32). */
+const PACK = 2 ** 21;
+
 export class TokenGaps {
   private readonly values: number[] = [];
   private readonly counts: number[] = [];
@@ -209,6 +222,23 @@ export class TokenGaps {
   percentiles(ps: readonly number[]): number[] {
     const n = this.length;
     if (n === 0) return ps.map(() => Number.NaN);
+    const packed = this.packedSorted();
+    if (packed !== null) {
+      // Walk the sorted (value, count) pairs once, answering the ranks in increasing order.
+      const ranks = ps.map((p, i) => ({ i, idx: Math.min(n - 1, Math.max(0, Math.ceil((p / 100) * n) - 1)) }));
+      ranks.sort((x, y) => x.idx - y.idx);
+      const out = new Array<number>(ps.length);
+      let acc = 0;
+      let k = 0;
+      for (let j = 0; j < packed.length && k < ranks.length; j++) {
+        const key = packed[j] as number;
+        const value = Math.floor(key / PACK);
+        acc += key - value * PACK;
+        while (k < ranks.length && (ranks[k] as { idx: number }).idx < acc)
+          out[(ranks[k++] as { i: number }).i] = value;
+      }
+      return out;
+    }
     const merged = new Map<number, number>();
     for (let i = 0; i < this.values.length; i++) {
       const v = this.values[i] as number;
@@ -230,6 +260,24 @@ export class TokenGaps {
       }
       return keys[lo] as number;
     });
+  }
+
+  /**
+   * The entries as value · PACK + count, sorted (a numeric typed-array sort, no comparator),
+   * when every value is a whole number below 2^32 and every count below PACK — always, for
+   * µs or round gaps of a run — else null (percentiles then merge through a Map). Exact:
+   * the packed keys stay below 2^53.
+   */
+  private packedSorted(): Float64Array | null {
+    const m = this.values.length;
+    const keys = new Float64Array(m);
+    for (let i = 0; i < m; i++) {
+      const v = this.values[i] as number;
+      const c = this.counts[i] as number;
+      if (!(Number.isInteger(v) && v >= 0 && v < 2 ** 32 && c < PACK)) return null;
+      keys[i] = v * PACK + c;
+    }
+    return keys.sort();
   }
 
   /** Every gap recorded, expanded in the order produced (tests; O(gaps) memory). */

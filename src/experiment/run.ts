@@ -74,7 +74,8 @@ export function runPolicy(instance: Instance, policySpec: string | PolicyConfig,
       const wallSeconds = (performance.now() - t0) / 1000;
       return { policy: spec, ok: true, summary: summarize(rep.overall), result: rep.overall, wallSeconds, replicas };
     }
-    const result = simulate(instance.requests(), built, opts);
+    // One replica records every request: size its table once (replicas' tables grow).
+    const result = simulate(instance.requests(), built, { ...opts, expectedRequests: instance.size });
     return { policy: spec, ok: true, summary: summarize(result), result, wallSeconds: (performance.now() - t0) / 1000 };
   } catch (e) {
     if (e instanceof LivelockError) return { policy: spec, ok: false, error: e.message, kind: 'livelock' };

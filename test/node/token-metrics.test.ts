@@ -200,6 +200,40 @@ describe('TokenGaps stores runs of equal gaps once', () => {
     );
   });
 
+  it('percentiles are exact on either path: whole values (packed sort) and fractional or ≥ 2^32 ones (Map)', () => {
+    const value = fc.oneof(
+      fc.integer({ min: 0, max: 40 }).map((v) => v * 1_000_003),
+      fc.constantFrom(2 ** 32 - 1, 2 ** 32, 2 ** 40, 0.5, 1e-3),
+      fc.double({ min: 0, max: 1e6, noNaN: true }),
+    );
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(value, fc.integer({ min: 1, max: 4 })), { minLength: 1, maxLength: 40 }),
+        fc.boolean(),
+        fc.array(fc.double({ min: 0, max: 100, noNaN: true }), { minLength: 1, maxLength: 6 }),
+        (runs, wholeOnly, ps) => {
+          const g = new TokenGaps();
+          const all: number[] = [];
+          for (const [v0, k] of runs) {
+            const v = wholeOnly ? Math.min(Math.round(v0), 2 ** 32 - 1) : v0;
+            for (let i = 0; i < k; i++) {
+              g.add(v);
+              all.push(v);
+            }
+          }
+          const sorted = Float64Array.from(all).sort();
+          expect(g.percentiles(ps)).toEqual(ps.map((p) => percentile(sorted, p)));
+        },
+      ),
+      { numRuns: 500 },
+    );
+    // A run of 2^21 equal gaps (one entry whose count reaches the packing limit) takes the Map path.
+    const big = new TokenGaps();
+    for (let i = 0; i < 2 ** 21; i++) big.add(7);
+    big.add(9);
+    expect(big.percentiles([50, 100])).toEqual([7, 9]);
+  });
+
   it('a 10k LMSYS run keeps far fewer entries than gaps', () => {
     const w10k = lmsys({ seed: 1, requests: 10_000, rate: 50, mode: 'seconds' });
     const r = simulate(w10k.requests, createPolicy('mcsf'), {
