@@ -75,6 +75,9 @@ export interface DecodeFit extends LineFit {
   perRequest: Estimate;
 }
 
+/** Where a combined estimate's variance comes from: the round trip or one sweep's fit. */
+export type VarianceSource = 'roundTrip' | 'linear' | 'decode' | 'prefill';
+
 export interface Analysis {
   sweeps: { linear: LineFit; decode: DecodeFit; prefill: LineFit };
   roundTrip: Estimate;
@@ -86,8 +89,16 @@ export interface Analysis {
   fullIntervals: Intervals;
   /** Term identifiable: its interval excludes 0. */
   identifiable: Record<Term, boolean>;
-  /** The typical round (Llama-2-70B, µs) and its ratio to the reference's. */
-  typical: { estimate: Estimate; micros: number; interval: Interval; ratio: number; ratioInterval: Interval };
+  /** The typical round (Llama-2-70B, µs) and its ratio to the reference's; `varianceShare`:
+   *  each source's share of its estimate's variance (where more samples narrow it most). */
+  typical: {
+    estimate: Estimate;
+    micros: number;
+    interval: Interval;
+    ratio: number;
+    ratioInterval: Interval;
+    varianceShare: Record<VarianceSource, number>;
+  };
   /**
    * Ratios device / reference per term, with intervals; only for terms the reference has
    * (the A100 model has no per-request terms: "not in the A100 model", never a ratio).
@@ -266,17 +277,26 @@ export function analyze(raw: RawTimings, reference: Coefficients, typical: Featu
   const roundTrip = medianEstimate(raw.roundTripMicros);
   // One estimate per source (the round trip, each sweep: its bases combined with their
   // covariance), then the sources combined as independent estimates.
-  const lin = (w: Partial<Record<Base, number>>): Estimate => {
+  const sources = (w: Partial<Record<Base, number>>) => {
     const parts: Array<readonly [number, Estimate]> = [];
-    if (w.rt !== undefined) parts.push([w.rt, roundTrip]);
+    const variance: Record<VarianceSource, number> = { roundTrip: 0, linear: 0, decode: 0, prefill: 0 };
+    if (w.rt !== undefined) {
+      parts.push([w.rt, roundTrip]);
+      variance.roundTrip = (w.rt * roundTrip.se) ** 2;
+    }
     for (const sweep of ['linear', 'decode', 'prefill'] as const) {
       const ws: number[] = [];
       for (const [b, [s, i]] of Object.entries(BASE_OF) as Array<[Exclude<Base, 'rt'>, (typeof BASE_OF)['aLin']]>)
         if (s === sweep && w[b] !== undefined) ws[i] = w[b];
-      if (ws.length > 0) parts.push([1, combineFit(fits[sweep], ws)]);
+      if (ws.length > 0) {
+        const e = combineFit(fits[sweep], ws);
+        parts.push([1, e]);
+        variance[sweep] = e.se ** 2;
+      }
     }
-    return combine(parts);
+    return { estimate: combine(parts), variance };
   };
+  const lin = (w: Partial<Record<Base, number>>): Estimate => sources(w).estimate;
   const terms = (ws: Record<Term, Partial<Record<Base, number>>>) => {
     const est = Object.fromEntries(TERMS.map((t) => [t, lin(ws[t])])) as Record<Term, Estimate>;
     return {
@@ -292,7 +312,8 @@ export function analyze(raw: RawTimings, reference: Coefficients, typical: Featu
   const tw: Partial<Record<Base, number>> = {};
   for (const t of TERMS)
     for (const [k, v] of Object.entries(fw[t]) as Array<[Base, number]>) tw[k] = (tw[k] ?? 0) + TERM_X[t](typical) * v;
-  const typ = lin(tw);
+  const { estimate: typ, variance: typVariance } = sources(tw);
+  const typVarianceTotal = Object.values(typVariance).reduce((s, v) => s + v, 0);
   const typMicros = predict(full.values, typical);
   const typInterval = interval({ ...typ, value: typMicros }, 0);
   const refTypical = predict(reference, typical);
@@ -319,6 +340,9 @@ export function analyze(raw: RawTimings, reference: Coefficients, typical: Featu
       interval: typInterval,
       ratio: typMicros / refTypical,
       ratioInterval: [typInterval[0] / refTypical, typInterval[1] / refTypical],
+      varianceShare: Object.fromEntries(
+        Object.entries(typVariance).map(([k, v]) => [k, typVarianceTotal > 0 ? v / typVarianceTotal : 0]),
+      ) as Record<VarianceSource, number>,
     },
     ratios,
     ratioIntervals,

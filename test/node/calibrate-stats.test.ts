@@ -13,7 +13,7 @@ import {
   type RawTimings,
   type SweepData,
 } from '../../src/calibrate/analysis.ts';
-import { extrapolate } from '../../src/calibrate/calibrate.ts';
+import { extrapolate, focusRepeats } from '../../src/calibrate/calibrate.ts';
 import { predict, TERMS, type Coefficients, type Features } from '../../src/calibrate/fit.ts';
 import { midTile, PRESETS, SWEEP_TILES, tokensOf } from '../../src/calibrate/grid.ts';
 import { MATMUL_GPU_TILE, MATMUL_TILE } from '../../src/gpu/kernels.ts';
@@ -232,6 +232,25 @@ describe('analysis of the sweeps', () => {
         replayError: 0.04,
       }).reasons.join('; '),
     ).toContain('per-decode-request term not identifiable');
+  });
+
+  it("splits the typical round's variance by source; the dominant sweep gets repeated samples", () => {
+    const a = analyze(synthetic(rng(5), 0.05), REF, TYPICAL);
+    const share = a.typical.varianceShare;
+    const sum = share.roundTrip + share.linear + share.decode + share.prefill;
+    expect(sum).toBeCloseTo(1, 9);
+    // The shares are the variance the typical round's standard error is made of.
+    expect(Object.values(share).every((v) => v >= 0)).toBe(true);
+    // Noise on the linear sweep alone: it carries the typical round's variance.
+    const raw = synthetic(rng(7), 0.0);
+    raw.linear = raw.linear.map((p, i) => ({ ...p, samplesMicros: p.samplesMicros.map((v, j) => v * (1 + 0.05 * ((i + j) % 3) - 0.05)) }));
+    const lin = analyze(raw, REF, TYPICAL).typical.varianceShare;
+    expect(lin.linear).toBeGreaterThan(0.99);
+    expect(focusRepeats(lin)).toEqual({ sweep: 'linear', times: 3 });
+    expect(focusRepeats({ roundTrip: 0, linear: 0.6, decode: 0.3, prefill: 0.1 })).toEqual({ sweep: 'linear', times: 2 });
+    expect(focusRepeats({ roundTrip: 0.1, linear: 0.1, decode: 0.2, prefill: 0.6 })).toEqual({ sweep: 'prefill', times: 2 });
+    expect(focusRepeats({ roundTrip: 0.4, linear: 0.3, decode: 0.2, prefill: 0.1 })).toBeNull();
+    expect(focusRepeats({ roundTrip: 0, linear: 0, decode: 0, prefill: 0 })).toBeNull();
   });
 
   it('recovers the coefficients and the Llama-2-70B terms, consistent with extrapolate()', () => {
