@@ -191,7 +191,7 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
           (t) =>
             `${t.replace('Micros', '')} ${fmt(r.num(`${c('quietTerms')}.${t}.maxMin`), 2)}×` +
             ` (not identifiable in ${fmt(r.num(`${c('quietTerms')}.${t}.notIdentifiableIn`))}` +
-            // A minor term (< 1 % of the typical round at its interval's far end in every run) is exempt.
+            // A minor term: < 1 % of the typical round at its interval's far end in every run.
             (r.get(`${c('quietTerms')}.${t}.minor`) === true
               ? `; minor: ≤ ${fmt(100 * r.num(`${c('quietTerms')}.${t}.maxShareOfTypical`), 2)} % of the typical round)`
               : ')'),
@@ -214,7 +214,7 @@ export const SUMMARISERS: Readonly<Record<string, Summariser>> = {
         },
         {
           command,
-          what: 'quiet: each Llama-2-70B term max/min ≤ 1.5 or not identifiable (minor terms exempt)',
+          what: 'quiet: each Llama-2-70B term max/min ≤ 1.5 or not identifiable',
           result: `${terms}: ${yes(termKeys.every((t) => r.bool(`${c('quietTerms')}.${t}.ok`)))}`,
         },
         {
