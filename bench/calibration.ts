@@ -1,5 +1,5 @@
 /**
- * Calibration reproducibility benchmark: `npm run bench:calibration [-- --runs=5] [--full] [--out=FILE]`.
+ * Calibration reproducibility benchmark: `npm run bench:calibration [-- --runs=5] [--full] [--out=FILE] [--save=DIR]`.
  *
  * 1. `runs` consecutive quick calibrations (Node, Dawn; SwiftShader without a GPU).
  * 2. The same with a competing load the benchmark starts itself: a worker thread spinning
@@ -19,7 +19,7 @@ import { Worker } from 'node:worker_threads';
 import { calibrate } from '../src/calibrate/calibrate.ts';
 import { coefficientsOf, TERM_X, TERMS, type Term } from '../src/calibrate/fit.ts';
 import { PRESETS, type Preset } from '../src/calibrate/grid.ts';
-import type { Profile } from '../src/calibrate/profile.ts';
+import { serializeProfile, type Profile } from '../src/calibrate/profile.ts';
 import { typicalLmsysRound } from '../src/calibrate/reference.ts';
 import { median } from '../src/calibrate/stats.ts';
 import { VERDICT_RULES } from '../src/calibrate/verdict.ts';
@@ -35,6 +35,9 @@ const args = Object.fromEntries(
   }),
 );
 const RUNS = Number(args.runs ?? 5);
+/** --save=DIR: write each calibration's profile there (quick-1.json, …, full-11.json). */
+const SAVE = args.save !== undefined ? path.resolve(String(args.save)) : null;
+let saved = 0;
 const out = path.resolve(String(args.out ?? path.join(here, 'results', 'calibration.json')));
 const TARGETS = {
   heldOutR2: 0.95,
@@ -79,6 +82,11 @@ async function one(preset: Preset): Promise<Run> {
       runtime: `Node ${process.version}, Dawn (bench)`,
     });
     const seconds = (performance.now() - t0) / 1000;
+    if (SAVE) {
+      // Every profile, for re-analysis (npm run bench:calibration-drift -- --profiles=…).
+      fs.mkdirSync(SAVE, { recursive: true });
+      fs.writeFileSync(path.join(SAVE, `${preset.name}-${++saved}.json`), serializeProfile(p));
+    }
     const iv = p.fullModel.intervals;
     return {
       seconds,
