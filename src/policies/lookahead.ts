@@ -36,6 +36,8 @@ export abstract class LookAheadPolicy extends ContinuousPolicy {
    *  galloping search read flat arrays. */
   private runE = new Float64Array(64);
   private runB = new Float64Array(64);
+  /** candidates[0] is the queue's head, peeked, not popped (see take). */
+  private peeked = false;
 
   protected admit(ctx: RoundContext, _held: number): void {
     if (this.queue.size === 0) return;
@@ -96,19 +98,31 @@ export abstract class LookAheadPolicy extends ContinuousPolicy {
       if (i < good) {
         this.start(ctx, r);
         this.insertByEnd(r);
-      } else {
+      } else if (!(i === 0 && this.peeked)) {
         this.queue.push(r);
       }
     }
+    this.peeked = false;
     cands.length = 0;
   }
 
-  /** Pop candidates from the queue until there are k (false: the queue ran out). */
+  /**
+   * Pop candidates from the queue until there are k (false: the queue ran out). The first
+   * is only peeked: in an overloaded run the head alone is infeasible in most rounds, and
+   * then it never leaves the heap (no pop and push back, ~2 log n comparisons a round; the
+   * heap's order is total, so the schedule is the same). It is popped once more are taken.
+   */
   private take(k: number, t: number): boolean {
     const cands = this.candidates;
+    if (this.peeked && k > 1) {
+      this.queue.pop(); // the peeked head: cands[0]
+      this.peeked = false;
+    }
     while (cands.length < k) {
-      const r = this.queue.pop();
+      const first = cands.length === 0 && k === 1;
+      const r = first ? this.queue.peek() : this.queue.pop();
       if (r === undefined) return false;
+      if (first) this.peeked = true;
       cands.push(r);
       this.cEnd.push(t + r.view - 1);
       this.cB.push(r.prompt - t + 1);
