@@ -67,7 +67,10 @@ export function minorTermsOf(
   typicalMicros: number,
 ): Term[] {
   return notIdentifiable.filter(
-    (t) => Number.isFinite(typicalMicros) && typicalMicros > 0 && contribution(t) < VERDICT_RULES.minorTermShare * typicalMicros,
+    (t) =>
+      Number.isFinite(typicalMicros) &&
+      typicalMicros > 0 &&
+      contribution(t) < VERDICT_RULES.minorTermShare * typicalMicros,
   );
 }
 

@@ -28,7 +28,13 @@ import {
   rng,
   tQuantile975,
 } from '../../src/calibrate/stats.ts';
-import { minorTermsNote, minorTermsOf, VERDICT_RULES, verdictOf, type VerdictInput } from '../../src/calibrate/verdict.ts';
+import {
+  minorTermsNote,
+  minorTermsOf,
+  VERDICT_RULES,
+  verdictOf,
+  type VerdictInput,
+} from '../../src/calibrate/verdict.ts';
 
 /** Emulated-geometry truth (µs): the round trip, the sweeps' intercepts and slopes. */
 const TRUTH = { rt: 300, aLin: 150, aDec: 80, aPre: 60, bLin: 4, bDec: 0.012, bSeq: 6, bPre: 0.05 };
@@ -243,12 +249,21 @@ describe('analysis of the sweeps', () => {
     expect(Object.values(share).every((v) => v >= 0)).toBe(true);
     // Noise on the linear sweep alone: it carries the typical round's variance.
     const raw = synthetic(rng(7), 0.0);
-    raw.linear = raw.linear.map((p, i) => ({ ...p, samplesMicros: p.samplesMicros.map((v, j) => v * (1 + 0.05 * ((i + j) % 3) - 0.05)) }));
+    raw.linear = raw.linear.map((p, i) => ({
+      ...p,
+      samplesMicros: p.samplesMicros.map((v, j) => v * (1 + 0.05 * ((i + j) % 3) - 0.05)),
+    }));
     const lin = analyze(raw, REF, TYPICAL).typical.varianceShare;
     expect(lin.linear).toBeGreaterThan(0.99);
     expect(focusRepeats(lin)).toEqual({ sweep: 'linear', times: 3 });
-    expect(focusRepeats({ roundTrip: 0, linear: 0.6, decode: 0.3, prefill: 0.1 })).toEqual({ sweep: 'linear', times: 2 });
-    expect(focusRepeats({ roundTrip: 0.1, linear: 0.1, decode: 0.2, prefill: 0.6 })).toEqual({ sweep: 'prefill', times: 2 });
+    expect(focusRepeats({ roundTrip: 0, linear: 0.6, decode: 0.3, prefill: 0.1 })).toEqual({
+      sweep: 'linear',
+      times: 2,
+    });
+    expect(focusRepeats({ roundTrip: 0.1, linear: 0.1, decode: 0.2, prefill: 0.6 })).toEqual({
+      sweep: 'prefill',
+      times: 2,
+    });
     expect(focusRepeats({ roundTrip: 0.4, linear: 0.3, decode: 0.2, prefill: 0.1 })).toBeNull();
     expect(focusRepeats({ roundTrip: 0, linear: 0, decode: 0, prefill: 0 })).toBeNull();
   });
@@ -448,7 +463,10 @@ describe('verdict rules', () => {
   it('a not-identifiable term below 1 % of the typical round at its far end is minor: noted, not a noisy reason', () => {
     const typical = 4_000_000; // µs
     // Far ends: per decode request 30,000 µs × 42 requests = 1.26 M (31 %); per prefill request 1,000 × 5 = 0.005 M.
-    const far: Partial<Record<string, number>> = { perDecodeRequestMicros: 30_000 * 42, perPrefillRequestMicros: 1_000 * 5 };
+    const far: Partial<Record<string, number>> = {
+      perDecodeRequestMicros: 30_000 * 42,
+      perPrefillRequestMicros: 1_000 * 5,
+    };
     const contribution = (t: string) => far[t] ?? Number.NaN;
     const notIdentifiable = ['perDecodeRequestMicros', 'perPrefillRequestMicros'] as const;
     const minor = minorTermsOf(notIdentifiable, contribution, typical);
@@ -460,7 +478,9 @@ describe('verdict rules', () => {
       verdict: 'good',
       reasons: [],
     });
-    expect(minorTermsNote(minor)).toMatch(/^per-prefill-request term not identifiable .* but minor: below 1 % of the typical round/);
+    expect(minorTermsNote(minor)).toMatch(
+      /^per-prefill-request term not identifiable .* but minor: below 1 % of the typical round/,
+    );
     expect(minorTermsNote([])).toBeNull();
     // The boundary: exactly 1 % is not minor; an unknown typical round makes nothing minor.
     expect(minorTermsOf(['perTokenMicros'], () => 0.01 * typical, typical)).toEqual([]);
