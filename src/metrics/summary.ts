@@ -161,20 +161,8 @@ function requestStats(result: SimulationResult): RequestStats {
 export function summarize(result: SimulationResult): RunSummary {
   const unit = result.mode === 'seconds' ? microsToSeconds : (x: number) => x;
   const n = result.requests.count;
-  const {
-    lat,
-    ttft,
-    norm,
-    tpot: tp,
-    sumLat,
-    sumTtft,
-    sumNorm,
-    sumTpot,
-    tokens,
-    restarted,
-    reqJoules,
-    stall,
-  } = requestStats(result);
+  const s = requestStats(result);
+  const tp = s.tpot;
   const nTpot = tp.length;
   const gapPcts = result.tokenGaps ? result.tokenGaps.percentiles([50, 90, 99]) : null;
   const gapPct = (i: number): number => (gapPcts ? unit(gapPcts[i] as number) : Number.NaN);
@@ -182,37 +170,37 @@ export function summarize(result: SimulationResult): RunSummary {
   const makespan = unit(tot.end);
   return {
     requests: n,
-    meanLatency: unit(sumLat / n),
-    p50Latency: unit(percentile(lat, 50)),
-    p90Latency: unit(percentile(lat, 90)),
-    p99Latency: unit(percentile(lat, 99)),
-    maxLatency: unit(percentile(lat, 100)),
-    meanTtft: unit(sumTtft / n),
-    p50Ttft: unit(percentile(ttft, 50)),
-    p90Ttft: unit(percentile(ttft, 90)),
-    p99Ttft: unit(percentile(ttft, 99)),
-    maxTtft: unit(percentile(ttft, 100)),
+    meanLatency: unit(s.sumLat / n),
+    p50Latency: unit(percentile(s.lat, 50)),
+    p90Latency: unit(percentile(s.lat, 90)),
+    p99Latency: unit(percentile(s.lat, 99)),
+    maxLatency: unit(percentile(s.lat, 100)),
+    meanTtft: unit(s.sumTtft / n),
+    p50Ttft: unit(percentile(s.ttft, 50)),
+    p90Ttft: unit(percentile(s.ttft, 90)),
+    p99Ttft: unit(percentile(s.ttft, 99)),
+    maxTtft: unit(percentile(s.ttft, 100)),
     p50Tbt: gapPct(0),
     p90Tbt: gapPct(1),
     p99Tbt: gapPct(2),
-    maxTbt: n > 0 && !Number.isNaN(stall) ? unit(stall) : Number.NaN,
-    meanTpot: nTpot > 0 ? unit(sumTpot / nTpot) : Number.NaN,
+    maxTbt: n > 0 && !Number.isNaN(s.stall) ? unit(s.stall) : Number.NaN,
+    meanTpot: nTpot > 0 ? unit(s.sumTpot / nTpot) : Number.NaN,
     p50Tpot: unit(percentile(tp, 50)),
     p90Tpot: unit(percentile(tp, 90)),
     p99Tpot: unit(percentile(tp, 99)),
-    meanNormLatency: unit(sumNorm / n),
-    p50NormLatency: unit(percentile(norm, 50)),
-    p90NormLatency: unit(percentile(norm, 90)),
-    p99NormLatency: unit(percentile(norm, 99)),
+    meanNormLatency: unit(s.sumNorm / n),
+    p50NormLatency: unit(percentile(s.norm, 50)),
+    p90NormLatency: unit(percentile(s.norm, 90)),
+    p99NormLatency: unit(percentile(s.norm, 99)),
     makespan,
-    throughput: makespan > 0 ? tokens / makespan : 0,
+    throughput: makespan > 0 ? s.tokens / makespan : 0,
     rounds: tot.rounds,
     peakKv: tot.peakKv,
     meanKv: tot.end > 0 ? tot.kvTime / tot.end : 0,
     evictions: tot.evictions,
-    restartedRequests: restarted,
+    restartedRequests: s.restarted,
     energyJoules: tot.activeJoules + tot.idleJoules,
-    joulesPerRequest: n > 0 ? reqJoules / n : 0,
+    joulesPerRequest: n > 0 ? s.reqJoules / n : 0,
   };
 }
 
