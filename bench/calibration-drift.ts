@@ -29,6 +29,7 @@ import {
   quantile,
   REFERENCE_QUANTILE,
   type RawTimings,
+  withinPointMoments,
 } from '../src/calibrate/analysis.ts';
 import { calibrate } from '../src/calibrate/calibrate.ts';
 import { coefficientsOf, predict, TERMS, type Coefficients } from '../src/calibrate/fit.ts';
@@ -123,31 +124,13 @@ function rawOf(p: Profile, drift: RawTimings['drift']): RawTimings {
 
 /** Within-point deviations of log time and of −log reference rate, pooled over every point of a profile. */
 function decomposition(p: Profile) {
-  const pts = pointsOf(p)
-    .map((x) => ({ s: x.samples, r: x.rates }))
-    .filter((x) => x.s.length >= 2 && x.r.length === x.s.length);
-  let see = 0;
-  let sef = 0;
-  let sff = 0;
-  let sres = 0;
-  let n = 0;
-  for (const { s, r } of pts) {
-    const e = s.map(Math.log);
-    const f = r.map((x) => -Math.log(x));
-    const me = e.reduce((a, b) => a + b, 0) / e.length;
-    const mf = f.reduce((a, b) => a + b, 0) / f.length;
-    e.forEach((ei, i) => {
-      const a = ei - me;
-      const b = (f[i] as number) - mf;
-      see += a * a;
-      sef += a * b;
-      sff += b * b;
-      sres += (a - b) ** 2;
-    });
-    n += e.length - 1;
-  }
+  const m = withinPointMoments(pointsOf(p));
+  const { see, sef, sff } = m;
+  // Residual after full normalisation (β = 1): Σ (e − f)² = see − 2·sef + sff.
+  const sres = see - 2 * sef + sff;
+  const n = m.samples - m.groups;
   return {
-    points: pts.length,
+    points: m.groups,
     /** SD of log time within points, as measured (≈ relative spread). */
     sdRaw: Math.sqrt(see / n),
     /** … after full normalisation (sample × rate / reference). */

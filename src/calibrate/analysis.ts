@@ -178,22 +178,26 @@ export interface Drift {
 const usable = (r: number | undefined): r is number => r !== undefined && Number.isFinite(r) && r > 0;
 
 /**
- * The drift normalisation of a run from its points' samples and reference rates (see Drift).
- * null when no point has reference rates for its samples.
+ * Within-point moments of log time (e) and −log reference rate (f), pooled over points:
+ * Σ (e − ē)², Σ (e − ē)(f − f̄), Σ (f − f̄)² over the samples with a positive time and a
+ * usable rate, in points with at least 2 of them (`samples` of them in `groups` points),
+ * and every usable rate (`rates`, points of one sample included). The drift normalisation
+ * (driftOf) and its diagnosis (bench/calibration-drift.ts) both read these.
  */
-export function driftOf(
+export function withinPointMoments(
   points: ReadonlyArray<{ samples: readonly number[]; rates?: readonly number[] | undefined }>,
-): Drift | null {
-  const all: number[] = [];
+): { see: number; sef: number; sff: number; samples: number; groups: number; rates: number[] } {
+  const rates: number[] = [];
   let see = 0;
   let sef = 0;
   let sff = 0;
-  let n = 0;
+  let samples = 0;
+  let groups = 0;
   for (const p of points) {
     const r = p.rates;
     if (!r || r.length !== p.samples.length) continue;
     const ok = p.samples.map((s, i) => [s, r[i]] as const).filter(([s, ri]) => s > 0 && usable(ri));
-    ok.forEach(([, ri]) => all.push(ri as number));
+    ok.forEach(([, ri]) => rates.push(ri as number));
     if (ok.length < 2) continue;
     const e = ok.map(([s]) => Math.log(s));
     const f = ok.map(([, ri]) => -Math.log(ri as number));
@@ -206,8 +210,20 @@ export function driftOf(
       sef += a * b;
       sff += b * b;
     });
-    n += ok.length;
+    samples += ok.length;
+    groups++;
   }
+  return { see, sef, sff, samples, groups, rates };
+}
+
+/**
+ * The drift normalisation of a run from its points' samples and reference rates (see Drift).
+ * null when no point has reference rates for its samples.
+ */
+export function driftOf(
+  points: ReadonlyArray<{ samples: readonly number[]; rates?: readonly number[] | undefined }>,
+): Drift | null {
+  const { see, sef, sff, samples: n, rates: all } = withinPointMoments(points);
   if (all.length === 0) return null;
   const beta = sff > 0 ? Math.min(1, Math.max(0, sef / sff)) : 0;
   const remaining = see - 2 * beta * sef + beta * beta * sff;
