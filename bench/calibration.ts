@@ -17,12 +17,12 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { calibrate } from '../src/calibrate/calibrate.ts';
-import { coefficientsOf, TERM_X, TERMS, type Term } from '../src/calibrate/fit.ts';
+import { coefficientsOf, TERMS, type Term } from '../src/calibrate/fit.ts';
 import { PRESETS, type Preset } from '../src/calibrate/grid.ts';
 import { serializeProfile, type Profile } from '../src/calibrate/profile.ts';
 import { typicalLmsysRound } from '../src/calibrate/reference.ts';
 import { median } from '../src/calibrate/stats.ts';
-import { VERDICT_RULES } from '../src/calibrate/verdict.ts';
+import { farEndMicros, VERDICT_RULES } from '../src/calibrate/verdict.ts';
 import { pickNodeAdapter } from '../src/gpu/node-gpu.ts';
 import { openSession } from '../src/gpu/session.ts';
 import { loadNodeShaders } from '../src/gpu/shaders-node.ts';
@@ -185,10 +185,10 @@ if (args.full === 'true') {
   log(full, 0, 'full');
 }
 
-/** A term's far end (its interval's larger magnitude × the typical round's count of its unit) / the typical round. */
+/** A term's far end (farEndMicros, as the verdict's minor rule) as a share of the run's typical round. */
 function minorShare(r: Run, t: Term): number {
-  const [lo, hi] = r.terms[t].interval ?? [r.terms[t].value, r.terms[t].value];
-  return (Math.max(Math.abs(lo), Math.abs(hi)) * TERM_X[t](typicalLmsysRound().features)) / r.typicalMicros;
+  const v = r.terms[t].value;
+  return farEndMicros(t, r.terms[t].interval ?? [v, v], typicalLmsysRound().features) / r.typicalMicros;
 }
 const typicalQuiet = quiet.map((r) => r.typicalMicros);
 const quietMedian = median(typicalQuiet);

@@ -40,13 +40,13 @@ import {
   type SweepData,
   type VarianceSource,
 } from './analysis.ts';
-import { featuresOf, predict, TERM_X, TERMS, type Coefficients, type Features, type Term } from './fit.ts';
+import { featuresOf, predict, TERMS, type Coefficients, type Features } from './fit.ts';
 import { batchOf, tokensOf, type GridPoint, type Preset } from './grid.ts';
 import { defaultPower, PROFILE_SCHEMA, toPicoseconds, type Profile } from './profile.ts';
 import { referenceFit, typicalLmsysRound } from './reference.ts';
 import { replayRounds } from './replay.ts';
 import { median, rng, shuffle } from './stats.ts';
-import { minorTermsOf, verdictOf } from './verdict.ts';
+import { farEndMicros, minorTermsOf, verdictOf } from './verdict.ts';
 
 /** Phases in order (the app's progress bar reads them). */
 export const CALIBRATION_PHASES = ['compile', 'probes', 'sweeps', 'kernels', 'replay', 'fit'] as const;
@@ -629,12 +629,11 @@ function assess(
   const repeatSpread = spreads.length > 0 ? median(spreads) : 0;
   const typicalHalfWidth = relativeHalfWidth(a.typical.interval, a.typical.micros);
   const notIdentifiable = TERMS.filter((t) => !a.identifiable[t]);
-  // A term's largest plausible part of the typical round (Llama-2-70B): its interval's far end.
-  const contribution = (t: Term) => {
-    const [lo, hi] = a.fullIntervals[t];
-    return Math.max(Math.abs(lo), Math.abs(hi)) * TERM_X[t](typical);
-  };
-  const minorTerms = minorTermsOf(notIdentifiable, contribution, a.typical.micros);
+  const minorTerms = minorTermsOf(
+    notIdentifiable,
+    (t) => farEndMicros(t, a.fullIntervals[t], typical),
+    a.typical.micros,
+  );
   const verdict = verdictOf({
     heldOutR2: heldOut.r2,
     typicalHalfWidth,

@@ -3,7 +3,7 @@
  * (docs/calibration.md, "Verdict rules"). Pure: the thresholds are declared once here
  * and the docs table and the tests read them.
  */
-import type { Term } from './fit.ts';
+import { TERM_X, type Features, type Term } from './fit.ts';
 
 export type Verdict = 'good' | 'noisy' | 'unusable';
 
@@ -56,6 +56,15 @@ export interface VerdictInput {
 }
 
 const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)} %`;
+
+/**
+ * A term's largest plausible part of a round (µs): the far end of its interval (the larger
+ * magnitude) times the round's count of the term's unit. The verdict's minor rule and the
+ * calibration benchmark's term shares both use it.
+ */
+export function farEndMicros(t: Term, interval: readonly [number, number], round: Features): number {
+  return Math.max(Math.abs(interval[0]), Math.abs(interval[1])) * TERM_X[t](round);
+}
 
 /**
  * The not-identifiable terms that cannot matter: even the far end of the term's interval,
