@@ -376,19 +376,13 @@ interface Sweeps {
 }
 
 /**
- * Phase 2b: visits over every due point in a seeded shuffled order, one sample each, each
- * sample bracketed by the reference probe; a sample far from its point's (normalised)
- * median is re-measured at once. After `minSamples` visits the fit is redone after every
- * visit until the typical round's interval is within ±targetHalfWidth, or the budget or
- * `maxSamples` ends sampling.
- */
-/**
  * Samples per visit for the sweep that dominates the typical round's variance: a Neyman-style
  * allocation. On SwiftShader the per-token term is ~95 % of the typical round and the
  * linear sweep ~15 % of a visit's time, so two or three linear samples per visit narrow the
- * typical round's interval much more per second than another pass over every point
- * (three quiet quick calibrations a session apart gave typical rounds 1.21–1.27× apart with
- * one sample per point per visit). null: no sweep carries half the variance.
+ * typical round's interval much more per second than another pass over every point (with
+ * one sample per point per visit, two quiet benchmark runs gave typical rounds 1.27× and
+ * 1.21× apart over five quick calibrations; docs/calibration.md). null: no sweep carries
+ * half the variance.
  */
 export function focusRepeats(
   share: Readonly<Record<VarianceSource, number>>,
@@ -400,6 +394,13 @@ export function focusRepeats(
   return { sweep: top, times: s >= 0.8 ? 3 : 2 };
 }
 
+/**
+ * Phase 2b: visits over every due point in a seeded shuffled order, one sample each (2–3
+ * for the sweep `focusRepeats` names, once fitted), each sample bracketed by the reference
+ * probe; a sample far from its point's (normalised) median is re-measured at once. After `minSamples` visits the fit is redone after every
+ * visit until the typical round's interval is within ±targetHalfWidth, or the budget or
+ * `maxSamples` ends sampling.
+ */
 async function sampleSweeps(
   ctx: Ctx,
   points: Point[],

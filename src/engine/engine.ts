@@ -202,8 +202,9 @@ export function* simulation(
  * One run's loop. `advance` runs it until the run ends (null) or must wait for the feed (a
  * Pause); every pause is followed by the top of the loop, so calling `advance` again resumes
  * exactly where it stopped. The loop is a plain method rather than the generator's own body
- * because V8 runs it faster there: whole `kvsched simulate` processes (7 policies × 10k
- * requests, cold JIT) spent ~25 % less time in it (docs/cli.md, start-up).
+ * because V8 runs it faster there: a whole default `kvsched simulate` process (7 policies ×
+ * 10k requests, cold JIT) took ~7 % less wall and ~8 % less CPU time, medians of 7
+ * interleaved runs (docs/cli.md, start-up).
  */
 class Simulation {
   private readonly run: RunState;
