@@ -38,6 +38,7 @@ export async function putRecord(p: Page, rec: unknown): Promise<void> {
             db.close();
             resolve();
           };
+          tx.onerror = () => reject(tx.error ?? new Error('put failed'));
         };
       }),
     rec,

@@ -14,7 +14,7 @@ import type { RunSummary } from '../../src/metrics/summary.ts';
 import { expectedSummaries, type Reference } from '../e2e/expected.ts';
 import { sampleProfile } from './helpers/profile.ts';
 import { buildApp, launch, serve, type Served } from '../e2e/harness.ts';
-import { shot } from '../e2e/page.ts';
+import { putRecord, shot } from '../e2e/page.ts';
 
 const T = 60_000;
 
@@ -311,24 +311,7 @@ describe('app (Chromium with WebGPU)', () => {
             timeout: T,
           })
           .toBe(true);
-        await page.evaluate(
-          (r) =>
-            new Promise<void>((resolve, reject) => {
-              const open = indexedDB.open('kvsched');
-              open.onerror = () => reject(open.error ?? new Error('open failed'));
-              open.onsuccess = () => {
-                const db = open.result;
-                const tx = db.transaction('records', 'readwrite');
-                tx.objectStore('records').put(r);
-                tx.oncomplete = () => {
-                  db.close();
-                  resolve();
-                };
-                tx.onerror = () => reject(tx.error ?? new Error('put failed'));
-              };
-            }),
-          rec,
-        );
+        await putRecord(page, rec);
       };
       await page.goto(served.url + '#/calibrate');
       await put({
