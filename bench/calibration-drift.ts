@@ -57,6 +57,7 @@ async function runQuick(): Promise<Profile> {
   try {
     return await calibrate({
       session,
+      openSession: async () => openSession((await pickNodeAdapter()).adapter),
       shaders: await loadNodeShaders(),
       preset: PRESETS.quick,
       runtime: `Node ${process.version}, Dawn (bench)`,

@@ -25,7 +25,7 @@ import { abortReason } from '../model/abort.ts';
 import { adapterIdentity, adapterName, readLimits } from '../gpu/detect.ts';
 import { Kernels, LLAMA2_70B, linearWidths, type Job } from '../gpu/kernels.ts';
 import type { GpuSession } from '../gpu/session.ts';
-import type { ShaderSet } from '../gpu/shaders.ts';
+import { SHADER_NAMES, type ShaderSet } from '../gpu/shaders.ts';
 import { summarize, Timer, type Measurement } from '../gpu/timing.ts';
 import {
   analyze,
@@ -75,6 +75,19 @@ export interface CalibrationOptions {
   seed?: number;
   /** Override the preset's sampling budget (ms); tests use a small one. */
   budgetMs?: number;
+  /**
+   * Opens another device on the same adapter (a fresh `requestAdapter()` + `requestDevice()`):
+   * the linear sweep's samples rotate over `preset.linearDevices` devices (docs/calibration.md,
+   * "Device levels"). Without it every sample runs on `session` (`design.linearDevices.count`
+   * says 1). The calibration destroys the devices it opened.
+   */
+  openSession?: () => Promise<GpuSession>;
+}
+
+/** A device the calibration times work on: its compiled kernels and its timer. */
+interface Device {
+  kernels: Kernels;
+  timer: Timer;
 }
 
 /** Keep a grid point's buffers between visits while the kept total stays under this. */
@@ -136,14 +149,19 @@ interface Point {
   requests?: number;
   features: Features;
   grid?: GridPoint;
-  make: () => Promise<Job[]>;
+  make: (k: Kernels) => Promise<Job[]>;
+  /** Devices the point's samples rotate over (Ctx.linearDevices for the linear sweep, else the calibration's own). */
+  devices: readonly Device[];
+  /** The device (index into `devices`) of each sample. */
+  sampleDevices: number[];
   /** Per-execution GPU time of `layers` copies of the work, µs, as measured. */
   samples: number[];
   /** The reference probe's rate around each sample (see referenceProbe). */
   referenceRates: number[];
   reps?: number;
   method: Measurement['method'];
-  kept?: Job[];
+  /** Jobs kept between visits, per device. */
+  kept: Array<Job[] | undefined>;
 }
 
 /** A sample this far from its point's median (fraction) is re-measured at once. */
@@ -155,6 +173,10 @@ interface Ctx {
   preset: Preset;
   kernels: Kernels;
   timer: Timer;
+  /** The linear sweep's devices: the calibration's own first. */
+  linearDevices: Device[];
+  /** Why fewer than `preset.linearDevices` devices were used, when the caller could open more. */
+  linearDevicesNote?: string;
   widths: ReturnType<typeof linearWidths>;
   topts: { samples: number; minIntervalMs: number; signal?: AbortSignal };
   progress: (p: CalibrationProgress) => void;
@@ -172,13 +194,24 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     phaseMs[phase] = now - mark;
     mark = now;
   };
-  progress({ phase: 'compile', done: 0, total: 1, label: 'compiling kernels' });
-  const kernels = await Kernels.create(session, o.shaders);
+  const extraDevices = o.openSession ? Math.max(0, preset.linearDevices - 1) : 0;
+  progress({ phase: 'compile', done: 0, total: 1 + extraDevices, label: 'compiling kernels' });
+  // Only the matmul that suits the adapter (the other costs ~1.3 s of compiling on SwiftShader).
+  const linearShader = Kernels.linearShader(session);
+  const kernels = await Kernels.create(
+    session,
+    o.shaders,
+    SHADER_NAMES.filter((n) => !n.startsWith('matmul') || n === linearShader),
+  );
+  const timer = new Timer(session);
+  const linearDevices: Device[] = [{ kernels, timer }];
+  const extraSessions: GpuSession[] = [];
   const ctx: Ctx = {
     o,
     preset,
     kernels,
-    timer: new Timer(session),
+    timer,
+    linearDevices,
     widths: linearWidths(preset.widthDivisor),
     topts: { samples: preset.minSamples, minIntervalMs: preset.minIntervalMs, ...(signal ? { signal } : {}) },
     progress,
@@ -187,7 +220,48 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     },
   };
   ctx.check();
-  lap('compile');
+  try {
+    const ownAdapter = JSON.stringify(adapterIdentity(session.adapter));
+    for (let i = 0; i < extraDevices && o.openSession; i++) {
+      progress({
+        phase: 'compile',
+        done: 1 + i,
+        total: 1 + extraDevices,
+        label: `linear kernels on device ${i + 2} of ${1 + extraDevices}`,
+      });
+      // A device that cannot be opened, or opens on another adapter, ends the rotation
+      // there (recorded in design.linearDevices): fewer devices, never a wrong one.
+      let extra: GpuSession;
+      try {
+        extra = await o.openSession();
+      } catch (e) {
+        ctx.linearDevicesNote = `device ${i + 2} could not be opened: ${(e as Error).message}`;
+        break;
+      }
+      extraSessions.push(extra);
+      if (JSON.stringify(adapterIdentity(extra.adapter)) !== ownAdapter) {
+        ctx.linearDevicesNote = `device ${i + 2} opened on another adapter (${adapterName(adapterIdentity(extra.adapter))})`;
+        break;
+      }
+      linearDevices.push({
+        kernels: await Kernels.create(extra, o.shaders, [Kernels.linearShader(extra)]),
+        timer: new Timer(extra),
+      });
+      ctx.check();
+    }
+    lap('compile');
+    return await measureAndFit(ctx, lap, phaseMs);
+  } finally {
+    extraSessions.forEach((e) => e.destroy());
+  }
+}
+
+async function measureAndFit(
+  ctx: Ctx,
+  lap: (phase: string) => void,
+  phaseMs: Record<string, number>,
+): Promise<Profile> {
+  const { preset, progress } = ctx;
   const probes = await measureProbes(ctx);
   lap('probes');
   // Reference and typical round (CPU work) before the timed loop.
@@ -272,10 +346,16 @@ async function referenceProbe({ kernels, timer, preset, topts }: Ctx): Promise<R
 const NO_FEATURES = { tokens: 0, kvTokens: 0, prefillSquares: 0, decodeRequests: 0, prefillRequests: 0 } as const;
 
 /** Phase 2a: the sweeps' points, the minimal round and the held-out composite rounds. */
-function sweepPoints({ kernels, timer, preset, widths }: Ctx): Point[] {
+function sweepPoints({ kernels, timer, preset, widths, linearDevices }: Ctx): Point[] {
   const seqs = (b: number, l: number) => new Array<number>(b).fill(l);
-  const point = (p: Omit<Point, 'samples' | 'referenceRates' | 'method'>): Point => ({
+  const own: readonly Device[] = [{ kernels, timer }];
+  const point = (
+    p: Omit<Point, 'samples' | 'referenceRates' | 'method' | 'devices' | 'sampleDevices' | 'kept'>,
+  ): Point => ({
     ...p,
+    devices: p.kind === 'linear' ? linearDevices : own,
+    sampleDevices: [],
+    kept: [],
     samples: [],
     referenceRates: [],
     method: timer.defaultMethod,
@@ -287,7 +367,7 @@ function sweepPoints({ kernels, timer, preset, widths }: Ctx): Point[] {
         label: `linear T=${t}`,
         x: t,
         features: { ...NO_FEATURES, tokens: t },
-        make: async () => [await kernels.linear(t, widths)],
+        make: async (k) => [await k.linear(t, widths)],
       }),
     ),
     ...preset.decodePoints.map((d) =>
@@ -297,7 +377,7 @@ function sweepPoints({ kernels, timer, preset, widths }: Ctx): Point[] {
         x: d.decodeBatch * d.kvLen,
         requests: d.decodeBatch,
         features: { ...NO_FEATURES, kvTokens: d.decodeBatch * d.kvLen, decodeRequests: d.decodeBatch },
-        make: async () => [await kernels.decode({ seqLens: seqs(d.decodeBatch, d.kvLen) })],
+        make: async (k) => [await k.decode({ seqLens: seqs(d.decodeBatch, d.kvLen) })],
       }),
     ),
     ...preset.prefillChunks.map((c) =>
@@ -306,7 +386,7 @@ function sweepPoints({ kernels, timer, preset, widths }: Ctx): Point[] {
         label: `prefill C=${c}`,
         x: c * c,
         features: { ...NO_FEATURES, prefillSquares: c * c, prefillRequests: 1 },
-        make: async () => [await kernels.prefill({ len: c })],
+        make: async (k) => [await k.prefill({ len: c })],
       }),
     ),
     point({
@@ -315,7 +395,7 @@ function sweepPoints({ kernels, timer, preset, widths }: Ctx): Point[] {
       x: 0,
       features: featuresOf(batchOf({ decodeBatch: 1, kvLen: 1, prefillChunk: 0 })),
       grid: { decodeBatch: 1, kvLen: 1, prefillChunk: 0 },
-      make: () => roundJobs(kernels, { decodeBatch: 1, kvLen: 1, prefillChunk: 0 }, widths),
+      make: (k) => roundJobs(k, { decodeBatch: 1, kvLen: 1, prefillChunk: 0 }, widths),
     }),
     ...preset.validation.map((g) =>
       point({
@@ -324,7 +404,7 @@ function sweepPoints({ kernels, timer, preset, widths }: Ctx): Point[] {
         x: 0,
         features: featuresOf(batchOf(g)),
         grid: g,
-        make: () => roundJobs(kernels, g, widths),
+        make: (k) => roundJobs(k, g, widths),
       }),
     ),
   ];
@@ -409,7 +489,7 @@ async function sampleSweeps(
   refCoefficients: Coefficients,
   typical: ReturnType<typeof typicalLmsysRound>,
 ): Promise<Sweeps> {
-  const { o, preset, timer, topts, progress, check } = ctx;
+  const { o, preset, topts, progress, check } = ctx;
   const budgetMs = o.budgetMs ?? preset.budgetMs;
   const probeRates: number[] = [];
   let keptBytes = 0;
@@ -419,12 +499,16 @@ async function sampleSweeps(
   let analysis: Analysis | undefined;
   const order = rng(o.seed ?? 1);
   const sample = async (p: Point): Promise<number> => {
-    let jobs = p.kept;
+    // Samples rotate over the point's devices (one device for all but the linear sweep).
+    const d = p.samples.length % p.devices.length;
+    const dev = p.devices[d] as Device;
+    p.sampleDevices.push(d);
+    let jobs = p.kept[d];
     const fresh = jobs === undefined;
-    if (!jobs) jobs = await p.make();
+    if (!jobs) jobs = await p.make(dev.kernels);
     try {
       const js = jobs;
-      const m = await timer.measure(
+      const m = await dev.timer.measure(
         (pass) => {
           for (let l = 0; l < preset.layers; l++) for (const j of js) j.encode(pass);
         },
@@ -435,13 +519,13 @@ async function sampleSweeps(
       if (fresh) {
         const bytes = js.reduce((s, j) => s + j.bytes, 0);
         if (keptBytes + bytes <= GRID_KEEP_BYTES) {
-          p.kept = js;
+          p.kept[d] = js;
           keptBytes += bytes;
         }
       }
       return (m.samplesMs[0] as number) * 1000;
     } finally {
-      if (p.kept !== jobs) jobs.forEach((j) => j.destroy());
+      if (p.kept[d] !== jobs) jobs.forEach((j) => j.destroy());
     }
   };
   // The probe right before the next sample: the previous sample's "after".
@@ -508,7 +592,7 @@ async function sampleSweeps(
       }
     }
   } finally {
-    points.forEach((p) => p.kept?.forEach((j) => j.destroy()));
+    points.forEach((p) => p.kept.forEach((js) => js?.forEach((j) => j.destroy())));
   }
   const raw = rawTimings(preset, points, roundTripSamples);
   progress({ phase: 'sweeps', done: 1, total: 1, label: 'sweeps done' });
@@ -658,9 +742,31 @@ function assess(
   };
 }
 
+/**
+ * Each device's level: the median over its samples of (normalised sample / its point's
+ * normalised median), 1 = the pooled median. Their spread is the device-to-device variation
+ * the rotation averages (docs/calibration.md, "Device levels").
+ */
+export function deviceLevels(
+  points: ReadonlyArray<{ samples: number[]; referenceRates: number[]; sampleDevices: readonly number[] }>,
+  count: number,
+  drift: Drift | null,
+): number[] {
+  // One device is the pooled median by definition.
+  if (count <= 1) return [1];
+  const ratios: number[][] = Array.from({ length: count }, () => []);
+  for (const p of points) {
+    const s = normalizeSamples(p.samples, p.referenceRates, drift);
+    const m = median(s);
+    if (!(m > 0)) continue;
+    s.forEach((v, i) => ratios[p.sampleDevices[i] ?? 0]?.push(v / m));
+  }
+  return ratios.map((r) => (r.length > 0 ? median(r) : NaN)).filter((x) => Number.isFinite(x));
+}
+
 /** Phase 6: the profile (kvsched.profile/2). */
 function buildProfile(
-  { o, preset, timer, widths }: Ctx,
+  ctx: Ctx,
   r: {
     probes: Probes;
     points: readonly Point[];
@@ -673,6 +779,7 @@ function buildProfile(
     phaseMs: Record<string, number>;
   },
 ): Profile {
+  const { o, preset, timer, widths } = ctx;
   const { session } = o;
   const { probes, points, sweeps, assessed: q, ref, typical } = r;
   const a = sweeps.analysis;
@@ -688,6 +795,7 @@ function buildProfile(
         samplesMicros: p.samples,
         medianMicros: median(normalized(p, rr)),
         referenceRates: p.referenceRates,
+        ...(p.devices.length > 1 ? { devices: p.sampleDevices } : {}),
       })),
     fit: a.sweeps[k],
   });
@@ -752,6 +860,15 @@ function buildProfile(
       budgetMs: sweeps.budgetMs,
       stoppedBecause: sweeps.stoppedBecause,
       probeRates: sweeps.probeRates,
+      linearDevices: {
+        count: ctx.linearDevices.length,
+        levels: deviceLevels(
+          points.filter((p) => p.kind === 'linear'),
+          ctx.linearDevices.length,
+          rr,
+        ),
+        ...(ctx.linearDevicesNote !== undefined ? { note: ctx.linearDevicesNote } : {}),
+      },
       ...(rr ? { drift: { referenceQuantile: REFERENCE_QUANTILE, ...rr } } : {}),
       phaseMs: r.phaseMs,
     },

@@ -8,7 +8,7 @@
  *   linear and its line is the staircase's average (what rounds of any T see on average).
  * - decode: decode attention over B sequences × L KV tokens, fitted on B·L (per KV token) and
  *   B (per decode request: a sequence's own cost whatever its length), so B and L vary
- *   independently (B from 2 to 32 at L = 128, L from 128 to 640 at small B); L mid-way
+ *   independently (B from 2 to 32 at L = 128, L from 128 to 896 at small B); L mid-way
  *   through the kernel's 256-token tiles for the same reason.
  * - prefill: causal prefill attention over a chunk of C tokens (x is C²; the intercept is a
  *   prefill dispatch's own cost, the per-prefill-request term); C = 8 + 16k, mid-way through
@@ -52,6 +52,14 @@ export interface Preset {
   readonly prefillChunks: readonly number[];
   /** Composite rounds held out to check the model. */
   readonly validation: readonly GridPoint[];
+  /**
+   * Devices the linear sweep's samples rotate over (the calibration's own and, when the
+   * caller can open more, `linearDevices − 1` others on the same adapter). On SwiftShader a
+   * device's speed for the same kernel differs by up to ~25 % from another's, and stays so
+   * for its lifetime: one device alone puts that level into the per-token term (~95 % of
+   * the typical round) where no interval sees it (docs/calibration.md, "Device levels").
+   */
+  readonly linearDevices: number;
   /** Samples of every point before the stopping rule is first checked (≥ 3). */
   readonly minSamples: number;
   /** Most samples of a point. */
@@ -93,8 +101,11 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
       { decodeBatch: 4, kvLen: 384 },
       { decodeBatch: 8, kvLen: 384 },
       { decodeBatch: 2, kvLen: 640 },
+      { decodeBatch: 2, kvLen: 896 },
     ],
-    prefillChunks: [24, 40, 56, 72, 88],
+    // C = 8 pins the intercept (the per-prefill-request term): its relative standard error
+    // is 2.4× smaller than with C ≥ 24 only (equal relative noise per point).
+    prefillChunks: [8, 24, 40, 56, 72, 88],
     validation: [
       { decodeBatch: 8, kvLen: 128, prefillChunk: 8 },
       { decodeBatch: 8, kvLen: 384, prefillChunk: 40 },
@@ -103,6 +114,7 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
       { decodeBatch: 48, kvLen: 128, prefillChunk: 0 },
       { decodeBatch: 8, kvLen: 640, prefillChunk: 72 },
     ],
+    linearDevices: 3,
     minSamples: 3,
     maxSamples: 15,
     targetHalfWidth: 0.05,
@@ -131,7 +143,7 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
       { decodeBatch: 8, kvLen: 896 },
       { decodeBatch: 96, kvLen: 128 },
     ],
-    prefillChunks: [40, 72, 104, 136, 200, 264, 328],
+    prefillChunks: [8, 40, 72, 104, 136, 200, 264, 328],
     validation: [
       { decodeBatch: 24, kvLen: 384, prefillChunk: 120 },
       { decodeBatch: 40, kvLen: 640, prefillChunk: 72 },
@@ -142,6 +154,7 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
       { decodeBatch: 56, kvLen: 384, prefillChunk: 24 },
       { decodeBatch: 8, kvLen: 128, prefillChunk: 168 },
     ],
+    linearDevices: 3,
     // 3 visits (the minimum the intervals need) and 150 s of sampling: the whole preset took
     // 634 s with 5 visits and 240 s on a quiet 2-core SwiftShader machine (target ≤ 8 min).
     minSamples: 3,

@@ -219,6 +219,8 @@ const sweepPoint = z.object({
   medianMicros: nonNeg,
   /** The reference probe's rate (FLOP/s) around each sample (absent before drift normalisation). */
   referenceRates: z.array(nonNeg).optional(),
+  /** Linear sweep rotated over several devices: the device (index) of each sample. */
+  devices: z.array(int).optional(),
 });
 const sweep = z.object({ points: z.array(sweepPoint).min(3), fit: lineFit });
 
@@ -284,6 +286,13 @@ export const profileSchemaV2 = z.object({
         .optional(),
       /** Wall time of each phase (compile, probes, setup, sweeps, kernels, replay, fit), ms; absent before. */
       phaseMs: z.record(z.string(), nonNeg).optional(),
+      /**
+       * The devices the linear sweep's samples rotated over (docs/calibration.md, "Device
+       * levels"): how many, each one's level (median of its samples / their points' medians,
+       * drift-normalised; 1 = the pooled median), and why fewer than the preset's were used
+       * when that happened. Absent in profiles written before.
+       */
+      linearDevices: z.object({ count: int, levels: z.array(nonNeg), note: z.string().optional() }).optional(),
     })
     .optional(),
   /** The held-out composite rounds (`heldOut` true; legacy profiles: their grid). */

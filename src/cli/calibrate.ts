@@ -142,6 +142,14 @@ export function describeProfile(p: Profile): string {
           `(its ${Math.round(100 * d.drift.referenceQuantile)}th percentile), sensitivity β ${d.drift.beta.toFixed(2)}, ` +
           `${(100 * d.drift.commonModeShare).toFixed(0)} % of the repeats' variance removed`,
       );
+    if (d.linearDevices)
+      lines.push(
+        `  linear sweep over ${d.linearDevices.count} device${d.linearDevices.count === 1 ? '' : 's'}` +
+          (d.linearDevices.levels.length > 1
+            ? `, their levels ${d.linearDevices.levels.map((l) => l.toFixed(3)).join(' / ')} (1 = the pooled median)`
+            : '') +
+          (d.linearDevices.note !== undefined ? ` — ${d.linearDevices.note}` : ''),
+      );
   }
   lines.push(
     `held-out check (${p.fit.heldOutPoints} composite rounds): R² ${p.fit.r2.toFixed(4)}, MAPE ${(100 * p.fit.mape).toFixed(1)} % (sweeps: min R² ${p.fit.train.r2.toFixed(4)}, MAPE ${(100 * p.fit.train.mape).toFixed(1)} %)`,
@@ -226,6 +234,8 @@ export const calibrateCommand: Command = {
       };
       const profile = await calibrate({
         session,
+        // More devices on the same adapter for the linear sweep's rotation.
+        openSession: async () => openSession((await pickNodeAdapter(a.adapter)).adapter),
         shaders: await loadNodeShaders(),
         preset,
         runtime: `Node ${process.version}, npm webgpu (Dawn), VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '(unset)'}`,

@@ -98,16 +98,29 @@ const STORAGE = {
 };
 
 /** Compiled pipelines of every kernel on one device. */
+function isFallbackSession(session: GpuSession): boolean {
+  return Boolean((session.adapter as { info?: GPUAdapterInfo }).info?.isFallbackAdapter);
+}
+
 export class Kernels {
   private constructor(
     readonly session: GpuSession,
     private readonly pipelines: ReadonlyMap<ShaderName, GPUComputePipeline>,
   ) {}
 
-  static async create(session: GpuSession, shaders: ShaderSet): Promise<Kernels> {
+  /** The matmul shader `linear` and `matmul` use on this session's adapter by default. */
+  static linearShader(session: GpuSession): ShaderName {
+    return isFallbackSession(session) ? 'matmul' : 'matmul-gpu';
+  }
+
+  /**
+   * Compile the pipelines: every shader, or only those named (compiling costs seconds per
+   * attention kernel on SwiftShader; a calibration's extra devices need only the matmul).
+   */
+  static async create(session: GpuSession, shaders: ShaderSet, only?: readonly ShaderName[]): Promise<Kernels> {
     const device = session.device;
     const map = new Map<ShaderName, GPUComputePipeline>();
-    for (const name of Object.keys(shaders) as ShaderName[]) {
+    for (const name of only ?? (Object.keys(shaders) as ShaderName[])) {
       const module = device.createShaderModule({ code: shaders[name], label: name });
       const info = await session.guard(module.getCompilationInfo(), `compiling ${name}.wgsl`);
       const errors = info.messages.filter((m) => m.type === 'error');
@@ -141,7 +154,7 @@ export class Kernels {
 
   /** A fallback (software, CPU) adapter such as SwiftShader. */
   get isFallback(): boolean {
-    return Boolean((this.session.adapter as { info?: GPUAdapterInfo }).info?.isFallbackAdapter);
+    return isFallbackSession(this.session);
   }
 
   /** Largest buffer one storage binding may hold on this device. */

@@ -39,9 +39,23 @@ describe('calibration (Node, Dawn)', () => {
     if (!found) return ctx.skip(skipReason);
     const events: CalibrationProgress[] = [];
     const t0 = performance.now();
+    // The extra devices the linear sweep rotates over; the calibration must destroy them.
+    const opened: GpuSession[] = [];
+    let destroyed = 0;
+    const openMore = async () => {
+      const s = await openSession((await pickNodeAdapter()).adapter);
+      const destroy = s.destroy.bind(s);
+      s.destroy = () => {
+        destroyed++;
+        destroy();
+      };
+      opened.push(s);
+      return s;
+    };
     // A short sampling budget: this test checks the pipeline, not the precision (bench/calibration.ts does).
     const p = await calibrate({
       session: await session(),
+      openSession: openMore,
       shaders: await loadNodeShaders(),
       preset: PRESETS.quick,
       runtime: 'vitest',
@@ -58,6 +72,15 @@ describe('calibration (Node, Dawn)', () => {
     const d = p.design;
     if (!d) throw new Error('no design');
     expect(d.linear.points.length).toBe(PRESETS.quick.linearTokens.length);
+    // The linear sweep's samples rotate over the preset's devices; the others stay on one.
+    expect(opened.length).toBe(PRESETS.quick.linearDevices - 1);
+    expect(destroyed).toBe(opened.length);
+    expect(d.linearDevices?.count).toBe(PRESETS.quick.linearDevices);
+    expect(d.linearDevices?.levels.length).toBe(PRESETS.quick.linearDevices);
+    expect(d.linearDevices?.note).toBeUndefined();
+    for (const pt of d.linear.points)
+      expect(pt.devices).toEqual(pt.samplesMicros.map((_, i) => i % PRESETS.quick.linearDevices));
+    for (const pt of [...d.decode.points, ...d.prefill.points]) expect(pt.devices).toBeUndefined();
     for (const pt of [...d.linear.points, ...d.decode.points, ...d.prefill.points])
       expect(pt.samplesMicros.length).toBeGreaterThanOrEqual(PRESETS.quick.minSamples);
     expect(d.stoppedBecause === 'budget' || d.stoppedBecause === 'target').toBe(true);
@@ -86,6 +109,41 @@ describe('calibration (Node, Dawn)', () => {
     });
     expect(Number.isInteger(r) && r >= 1).toBe(true);
   }, 600_000);
+
+  it('calibrates on its own device when another cannot be opened, and says why', async (ctx) => {
+    if (!found) return ctx.skip(skipReason);
+    const tiny = {
+      ...PRESETS.quick,
+      linearTokens: [16, 48, 80],
+      decodePoints: [
+        { decodeBatch: 1, kvLen: 128 },
+        { decodeBatch: 2, kvLen: 128 },
+        { decodeBatch: 4, kvLen: 128 },
+        { decodeBatch: 1, kvLen: 384 },
+      ],
+      prefillChunks: [8, 24, 40],
+      validation: [{ decodeBatch: 2, kvLen: 128, prefillChunk: 8 }],
+      budgetMs: 1,
+      minIntervalMs: 1,
+      streamBytes: 4 << 20,
+      fmaIters: 4,
+      referenceMs: 4,
+      replay: { rounds: 2, budgetMs: 200 },
+    };
+    const p = await calibrate({
+      session: await session(),
+      openSession: () => Promise.reject(new Error('no second adapter here')),
+      shaders: await loadNodeShaders(),
+      preset: tiny,
+      runtime: 'vitest',
+    });
+    expect(p.design?.linearDevices).toEqual({
+      count: 1,
+      levels: [1],
+      note: 'device 2 could not be opened: no second adapter here',
+    });
+    for (const pt of p.design?.linear.points ?? []) expect(pt.devices).toBeUndefined();
+  }, 300_000);
 
   it('stops promptly when cancelled', async (ctx) => {
     if (!found) return ctx.skip(skipReason);

@@ -115,6 +115,12 @@ export class KvCalibrateView extends LitElement {
       const phases: readonly string[] = lib.phases;
       const profile = await lib.calibrate({
         session,
+        // More devices on the same adapter for the linear sweep's rotation (docs/calibration.md).
+        openSession: async () => {
+          const more = await gpu.requestAdapter();
+          if (!more) throw new Error('requestAdapter() returned null');
+          return lib.openSession(more);
+        },
         shaders: lib.shaders,
         preset: lib.PRESETS[this.preset],
         runtime: navigator.userAgent,
