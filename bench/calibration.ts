@@ -6,7 +6,8 @@
  *    on one core for the whole series.
  * 3. With --full: one full-preset calibration (its run time).
  * Targets (issue 13): quiet held-out R² ≥ 0.95 each; typical round max/min ≤ 1.15; each
- * Llama-2-70B term max/min ≤ 1.5 or reported not identifiable; loaded max/min ≤ 1.3 or
+ * Llama-2-70B term max/min ≤ 1.5, or the runs that report it identified agree within 1.5 (the
+ * others report it not identifiable, with its interval: verdict.ts, notIdentifiableWhy); loaded max/min ≤ 1.3 or
  * the profiles labelled noisy/unusable, and no `good` loaded profile whose typical round
  * is > 30 % off the quiet median; quiet replay median |error| ≤ 10 %; quick ≤ 60 s; full ≤ 8 min.
  * Prints every number and writes bench/results/calibration.json (with the machine's load).
@@ -196,8 +197,11 @@ const quietMedian = median(typicalQuiet);
 const termChecks = Object.fromEntries(
   TERMS.map((t) => {
     const vals = quiet.map((r) => r.terms[t].value);
-    const notIdentifiable = quiet.some((r) => !r.terms[t].identifiable);
     const mm = maxMin(vals);
+    // The values a profile presented as identified must agree within the target; a run that
+    // reported the term not identifiable (with its interval) does not count against it.
+    const identified = quiet.filter((r) => r.terms[t].identifiable).map((r) => r.terms[t].value);
+    const identifiedMaxMin = identified.length > 1 ? maxMin(identified) : 1;
     // Below 1 % of the typical round at its interval's far end in every run: reported (its
     // spread cannot move a device comparison), but the target is the issue's, without exemption.
     const minorInAll = quiet.every((r) => r.minorTerms.includes(t) || minorShare(r, t) < VERDICT_RULES.minorTermShare);
@@ -206,9 +210,10 @@ const termChecks = Object.fromEntries(
       {
         maxMin: mm,
         notIdentifiableIn: quiet.filter((r) => !r.terms[t].identifiable).length,
+        identifiedMaxMin,
         maxShareOfTypical: Math.max(...quiet.map((r) => minorShare(r, t))),
         minor: minorInAll,
-        ok: mm <= TARGETS.termMaxMin || notIdentifiable,
+        ok: mm <= TARGETS.termMaxMin || identifiedMaxMin <= TARGETS.termMaxMin,
       },
     ];
   }),

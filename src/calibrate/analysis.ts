@@ -87,7 +87,10 @@ export interface Analysis {
   /** Llama-2-70B on this device. */
   full: Coefficients;
   fullIntervals: Intervals;
-  /** Term identifiable: its interval excludes 0. */
+  /**
+   * Term distinguishable from 0: its (emulated) interval excludes 0. The profile's
+   * `quality.notIdentifiable` also counts a term whose interval is too wide (verdict.ts, notIdentifiableWhy).
+   */
   identifiable: Record<Term, boolean>;
   /** The typical round (Llama-2-70B, µs) and its ratio to the reference's; `varianceShare`:
    *  each source's share of its estimate's variance (where more samples narrow it most). */

@@ -46,7 +46,7 @@ import { defaultPower, PROFILE_SCHEMA, toPicoseconds, type Profile } from './pro
 import { referenceFit, typicalLmsysRound } from './reference.ts';
 import { replayRounds } from './replay.ts';
 import { median, rng, shuffle } from './stats.ts';
-import { farEndMicros, minorTermsOf, verdictOf } from './verdict.ts';
+import { farEndMicros, minorTermsOf, notIdentifiableWhy, verdictOf } from './verdict.ts';
 
 /** Phases in order (the app's progress bar reads them). */
 export const CALIBRATION_PHASES = ['compile', 'probes', 'sweeps', 'kernels', 'replay', 'fit'] as const;
@@ -713,7 +713,8 @@ function assess(
   const probeDrift = pr.length > 1 ? Math.max(...pr) / Math.max(Math.min(...pr), 1e-300) : 1;
   const repeatSpread = spreads.length > 0 ? median(spreads) : 0;
   const typicalHalfWidth = relativeHalfWidth(a.typical.interval, a.typical.micros);
-  const notIdentifiable = TERMS.filter((t) => !a.identifiable[t]);
+  // On the Llama-2-70B terms, what the profile reports (verdict.ts, notIdentifiableWhy).
+  const notIdentifiable = TERMS.filter((t) => notIdentifiableWhy(a.fullIntervals[t]) !== null);
   const minorTerms = minorTermsOf(
     notIdentifiable,
     (t) => farEndMicros(t, a.fullIntervals[t], typical),
@@ -724,6 +725,7 @@ function assess(
     typicalHalfWidth,
     targetHalfWidth: preset.targetHalfWidth,
     notIdentifiable,
+    termIntervals: a.fullIntervals,
     minorTerms,
     probeDrift,
     repeatSpread,

@@ -341,6 +341,10 @@ export const profileSchemaV2 = z.object({
     typicalHalfWidth: num.nullable(),
     probeDrift: num.nullable(),
     repeatSpread: num.nullable(),
+    /**
+     * Terms whose 95 % interval (Llama-2-70B) includes 0 or, since the fourth session's rule,
+     * spans more than VERDICT_RULES.maxTermSpan; older profiles: includes 0 only.
+     */
     notIdentifiable: z.array(z.enum(TERMS)),
     /** Not-identifiable terms below VERDICT_RULES.minorTermShare of the typical round (not a noisy reason). */
     minorTerms: z.array(z.enum(TERMS)).optional(),

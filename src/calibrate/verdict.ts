@@ -21,7 +21,15 @@ export const VERDICT_RULES = {
   /** Median over points of (max − min) / median of a point's samples above this: noisy. */
   noisyRepeatSpread: 0.3,
   /**
-   * A term not identifiable (its interval includes 0) is a noisy reason unless even the far
+   * A term is identifiable when its 95 % interval excludes 0 and spans at most this factor
+   * (hi/lo). A 2× span is a log half-width of 0.35, a standard error of ~0.18 in log: five
+   * independent calibrations would then spread by about 2.33 × 0.18 = 0.41 in log, 1.5× —
+   * the reproducibility issue 13 asks of a term. A wider interval says the data cannot pin
+   * the term to that, and the term is reported so, with its interval.
+   */
+  maxTermSpan: 2,
+  /**
+   * A term not identifiable (see maxTermSpan) is a noisy reason unless even the far
    * end of its interval is below this share of the typical round: then it cannot move any
    * prediction that matters, and it is reported beside the terms, not held against the
    * profile (the per-request terms are ~0.1 % of a Llama-2-70B round).
@@ -43,8 +51,10 @@ export interface VerdictInput {
   /** Relative half-width of the typical round's interval. */
   typicalHalfWidth: number;
   targetHalfWidth: number;
-  /** Terms whose 95 % interval includes 0. */
+  /** Terms not identifiable: 95 % interval includes 0 or spans more than `maxTermSpan` (see notIdentifiableWhy). */
   notIdentifiable: readonly Term[];
+  /** The terms' 95 % intervals (Llama-2-70B), for the reasons' wording; absent: "its interval includes 0". */
+  termIntervals?: Partial<Record<Term, readonly [number, number]>>;
   /** Of those, the ones whose interval's far end is < `minorTermShare` of the typical round. */
   minorTerms?: readonly Term[];
   probeDrift: number;
@@ -64,6 +74,19 @@ const pct = (x: number) => `${(100 * x).toFixed(x < 0.1 ? 1 : 0)} %`;
  */
 export function farEndMicros(t: Term, interval: readonly [number, number], round: Features): number {
   return Math.max(Math.abs(interval[0]), Math.abs(interval[1])) * TERM_X[t](round);
+}
+
+/**
+ * Why a term with this 95 % interval is not identifiable, or null when it is: its interval
+ * includes 0, or it spans more than `maxTermSpan` (hi/lo).
+ */
+export function notIdentifiableWhy(interval: readonly [number, number]): string | null {
+  const [lo, hi] = interval;
+  if (!(lo > 0)) return 'its interval includes 0';
+  const span = hi / lo;
+  if (!(span <= VERDICT_RULES.maxTermSpan))
+    return `its 95 % interval spans ${span.toFixed(1)}×, more than ${VERDICT_RULES.maxTermSpan}×`;
+  return null;
 }
 
 /**
@@ -87,7 +110,7 @@ export function minorTermsOf(
 export function minorTermsNote(terms: readonly Term[] | undefined): string | null {
   if (!terms || terms.length === 0) return null;
   const names = terms.map((t) => TERM_LABELS[t]).join(', ');
-  return `${names} ${terms.length === 1 ? 'term' : 'terms'} not identifiable (interval includes 0) but minor: below ${100 * VERDICT_RULES.minorTermShare} % of the typical round even at the interval's far end`;
+  return `${names} ${terms.length === 1 ? 'term' : 'terms'} not identifiable (95 % interval includes 0 or spans more than ${VERDICT_RULES.maxTermSpan}×) but minor: below ${100 * VERDICT_RULES.minorTermShare} % of the typical round even at the interval's far end`;
 }
 
 export function verdictOf(q: VerdictInput): { verdict: Verdict; reasons: string[] } {
@@ -105,7 +128,12 @@ export function verdictOf(q: VerdictInput): { verdict: Verdict; reasons: string[
         `typical-round interval ±${pct(q.typicalHalfWidth)} (target ±${pct(q.targetHalfWidth)}) when sampling stopped`,
       );
     for (const t of q.notIdentifiable)
-      if (!q.minorTerms?.includes(t)) noisy.push(`${TERM_LABELS[t]} term not identifiable (its interval includes 0)`);
+      if (!q.minorTerms?.includes(t)) {
+        const iv = q.termIntervals?.[t];
+        noisy.push(
+          `${TERM_LABELS[t]} term not identifiable (${(iv && notIdentifiableWhy(iv)) ?? 'its interval includes 0'})`,
+        );
+      }
     if (q.probeDrift > R.noisyProbeDrift)
       noisy.push(`interference: the probe's rate varied ${q.probeDrift.toFixed(2)}× between visits`);
     if (q.repeatSpread > R.noisyRepeatSpread) noisy.push(`repeats spread ${pct(q.repeatSpread)} (median over points)`);

@@ -32,6 +32,7 @@ import {
 import {
   minorTermsNote,
   minorTermsOf,
+  notIdentifiableWhy,
   VERDICT_RULES,
   verdictOf,
   type VerdictInput,
@@ -515,5 +516,36 @@ describe('verdict rules', () => {
     // The boundary: exactly 1 % is not minor; an unknown typical round makes nothing minor.
     expect(minorTermsOf(['perTokenMicros'], () => 0.01 * typical, typical)).toEqual([]);
     expect(minorTermsOf(['perTokenMicros'], () => 0, Number.NaN)).toEqual([]);
+  });
+
+  it('calls a term not identifiable when its interval includes 0 or spans more than 2×, and says which', () => {
+    expect(VERDICT_RULES.maxTermSpan).toBe(2);
+    expect(notIdentifiableWhy([0, 5])).toBe('its interval includes 0');
+    expect(notIdentifiableWhy([10, 20])).toBeNull();
+    expect(notIdentifiableWhy([10, 20.5])).toBe('its 95 % interval spans 2.0×, more than 2×');
+    expect(notIdentifiableWhy([47_000, 148_000])).toBe('its 95 % interval spans 3.1×, more than 2×');
+    expect(notIdentifiableWhy([Number.NaN, 1])).toBe('its interval includes 0');
+    const v = verdictOf({
+      ...good,
+      notIdentifiable: ['perKvTokenMicros', 'fixedMicros'],
+      termIntervals: { perKvTokenMicros: [400, 1_600], fixedMicros: [0, 3] },
+    });
+    expect(v).toEqual({
+      verdict: 'noisy',
+      reasons: [
+        'per-KV-token term not identifiable (its 95 % interval spans 4.0×, more than 2×)',
+        'fixed term not identifiable (its interval includes 0)',
+      ],
+    });
+    // The 2× rule follows from the 1.5× target: the 95 % interval of a log-normal estimate
+    // spanning 2× has sd 0.177 in log; the expected range of five draws is ~2.33 sd.
+    const rand = rng(7);
+    const sd = Math.log(2) / 2 / 1.96;
+    const ranges = Array.from({ length: 4000 }, () => {
+      const xs = Array.from({ length: 5 }, () => sd * normal(rand));
+      return Math.exp(Math.max(...xs) - Math.min(...xs));
+    });
+    expect(median(ranges)).toBeGreaterThan(1.4);
+    expect(median(ranges)).toBeLessThan(1.6);
   });
 });
