@@ -1,6 +1,6 @@
 /**
  * Device calibration: time each cost term with the work that carries it and fit the
- * engine's four-term cost model with 95 % intervals (docs/calibration.md). Phases:
+ * engine's six-term cost model with 95 % intervals (docs/calibration.md). Phases:
  *
  * 1. `measureProbes`: streaming-read bandwidth and FMA rate (the device's roofs); the round
  *    trip (submit + wait of a trivial dispatch, 21 samples).
@@ -8,7 +8,9 @@
  *    attention over KV tokens, prefill attention over chunk², each `layers` times per pass;
  *    a minimal round; and composite rounds held out for the check. Visits go over every
  *    point in a shuffled (seeded) order, one sample each, so a drift of the device's speed
- *    spreads over all points; every sample is bracketed by a 40 ms reference probe and
+ *    spreads over all points; the linear sweep's samples rotate over `preset.linearDevices`
+ *    devices of the adapter (a SwiftShader device keeps its own speed for its lifetime;
+ *    `openSession`); every sample is bracketed by a 40 ms reference probe and
  *    drift-normalised (./analysis.ts, `driftOf`, `normalizeSamples`); a sample far from its
  *    point's normalised median is re-measured at once. After `minSamples` visits the fit
  *    (./analysis.ts) is redone after every visit until the typical round's interval is
