@@ -179,6 +179,18 @@ export function kernelRows(
   ];
 }
 
+/**
+ * How many devices of the adapter the linear sweep rotated over, with their levels' range
+ * (docs/calibration.md, "Device levels"); '—' for profiles written before the rotation.
+ */
+export function linearDevicesFact(p: Profile): string {
+  const d = p.design?.linearDevices;
+  if (!d) return '—';
+  const lv = d.levels;
+  const range = lv.length > 1 ? ` (levels ${fixed(Math.min(...lv), 2)}–${fixed(Math.max(...lv), 2)})` : '';
+  return `${d.count}${range}${d.note !== undefined ? `: ${d.note}` : ''}`;
+}
+
 /** Headline numbers of a profile, for tables (intervals as `value [lo – hi]`). */
 export function profileFacts(p: Profile): [string, string, number | string][] {
   const c = p.fullModel.coefficients;
@@ -191,6 +203,7 @@ export function profileFacts(p: Profile): [string, string, number | string][] {
     ['device', 'adapter', p.device.name],
     ['device', 'software fallback', p.device.adapter.isFallbackAdapter ? 'yes' : 'no'],
     ['device', 'timing', p.device.timing.method],
+    ['device', 'linear sweep devices', linearDevicesFact(p)],
     ['device', 'round trip (µs)', p.device.timing.roundTripMicros],
     [
       'device',

@@ -50,4 +50,23 @@ describe('ratio bars with the per-request terms', () => {
     }
     expect(String(facts.find(([, k]) => k.startsWith(TERM_NAMES.perTokenMicros))?.[2])).not.toContain(NOT_IN_A100);
   });
+
+  it("shows how many devices the linear sweep rotated over, with their levels, in every profile's row", () => {
+    const p = sampleProfile();
+    const row = (q: typeof p) => profileFacts(q).find(([, k]) => k === 'linear sweep devices')?.[2];
+    const design = p.design;
+    if (!design) throw new Error('sample profile without design');
+    expect(row({ ...p, design: { ...design, linearDevices: undefined } })).toBe('—');
+    expect(
+      row({ ...p, design: { ...design, linearDevices: { count: 5, levels: [0.951, 1, 1.072, 0.99, 1.01] } } }),
+    ).toBe('5 (levels 0.95–1.07)');
+    expect(
+      row({
+        ...p,
+        design: { ...design, linearDevices: { count: 1, levels: [1], note: 'device 2 could not be opened: denied' } },
+      }),
+    ).toBe('1: device 2 could not be opened: denied');
+    // Legacy profiles have no design: the row is there (tables align rows by index) and says so.
+    expect(row(parseProfile(JSON.stringify(sampleProfileV1())))).toBe('—');
+  });
 });
