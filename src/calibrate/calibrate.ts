@@ -156,6 +156,11 @@ interface Point {
   devices: readonly Device[];
   /** The device (index into `devices`) of each sample. */
   sampleDevices: number[];
+  /**
+   * Where the point's rotation starts (its index in the sweep): with fewer samples per point
+   * than devices, every device still gets samples, spread over the sweep.
+   */
+  deviceOffset: number;
   /** Per-execution GPU time of `layers` copies of the work, µs, as measured. */
   samples: number[];
   /** The reference probe's rate around each sample (see referenceProbe). */
@@ -355,9 +360,11 @@ function sweepPoints({ kernels, timer, preset, widths, linearDevices }: Ctx): Po
   const seqs = (b: number, l: number) => new Array<number>(b).fill(l);
   const own: readonly Device[] = [{ kernels, timer }];
   const point = (
-    p: Omit<Point, 'samples' | 'referenceRates' | 'method' | 'devices' | 'sampleDevices' | 'kept'>,
+    p: Omit<Point, 'samples' | 'referenceRates' | 'method' | 'devices' | 'sampleDevices' | 'kept' | 'deviceOffset'>,
+    deviceOffset = 0,
   ): Point => ({
     ...p,
+    deviceOffset,
     devices: p.kind === 'linear' ? linearDevices : own,
     sampleDevices: [],
     kept: [],
@@ -366,14 +373,17 @@ function sweepPoints({ kernels, timer, preset, widths, linearDevices }: Ctx): Po
     method: timer.defaultMethod,
   });
   return [
-    ...preset.linearTokens.map((t) =>
-      point({
-        kind: 'linear',
-        label: `linear T=${t}`,
-        x: t,
-        features: { ...NO_FEATURES, tokens: t },
-        make: async (k) => [await k.linear(t, widths)],
-      }),
+    ...preset.linearTokens.map((t, i) =>
+      point(
+        {
+          kind: 'linear',
+          label: `linear T=${t}`,
+          x: t,
+          features: { ...NO_FEATURES, tokens: t },
+          make: async (k) => [await k.linear(t, widths)],
+        },
+        i,
+      ),
     ),
     ...preset.decodePoints.map((d) =>
       point({
@@ -505,7 +515,7 @@ async function sampleSweeps(
   const order = rng(o.seed ?? 1);
   const sample = async (p: Point): Promise<number> => {
     // Samples rotate over the point's devices (one device for all but the linear sweep).
-    const d = p.samples.length % p.devices.length;
+    const d = (p.samples.length + p.deviceOffset) % p.devices.length;
     const dev = p.devices[d] as Device;
     p.sampleDevices.push(d);
     let jobs = p.kept[d];

@@ -6,6 +6,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrate, CALIBRATION_PHASES, type CalibrationProgress } from '../../src/calibrate/calibrate.ts';
+import { SMOKE_PRESET } from '../../bench/device-lib.ts';
 import { PRESETS } from '../../src/calibrate/grid.ts';
 import { parseProfile, profileCostModel, serializeProfile } from '../../src/calibrate/profile.ts';
 import { pickNodeAdapter, type FoundAdapter } from '../../src/gpu/node-gpu.ts';
@@ -78,8 +79,13 @@ describe('calibration (Node, Dawn)', () => {
     expect(d.linearDevices?.count).toBe(PRESETS.quick.linearDevices);
     expect(d.linearDevices?.levels.length).toBe(PRESETS.quick.linearDevices);
     expect(d.linearDevices?.note).toBeUndefined();
-    for (const pt of d.linear.points)
-      expect(pt.devices).toEqual(pt.samplesMicros.map((_, i) => i % PRESETS.quick.linearDevices));
+    // Each point starts its rotation at its index in the sweep, so every device gets samples.
+    d.linear.points.forEach((pt, j) =>
+      expect(pt.devices).toEqual(pt.samplesMicros.map((_, i) => (i + j) % PRESETS.quick.linearDevices)),
+    );
+    expect(new Set(d.linear.points.flatMap((pt) => pt.devices ?? []))).toEqual(
+      new Set(Array.from({ length: PRESETS.quick.linearDevices }, (_, i) => i)),
+    );
     for (const pt of [...d.decode.points, ...d.prefill.points]) expect(pt.devices).toBeUndefined();
     for (const pt of [...d.linear.points, ...d.decode.points, ...d.prefill.points])
       expect(pt.samplesMicros.length).toBeGreaterThanOrEqual(PRESETS.quick.minSamples);
@@ -112,24 +118,8 @@ describe('calibration (Node, Dawn)', () => {
 
   it('calibrates on its own device when another cannot be opened, and says why', async (ctx) => {
     if (!found) return ctx.skip(skipReason);
-    const tiny = {
-      ...PRESETS.quick,
-      linearTokens: [16, 48, 80],
-      decodePoints: [
-        { decodeBatch: 1, kvLen: 128 },
-        { decodeBatch: 2, kvLen: 128 },
-        { decodeBatch: 4, kvLen: 128 },
-        { decodeBatch: 1, kvLen: 384 },
-      ],
-      prefillChunks: [8, 24, 40],
-      validation: [{ decodeBatch: 2, kvLen: 128, prefillChunk: 8 }],
-      budgetMs: 1,
-      minIntervalMs: 1,
-      streamBytes: 4 << 20,
-      fmaIters: 4,
-      referenceMs: 4,
-      replay: { rounds: 2, budgetMs: 200 },
-    };
+    // The smoke preset (bench:device --smoke): the pipeline in seconds.
+    const tiny = { ...SMOKE_PRESET, referenceMs: 4, replay: { rounds: 2, budgetMs: 200 } };
     const p = await calibrate({
       session: await session(),
       openSession: () => Promise.reject(new Error('no second adapter here')),
