@@ -37,7 +37,7 @@ import { PRESETS } from '../src/calibrate/grid.ts';
 import { measurementFeatures, parseProfile, serializeProfile, type Profile } from '../src/calibrate/profile.ts';
 import { typicalLmsysRound } from '../src/calibrate/reference.ts';
 import { fitLine, median } from '../src/calibrate/stats.ts';
-import { pickNodeAdapter } from '../src/gpu/node-gpu.ts';
+import { openNodeSession, pickNodeAdapter } from '../src/gpu/node-gpu.ts';
 import { openSession } from '../src/gpu/session.ts';
 import { loadNodeShaders } from '../src/gpu/shaders-node.ts';
 
@@ -57,7 +57,7 @@ async function runQuick(): Promise<Profile> {
   try {
     return await calibrate({
       session,
-      openSession: async () => openSession((await pickNodeAdapter()).adapter),
+      openSession: () => openNodeSession(),
       shaders: await loadNodeShaders(),
       preset: PRESETS.quick,
       runtime: `Node ${process.version}, Dawn (bench)`,

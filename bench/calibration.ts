@@ -24,7 +24,7 @@ import { serializeProfile, type Profile } from '../src/calibrate/profile.ts';
 import { typicalLmsysRound } from '../src/calibrate/reference.ts';
 import { median } from '../src/calibrate/stats.ts';
 import { farEndMicros, VERDICT_RULES } from '../src/calibrate/verdict.ts';
-import { pickNodeAdapter } from '../src/gpu/node-gpu.ts';
+import { openNodeSession, pickNodeAdapter } from '../src/gpu/node-gpu.ts';
 import { openSession } from '../src/gpu/session.ts';
 import { loadNodeShaders } from '../src/gpu/shaders-node.ts';
 
@@ -78,7 +78,7 @@ async function one(preset: Preset): Promise<Run> {
   try {
     const p = await calibrate({
       session,
-      openSession: async () => openSession((await pickNodeAdapter()).adapter),
+      openSession: () => openNodeSession(),
       shaders: await loadNodeShaders(),
       preset,
       runtime: `Node ${process.version}, Dawn (bench)`,

@@ -114,7 +114,7 @@ export async function runDeviceBench(o: {
     const t0 = performance.now();
     const p = await calibrate({
       session,
-      openSession: async () => openSession((await pickNodeAdapter()).adapter),
+      openSession: () => openNodeSession(found.name),
       shaders: await loadNodeShaders(),
       preset: smoke ? SMOKE_PRESET : PRESETS.quick,
       runtime: `Node ${process.version}, Dawn (bench:device)`,

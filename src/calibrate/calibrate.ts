@@ -154,8 +154,6 @@ interface Point {
   make: (k: Kernels) => Promise<Job[]>;
   /** Devices the point's samples rotate over (Ctx.linearDevices for the linear sweep, else the calibration's own). */
   devices: readonly Device[];
-  /** The device (index into `devices`) of each sample. */
-  sampleDevices: number[];
   /**
    * Where the point's rotation starts (its index in the sweep): with fewer samples per point
    * than devices, every device still gets samples, spread over the sweep.
@@ -169,6 +167,16 @@ interface Point {
   method: Measurement['method'];
   /** Jobs kept between visits, per device. */
   kept: Array<Job[] | undefined>;
+}
+
+/** The device (index into `p.devices`) that takes, or took, the point's i-th sample. */
+function deviceOfSample(p: Pick<Point, 'deviceOffset' | 'devices'>, i: number): number {
+  return (i + p.deviceOffset) % p.devices.length;
+}
+
+/** The device of each of the point's samples. */
+function sampleDevices(p: Point): number[] {
+  return p.samples.map((_, i) => deviceOfSample(p, i));
 }
 
 /** Samples of each held-out round per visit (see sampleSweeps). */
@@ -356,17 +364,17 @@ async function referenceProbe({ kernels, timer, preset, topts }: Ctx): Promise<R
 const NO_FEATURES = { tokens: 0, kvTokens: 0, prefillSquares: 0, decodeRequests: 0, prefillRequests: 0 } as const;
 
 /** Phase 2a: the sweeps' points, the minimal round and the held-out composite rounds. */
-function sweepPoints({ kernels, timer, preset, widths, linearDevices }: Ctx): Point[] {
+function sweepPoints({ timer, preset, widths, linearDevices }: Ctx): Point[] {
   const seqs = (b: number, l: number) => new Array<number>(b).fill(l);
-  const own: readonly Device[] = [{ kernels, timer }];
+  // The calibration's own device is the first of the linear sweep's.
+  const own = linearDevices.slice(0, 1);
   const point = (
-    p: Omit<Point, 'samples' | 'referenceRates' | 'method' | 'devices' | 'sampleDevices' | 'kept' | 'deviceOffset'>,
+    p: Omit<Point, 'samples' | 'referenceRates' | 'method' | 'devices' | 'kept' | 'deviceOffset'>,
     deviceOffset = 0,
   ): Point => ({
     ...p,
     deviceOffset,
     devices: p.kind === 'linear' ? linearDevices : own,
-    sampleDevices: [],
     kept: [],
     samples: [],
     referenceRates: [],
@@ -515,9 +523,8 @@ async function sampleSweeps(
   const order = rng(o.seed ?? 1);
   const sample = async (p: Point): Promise<number> => {
     // Samples rotate over the point's devices (one device for all but the linear sweep).
-    const d = (p.samples.length + p.deviceOffset) % p.devices.length;
+    const d = deviceOfSample(p, p.samples.length);
     const dev = p.devices[d] as Device;
-    p.sampleDevices.push(d);
     let jobs = p.kept[d];
     const fresh = jobs === undefined;
     if (!jobs) jobs = await p.make(dev.kernels);
@@ -814,7 +821,7 @@ function buildProfile(
         samplesMicros: p.samples,
         medianMicros: median(normalized(p, rr)),
         referenceRates: p.referenceRates,
-        ...(p.devices.length > 1 ? { devices: p.sampleDevices } : {}),
+        ...(p.devices.length > 1 ? { devices: sampleDevices(p) } : {}),
       })),
     fit: a.sweeps[k],
   });
@@ -882,7 +889,7 @@ function buildProfile(
       linearDevices: {
         count: ctx.linearDevices.length,
         levels: deviceLevels(
-          points.filter((p) => p.kind === 'linear'),
+          points.filter((p) => p.kind === 'linear').map((p) => ({ ...p, sampleDevices: sampleDevices(p) })),
           ctx.linearDevices.length,
           rr,
         ),

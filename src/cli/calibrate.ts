@@ -4,7 +4,7 @@ import { PRESETS } from '../calibrate/grid.ts';
 import { serializeProfile, type Profile } from '../calibrate/profile.ts';
 import { minorTermsNote } from '../calibrate/verdict.ts';
 import { writeResult } from './out-file.ts';
-import { pickNodeAdapter } from '../gpu/node-gpu.ts';
+import { openNodeSession, pickNodeAdapter } from '../gpu/node-gpu.ts';
 import { GpuError, openSession } from '../gpu/session.ts';
 import { loadNodeShaders } from '../gpu/shaders-node.ts';
 import { AbortError } from '../model/abort.ts';
@@ -235,7 +235,7 @@ export const calibrateCommand: Command = {
       const profile = await calibrate({
         session,
         // More devices on the same adapter for the linear sweep's rotation.
-        openSession: async () => openSession((await pickNodeAdapter(a.adapter)).adapter),
+        openSession: () => openNodeSession(a.adapter),
         shaders: await loadNodeShaders(),
         preset,
         runtime: `Node ${process.version}, npm webgpu (Dawn), VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '(unset)'}`,
