@@ -1,5 +1,10 @@
 /**
- * Calibration reproducibility benchmark: `npm run bench:calibration [-- --runs=5] [--full] [--out=FILE] [--save=DIR]`.
+ * Calibration reproducibility benchmark: `npm run bench:calibration [-- --runs=5] [--full] [--out=FILE] [--save=DIR] [--references=FILE|off]`.
+ *
+ * Every calibration uses one device-references file (docs/calibration.md, "Device
+ * reference"), by default a new empty one, as a new user's machine has: the first good quiet
+ * calibration stores its speed and the later ones (the loaded series and the full preset's
+ * own first included) are expressed at it. --references=FILE uses that file; off, none.
  *
  * 1. `runs` consecutive quick calibrations (Node, Dawn; SwiftShader without a GPU).
  * 2. The same with a competing load the benchmark starts itself: a worker thread spinning
@@ -18,6 +23,8 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { calibrate } from '../src/calibrate/calibrate.ts';
+import type { DeviceReferenceUse } from '../src/calibrate/device-reference.ts';
+import { openDeviceReferenceFile } from '../src/calibrate/device-reference-node.ts';
 import { coefficientsOf, TERMS, type Term } from '../src/calibrate/fit.ts';
 import { PRESETS, type Preset } from '../src/calibrate/grid.ts';
 import { serializeProfile, type Profile } from '../src/calibrate/profile.ts';
@@ -39,6 +46,15 @@ const RUNS = Number(args.runs ?? 5);
 /** --save=DIR: write each calibration's profile there (quick-1.json, …, full-11.json). */
 const SAVE = args.save !== undefined ? path.resolve(String(args.save)) : null;
 let saved = 0;
+const REFERENCES =
+  args.references === 'off'
+    ? null
+    : path.resolve(
+        String(
+          args.references ??
+            path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'kvsched-bench-ref-')), 'device-references.json'),
+        ),
+      );
 const out = path.resolve(String(args.out ?? path.join(here, 'results', 'calibration.json')));
 const TARGETS = {
   heldOutR2: 0.95,
@@ -69,6 +85,8 @@ interface Run {
   probeDrift: number | null;
   /** Not-identifiable terms the verdict called minor (quality.minorTerms). */
   minorTerms: Term[];
+  /** What the calibration did with the device reference (null: none used). */
+  deviceReference: DeviceReferenceUse | null;
 }
 
 async function one(preset: Preset): Promise<Run> {
@@ -82,6 +100,8 @@ async function one(preset: Preset): Promise<Run> {
       shaders: await loadNodeShaders(),
       preset,
       runtime: `Node ${process.version}, Dawn (bench)`,
+      // Read again for every calibration: the previous one may have stored the reference.
+      ...(REFERENCES ? { deviceReferences: openDeviceReferenceFile(REFERENCES) } : {}),
     });
     const seconds = (performance.now() - t0) / 1000;
     if (SAVE) {
@@ -116,6 +136,7 @@ async function one(preset: Preset): Promise<Run> {
       stoppedBecause: p.design?.stoppedBecause ?? '',
       probeDrift: p.quality.probeDrift,
       minorTerms: p.quality.minorTerms ?? [],
+      deviceReference: p.design?.drift?.deviceReference ?? null,
     };
   } finally {
     session.destroy();
@@ -130,8 +151,15 @@ function log(r: Run, i: number, tag: string): void {
   console.log(
     `${tag} ${i + 1}: ${fmt(r.seconds, 1)} s, ${r.verdict}${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''}; held-out R² ${fmt(r.heldOutR2, 3)}; ` +
       `typical ${fmt(r.typicalMicros / 1e6, 1)} s [${r.typicalInterval ? r.typicalInterval.map((x) => fmt(x / 1e6, 1)).join(' – ') : '—'}], ` +
-      `replay ${rp ? `${fmt(100 * rp.error, 1)} % over ${rp.rounds} rounds` : '—'}; ${r.visits} visits, ${r.samples} samples, stopped: ${r.stoppedBecause}; load ${r.loadavg.map((x) => x.toFixed(1)).join(' ')}`,
+      `replay ${rp ? `${fmt(100 * rp.error, 1)} % over ${rp.rounds} rounds` : '—'}; ${referenceText(r.deviceReference)}; ${r.visits} visits, ${r.samples} samples, stopped: ${r.stoppedBecause}; load ${r.loadavg.map((x) => x.toFixed(1)).join(' ')}`,
   );
+}
+
+function referenceText(d: DeviceReferenceUse | null): string {
+  if (!d) return 'no device reference';
+  if (d.status === 'applied' && d.rate !== undefined)
+    return `at the device reference (run ${fmt(d.runRate / d.rate, 3)}× it)`;
+  return d.status === 'stored' ? 'stored the device reference' : `no device reference (${d.note ?? ''})`;
 }
 
 async function series(tag: string): Promise<Run[]> {
@@ -148,7 +176,9 @@ console.log(
   `machine: ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load ${os
     .loadavg()
     .map((x) => x.toFixed(1))
-    .join(' ')}; ${RUNS} quick calibrations quiet, then ${RUNS} with a busy loop`,
+    .join(
+      ' ',
+    )}; ${RUNS} quick calibrations quiet, then ${RUNS} with a busy loop; device references: ${REFERENCES ?? 'off'}`,
 );
 /** Written after each part, so a long full-preset run cannot lose the quick series. */
 function save(result: object): void {
@@ -164,6 +194,7 @@ function save(result: object): void {
           node: process.version,
           loadavgAtEnd: os.loadavg(),
         },
+        deviceReferences: REFERENCES ? (args.references !== undefined ? REFERENCES : 'a new file for this run') : 'off',
         ...result,
       },
       null,

@@ -11,6 +11,7 @@ import {
   profileSchema,
   type Profile,
 } from '../calibrate/profile.ts';
+import { deviceReferenceText } from '../calibrate/device-reference.ts';
 import { verdictOf, type Verdict } from '../calibrate/verdict.ts';
 import { fixed } from './format.ts';
 import type { StoredRecord } from '../storage/schema.ts';
@@ -41,11 +42,12 @@ export async function loadStoredProfiles(): Promise<{
 
 /** Loads everything a calibration needs (kernels, shaders, fit) as one chunk. */
 export async function loadCalibration() {
-  const [calib, grid, session, shaders] = await Promise.all([
+  const [calib, grid, session, shaders, refs] = await Promise.all([
     import('../calibrate/calibrate.ts'),
     import('../calibrate/grid.ts'),
     import('../gpu/session.ts'),
     import('../gpu/shaders-browser.ts'),
+    import('./device-reference.ts'),
   ]);
   return {
     calibrate: calib.calibrate,
@@ -53,6 +55,7 @@ export async function loadCalibration() {
     PRESETS: grid.PRESETS,
     openSession: session.openSession,
     shaders: shaders.browserShaders,
+    deviceReferences: (replaceUnreadable: boolean) => refs.browserDeviceReferences(localStorage, replaceUnreadable),
   };
 }
 
@@ -191,6 +194,12 @@ export function linearDevicesFact(p: Profile): string {
   return `${d.count}${range}${d.note !== undefined ? `: ${d.note}` : ''}`;
 }
 
+/** What the calibration did with this machine's device reference; "—" for profiles without (given no store, or older). */
+export function deviceReferenceFact(p: Profile): string {
+  const r = p.design?.drift?.deviceReference;
+  return r ? deviceReferenceText(r) : '—';
+}
+
 /** Headline numbers of a profile, for tables (intervals as `value [lo – hi]`). */
 export function profileFacts(p: Profile): [string, string, number | string][] {
   const c = p.fullModel.coefficients;
@@ -204,6 +213,7 @@ export function profileFacts(p: Profile): [string, string, number | string][] {
     ['device', 'software fallback', p.device.adapter.isFallbackAdapter ? 'yes' : 'no'],
     ['device', 'timing', p.device.timing.method],
     ['device', 'linear sweep devices', linearDevicesFact(p)],
+    ['device', 'device reference', deviceReferenceFact(p)],
     ['device', 'round trip (µs)', p.device.timing.roundTripMicros],
     [
       'device',

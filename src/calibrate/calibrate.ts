@@ -42,6 +42,13 @@ import {
   type SweepData,
   type VarianceSource,
 } from './analysis.ts';
+import {
+  deviceReferenceKey,
+  settleDeviceReference,
+  type DeviceReference,
+  type DeviceReferenceStore,
+  type DeviceReferenceUse,
+} from './device-reference.ts';
 import { featuresOf, predict, TERMS, type Coefficients, type Features } from './fit.ts';
 import { batchOf, tokensOf, type GridPoint, type Preset } from './grid.ts';
 import { defaultPower, PROFILE_SCHEMA, toPicoseconds, type Profile } from './profile.ts';
@@ -84,6 +91,14 @@ export interface CalibrationOptions {
    * says 1). The calibration destroys the devices it opened.
    */
   openSession?: () => Promise<GpuSession>;
+  /**
+   * The device references kept on this machine (./device-reference.ts): with one stored for
+   * this adapter and reference probe, the samples are expressed at it; without, a `good`
+   * calibration stores its own. Absent: each calibration is expressed at its own rate.
+   */
+  deviceReferences?: DeviceReferenceStore;
+  /** Replace the stored device reference with this calibration's own rate (when it is good). */
+  resetDeviceReference?: boolean;
 }
 
 /** A device the calibration times work on: its compiled kernels and its timer. */
@@ -179,9 +194,6 @@ function sampleDevices(p: Point): number[] {
   return p.samples.map((_, i) => deviceOfSample(p, i));
 }
 
-/** Samples of each held-out round per visit (see sampleSweeps). */
-export const HELD_OUT_REPEATS = 2;
-
 /** A sample this far from its point's median (fraction) is re-measured at once. */
 export const OUTLIER_FRACTION = 0.3;
 
@@ -195,6 +207,8 @@ interface Ctx {
   linearDevices: Device[];
   /** Why fewer than `preset.linearDevices` devices were used, when the caller could open more. */
   linearDevicesNote?: string;
+  /** The stored device reference the samples are expressed at (none: the run's own rate). */
+  anchor?: DeviceReference;
   widths: ReturnType<typeof linearWidths>;
   topts: { samples: number; minIntervalMs: number; signal?: AbortSignal };
   progress: (p: CalibrationProgress) => void;
@@ -238,8 +252,12 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     },
   };
   ctx.check();
+  const ownAdapter = JSON.stringify(adapterIdentity(session.adapter));
+  const anchor = o.resetDeviceReference
+    ? undefined
+    : o.deviceReferences?.get(deviceReferenceKey(ownAdapter, preset.fmaIters));
+  if (anchor) ctx.anchor = anchor;
   try {
-    const ownAdapter = JSON.stringify(adapterIdentity(session.adapter));
     for (let i = 0; i < extraDevices && o.openSession; i++) {
       progress({
         phase: 'compile',
@@ -296,10 +314,35 @@ async function measureAndFit(
     const replay = await replayCheck(ctx, sweeps.analysis.coefficients, reference, sweeps.drift);
     lap('replay');
     progress({ phase: 'fit', done: 0, total: 1, label: 'verdict' });
-    const assessed = assess(preset, points, sweeps, probes.roundTripMicros, replay, typical.features);
+    const runRate = driftOfPoints(points)?.referenceRate;
+    const shift = ctx.anchor && runRate !== undefined ? runRate / ctx.anchor.rate : undefined;
+    const assessed = assess(preset, points, sweeps, probes.roundTripMicros, replay, typical.features, shift);
+    const createdAt = (ctx.o.now?.() ?? new Date()).toISOString();
+    const identity = adapterIdentity(ctx.o.session.adapter);
+    const deviceReference = await settleDeviceReference({
+      store: ctx.o.deviceReferences,
+      key: deviceReferenceKey(JSON.stringify(identity), preset.fmaIters),
+      anchor: ctx.anchor,
+      runRate,
+      verdict: assessed.verdict.verdict,
+      createdAt,
+      device: adapterName(identity),
+    });
     progress({ phase: 'fit', done: 1, total: 1, label: 'done' });
     lap('fit');
-    return buildProfile(ctx, { probes, points, sweeps, efficiencies, replay, assessed, ref, typical, phaseMs });
+    return buildProfile(ctx, {
+      probes,
+      points,
+      sweeps,
+      efficiencies,
+      replay,
+      assessed,
+      ref,
+      typical,
+      phaseMs,
+      createdAt,
+      deviceReference,
+    });
   } finally {
     reference.destroy();
   }
@@ -438,13 +481,23 @@ function normalized(p: Point, drift: Drift | null): number[] {
   return normalizeSamples(p.samples, p.referenceRates, drift);
 }
 
-/** The drift normalisation of a run, from every point's samples (sweeps and rounds alike). */
-function driftOfPoints(points: readonly Point[]): Drift | null {
-  return driftOf(points.map((p) => ({ samples: p.samples, rates: p.referenceRates })));
+/**
+ * The drift normalisation of a run, from every point's samples (sweeps and rounds alike):
+ * expressed at the stored device reference when there is one (./device-reference.ts), else
+ * at the run's own reference rate.
+ */
+function driftOfPoints(points: readonly Point[], anchor?: DeviceReference): Drift | null {
+  const d = driftOf(points.map((p) => ({ samples: p.samples, rates: p.referenceRates })));
+  return d && anchor ? { ...d, referenceRate: anchor.rate } : d;
 }
 
 /** The fitted points' raw timings and the run's drift normalisation (the analysis applies it). */
-function rawTimings(preset: Preset, points: readonly Point[], roundTripMicros: number[]): RawTimings {
+function rawTimings(
+  preset: Preset,
+  points: readonly Point[],
+  roundTripMicros: number[],
+  anchor: DeviceReference | undefined,
+): RawTimings {
   const sweep = (k: Point['kind']): SweepData[] =>
     points
       .filter((p) => p.kind === k)
@@ -458,7 +511,7 @@ function rawTimings(preset: Preset, points: readonly Point[], roundTripMicros: n
     layers: preset.layers,
     widthDivisor: preset.widthDivisor,
     roundTripMicros,
-    drift: driftOfPoints(points),
+    drift: driftOfPoints(points, anchor),
     linear: sweep('linear'),
     decode: sweep('decode'),
     prefill: sweep('prefill'),
@@ -571,12 +624,12 @@ async function sampleSweeps(
         (p) => p.samples.length < (p.kind === 'minimal' ? preset.minSamples : preset.maxSamples),
       );
       // Once fitted, the sweep that carries most of the typical round's variance gets its
-      // points sampled more than once per visit (see focusRepeats). Held-out rounds get two
-      // samples per visit: held-out R² is judged per calibration, and with five samples a
-      // round's median still erred by 10–14 % (one quick run: R² 0.939 and 0.954).
+      // points sampled more than once per visit (see focusRepeats); held-out rounds get
+      // `preset.heldOutRepeats` samples per visit.
       const repeats = analysis ? focusRepeats(analysis.typical.varianceShare) : null;
       const visit = due.flatMap((p) => {
-        const n = repeats && p.kind === repeats.sweep ? repeats.times : p.kind === 'validation' ? HELD_OUT_REPEATS : 1;
+        const n =
+          repeats && p.kind === repeats.sweep ? repeats.times : p.kind === 'validation' ? preset.heldOutRepeats : 1;
         return Array.from({ length: Math.max(1, Math.min(n, preset.maxSamples - p.samples.length)) }, () => p);
       });
       before = await reference.rate();
@@ -590,7 +643,7 @@ async function sampleSweeps(
           label: `visit ${visits + 1}: ${p.label}${fitting ? ` (typical round ±${((analysis ? relativeHalfWidth(analysis.typical.interval, analysis.typical.micros) : 1) * 100).toFixed(1)} %)` : ''}`,
         });
         // Outliers are judged on drift-normalised values (the run's drift so far).
-        const drift = driftOfPoints(points);
+        const drift = driftOfPoints(points, ctx.anchor);
         const med = p.samples.length >= 2 ? median(normalized(p, drift)) : NaN;
         await bracketed(p);
         const v = normalizeSamples(p.samples.slice(-1), p.referenceRates.slice(-1), drift)[0] as number;
@@ -601,7 +654,7 @@ async function sampleSweeps(
       }
       visits++;
       if (visits < preset.minSamples) continue;
-      analysis = analyze(rawTimings(preset, points, roundTripSamples), refCoefficients, typical.features);
+      analysis = analyze(rawTimings(preset, points, roundTripSamples, ctx.anchor), refCoefficients, typical.features);
       if (relativeHalfWidth(analysis.typical.interval, analysis.typical.micros) <= preset.targetHalfWidth) {
         stoppedBecause = 'target';
         break;
@@ -618,11 +671,11 @@ async function sampleSweeps(
   } finally {
     points.forEach((p) => p.kept.forEach((js) => js?.forEach((j) => j.destroy())));
   }
-  const raw = rawTimings(preset, points, roundTripSamples);
+  const raw = rawTimings(preset, points, roundTripSamples, ctx.anchor);
   progress({ phase: 'sweeps', done: 1, total: 1, label: 'sweeps done' });
   return {
     analysis: analysis ?? analyze(raw, refCoefficients, typical.features),
-    drift: driftOfPoints(points),
+    drift: driftOfPoints(points, ctx.anchor),
     visits,
     remeasured,
     elapsedMs: performance.now() - t0,
@@ -709,6 +762,7 @@ function assess(
   roundTripMicros: number,
   replay: Replay,
   typical: Features,
+  referenceShift?: number,
 ) {
   const a = sweeps.analysis;
   const validation = points.filter((p) => p.kind === 'validation');
@@ -754,6 +808,7 @@ function assess(
     probeDrift,
     repeatSpread,
     replayError: replay?.error ?? null,
+    ...(referenceShift !== undefined ? { referenceShift } : {}),
   });
   return {
     heldOut,
@@ -803,6 +858,8 @@ function buildProfile(
     ref: ReturnType<typeof referenceFit>;
     typical: ReturnType<typeof typicalLmsysRound>;
     phaseMs: Record<string, number>;
+    createdAt: string;
+    deviceReference: DeviceReferenceUse | null;
   },
 ): Profile {
   const { o, preset, timer, widths } = ctx;
@@ -834,7 +891,7 @@ function buildProfile(
   const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
   return {
     schema: PROFILE_SCHEMA,
-    createdAt: (o.now?.() ?? new Date()).toISOString(),
+    createdAt: r.createdAt,
     tool: { name: 'kvsched', version: o.version ?? '0.1.0' },
     preset: preset.name,
     device: {
@@ -895,7 +952,15 @@ function buildProfile(
         ),
         ...(ctx.linearDevicesNote !== undefined ? { note: ctx.linearDevicesNote } : {}),
       },
-      ...(rr ? { drift: { referenceQuantile: REFERENCE_QUANTILE, ...rr } } : {}),
+      ...(rr
+        ? {
+            drift: {
+              referenceQuantile: REFERENCE_QUANTILE,
+              ...rr,
+              ...(r.deviceReference ? { deviceReference: r.deviceReference } : {}),
+            },
+          }
+        : {}),
       phaseMs: r.phaseMs,
     },
     measurements: validation.map((p) => {

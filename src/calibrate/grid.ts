@@ -60,6 +60,14 @@ export interface Preset {
    * the typical round) where no interval sees it (docs/calibration.md, "Device levels").
    */
   readonly linearDevices: number;
+  /**
+   * Samples of each held-out round per visit. Two on the quick preset: held-out R² is judged
+   * per calibration, and with five samples a round's median still erred by 10–14 % (one
+   * quick run: R² 0.939 and 0.954). One on the full preset: its eight held-out rounds are
+   * the largest work it times (~2.4 s a sample on SwiftShader, plus a warm-up each, as they
+   * are too large to keep), and two took it to 506 s against its 8-minute target.
+   */
+  readonly heldOutRepeats: number;
   /** Samples of every point before the stopping rule is first checked (≥ 3). */
   readonly minSamples: number;
   /** Most samples of a point. */
@@ -117,6 +125,7 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
     // Five: the device levels' sd (~5 % in log) over √5; each extra device compiles only
     // the matmul (~0.4 s).
     linearDevices: 5,
+    heldOutRepeats: 2,
     minSamples: 3,
     maxSamples: 15,
     targetHalfWidth: 0.05,
@@ -157,6 +166,7 @@ export const PRESETS: Readonly<Record<Preset['name'], Preset>> = {
       { decodeBatch: 8, kvLen: 128, prefillChunk: 168 },
     ],
     linearDevices: 5,
+    heldOutRepeats: 1,
     // 3 visits (the minimum the intervals need) and 150 s of sampling: the whole preset took
     // 634 s with 5 visits and 240 s on a quiet 2-core SwiftShader machine (target ≤ 8 min).
     minSamples: 3,

@@ -22,6 +22,7 @@
  */
 import { shownText } from '../model/text.ts';
 import { z } from '../model/zod.ts';
+import { deviceReferenceUseSchema } from './device-reference.ts';
 import { mulDivFloor } from '../cost/piecewise.ts';
 import { LIMITS, limitText } from '../model/limits.ts';
 import type { PowerModel } from '../cost/energy.ts';
@@ -282,6 +283,12 @@ export const profileSchemaV2 = z.object({
           beta: nonNeg,
           commonModeShare: num,
           samples: int,
+          /**
+           * The device reference (./device-reference.ts): when `applied`, referenceRate is the
+           * stored one and runRate the run's own. Absent when the calibration was given no
+           * store (tests, benches that measure one calibration) and in older profiles.
+           */
+          deviceReference: deviceReferenceUseSchema.optional(),
         })
         .optional(),
       /** Wall time of each phase (compile, probes, setup, sweeps, kernels, replay, fit), ms; absent before. */

@@ -35,6 +35,14 @@ export const VERDICT_RULES = {
    * profile (the per-request terms are ~0.1 % of a Llama-2-70B round).
    */
   minorTermShare: 0.01,
+  /**
+   * The run's own reference rate over the device's stored reference
+   * (./device-reference.ts) beyond this factor, either way: noisy. Scaling the samples to
+   * the stored rate is then an extrapolation over a large change of speed (a busy machine,
+   * a throttled device). 1.3 is `noisyProbeDrift`, the same interference test within a run,
+   * applied between runs.
+   */
+  maxReferenceShift: 1.3,
 } as const;
 
 export const TERM_LABELS: Record<Term, string> = {
@@ -61,6 +69,8 @@ export interface VerdictInput {
   repeatSpread: number;
   /** Signed replay error (predicted − measured) / measured; null when no replay ran. */
   replayError: number | null;
+  /** The run's own reference rate / the stored device reference it is expressed at (absent or 1: not applied). */
+  referenceShift?: number;
   /** A kvsched.profile/1 profile read by a newer kvsched: no intervals, no replay. */
   legacy?: boolean;
 }
@@ -137,6 +147,11 @@ export function verdictOf(q: VerdictInput): { verdict: Verdict; reasons: string[
     if (q.probeDrift > R.noisyProbeDrift)
       noisy.push(`interference: the probe's rate varied ${q.probeDrift.toFixed(2)}× between visits`);
     if (q.repeatSpread > R.noisyRepeatSpread) noisy.push(`repeats spread ${pct(q.repeatSpread)} (median over points)`);
+    const shift = q.referenceShift;
+    if (shift !== undefined && shift > 0 && (shift > R.maxReferenceShift || shift < 1 / R.maxReferenceShift))
+      noisy.push(
+        `the device ran at ${shift.toFixed(2)}× its stored reference speed (beyond ${R.maxReferenceShift}× either way); its times are scaled to that reference`,
+      );
     if (q.replayError !== null) {
       const e = Math.abs(q.replayError);
       if (!Number.isFinite(e) || e > R.unusableReplayError)

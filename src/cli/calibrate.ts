@@ -1,4 +1,6 @@
 import { calibrate, type CalibrationProgress } from '../calibrate/calibrate.ts';
+import { deviceReferenceText, type DeviceReferenceStore } from '../calibrate/device-reference.ts';
+import { defaultDeviceReferencePath, openDeviceReferenceFile } from '../calibrate/device-reference-node.ts';
 import { TERM_NAMES, TERMS, type Term } from '../calibrate/fit.ts';
 import { PRESETS } from '../calibrate/grid.ts';
 import { serializeProfile, type Profile } from '../calibrate/profile.ts';
@@ -10,14 +12,16 @@ import { loadNodeShaders } from '../gpu/shaders-node.ts';
 import { AbortError } from '../model/abort.ts';
 import { num, table } from './format.ts';
 import { EXIT_DEVICE, quietVulkanLoader } from './gpu.ts';
-import { CliError, type CliIo, type Command } from './io.ts';
-import { choice, defineCommand, helpText, OPT, parseOptions, text } from './options.ts';
+import { CliError, UsageError, type CliIo, type Command } from './io.ts';
+import { choice, defineCommand, flag, helpText, OPT, parseOptions, text } from './options.ts';
 import { progressLine } from './progress.ts';
 
 export const CALIBRATE = defineCommand({
   name: 'calibrate',
   summary: 'time WGSL attention kernels on this device and fit a cost-model profile',
-  usage: ['[--preset quick|full] [--adapter NAME] [--out profile.json] [--quiet]'],
+  usage: [
+    '[--preset quick|full] [--adapter NAME] [--out profile.json] [--device-reference FILE|off] [--new-device-reference] [--quiet]',
+  ],
   description: `Runs WGSL kernels with Llama-2-70B head geometry (64 query heads, 8 KV heads, head dim 128)
 in Node through Dawn (npm webgpu): a streaming-read and an FMA probe, then one sweep per term of
 round µs = fixed + perToken·T + perKvToken·ΣL + perPrefillSquare·ΣC² + perDecodeRequest·B
@@ -26,7 +30,10 @@ prefill attention over C² with its dispatch as the intercept, the round trip), 
 own with a 95 % interval; sampling continues until the typical round is known within ±5 % or the
 preset's budget ends. Held-out composite rounds give R² and MAPE; a replay of a real schedule's
 rounds checks the prediction. Extrapolated to 80 full-width layers, compared with the A100
-reference (a100-llama2-70b-tp2), and judged good / noisy / unusable (see docs/calibration.md).`,
+reference (a100-llama2-70b-tp2), and judged good / noisy / unusable (see docs/calibration.md).
+The first good calibration of a device keeps its reference probe's speed in a file on this
+machine; later ones express their times at that speed, so a calibration made while a shared
+machine runs fast or slow gives the same profile (docs/calibration.md, "Device reference").`,
   options: {
     preset: choice(
       ['quick', 'full'] as const,
@@ -36,6 +43,14 @@ reference (a100-llama2-70b-tp2), and judged good / noisy / unusable (see docs/ca
     adapter: text('NAME', 'an adapter whose name contains NAME (see: kvsched device)'),
     out: OPT.out.withHelp(
       'write the profile (kvsched.profile/2 JSON); use it with kvsched simulate --cost-model profile:FILE',
+    ),
+    'device-reference': text(
+      'FILE|off',
+      "this machine's device references (default $KVSCHED_STATE_DIR/device-references.json, else " +
+        '$XDG_STATE_HOME/kvsched/…, else ~/.local/state/kvsched/…); off: express the profile at its own speed and keep nothing',
+    ),
+    'new-device-reference': flag(
+      "replace this device's stored reference with this calibration's speed (when it is good)",
     ),
     quiet: OPT.quiet,
   },
@@ -142,6 +157,8 @@ export function describeProfile(p: Profile): string {
           `(its ${Math.round(100 * d.drift.referenceQuantile)}th percentile), sensitivity β ${d.drift.beta.toFixed(2)}, ` +
           `${(100 * d.drift.commonModeShare).toFixed(0)} % of the repeats' variance removed`,
       );
+    const dr = d.drift?.deviceReference;
+    if (dr) lines.push(`  device reference: ${deviceReferenceText(dr)}`);
     if (d.linearDevices)
       lines.push(
         `  linear sweep over ${d.linearDevices.count} device${d.linearDevices.count === 1 ? '' : 's'}` +
@@ -214,6 +231,16 @@ export const calibrateCommand: Command = {
       return 0;
     }
     const preset = PRESETS[a.preset];
+    if (a['device-reference'] === 'off' && a['new-device-reference'])
+      throw new UsageError('--new-device-reference needs device references: drop --device-reference off');
+    let deviceReferences: DeviceReferenceStore | undefined;
+    if (a['device-reference'] !== 'off') {
+      try {
+        deviceReferences = openDeviceReferenceFile(a['device-reference'] ?? defaultDeviceReferencePath());
+      } catch (e) {
+        throw new CliError(`${(e as Error).message}; fix or delete it, or pass --device-reference off`);
+      }
+    }
     quietVulkanLoader();
     let found;
     try {
@@ -241,6 +268,8 @@ export const calibrateCommand: Command = {
         runtime: `Node ${process.version}, npm webgpu (Dawn), VK_ICD_FILENAMES=${process.env.VK_ICD_FILENAMES ?? '(unset)'}`,
         version,
         signal: ac.signal,
+        ...(deviceReferences ? { deviceReferences } : {}),
+        resetDeviceReference: a['new-device-reference'],
         onProgress: (p: CalibrationProgress) => {
           const line = `  ${p.phase}: ${p.label} (${p.done}/${p.total})`;
           // A terminal redraws the line; a log gets one line per phase.

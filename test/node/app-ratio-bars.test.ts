@@ -3,6 +3,7 @@
  * no such terms, so they are shown as "not in the A100 model" (never a missing bar or a
  * made-up ratio); a profile written before them shows them as absent, read as 0.
  */
+import type { DeviceReferenceUse } from '../../src/calibrate/device-reference.ts';
 import { describe, expect, it } from 'vitest';
 import { NOT_IN_A100, profileFacts, RATIO_TERMS, ratioBars, TERM_ABSENT } from '../../src/app/calibration.ts';
 import { ADDED_TERMS, TERM_NAMES, TERMS } from '../../src/calibrate/fit.ts';
@@ -67,6 +68,22 @@ describe('ratio bars with the per-request terms', () => {
       }),
     ).toBe('1: device 2 could not be opened: denied');
     // Legacy profiles have no design: the row is there (tables align rows by index) and says so.
+    expect(row(parseProfile(JSON.stringify(sampleProfileV1())))).toBe('—');
+  });
+
+  it("says what the calibration did with this machine's device reference, in every profile's row", () => {
+    const p = sampleProfile();
+    const row = (q: typeof p) => profileFacts(q).find(([, k]) => k === 'device reference')?.[2];
+    const design = p.design;
+    if (!design) throw new Error('sample profile without design');
+    const drift = { referenceQuantile: 0.9, referenceRate: 2e10, beta: 0.4, commonModeShare: 0.1, samples: 30 };
+    const withUse = (deviceReference: DeviceReferenceUse | undefined) =>
+      row({ ...p, design: { ...design, drift: { ...drift, deviceReference } } });
+    expect(withUse(undefined)).toBe('—');
+    expect(withUse({ status: 'applied', runRate: 2.2e10, rate: 2e10, setAt: '2026-12-05T14:00:00.000Z' })).toBe(
+      "times expressed at this device's stored reference, 20.00 GFLOP/s (set 2026-12-05 14:00 UTC); this run's probe ran at 22.00 GFLOP/s, 1.100× it",
+    );
+    expect(withUse({ status: 'none', runRate: 2e10, note: 'why' })).toBe('none stored yet; why');
     expect(row(parseProfile(JSON.stringify(sampleProfileV1())))).toBe('—');
   });
 });

@@ -7,7 +7,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { calibrate, CALIBRATION_PHASES, type CalibrationProgress } from '../../src/calibrate/calibrate.ts';
 import { SMOKE_PRESET } from '../../bench/device-lib.ts';
+import { normalizeSamples } from '../../src/calibrate/analysis.ts';
+import { deviceReferenceKey, documentStore, emptyDeviceReferences } from '../../src/calibrate/device-reference.ts';
 import { PRESETS } from '../../src/calibrate/grid.ts';
+import { median } from '../../src/calibrate/stats.ts';
+import { adapterIdentity } from '../../src/gpu/detect.ts';
 import { parseProfile, profileCostModel, serializeProfile } from '../../src/calibrate/profile.ts';
 import { pickNodeAdapter, type FoundAdapter } from '../../src/gpu/node-gpu.ts';
 import { GpuError, openSession, type GpuSession } from '../../src/gpu/session.ts';
@@ -133,6 +137,50 @@ describe('calibration (Node, Dawn)', () => {
       note: 'device 2 could not be opened: no second adapter here',
     });
     for (const pt of p.design?.linear.points ?? []) expect(pt.devices).toBeUndefined();
+  }, 300_000);
+
+  it('expresses its samples at the stored device reference, and says how far the run was from it', async (ctx) => {
+    if (!found) return ctx.skip(skipReason);
+    const tiny = { ...SMOKE_PRESET, referenceMs: 4, replay: { rounds: 2, budgetMs: 200 } };
+    const s = await session();
+    const key = deviceReferenceKey(JSON.stringify(adapterIdentity(s.adapter)), tiny.fmaIters);
+    // Far below any real probe rate: every sample is scaled by (r / 1e6)^β, and the verdict flags the shift.
+    const anchor = { rate: 1e6, setAt: '2026-01-02T03:04:05.000Z' };
+    const writes: unknown[] = [];
+    const store = documentStore('memory', { ...emptyDeviceReferences(), references: { [key]: anchor } }, async (d) => {
+      writes.push(d);
+    });
+    const p = await calibrate({
+      session: s,
+      shaders: await loadNodeShaders(),
+      preset: tiny,
+      runtime: 'vitest',
+      deviceReferences: store,
+    });
+    const drift = p.design?.drift;
+    if (!drift) throw new Error('no drift normalisation');
+    expect(drift.referenceRate).toBe(anchor.rate);
+    const use = drift.deviceReference;
+    expect(use?.status).toBe('applied');
+    expect(use?.rate).toBe(anchor.rate);
+    expect(use?.setAt).toBe(anchor.setAt);
+    expect(use?.runRate).toBeGreaterThan(anchor.rate);
+    // The fitted medians are the samples expressed at the stored rate, not the run's own.
+    for (const pt of p.design?.linear.points ?? [])
+      expect(pt.medianMicros).toBeCloseTo(median(normalizeSamples(pt.samplesMicros, pt.referenceRates, drift)), 6);
+    expect(p.quality.verdict).not.toBe('good');
+    expect(p.quality.reasons.some((r) => /its stored reference speed/.test(r))).toBe(true);
+    // An applied reference is never rewritten.
+    expect(writes).toEqual([]);
+    expect(store.get(key)).toEqual(anchor);
+    // Without a store the profile says nothing of references.
+    const q = await calibrate({
+      session: await session(),
+      shaders: await loadNodeShaders(),
+      preset: tiny,
+      runtime: 'vitest',
+    });
+    expect(q.design?.drift?.deviceReference).toBeUndefined();
   }, 300_000);
 
   it('stops promptly when cancelled', async (ctx) => {

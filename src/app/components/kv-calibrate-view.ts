@@ -32,6 +32,7 @@ export class KvCalibrateView extends LitElement {
     detection: { attribute: false },
     state: { type: String, reflect: true, attribute: 'data-state' },
     preset: { state: true },
+    newReference: { state: true },
     progress: { state: true },
     profile: { state: true },
     stored: { state: true },
@@ -43,6 +44,8 @@ export class KvCalibrateView extends LitElement {
   declare detection: WebGpuDetection | undefined;
   declare state: State;
   declare preset: 'quick' | 'full';
+  /** Replace this device's stored reference with the next calibration's speed (when good). */
+  declare newReference: boolean;
   declare progress: { label: string; fraction: number } | undefined;
   declare profile: Profile | undefined;
   /** Title of the stored profile shown when this view opened (undefined: a fresh calibration, or none). */
@@ -67,6 +70,7 @@ export class KvCalibrateView extends LitElement {
     super();
     this.state = 'idle';
     this.preset = 'quick';
+    this.newReference = false;
   }
 
   override connectedCallback(): void {
@@ -125,6 +129,9 @@ export class KvCalibrateView extends LitElement {
         preset: lib.PRESETS[this.preset],
         runtime: navigator.userAgent,
         signal: abort.signal,
+        // This browser's device reference (docs/calibration.md, "Device reference").
+        deviceReferences: lib.deviceReferences(this.newReference),
+        resetDeviceReference: this.newReference,
         onProgress: (p) => {
           const i = Math.max(0, phases.indexOf(p.phase));
           this.progress = {
@@ -246,6 +253,10 @@ export class KvCalibrateView extends LitElement {
               <option value="quick" ?selected=${this.preset === 'quick'}>quick (about a minute on a software adapter)</option>
               <option value="full" ?selected=${this.preset === 'full'}>full (more layers, sizes and samples)</option>
             </select></label>
+          <label title="The first good calibration of a device keeps its speed in this browser; later ones are expressed at it. Tick to replace it with this calibration's (when good).">
+            <input type="checkbox" data-testid="calibrate-new-reference" ?disabled=${running} .checked=${this.newReference}
+              @change=${(e: Event) => (this.newReference = (e.target as HTMLInputElement).checked)} />
+            New device reference</label>
           <button class="primary" data-testid="calibrate-run" ?disabled=${running || noGpu} @click=${() => void this.run()}>Calibrate this device</button>
           ${running ? html`<button @click=${() => this.abort?.abort()}>Cancel</button>` : nothing}
         </div>
