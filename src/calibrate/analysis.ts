@@ -62,7 +62,7 @@ export interface RawTimings {
   /** Submit + wait of a trivial dispatch, µs (wall). */
   roundTripMicros: number[];
   /** Drift normalisation (driftOf the run's points). Absent or null: the samples as measured. */
-  drift?: Pick<Drift, 'referenceRate' | 'beta'> | null;
+  drift?: DriftNormalisation | null;
   linear: SweepData[];
   decode: SweepData[];
   prefill: SweepData[];
@@ -176,7 +176,20 @@ export interface Drift {
   commonModeShare: number;
   /** Samples the slope was fitted on (those with a reference rate, in points of ≥ 2). */
   samples: number;
+  /**
+   * The run's reference rate over the device's stored reference (./device-reference.ts),
+   * when one is applied: every normalised sample is multiplied by it, which expresses the
+   * run at the stored speed with sensitivity 1. Not β: β is fitted on single probes around
+   * single samples, whose own noise attenuates it (errors in the regressor), while two runs'
+   * reference rates are each the quantile of ~150 probes; pooled over nine five-run series,
+   * the slope of log typical round on log R between runs was −0.94 (docs/calibration.md,
+   * "Device reference"). Absent: the run is expressed at its own reference rate.
+   */
+  deviceScale?: number;
 }
+
+/** What normalising a sample needs of a Drift. */
+export type DriftNormalisation = Pick<Drift, 'referenceRate' | 'beta'> & { deviceScale?: number | undefined };
 
 const usable = (r: number | undefined): r is number => r !== undefined && Number.isFinite(r) && r > 0;
 
@@ -243,19 +256,21 @@ export function driftOf(
  * the work would have taken at the run's reference rate R: sample × (r / R)^β. A change of
  * the device's speed that the probes around the sample see (clock, scheduling, other
  * processes) cancels; what they do not see stays in the samples (and so in the
- * intervals). Without rates or without a drift the samples are returned as measured.
+ * intervals). With a device reference applied, × deviceScale on top (see Drift). Without
+ * rates or without a drift the samples are returned as measured.
  */
 export function normalizeSamples(
   samples: readonly number[],
   rates: readonly number[] | undefined,
-  drift: Pick<Drift, 'referenceRate' | 'beta'> | null | undefined,
+  drift: DriftNormalisation | null | undefined,
 ): number[] {
   if (!rates || !drift || !(drift.referenceRate > 0)) return [...samples];
   if (rates.length !== samples.length)
     throw new RangeError(`${rates.length} reference rates for ${samples.length} samples`);
+  const scale = drift.deviceScale ?? 1;
   return samples.map((s, i) => {
     const r = rates[i];
-    return usable(r) ? s * (r / drift.referenceRate) ** drift.beta : s;
+    return (usable(r) ? s * (r / drift.referenceRate) ** drift.beta : s) * scale;
   });
 }
 

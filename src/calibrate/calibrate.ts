@@ -482,13 +482,13 @@ function normalized(p: Point, drift: Drift | null): number[] {
 }
 
 /**
- * The drift normalisation of a run, from every point's samples (sweeps and rounds alike):
- * expressed at the stored device reference when there is one (./device-reference.ts), else
- * at the run's own reference rate.
+ * The drift normalisation of a run, from every point's samples (sweeps and rounds alike),
+ * at the run's own reference rate; with a stored device reference (./device-reference.ts),
+ * scaled on to it (Drift.deviceScale).
  */
 function driftOfPoints(points: readonly Point[], anchor?: DeviceReference): Drift | null {
   const d = driftOf(points.map((p) => ({ samples: p.samples, rates: p.referenceRates })));
-  return d && anchor ? { ...d, referenceRate: anchor.rate } : d;
+  return d && anchor ? { ...d, deviceScale: d.referenceRate / anchor.rate } : d;
 }
 
 /** The fitted points' raw timings and the run's drift normalisation (the analysis applies it). */

@@ -6,11 +6,11 @@
  * probe. Within a calibration that rate is the run's own; between calibrations the machine's
  * speed moves too (a shared VM is faster or slower from one minute to the next), and a
  * calibration normalised only to itself carries that minute's speed into every term. So the
- * first `good` calibration of a device stores its run's reference rate here, and every later
- * calibration of the same device and probe expresses its samples at that stored rate: its
- * drift normalisation becomes sample · (r / stored)^β. The stored rate is an anchor, not a
- * measurement of anything else: it never changes by itself, and the profile records the run's
- * own rate beside it (the verdict flags a run that is far from it).
+ * first calibration of a device that is not `unusable` stores its run's reference rate R
+ * here, and every later calibration of the same device and probe is expressed at that
+ * stored rate: its normalised samples are multiplied by R_run / R_stored (analysis.ts,
+ * Drift.deviceScale). The stored rate is an anchor: it never changes by itself, and the
+ * profile records the run's own rate beside it (the verdict flags a run that is far from it).
  *
  * Pure: no DOM, no Node. Stores live where the state lives: a JSON file for the CLI and the
  * benches (./device-reference-node.ts), localStorage in the app (src/app/device-reference.ts).
@@ -113,8 +113,12 @@ export type DeviceReferenceUse = z.infer<typeof deviceReferenceUseSchema>;
 /**
  * What a calibration does with the device reference once its verdict is known: applied the
  * stored one (`anchor`, which its samples were expressed at), or — when it had none — stores
- * its own rate if it is `good` (a noisy run's speed is no reference). A store that cannot be
- * written leaves the profile as it is, with the reason in `note`. null without a store.
+ * its own rate unless it is `unusable`. A `noisy` run may store it: its rate is the upper
+ * decile of ~150 probes, robust to what made it noisy (wide intervals, a slow visit), and any
+ * level is as good an anchor as another — later runs are expressed at it, not compared with
+ * a truth; a reference far from the device's usual speed shows in every later run's shift
+ * (the verdict's reason) and is replaced on request. A store that cannot be written leaves
+ * the profile as it is, with the reason in `note`. null without a store.
  */
 export async function settleDeviceReference(a: {
   store: DeviceReferenceStore | undefined;
@@ -128,11 +132,11 @@ export async function settleDeviceReference(a: {
   const { store, anchor, runRate } = a;
   if (!store || runRate === undefined) return null;
   if (anchor) return { status: 'applied', runRate, rate: anchor.rate, setAt: anchor.setAt };
-  if (a.verdict !== 'good')
+  if (a.verdict === 'unusable')
     return {
       status: 'none',
       runRate,
-      note: `this calibration is ${a.verdict}, so its speed was not kept (the next good calibration's will be)`,
+      note: `this calibration is unusable, so its speed was not kept (the next usable calibration's will be)`,
     };
   try {
     await store.set(a.key, { rate: runRate, setAt: a.createdAt, device: a.device });

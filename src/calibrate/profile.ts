@@ -284,8 +284,13 @@ export const profileSchemaV2 = z.object({
           commonModeShare: num,
           samples: int,
           /**
-           * The device reference (./device-reference.ts): when `applied`, referenceRate is the
-           * stored one and runRate the run's own. Absent when the calibration was given no
+           * With a device reference applied: the run's reference rate / the stored one;
+           * every normalised sample is multiplied by it (analysis.ts, Drift.deviceScale).
+           */
+          deviceScale: z.number().positive().optional(),
+          /**
+           * The device reference (./device-reference.ts): what was done with it, the run's own
+           * rate (referenceRate above) and the stored one. Absent when the calibration was given no
            * store (tests, benches that measure one calibration) and in older profiles.
            */
           deviceReference: deviceReferenceUseSchema.optional(),

@@ -31,9 +31,9 @@ own with a 95 % interval; sampling continues until the typical round is known wi
 preset's budget ends. Held-out composite rounds give R² and MAPE; a replay of a real schedule's
 rounds checks the prediction. Extrapolated to 80 full-width layers, compared with the A100
 reference (a100-llama2-70b-tp2), and judged good / noisy / unusable (see docs/calibration.md).
-The first good calibration of a device keeps its reference probe's speed in a file on this
-machine; later ones express their times at that speed, so a calibration made while a shared
-machine runs fast or slow gives the same profile (docs/calibration.md, "Device reference").`,
+The first usable calibration of a device keeps its reference probe's speed in a file on this
+machine; later ones express their times at that speed, so that a calibration made while a
+shared machine runs fast or slow is comparable (docs/calibration.md, "Device reference").`,
   options: {
     preset: choice(
       ['quick', 'full'] as const,
@@ -50,7 +50,7 @@ machine runs fast or slow gives the same profile (docs/calibration.md, "Device r
         '$XDG_STATE_HOME/kvsched/…, else ~/.local/state/kvsched/…); off: express the profile at its own speed and keep nothing',
     ),
     'new-device-reference': flag(
-      "replace this device's stored reference with this calibration's speed (when it is good)",
+      "replace this device's stored reference with this calibration's speed (unless it is unusable)",
     ),
     quiet: OPT.quiet,
   },

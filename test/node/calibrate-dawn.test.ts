@@ -144,8 +144,9 @@ describe('calibration (Node, Dawn)', () => {
     const tiny = { ...SMOKE_PRESET, referenceMs: 4, replay: { rounds: 2, budgetMs: 200 } };
     const s = await session();
     const key = deviceReferenceKey(JSON.stringify(adapterIdentity(s.adapter)), tiny.fmaIters);
-    // Far below any real probe rate: every sample is scaled by (r / 1e6)^β, and the verdict flags the shift.
-    const anchor = { rate: 1e6, setAt: '2026-01-02T03:04:05.000Z' };
+    // Below SwiftShader's probe rate (~1.5e10 FLOP/s here): the run is scaled up by its rate / 5e9, and the
+    // verdict flags the shift.
+    const anchor = { rate: 5e9, setAt: '2026-01-02T03:04:05.000Z' };
     const writes: unknown[] = [];
     const store = documentStore('memory', { ...emptyDeviceReferences(), references: { [key]: anchor } }, async (d) => {
       writes.push(d);
@@ -159,12 +160,14 @@ describe('calibration (Node, Dawn)', () => {
     });
     const drift = p.design?.drift;
     if (!drift) throw new Error('no drift normalisation');
-    expect(drift.referenceRate).toBe(anchor.rate);
     const use = drift.deviceReference;
     expect(use?.status).toBe('applied');
     expect(use?.rate).toBe(anchor.rate);
     expect(use?.setAt).toBe(anchor.setAt);
-    expect(use?.runRate).toBeGreaterThan(anchor.rate);
+    // Normalised to the run's own rate, then scaled on to the stored one.
+    expect(use?.runRate).toBe(drift.referenceRate);
+    expect(drift.referenceRate).toBeGreaterThan(anchor.rate);
+    expect(drift.deviceScale).toBeCloseTo(drift.referenceRate / anchor.rate, 9);
     // The fitted medians are the samples expressed at the stored rate, not the run's own.
     for (const pt of p.design?.linear.points ?? [])
       expect(pt.medianMicros).toBeCloseTo(median(normalizeSamples(pt.samplesMicros, pt.referenceRates, drift)), 6);
@@ -181,6 +184,7 @@ describe('calibration (Node, Dawn)', () => {
       runtime: 'vitest',
     });
     expect(q.design?.drift?.deviceReference).toBeUndefined();
+    expect(q.design?.drift?.deviceScale).toBeUndefined();
   }, 300_000);
 
   it('stops promptly when cancelled', async (ctx) => {

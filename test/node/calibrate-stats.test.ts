@@ -360,6 +360,11 @@ describe('drift normalisation', () => {
   it('expresses a sample at the reference rate with the fitted sensitivity', () => {
     expect(normalizeSamples([100, 100], [10, 5], { referenceRate: 10, beta: 1 })).toEqual([100, 50]);
     expect(normalizeSamples([100, 100], [10, 5], { referenceRate: 10, beta: 0 })).toEqual([100, 100]);
+    // A device reference applied: the run's normalised samples × its scale, unrated ones too.
+    const scaled = normalizeSamples([100, 100], [10, 5], { referenceRate: 10, beta: 1, deviceScale: 1.1 });
+    expect(scaled[0]).toBeCloseTo(110, 9);
+    expect(scaled[1]).toBeCloseTo(55, 9);
+    expect(normalizeSamples([100, 100], [10, 0], { referenceRate: 10, beta: 1, deviceScale: 2 })).toEqual([200, 200]);
     expect(normalizeSamples([100], [5], null)).toEqual([100]);
     expect(normalizeSamples([100], undefined, { referenceRate: 10, beta: 1 })).toEqual([100]);
     expect(() => normalizeSamples([1, 2], [1], { referenceRate: 1, beta: 1 })).toThrow(/1 reference rates for 2/);

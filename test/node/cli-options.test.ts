@@ -4,7 +4,9 @@
  * option lists come from the same tables; values are parsed strictly (no hex, no
  * out-of-range numbers, negative numbers reach the range check).
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { allSpecs, documentedCommands, renderOptionBlocks } from '../../src/cli/docs.ts';
 import { fakeIo } from './helpers/cli-io.ts';
@@ -159,5 +161,26 @@ describe('help, version and docs come from the tables', () => {
     for (const s of arrivals) expect(s.options.arrivals?.defaultValue).toBe('poisson');
     const seeds = specs.filter((s) => 'seed' in s.options);
     for (const s of seeds) expect(s.options.seed?.defaultValue).toBe(1);
+  });
+});
+
+describe('kvsched calibrate: device references', () => {
+  it('refuses a references file that is not one, in one line naming it, before any GPU work, and leaves it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kvsched-cli-ref-'));
+    const file = join(dir, 'refs.json');
+    writeFileSync(file, '{"schema":"something else"}');
+    const r = await run(['calibrate', '--device-reference', file]);
+    expectOneLineError(
+      r,
+      /^kvsched calibrate: device references .*refs\.json is not a kvsched\.device-references\/1 file \(schema: .*\); fix or delete it, or pass --device-reference off\n$/,
+    );
+    expect(readFileSync(file, 'utf8')).toBe('{"schema":"something else"}');
+  });
+
+  it('refuses --new-device-reference with --device-reference off', async () => {
+    expectOneLineError(
+      await run(['calibrate', '--device-reference', 'off', '--new-device-reference']),
+      /--new-device-reference needs device references: drop --device-reference off/,
+    );
   });
 });

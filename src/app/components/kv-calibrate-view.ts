@@ -44,7 +44,7 @@ export class KvCalibrateView extends LitElement {
   declare detection: WebGpuDetection | undefined;
   declare state: State;
   declare preset: 'quick' | 'full';
-  /** Replace this device's stored reference with the next calibration's speed (when good). */
+  /** Replace this device's stored reference with the next calibration's speed (unless it is unusable). */
   declare newReference: boolean;
   declare progress: { label: string; fraction: number } | undefined;
   declare profile: Profile | undefined;
@@ -253,7 +253,7 @@ export class KvCalibrateView extends LitElement {
               <option value="quick" ?selected=${this.preset === 'quick'}>quick (about a minute on a software adapter)</option>
               <option value="full" ?selected=${this.preset === 'full'}>full (more layers, sizes and samples)</option>
             </select></label>
-          <label title="The first good calibration of a device keeps its speed in this browser; later ones are expressed at it. Tick to replace it with this calibration's (when good).">
+          <label title="The first usable calibration of a device keeps its speed in this browser; later ones are expressed at it. Tick to replace it with this calibration's.">
             <input type="checkbox" data-testid="calibrate-new-reference" ?disabled=${running} .checked=${this.newReference}
               @change=${(e: Event) => (this.newReference = (e.target as HTMLInputElement).checked)} />
             New device reference</label>
