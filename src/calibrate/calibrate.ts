@@ -93,11 +93,11 @@ export interface CalibrationOptions {
   openSession?: () => Promise<GpuSession>;
   /**
    * The device references kept on this machine (./device-reference.ts): with one stored for
-   * this adapter and reference probe, the samples are expressed at it; without, a `good`
-   * calibration stores its own. Absent: each calibration is expressed at its own rate.
+   * this adapter and reference probe, the run is expressed at it; without, a calibration
+   * that is not unusable stores its own. Absent: each calibration is at its own rate.
    */
   deviceReferences?: DeviceReferenceStore;
-  /** Replace the stored device reference with this calibration's own rate (when it is good). */
+  /** Replace the stored device reference with this calibration's own rate (unless it is unusable). */
   resetDeviceReference?: boolean;
 }
 
@@ -207,6 +207,8 @@ interface Ctx {
   linearDevices: Device[];
   /** Why fewer than `preset.linearDevices` devices were used, when the caller could open more. */
   linearDevicesNote?: string;
+  /** The key of this adapter and reference probe in the device references. */
+  referenceKey: string;
   /** The stored device reference the samples are expressed at (none: the run's own rate). */
   anchor?: DeviceReference;
   widths: ReturnType<typeof linearWidths>;
@@ -244,6 +246,7 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     kernels,
     timer,
     linearDevices,
+    referenceKey: deviceReferenceKey(JSON.stringify(adapterIdentity(session.adapter)), preset.fmaIters),
     widths: linearWidths(preset.widthDivisor),
     topts: { samples: preset.minSamples, minIntervalMs: preset.minIntervalMs, ...(signal ? { signal } : {}) },
     progress,
@@ -253,9 +256,7 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   };
   ctx.check();
   const ownAdapter = JSON.stringify(adapterIdentity(session.adapter));
-  const anchor = o.resetDeviceReference
-    ? undefined
-    : o.deviceReferences?.get(deviceReferenceKey(ownAdapter, preset.fmaIters));
+  const anchor = o.resetDeviceReference ? undefined : o.deviceReferences?.get(ctx.referenceKey);
   if (anchor) ctx.anchor = anchor;
   try {
     for (let i = 0; i < extraDevices && o.openSession; i++) {
@@ -314,19 +315,19 @@ async function measureAndFit(
     const replay = await replayCheck(ctx, sweeps.analysis.coefficients, reference, sweeps.drift);
     lap('replay');
     progress({ phase: 'fit', done: 0, total: 1, label: 'verdict' });
-    const runRate = driftOfPoints(points)?.referenceRate;
-    const shift = ctx.anchor && runRate !== undefined ? runRate / ctx.anchor.rate : undefined;
+    // The drift's reference rate is the run's own: its shift from the stored one is the verdict's.
+    const d = sweeps.drift;
+    const shift = d && ctx.anchor ? d.referenceRate / ctx.anchor.rate : undefined;
     const assessed = assess(preset, points, sweeps, probes.roundTripMicros, replay, typical.features, shift);
     const createdAt = (ctx.o.now?.() ?? new Date()).toISOString();
-    const identity = adapterIdentity(ctx.o.session.adapter);
     const deviceReference = await settleDeviceReference({
       store: ctx.o.deviceReferences,
-      key: deviceReferenceKey(JSON.stringify(identity), preset.fmaIters),
+      key: ctx.referenceKey,
       anchor: ctx.anchor,
-      runRate,
+      runRate: d?.referenceRate,
       verdict: assessed.verdict.verdict,
       createdAt,
-      device: adapterName(identity),
+      device: adapterName(adapterIdentity(ctx.o.session.adapter)),
     });
     progress({ phase: 'fit', done: 1, total: 1, label: 'done' });
     lap('fit');
@@ -488,7 +489,7 @@ function normalized(p: Point, drift: Drift | null): number[] {
  */
 function driftOfPoints(points: readonly Point[], anchor?: DeviceReference): Drift | null {
   const d = driftOf(points.map((p) => ({ samples: p.samples, rates: p.referenceRates })));
-  return d && anchor ? { ...d, deviceScale: d.referenceRate / anchor.rate } : d;
+  return d && anchor ? { ...d, deviceScale: (d.referenceRate / anchor.rate) ** d.beta } : d;
 }
 
 /** The fitted points' raw timings and the run's drift normalisation (the analysis applies it). */

@@ -8,8 +8,8 @@
  * calibration normalised only to itself carries that minute's speed into every term. So the
  * first calibration of a device that is not `unusable` stores its run's reference rate R
  * here, and every later calibration of the same device and probe is expressed at that
- * stored rate: its normalised samples are multiplied by R_run / R_stored (analysis.ts,
- * Drift.deviceScale). The stored rate is an anchor: it never changes by itself, and the
+ * stored rate: its normalised samples are multiplied by (R_run / R_stored)^β, the run's own
+ * drift normalisation carried on to the stored rate (analysis.ts, Drift.deviceScale). The stored rate is an anchor: it never changes by itself, and the
  * profile records the run's own rate beside it (the verdict flags a run that is far from it).
  *
  * Pure: no DOM, no Node. Stores live where the state lives: a JSON file for the CLI and the

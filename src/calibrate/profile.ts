@@ -284,8 +284,8 @@ export const profileSchemaV2 = z.object({
           commonModeShare: num,
           samples: int,
           /**
-           * With a device reference applied: the run's reference rate / the stored one;
-           * every normalised sample is multiplied by it (analysis.ts, Drift.deviceScale).
+           * With a device reference applied: (referenceRate / the stored rate)^beta; every
+           * normalised sample is multiplied by it (analysis.ts, Drift.deviceScale).
            */
           deviceScale: z.number().positive().optional(),
           /**

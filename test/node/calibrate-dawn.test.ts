@@ -144,8 +144,8 @@ describe('calibration (Node, Dawn)', () => {
     const tiny = { ...SMOKE_PRESET, referenceMs: 4, replay: { rounds: 2, budgetMs: 200 } };
     const s = await session();
     const key = deviceReferenceKey(JSON.stringify(adapterIdentity(s.adapter)), tiny.fmaIters);
-    // Below SwiftShader's probe rate (~1.5e10 FLOP/s here): the run is scaled up by its rate / 5e9, and the
-    // verdict flags the shift.
+    // Below SwiftShader's probe rate (~1.5e10 FLOP/s here): the run is scaled up by (its rate / 5e9)^β, and
+    // the verdict flags the shift.
     const anchor = { rate: 5e9, setAt: '2026-01-02T03:04:05.000Z' };
     const writes: unknown[] = [];
     const store = documentStore('memory', { ...emptyDeviceReferences(), references: { [key]: anchor } }, async (d) => {
@@ -167,7 +167,7 @@ describe('calibration (Node, Dawn)', () => {
     // Normalised to the run's own rate, then scaled on to the stored one.
     expect(use?.runRate).toBe(drift.referenceRate);
     expect(drift.referenceRate).toBeGreaterThan(anchor.rate);
-    expect(drift.deviceScale).toBeCloseTo(drift.referenceRate / anchor.rate, 9);
+    expect(drift.deviceScale).toBeCloseTo((drift.referenceRate / anchor.rate) ** drift.beta, 9);
     // The fitted medians are the samples expressed at the stored rate, not the run's own.
     for (const pt of p.design?.linear.points ?? [])
       expect(pt.medianMicros).toBeCloseTo(median(normalizeSamples(pt.samplesMicros, pt.referenceRates, drift)), 6);
