@@ -467,6 +467,20 @@ describe('verdict rules', () => {
     repeatSpread: 0.05,
     replayError: 0.04,
   };
+
+  it(`is noisy beyond ${VERDICT_RULES.maxReferenceShift}× either way, and good within`, () => {
+    const m = VERDICT_RULES.maxReferenceShift;
+    for (const shift of [1, m, 1 / m, 1.05, 0.9])
+      expect(verdictOf({ ...good, referenceShift: shift }).verdict).toBe('good');
+    for (const shift of [m * 1.01, 1 / (m * 1.01), 2, 0.5]) {
+      const v = verdictOf({ ...good, referenceShift: shift });
+      expect(v.verdict).toBe('noisy');
+      expect(v.reasons).toEqual([
+        `the device ran at ${shift.toFixed(2)}× its stored reference speed (beyond ${m}× either way); its times are scaled to that reference`,
+      ]);
+    }
+    expect(verdictOf(good).verdict).toBe('good');
+  });
   it('good when everything is within the rules', () => {
     expect(verdictOf(good)).toEqual({ verdict: 'good', reasons: [] });
     expect(verdictOf({ ...good, replayError: null }).verdict).toBe('good');

@@ -1,7 +1,7 @@
 /**
  * Device references (src/calibrate/device-reference.ts): the file and the browser stores,
- * what a calibration does with them once its verdict is known, the verdict's shift rule and
- * the line the CLI and the app show.
+ * what a calibration does with them once its verdict is known, and the line the CLI and the
+ * app show (the verdict's shift rule is with the other verdict rules, calibrate-stats).
  */
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,7 +19,6 @@ import {
   type DeviceReferenceStore,
 } from '../../src/calibrate/device-reference.ts';
 import { defaultDeviceReferencePath, openDeviceReferenceFile } from '../../src/calibrate/device-reference-node.ts';
-import { verdictOf, VERDICT_RULES, type VerdictInput } from '../../src/calibrate/verdict.ts';
 import { browserDeviceReferences, DEVICE_REFERENCES_KEY } from '../../src/app/device-reference.ts';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'kvsched-ref-'));
@@ -202,30 +201,5 @@ describe('what a calibration does with the device reference', () => {
     );
     expect(deviceReferenceUseSchema.safeParse({ status: 'guessed', runRate: 1 }).success).toBe(false);
     expect(deviceReferenceUseSchema.safeParse({ status: 'applied', runRate: 1, rate: 0 }).success).toBe(false);
-  });
-});
-
-describe('verdict: a run far from its device reference', () => {
-  const good: VerdictInput = {
-    heldOutR2: 0.99,
-    typicalHalfWidth: 0.03,
-    targetHalfWidth: 0.05,
-    notIdentifiable: [],
-    probeDrift: 1.1,
-    repeatSpread: 0.05,
-    replayError: 0.02,
-  };
-  it(`is noisy beyond ${VERDICT_RULES.maxReferenceShift}× either way, and good within`, () => {
-    const m = VERDICT_RULES.maxReferenceShift;
-    for (const shift of [1, m, 1 / m, 1.05, 0.9])
-      expect(verdictOf({ ...good, referenceShift: shift }).verdict).toBe('good');
-    for (const shift of [m * 1.01, 1 / (m * 1.01), 2, 0.5]) {
-      const v = verdictOf({ ...good, referenceShift: shift });
-      expect(v.verdict).toBe('noisy');
-      expect(v.reasons).toEqual([
-        `the device ran at ${shift.toFixed(2)}× its stored reference speed (beyond ${m}× either way); its times are scaled to that reference`,
-      ]);
-    }
-    expect(verdictOf(good).verdict).toBe('good');
   });
 });
