@@ -2,7 +2,7 @@
  * Calibration reproducibility benchmark: `npm run bench:calibration [-- --runs=5] [--full] [--out=FILE] [--save=DIR] [--references=FILE|off]`.
  *
  * Every calibration uses one device-references file (docs/calibration.md, "Device
- * reference"), by default a new empty one, as a new user's machine has: the first good quiet
+ * reference"), by default a new empty one, as a new user's machine has: the first usable quiet
  * calibration stores its speed and the later ones (the loaded series and the full preset's
  * own first included) are expressed at it. --references=FILE uses that file; off, none.
  *
@@ -23,7 +23,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import { calibrate } from '../src/calibrate/calibrate.ts';
-import type { DeviceReferenceUse } from '../src/calibrate/device-reference.ts';
+import { deviceReferenceText, type DeviceReferenceUse } from '../src/calibrate/device-reference.ts';
 import { openDeviceReferenceFile } from '../src/calibrate/device-reference-node.ts';
 import { coefficientsOf, TERMS, type Term } from '../src/calibrate/fit.ts';
 import { PRESETS, type Preset } from '../src/calibrate/grid.ts';
@@ -151,15 +151,8 @@ function log(r: Run, i: number, tag: string): void {
   console.log(
     `${tag} ${i + 1}: ${fmt(r.seconds, 1)} s, ${r.verdict}${r.reasons.length ? ` (${r.reasons.join('; ')})` : ''}; held-out R² ${fmt(r.heldOutR2, 3)}; ` +
       `typical ${fmt(r.typicalMicros / 1e6, 1)} s [${r.typicalInterval ? r.typicalInterval.map((x) => fmt(x / 1e6, 1)).join(' – ') : '—'}], ` +
-      `replay ${rp ? `${fmt(100 * rp.error, 1)} % over ${rp.rounds} rounds` : '—'}; ${referenceText(r.deviceReference)}; ${r.visits} visits, ${r.samples} samples, stopped: ${r.stoppedBecause}; load ${r.loadavg.map((x) => x.toFixed(1)).join(' ')}`,
+      `replay ${rp ? `${fmt(100 * rp.error, 1)} % over ${rp.rounds} rounds` : '—'}; device reference: ${r.deviceReference ? deviceReferenceText(r.deviceReference) : 'none used'}; ${r.visits} visits, ${r.samples} samples, stopped: ${r.stoppedBecause}; load ${r.loadavg.map((x) => x.toFixed(1)).join(' ')}`,
   );
-}
-
-function referenceText(d: DeviceReferenceUse | null): string {
-  if (!d) return 'no device reference';
-  if (d.status === 'applied' && d.rate !== undefined)
-    return `at the device reference (run ${fmt(d.runRate / d.rate, 3)}× it)`;
-  return d.status === 'stored' ? 'stored the device reference' : `no device reference (${d.note ?? ''})`;
 }
 
 async function series(tag: string): Promise<Run[]> {

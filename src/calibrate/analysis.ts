@@ -180,16 +180,16 @@ export interface Drift {
    * With a device reference applied (./device-reference.ts): (R / stored rate)^β, the same
    * normalisation carried on from the run's own reference rate R to the stored one; every
    * normalised sample is multiplied by it. β is the run's own, so a run whose probe tracks
-   * its work poorly (β near 0) is scaled little; over eleven five-run series this gave the
-   * typical round's max/min ≤ 1.15 in ten, against nine with sensitivity 1 and seven
+   * its work poorly (β near 0) is scaled little; over thirteen five-run series this gave the
+   * typical round's max/min ≤ 1.15 in eleven, against ten with sensitivity 1 and nine
    * without a reference (docs/calibration.md, "Device reference"). Absent: the run is
    * expressed at its own R.
    */
-  deviceScale?: number;
+  deviceScale?: number | undefined;
 }
 
 /** What normalising a sample needs of a Drift. */
-export type DriftNormalisation = Pick<Drift, 'referenceRate' | 'beta'> & { deviceScale?: number | undefined };
+export type DriftNormalisation = Pick<Drift, 'referenceRate' | 'beta' | 'deviceScale'>;
 
 const usable = (r: number | undefined): r is number => r !== undefined && Number.isFinite(r) && r > 0;
 

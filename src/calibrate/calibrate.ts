@@ -240,13 +240,15 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
   const timer = new Timer(session);
   const linearDevices: Device[] = [{ kernels, timer }];
   const extraSessions: GpuSession[] = [];
+  // The adapter as the rotation and the device references identify it.
+  const ownAdapter = JSON.stringify(adapterIdentity(session.adapter));
   const ctx: Ctx = {
     o,
     preset,
     kernels,
     timer,
     linearDevices,
-    referenceKey: deviceReferenceKey(JSON.stringify(adapterIdentity(session.adapter)), preset.fmaIters),
+    referenceKey: deviceReferenceKey(ownAdapter, preset.fmaIters),
     widths: linearWidths(preset.widthDivisor),
     topts: { samples: preset.minSamples, minIntervalMs: preset.minIntervalMs, ...(signal ? { signal } : {}) },
     progress,
@@ -255,7 +257,6 @@ export async function calibrate(o: CalibrationOptions): Promise<Profile> {
     },
   };
   ctx.check();
-  const ownAdapter = JSON.stringify(adapterIdentity(session.adapter));
   const anchor = o.resetDeviceReference ? undefined : o.deviceReferences?.get(ctx.referenceKey);
   if (anchor) ctx.anchor = anchor;
   try {

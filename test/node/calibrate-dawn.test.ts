@@ -32,6 +32,9 @@ beforeAll(async () => {
 
 afterAll(() => sessions.forEach((s) => s.destroy()));
 
+/** The smoke preset (bench:device --smoke) with shorter probes and replay: the pipeline in seconds. */
+const TINY = { ...SMOKE_PRESET, referenceMs: 4, replay: { rounds: 2, budgetMs: 200 } };
+
 async function session(): Promise<GpuSession> {
   // An adapter gives one device: pick a fresh one per session.
   const s = await openSession((await pickNodeAdapter()).adapter);
@@ -122,13 +125,11 @@ describe('calibration (Node, Dawn)', () => {
 
   it('calibrates on its own device when another cannot be opened, and says why', async (ctx) => {
     if (!found) return ctx.skip(skipReason);
-    // The smoke preset (bench:device --smoke): the pipeline in seconds.
-    const tiny = { ...SMOKE_PRESET, referenceMs: 4, replay: { rounds: 2, budgetMs: 200 } };
     const p = await calibrate({
       session: await session(),
       openSession: () => Promise.reject(new Error('no second adapter here')),
       shaders: await loadNodeShaders(),
-      preset: tiny,
+      preset: TINY,
       runtime: 'vitest',
     });
     expect(p.design?.linearDevices).toEqual({
@@ -141,9 +142,8 @@ describe('calibration (Node, Dawn)', () => {
 
   it('expresses its samples at the stored device reference, and says how far the run was from it', async (ctx) => {
     if (!found) return ctx.skip(skipReason);
-    const tiny = { ...SMOKE_PRESET, referenceMs: 4, replay: { rounds: 2, budgetMs: 200 } };
     const s = await session();
-    const key = deviceReferenceKey(JSON.stringify(adapterIdentity(s.adapter)), tiny.fmaIters);
+    const key = deviceReferenceKey(JSON.stringify(adapterIdentity(s.adapter)), TINY.fmaIters);
     // Below SwiftShader's probe rate (~1.5e10 FLOP/s here): the run is scaled up by (its rate / 5e9)^β, and
     // the verdict flags the shift.
     const anchor = { rate: 5e9, setAt: '2026-01-02T03:04:05.000Z' };
@@ -154,7 +154,7 @@ describe('calibration (Node, Dawn)', () => {
     const p = await calibrate({
       session: s,
       shaders: await loadNodeShaders(),
-      preset: tiny,
+      preset: TINY,
       runtime: 'vitest',
       deviceReferences: store,
     });
@@ -180,7 +180,7 @@ describe('calibration (Node, Dawn)', () => {
     const q = await calibrate({
       session: await session(),
       shaders: await loadNodeShaders(),
-      preset: tiny,
+      preset: TINY,
       runtime: 'vitest',
     });
     expect(q.design?.drift?.deviceReference).toBeUndefined();
