@@ -44,7 +44,9 @@ import {
 } from './analysis.ts';
 import {
   deviceReferenceKey,
+  repeatabilityOf,
   settleDeviceReference,
+  type Repeatability,
   type DeviceReference,
   type DeviceReferenceStore,
   type DeviceReferenceUse,
@@ -319,7 +321,10 @@ async function measureAndFit(
     // The drift's reference rate is the run's own: its shift from the stored one is the verdict's.
     const d = sweeps.drift;
     const shift = d && ctx.anchor ? d.referenceRate / ctx.anchor.rate : undefined;
-    const assessed = assess(preset, points, sweeps, probes.roundTripMicros, replay, typical.features, shift);
+    // … and its typical round against the device's earlier calibrations at that reference.
+    const typicalMicros = sweeps.analysis.typical.micros;
+    const earlier = ctx.anchor ? repeatabilityOf(ctx.anchor.history, typicalMicros) : undefined;
+    const assessed = assess(preset, points, sweeps, probes.roundTripMicros, replay, typical.features, shift, earlier);
     const createdAt = (ctx.o.now?.() ?? new Date()).toISOString();
     const deviceReference = await settleDeviceReference({
       store: ctx.o.deviceReferences,
@@ -329,6 +334,7 @@ async function measureAndFit(
       verdict: assessed.verdict.verdict,
       createdAt,
       device: adapterName(adapterIdentity(ctx.o.session.adapter)),
+      typicalMicros,
     });
     progress({ phase: 'fit', done: 1, total: 1, label: 'done' });
     lap('fit');
@@ -765,6 +771,7 @@ function assess(
   replay: Replay,
   typical: Features,
   referenceShift?: number,
+  history?: Repeatability,
 ) {
   const a = sweeps.analysis;
   const validation = points.filter((p) => p.kind === 'validation');
@@ -811,6 +818,7 @@ function assess(
     repeatSpread,
     replayError: replay?.error ?? null,
     ...(referenceShift !== undefined ? { referenceShift } : {}),
+    ...(history ? { history } : {}),
   });
   return {
     heldOut,

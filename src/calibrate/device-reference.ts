@@ -16,8 +16,22 @@
  * benches (./device-reference-node.ts), localStorage in the app (src/app/device-reference.ts).
  */
 import { z } from '../model/zod.ts';
+import { median } from './stats.ts';
 
 export const DEVICE_REFERENCES_SCHEMA = 'kvsched.device-references/1';
+
+/** Calibrations of a device kept with its reference (the last this many). */
+export const DEVICE_HISTORY_LENGTH = 20;
+
+/** One calibration of the device, as it reported its typical round (at the stored reference). */
+export const deviceCalibrationSchema = z.object({
+  /** When it was made (ISO 8601). */
+  at: z.string().min(1),
+  /** Its typical round, Llama-2-70B on this device (µs), expressed at the stored reference. */
+  typicalMicros: z.number().positive().finite(),
+  verdict: z.enum(['good', 'noisy']),
+});
+export type DeviceCalibration = z.infer<typeof deviceCalibrationSchema>;
 
 export const deviceReferenceSchema = z.object({
   /** The reference probe's rate (FLOP/s) the samples of later calibrations are expressed at. */
@@ -26,6 +40,12 @@ export const deviceReferenceSchema = z.object({
   setAt: z.string().min(1),
   /** The adapter's name, for people reading the file. */
   device: z.string().optional(),
+  /**
+   * The calibrations expressed at this reference that were not unusable, oldest first (the
+   * last DEVICE_HISTORY_LENGTH): each later calibration is compared with them
+   * (`repeatabilityOf`). A new reference starts a new history.
+   */
+  history: z.array(deviceCalibrationSchema).optional(),
 });
 export type DeviceReference = z.infer<typeof deviceReferenceSchema>;
 
@@ -93,6 +113,41 @@ export function documentStore(
   };
 }
 
+/**
+ * How a calibration's typical round compares with the device's earlier calibrations here
+ * (the history of the reference it is expressed at): their count, median and range (µs),
+ * and this run's typical round over their median.
+ */
+export const repeatabilitySchema = z.object({
+  runs: z.number().int().positive(),
+  medianMicros: z.number().positive(),
+  minMicros: z.number().positive(),
+  maxMicros: z.number().positive(),
+  ratio: z.number().positive(),
+});
+export type Repeatability = z.infer<typeof repeatabilitySchema>;
+
+/**
+ * This run's typical round against the device's earlier calibrations at the same reference;
+ * undefined when there are none. What no interval of a single calibration can show — how
+ * far the device's own calibrations move from one minute to the next — shows here.
+ */
+export function repeatabilityOf(
+  history: readonly DeviceCalibration[] | undefined,
+  typicalMicros: number,
+): Repeatability | undefined {
+  const t = (history ?? []).map((h) => h.typicalMicros);
+  if (t.length === 0 || !(typicalMicros > 0)) return undefined;
+  const medianMicros = median(t);
+  return {
+    runs: t.length,
+    medianMicros,
+    minMicros: Math.min(...t),
+    maxMicros: Math.max(...t),
+    ratio: typicalMicros / medianMicros,
+  };
+}
+
 /** What a calibration did with the device reference (the profile's design.drift.deviceReference). */
 export const deviceReferenceUseSchema = z.object({
   /**
@@ -106,6 +161,8 @@ export const deviceReferenceUseSchema = z.object({
   /** The stored reference's rate (FLOP/s) and when it was set, when applied or stored. */
   rate: z.number().positive().optional(),
   setAt: z.string().optional(),
+  /** Applied: this run against the earlier calibrations expressed at the same reference. */
+  earlier: repeatabilitySchema.optional(),
   note: z.string().optional(),
 });
 export type DeviceReferenceUse = z.infer<typeof deviceReferenceUseSchema>;
@@ -117,8 +174,10 @@ export type DeviceReferenceUse = z.infer<typeof deviceReferenceUseSchema>;
  * decile of ~150 probes, robust to what made it noisy (wide intervals, a slow visit), and any
  * level is as good an anchor as another — later runs are expressed at it, not compared with
  * a truth; a reference far from the device's usual speed shows in every later run's shift
- * (the verdict's reason) and is replaced on request. A store that cannot be written leaves
- * the profile as it is, with the reason in `note`. null without a store.
+ * (the verdict's reason) and is replaced on request. A calibration that is not `unusable`
+ * is added to the reference's history (the next calibrations are compared with it; a new
+ * reference starts a new one). A store that cannot be written leaves the profile as it is,
+ * with the reason in `note`. null without a store.
  */
 export async function settleDeviceReference(a: {
   store: DeviceReferenceStore | undefined;
@@ -128,22 +187,61 @@ export async function settleDeviceReference(a: {
   verdict: 'good' | 'noisy' | 'unusable';
   createdAt: string;
   device: string;
+  /** The typical round the profile reports (µs, at the anchor when applied). */
+  typicalMicros: number;
 }): Promise<DeviceReferenceUse | null> {
-  const { store, anchor, runRate } = a;
+  const { store, anchor, runRate, verdict } = a;
   if (!store || runRate === undefined) return null;
-  if (anchor) return { status: 'applied', runRate, rate: anchor.rate, setAt: anchor.setAt };
-  if (a.verdict === 'unusable')
+  const entry = (): DeviceCalibration[] =>
+    verdict === 'unusable' || !(a.typicalMicros > 0)
+      ? []
+      : [{ at: a.createdAt, typicalMicros: a.typicalMicros, verdict }];
+  if (anchor) {
+    const earlier = repeatabilityOf(anchor.history, a.typicalMicros);
+    const use: DeviceReferenceUse = {
+      status: 'applied',
+      runRate,
+      rate: anchor.rate,
+      setAt: anchor.setAt,
+      ...(earlier ? { earlier } : {}),
+    };
+    const add = entry();
+    if (add.length === 0) return use;
+    try {
+      await store.set(a.key, { ...anchor, history: [...(anchor.history ?? []), ...add].slice(-DEVICE_HISTORY_LENGTH) });
+    } catch (e) {
+      return {
+        ...use,
+        note: `could not add this calibration to its history in ${store.where}: ${(e as Error).message}`,
+      };
+    }
+    return use;
+  }
+  if (verdict === 'unusable')
     return {
       status: 'none',
       runRate,
       note: `this calibration is unusable, so its speed was not kept (the next usable calibration's will be)`,
     };
   try {
-    await store.set(a.key, { rate: runRate, setAt: a.createdAt, device: a.device });
+    await store.set(a.key, { rate: runRate, setAt: a.createdAt, device: a.device, history: entry() });
   } catch (e) {
     return { status: 'none', runRate, note: `could not store it in ${store.where}: ${(e as Error).message}` };
   }
   return { status: 'stored', runRate, rate: runRate, setAt: a.createdAt };
+}
+
+/** A typical round in whole seconds, as the lines show it ("3,512"). */
+const wholeSeconds = (micros: number) => Math.round(micros / 1e6).toLocaleString('en-US');
+const seconds = (micros: number) => `${wholeSeconds(micros)} s`;
+
+/** How a run compares with the device's earlier calibrations, in words (undefined: none). */
+export function repeatabilityText(r: Repeatability | undefined): string | undefined {
+  if (!r) return undefined;
+  const x = `typical round ${r.ratio.toFixed(3)}×`;
+  return r.runs === 1
+    ? `${x} this device's earlier calibration here (${seconds(r.medianMicros)})`
+    : `${x} the median of this device's ${r.runs} earlier calibrations here (${seconds(r.medianMicros)}; range ${wholeSeconds(r.minMicros)}–${seconds(r.maxMicros)})`;
 }
 
 /** What a calibration did with its device reference, in a line (the CLI and the app's profile table). */
@@ -151,7 +249,13 @@ export function deviceReferenceText(r: DeviceReferenceUse): string {
   const g = (x: number) => `${(x / 1e9).toFixed(2)} GFLOP/s`;
   const at = (iso: string | undefined) => `${(iso ?? '?').slice(0, 16).replace('T', ' ')} UTC`;
   if (r.status === 'applied' && r.rate !== undefined)
-    return `times expressed at this device's stored reference, ${g(r.rate)} (set ${at(r.setAt)}); this run's probe ran at ${g(r.runRate)}, ${(r.runRate / r.rate).toFixed(3)}× it`;
+    return [
+      `times expressed at this device's stored reference, ${g(r.rate)} (set ${at(r.setAt)}); this run's probe ran at ${g(r.runRate)}, ${(r.runRate / r.rate).toFixed(3)}× it`,
+      repeatabilityText(r.earlier),
+      r.note,
+    ]
+      .filter((x) => x !== undefined)
+      .join('; ');
   if (r.status === 'stored') return `none was stored; this run's ${g(r.runRate)} is now this device's reference`;
   return `none stored yet; ${r.note ?? 'no reason recorded'}`;
 }

@@ -50,7 +50,7 @@ shared machine runs fast or slow is comparable (docs/calibration.md, "Device ref
         '$XDG_STATE_HOME/kvsched/…, else ~/.local/state/kvsched/…); off: express the profile at its own speed and keep nothing',
     ),
     'new-device-reference': flag(
-      "replace this device's stored reference with this calibration's speed (unless it is unusable)",
+      "replace this device's stored reference with this calibration's speed (unless it is unusable); its history of calibrations starts again",
     ),
     quiet: OPT.quiet,
   },

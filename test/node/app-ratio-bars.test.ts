@@ -84,6 +84,22 @@ describe('ratio bars with the per-request terms', () => {
       "times expressed at this device's stored reference, 20.00 GFLOP/s (set 2026-12-05 14:00 UTC); this run's probe ran at 22.00 GFLOP/s, 1.100× it",
     );
     expect(withUse({ status: 'none', runRate: 2e10, note: 'why' })).toBe('none stored yet; why');
+    // With earlier calibrations at the same reference: a stored profile keeps the comparison.
+    const earlier = { runs: 3, medianMicros: 3.5e9, minMicros: 3.4e9, maxMicros: 3.6e9, ratio: 1.02 };
+    const use: DeviceReferenceUse = {
+      status: 'applied',
+      runRate: 2e10,
+      rate: 2e10,
+      setAt: '2026-12-05T14:00:00Z',
+      earlier,
+    };
+    const stored = parseProfile(
+      JSON.stringify({ ...p, design: { ...design, drift: { ...drift, deviceReference: use } } }),
+    );
+    expect(stored.design?.drift?.deviceReference?.earlier).toEqual(earlier);
+    expect(row(stored)).toMatch(
+      /1\.000× it; typical round 1\.020× the median of this device's 3 earlier calibrations here \(3,500 s; range 3,400–3,600 s\)$/,
+    );
     expect(row(parseProfile(JSON.stringify(sampleProfileV1())))).toBe('—');
   });
 });

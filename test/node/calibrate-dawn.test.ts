@@ -146,7 +146,13 @@ describe('calibration (Node, Dawn)', () => {
     const key = deviceReferenceKey(JSON.stringify(adapterIdentity(s.adapter)), TINY.fmaIters);
     // Below SwiftShader's probe rate (~1.5e10 FLOP/s here): the run is scaled up by (its rate / 5e9)^β, and
     // the verdict flags the shift.
-    const anchor = { rate: 5e9, setAt: '2026-01-02T03:04:05.000Z' };
+    // Three earlier calibrations whose typical round (1 s) is far below any this run can give.
+    const history = [1, 2, 3].map((i) => ({
+      at: `2026-01-0${i}T00:00:00.000Z`,
+      typicalMicros: 1e6,
+      verdict: 'noisy' as const,
+    }));
+    const anchor = { rate: 5e9, setAt: '2026-01-02T03:04:05.000Z', history };
     const writes: unknown[] = [];
     const store = documentStore('memory', { ...emptyDeviceReferences(), references: { [key]: anchor } }, async (d) => {
       writes.push(d);
@@ -173,9 +179,18 @@ describe('calibration (Node, Dawn)', () => {
       expect(pt.medianMicros).toBeCloseTo(median(normalizeSamples(pt.samplesMicros, pt.referenceRates, drift)), 6);
     expect(p.quality.verdict).not.toBe('good');
     expect(p.quality.reasons.some((r) => /its stored reference speed/.test(r))).toBe(true);
-    // An applied reference is never rewritten.
-    expect(writes).toEqual([]);
-    expect(store.get(key)).toEqual(anchor);
+    // The run against the earlier calibrations: recorded, and a reason at this distance.
+    const typical = p.reference.typicalRound.deviceMicros;
+    expect(use?.earlier).toEqual({ runs: 3, medianMicros: 1e6, minMicros: 1e6, maxMicros: 1e6, ratio: typical / 1e6 });
+    expect(p.quality.reasons.some((r) => /the median of this device's 3 earlier calibrations here/.test(r))).toBe(true);
+    // An applied reference's rate is never rewritten; the run joins its history unless unusable.
+    const { verdict } = p.quality;
+    expect(store.get(key)).toEqual(
+      verdict === 'unusable'
+        ? anchor
+        : { ...anchor, history: [...history, { at: p.createdAt, typicalMicros: typical, verdict }] },
+    );
+    expect(writes).toHaveLength(verdict === 'unusable' ? 0 : 1);
     // Without a store the profile says nothing of references.
     const q = await calibrate({
       session: await session(),

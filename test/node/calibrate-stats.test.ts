@@ -481,6 +481,21 @@ describe('verdict rules', () => {
     }
     expect(verdictOf(good).verdict).toBe('good');
   });
+  it(`is noisy ${VERDICT_RULES.maxHistoryShift}× beyond the median of ${VERDICT_RULES.minHistoryRuns} or more earlier calibrations`, () => {
+    const { maxHistoryShift: m, minHistoryRuns: n } = VERDICT_RULES;
+    const history = (ratio: number, runs: number = n) => ({ runs, ratio, medianMicros: 3.5e9 });
+    for (const ratio of [1, m, 1 / m, 1.1, 0.9])
+      expect(verdictOf({ ...good, history: history(ratio) }).verdict).toBe('good');
+    // Too few earlier calibrations to judge by: their median is itself one run's noise.
+    expect(verdictOf({ ...good, history: history(1.5, n - 1) }).verdict).toBe('good');
+    for (const ratio of [m * 1.01, 1 / (m * 1.01), 1.5]) {
+      const v = verdictOf({ ...good, history: history(ratio, n + 2) });
+      expect(v.verdict).toBe('noisy');
+      expect(v.reasons).toEqual([
+        `typical round ${ratio.toFixed(2)}× the median of this device's ${n + 2} earlier calibrations here (3,500 s; beyond ${m}× either way)`,
+      ]);
+    }
+  });
   it('good when everything is within the rules', () => {
     expect(verdictOf(good)).toEqual({ verdict: 'good', reasons: [] });
     expect(verdictOf({ ...good, replayError: null }).verdict).toBe('good');

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  DEVICE_HISTORY_LENGTH,
   DEVICE_REFERENCES_SCHEMA,
   deviceReferenceKey,
   deviceReferenceText,
@@ -15,6 +16,8 @@ import {
   documentStore,
   emptyDeviceReferences,
   parseDeviceReferences,
+  repeatabilityOf,
+  repeatabilityText,
   settleDeviceReference,
   type DeviceReferenceStore,
 } from '../../src/calibrate/device-reference.ts';
@@ -136,20 +139,78 @@ describe('device references in the browser (localStorage)', () => {
 });
 
 describe('what a calibration does with the device reference', () => {
-  const base = { key: KEY, runRate: 1.8e10, createdAt: '2026-12-05T15:00:00.000Z', device: 'SwiftShader' } as const;
+  const base = {
+    key: KEY,
+    runRate: 1.8e10,
+    createdAt: '2026-12-05T15:00:00.000Z',
+    device: 'SwiftShader',
+    typicalMicros: 3.5e9,
+  } as const;
+  const entry = (typicalMicros: number, i: number) =>
+    ({ at: `2026-12-05T14:0${i}:00.000Z`, typicalMicros, verdict: 'noisy' }) as const;
 
-  it('applies a stored reference and never rewrites it', async () => {
-    const store = memoryStore('must not write');
-    const use = await settleDeviceReference({ ...base, store, anchor: REF, verdict: 'noisy' });
-    expect(use).toEqual({ status: 'applied', runRate: 1.8e10, rate: REF.rate, setAt: REF.setAt });
+  it('applies a stored reference, never moves its rate, and adds the run to its history', async () => {
+    const store = memoryStore();
+    const first = await settleDeviceReference({ ...base, store, anchor: REF, verdict: 'noisy' });
+    expect(first).toEqual({ status: 'applied', runRate: 1.8e10, rate: REF.rate, setAt: REF.setAt });
+    const kept = store.get(KEY);
+    expect(kept).toEqual({ ...REF, history: [{ at: base.createdAt, typicalMicros: 3.5e9, verdict: 'noisy' }] });
+    // The next run is compared with the one before.
+    const second = await settleDeviceReference({
+      ...base,
+      store,
+      anchor: kept,
+      verdict: 'good',
+      typicalMicros: 3.85e9,
+    });
+    expect(second?.earlier).toEqual({ runs: 1, medianMicros: 3.5e9, minMicros: 3.5e9, maxMicros: 3.5e9, ratio: 1.1 });
+    expect(store.get(KEY)?.history?.map((h) => h.verdict)).toEqual(['noisy', 'good']);
+    expect(store.get(KEY)?.rate).toBe(REF.rate);
   });
 
-  it('stores the run’s own rate when there is none and the calibration is good or noisy', async () => {
+  it('keeps the last DEVICE_HISTORY_LENGTH calibrations, and none that was unusable', async () => {
+    const store = memoryStore();
+    const long = { ...REF, history: Array.from({ length: DEVICE_HISTORY_LENGTH }, (_, i) => entry(3e9 + i, i % 10)) };
+    await settleDeviceReference({ ...base, store, anchor: long, verdict: 'noisy' });
+    const h = store.get(KEY)?.history ?? [];
+    expect(h).toHaveLength(DEVICE_HISTORY_LENGTH);
+    expect(h[0]?.typicalMicros).toBe(3e9 + 1);
+    expect(h.at(-1)?.typicalMicros).toBe(3.5e9);
+    const untouched = memoryStore('must not write');
+    const use = await settleDeviceReference({ ...base, store: untouched, anchor: long, verdict: 'unusable' });
+    expect(use?.status).toBe('applied');
+    expect(use?.note).toBeUndefined();
+  });
+
+  it('a history that cannot be written leaves the profile applied, with the reason', async () => {
+    const use = await settleDeviceReference({ ...base, store: memoryStore('EROFS'), anchor: REF, verdict: 'good' });
+    expect(use).toEqual({
+      status: 'applied',
+      runRate: 1.8e10,
+      rate: REF.rate,
+      setAt: REF.setAt,
+      note: 'could not add this calibration to its history in memory: EROFS',
+    });
+  });
+
+  it('compares a run with the median and range of the earlier ones', () => {
+    expect(repeatabilityOf(undefined, 1)).toBeUndefined();
+    expect(repeatabilityOf([], 1)).toBeUndefined();
+    const r = repeatabilityOf([entry(3.4e9, 1), entry(3.7e9, 2), entry(3.5e9, 3), entry(3.6e9, 4)], 3.85e9);
+    expect(r).toEqual({ runs: 4, medianMicros: 3.55e9, minMicros: 3.4e9, maxMicros: 3.7e9, ratio: 3.85e9 / 3.55e9 });
+  });
+
+  it('stores the run’s own rate when there is none and the calibration is good or noisy; its history starts', async () => {
     for (const verdict of ['good', 'noisy'] as const) {
       const store = memoryStore();
       const use = await settleDeviceReference({ ...base, store, anchor: undefined, verdict });
       expect(use).toEqual({ status: 'stored', runRate: 1.8e10, rate: 1.8e10, setAt: base.createdAt });
-      expect(store.get(KEY)).toEqual({ rate: 1.8e10, setAt: base.createdAt, device: 'SwiftShader' });
+      expect(store.get(KEY)).toEqual({
+        rate: 1.8e10,
+        setAt: base.createdAt,
+        device: 'SwiftShader',
+        history: [{ at: base.createdAt, typicalMicros: 3.5e9, verdict }],
+      });
     }
   });
 
@@ -189,6 +250,22 @@ describe('what a calibration does with the device reference', () => {
     expect(deviceReferenceText({ status: 'applied', runRate: 1.71e10, rate: 1.9e10, setAt: REF.setAt })).toBe(
       "times expressed at this device's stored reference, 19.00 GFLOP/s (set 2026-12-05 14:00 UTC); this run's probe ran at 17.10 GFLOP/s, 0.900× it",
     );
+    const earlier = { runs: 4, medianMicros: 3.55e9, minMicros: 3.4e9, maxMicros: 3.7e9, ratio: 1.0845 };
+    expect(
+      deviceReferenceText({
+        status: 'applied',
+        runRate: 1.71e10,
+        rate: 1.9e10,
+        setAt: REF.setAt,
+        earlier,
+        note: 'EROFS',
+      }),
+    ).toBe(
+      "times expressed at this device's stored reference, 19.00 GFLOP/s (set 2026-12-05 14:00 UTC); this run's probe ran at 17.10 GFLOP/s, 0.900× it; typical round 1.085× the median of this device's 4 earlier calibrations here (3,550 s; range 3,400–3,700 s); EROFS",
+    );
+    expect(repeatabilityText({ ...earlier, runs: 1, medianMicros: 3.4e9, maxMicros: 3.4e9 })).toBe(
+      "typical round 1.085× this device's earlier calibration here (3,400 s)",
+    );
     expect(deviceReferenceText({ status: 'stored', runRate: 1.9e10, rate: 1.9e10, setAt: REF.setAt })).toBe(
       "none was stored; this run's 19.00 GFLOP/s is now this device's reference",
     );
@@ -201,5 +278,19 @@ describe('what a calibration does with the device reference', () => {
     );
     expect(deviceReferenceUseSchema.safeParse({ status: 'guessed', runRate: 1 }).success).toBe(false);
     expect(deviceReferenceUseSchema.safeParse({ status: 'applied', runRate: 1, rate: 0 }).success).toBe(false);
+    const earlier = { runs: 0, medianMicros: 1, minMicros: 1, maxMicros: 1, ratio: 1 };
+    expect(deviceReferenceUseSchema.safeParse({ status: 'applied', runRate: 1, rate: 2, earlier }).success).toBe(false);
+    expect(
+      parseDeviceReferences(JSON.stringify({ ...emptyDeviceReferences(), references: { [KEY]: REF } }), 'x'),
+    ).toEqual({
+      schema: DEVICE_REFERENCES_SCHEMA,
+      references: { [KEY]: REF },
+    });
+    expect(() =>
+      parseDeviceReferences(
+        JSON.stringify({ ...emptyDeviceReferences(), references: { [KEY]: { ...REF, history: [entry(-1, 1)] } } }),
+        'refs.json',
+      ),
+    ).toThrow(/^refs.json is not a kvsched.device-references\/1 file \(references\..*history\.0\.typicalMicros: /);
   });
 });

@@ -253,7 +253,7 @@ export class KvCalibrateView extends LitElement {
               <option value="quick" ?selected=${this.preset === 'quick'}>quick (about a minute on a software adapter)</option>
               <option value="full" ?selected=${this.preset === 'full'}>full (more layers, sizes and samples)</option>
             </select></label>
-          <label title="The first usable calibration of a device keeps its speed in this browser; later ones are expressed at it. Tick to replace it with this calibration's.">
+          <label title="The first usable calibration of a device keeps its speed in this browser; later ones are expressed at it and compared with the earlier ones. Tick to replace it with this calibration's (its history starts again).">
             <input type="checkbox" data-testid="calibrate-new-reference" ?disabled=${running} .checked=${this.newReference}
               @change=${(e: Event) => (this.newReference = (e.target as HTMLInputElement).checked)} />
             New device reference</label>
