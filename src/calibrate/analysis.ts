@@ -177,13 +177,10 @@ export interface Drift {
   /** Samples the slope was fitted on (those with a reference rate, in points of ≥ 2). */
   samples: number;
   /**
-   * With a device reference applied (./device-reference.ts): (R / stored rate)^β, the same
-   * normalisation carried on from the run's own reference rate R to the stored one; every
-   * normalised sample is multiplied by it. β is the run's own, so a run whose probe tracks
-   * its work poorly (β near 0) is scaled little; over thirteen five-run series this gave the
-   * typical round's max/min ≤ 1.15 in eleven, against ten with sensitivity 1 and nine
-   * without a reference (docs/calibration.md, "Device reference"). Absent: the run is
-   * expressed at its own R.
+   * With a device reference applied (./device-reference.ts): (R / stored rate)^0.75
+   * (BETWEEN_RUN_SENSITIVITY, measured between runs), carrying the run from its own
+   * reference rate R to the stored one; every normalised sample is multiplied by it. Absent:
+   * the run is expressed at its own R.
    */
   deviceScale?: number | undefined;
 }

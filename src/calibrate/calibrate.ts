@@ -44,6 +44,7 @@ import {
 } from './analysis.ts';
 import {
   deviceReferenceKey,
+  deviceScaleOf,
   repeatabilityOf,
   settleDeviceReference,
   type Repeatability,
@@ -496,7 +497,7 @@ function normalized(p: Point, drift: Drift | null): number[] {
  */
 function driftOfPoints(points: readonly Point[], anchor?: DeviceReference): Drift | null {
   const d = driftOf(points.map((p) => ({ samples: p.samples, rates: p.referenceRates })));
-  return d && anchor ? { ...d, deviceScale: (d.referenceRate / anchor.rate) ** d.beta } : d;
+  return d && anchor ? { ...d, deviceScale: deviceScaleOf(d.referenceRate, anchor.rate) } : d;
 }
 
 /** The fitted points' raw timings and the run's drift normalisation (the analysis applies it). */

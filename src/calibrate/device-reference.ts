@@ -8,8 +8,8 @@
  * calibration normalised only to itself carries that minute's speed into every term. So the
  * first calibration of a device that is not `unusable` stores its run's reference rate R
  * here, and every later calibration of the same device and probe is expressed at that
- * stored rate: its normalised samples are multiplied by (R_run / R_stored)^β, the run's own
- * drift normalisation carried on to the stored rate (analysis.ts, Drift.deviceScale). The stored rate is an anchor: it never changes by itself, and the
+ * stored rate: its normalised samples are multiplied by (R_run / R_stored)^0.75
+ * (BETWEEN_RUN_SENSITIVITY, analysis.ts Drift.deviceScale). The stored rate is an anchor: it never changes by itself, and the
  * profile records the run's own rate beside it (the verdict flags a run that is far from it).
  *
  * Pure: no DOM, no Node. Stores live where the state lives: a JSON file for the CLI and the
@@ -19,6 +19,23 @@ import { z } from '../model/zod.ts';
 import { median } from './stats.ts';
 
 export const DEVICE_REFERENCES_SCHEMA = 'kvsched.device-references/1';
+
+/**
+ * How a run's times are carried from its own reference rate R to the stored one: × (R /
+ * stored)^BETWEEN_RUN_SENSITIVITY (`deviceScaleOf`). Measured, not assumed: over fourteen
+ * quiet five-run series on the 2-core SwiftShader machine (70 quick calibrations), the
+ * typical round's between-run standard deviation (log) was 4.68 % at 0.75, 4.65–4.81 % for
+ * 0.6–1, 4.96 % at 0.5 and 5.76 % with each run's own within-run β (the fifth session's
+ * choice: fitted on two 40 ms probes around each sample, β is attenuated and noisy, 0.07–0.69),
+ * 6.23 % without a reference; log typical round on log R between runs has slope −0.86
+ * (docs/calibration.md, "Device reference").
+ */
+export const BETWEEN_RUN_SENSITIVITY = 0.75;
+
+/** The factor a run's normalised samples are multiplied by to express them at the stored rate. */
+export function deviceScaleOf(runRate: number, storedRate: number): number {
+  return (runRate / storedRate) ** BETWEEN_RUN_SENSITIVITY;
+}
 
 /** Calibrations of a device kept with its reference (the last this many). */
 export const DEVICE_HISTORY_LENGTH = 20;
@@ -161,6 +178,8 @@ export const deviceReferenceUseSchema = z.object({
   /** The stored reference's rate (FLOP/s) and when it was set, when applied or stored. */
   rate: z.number().positive().optional(),
   setAt: z.string().optional(),
+  /** Applied: the exponent of (runRate / rate) the times were scaled by (BETWEEN_RUN_SENSITIVITY). */
+  sensitivity: z.number().nonnegative().optional(),
   /** Applied: this run against the earlier calibrations expressed at the same reference. */
   earlier: repeatabilitySchema.optional(),
   note: z.string().optional(),
@@ -203,6 +222,7 @@ export async function settleDeviceReference(a: {
       runRate,
       rate: anchor.rate,
       setAt: anchor.setAt,
+      sensitivity: BETWEEN_RUN_SENSITIVITY,
       ...(earlier ? { earlier } : {}),
     };
     const add = entry();

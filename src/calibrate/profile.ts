@@ -284,8 +284,9 @@ export const profileSchemaV2 = z.object({
           commonModeShare: num,
           samples: int,
           /**
-           * With a device reference applied: (referenceRate / the stored rate)^beta; every
-           * normalised sample is multiplied by it (analysis.ts, Drift.deviceScale).
+           * With a device reference applied: (referenceRate / the stored rate)^sensitivity
+           * (deviceReference.sensitivity); every normalised sample is multiplied by it
+           * (analysis.ts, Drift.deviceScale).
            */
           deviceScale: z.number().positive().optional(),
           /**

@@ -8,11 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
+  BETWEEN_RUN_SENSITIVITY,
   DEVICE_HISTORY_LENGTH,
   DEVICE_REFERENCES_SCHEMA,
   deviceReferenceKey,
   deviceReferenceText,
   deviceReferenceUseSchema,
+  deviceScaleOf,
   documentStore,
   emptyDeviceReferences,
   parseDeviceReferences,
@@ -152,7 +154,14 @@ describe('what a calibration does with the device reference', () => {
   it('applies a stored reference, never moves its rate, and adds the run to its history', async () => {
     const store = memoryStore();
     const first = await settleDeviceReference({ ...base, store, anchor: REF, verdict: 'noisy' });
-    expect(first).toEqual({ status: 'applied', runRate: 1.8e10, rate: REF.rate, setAt: REF.setAt });
+    expect(first).toEqual({
+      status: 'applied',
+      runRate: 1.8e10,
+      rate: REF.rate,
+      setAt: REF.setAt,
+      sensitivity: BETWEEN_RUN_SENSITIVITY,
+    });
+    expect(deviceScaleOf(1.8e10, REF.rate)).toBeCloseTo((1.8 / 1.9) ** 0.75, 12);
     const kept = store.get(KEY);
     expect(kept).toEqual({ ...REF, history: [{ at: base.createdAt, typicalMicros: 3.5e9, verdict: 'noisy' }] });
     // The next run is compared with the one before.
@@ -189,6 +198,7 @@ describe('what a calibration does with the device reference', () => {
       runRate: 1.8e10,
       rate: REF.rate,
       setAt: REF.setAt,
+      sensitivity: BETWEEN_RUN_SENSITIVITY,
       note: 'could not add this calibration to its history in memory: EROFS',
     });
   });
