@@ -9,8 +9,11 @@
  * first calibration of a device that is not `unusable` stores its run's reference rate R
  * here, and every later calibration of the same device and probe is expressed at that
  * stored rate: its normalised samples are multiplied by (R_run / R_stored)^0.75
- * (BETWEEN_RUN_SENSITIVITY, analysis.ts Drift.deviceScale). The stored rate is an anchor: it never changes by itself, and the
- * profile records the run's own rate beside it (the verdict flags a run that is far from it).
+ * (BETWEEN_RUN_SENSITIVITY, analysis.ts Drift.deviceScale). The stored rate is an anchor:
+ * it never changes by itself, and the profile records the run's own rate beside it (the
+ * verdict flags a run that is far from it). The reference also keeps the history of the
+ * calibrations expressed at it, and each new one is compared with them (repeatabilityOf):
+ * how far a device's calibrations move between runs, which no single run's interval holds.
  *
  * Pure: no DOM, no Node. Stores live where the state lives: a JSON file for the CLI and the
  * benches (./device-reference-node.ts), localStorage in the app (src/app/device-reference.ts).
