@@ -336,6 +336,7 @@ async function measureAndFit(
       createdAt,
       device: adapterName(adapterIdentity(ctx.o.session.adapter)),
       typicalMicros,
+      typicalHalfWidth: assessed.typicalHalfWidth,
     });
     progress({ phase: 'fit', done: 1, total: 1, label: 'done' });
     lap('fit');

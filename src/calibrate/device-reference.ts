@@ -40,6 +40,16 @@ export function deviceScaleOf(runRate: number, storedRate: number): number {
   return (runRate / storedRate) ** BETWEEN_RUN_SENSITIVITY;
 }
 
+/**
+ * A calibration whose typical round's 95 % interval is wider than ± this does not set the
+ * reference: it was disturbed throughout (a busy machine), and its R would anchor every later
+ * calibration to that minute. Seen in the sixth session's run 20: a first calibration made
+ * during a type-check (±41 %, R 12.8 × 10⁹ FLOP/s against 16.9–18.9 for the next four,
+ * which then all ran at 1.33–1.48× it). Quiet quick calibrations on the 2-core machine:
+ * ±2.4–13.5 % (75 of them).
+ */
+export const MAX_ANCHOR_HALF_WIDTH = 0.2;
+
 /** Calibrations of a device kept with its reference (the last this many). */
 export const DEVICE_HISTORY_LENGTH = 20;
 
@@ -193,10 +203,11 @@ export type DeviceReferenceUse = z.infer<typeof deviceReferenceUseSchema>;
  * What a calibration does with the device reference once its verdict is known: applied the
  * stored one (`anchor`, which its samples were expressed at), or — when it had none — stores
  * its own rate unless it is `unusable`. A `noisy` run may store it: its rate is the upper
- * decile of ~150 probes, robust to what made it noisy (wide intervals, a slow visit), and any
+ * decile of ~150 probes, robust to what made it noisy (a slow visit, intervals a little wide), and any
  * level is as good an anchor as another — later runs are expressed at it, not compared with
  * a truth; a reference far from the device's usual speed shows in every later run's shift
- * (the verdict's reason) and is replaced on request. A calibration that is not `unusable`
+ * (the verdict's reason) and is replaced on request. A run disturbed throughout (its typical
+ * round's interval wider than ±MAX_ANCHOR_HALF_WIDTH) does not set it. A calibration that is not `unusable`
  * is added to the reference's history (the next calibrations are compared with it; a new
  * reference starts a new one). A store that cannot be written leaves the profile as it is,
  * with the reason in `note`. null without a store.
@@ -209,8 +220,10 @@ export async function settleDeviceReference(a: {
   verdict: 'good' | 'noisy' | 'unusable';
   createdAt: string;
   device: string;
-  /** The typical round the profile reports (µs, at the anchor when applied). */
+  /** The typical round the profile reports (µs, at the anchor when applied) … */
   typicalMicros: number;
+  /** … and its 95 % interval's relative half-width. */
+  typicalHalfWidth: number;
 }): Promise<DeviceReferenceUse | null> {
   const { store, anchor, runRate, verdict } = a;
   if (!store || runRate === undefined) return null;
@@ -246,6 +259,12 @@ export async function settleDeviceReference(a: {
       runRate,
       note: `this calibration is unusable, so its speed was not kept (the next usable calibration's will be)`,
     };
+  if (!(a.typicalHalfWidth <= MAX_ANCHOR_HALF_WIDTH))
+    return {
+      status: 'none',
+      runRate,
+      note: `this calibration's typical round is known only to ±${Number.isFinite(a.typicalHalfWidth) ? Math.round(100 * a.typicalHalfWidth) : '∞'} % (the device was busy), so its speed was not kept (the next calibration within ±${100 * MAX_ANCHOR_HALF_WIDTH} % will set it)`,
+    };
   try {
     await store.set(a.key, { rate: runRate, setAt: a.createdAt, device: a.device, history: entry() });
   } catch (e) {
@@ -256,15 +275,16 @@ export async function settleDeviceReference(a: {
 
 /** A typical round in whole seconds, as the lines show it ("3,512"). */
 const wholeSeconds = (micros: number) => Math.round(micros / 1e6).toLocaleString('en-US');
-const seconds = (micros: number) => `${wholeSeconds(micros)} s`;
+/** … with its unit ("3,512 s"; the verdict's history reason too). */
+export const secondsText = (micros: number) => `${wholeSeconds(micros)} s`;
 
 /** How a run compares with the device's earlier calibrations, in words (undefined: none). */
 export function repeatabilityText(r: Repeatability | undefined): string | undefined {
   if (!r) return undefined;
   const x = `typical round ${r.ratio.toFixed(3)}×`;
   return r.runs === 1
-    ? `${x} this device's earlier calibration here (${seconds(r.medianMicros)})`
-    : `${x} the median of this device's ${r.runs} earlier calibrations here (${seconds(r.medianMicros)}; range ${wholeSeconds(r.minMicros)}–${seconds(r.maxMicros)})`;
+    ? `${x} this device's earlier calibration here (${secondsText(r.medianMicros)})`
+    : `${x} the median of this device's ${r.runs} earlier calibrations here (${secondsText(r.medianMicros)}; range ${wholeSeconds(r.minMicros)}–${secondsText(r.maxMicros)})`;
 }
 
 /** What a calibration did with its device reference, in a line (the CLI and the app's profile table). */

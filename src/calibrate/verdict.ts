@@ -3,7 +3,7 @@
  * (docs/calibration.md, "Verdict rules"). Pure: the thresholds are declared once here
  * and the docs table and the tests read them.
  */
-import type { Repeatability } from './device-reference.ts';
+import { secondsText, type Repeatability } from './device-reference.ts';
 import { TERM_X, type Features, type Term } from './fit.ts';
 
 export type Verdict = 'good' | 'noisy' | 'unusable';
@@ -49,10 +49,11 @@ export const VERDICT_RULES = {
    * reference (./device-reference.ts, repeatabilityOf) beyond this factor, either way, once
    * there are `minHistoryRuns` of them: noisy. 1.15 is the max/min issue 13 asks of five
    * calibrations; on the 2-core SwiftShader machine a quick calibration's typical round
-   * varied with sd ~4.7 % in log between runs (65 calibrations, docs/calibration.md), so
+   * varied with sd ~4.6 % in log between runs (75 calibrations, docs/calibration.md), so
    * 1.15× is ~3 sd: a run this far off moved for a reason its own intervals do not show.
    */
   maxHistoryShift: 1.15,
+  /** Earlier calibrations the history rule needs: the median of fewer is one run's noise. */
   minHistoryRuns: 3,
 } as const;
 
@@ -163,12 +164,12 @@ export function verdictOf(q: VerdictInput): { verdict: Verdict; reasons: string[
     const shift = q.referenceShift;
     if (shift !== undefined && shift > 0 && (shift > R.maxReferenceShift || shift < 1 / R.maxReferenceShift))
       noisy.push(
-        `the device ran at ${shift.toFixed(2)}× its stored reference speed (beyond ${R.maxReferenceShift}× either way); its times are scaled to that reference`,
+        `the device ran at ${shift.toFixed(2)}× its stored reference speed (beyond ${R.maxReferenceShift}× either way); its times are scaled to that reference (replace it if it was set while the device was busy)`,
       );
     const h = q.history;
     if (h && h.runs >= R.minHistoryRuns && (h.ratio > R.maxHistoryShift || h.ratio < 1 / R.maxHistoryShift))
       noisy.push(
-        `typical round ${h.ratio.toFixed(2)}× the median of this device's ${h.runs} earlier calibrations here (${Math.round(h.medianMicros / 1e6).toLocaleString('en-US')} s; beyond ${R.maxHistoryShift}× either way)`,
+        `typical round ${h.ratio.toFixed(2)}× the median of this device's ${h.runs} earlier calibrations here (${secondsText(h.medianMicros)}; beyond ${R.maxHistoryShift}× either way)`,
       );
     if (q.replayError !== null) {
       const e = Math.abs(q.replayError);

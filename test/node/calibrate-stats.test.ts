@@ -476,7 +476,7 @@ describe('verdict rules', () => {
       const v = verdictOf({ ...good, referenceShift: shift });
       expect(v.verdict).toBe('noisy');
       expect(v.reasons).toEqual([
-        `the device ran at ${shift.toFixed(2)}× its stored reference speed (beyond ${m}× either way); its times are scaled to that reference`,
+        `the device ran at ${shift.toFixed(2)}× its stored reference speed (beyond ${m}× either way); its times are scaled to that reference (replace it if it was set while the device was busy)`,
       ]);
     }
     expect(verdictOf(good).verdict).toBe('good');

@@ -11,6 +11,7 @@ import {
   BETWEEN_RUN_SENSITIVITY,
   DEVICE_HISTORY_LENGTH,
   DEVICE_REFERENCES_SCHEMA,
+  MAX_ANCHOR_HALF_WIDTH,
   deviceReferenceKey,
   deviceReferenceText,
   deviceReferenceUseSchema,
@@ -147,6 +148,7 @@ describe('what a calibration does with the device reference', () => {
     createdAt: '2026-12-05T15:00:00.000Z',
     device: 'SwiftShader',
     typicalMicros: 3.5e9,
+    typicalHalfWidth: 0.08,
   } as const;
   const entry = (typicalMicros: number, i: number) =>
     ({ at: `2026-12-05T14:0${i}:00.000Z`, typicalMicros, verdict: 'noisy' }) as const;
@@ -233,6 +235,48 @@ describe('what a calibration does with the device reference', () => {
       note: "this calibration is unusable, so its speed was not kept (the next usable calibration's will be)",
     });
     expect(store.get(KEY)).toBeUndefined();
+  });
+
+  it(`keeps nothing from a calibration disturbed throughout (interval wider than ±${100 * MAX_ANCHOR_HALF_WIDTH} %)`, async () => {
+    const store = memoryStore();
+    const use = await settleDeviceReference({
+      ...base,
+      store,
+      anchor: undefined,
+      verdict: 'noisy',
+      typicalHalfWidth: 0.41,
+    });
+    expect(use).toEqual({
+      status: 'none',
+      runRate: 1.8e10,
+      note: "this calibration's typical round is known only to ±41 % (the device was busy), so its speed was not kept (the next calibration within ±20 % will set it)",
+    });
+    expect(store.get(KEY)).toBeUndefined();
+    const infinite = await settleDeviceReference({
+      ...base,
+      store,
+      anchor: undefined,
+      verdict: 'noisy',
+      typicalHalfWidth: Infinity,
+    });
+    expect(infinite?.note).toMatch(/known only to ±∞ %/);
+    // At the limit it is kept; with a reference already stored the rule does not apply (the run joins the history).
+    await settleDeviceReference({
+      ...base,
+      store,
+      anchor: undefined,
+      verdict: 'noisy',
+      typicalHalfWidth: MAX_ANCHOR_HALF_WIDTH,
+    });
+    expect(store.get(KEY)?.rate).toBe(base.runRate);
+    const applied = await settleDeviceReference({
+      ...base,
+      store,
+      anchor: REF,
+      verdict: 'noisy',
+      typicalHalfWidth: 0.41,
+    });
+    expect(applied?.status).toBe('applied');
   });
 
   it('a store that cannot be written leaves the profile at its own rate, with the reason', async () => {
