@@ -4,7 +4,7 @@
  * and the docs table and the tests read them.
  */
 import { secondsText, type Repeatability } from './device-reference.ts';
-import { TERM_X, type Features, type Term } from './fit.ts';
+import { TERM_NAMES, TERM_X, type Features, type Term } from './fit.ts';
 
 export type Verdict = 'good' | 'noisy' | 'unusable';
 
@@ -57,14 +57,13 @@ export const VERDICT_RULES = {
   minHistoryRuns: 3,
 } as const;
 
-export const TERM_LABELS: Record<Term, string> = {
-  fixedMicros: 'fixed',
-  perTokenMicros: 'per-token',
-  perKvTokenMicros: 'per-KV-token',
-  perPrefillSquareMicros: 'per-prefill-square',
-  perDecodeRequestMicros: 'per-decode-request',
-  perPrefillRequestMicros: 'per-prefill-request',
-};
+/**
+ * A term's name as the reasons use it before "term" ("per-token term not identifiable"):
+ * TERM_NAMES hyphenated, and "fixed" for the fixed cost per round.
+ */
+export function termAdjective(t: Term): string {
+  return t === 'fixedMicros' ? 'fixed' : TERM_NAMES[t].replaceAll(' ', '-');
+}
 
 export interface VerdictInput {
   heldOutR2: number;
@@ -133,7 +132,7 @@ export function minorTermsOf(
 /** What a profile says about its minor terms (shown beside the verdict), or null when it has none. */
 export function minorTermsNote(terms: readonly Term[] | undefined): string | null {
   if (!terms || terms.length === 0) return null;
-  const names = terms.map((t) => TERM_LABELS[t]).join(', ');
+  const names = terms.map(termAdjective).join(', ');
   return `${names} ${terms.length === 1 ? 'term' : 'terms'} not identifiable (95 % interval includes 0 or spans more than ${VERDICT_RULES.maxTermSpan}×) but minor: below ${100 * VERDICT_RULES.minorTermShare} % of the typical round even at the interval's far end`;
 }
 
@@ -155,7 +154,7 @@ export function verdictOf(q: VerdictInput): { verdict: Verdict; reasons: string[
       if (!q.minorTerms?.includes(t)) {
         const iv = q.termIntervals?.[t];
         noisy.push(
-          `${TERM_LABELS[t]} term not identifiable (${(iv && notIdentifiableWhy(iv)) ?? 'its interval includes 0'})`,
+          `${termAdjective(t)} term not identifiable (${(iv && notIdentifiableWhy(iv)) ?? 'its interval includes 0'})`,
         );
       }
     if (q.probeDrift > R.noisyProbeDrift)

@@ -33,6 +33,7 @@ import {
   minorTermsNote,
   minorTermsOf,
   notIdentifiableWhy,
+  termAdjective,
   VERDICT_RULES,
   verdictOf,
   type VerdictInput,
@@ -495,6 +496,16 @@ describe('verdict rules', () => {
         `typical round ${ratio.toFixed(2)}× the median of this device's ${n + 2} earlier calibrations here (3,500 s; beyond ${m}× either way)`,
       ]);
     }
+  });
+  it('names each term in its reasons from TERM_NAMES, as an adjective', () => {
+    expect(TERMS.map(termAdjective)).toEqual([
+      'fixed',
+      'per-token',
+      'per-KV-token',
+      'per-prefill-square',
+      'per-decode-request',
+      'per-prefill-request',
+    ]);
   });
   it('good when everything is within the rules', () => {
     expect(verdictOf(good)).toEqual({ verdict: 'good', reasons: [] });
