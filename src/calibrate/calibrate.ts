@@ -337,6 +337,7 @@ async function measureAndFit(
       device: adapterName(adapterIdentity(ctx.o.session.adapter)),
       typicalMicros,
       typicalHalfWidth: assessed.typicalHalfWidth,
+      earlier,
     });
     progress({ phase: 'fit', done: 1, total: 1, label: 'done' });
     lap('fit');

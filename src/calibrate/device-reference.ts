@@ -203,14 +203,14 @@ export type DeviceReferenceUse = z.infer<typeof deviceReferenceUseSchema>;
  * What a calibration does with the device reference once its verdict is known: applied the
  * stored one (`anchor`, which its samples were expressed at), or — when it had none — stores
  * its own rate unless it is `unusable`. A `noisy` run may store it: its rate is the upper
- * decile of ~150 probes, robust to what made it noisy (a slow visit, intervals a little wide), and any
- * level is as good an anchor as another — later runs are expressed at it, not compared with
- * a truth; a reference far from the device's usual speed shows in every later run's shift
- * (the verdict's reason) and is replaced on request. A run disturbed throughout (its typical
- * round's interval wider than ±MAX_ANCHOR_HALF_WIDTH) does not set it. A calibration that is not `unusable`
- * is added to the reference's history (the next calibrations are compared with it; a new
- * reference starts a new one). A store that cannot be written leaves the profile as it is,
- * with the reason in `note`. null without a store.
+ * decile of ~150 probes, robust to what made it noisy (a slow visit, intervals a little
+ * wide), and any level is as good an anchor as another — later runs are expressed at it,
+ * not compared with a truth; a reference far from the device's usual speed shows in every
+ * later run's shift (the verdict's reason) and is replaced on request. A run disturbed
+ * throughout (its typical round's interval wider than ±MAX_ANCHOR_HALF_WIDTH) does not set
+ * it. A calibration that is not `unusable` is added to the reference's history (the next
+ * calibrations are compared with it; a new reference starts a new one). A store that cannot
+ * be written leaves the profile as it is, with the reason in `note`. null without a store.
  */
 export async function settleDeviceReference(a: {
   store: DeviceReferenceStore | undefined;
@@ -224,15 +224,16 @@ export async function settleDeviceReference(a: {
   typicalMicros: number;
   /** … and its 95 % interval's relative half-width. */
   typicalHalfWidth: number;
+  /** With an anchor: the run against its history (`repeatabilityOf`, which the verdict read too). */
+  earlier?: Repeatability | undefined;
 }): Promise<DeviceReferenceUse | null> {
-  const { store, anchor, runRate, verdict } = a;
+  const { store, anchor, runRate, verdict, earlier } = a;
   if (!store || runRate === undefined) return null;
   const entry = (): DeviceCalibration[] =>
     verdict === 'unusable' || !(a.typicalMicros > 0)
       ? []
       : [{ at: a.createdAt, typicalMicros: a.typicalMicros, verdict }];
   if (anchor) {
-    const earlier = repeatabilityOf(anchor.history, a.typicalMicros);
     const use: DeviceReferenceUse = {
       status: 'applied',
       runRate,

@@ -136,6 +136,11 @@ export function minorTermsNote(terms: readonly Term[] | undefined): string | nul
   return `${names} ${terms.length === 1 ? 'term' : 'terms'} not identifiable (95 % interval includes 0 or spans more than ${VERDICT_RULES.maxTermSpan}×) but minor: below ${100 * VERDICT_RULES.minorTermShare} % of the typical round even at the interval's far end`;
 }
 
+/** A ratio more than `factor` away from 1, either way. */
+function beyondEitherWay(ratio: number, factor: number): boolean {
+  return ratio > factor || ratio < 1 / factor;
+}
+
 export function verdictOf(q: VerdictInput): { verdict: Verdict; reasons: string[] } {
   const R = VERDICT_RULES;
   const unusable: string[] = [];
@@ -161,12 +166,12 @@ export function verdictOf(q: VerdictInput): { verdict: Verdict; reasons: string[
       noisy.push(`interference: the probe's rate varied ${q.probeDrift.toFixed(2)}× between visits`);
     if (q.repeatSpread > R.noisyRepeatSpread) noisy.push(`repeats spread ${pct(q.repeatSpread)} (median over points)`);
     const shift = q.referenceShift;
-    if (shift !== undefined && shift > 0 && (shift > R.maxReferenceShift || shift < 1 / R.maxReferenceShift))
+    if (shift !== undefined && shift > 0 && beyondEitherWay(shift, R.maxReferenceShift))
       noisy.push(
         `the device ran at ${shift.toFixed(2)}× its stored reference speed (beyond ${R.maxReferenceShift}× either way); its times are scaled to that reference (replace it if it was set while the device was busy)`,
       );
     const h = q.history;
-    if (h && h.runs >= R.minHistoryRuns && (h.ratio > R.maxHistoryShift || h.ratio < 1 / R.maxHistoryShift))
+    if (h && h.runs >= R.minHistoryRuns && beyondEitherWay(h.ratio, R.maxHistoryShift))
       noisy.push(
         `typical round ${h.ratio.toFixed(2)}× the median of this device's ${h.runs} earlier calibrations here (${secondsText(h.medianMicros)}; beyond ${R.maxHistoryShift}× either way)`,
       );

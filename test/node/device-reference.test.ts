@@ -166,13 +166,14 @@ describe('what a calibration does with the device reference', () => {
     expect(deviceScaleOf(1.8e10, REF.rate)).toBeCloseTo((1.8 / 1.9) ** 0.75, 12);
     const kept = store.get(KEY);
     expect(kept).toEqual({ ...REF, history: [{ at: base.createdAt, typicalMicros: 3.5e9, verdict: 'noisy' }] });
-    // The next run is compared with the one before.
+    // The next run is compared with the one before (by the caller, whose verdict reads it), and the profile records it.
     const second = await settleDeviceReference({
       ...base,
       store,
       anchor: kept,
       verdict: 'good',
       typicalMicros: 3.85e9,
+      earlier: repeatabilityOf(kept?.history, 3.85e9),
     });
     expect(second?.earlier).toEqual({ runs: 1, medianMicros: 3.5e9, minMicros: 3.5e9, maxMicros: 3.5e9, ratio: 1.1 });
     expect(store.get(KEY)?.history?.map((h) => h.verdict)).toEqual(['noisy', 'good']);
